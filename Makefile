@@ -1,0 +1,48 @@
+# Valuegate — see README.md. Every target finds its own Python >= 3.12.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+PG_URL ?= postgres://postgres:postgres@127.0.0.1:5432/valuegate
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: venv run test test-pg test-sqlite lint fmt services clean
+
+$(VENV)/.installed: pyproject.toml
+	@BASE_PY=$$(bash scripts/find-python.sh) && echo "Using $$BASE_PY" && \
+	  { [ -x $(PY) ] || $$BASE_PY -m venv $(VENV); }
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install --python $(PY) -q -r pyproject.toml --extra dev
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: venv  ## serve the demo at http://127.0.0.1:8000 with a Celery worker + beat
+	bash scripts/run-dev.sh
+
+services:  ## install (if missing) and start PostgreSQL and Redis on 127.0.0.1
+	bash scripts/services.sh
+
+test: test-pg test-sqlite  ## the whole suite on PostgreSQL + Redis, then again on SQLite
+
+test-pg: venv services
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) VALUEGATE_TEST_REDIS_URL=$(TEST_REDIS_URL) \
+	  $(PY) -m pytest $(PYTEST_ARGS); s=$$?; [ $$s -eq 5 ] && s=0; exit $$s
+
+test-sqlite: venv  ## SQLite pass: leaves out browser, worker and PostgreSQL-only tests
+	env -u DATABASE_URL CELERY_BROKER_URL=memory:// \
+	  $(PY) -m pytest -m "not browser and not worker and not postgres" $(PYTEST_ARGS); \
+	  s=$$?; [ $$s -eq 5 ] && s=0; exit $$s
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+fmt: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf var/valuegate.sqlite3* var/celery-broker.sqlite3 var/celerybeat-schedule*

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("use-cases/", include("usecases.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("api/v1/", include("portfolio.api_urls")),
+    path("admin/", admin.site.urls),
+]

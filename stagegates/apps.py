@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StagegatesConfig(AppConfig):
+    name = "stagegates"
+    verbose_name = "Stage gates"

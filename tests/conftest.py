@@ -1,0 +1,164 @@
+"""Shared fixtures: one user per role and a use case with a business case.
+
+- ``owner``: value owner of ``use_case``
+- ``other_owner``: value owner of ``other_use_case`` (reads the portfolio, changes nothing here)
+- ``contributor``: named contributor on ``use_case`` only
+- ``leader``: member of Leadership
+- ``pmo``: member of PMO
+- ``admin_user``: superuser
+- ``outsider``: logged in, no role and owns nothing
+"""
+
+import datetime
+import os
+import shutil
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from usecases.models import BusinessCase, Stage, UseCase
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_user(username, *groups, **extra):
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", **extra
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("olivia", first_name="Olivia", last_name="Owner")
+
+
+@pytest.fixture
+def other_owner(db):
+    return make_user("oscar", first_name="Oscar", last_name="Other")
+
+
+@pytest.fixture
+def contributor(db):
+    return make_user("carl", first_name="Carl", last_name="Contributor")
+
+
+@pytest.fixture
+def leader(db):
+    return make_user("lena", "Leadership", first_name="Lena", last_name="Leader")
+
+
+@pytest.fixture
+def pmo(db):
+    return make_user("pia", "PMO", first_name="Pia", last_name="PMO")
+
+
+@pytest.fixture
+def admin_user(db):
+    return User.objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("otto")
+
+
+def make_use_case(name="Customer-response assistant", owner=None, **fields):
+    defaults = dict(
+        business_unit="Customer Service",
+        workflow="Inbound e-mail triage",
+        stage=Stage.ROLLOUT,
+        target_users=100,
+        live_since=datetime.date(2026, 6, 1),
+    )
+    defaults.update(fields)
+    use_case = UseCase.objects.create(name=name, value_owner=owner, **defaults)
+    BusinessCase.objects.create(
+        use_case=use_case,
+        baseline_tasks_per_week=Decimal("2000"),
+        baseline_minutes_per_task=Decimal("12"),
+        baseline_source="pilot",
+        hourly_cost=Decimal("45.00"),
+        pilot_effort_reduction=Decimal("0.30"),
+        reclaimable_share=Decimal("0.50"),
+        adoption_pessimistic=Decimal("0.40"),
+        adoption_base=Decimal("0.60"),
+        adoption_optimistic=Decimal("0.80"),
+        planned_monthly_run_cost=Decimal("1200"),
+        planned_monthly_support_cost=Decimal("800"),
+        planned_monthly_maintenance_cost=Decimal("500"),
+        one_off_integration_cost=Decimal("20000"),
+        one_off_training_cost=Decimal("5000"),
+    )
+    return use_case
+
+
+@pytest.fixture
+def use_case(owner, contributor):
+    uc = make_use_case(owner=owner)
+    uc.contributors.add(contributor)
+    return uc
+
+
+@pytest.fixture
+def other_use_case(other_owner):
+    return make_use_case(name="Invoice matching", owner=other_owner, business_unit="Finance")
+
+
+@pytest.fixture
+def role_users(
+    owner, other_owner, contributor, leader, pmo, admin_user, outsider, use_case, other_use_case
+):
+    """Every role at once, keyed by the name used in permission tables."""
+    return {
+        "owner": owner,
+        "other_owner": other_owner,
+        "contributor": contributor,
+        "leader": leader,
+        "pmo": pmo,
+        "admin": admin_user,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)`` → the test client logged in as ``user`` (None: anonymous)."""
+
+    def login(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login
+
+
+# --- Browser (Playwright on the system Chromium) ---------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": shutil.which("chromium") or shutil.which("chromium-browser"),
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir():
+    path = os.path.join(os.path.dirname(__file__), "..", "var", "test-artifacts")
+    os.makedirs(path, exist_ok=True)
+    return os.path.abspath(path)

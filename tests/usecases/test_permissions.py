@@ -1,0 +1,63 @@
+"""usecases.permissions: one test per role for every rule."""
+
+import pytest
+
+from usecases import permissions as p
+
+pytestmark = pytest.mark.django_db
+
+# role -> (sees use_case, edits core, edits business case, submits review, logs change, sees others)
+EXPECTED = {
+    "owner": (True, False, True, True, True, True),
+    "other_owner": (True, False, False, False, False, True),
+    "contributor": (True, False, False, True, False, False),
+    "leader": (True, False, False, False, False, True),
+    "pmo": (True, True, True, False, False, True),
+    "admin": (True, True, True, True, True, True),
+    "outsider": (False, False, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("role", EXPECTED)
+def test_object_rules_per_role(role, role_users, use_case, other_use_case):
+    user = role_users[role]
+    sees, edits, edits_bc, submits, logs, sees_other = EXPECTED[role]
+    assert p.can_view_use_case(user, use_case) is sees
+    assert p.can_edit_use_case(user, use_case) is edits
+    assert p.can_edit_business_case(user, use_case) is edits_bc
+    assert p.can_submit_review(user, use_case) is submits
+    assert p.can_log_model_change(user, use_case) is logs
+    visible = set(p.visible_use_cases(user).values_list("pk", flat=True))
+    assert (use_case.pk in visible) is sees
+    assert (other_use_case.pk in visible) is sees_other
+
+
+def test_anonymous_sees_nothing(use_case):
+    from django.contrib.auth.models import AnonymousUser
+
+    anon = AnonymousUser()
+    assert not p.visible_use_cases(anon).exists()
+    assert not p.can_view_use_case(anon, use_case)
+    assert not p.can_submit_review(anon, use_case)
+    assert not p.can_edit_business_case(anon, use_case)
+
+
+def test_pmo_never_votes_unless_leadership(pmo, leader):
+    from django.contrib.auth.models import Group
+
+    assert not p.can_vote(pmo)
+    assert p.can_vote(leader)
+    pmo.groups.add(Group.objects.get(name="Leadership"))
+    pmo._valuegate_roles = None
+    assert p.can_vote(type(pmo).objects.get(pk=pmo.pk))
+
+
+def test_get_use_case_for_user_404_and_403(contributor, other_owner, use_case, other_use_case):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        p.get_use_case_for_user(contributor, other_use_case.pk)
+    with pytest.raises(PermissionDenied):
+        p.get_use_case_for_user(other_owner, use_case.pk, check=p.can_edit_business_case)
+    assert p.get_use_case_for_user(contributor, use_case.pk) == use_case

@@ -1,0 +1,271 @@
+"""Use cases and what belongs to them: business case, contributors, model/prompt log, checklist."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from . import economics
+
+FRACTION = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+NON_NEGATIVE = [MinValueValidator(Decimal(0))]
+
+
+class Stage(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    PILOT = "pilot", "Pilot"
+    ROLLOUT = "rollout", "Rollout"
+    SCALED = "scaled", "Scaled"
+    REDESIGN = "redesign", "Redesign"
+    ON_HOLD = "on_hold", "On hold"
+    STOPPED = "stopped", "Stopped"
+
+
+#: Stages in which weekly and monthly reviews are due.
+REVIEW_STAGES = (Stage.ROLLOUT, Stage.SCALED, Stage.REDESIGN)
+
+
+class Funding(models.TextChoices):
+    FUNDED = "funded", "Funded"
+    CONDITIONAL = "conditional", "Conditional"
+    FROZEN = "frozen", "Frozen"
+    ENDED = "ended", "Ended"
+
+
+class UseCaseQuerySet(models.QuerySet):
+    def reviews_due(self):
+        return self.filter(stage__in=REVIEW_STAGES)
+
+
+class UseCase(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    business_unit = models.CharField(max_length=80, db_index=True)
+    workflow = models.CharField(
+        max_length=160, blank=True, help_text="The business workflow the AI is embedded in."
+    )
+    stage = models.CharField(
+        max_length=12, choices=Stage.choices, default=Stage.PROPOSED, db_index=True
+    )
+    value_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_use_cases",
+        help_text="The one person accountable for this use case's net value.",
+    )
+    contributors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="contributed_use_cases"
+    )
+    target_users = models.PositiveIntegerField(
+        default=0, help_text="Headcount of the population meant to use it."
+    )
+    live_since = models.DateField(null=True, blank=True, help_text="Date it went into production.")
+    scaled_on = models.DateField(null=True, blank=True, help_text="Date it reached full scale.")
+    funding_status = models.CharField(
+        max_length=12, choices=Funding.choices, default=Funding.CONDITIONAL, db_index=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[contributors])
+    objects = UseCaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("usecases:detail", args=[self.pk])
+
+    @property
+    def reviews_due(self) -> bool:
+        return self.stage in REVIEW_STAGES
+
+
+class BaselineSource(models.TextChoices):
+    PRODUCTION = "production", "Production data"
+    PILOT = "pilot", "Pilot / test data"
+
+
+class BusinessCase(models.Model):
+    """One per use case. Every saved version is kept in ``history`` (newest first)."""
+
+    use_case = models.OneToOneField(UseCase, on_delete=models.CASCADE, related_name="business_case")
+    baseline_tasks_per_week = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    baseline_minutes_per_task = models.DecimalField(
+        max_digits=8, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    baseline_source = models.CharField(
+        max_length=12, choices=BaselineSource.choices, default=BaselineSource.PILOT
+    )
+    hourly_cost = models.DecimalField(
+        max_digits=10, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    pilot_effort_reduction = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        validators=FRACTION,
+        help_text="Fraction of effort the pilot saved, e.g. 0.30.",
+    )
+    reclaimable_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        validators=FRACTION,
+        help_text="Fraction of saved time that turns into money.",
+    )
+    adoption_pessimistic = models.DecimalField(
+        max_digits=5, decimal_places=4, default=0, validators=FRACTION
+    )
+    adoption_base = models.DecimalField(
+        max_digits=5, decimal_places=4, default=0, validators=FRACTION
+    )
+    adoption_optimistic = models.DecimalField(
+        max_digits=5, decimal_places=4, default=0, validators=FRACTION
+    )
+    planned_monthly_run_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    planned_monthly_support_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    planned_monthly_maintenance_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    one_off_integration_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    one_off_training_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, validators=NON_NEGATIVE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"Business case of {self.use_case}"
+
+    def inputs(self) -> economics.BusinessCaseInputs:
+        """The numbers the economics engine needs, as plain values."""
+        return economics.BusinessCaseInputs(
+            baseline_tasks_per_week=self.baseline_tasks_per_week,
+            baseline_minutes_per_task=self.baseline_minutes_per_task,
+            pilot_effort_reduction=self.pilot_effort_reduction,
+            hourly_cost=self.hourly_cost,
+            reclaimable_share=self.reclaimable_share,
+            adoption_pessimistic=self.adoption_pessimistic,
+            adoption_base=self.adoption_base,
+            adoption_optimistic=self.adoption_optimistic,
+            planned_monthly_run_cost=self.planned_monthly_run_cost,
+            planned_monthly_support_cost=self.planned_monthly_support_cost,
+            planned_monthly_maintenance_cost=self.planned_monthly_maintenance_cost,
+            one_off_integration_cost=self.one_off_integration_cost,
+            one_off_training_cost=self.one_off_training_cost,
+        )
+
+    @property
+    def has_scenarios(self) -> bool:
+        return all(
+            v > 0 for v in (self.adoption_pessimistic, self.adoption_base, self.adoption_optimistic)
+        )
+
+
+class ChangeKind(models.TextChoices):
+    MODEL = "model", "Model"
+    PROMPT = "prompt", "Prompt"
+    CONFIG = "config", "Configuration"
+
+
+class ModelChange(models.Model):
+    """An entry of the model/prompt log. Weekly reviews name the version in use."""
+
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="model_changes")
+    version_label = models.CharField(max_length=60)
+    kind = models.CharField(max_length=8, choices=ChangeKind.choices)
+    effective_date = models.DateField()
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["use_case", "-effective_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "version_label"], name="unique_version_label_per_use_case"
+            )
+        ]
+        indexes = [models.Index(fields=["use_case", "effective_date"])]
+
+    def __str__(self):
+        return f"{self.version_label} ({self.get_kind_display()}, {self.effective_date})"
+
+
+class ChecklistItem(models.TextChoices):
+    T1 = "T1", "Baseline from production data, not test data"
+    T2 = "T2", "Benefit turned into economic impact, not just minutes"
+    T3 = "T3", "Business case has adoption scenarios"
+    A1 = "A1", "Share of target users actively using it is measured"
+    A2 = "A2", "Managers enforce the new way of working and track adoption"
+    A3 = "A3", "User barriers collected and closed in short cycles"
+    E1 = "E1", "Rework rate measured"
+    E2 = "E2", "AI embedded in the workflow, not a step beside it"
+    E3 = "E3", "Integration and support costs tracked against plan"
+    Q1 = "Q1", "Quality thresholds and escalation conditions exist"
+    Q2 = "Q2", "High-impact output gets human review"
+    Q3 = "Q3", "Model/prompt changes versioned and evaluated"
+    G1 = "G1", "One named net-value owner"
+    G2 = "G2", "Regular review cadence, weekly and monthly"
+    G3 = "G3", "Explicit stage-gate decision"
+
+
+CHECKLIST_SECTIONS = {
+    "translation": ("Translation", ("T1", "T2", "T3")),
+    "adoption": ("Adoption", ("A1", "A2", "A3")),
+    "execution": ("Execution", ("E1", "E2", "E3")),
+    "quality": ("Quality and risk", ("Q1", "Q2", "Q3")),
+    "governance": ("Value governance", ("G1", "G2", "G3")),
+}
+#: Sections whose "no" blocks a scale decision.
+SCALE_BLOCKING_SECTIONS = ("translation", "adoption", "execution", "quality")
+
+
+class Answer(models.TextChoices):
+    YES = "yes", "Yes"
+    PARTIAL = "partial", "Partial"
+    NO = "no", "No"
+
+
+class ChecklistAnswer(models.Model):
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="checklist")
+    item = models.CharField(max_length=2, choices=ChecklistItem.choices)
+    answer = models.CharField(max_length=8, choices=Answer.choices)
+    evidence = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["use_case", "item"]
+        constraints = [
+            models.UniqueConstraint(fields=["use_case", "item"], name="unique_checklist_item")
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.answer}"

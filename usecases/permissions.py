@@ -1,0 +1,129 @@
+"""Object-level permissions: the one place every view, API view and task asks.
+
+Rules (DESIGN.md "Users and roles"):
+- PMO and admins read and manage every use case; leadership reads everything.
+- A value owner reads the whole portfolio and edits their own use cases' business case,
+  checklist and model/prompt log; they submit and correct their use cases' reviews.
+- A contributor sees and submits reviews only for the use cases they were named on.
+- Anyone else logged in (no role, owns nothing) sees nothing; anonymous users are sent to login.
+
+Outsiders get 404 (the object's existence is not revealed); a user who may see an object but not
+change it gets 403 (``PermissionDenied``).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+
+from .models import UseCase
+from .roles import roles
+
+
+def reads_whole_portfolio(user) -> bool:
+    """PMO, leadership, admins and anyone who owns a use case read the whole portfolio."""
+    if not user.is_authenticated:
+        return False
+    r = roles(user)
+    if r.is_pmo or r.is_leadership:
+        return True
+    cached = getattr(user, "_valuegate_is_owner", None)
+    if cached is None:
+        cached = UseCase.objects.filter(value_owner=user).exists()
+        user._valuegate_is_owner = cached
+    return cached
+
+
+def visible_use_cases(user, queryset=None):
+    """The use cases ``user`` may read, as a queryset (no DISTINCT, no join blow-up)."""
+    qs = UseCase.objects.all() if queryset is None else queryset
+    if not user.is_authenticated:
+        return qs.none()
+    if reads_whole_portfolio(user):
+        return qs
+    contributes = UseCase.contributors.through.objects.filter(
+        usecase_id=OuterRef("pk"), user_id=user.pk
+    )
+    return qs.filter(Exists(contributes))
+
+
+def is_value_owner(user, use_case) -> bool:
+    return user.is_authenticated and use_case.value_owner_id == user.pk
+
+
+def is_contributor(user, use_case) -> bool:
+    if not user.is_authenticated:
+        return False
+    cache = getattr(use_case, "_prefetched_objects_cache", {})
+    if "contributors" in cache:
+        return any(u.pk == user.pk for u in cache["contributors"])
+    return use_case.contributors.filter(pk=user.pk).exists()
+
+
+def can_view_use_case(user, use_case) -> bool:
+    return reads_whole_portfolio(user) or is_contributor(user, use_case)
+
+
+def can_create_use_case(user) -> bool:
+    return roles(user).is_pmo
+
+
+def can_edit_use_case(user, use_case) -> bool:
+    """Core fields (name, stage, owner, contributors, funding...): PMO and admins."""
+    return roles(user).is_pmo
+
+
+def can_edit_business_case(user, use_case) -> bool:
+    return roles(user).is_pmo or is_value_owner(user, use_case)
+
+
+def can_edit_checklist(user, use_case) -> bool:
+    return roles(user).is_admin or is_value_owner(user, use_case)
+
+
+def can_log_model_change(user, use_case) -> bool:
+    return roles(user).is_admin or is_value_owner(user, use_case)
+
+
+def can_submit_review(user, use_case) -> bool:
+    """Submit and correct weekly and monthly reviews: owner, contributors, admins."""
+    return roles(user).is_admin or is_value_owner(user, use_case) or is_contributor(user, use_case)
+
+
+def can_manage_policy(user) -> bool:
+    return roles(user).is_pmo
+
+
+def can_resolve_flags(user) -> bool:
+    return roles(user).is_pmo
+
+
+def can_manage_gates(user) -> bool:
+    return roles(user).is_pmo
+
+
+def can_vote(user) -> bool:
+    """Leadership members vote; the PMO never votes unless also in Leadership."""
+    return user.is_authenticated and "Leadership" in roles(user).groups
+
+
+def can_see_overdue(user) -> bool:
+    return roles(user).is_pmo
+
+
+def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
+    """Fetch a use case for ``user``: 404 when they may not see it, 403 when ``check`` says no."""
+    qs = visible_use_cases(user, queryset if queryset is not None else UseCase.objects.all())
+    try:
+        use_case = qs.select_related("value_owner").get(pk=pk)
+    except (UseCase.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such use case.") from None
+    if not check(user, use_case):
+        raise PermissionDenied("You may not do this on this use case.")
+    return use_case
+
+
+def reviewable_use_cases_q(user) -> Q:
+    """A filter for the use cases whose reviews ``user`` may submit."""
+    if roles(user).is_admin:
+        return Q()
+    return Q(value_owner=user) | Q(contributors=user)
