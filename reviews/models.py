@@ -4,12 +4,15 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from usecases import economics
+from usecases import clock, economics
 from usecases.models import ModelChange, UseCase
+
+from . import rules
 
 NON_NEGATIVE = [MinValueValidator(Decimal(0))]
 
@@ -99,6 +102,14 @@ class WeeklyReview(ReviewBase):
         self.week_start, self.month_start = weekly_period_dates(self.week)
         super().save(*args, **kwargs)
 
+    def clean(self):
+        today = clock.today()
+        raise_errors(
+            rules.week_errors(self.week, today=today) if self._state.adding else {},
+            rules.weekly_figures_errors(self.__dict__),
+            rules.model_version_errors(self.model_version, self.use_case_id),
+        )
+
     def figures(self) -> economics.WeekFigures:
         return economics.WeekFigures(
             active_users=self.active_users,
@@ -147,6 +158,12 @@ class MonthlyReview(ReviewBase):
         self.month_start = datetime.date(year, month, 1)
         super().save(*args, **kwargs)
 
+    def clean(self):
+        raise_errors(
+            rules.month_errors(self.month, today=clock.today()) if self._state.adding else {},
+            rules.monthly_costs_errors(self.__dict__),
+        )
+
     def costs(self) -> economics.MonthCosts:
         return economics.MonthCosts(
             training_cost=self.training_cost,
@@ -158,9 +175,138 @@ class MonthlyReview(ReviewBase):
         )
 
 
+def raise_errors(*error_dicts: rules.Errors) -> None:
+    merged: rules.Errors = {}
+    for errors in error_dicts:
+        for field, messages in errors.items():
+            merged.setdefault(field, []).extend(messages)
+    if merged:
+        raise ValidationError(merged)
+
+
 def weekly_period_dates(week: str) -> tuple[datetime.date, datetime.date]:
     """(Monday of the ISO week, 1st of the month holding its Thursday)."""
     iso_year, iso_week = economics.parse_iso_week(week)
     monday, _sunday = economics.iso_week_bounds(iso_year, iso_week)
     year, month = economics.month_of_iso_week(iso_year, iso_week)
     return monday, datetime.date(year, month, 1)
+
+
+class Metric(models.TextChoices):
+    REWORK_RATE = "rework_rate", "Rework rate"
+    ADOPTION_RATE = "adoption_rate", "Adoption rate"
+    EXCEPTION_SHARE = "exception_share", "Exception share"
+    QUALITY_SCORE = "quality_score", "Quality score"
+    NET_VALUE = "net_value", "Monthly net value"
+
+
+#: Metrics that are fractions 0..1 (thresholds outside 0..1 are nonsense).
+FRACTION_METRICS = (Metric.REWORK_RATE, Metric.ADOPTION_RATE, Metric.EXCEPTION_SHARE)
+
+
+class Comparison(models.TextChoices):
+    EXCEEDS = "exceeds", "exceeds (strictly greater than)"
+    FALLS_BELOW = "falls_below", "falls below (strictly less than)"
+
+
+class RuleAction(models.TextChoices):
+    REDESIGN = "redesign", "Return to redesign"
+    FLAG_ONLY = "flag_only", "Flag only"
+
+
+class StopLossRule(models.Model):
+    """A stop-loss threshold. ``use_case`` empty: part of the portfolio-wide default policy;
+    set: an override for that use case (it replaces the default rule(s) on the same metric)."""
+
+    use_case = models.ForeignKey(
+        UseCase, null=True, blank=True, on_delete=models.CASCADE, related_name="stop_loss_rules"
+    )
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    comparison = models.CharField(max_length=12, choices=Comparison.choices)
+    threshold = models.DecimalField(max_digits=14, decimal_places=4)
+    consecutive_weeks = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Breaches in a row (submitted weeks; months for net value) before it fires.",
+    )
+    grace_weeks = models.PositiveSmallIntegerField(
+        default=0, help_text="Weeks after going live during which the rule does not fire."
+    )
+    action = models.CharField(
+        max_length=12, choices=RuleAction.choices, default=RuleAction.REDESIGN
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["use_case_id", "metric", "id"]
+        indexes = [models.Index(fields=["use_case", "metric"])]
+
+    def __str__(self):
+        scope = self.use_case.name if self.use_case_id else "default policy"
+        return f"{self.get_metric_display()} {self.comparison} {self.threshold} ({scope})"
+
+
+class FlagKind(models.TextChoices):
+    STOP_LOSS = "stop_loss", "Stop-loss breach"
+    SAVINGS_BACKLOG_DIVERGENCE = "savings_backlog_divergence", "Savings without backlog reduction"
+    EXCEPTIONS_GROWING = "exceptions_growing", "Exceptions growing"
+    QUALITY_UNSTABLE_AFTER_CHANGE = "quality_unstable_after_change", "Quality unstable after change"
+    NO_ACCOUNTABLE_OWNER = "no_accountable_owner", "No accountable owner"
+
+
+class FlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class Flag(models.Model):
+    """A stop-loss breach or an early-warning signal on a use case for one period.
+
+    ``rule_key`` names the rule (``rule:<id>``) or the signal (its kind); (use case, rule_key,
+    period) is unique in the database, so a flag is never raised twice for the same thing."""
+
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=40, choices=FlagKind.choices, db_index=True)
+    rule = models.ForeignKey(
+        StopLossRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
+    )
+    rule_key = models.CharField(max_length=40)
+    period = models.CharField(max_length=16, help_text="ISO week or month the flag is about.")
+    observed_value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    threshold = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    explanation = models.TextField(help_text="The flag in plain words.")
+    triggered_by = models.CharField(
+        max_length=60, blank=True, help_text="The review that triggered it, e.g. weekly:2026-W47."
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution_note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = FlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "rule_key", "period"], name="unique_flag_per_rule_and_period"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["use_case", "resolved_at"]),
+            models.Index(fields=["kind", "resolved_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.use_case} ({self.period})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -269,3 +270,43 @@ class ChecklistAnswer(models.Model):
 
     def __str__(self):
         return f"{self.item}: {self.answer}"
+
+
+class Notification(models.Model):
+    """A message to one user, in the in-app inbox and (once) by e-mail.
+
+    (recipient, kind, subject object, period) is unique, so a reminder is never sent twice: callers
+    create the row with ``get_or_create`` semantics and send the e-mail only for a new row.
+    Lives in ``usecases`` (the lowest layer) so reviews, stage gates and the portfolio all notify.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    period = models.CharField(max_length=16, blank=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True, help_text="Where to act on it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "subject_type", "subject_id", "period"],
+                name="unique_notification",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"]),
+            models.Index(fields=["emailed_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.recipient}: {self.title}"

@@ -1,0 +1,153 @@
+"""Validation rules for reviews, written once: the model's ``clean()`` (and so every ModelForm)
+and the API serializers call these functions.
+
+Each function returns ``{field: [message, ...]}``; empty means valid. Field-level rules that the
+model fields already enforce (non-negative integers, decimals >= 0, quality 0..100) are repeated
+here only where a cross-field rule needs the value.
+"""
+
+import datetime
+from collections.abc import Mapping
+
+from django.urls import reverse
+
+from usecases import economics
+
+Errors = dict[str, list[str]]
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def week_errors(week: str | None, *, today: datetime.date) -> Errors:
+    """A week like ``2026-W47`` that exists and has started (no future weeks)."""
+    errors: Errors = {}
+    if not week:
+        return errors
+    try:
+        iso_year, iso_week = economics.parse_iso_week(week)
+    except ValueError as exc:
+        _add(errors, "week", str(exc))
+        return errors
+    monday, _ = economics.iso_week_bounds(iso_year, iso_week)
+    if monday > today:
+        _add(errors, "week", f"{week} is in the future: reviews are for weeks that have started.")
+    return errors
+
+
+def month_errors(month: str | None, *, today: datetime.date) -> Errors:
+    """A month like ``2026-11`` that has started (no future months)."""
+    errors: Errors = {}
+    if not month:
+        return errors
+    try:
+        year, mon = economics.parse_month(month)
+    except ValueError as exc:
+        _add(errors, "month", str(exc))
+        return errors
+    if datetime.date(year, mon, 1) > today:
+        _add(
+            errors, "month", f"{month} is in the future: reviews are for months that have started."
+        )
+    return errors
+
+
+def weekly_figures_errors(values: Mapping) -> Errors:
+    """Cross-field rules of a weekly review's counts (values may be missing or None)."""
+    errors: Errors = {}
+    v = {
+        k: values.get(k)
+        for k in (
+            "active_users",
+            "target_users",
+            "tasks_total",
+            "tasks_with_ai",
+            "reworked_outputs",
+            "exceptions",
+            "quality_score",
+        )
+    }
+    for field in (
+        "active_users",
+        "target_users",
+        "tasks_total",
+        "tasks_with_ai",
+        "reworked_outputs",
+        "exceptions",
+        "backlog",
+        "minutes_saved_per_task",
+        "rework_minutes_per_output",
+        "declared_hours_saved",
+    ):
+        value = values.get(field)
+        if value is not None and value < 0:
+            _add(errors, field, "Must be zero or more.")
+    if v["target_users"] is not None and v["target_users"] == 0:
+        _add(errors, "target_users", "Target users must be at least 1 to measure adoption.")
+    if _both(v, "tasks_with_ai", "tasks_total") and v["tasks_with_ai"] > v["tasks_total"]:
+        _add(
+            errors,
+            "tasks_with_ai",
+            f"Tasks with AI ({v['tasks_with_ai']}) cannot exceed "
+            f"tasks in total ({v['tasks_total']}).",
+        )
+    if _both(v, "reworked_outputs", "tasks_with_ai") and v["reworked_outputs"] > v["tasks_with_ai"]:
+        _add(
+            errors,
+            "reworked_outputs",
+            f"Reworked outputs ({v['reworked_outputs']}) cannot exceed tasks with AI "
+            f"({v['tasks_with_ai']}).",
+        )
+    if _both(v, "exceptions", "tasks_total") and v["exceptions"] > v["tasks_total"]:
+        _add(
+            errors,
+            "exceptions",
+            f"Exceptions ({v['exceptions']}) cannot exceed tasks in total ({v['tasks_total']}).",
+        )
+    q = v["quality_score"]
+    if q is not None and not (0 <= q <= 100):
+        _add(errors, "quality_score", "Quality score must be between 0 and 100.")
+    return errors
+
+
+def monthly_costs_errors(values: Mapping) -> Errors:
+    errors: Errors = {}
+    for field in (
+        "training_cost",
+        "support_cost",
+        "integration_cost",
+        "run_cost",
+        "maintenance_cost",
+        "other_cost",
+    ):
+        value = values.get(field)
+        if value is not None and value < 0:
+            _add(errors, field, "Costs cannot be negative.")
+    return errors
+
+
+def model_version_errors(model_version, use_case_id) -> Errors:
+    if model_version is not None and use_case_id and model_version.use_case_id != use_case_id:
+        return {"model_version": ["This version belongs to another use case's change log."]}
+    return {}
+
+
+def duplicate_weekly_message(existing) -> str:
+    url = reverse("reviews:weekly_edit", args=[existing.pk])
+    return (
+        f"A weekly review for {existing.week} already exists (review #{existing.pk}, {url}): "
+        "correct that one instead."
+    )
+
+
+def duplicate_monthly_message(existing) -> str:
+    url = reverse("reviews:monthly_edit", args=[existing.pk])
+    return (
+        f"A monthly review for {existing.month} already exists (review #{existing.pk}, {url}): "
+        "correct that one instead."
+    )
+
+
+def _both(values: Mapping, a: str, b: str) -> bool:
+    return values.get(a) is not None and values.get(b) is not None

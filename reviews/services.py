@@ -1,0 +1,185 @@
+"""Writes of weekly and monthly reviews: submit and correct, shared by web views and the API.
+
+Every write runs in one transaction: the review, its audit record and (via
+``after_review_saved``) the stop-loss evaluation commit together or not at all.
+"""
+
+import datetime
+from collections.abc import Mapping
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from usecases import economics
+from usecases.models import ModelChange, UseCase
+from usecases.permissions import can_submit_review
+
+from . import rules
+from .models import MonthlyReview, WeeklyReview
+
+#: Fields a user may set on a weekly review (``use_case`` and ``week`` only on submit).
+WEEKLY_FIELDS = (
+    "active_users",
+    "target_users",
+    "tasks_total",
+    "tasks_with_ai",
+    "reworked_outputs",
+    "exceptions",
+    "minutes_saved_per_task",
+    "rework_minutes_per_output",
+    "quality_score",
+    "backlog",
+    "declared_hours_saved",
+    "model_version",
+    "notes",
+    "user_barriers",
+)
+MONTHLY_FIELDS = (
+    "training_cost",
+    "support_cost",
+    "integration_cost",
+    "run_cost",
+    "maintenance_cost",
+    "other_cost",
+    "notes",
+)
+
+
+class StaleVersionError(Exception):
+    """The review changed since the client read it; nothing was written."""
+
+    def __init__(self, current):
+        self.current = current
+        self.current_version = current.version
+        super().__init__(
+            f"This review was changed by someone else meanwhile (now version {current.version})."
+        )
+
+
+def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
+    """The latest model/prompt change effective on or before the end of ``week``."""
+    try:
+        _, sunday = economics.iso_week_bounds(*economics.parse_iso_week(week))
+    except ValueError:
+        return None
+    return (
+        ModelChange.objects.filter(use_case=use_case, effective_date__lte=sunday)
+        .order_by("-effective_date", "-id")
+        .first()
+    )
+
+
+def after_review_saved(review) -> None:
+    """Hook run inside the review's transaction (stop-loss evaluation plugs in here)."""
+
+
+def _check_permission(user, use_case) -> None:
+    if not can_submit_review(user, use_case):
+        raise PermissionDenied("You may not submit reviews for this use case.")
+
+
+def _pick(data: Mapping, fields) -> dict:
+    return {k: data[k] for k in fields if k in data}
+
+
+def weekly_review_submit(*, user, use_case: UseCase, week: str, data: Mapping) -> WeeklyReview:
+    """Create the weekly review of ``use_case`` for ``week``.
+
+    Raises ``ValidationError`` (field messages; a duplicate week names the existing review) or
+    ``PermissionDenied``. Two simultaneous submissions of the same week create one review: the
+    loser's INSERT hits the unique constraint and gets the duplicate message.
+    """
+    _check_permission(user, use_case)
+    values = _pick(data, WEEKLY_FIELDS)
+    if values.get("target_users") is None:
+        values["target_users"] = use_case.target_users
+    review = WeeklyReview(
+        use_case=use_case, week=week, submitted_by=user, updated_by=user, **values
+    )
+    if review.model_version is None:
+        review.model_version = model_version_in_effect(use_case, week)
+    existing = WeeklyReview.objects.filter(use_case=use_case, week=week).first()
+    if existing is not None:
+        raise ValidationError({"week": [rules.duplicate_weekly_message(existing)]})
+    review.full_clean(validate_constraints=False)
+    review._history_user = user
+    try:
+        with transaction.atomic():
+            review.save()
+            after_review_saved(review)
+    except IntegrityError:
+        existing = WeeklyReview.objects.filter(use_case=use_case, week=week).first()
+        if existing is None:
+            raise
+        raise ValidationError({"week": [rules.duplicate_weekly_message(existing)]}) from None
+    return review
+
+
+def weekly_review_correct(
+    *, user, review: WeeklyReview, data: Mapping, expected_version: int | None
+) -> WeeklyReview:
+    """Correct a weekly review. ``expected_version`` is the version the user started from;
+    a different current version raises ``StaleVersionError`` and nothing is written."""
+    _check_permission(user, review.use_case)
+    with transaction.atomic():
+        current = WeeklyReview.objects.select_for_update().get(pk=review.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise StaleVersionError(current)
+        for field, value in _pick(data, WEEKLY_FIELDS).items():
+            setattr(current, field, value)
+        current.updated_by = user
+        current.version += 1
+        current.full_clean(validate_constraints=False)
+        current._history_user = user
+        current._change_reason = f"corrected (version {current.version})"
+        current.save()
+        after_review_saved(current)
+    return current
+
+
+def monthly_review_submit(*, user, use_case: UseCase, month: str, data: Mapping) -> MonthlyReview:
+    """Create the monthly financial review of ``use_case`` for ``month`` (see weekly)."""
+    _check_permission(user, use_case)
+    values = _pick(data, MONTHLY_FIELDS)
+    review = MonthlyReview(
+        use_case=use_case, month=month, submitted_by=user, updated_by=user, **values
+    )
+    existing = MonthlyReview.objects.filter(use_case=use_case, month=month).first()
+    if existing is not None:
+        raise ValidationError({"month": [rules.duplicate_monthly_message(existing)]})
+    review.full_clean(validate_constraints=False)
+    review._history_user = user
+    try:
+        with transaction.atomic():
+            review.save()
+            after_review_saved(review)
+    except IntegrityError:
+        existing = MonthlyReview.objects.filter(use_case=use_case, month=month).first()
+        if existing is None:
+            raise
+        raise ValidationError({"month": [rules.duplicate_monthly_message(existing)]}) from None
+    return review
+
+
+def monthly_review_correct(
+    *, user, review: MonthlyReview, data: Mapping, expected_version: int | None
+) -> MonthlyReview:
+    _check_permission(user, review.use_case)
+    with transaction.atomic():
+        current = MonthlyReview.objects.select_for_update().get(pk=review.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise StaleVersionError(current)
+        for field, value in _pick(data, MONTHLY_FIELDS).items():
+            setattr(current, field, value)
+        current.updated_by = user
+        current.version += 1
+        current.full_clean(validate_constraints=False)
+        current._history_user = user
+        current._change_reason = f"corrected (version {current.version})"
+        current.save()
+        after_review_saved(current)
+    return current
+
+
+def week_label(day: datetime.date) -> str:
+    return economics.format_iso_week(*economics.iso_week_of(day))
