@@ -1,16 +1,249 @@
+"""Use case pages: portfolio list, use case page, and the PMO / value-owner edit pages.
+
+Every view starts with one access call from ``permissions`` (404 to who may not see the use
+case, 403 to who may see but not change it) and hands writes to ``services``.
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .permissions import get_use_case_for_user, visible_use_cases
+from . import selectors, services
+from .forms import BusinessCaseForm, ChecklistForm, ModelChangeForm, UseCaseForm
+from .models import BusinessCase, ChecklistAnswer, UseCase
+from .permissions import (
+    can_create_use_case,
+    can_edit_business_case,
+    can_edit_checklist,
+    can_edit_use_case,
+    can_log_model_change,
+    get_use_case_for_user,
+)
+
+VERSIONS_PER_PAGE = 50
+
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
 
 
 @login_required
+@require_GET
 def use_case_list(request):
-    use_cases = visible_use_cases(request.user).select_related("value_owner")
-    return render(request, "usecases/list.html", {"use_cases": use_cases})
+    return render(
+        request,
+        "usecases/list.html",
+        {
+            "use_cases": selectors.use_case_list(user=request.user),
+            "can_create": can_create_use_case(request.user),
+        },
+    )
 
 
 @login_required
+@require_GET
 def use_case_detail(request, pk):
+    user = request.user
+    use_case = get_use_case_for_user(user, pk, queryset=selectors.use_case_detail_queryset())
+    business_case = selectors.business_case_of(use_case)
+    versions = selectors.business_case_versions(business_case=business_case)
+    recent_versions = list(versions[: selectors.RECENT_VERSIONS + 1])
+    return render(
+        request,
+        "usecases/detail.html",
+        {
+            "use_case": use_case,
+            "contributors": list(use_case.contributors.all()),
+            "business_case": business_case,
+            "business_case_rows": selectors.business_case_rows(business_case),
+            "versions": recent_versions[: selectors.RECENT_VERSIONS],
+            "more_versions": len(recent_versions) > selectors.RECENT_VERSIONS,
+            "current_version_id": recent_versions[0].history_id if recent_versions else None,
+            "model_changes": selectors.model_changes_list(use_case=use_case),
+            "checklist": selectors.checklist_overview(use_case=use_case),
+            "history": selectors.use_case_history(use_case=use_case),
+            "history_limit": selectors.HISTORY_LIMIT,
+            "can_edit": can_edit_use_case(user, use_case),
+            "can_edit_business_case": can_edit_business_case(user, use_case),
+            "can_log_model_change": can_log_model_change(user, use_case),
+            "can_edit_checklist": can_edit_checklist(user, use_case),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def use_case_create(request):
+    if not can_create_use_case(request.user):
+        raise PermissionDenied("Only the PMO creates use cases.")
+    form = UseCaseForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            use_case = services.use_case_create(user=request.user, data=form.cleaned_data)
+        except ValidationError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(request, f"Use case “{use_case.name}” created.")
+            return redirect(use_case)
+    return render(request, "usecases/use_case_form.html", {"form": form, "use_case": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def use_case_edit(request, pk):
+    use_case = get_use_case_for_user(
+        request.user,
+        pk,
+        check=can_edit_use_case,
+        queryset=UseCase.objects.prefetch_related("contributors"),
+    )
+    stored_name = use_case.name  # the form writes its input onto the instance
+    form = UseCaseForm(_posted(request), instance=use_case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            use_case = services.use_case_update(
+                user=request.user, use_case=use_case, data=form.cleaned_data
+            )
+        except ValidationError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(request, f"Use case “{use_case.name}” saved.")
+            return redirect(use_case)
+    return render(
+        request,
+        "usecases/use_case_form.html",
+        {"form": form, "use_case": use_case, "use_case_name": stored_name},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def business_case_edit(request, pk):
+    use_case = get_use_case_for_user(request.user, pk, check=can_edit_business_case)
+    business_case = BusinessCase.objects.filter(use_case=use_case).first()
+    form = BusinessCaseForm(
+        _posted(request), instance=business_case or BusinessCase(use_case=use_case)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.business_case_update(
+                user=request.user, use_case=use_case, data=form.cleaned_data
+            )
+        except ValidationError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(request, "Business case saved as a new version.")
+            return redirect(f"{use_case.get_absolute_url()}#business-case")
+    return render(request, "usecases/business_case_form.html", {"form": form, "use_case": use_case})
+
+
+@login_required
+@require_GET
+def business_case_history(request, pk):
+    """Every saved version of the business case, newest first, 50 per page."""
+    use_case = get_use_case_for_user(
+        request.user, pk, queryset=UseCase.objects.select_related("business_case")
+    )
+    business_case = selectors.business_case_of(use_case)
+    versions = selectors.business_case_versions(business_case=business_case)
+    page = Paginator(versions, VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "usecases/business_case_history.html",
+        {
+            "use_case": use_case,
+            "page": page,
+            "current_version_id": versions.values_list("history_id", flat=True).first(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def business_case_version(request, pk, history_id):
+    """One saved version of the business case, with what changed from the one before."""
     use_case = get_use_case_for_user(request.user, pk)
-    return render(request, "usecases/detail.html", {"use_case": use_case})
+    record = (
+        BusinessCase.history.filter(use_case_id=use_case.pk, history_id=history_id)
+        .select_related("history_user")
+        .first()
+    )
+    if record is None:
+        raise Http404("No such version of this business case.")
+    same = BusinessCase.history.filter(id=record.id).select_related("history_user")
+    when, hid = record.history_date, record.history_id
+    prev = (
+        same.filter(Q(history_date__lt=when) | Q(history_date=when, history_id__lt=hid))
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    newer = (
+        same.filter(Q(history_date__gt=when) | Q(history_date=when, history_id__gt=hid))
+        .order_by("history_date", "history_id")
+        .first()
+    )
+    return render(
+        request,
+        "usecases/business_case_version.html",
+        {
+            "use_case": use_case,
+            "record": record,
+            "rows": selectors.business_case_rows(record),
+            "prev": prev,
+            "newer": newer,
+            "changes": selectors.business_case_diff(record, prev),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_change_create(request, pk):
+    use_case = get_use_case_for_user(request.user, pk, check=can_log_model_change)
+    form = ModelChangeForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.model_change_create(
+                user=request.user, use_case=use_case, data=form.cleaned_data
+            )
+        except ValidationError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(request, f"Change “{change.version_label}” logged.")
+            return redirect(f"{use_case.get_absolute_url()}#changes")
+    return render(
+        request,
+        "usecases/model_change_form.html",
+        {
+            "form": form,
+            "use_case": use_case,
+            "model_changes": selectors.model_changes_list(use_case=use_case),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checklist_edit(request, pk):
+    use_case = get_use_case_for_user(request.user, pk, check=can_edit_checklist)
+    existing = {a.item: a for a in ChecklistAnswer.objects.filter(use_case=use_case)}
+    form = ChecklistForm(_posted(request), existing=existing)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.checklist_update(
+                user=request.user, use_case=use_case, answers=form.answers()
+            )
+        except ValidationError as e:
+            form.add_service_errors(e)
+        else:
+            messages.success(
+                request,
+                f"Checklist saved ({changed} item{'s' if changed != 1 else ''} changed).",
+            )
+            return redirect(f"{use_case.get_absolute_url()}#checklist")
+    return render(request, "usecases/checklist_form.html", {"form": form, "use_case": use_case})

@@ -1,0 +1,209 @@
+"""Forms of the use case pages. They check types and ranges per field; the rules that span
+fields or rows (dates in order, unique labels) live in ``services`` and come back as field
+errors through ``add_service_errors``."""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from . import clock
+from .models import (
+    CHECKLIST_SECTIONS,
+    Answer,
+    BusinessCase,
+    ChecklistItem,
+    ModelChange,
+    UseCase,
+)
+from .selectors import field_label
+from .services import BUSINESS_CASE_FIELDS, MODEL_CHANGE_FIELDS
+
+FRACTION_HELP = "Enter a fraction from 0 to 1: 0.30 means 30%."
+
+
+def _user_label(user) -> str:
+    full = user.get_full_name()
+    return f"{user.username} — {full}" if full else user.username
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return _user_label(obj)
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return _user_label(obj)
+
+
+def _active_users():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class ServiceErrorsMixin:
+    def add_service_errors(self, error: ValidationError, field_map=None) -> None:
+        """Show a service's ``ValidationError`` at the form's fields (unknown keys: on top)."""
+        field_map = field_map or {}
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for key, errors in error.error_dict.items():
+            name = field_map.get(key, key)
+            self.add_error(name if name in self.fields else None, errors)
+
+
+class UseCaseForm(ServiceErrorsMixin, forms.ModelForm):
+    value_owner = UserChoiceField(
+        queryset=_active_users(),
+        required=False,
+        empty_label="— no value owner —",
+        help_text="The one person accountable for this use case's net value.",
+    )
+    contributors = UserMultipleChoiceField(
+        queryset=_active_users(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="People who submit and correct this use case's reviews. "
+        "Hold Ctrl (⌘ on a Mac) to pick several.",
+    )
+
+    class Meta:
+        model = UseCase
+        fields = (
+            "name",
+            "business_unit",
+            "workflow",
+            "description",
+            "stage",
+            "funding_status",
+            "value_owner",
+            "contributors",
+            "target_users",
+            "live_since",
+            "scaled_on",
+        )
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "live_since": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "scaled_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Active users to choose from, plus whoever holds the role now (even if their
+            # account was deactivated since), so saving other fields never fails on them.
+            User = get_user_model()
+            current = Q(pk=self.instance.value_owner_id) | Q(
+                pk__in=self.instance.contributors.through.objects.filter(
+                    usecase_id=self.instance.pk
+                ).values("user_id")
+            )
+            users = User.objects.filter(Q(is_active=True) | current).order_by("username")
+            self.fields["value_owner"].queryset = users
+            self.fields["contributors"].queryset = users
+
+
+def _min_zero(value):
+    if value is not None and value < 0:
+        raise ValidationError("Enter a number of 0 or more.", code="min_value")
+
+
+def _max_one(value):
+    if value is not None and value > 1:
+        raise ValidationError("Enter a fraction from 0 to 1 (0.30 means 30%).", code="max_value")
+
+
+class BusinessCaseForm(ServiceErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = BusinessCase
+        fields = BUSINESS_CASE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        currency = settings.VALUEGATE_CURRENCY
+        for name, field in self.fields.items():
+            field.label = field_label(BusinessCase, name)
+            if not isinstance(field, forms.DecimalField):
+                continue
+            field.widget.attrs["min"] = "0"
+            field.validators.append(_min_zero)
+            if name.startswith(("pilot_", "reclaimable_", "adoption_")):
+                field.widget.attrs["max"] = "1"
+                field.validators.append(_max_one)
+                field.help_text = " ".join(filter(None, [str(field.help_text), FRACTION_HELP]))
+            elif name == "hourly_cost":
+                field.help_text = f"Fully loaded cost of one hour of work, in {currency}."
+            elif name.startswith("planned_monthly_"):
+                field.help_text = f"Per month, in {currency}."
+            elif name.startswith("one_off_"):
+                field.help_text = f"Once, in {currency}."
+        self.fields["baseline_tasks_per_week"].help_text = "Tasks the workflow handles per week."
+        self.fields["baseline_minutes_per_task"].help_text = "Minutes one task takes without AI."
+        self.fields[
+            "baseline_source"
+        ].help_text = "Where the baseline comes from: production data, or the pilot's test data."
+
+
+class ModelChangeForm(ServiceErrorsMixin, forms.ModelForm):
+    class Meta:
+        model = ModelChange
+        fields = MODEL_CHANGE_FIELDS
+        widgets = {
+            "effective_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "version_label": "As the weekly reviews will name it, e.g. “prompt-v7”. "
+            "Unique within this use case.",
+            "effective_date": "The day the change went into effect (not in the future).",
+            "description": "What changed and why; how it was evaluated.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_date"].widget.attrs["max"] = clock.today().isoformat()
+
+
+ANSWER_CHOICES = [("", "— not answered —"), *Answer.choices]
+
+
+class ChecklistForm(ServiceErrorsMixin, forms.Form):
+    """The 15 checklist items in one form: ``answer_<code>`` and ``evidence_<code>`` each."""
+
+    def __init__(self, *args, existing=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = existing or {}
+        for code, label in ChecklistItem.choices:
+            current = existing.get(code)
+            self.fields[f"answer_{code}"] = forms.ChoiceField(
+                label=f"{code} · {label}",
+                choices=ANSWER_CHOICES,
+                required=False,
+                initial=current.answer if current else "",
+            )
+            self.fields[f"evidence_{code}"] = forms.CharField(
+                label=f"Evidence for {code}",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=current.evidence if current else "",
+            )
+
+    def sections(self):
+        """For the template: ``[(title, [(code, answer field, evidence field), ...]), ...]``."""
+        return [
+            (title, [(code, self[f"answer_{code}"], self[f"evidence_{code}"]) for code in codes])
+            for title, codes in CHECKLIST_SECTIONS.values()
+        ]
+
+    def answers(self) -> dict[str, tuple[str, str]]:
+        return {
+            code: (self.cleaned_data[f"answer_{code}"], self.cleaned_data[f"evidence_{code}"])
+            for code in ChecklistItem.values
+        }
+
+    def add_service_errors(self, error, field_map=None):
+        field_map = {code: f"answer_{code}" for code in ChecklistItem.values}
+        super().add_service_errors(error, field_map)

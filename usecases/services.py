@@ -1,0 +1,300 @@
+"""Writes on use cases and what belongs to them. Web views, the API and tasks all call these.
+
+Every function is keyword-only, checks the object-level permission itself (a service called
+from a task or the API is as safe as one called from a view), runs in one transaction and
+records who made the change in the audit history (django-simple-history): ``_history_user``
+is set explicitly, so the user is recorded outside web requests too, and ``_change_reason``
+says what kind of change it was.
+
+Business rules that span fields live here and raise ``ValidationError`` keyed by field name,
+so a form or serializer can show each message at its field.
+"""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from . import clock
+from .models import (
+    Answer,
+    BusinessCase,
+    ChecklistAnswer,
+    ChecklistItem,
+    ModelChange,
+    UseCase,
+)
+from .permissions import (
+    can_create_use_case,
+    can_edit_business_case,
+    can_edit_checklist,
+    can_edit_use_case,
+    can_log_model_change,
+)
+
+#: Core fields of a use case that ``use_case_create`` / ``use_case_update`` accept in ``data``
+#: (``contributors`` is accepted too: an iterable of users).
+USE_CASE_FIELDS = (
+    "name",
+    "description",
+    "business_unit",
+    "workflow",
+    "stage",
+    "funding_status",
+    "value_owner",
+    "target_users",
+    "live_since",
+    "scaled_on",
+)
+BUSINESS_CASE_FIELDS = (
+    "baseline_tasks_per_week",
+    "baseline_minutes_per_task",
+    "baseline_source",
+    "hourly_cost",
+    "pilot_effort_reduction",
+    "reclaimable_share",
+    "adoption_pessimistic",
+    "adoption_base",
+    "adoption_optimistic",
+    "planned_monthly_run_cost",
+    "planned_monthly_support_cost",
+    "planned_monthly_maintenance_cost",
+    "one_off_integration_cost",
+    "one_off_training_cost",
+)
+MODEL_CHANGE_FIELDS = ("version_label", "kind", "effective_date", "description")
+
+NAME_TAKEN = "A use case with this name already exists."
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _assign(instance, data: Mapping[str, Any], fields: Iterable[str]) -> list[str]:
+    """Copy the keys of ``data`` named in ``fields`` onto ``instance``; return the changed ones."""
+    changed = []
+    for name in fields:
+        if name not in data:
+            continue
+        field = instance._meta.get_field(name)
+        new = data[name]
+        if field.is_relation:
+            old = getattr(instance, field.attname)
+            new_id = getattr(new, "pk", new)
+            if old != new_id:
+                changed.append(name)
+            setattr(instance, field.attname, new_id)
+            if new is None or hasattr(new, "pk"):
+                setattr(instance, name, new)
+            continue
+        if getattr(instance, name) != new:
+            changed.append(name)
+        setattr(instance, name, new)
+    return changed
+
+
+def _stamp(instance, user, reason: str) -> None:
+    """Who and why, for the history record the next save writes."""
+    instance._history_user = user if user is not None and user.is_authenticated else None
+    instance._change_reason = reason
+
+
+def _merge(errors: dict[str, list], error: ValidationError) -> None:
+    for field, messages in error.message_dict.items():
+        errors.setdefault(field, []).extend(messages)
+
+
+def _validate_use_case(use_case: UseCase) -> None:
+    errors: dict[str, list] = {}
+    try:
+        use_case.full_clean(validate_constraints=False)
+    except ValidationError as e:
+        _merge(errors, e)
+    if use_case.live_since and use_case.scaled_on and use_case.scaled_on < use_case.live_since:
+        errors.setdefault("scaled_on", []).append(
+            "A use case reaches full scale after it went live: this date is before “live since”."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_use_case(use_case: UseCase, **kwargs) -> None:
+    """Save, turning a lost race on the unique name into a field message."""
+    try:
+        with transaction.atomic():
+            use_case.save(**kwargs)
+    except IntegrityError:
+        if UseCase.objects.filter(name=use_case.name).exclude(pk=use_case.pk).exists():
+            raise ValidationError({"name": [NAME_TAKEN]}) from None
+        raise
+
+
+def _set_contributors_quietly(use_case: UseCase, users) -> None:
+    """Replace the contributors without one history record per add/remove.
+
+    The caller saves the use case (or snapshots the record) afterwards, so the change lands in
+    one history record together with the other fields.
+    """
+    use_case.skip_history_when_saving = True
+    try:
+        use_case.contributors.set(users)
+    finally:
+        del use_case.skip_history_when_saving
+
+
+# --- use cases ----------------------------------------------------------------------------------
+def use_case_create(*, user, data: Mapping[str, Any], reason: str = "Created") -> UseCase:
+    """Create a use case (PMO) with its contributors and an empty business case."""
+    if not can_create_use_case(user):
+        raise PermissionDenied("Only the PMO creates use cases.")
+    with transaction.atomic():
+        use_case = UseCase()
+        _assign(use_case, data, USE_CASE_FIELDS)
+        _validate_use_case(use_case)
+        _stamp(use_case, user, reason)
+        _save_use_case(use_case)
+        contributors = list(data.get("contributors") or [])
+        if contributors:
+            _set_contributors_quietly(use_case, contributors)
+            # The "+" record was written before the contributors existed: snapshot them onto it,
+            # so the creation is one record that names them.
+            record = use_case.history.order_by("-history_date", "-history_id").first()
+            m2m_model = type(record).contributors.model
+            through = UseCase.contributors.through.objects.filter(usecase_id=use_case.pk)
+            m2m_model.objects.bulk_create(
+                m2m_model(history=record, id=row.id, usecase_id=row.usecase_id, user_id=row.user_id)
+                for row in through
+            )
+        business_case = BusinessCase(use_case=use_case)
+        _stamp(business_case, user, reason)
+        business_case.save()
+    return use_case
+
+
+def use_case_update(
+    *, user, use_case: UseCase, data: Mapping[str, Any], reason: str = "Updated"
+) -> UseCase:
+    """Change the core fields and/or contributors of a use case (PMO). No change, no record."""
+    if not can_edit_use_case(user, use_case):
+        raise PermissionDenied("Only the PMO edits use cases.")
+    with transaction.atomic():
+        current = UseCase.objects.select_for_update().get(pk=use_case.pk)
+        changed = _assign(current, data, USE_CASE_FIELDS)
+        new_contributors = None
+        if "contributors" in data:
+            wanted = list(data["contributors"] or [])
+            have = set(current.contributors.values_list("pk", flat=True))
+            if {u.pk for u in wanted} != have:
+                new_contributors = wanted
+        if not changed and new_contributors is None:
+            return current
+        _validate_use_case(current)
+        if new_contributors is not None:
+            _set_contributors_quietly(current, new_contributors)
+        _stamp(current, user, reason)
+        _save_use_case(current)
+    return current
+
+
+# --- business case ------------------------------------------------------------------------------
+def business_case_update(
+    *, user, use_case: UseCase, data: Mapping[str, Any], reason: str = "Business case updated"
+) -> BusinessCase:
+    """Save a new version of the use case's business case (PMO or its value owner).
+
+    Each save is one version in the history; an unchanged submission writes no version.
+    """
+    if not can_edit_business_case(user, use_case):
+        raise PermissionDenied("Only the PMO and the value owner edit the business case.")
+    with transaction.atomic():
+        business_case = (
+            BusinessCase.objects.select_for_update().filter(use_case_id=use_case.pk).first()
+        )
+        created = business_case is None
+        if created:
+            business_case = BusinessCase(use_case_id=use_case.pk)
+        changed = _assign(business_case, data, BUSINESS_CASE_FIELDS)
+        if not changed and not created:
+            return business_case
+        business_case.full_clean(exclude=["use_case"])
+        _stamp(business_case, user, reason)
+        business_case.save()
+    return business_case
+
+
+# --- model/prompt change log --------------------------------------------------------------------
+def model_change_create(*, user, use_case: UseCase, data: Mapping[str, Any]) -> ModelChange:
+    """Log a model, prompt or configuration change (the value owner)."""
+    if not can_log_model_change(user, use_case):
+        raise PermissionDenied("Only the value owner logs model and prompt changes.")
+    with transaction.atomic():
+        change = ModelChange(use_case_id=use_case.pk, created_by=user)
+        _assign(change, data, MODEL_CHANGE_FIELDS)
+        errors: dict[str, list] = {}
+        try:
+            change.full_clean(exclude=["use_case", "created_by"], validate_constraints=False)
+        except ValidationError as e:
+            _merge(errors, e)
+        if change.effective_date and change.effective_date > clock.today():
+            errors.setdefault("effective_date", []).append(
+                "Log a change once it is in effect: this date is in the future."
+            )
+        taken = "This use case already has a change with this version label."
+        if change.version_label and "version_label" not in errors:
+            label_used = ModelChange.objects.filter(
+                use_case_id=use_case.pk, version_label=change.version_label
+            ).exists()
+            if label_used:
+                errors["version_label"] = [taken]
+        if errors:
+            raise ValidationError(errors)
+        _stamp(change, user, "Logged")
+        try:
+            with transaction.atomic():
+                change.save()
+        except IntegrityError:
+            raise ValidationError({"version_label": [taken]}) from None
+    return change
+
+
+# --- checklist ----------------------------------------------------------------------------------
+def checklist_update(*, user, use_case: UseCase, answers: Mapping[str, tuple[str, str]]) -> int:
+    """Save checklist answers (the value owner) in one go; return how many rows changed.
+
+    ``answers`` maps an item code (``"T1"``) to ``(answer, evidence)``; an empty answer clears
+    the item (it shows as unanswered again). Items not in ``answers`` are left alone.
+    """
+    if not can_edit_checklist(user, use_case):
+        raise PermissionDenied("Only the value owner edits the checklist.")
+    errors: dict[str, list] = {}
+    for item, (answer, evidence) in answers.items():
+        if item not in ChecklistItem.values:
+            errors.setdefault(item, []).append("Unknown checklist item.")
+        elif answer and answer not in Answer.values:
+            errors.setdefault(item, []).append("Answer yes, partial or no.")
+        elif not answer and evidence.strip():
+            errors.setdefault(item, []).append("Choose an answer for this evidence.")
+    if errors:
+        raise ValidationError(errors)
+    changed = 0
+    with transaction.atomic():
+        existing = {
+            a.item: a
+            for a in ChecklistAnswer.objects.select_for_update().filter(use_case_id=use_case.pk)
+        }
+        for item, (answer, evidence) in answers.items():
+            current = existing.get(item)
+            evidence = evidence.strip()
+            if not answer:
+                if current is not None:
+                    _stamp(current, user, "Cleared")
+                    current.delete()
+                    changed += 1
+                continue
+            if current is not None and (current.answer, current.evidence) == (answer, evidence):
+                continue
+            row = current or ChecklistAnswer(use_case_id=use_case.pk, item=item)
+            row.answer, row.evidence, row.updated_by = answer, evidence, user
+            _stamp(row, user, "Answered")
+            row.save()
+            changed += 1
+    return changed
