@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres:postgres@127.0.0.1:5432/valuegate
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-pg test-sqlite lint fmt services clean
+.PHONY: venv run test test-pg test-sqlite lint fmt services clean prod-smoke validate-compose
 
 $(VENV)/.installed: pyproject.toml
 	@BASE_PY=$$(bash scripts/find-python.sh) && echo "Using $$BASE_PY" && \
@@ -23,6 +23,12 @@ run: venv  ## serve the demo at http://127.0.0.1:8000 with a Celery worker + bea
 
 services:  ## install (if missing) and start PostgreSQL and Redis on 127.0.0.1
 	bash scripts/services.sh
+
+prod-smoke: venv  ## the docker-compose shape as real processes: gunicorn + worker + beat, a real flow
+	bash scripts/prod-smoke.sh
+
+validate-compose: venv  ## check docker-compose.yml and the Dockerfile without a Docker engine
+	$(PY) scripts/validate_compose.py
 
 test: test-pg test-sqlite  ## the whole suite on PostgreSQL + Redis, then again on SQLite
 

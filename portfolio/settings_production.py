@@ -14,6 +14,14 @@ if len(SECRET_KEY) < 50:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the host(s) the site is served on.")
+# Links in e-mails: the public address; by default https:// on the first allowed host.
+VALUEGATE_BASE_URL = os.environ.get("VALUEGATE_BASE_URL", "").rstrip("/")
+if not VALUEGATE_BASE_URL:
+    if ALLOWED_HOSTS[0].startswith((".", "*")):
+        raise ImproperlyConfigured(
+            "VALUEGATE_BASE_URL must be set when the first of ALLOWED_HOSTS is a wildcard."
+        )
+    VALUEGATE_BASE_URL = f"https://{ALLOWED_HOSTS[0]}"
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -24,7 +32,5 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-}
+STORAGES["staticfiles"] = {"BACKEND": "portfolio.staticfiles.ManifestStaticFilesStorage"}  # noqa: F405
 MAILERS = mailers_from_env("django.core.mail.backends.smtp.EmailBackend")
