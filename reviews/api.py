@@ -1,0 +1,250 @@
+"""REST API v1: weekly and monthly reviews, and a use case's economics over a run of months.
+
+Reviews are listed for the use cases the user may see (``visible_use_cases``); creating and
+correcting them needs ``can_submit_review`` (a use case the user cannot see is a 404, one they
+see but may not submit for a 403). Writes go through ``reviews.services`` — the same functions
+and validation rules (``reviews.rules`` via the models' ``clean()``) as the web forms:
+
+- a duplicate period is a 400 naming the existing review: ``{"week": [...], "existing": {"id",
+  "url"}}`` (``month`` for monthly reviews);
+- PATCH must carry the ``version`` the client read; a stale one is a 409
+  ``{"detail", "current_version"}`` and nothing is written;
+- ``use_case`` and the period cannot change; unknown fields are a 400.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from usecases import clock
+from usecases.api import service_errors, use_case_pk_from, validation_detail
+from usecases.models import UseCase
+from usecases.permissions import can_submit_review, get_use_case_for_user, visible_use_cases
+
+from . import selectors, services
+from .filters import MonthlyReviewFilter, WeeklyReviewFilter
+from .models import MonthlyReview, WeeklyReview
+from .serializers import (
+    EconomicsQuerySerializer,
+    EconomicsSerializer,
+    MonthlyReviewSerializer,
+    WeeklyReviewSerializer,
+)
+
+CONFLICT = inline_serializer(
+    "StaleVersion",
+    fields={
+        "detail": serializers.CharField(),
+        "current_version": serializers.IntegerField(),
+    },
+)
+DUPLICATE_NOTE = (
+    "400 with field messages; a duplicate period adds "
+    '`"existing": {"id": <review id>, "url": <its API URL>}`.'
+)
+
+
+class ReviewViewSetBase(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, create, retrieve and correct (PATCH) reviews. No PUT, no DELETE."""
+
+    model: type[WeeklyReview] | type[MonthlyReview]
+    period_field = ""
+    detail_route = ""
+    ordering: tuple[str, ...] = ()
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (
+            self.model.objects.filter(
+                use_case__in=visible_use_cases(self.request.user).values("pk")
+            )
+            .select_related("use_case__business_case", "submitted_by")
+            .order_by(*self.ordering)
+        )
+
+    # --- the service calls (``weekly_review_submit`` etc.) ----------------------------------
+    def submit(self, *, use_case, period, data):
+        raise NotImplementedError
+
+    def correct(self, *, review, data, expected_version):
+        raise NotImplementedError
+
+    # --- endpoints ---------------------------------------------------------------------------
+    def create(self, request, *args, **kwargs):
+        pk = use_case_pk_from(request.data)
+        if pk is not None:
+            get_use_case_for_user(request.user, pk, check=can_submit_review)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        use_case = data.pop("use_case")
+        period = data.pop(self.period_field)
+        try:
+            review = self.submit(use_case=use_case, period=period, data=data)
+        except DjangoValidationError as exc:
+            return Response(
+                self._error_body(validation_detail(exc), use_case, period),
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(self.get_serializer(review).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        review = self.get_object()
+        if not can_submit_review(request.user, review.use_case):
+            raise PermissionDenied("You may not correct reviews of this use case.")
+        serializer = self.get_serializer(review, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        expected_version = data.pop("version")
+        try:
+            with service_errors():
+                review = self.correct(review=review, data=data, expected_version=expected_version)
+        except services.StaleVersionError as exc:
+            return Response(
+                {"detail": str(exc), "current_version": exc.current_version},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(self.get_serializer(review).data)
+
+    def _error_body(self, detail, use_case: UseCase, period: str):
+        """The service's field messages; for a duplicate period, the existing review too."""
+        if isinstance(detail, dict) and self.period_field in detail:
+            existing = (
+                self.model.objects.filter(use_case=use_case, **{self.period_field: period})
+                .only("pk")
+                .first()
+            )
+            if existing is not None:
+                detail["existing"] = {
+                    "id": existing.pk,
+                    "url": reverse(self.detail_route, args=[existing.pk], request=self.request),
+                }
+        return detail
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Weekly reviews of the use cases the user may see"),
+    retrieve=extend_schema(summary="One weekly review"),
+    create=extend_schema(
+        summary="Submit a weekly review (value owner or contributor)",
+        responses={
+            201: WeeklyReviewSerializer,
+            400: OpenApiResponse(description=DUPLICATE_NOTE),
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Correct a weekly review; send the version you read",
+        responses={
+            200: WeeklyReviewSerializer,
+            400: OpenApiResponse(description="Field messages; `version` is required."),
+            409: OpenApiResponse(CONFLICT, description="The review changed meanwhile."),
+        },
+    ),
+)
+class WeeklyReviewViewSet(ReviewViewSetBase):
+    """Weekly operational reviews. Fractions are strings with 4 decimals, money with 2."""
+
+    serializer_class = WeeklyReviewSerializer
+    filterset_class = WeeklyReviewFilter
+    model = WeeklyReview
+    period_field = "week"
+    detail_route = "weekly-review-detail"
+    ordering = ("-week_start", "use_case_id", "-id")
+
+    def submit(self, *, use_case, period, data):
+        return services.weekly_review_submit(
+            user=self.request.user, use_case=use_case, week=period, data=data
+        )
+
+    def correct(self, *, review, data, expected_version):
+        return services.weekly_review_correct(
+            user=self.request.user, review=review, data=data, expected_version=expected_version
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Monthly reviews of the use cases the user may see"),
+    retrieve=extend_schema(summary="One monthly review"),
+    create=extend_schema(
+        summary="Submit a monthly financial review (value owner or contributor)",
+        responses={
+            201: MonthlyReviewSerializer,
+            400: OpenApiResponse(description=DUPLICATE_NOTE),
+        },
+    ),
+    partial_update=extend_schema(
+        summary="Correct a monthly review; send the version you read",
+        responses={
+            200: MonthlyReviewSerializer,
+            400: OpenApiResponse(description="Field messages; `version` is required."),
+            409: OpenApiResponse(CONFLICT, description="The review changed meanwhile."),
+        },
+    ),
+)
+class MonthlyReviewViewSet(ReviewViewSetBase):
+    """Monthly financial reviews, each with its month's CFO figures for the use case."""
+
+    serializer_class = MonthlyReviewSerializer
+    filterset_class = MonthlyReviewFilter
+    model = MonthlyReview
+    period_field = "month"
+    detail_route = "monthly-review-detail"
+    ordering = ("-month_start", "use_case_id", "-id")
+
+    def submit(self, *, use_case, period, data):
+        return services.monthly_review_submit(
+            user=self.request.user, use_case=use_case, month=period, data=data
+        )
+
+    def correct(self, *, review, data, expected_version):
+        return services.monthly_review_correct(
+            user=self.request.user, review=review, data=data, expected_version=expected_version
+        )
+
+
+class UseCaseEconomicsViewSet(viewsets.GenericViewSet):
+    """``use-cases/{id}/economics/``: registered on the ``use-cases`` prefix beside
+    ``usecases.api.UseCaseViewSet`` (it reads reviews, which ``usecases`` may not import)."""
+
+    queryset = UseCase.objects.none()
+    serializer_class = EconomicsSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        summary="The use case's CFO figures, waterfall and 90-day net value for a run of months",
+        description=(
+            "Aggregated in SQL over the weekly reviews (by the month holding each week's "
+            "Thursday) and monthly reviews of the months `start`..`end` (both included, at "
+            "most 36). Without parameters: the last 3 complete months. Money is a string with "
+            "2 decimals. `net_value_90_days` covers the three full calendar months after "
+            "`scaled_on`, whatever the range."
+        ),
+        parameters=[EconomicsQuerySerializer],
+        responses={
+            200: EconomicsSerializer,
+            400: OpenApiResponse(description="A malformed month or a bad range (field message)."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def economics(self, request, pk=None):
+        use_case = get_use_case_for_user(request.user, pk)
+        query = EconomicsQuerySerializer(data=request.query_params, today=clock.today())
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        result = selectors.use_case_economics(use_case, **query.validated_data)
+        return Response(EconomicsSerializer(result).data)

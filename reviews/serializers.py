@@ -1,0 +1,396 @@
+"""REST API v1 serializers for weekly and monthly reviews and the economics endpoint.
+
+Same conventions as ``usecases.serializers``: money strings with 2 decimals, fractions 0..1 as
+strings with 4 decimals, users as usernames, unknown fields a 400. The figures a review
+response adds are computed by the economics engine (``usecases.economics``) and rounded here;
+the validation rules are ``reviews.rules``, applied by the services the API calls.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from usecases import economics
+from usecases.models import BusinessCase, ModelChange, UseCase
+from usecases.serializers import (
+    FRACTION_SCHEMA,
+    MONEY_SCHEMA,
+    MoneyField,
+    RejectUnknownFieldsMixin,
+    fraction,
+    money,
+)
+
+from . import selectors
+from .models import MonthlyReview, WeeklyReview
+
+MAX_ECONOMICS_MONTHS = 36
+#: ``net_value_90_days.status`` values (named ``NinetyDayStatusEnum`` in the OpenAPI schema).
+NINETY_DAY_STATUSES = (
+    economics.NINETY_DAY_COMPLETE,
+    economics.NINETY_DAY_PENDING,
+    economics.NINETY_DAY_NOT_SCALED,
+)
+
+VERSION_HELP = (
+    "Optimistic concurrency: read-only on create; on PATCH send the version you read. A stale "
+    "version gets 409 with the current version; nothing is written."
+)
+
+
+def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
+    """The engine inputs of a use case's business case (loaded with ``select_related``);
+    an empty business case (all zeros) if there is none."""
+    try:
+        business_case = use_case.business_case
+    except BusinessCase.DoesNotExist:
+        business_case = BusinessCase(use_case=use_case)
+    return business_case.inputs()
+
+
+class EngineFigure(serializers.Field):
+    """A read-only figure the parent serializer computes per instance (``figures_for``)."""
+
+    def __init__(self, *, kind: str, **kwargs):
+        self.kind = kind
+        kwargs.update(read_only=True, source="*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance):
+        value = getattr(self.parent.figures_for(instance), self.field_name)
+        return money(value) if self.kind == "money" else fraction(value)
+
+
+@extend_schema_field(MONEY_SCHEMA)
+class EngineMoney(EngineFigure):
+    def __init__(self, **kwargs):
+        super().__init__(kind="money", **kwargs)
+
+
+@extend_schema_field(FRACTION_SCHEMA)
+class EngineFraction(EngineFigure):
+    def __init__(self, **kwargs):
+        super().__init__(kind="fraction", **kwargs)
+
+
+class ReviewSerializerBase(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """``use_case`` and the period are set on create and cannot change; PATCH needs ``version``."""
+
+    period_field = ""  # "week" or "month"
+
+    use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
+    version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
+    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    def validate(self, attrs):
+        if self.instance is None:
+            attrs.pop("version", None)
+            return attrs
+        errors = {}
+        if "version" not in attrs:
+            errors["version"] = [
+                "Send the version you read, so that a correction made meanwhile by someone "
+                "else is not overwritten."
+            ]
+        use_case = attrs.pop("use_case", None)
+        if use_case is not None and use_case.pk != self.instance.use_case_id:
+            errors["use_case"] = ["The use case of a review cannot be changed."]
+        period = attrs.pop(self.period_field, None)
+        if period is not None and period != getattr(self.instance, self.period_field):
+            errors[self.period_field] = [
+                f"The {self.period_field} of a review cannot be changed: submit a review for "
+                f"that {self.period_field} instead."
+            ]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class WeeklyReviewSerializer(ReviewSerializerBase):
+    """A weekly operational review, with the engine's figures for it (at the use case's H)."""
+
+    period_field = "week"
+
+    model_version = serializers.PrimaryKeyRelatedField(
+        queryset=ModelChange.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=(
+            "Id of a model/prompt change of the same use case; defaults to the one in effect "
+            "at the end of the week."
+        ),
+    )
+    adoption_rate = EngineFraction(help_text="active_users / target_users.")
+    rework_rate = EngineFraction(help_text="reworked_outputs / tasks_with_ai (0 if none).")
+    exception_share = EngineFraction(help_text="exceptions / tasks_total (0 if none).")
+    gross_efficiency = EngineMoney(help_text="tasks_with_ai × minutes_saved_per_task / 60 × H.")
+    rework_cost = EngineMoney(help_text="reworked_outputs × rework_minutes_per_output / 60 × H.")
+
+    class Meta:
+        model = WeeklyReview
+        fields = [
+            "id",
+            "use_case",
+            "week",
+            "active_users",
+            "target_users",
+            "tasks_total",
+            "tasks_with_ai",
+            "reworked_outputs",
+            "exceptions",
+            "minutes_saved_per_task",
+            "rework_minutes_per_output",
+            "quality_score",
+            "backlog",
+            "declared_hours_saved",
+            "model_version",
+            "notes",
+            "user_barriers",
+            "adoption_rate",
+            "rework_rate",
+            "exception_share",
+            "gross_efficiency",
+            "rework_cost",
+            "version",
+            "submitted_by",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+        extra_kwargs = {
+            "week": {"help_text": "ISO week, e.g. 2026-W47 (a week that exists and has started)."},
+            "target_users": {
+                "required": False,
+                "help_text": "Defaults to the use case's target users.",
+            },
+        }
+        # (use case, week) is unique in the database; the service names the existing review.
+        validators = []
+
+    _cached: tuple = (None, None)
+
+    def figures_for(self, review: WeeklyReview) -> economics.WeekMetrics:
+        """The engine's figures of one review, computed once per review."""
+        instance, metrics = self._cached
+        if instance is not review:
+            metrics = economics.week_metrics(
+                review.figures(), business_case_inputs(review.use_case).hourly_cost
+            )
+            self._cached = (review, metrics)
+        return metrics
+
+
+class MonthlyReviewListSerializer(serializers.ListSerializer):
+    """Computes the month figures of every review of a page at once (two aggregate queries)."""
+
+    def to_representation(self, data):
+        reviews = list(data.all() if hasattr(data, "all") else data)
+        self.child.figures_by_month = month_figures(reviews)
+        return super().to_representation(reviews)
+
+
+def month_figures(reviews) -> dict:
+    """``{(use_case_id, month_start): PeriodFigures}`` for monthly reviews (``use_case`` and its
+    business case loaded): one ``monthly_totals`` call over the reviews' use cases and months."""
+    if not reviews:
+        return {}
+    months = [review.month_start for review in reviews]
+    totals = selectors.monthly_totals(
+        start=min(months),
+        end=max(months),
+        use_case_ids=sorted({review.use_case_id for review in reviews}),
+    )
+    return {
+        (review.use_case_id, review.month_start): economics.period_figures(
+            totals.get(review.use_case_id, {}).get(review.month_start, economics.PeriodTotals()),
+            business_case_inputs(review.use_case),
+        )
+        for review in reviews
+    }
+
+
+class MonthlyReviewSerializer(ReviewSerializerBase):
+    """A monthly financial review, with the month's CFO figures for its use case (the month's
+    weekly reviews, by Thursday, and these costs)."""
+
+    period_field = "month"
+
+    gross_efficiency = EngineMoney(help_text="Sum of the month's weekly gross efficiency.")
+    translation_gap = EngineMoney(help_text="gross_efficiency × (1 − R).")
+    absorption_cost = EngineMoney(help_text="The month's rework cost + the six costs.")
+    net_value = EngineMoney(help_text="gross_efficiency × R − absorption_cost.")
+
+    class Meta:
+        model = MonthlyReview
+        list_serializer_class = MonthlyReviewListSerializer
+        fields = [
+            "id",
+            "use_case",
+            "month",
+            "training_cost",
+            "support_cost",
+            "integration_cost",
+            "run_cost",
+            "maintenance_cost",
+            "other_cost",
+            "notes",
+            "gross_efficiency",
+            "translation_gap",
+            "absorption_cost",
+            "net_value",
+            "version",
+            "submitted_by",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+        extra_kwargs = {
+            "month": {"help_text": "Calendar month, e.g. 2026-11 (a month that has started)."}
+        }
+        validators = []
+
+    #: Set by the list serializer for a whole page; computed on demand for a single review.
+    figures_by_month: dict | None = None
+
+    def figures_for(self, review: MonthlyReview) -> economics.PeriodFigures:
+        key = (review.use_case_id, review.month_start)
+        if self.figures_by_month is None or key not in self.figures_by_month:
+            self.figures_by_month = month_figures([review])
+        return self.figures_by_month[key]
+
+
+# --- economics ------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-11"})
+class MonthField(serializers.CharField):
+    """``YYYY-MM`` → ``(year, month)``."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return economics.parse_month(text)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+class EconomicsQuerySerializer(serializers.Serializer):
+    """The range of ``use-cases/{id}/economics/``: by default the last 3 complete months."""
+
+    start = MonthField(
+        required=False,
+        help_text=(
+            "First month, YYYY-MM. Default: two months before `end` (so the default range is "
+            "the last 3 complete months)."
+        ),
+    )
+    end = MonthField(
+        required=False,
+        help_text="Last month, YYYY-MM (included). Default: the last complete month.",
+    )
+
+    def __init__(self, *args, today=None, **kwargs):
+        self.today = today
+        super().__init__(*args, **kwargs)
+
+    def validate(self, attrs):
+        end = attrs.get("end") or _add_months((self.today.year, self.today.month), -1)
+        start = attrs.get("start") or _add_months(end, -2)
+        if start > end:
+            raise serializers.ValidationError(
+                {"start": [f"The range starts after it ends ({_label(start)} > {_label(end)})."]}
+            )
+        months = _month_index(end) - _month_index(start) + 1
+        if months > MAX_ECONOMICS_MONTHS:
+            raise serializers.ValidationError(
+                {
+                    "end": [
+                        f"The range covers {months} months; at most {MAX_ECONOMICS_MONTHS} "
+                        "are allowed."
+                    ]
+                }
+            )
+        return {"start": selectors.month_start(start), "end": selectors.month_start(end)}
+
+
+def _month_index(year_month: tuple[int, int]) -> int:
+    return year_month[0] * 12 + year_month[1] - 1
+
+
+def _add_months(year_month: tuple[int, int], delta: int) -> tuple[int, int]:
+    index = _month_index(year_month) + delta
+    return index // 12, index % 12 + 1
+
+
+def _label(year_month: tuple[int, int]) -> str:
+    return economics.format_month(*year_month)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-11"})
+class MonthLabelField(serializers.Field):
+    """A month (its first day) as ``YYYY-MM`` (read-only)."""
+
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return economics.format_month(value.year, value.month)
+
+
+class MonthFiguresSerializer(serializers.Serializer):
+    """One month's CFO figures (instance: ``{"month": first day, "figures": PeriodFigures}``)."""
+
+    month = MonthLabelField()
+    gross_efficiency = MoneyField(source="figures.gross_efficiency")
+    translation_gap = MoneyField(source="figures.translation_gap")
+    absorption_cost = MoneyField(source="figures.absorption_cost")
+    net_value = MoneyField(source="figures.net_value")
+
+
+class WaterfallStepSerializer(serializers.Serializer):
+    step = serializers.CharField(read_only=True)
+    leakage_point = serializers.ChoiceField(
+        choices=list(economics.LEAKAGE_POINTS),
+        allow_null=True,
+        read_only=True,
+        help_text="The leak this step measures; null for the totals.",
+    )
+    amount = MoneyField(
+        help_text="For a total, the running value; for a deduction, what it takes away."
+    )
+
+
+class NinetyDaySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=NINETY_DAY_STATUSES, read_only=True)
+    value = MoneyField(allow_null=True, help_text="Null unless the status is complete.")
+    months_available = serializers.IntegerField(
+        read_only=True, help_text="How many of the three months have a monthly review."
+    )
+
+
+class EconomicsSerializer(serializers.Serializer):
+    """The engine's figures of a use case over a run of months (``selectors.UseCaseEconomics``)."""
+
+    start = MonthLabelField()
+    end = MonthLabelField()
+    gross_efficiency = MoneyField(source="figures.gross_efficiency")
+    translation_gap = MoneyField(source="figures.translation_gap")
+    absorption_cost = MoneyField(source="figures.absorption_cost")
+    net_value = MoneyField(source="figures.net_value")
+    waterfall = WaterfallStepSerializer(many=True, read_only=True)
+    net_value_90_days = NinetyDaySerializer(read_only=True)
+    by_month = serializers.SerializerMethodField()
+
+    @extend_schema_field(MonthFiguresSerializer(many=True))
+    def get_by_month(self, result: selectors.UseCaseEconomics):
+        """Every month of the range, in order (zeros for a month without any review)."""
+        given = dict(result.by_month)
+        no_reviews = economics.PeriodFigures(*[economics.ZERO] * 5)
+        rows = [
+            {"month": first, "figures": given.get(first, no_reviews)}
+            for first in map(
+                selectors.month_start,
+                economics.months_between(
+                    (result.start.year, result.start.month), (result.end.year, result.end.month)
+                ),
+            )
+        ]
+        return MonthFiguresSerializer(rows, many=True).data

@@ -1,0 +1,213 @@
+"""reviews.rules: the validation rules written once (model clean(), forms and API all use them).
+
+Plain functions: no database. "Today" is passed in; 2026-11-25 is the Wednesday of 2026-W48.
+"""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from reviews import rules
+from reviews.models import MonthlyReview, WeeklyReview
+
+TODAY = datetime.date(2026, 11, 25)
+
+# --- weeks ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("week", ["2026-W48", "2026-W47", "2026-W01", "2020-W53", "1999-W01"])
+def test_existing_started_weeks_are_valid(week):
+    assert rules.week_errors(week, today=TODAY) == {}
+
+
+@pytest.mark.parametrize("week", [None, ""])
+def test_no_week_is_left_to_the_required_check(week):
+    assert rules.week_errors(week, today=TODAY) == {}
+
+
+@pytest.mark.parametrize(
+    ("week", "message"),
+    [
+        ("2026-W00", "2026-W00 is not an ISO week: year 2026 has weeks 01-53"),
+        ("2027-W53", "2027-W53 is not an ISO week: year 2027 has weeks 01-52"),
+        ("2025-W53", "2025-W53 is not an ISO week: year 2025 has weeks 01-52"),
+        ("2026-W54", "2026-W54 is not an ISO week: year 2026 has weeks 01-53"),
+    ],
+)
+def test_weeks_that_do_not_exist(week, message):
+    assert rules.week_errors(week, today=TODAY) == {"week": [message]}
+
+
+@pytest.mark.parametrize(
+    "week", ["2026-47", "2026-W7", "2026-w47", "26-W47", "2026-W047", " 2026-W47"]
+)
+def test_malformed_weeks(week):
+    (message,) = rules.week_errors(week, today=TODAY)["week"]
+    assert "expected YYYY-Www" in message
+
+
+def test_2026_has_53_weeks_but_w53_is_in_the_future_on_25_november():
+    assert rules.week_errors("2026-W53", today=TODAY) == {
+        "week": ["2026-W53 is in the future: reviews are for weeks that have started."]
+    }
+    # Monday 28 December 2026 starts 2026-W53: from then on it may be reviewed.
+    assert rules.week_errors("2026-W53", today=datetime.date(2026, 12, 27)) != {}
+    assert rules.week_errors("2026-W53", today=datetime.date(2026, 12, 28)) == {}
+
+
+def test_a_week_may_be_reviewed_from_its_monday():
+    monday = datetime.date(2026, 11, 30)  # 2026-W49
+    assert rules.week_errors("2026-W49", today=monday - datetime.timedelta(days=1)) != {}
+    assert rules.week_errors("2026-W49", today=monday) == {}
+
+
+# --- months -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("month", ["2026-11", "2026-01", "2019-12", None, ""])
+def test_started_months_are_valid(month):
+    assert rules.month_errors(month, today=TODAY) == {}
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-00", "0000-05", "2026-1", "26-11", "2026/11"])
+def test_malformed_months(month):
+    (message,) = rules.month_errors(month, today=TODAY)["month"]
+    assert "is not a month" in message
+
+
+def test_future_month():
+    assert rules.month_errors("2026-12", today=TODAY) == {
+        "month": ["2026-12 is in the future: reviews are for months that have started."]
+    }
+    assert rules.month_errors("2026-12", today=datetime.date(2026, 12, 1)) == {}
+
+
+# --- weekly figures ---------------------------------------------------------------------------
+
+VALID = {
+    "active_users": 70,
+    "target_users": 100,
+    "tasks_total": 1000,
+    "tasks_with_ai": 800,
+    "reworked_outputs": 80,
+    "exceptions": 30,
+    "minutes_saved_per_task": Decimal("2.5"),
+    "rework_minutes_per_output": Decimal("6"),
+    "quality_score": Decimal("91.5"),
+    "backlog": 40,
+    "declared_hours_saved": Decimal("30"),
+}
+
+
+def test_valid_figures():
+    assert rules.weekly_figures_errors(VALID) == {}
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "active_users",
+        "tasks_total",
+        "reworked_outputs",
+        "exceptions",
+        "backlog",
+        "minutes_saved_per_task",
+        "rework_minutes_per_output",
+        "declared_hours_saved",
+    ],
+)
+def test_negative_values(field):
+    errors = rules.weekly_figures_errors({**VALID, field: -1})
+    assert errors[field] == ["Must be zero or more."]
+
+
+def test_target_users_must_be_positive():
+    assert rules.weekly_figures_errors({**VALID, "target_users": 0}) == {
+        "target_users": ["Target users must be at least 1 to measure adoption."]
+    }
+
+
+def test_tasks_with_ai_cannot_exceed_tasks_total():
+    errors = rules.weekly_figures_errors({**VALID, "tasks_total": 799})
+    assert errors == {"tasks_with_ai": ["Tasks with AI (800) cannot exceed tasks in total (799)."]}
+    assert rules.weekly_figures_errors({**VALID, "tasks_total": 800}) == {}
+
+
+def test_reworked_cannot_exceed_tasks_with_ai():
+    errors = rules.weekly_figures_errors({**VALID, "reworked_outputs": 801})
+    assert errors == {
+        "reworked_outputs": ["Reworked outputs (801) cannot exceed tasks with AI (800)."]
+    }
+    assert rules.weekly_figures_errors({**VALID, "reworked_outputs": 800}) == {}
+
+
+def test_exceptions_cannot_exceed_tasks_total():
+    errors = rules.weekly_figures_errors({**VALID, "exceptions": 1001})
+    assert errors == {"exceptions": ["Exceptions (1001) cannot exceed tasks in total (1000)."]}
+    assert rules.weekly_figures_errors({**VALID, "exceptions": 1000}) == {}
+
+
+@pytest.mark.parametrize(
+    ("score", "ok"),
+    [
+        (Decimal("0"), True),
+        (Decimal("100"), True),
+        (Decimal("-0.01"), False),
+        (Decimal("100.01"), False),
+    ],
+)
+def test_quality_score_between_0_and_100(score, ok):
+    errors = rules.weekly_figures_errors({**VALID, "quality_score": score})
+    expected = {} if ok else {"quality_score": ["Quality score must be between 0 and 100."]}
+    assert errors == expected
+
+
+def test_missing_values_skip_the_cross_field_rules():
+    """A missing field is reported by the field's own "required" check, not here."""
+    assert rules.weekly_figures_errors({"tasks_with_ai": 5}) == {}
+    assert rules.weekly_figures_errors({"tasks_total": None, "tasks_with_ai": 5}) == {}
+
+
+def test_several_errors_at_once():
+    errors = rules.weekly_figures_errors(
+        {**VALID, "tasks_total": 10, "exceptions": 11, "quality_score": Decimal(101)}
+    )
+    assert set(errors) == {"tasks_with_ai", "exceptions", "quality_score"}
+
+
+# --- monthly costs, model version, duplicates -------------------------------------------------
+
+
+def test_monthly_costs_cannot_be_negative():
+    costs = dict.fromkeys(
+        ("training_cost", "support_cost", "integration_cost", "run_cost", "maintenance_cost"),
+        Decimal(0),
+    )
+    assert rules.monthly_costs_errors({**costs, "other_cost": Decimal(0)}) == {}
+    assert rules.monthly_costs_errors({**costs, "other_cost": Decimal("-0.01")}) == {
+        "other_cost": ["Costs cannot be negative."]
+    }
+
+
+class _Change:
+    def __init__(self, use_case_id):
+        self.use_case_id = use_case_id
+
+
+def test_model_version_must_belong_to_the_use_case():
+    assert rules.model_version_errors(None, 1) == {}
+    assert rules.model_version_errors(_Change(1), 1) == {}
+    assert rules.model_version_errors(_Change(2), 1) == {
+        "model_version": ["This version belongs to another use case's change log."]
+    }
+
+
+def test_duplicate_messages_name_the_existing_review_and_link_to_it():
+    weekly = rules.duplicate_weekly_message(WeeklyReview(pk=12, week="2026-W47"))
+    assert weekly == (
+        "A weekly review for 2026-W47 already exists (review #12, /reviews/weekly/12/): "
+        "correct that one instead."
+    )
+    monthly = rules.duplicate_monthly_message(MonthlyReview(pk=7, month="2026-10"))
+    assert "review #7, /reviews/monthly/7/" in monthly
