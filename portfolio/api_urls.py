@@ -1,15 +1,46 @@
 """REST API v1: one router; each app contributes its viewsets from its own ``api`` module."""
 
+from django.conf import settings
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from reviews import api as reviews_api
+from reviews import cadence_api, flag_api
+from stagegates import api as stagegates_api
+from usecases import api as usecases_api
+
 router = DefaultRouter()
+# Two viewsets share "use-cases" (economics reads reviews, which usecases may not import); the
+# last one registered on a prefix is the API root's link, so UseCaseViewSet comes second.
+router.register("use-cases", reviews_api.UseCaseEconomicsViewSet, basename="use-case-economics")
+router.register("use-cases", usecases_api.UseCaseViewSet, basename="use-case")
+router.register("model-changes", usecases_api.ModelChangeViewSet, basename="model-change")
+router.register("weekly-reviews", reviews_api.WeeklyReviewViewSet, basename="weekly-review")
+router.register("monthly-reviews", reviews_api.MonthlyReviewViewSet, basename="monthly-review")
+router.register("overdue-reviews", cadence_api.OverdueReviewViewSet, basename="overdue-review")
+router.register("flags", flag_api.FlagViewSet, basename="flag")
+router.register("stop-loss-rules", flag_api.StopLossRuleViewSet, basename="stop-loss-rule")
+router.register("gates", stagegates_api.GateViewSet, basename="gate")
+router.register("gate-items", stagegates_api.GateItemViewSet, basename="gate-item")
+
+# Swagger UI comes from our own static files (drf-spectacular-sidecar) and its init script from
+# the split view's URL; it sets inline style attributes, so only the docs page allows those.
+DOCS_CSP = {
+    **settings.SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+}
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "docs/",
+        csp_override(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     *router.urls,
 ]
