@@ -16,6 +16,7 @@ from usecases.permissions import can_submit_review
 
 from . import rules
 from .models import MonthlyReview, WeeklyReview
+from .stoploss import evaluate_after_review
 
 #: Fields a user may set on a weekly review (``use_case`` and ``week`` only on submit).
 WEEKLY_FIELDS = (
@@ -70,7 +71,9 @@ def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
 
 
 def after_review_saved(review) -> None:
-    """Hook run inside the review's transaction (stop-loss evaluation plugs in here)."""
+    """Hook run inside the review's transaction: the stop-loss rules (and, for the latest week,
+    the early-warning signals) are evaluated for the review's period (``reviews.stoploss``)."""
+    evaluate_after_review(review)
 
 
 def _check_permission(user, use_case) -> None:

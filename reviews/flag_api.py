@@ -1,0 +1,190 @@
+"""REST API v1: ``flags/`` and the stop-loss policy ``stop-loss-rules/``.
+
+- ``flags/``: list and retrieve the flags of the use cases the user may see; filters
+  ``use_case``, ``kind``, ``open=true|false`` (the same filterset as the flags page).
+  ``POST flags/{id}/resolve/ {"note"}``: PMO only (403 for everyone else who sees the flag,
+  404 for who does not), 400 without a note or when the flag is already resolved.
+- ``stop-loss-rules/``: everyone logged in reads the default policy and the overrides of the use
+  cases they may see; only the PMO creates and changes rules (403 otherwise). Rules are not
+  deleted: set ``active`` to false (flags keep pointing at the rule that raised them).
+  A rule's ``use_case`` (null: the default policy) is set on creation and cannot change.
+"""
+
+from django.db.models import F, Q
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from usecases.api import service_errors
+from usecases.models import UseCase
+from usecases.permissions import can_manage_policy, visible_use_cases
+
+from .flag_forms import FlagFilter
+from .flags import flag_resolve, stop_loss_rule_errors, stop_loss_rule_save, visible_flags
+from .models import Flag, StopLossRule
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    use_case_name = serializers.CharField(source="use_case.name", read_only=True)
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Flag
+        fields = [
+            "id",
+            "use_case",
+            "use_case_name",
+            "kind",
+            "kind_label",
+            "rule",
+            "rule_key",
+            "period",
+            "observed_value",
+            "threshold",
+            "explanation",
+            "triggered_by",
+            "raised_at",
+            "is_open",
+            "resolved_at",
+            "resolved_by",
+            "resolution_note",
+        ]
+        read_only_fields = fields
+
+
+class FlagResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, help_text="Why the flag is resolved (required)."
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Flags of the use cases the user may see"),
+    retrieve=extend_schema(summary="One flag"),
+)
+class FlagViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = FlagSerializer
+    filterset_class = FlagFilter
+
+    def get_queryset(self):
+        return visible_flags(self.request.user)
+
+    @extend_schema(
+        summary="Resolve a flag with a note (PMO)",
+        request=FlagResolveSerializer,
+        responses={
+            200: FlagSerializer,
+            400: OpenApiResponse(description="No note, or the flag is already resolved."),
+            403: OpenApiResponse(description="Not PMO."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        flag = self.get_object()
+        body = FlagResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with service_errors():
+            resolved = flag_resolve(
+                user=request.user, flag=flag, note=body.validated_data.get("note", "")
+            )
+        resolved = self.get_queryset().get(pk=resolved.pk)
+        return Response(FlagSerializer(resolved, context=self.get_serializer_context()).data)
+
+
+class IsPmoOrReadOnly(permissions.BasePermission):
+    message = "Only the PMO sets the stop-loss policy."
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or can_manage_policy(request.user)
+
+
+class StopLossRuleSerializer(serializers.ModelSerializer):
+    use_case = serializers.PrimaryKeyRelatedField(
+        queryset=UseCase.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The use case this override applies to; null: the portfolio-wide default.",
+    )
+    use_case_name = serializers.CharField(source="use_case.name", read_only=True, default=None)
+
+    class Meta:
+        model = StopLossRule
+        fields = [
+            "id",
+            "use_case",
+            "use_case_name",
+            "metric",
+            "comparison",
+            "threshold",
+            "consecutive_weeks",
+            "grace_weeks",
+            "action",
+            "active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        instance = self.instance
+        new_use_case = attrs.get("use_case")
+        if (
+            instance is not None
+            and "use_case" in attrs
+            and (new_use_case.pk if new_use_case else None) != instance.use_case_id
+        ):
+            raise serializers.ValidationError(
+                {"use_case": ["A rule's use case cannot change: add a new rule instead."]}
+            )
+        merged = {
+            field: attrs.get(field, getattr(instance, field, None))
+            for field in ("metric", "threshold", "consecutive_weeks", "grace_weeks")
+        }
+        errors = stop_loss_rule_errors(merged)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        use_case = validated_data.pop("use_case", None)
+        with service_errors():
+            return stop_loss_rule_save(
+                user=self.context["request"].user, data=validated_data, use_case=use_case
+            )
+
+    def update(self, instance, validated_data):
+        validated_data.pop("use_case", None)
+        with service_errors():
+            return stop_loss_rule_save(
+                user=self.context["request"].user, data=validated_data, rule=instance
+            )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Stop-loss rules: the default policy and visible overrides"),
+    retrieve=extend_schema(summary="One stop-loss rule"),
+    create=extend_schema(summary="Add a default rule or a use case override (PMO)"),
+    update=extend_schema(summary="Replace a stop-loss rule (PMO)"),
+    partial_update=extend_schema(summary="Change a stop-loss rule (PMO)"),
+)
+class StopLossRuleViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = StopLossRuleSerializer
+    permission_classes = [permissions.IsAuthenticated, IsPmoOrReadOnly]
+    filterset_fields = ["use_case", "metric", "active"]
+
+    def get_queryset(self):
+        visible = visible_use_cases(self.request.user).order_by().values("pk")
+        return (
+            StopLossRule.objects.filter(Q(use_case__isnull=True) | Q(use_case_id__in=visible))
+            .select_related("use_case")
+            .order_by(F("use_case_id").asc(nulls_first=True), "metric", "id")
+        )

@@ -1,0 +1,58 @@
+"""Flags: the list (everyone, for the use cases they may see) and the PMO's resolve form."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from usecases.permissions import can_resolve_flags
+
+from .flag_forms import FlagFilter, FlagResolveForm
+from .flags import flag_figures, flag_resolve, visible_flags
+
+PAGE_SIZE = 50
+
+
+@login_required
+def flag_list(request):
+    """Queries, whatever the number of flags: session, user, groups, the use case choices of
+    the filter, the count and one page of flags (use case, owner, rule, resolver joined)."""
+    filterset = FlagFilter(
+        request.GET or None, queryset=visible_flags(request.user), request=request
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for flag in page.object_list:
+        flag.observed_display, flag.threshold_display = flag_figures(flag)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "flags": page.object_list,
+        "query": query.urlencode(),
+        "can_resolve": can_resolve_flags(request.user),
+    }
+    template = "reviews/flags.html#flag_table" if request.htmx else "reviews/flags.html"
+    return render(request, template, context)
+
+
+@login_required
+def flag_resolve_view(request, pk):
+    """GET: the form; POST: resolve with a note. 404 for a flag the user may not see, 403 for
+    anyone but the PMO."""
+    flag = get_object_or_404(visible_flags(request.user), pk=pk)
+    if not can_resolve_flags(request.user):
+        raise PermissionDenied("Only the PMO resolves flags.")
+    form = FlagResolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flag_resolve(user=request.user, flag=flag, note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Flag resolved: {flag}.")
+            return redirect(f"{reverse('reviews:flags')}?use_case={flag.use_case_id}")
+    flag.observed_display, flag.threshold_display = flag_figures(flag)
+    return render(request, "reviews/flags_resolve.html", {"flag": flag, "form": form})

@@ -1,0 +1,200 @@
+"""Writes on flags and on the stop-loss policy, shared by the web pages, the API and the sweep.
+
+- ``flag_raise``: create a flag unless one exists for (use case, rule/signal, period). The database
+  constraint decides: two concurrent raisers create one row, the loser gets ``created=False``.
+- ``flag_resolve``: the PMO closes a flag with a note.
+- ``stop_loss_rule_save``: the PMO edits the default policy or a use case's override.
+- ``stop_loss_rule_errors``: the field rules of a rule, used by the form, the serializer and the
+  service alike.
+"""
+
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from usecases import clock
+from usecases.permissions import can_manage_policy, can_resolve_flags, visible_use_cases
+
+from .models import FRACTION_METRICS, Flag, FlagKind, Metric, StopLossRule
+from .rules import Errors
+
+STORED = Decimal("0.0001")  # Flag.observed_value / threshold keep 4 decimal places
+MAX_CONSECUTIVE_WEEKS = 52
+
+RULE_FIELDS = (
+    "metric",
+    "comparison",
+    "threshold",
+    "consecutive_weeks",
+    "grace_weeks",
+    "action",
+    "active",
+)
+
+
+def _stored(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(STORED, rounding=ROUND_HALF_UP)
+
+
+def flag_raise(
+    *,
+    use_case_id: int,
+    kind: str,
+    rule_key: str,
+    period: str,
+    explanation: str,
+    rule: StopLossRule | None = None,
+    observed: Decimal | None = None,
+    threshold: Decimal | None = None,
+    triggered_by: str = "",
+) -> tuple[Flag, bool]:
+    """Create the flag of (use case, ``rule_key``, ``period``) unless it exists.
+
+    Runs in a savepoint: a concurrent transaction that inserted the same key first makes our
+    INSERT fail on the unique constraint (PostgreSQL waits for it to commit), which is turned
+    into ``created=False`` without spoiling the caller's transaction.
+    """
+    key = dict(use_case_id=use_case_id, rule_key=rule_key, period=period)
+    try:
+        with transaction.atomic():
+            flag = Flag.objects.create(
+                **key,
+                kind=kind,
+                rule=rule,
+                observed_value=_stored(observed),
+                threshold=_stored(threshold),
+                explanation=explanation,
+                triggered_by=triggered_by[:60],
+            )
+    except IntegrityError:
+        return Flag.objects.get(**key), False
+    return flag, True
+
+
+def flag_resolve(*, user, flag: Flag, note: str) -> Flag:
+    """Resolve ``flag`` with ``note`` (PMO only). Raises ``PermissionDenied`` or
+    ``ValidationError`` (no note: on ``note``; already resolved: non-field). The row is locked,
+    so two PMO users resolving at once resolve it once."""
+    if not can_resolve_flags(user):
+        raise PermissionDenied("Only the PMO resolves flags.")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": ["Write a note: why is this flag resolved?"]})
+    with transaction.atomic():
+        current = Flag.objects.select_for_update().get(pk=flag.pk)
+        if current.resolved_at is not None:
+            who = current.resolved_by.username if current.resolved_by else "someone"
+            raise ValidationError(
+                f"This flag was already resolved by {who} on "
+                f"{date_format(timezone.localtime(current.resolved_at), 'DATETIME_FORMAT')}.",
+                code="already_resolved",
+            )
+        current.resolved_at = clock.now()
+        current.resolved_by = user
+        current.resolution_note = note
+        current._history_user = user
+        current._change_reason = "resolved"
+        current.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+    return current
+
+
+def _add(errors: Errors, field: str, message: str) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def stop_loss_rule_errors(values: Mapping) -> Errors:
+    """Nonsensical rules, rejected at the field: a rate threshold outside 0..1, a quality
+    threshold outside 0..100, fewer than 1 (or more than 52) consecutive weeks, negative grace."""
+    errors: Errors = {}
+    metric, threshold = values.get("metric"), values.get("threshold")
+    if threshold is not None and metric:
+        if metric in FRACTION_METRICS and not (0 <= threshold <= 1):
+            _add(
+                errors,
+                "threshold",
+                "A rate is a fraction between 0 and 1 (e.g. 0.15 for 15%).",
+            )
+        elif metric == Metric.QUALITY_SCORE and not (0 <= threshold <= 100):
+            _add(errors, "threshold", "A quality score threshold lies between 0 and 100.")
+    consecutive = values.get("consecutive_weeks")
+    if consecutive is not None and consecutive < 1:
+        _add(errors, "consecutive_weeks", "At least 1 week (1 = the breaching week alone).")
+    elif consecutive is not None and consecutive > MAX_CONSECUTIVE_WEEKS:
+        _add(errors, "consecutive_weeks", f"At most {MAX_CONSECUTIVE_WEEKS} weeks.")
+    grace = values.get("grace_weeks")
+    if grace is not None and grace < 0:
+        _add(errors, "grace_weeks", "Grace weeks cannot be negative.")
+    return errors
+
+
+def stop_loss_rule_save(
+    *, user, data: Mapping, rule: StopLossRule | None = None, use_case=None
+) -> StopLossRule:
+    """Create (``rule`` None: for ``use_case``, or the default policy when that is None too) or
+    update a stop-loss rule. PMO only; field messages as ``ValidationError``."""
+    if not can_manage_policy(user):
+        raise PermissionDenied("Only the PMO sets the stop-loss policy.")
+    if rule is None:
+        rule = StopLossRule(use_case=use_case)
+    for field in RULE_FIELDS:
+        if field in data:
+            setattr(rule, field, data[field])
+    errors = stop_loss_rule_errors({f: getattr(rule, f) for f in RULE_FIELDS})
+    try:
+        rule.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    creating = rule.pk is None
+    rule._history_user = user
+    rule._change_reason = "policy rule added" if creating else "policy rule changed"
+    with transaction.atomic():
+        rule.save()
+    return rule
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def visible_flags(user):
+    """The flags of the use cases ``user`` may see, with what the list shows (no N+1)."""
+    return Flag.objects.filter(
+        use_case_id__in=visible_use_cases(user).order_by().values("pk")
+    ).select_related("use_case", "use_case__value_owner", "rule", "resolved_by")
+
+
+def flag_figures(flag: Flag) -> tuple[str, str]:
+    """The flag's observed value and threshold in the units of its rule or signal."""
+    from .stoploss import format_value
+
+    observed, threshold = flag.observed_value, flag.threshold
+    if flag.kind == FlagKind.STOP_LOSS:
+        if flag.rule is None:
+            return _plain(observed), _plain(threshold)
+        return (
+            format_value(flag.rule.metric, observed, exact=True),
+            format_value(flag.rule.metric, threshold, exact=True),
+        )
+    if flag.kind == FlagKind.EXCEPTIONS_GROWING:
+        return (
+            format_value(Metric.EXCEPTION_SHARE, observed),
+            format_value(Metric.EXCEPTION_SHARE, threshold),
+        )
+    if flag.kind == FlagKind.QUALITY_UNSTABLE_AFTER_CHANGE:
+        return (
+            format_value(Metric.QUALITY_SCORE, observed),
+            format_value(Metric.QUALITY_SCORE, threshold),
+        )
+    return _plain(observed), _plain(threshold)
+
+
+def _plain(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
