@@ -38,6 +38,7 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from reviews.models import MonthlyReview, WeeklyReview, weekly_period_dates
+from reviews.sweep import sweep_portfolio
 from usecases import clock, economics
 from usecases.models import (
     Answer,
@@ -802,8 +803,11 @@ class SeedResult:
 
 
 def seed_demo(*, today: datetime.date | None = None) -> SeedResult:
-    """Load the demo portfolio, adding only what is missing. One transaction."""
-    cal = DemoCalendar(today or clock.today())
+    """Load the demo portfolio, adding only what is missing, in one transaction; then run the
+    stop-loss + signals sweep once, as beat would, so the demo shows its flags from the start
+    (bulk-inserted reviews bypass the save hook)."""
+    today = today or clock.today()
+    cal = DemoCalendar(today)
     result = SeedResult(users=USERS)
     with transaction.atomic():
         users = seed_users(USERS, result)
@@ -813,6 +817,7 @@ def seed_demo(*, today: datetime.date | None = None) -> SeedResult:
         seed_checklists(USE_CASES, use_cases, users, result)
         seed_weekly_reviews(USE_CASES, use_cases, changes, users, cal, result)
         seed_monthly_reviews(USE_CASES, use_cases, users, cal, result)
+    sweep_portfolio(today=today)
     return result
 
 
