@@ -1,0 +1,189 @@
+"""The chair's decisions and what they do to the use case (DESIGN.md "Stage gates").
+
+A decision applies at once, in the transaction that records it:
+
+=========  ============  ===========
+decision   stage         funding
+=========  ============  ===========
+scale      scaled        funded       (``scaled_on`` set to the decision day if empty)
+redesign   redesign      conditional
+hold       on_hold       frozen
+stop       stopped       ended
+=========  ============  ===========
+
+The use case's change is audited (simple-history) with the chair as the user and a change reason
+naming the gate. Funding follows conditions: ``scale`` is refused while the use case has an open
+stop-loss flag or a checklist item of the translation, adoption, execution or quality sections
+answered ``no`` (``scale_blockers``). The default decision is the vote outcome; departing from it
+needs a written rationale. A decision is recorded once per item.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from reviews.models import Flag, FlagKind
+from usecases import clock
+from usecases.models import (
+    CHECKLIST_SECTIONS,
+    SCALE_BLOCKING_SECTIONS,
+    Answer,
+    ChecklistAnswer,
+    ChecklistItem,
+    Funding,
+    Stage,
+    UseCase,
+)
+from usecases.notify import notify
+
+from .models import Choice, Decision, Gate, GateItem, GateStatus
+from .permissions import can_decide
+
+EFFECTS = {
+    Choice.SCALE: (Stage.SCALED, Funding.FUNDED),
+    Choice.REDESIGN: (Stage.REDESIGN, Funding.CONDITIONAL),
+    Choice.HOLD: (Stage.ON_HOLD, Funding.FROZEN),
+    Choice.STOP: (Stage.STOPPED, Funding.ENDED),
+}
+BLOCKING_ITEMS = tuple(
+    code for section in SCALE_BLOCKING_SECTIONS for code in CHECKLIST_SECTIONS[section][1]
+)
+RATIONALE_FOR_OVERRIDE = (
+    "The vote outcome is “{outcome}”: departing from it needs a written rationale."
+)
+SCALE_BLOCKED = "Scale is blocked while these conditions hold."
+
+
+@dataclass(frozen=True)
+class Blocker:
+    code: str  # "stop_loss:<flag id>" or "checklist:<item>"
+    message: str
+
+
+def blockers_from(open_stop_loss_flags: Iterable, no_answers: Iterable) -> list[Blocker]:
+    """The blocking conditions, from open stop-loss flags and checklist answers of ``no``."""
+    labels = dict(ChecklistItem.choices)
+    blockers = [
+        Blocker(
+            f"stop_loss:{flag.pk}",
+            f"Open stop-loss flag ({flag.period}): {flag.explanation}",
+        )
+        for flag in open_stop_loss_flags
+    ]
+    blockers += [
+        Blocker(
+            f"checklist:{answer.item}",
+            f"Checklist {answer.item} “{labels[answer.item]}” is answered “no”.",
+        )
+        for answer in sorted(no_answers, key=lambda a: BLOCKING_ITEMS.index(a.item))
+        if answer.item in BLOCKING_ITEMS and answer.answer == Answer.NO
+    ]
+    return blockers
+
+
+def scale_blockers(use_case_ids) -> dict[int, list[Blocker]]:
+    """``{use_case_id: [Blocker, ...]}`` (empty list: scale may be decided). Two queries."""
+    ids = list(use_case_ids)
+    flags: dict[int, list] = defaultdict(list)
+    for flag in (
+        Flag.objects.open().filter(use_case_id__in=ids, kind=FlagKind.STOP_LOSS).order_by("pk")
+    ):
+        flags[flag.use_case_id].append(flag)
+    answers: dict[int, list] = defaultdict(list)
+    for answer in ChecklistAnswer.objects.filter(
+        use_case_id__in=ids, item__in=BLOCKING_ITEMS, answer=Answer.NO
+    ):
+        answers[answer.use_case_id].append(answer)
+    return {pk: blockers_from(flags[pk], answers[pk]) for pk in ids}
+
+
+class ScaleBlocked(ValidationError):
+    """``scale`` was asked for while blocking conditions hold; ``blockers`` lists them."""
+
+    def __init__(self, blockers: list[Blocker]):
+        self.blockers = blockers
+        super().__init__(
+            {
+                "decision": [SCALE_BLOCKED],
+                "blocking_conditions": [b.message for b in blockers],
+            }
+        )
+
+
+def decision_record(*, user, item: GateItem, decision: str | None, rationale: str) -> Decision:
+    """Record the chair's decision on ``item`` and apply it to the use case, in one transaction.
+
+    ``decision`` empty means "the vote outcome". Raises ``PermissionDenied`` unless ``user`` is the
+    chair (or an admin); ``ValidationError`` when the gate is not closed, the item is already
+    decided or off the agenda, the decision departs from the outcome without a rationale, or
+    ``ScaleBlocked`` (a ``ValidationError``) when scale is blocked.
+    """
+    gate = item.gate
+    if not can_decide(user, gate):
+        raise PermissionDenied("Only the gate's chair records decisions.")
+    rationale = (rationale or "").strip()
+    with transaction.atomic():
+        gate = Gate.objects.select_for_update().get(pk=gate.pk)
+        if gate.status != GateStatus.CLOSED:
+            raise ValidationError({"gate": ["Decisions are recorded after the gate is closed."]})
+        item = GateItem.objects.select_for_update().get(pk=item.pk)
+        if item.removed_at is not None:
+            raise ValidationError({"item": ["This use case is not on the agenda."]})
+        if Decision.objects.filter(item=item).exists():
+            raise ValidationError({"decision": ["This item has been decided already."]})
+        outcome = item.outcome or Choice.HOLD
+        decision = decision or outcome
+        if decision not in Choice.values:
+            raise ValidationError({"decision": ["Choose scale, redesign, hold or stop."]})
+        if decision != outcome and not rationale:
+            outcome_label = Choice(outcome).label.lower()
+            raise ValidationError(
+                {"rationale": [RATIONALE_FOR_OVERRIDE.format(outcome=outcome_label)]}
+            )
+        use_case = UseCase.objects.select_for_update().get(pk=item.use_case_id)
+        if decision == Choice.SCALE:
+            blockers = scale_blockers([use_case.pk])[use_case.pk]
+            if blockers:
+                raise ScaleBlocked(blockers)
+        now = clock.now()
+        record = Decision(
+            item=item,
+            decision=decision,
+            outcome=outcome,
+            rationale=rationale,
+            decided_by=user,
+            decided_at=now,
+        )
+        record._history_user = user
+        record._change_reason = f"Gate {gate.quarter}"
+        try:
+            with transaction.atomic():
+                record.save()
+        except IntegrityError:
+            raise ValidationError({"decision": ["This item has been decided already."]}) from None
+        _apply(use_case, decision, user=user, gate=gate)
+        if use_case.value_owner_id:
+            notify(
+                recipient=use_case.value_owner,
+                kind="gate_decision",
+                subject=item,
+                period=gate.quarter,
+                title=f"Gate {gate.quarter}: {Choice(decision).label.lower()} for {use_case}",
+                body=rationale,
+                url=item.get_absolute_url(),
+            )
+    return record
+
+
+def _apply(use_case: UseCase, decision: str, *, user, gate: Gate) -> None:
+    stage, funding = EFFECTS[Choice(decision)]
+    use_case.stage = stage
+    use_case.funding_status = funding
+    if decision == Choice.SCALE and use_case.scaled_on is None:
+        use_case.scaled_on = clock.today()
+    use_case._history_user = user
+    use_case._change_reason = f"Gate {gate.quarter} decision: {Choice(decision).label.lower()}"
+    use_case.save()

@@ -1,0 +1,57 @@
+"""Forms of the gate pages: input shapes only; the rules live in the services."""
+
+from django import forms
+
+from .models import Choice
+from .services import leadership_members
+
+
+class LeaderChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class GateForm(forms.Form):
+    quarter = forms.CharField(max_length=7, help_text="Calendar quarter, e.g. 2026-Q4.", strip=True)
+    opens_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), help_text="Inside the quarter."
+    )
+    closes_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="After the opening day; at most a month after the quarter ends.",
+    )
+    chair = LeaderChoiceField(
+        queryset=None, help_text="A Leadership member; records the decisions."
+    )
+
+    def __init__(self, *args, edit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = leadership_members()
+        if edit:
+            del self.fields["quarter"]
+
+
+class AddItemForm(forms.Form):
+    use_case = forms.ModelChoiceField(queryset=None, label="Add a use case")
+
+    def __init__(self, *args, use_cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["use_case"].queryset = use_cases
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(choices=Choice.choices, widget=forms.RadioSelect)
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why — required; other voters read it once they have voted.",
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Choice.choices)
+    rationale = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when the decision departs from the vote outcome.",
+    )

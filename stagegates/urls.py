@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "stagegates"
+urlpatterns = [
+    path("", views.gate_list, name="list"),
+    path("new/", views.gate_new, name="new"),
+    path("<int:pk>/", views.gate_detail, name="detail"),
+    path("<int:pk>/edit/", views.gate_edit, name="edit"),
+    path("<int:pk>/open-voting/", views.gate_open_voting, name="open_voting"),
+    path("<int:pk>/close/", views.gate_close, name="close"),
+    path("<int:pk>/refresh-agenda/", views.gate_refresh, name="refresh"),
+    path("<int:pk>/items/add/", views.gate_add_item, name="add_item"),
+    path("items/<int:pk>/", views.item_pack, name="item"),
+    path("items/<int:pk>/remove/", views.item_remove, name="remove_item"),
+    path("items/<int:pk>/vote/", views.item_vote, name="vote"),
+    path("items/<int:pk>/decide/", views.item_decide, name="decide"),
+    path("checklist/<int:use_case_pk>/", views.checklist_evidence, name="checklist"),
+]

@@ -1,0 +1,122 @@
+"""stagegates.decisions: the chair's decision applies to stage and funding, audited; scale is
+blocked by an open stop-loss flag or a "no" in the blocking checklist sections."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from stagegates import decisions, services, voting
+from stagegates.models import Decision
+from usecases.models import ChecklistAnswer, Notification
+
+from .helpers import TODAY, item_of, stop_loss_flag
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def closed_gate(voting_gate, pmo):
+    return services.gate_close(user=pmo, gate=voting_gate)
+
+
+def decide(user, gate, use_case, decision=None, rationale=""):
+    return decisions.decision_record(
+        user=user, item=item_of(gate, use_case), decision=decision, rationale=rationale
+    )
+
+
+@pytest.mark.parametrize(
+    ("decision", "stage", "funding"),
+    [
+        ("scale", "scaled", "funded"),
+        ("redesign", "redesign", "conditional"),
+        ("hold", "on_hold", "frozen"),
+        ("stop", "stopped", "ended"),
+    ],
+)
+def test_each_decision_applies(closed_gate, leader, use_case, decision, stage, funding):
+    record = decide(leader, closed_gate, use_case, decision, rationale="Because.")
+    use_case.refresh_from_db()
+    assert (use_case.stage, use_case.funding_status) == (stage, funding)
+    assert use_case.scaled_on == (TODAY if decision == "scale" else None)
+    latest = use_case.history.first()
+    assert latest.history_user == leader
+    assert latest.history_change_reason == f"Gate 2026-Q4 decision: {decision}"
+    assert record.history.first().history_change_reason == "Gate 2026-Q4"
+    assert record.is_override is (decision != "hold")
+
+
+def test_scale_keeps_an_existing_scaled_on(closed_gate, leader, use_case):
+    use_case.scaled_on = datetime.date(2026, 9, 1)
+    use_case.save()
+    decide(leader, closed_gate, use_case, "scale", rationale="Proven.")
+    use_case.refresh_from_db()
+    assert use_case.scaled_on == datetime.date(2026, 9, 1)
+
+
+def test_default_is_the_outcome_and_needs_no_rationale(voting_gate, pmo, leader, use_case):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="stop", rationale="r")
+    gate = services.gate_close(user=pmo, gate=voting_gate)
+    record = decide(leader, gate, use_case)
+    assert (record.decision, record.outcome, record.is_override) == ("stop", "stop", False)
+
+
+def test_override_without_rationale_is_refused(closed_gate, leader, use_case):
+    with pytest.raises(ValidationError) as excinfo:
+        decide(leader, closed_gate, use_case, "stop", rationale="  ")
+    assert (
+        "departing from it needs a written rationale" in excinfo.value.message_dict["rationale"][0]
+    )
+    assert not Decision.objects.exists()
+    use_case.refresh_from_db()
+    assert use_case.stage == "rollout"
+
+
+def test_scale_blocked_lists_every_condition(closed_gate, leader, owner, use_case):
+    stop_loss_flag(use_case)
+    for item in ("T1", "E2", "G1"):  # governance does not block scale
+        ChecklistAnswer.objects.create(use_case=use_case, item=item, answer="no")
+    ChecklistAnswer.objects.create(use_case=use_case, item="A1", answer="partial")
+    with pytest.raises(decisions.ScaleBlocked) as excinfo:
+        decide(leader, closed_gate, use_case, "scale", rationale="Push on.")
+    messages = excinfo.value.message_dict["blocking_conditions"]
+    assert len(messages) == 3
+    assert messages[0].startswith("Open stop-loss flag (2026-W46): Rework rate 20.0%")
+    assert "T1" in messages[1] and "E2" in messages[2]
+    assert not Decision.objects.exists()
+
+
+def test_resolved_flag_no_longer_blocks(closed_gate, leader, use_case):
+    stop_loss_flag(use_case, resolved_at=datetime.datetime(2026, 11, 20, tzinfo=datetime.UTC))
+    decide(leader, closed_gate, use_case, "scale", rationale="Flag resolved.")
+    use_case.refresh_from_db()
+    assert use_case.stage == "scaled"
+
+
+@pytest.mark.parametrize("role", ["pmo", "owner", "other_owner", "contributor"])
+def test_only_the_chair_decides(closed_gate, role, role_users, use_case):
+    with pytest.raises(PermissionDenied):
+        decide(role_users[role], closed_gate, use_case, "hold")
+
+
+def test_another_leader_is_not_the_chair(closed_gate, leader2, use_case):
+    with pytest.raises(PermissionDenied):
+        decide(leader2, closed_gate, use_case, "hold")
+
+
+def test_decisions_wait_for_closing_and_happen_once(voting_gate, pmo, leader, use_case):
+    with pytest.raises(ValidationError):
+        decide(leader, voting_gate, use_case, "hold")
+    services.gate_close(user=pmo, gate=voting_gate)
+    decide(leader, voting_gate, use_case, "hold")
+    with pytest.raises(ValidationError) as excinfo:
+        decide(leader, voting_gate, use_case, "hold")
+    assert excinfo.value.message_dict["decision"] == ["This item has been decided already."]
+
+
+def test_the_value_owner_is_told(closed_gate, leader, owner, use_case):
+    decide(leader, closed_gate, use_case, "redesign", rationale="Rework too high.")
+    note = Notification.objects.get(recipient=owner)
+    assert note.kind == "gate_decision" and note.period == "2026-Q4"
+    assert "redesign" in note.title

@@ -1,0 +1,84 @@
+"""stagegates.recommendation: the one rule, in order: stop-loss → redesign; negative all quarter
+and adoption under pessimistic → stop; all conditions and net ≥ base → scale; else hold."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from stagegates.recommendation import RecommendationFacts, recommend
+
+MONTHS = ("2026-08", "2026-09", "2026-10")
+
+
+def facts(**over):
+    values = dict(
+        open_stop_loss=(),
+        monthly_net_values=(D("1000"), D("1200"), D("900")),
+        month_labels=MONTHS,
+        net_value=D("3100"),
+        adoption_rate=D("0.65"),
+        adoption_pessimistic=D("0.40"),
+        base_scenario_net=D("3000"),
+        scale_blockers=(),
+    )
+    values.update(over)
+    return RecommendationFacts(**values)
+
+
+def test_scale_when_every_condition_holds():
+    r = recommend(facts())
+    assert r.choice == "scale"
+    assert "at or above the base scenario (EUR 3,000.00)" in r.reasons[2]
+
+
+def test_scale_at_exactly_the_base_scenario():
+    assert recommend(facts(net_value=D("3000"))).choice == "scale"
+
+
+def test_open_stop_loss_means_redesign_whatever_else():
+    r = recommend(facts(open_stop_loss=("Rework 20% exceeds 15% (2026-W46)",)))
+    assert r.choice == "redesign"
+    assert r.reasons == ("Open stop-loss flag: Rework 20% exceeds 15% (2026-W46)",)
+
+
+def test_stop_when_negative_all_quarter_and_adoption_under_pessimistic():
+    r = recommend(
+        facts(
+            monthly_net_values=(D("-10"), D("-20"), D("-1")),
+            net_value=D("-31"),
+            adoption_rate=D("0.39"),
+        )
+    )
+    assert r.choice == "stop"
+    assert "2026-08: −EUR 10.00" in r.reasons[0]
+    assert "39.0%" in r.reasons[1] and "40.0%" in r.reasons[1]
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        # one month not negative
+        dict(monthly_net_values=(D("-10"), D("0"), D("-1")), net_value=D("-11")),
+        # adoption exactly the pessimistic scenario is not "under" it
+        dict(monthly_net_values=(D("-10"), D("-20"), D("-1")), adoption_rate=D("0.40")),
+        # a month without a monthly review is not evidence of a loss
+        dict(monthly_net_values=(D("-10"), None, D("-1")), net_value=D("-11")),
+    ],
+)
+def test_not_stop_without_the_full_evidence(over):
+    r = recommend(facts(**{"adoption_rate": D("0.10"), "net_value": D("-31"), **over}))
+    assert r.choice == "hold"
+
+
+@pytest.mark.parametrize(
+    ("over", "reason"),
+    [
+        (dict(net_value=D("2999.99")), "below the base scenario"),
+        (dict(scale_blockers=("Checklist T1 is answered “no”.",)), "Blocks scale: Checklist T1"),
+        (dict(monthly_net_values=(D("1000"), None, D("900"))), "No monthly review for 2026-09"),
+    ],
+)
+def test_hold_says_what_is_missing_for_scale(over, reason):
+    r = recommend(facts(**over))
+    assert r.choice == "hold"
+    assert any(reason in text for text in r.reasons)
