@@ -39,6 +39,7 @@ from simple_history.utils import bulk_create_with_history
 
 from reviews.models import MonthlyReview, WeeklyReview, weekly_period_dates
 from reviews.sweep import sweep_portfolio
+from stagegates.services import gate_ensure_for_quarter
 from usecases import clock, economics
 from usecases.models import (
     Answer,
@@ -804,8 +805,8 @@ class SeedResult:
 
 def seed_demo(*, today: datetime.date | None = None) -> SeedResult:
     """Load the demo portfolio, adding only what is missing, in one transaction; then run the
-    stop-loss + signals sweep once, as beat would, so the demo shows its flags from the start
-    (bulk-inserted reviews bypass the save hook)."""
+    stop-loss + signals sweep once and make sure the quarter's gate exists, as beat would, so the
+    demo shows its flags and gate from the start (bulk-inserted reviews bypass the save hook)."""
     today = today or clock.today()
     cal = DemoCalendar(today)
     result = SeedResult(users=USERS)
@@ -818,6 +819,7 @@ def seed_demo(*, today: datetime.date | None = None) -> SeedResult:
         seed_weekly_reviews(USE_CASES, use_cases, changes, users, cal, result)
         seed_monthly_reviews(USE_CASES, use_cases, users, cal, result)
     sweep_portfolio(today=today)
+    gate_ensure_for_quarter(today=today)  # the current quarter's gate, as the beat job would
     return result
 
 
