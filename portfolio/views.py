@@ -1,14 +1,203 @@
+"""Portfolio-wide pages: My work (the landing page), the portfolio dashboard, the CFO report and
+its CSV/XLSX exports, and the health check.
+
+Views stay thin: the reads live in ``mywork``, ``dashboard`` and ``cfo``; the files are written by
+``exports``. The dashboard and the CFO report are for everyone who may see at least one use case
+(a contributor sees only theirs); anyone else logged in gets 403, anonymous users go to login.
+"""
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from usecases import clock
+from usecases.permissions import visible_use_cases
+
+from . import cfo, dashboard, exports, mywork
+from .filters import SORT_CHOICES, DashboardFilter, choices_for
+
+#: Query parameters of the filter form (kept by the range form, and the other way round).
+FILTER_PARAMS = ("business_unit", "stage", "funding", "owner", "flags", "sort")
+RANGE_PARAMS = ("start", "end")
+PRESET_MONTHS = (3, 6, 12)
 
 
 @login_required
+@require_GET
 def home(request):
-    """My work (the landing page); until it has its own page, the portfolio list."""
-    return redirect("usecases:list")
+    """My work: the landing page after login."""
+    today = clock.today()
+    work = mywork.my_work(request.user, today=today)
+    return render(
+        request,
+        "portfolio/home.html",
+        {
+            "work": work,
+            "today": today,
+            "reads_portfolio": dashboard.reads_portfolio(request.user),
+        },
+    )
+
+
+def _require_portfolio_reader(user) -> None:
+    if not dashboard.reads_portfolio(user):
+        raise PermissionDenied(
+            "You are not named on any use case yet: ask the PMO to add you to one."
+        )
+
+
+def _presets(today) -> list[dict]:
+    """Quick ranges: the last 3, 6 and 12 complete months."""
+    end = dashboard.default_range(today).end
+    presets = []
+    for n in PRESET_MONTHS:
+        start = dashboard.add_months(end, -(n - 1))
+        presets.append({"label": f"Last {n} months", "range": dashboard.MonthRange(start, end)})
+    return presets
+
+
+#: The table's columns: (sort key, header, numeric).
+TABLE_COLUMNS = (
+    ("name", "Use case", False),
+    ("business_unit", "Business unit", False),
+    ("stage", "Stage", False),
+    ("funding", "Funding", False),
+    ("owner", "Value owner", False),
+    ("adoption", "Adoption", True),
+    ("rework", "Rework", True),
+    ("net_value", "Net value", True),
+    ("flags", "Open flags", True),
+)
+
+
+def _headers(current: str) -> list[dict]:
+    """Per column: the sort a click on its header asks for, and its aria-sort state."""
+    headers = []
+    for key, label, numeric in TABLE_COLUMNS:
+        state = None
+        if current == key:
+            state = "ascending"
+        elif current == f"-{key}":
+            state = "descending"
+        headers.append(
+            {
+                "key": key,
+                "label": label,
+                "numeric": numeric,
+                "next": f"-{key}" if state == "ascending" else key,
+                "state": state,
+            }
+        )
+    return headers
+
+
+@login_required
+@require_GET
+def portfolio_dashboard(request):
+    """The filterable, sortable use case table, stage counts, the CFO figures, the leakage
+    waterfall and open flags. An htmx request (the filter form, a column header) gets only the
+    table fragment."""
+    user = request.user
+    _require_portfolio_reader(user)
+    today = clock.today()
+    month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
+    filterset = DashboardFilter(
+        request.GET or None,
+        queryset=dashboard.table_queryset(user),
+        choices=choices_for(visible_use_cases(user)),
+        request=request,
+    )
+    table_use_cases = list(filterset.qs)
+    partial = bool(request.htmx) and not request.htmx.boosted
+    if partial:
+        totals = dashboard.filtered_totals(filterset.qs, month_range=month_range)
+        summary = None
+    else:
+        totals = dashboard.portfolio_totals(user=user, month_range=month_range)
+        summary = dashboard.portfolio_summary(
+            user=user,
+            month_range=month_range,
+            use_cases=dashboard.summary_use_cases(user),
+            totals=totals,
+        )
+    sort = filterset.sort_key
+    rows = dashboard.table_rows(table_use_cases, month_range=month_range, totals=totals, sort=sort)
+    context = {
+        "filter": filterset,
+        "rows": rows,
+        "table_total": dashboard.total(r.figures for r in rows),
+        "sort": sort,
+        "sort_choices": SORT_CHOICES,
+        "headers": _headers(sort),
+        "month_range": month_range,
+        "range_errors": range_errors,
+        "summary": summary,
+        "presets": _presets(today),
+        "filter_carry": [(k, request.GET[k]) for k in FILTER_PARAMS if request.GET.get(k)],
+        "range_carry": [(k, request.GET[k]) for k in RANGE_PARAMS if request.GET.get(k)],
+        "oob": partial,
+    }
+    template = "portfolio/dashboard.html#table" if partial else "portfolio/dashboard.html"
+    return render(request, template, context)
+
+
+def _report_for(request):
+    user = request.user
+    _require_portfolio_reader(user)
+    month_range, errors = dashboard.month_range_from_params(request.GET, today=clock.today())
+    return month_range, errors
+
+
+@login_required
+@require_GET
+def cfo_report(request):
+    month_range, range_errors = _report_for(request)
+    report = cfo.cfo_report(user=request.user, month_range=month_range)
+    return render(
+        request,
+        "portfolio/cfo_report.html",
+        {
+            "report": report,
+            "month_range": month_range,
+            "range_errors": range_errors,
+            "presets": _presets(clock.today()),
+            "tables": exports.TABLES,
+        },
+    )
+
+
+@login_required
+@require_GET
+def cfo_export(request):
+    """``?format=csv&table=use_case|business_unit|month|ninety_days`` or ``?format=xlsx`` (every
+    table, one sheet each), for the range given by ``start`` and ``end``."""
+    month_range, range_errors = _report_for(request)
+    if range_errors:
+        messages = "; ".join(m for ms in range_errors.values() for m in ms)
+        return HttpResponseBadRequest(messages, content_type="text/plain; charset=utf-8")
+    fmt = request.GET.get("format") or "csv"
+    table = request.GET.get("table") or exports.DEFAULT_TABLE
+    if fmt not in ("csv", "xlsx"):
+        return HttpResponseBadRequest(
+            "Choose format=csv or format=xlsx.", content_type="text/plain; charset=utf-8"
+        )
+    if fmt == "csv" and table not in exports.TABLES:
+        return HttpResponseBadRequest(
+            f"Choose table={'|'.join(exports.TABLES)}.", content_type="text/plain; charset=utf-8"
+        )
+    report = cfo.cfo_report(user=request.user, month_range=month_range)
+    if fmt == "csv":
+        response = HttpResponse(content_type=exports.CSV_CONTENT_TYPE)
+        name = exports.filename(report, "csv", table)
+        exports.write_csv(report, table, response)
+    else:
+        response = HttpResponse(exports.xlsx_bytes(report), content_type=exports.XLSX_CONTENT_TYPE)
+        name = exports.filename(report, "xlsx")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_GET

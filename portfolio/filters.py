@@ -1,0 +1,148 @@
+"""The portfolio dashboard's filters: one django-filter FilterSet that validates the query string,
+filters the table's queryset in SQL and renders the filter form (page and htmx fragment alike).
+
+Every filter lives in the URL (``?business_unit=Finance&stage=scaled&flags=open&sort=-net_value``),
+so a filtered, sorted view can be shared as a link. Choices for business unit and value owner come
+from the use cases the user may see (one query); an unknown value is reported at the field and
+left out of the filter.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef
+
+from reviews.models import Flag
+from usecases.models import Funding, Stage, UseCase
+
+#: ``owner`` value for use cases without a value owner (no username contains "(").
+NO_OWNER = "(none)"
+
+FLAGS_OPEN = "open"
+FLAGS_NONE = "none"
+FLAG_CHOICES = [(FLAGS_OPEN, "With open flags"), (FLAGS_NONE, "Without open flags")]
+
+#: Sort keys of the table (``-`` prefix: descending). The dashboard sorts rows in Python because
+#: net value comes from the economics engine, not from SQL.
+SORT_FIELDS = {
+    "name": "Name",
+    "business_unit": "Business unit",
+    "stage": "Stage",
+    "funding": "Funding",
+    "owner": "Value owner",
+    "adoption": "Adoption",
+    "rework": "Rework",
+    "net_value": "Net value",
+    "flags": "Open flags",
+}
+DEFAULT_SORT = "name"
+SORT_CHOICES = [
+    choice
+    for key, label in SORT_FIELDS.items()
+    for choice in ((key, f"{label} ↑"), (f"-{key}", f"{label} ↓"))
+]
+
+
+def _open_flags():
+    return Flag.objects.open().filter(use_case=OuterRef("pk"))
+
+
+def _full_name(first: str | None, last: str | None) -> str:
+    return f"{first or ''} {last or ''}".strip()
+
+
+def choices_for(use_cases) -> dict[str, list[tuple[str, str]]]:
+    """Business unit and value owner choices among ``use_cases`` (a queryset). One query."""
+    rows = (
+        use_cases.order_by()
+        .values_list(
+            "business_unit",
+            "value_owner__username",
+            "value_owner__first_name",
+            "value_owner__last_name",
+        )
+        .distinct()
+    )
+    units, owners, ownerless = set(), {}, False
+    for unit, username, first, last in rows:
+        units.add(unit)
+        if username is None:
+            ownerless = True
+        else:
+            owners[username] = _full_name(first, last) or username
+    owner_choices = sorted(owners.items(), key=lambda c: (c[1].lower(), c[0]))
+    if ownerless:
+        owner_choices.append((NO_OWNER, "— no value owner —"))
+    return {
+        "business_unit": [(u, u) for u in sorted(units, key=str.lower)],
+        "owner": owner_choices,
+    }
+
+
+class DashboardFilter(django_filters.FilterSet):
+    """Business unit, stage, funding, value owner, open flags, and the sort order."""
+
+    business_unit = django_filters.ChoiceFilter(
+        label="Business unit", empty_label="All units", choices=[]
+    )
+    stage = django_filters.ChoiceFilter(
+        label="Stage", empty_label="All stages", choices=Stage.choices
+    )
+    funding = django_filters.ChoiceFilter(
+        field_name="funding_status",
+        label="Funding",
+        empty_label="All funding",
+        choices=Funding.choices,
+    )
+    owner = django_filters.ChoiceFilter(
+        label="Value owner", empty_label="All owners", choices=[], method="filter_owner"
+    )
+    flags = django_filters.ChoiceFilter(
+        label="Flags", empty_label="Any", choices=FLAG_CHOICES, method="filter_flags"
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort by",
+        choices=SORT_CHOICES,
+        empty_label=None,
+        method="keep",
+        widget=forms.Select,
+    )
+
+    class Meta:
+        model = UseCase
+        fields = ["business_unit", "stage", "funding", "owner", "flags"]
+
+    def __init__(self, data=None, queryset=None, *, choices=None, **kwargs):
+        super().__init__(data, queryset=queryset, **kwargs)
+        choices = choices if choices is not None else choices_for(self.queryset)
+        self.filters["business_unit"].extra["choices"] = choices["business_unit"]
+        self.filters["owner"].extra["choices"] = choices["owner"]
+
+    def filter_owner(self, queryset, name, value):
+        if value == NO_OWNER:
+            return queryset.filter(value_owner__isnull=True)
+        return queryset.filter(value_owner__username=value)
+
+    def filter_flags(self, queryset, name, value):
+        if value == FLAGS_OPEN:
+            return queryset.filter(Exists(_open_flags()))
+        if value == FLAGS_NONE:
+            return queryset.exclude(Exists(_open_flags()))
+        return queryset
+
+    def keep(self, queryset, name, value):
+        """``sort`` orders the rows after the figures are computed (see ``dashboard``)."""
+        return queryset
+
+    @property
+    def sort_key(self) -> str:
+        """The validated sort key (``DEFAULT_SORT`` when absent or unknown)."""
+        if self.is_bound and self.form.is_valid():
+            return self.form.cleaned_data.get("sort") or DEFAULT_SORT
+        value = self.data.get("sort") if self.data else None
+        return value if value in dict(SORT_CHOICES) else DEFAULT_SORT
+
+    @property
+    def is_filtered(self) -> bool:
+        if not self.is_bound:
+            return False
+        return any(self.data.get(name) for name in self.Meta.fields)
