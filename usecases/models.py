@@ -83,7 +83,7 @@ class UseCase(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("usecases:detail", args=[self.pk])
+        return reverse("use_case", args=[self.pk])
 
     @property
     def reviews_due(self) -> bool:
@@ -294,6 +294,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    #: E-mail delivery lease (see ``usecases.notify``): set by the sender that claimed the row.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -305,7 +308,13 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"]),
-            models.Index(fields=["emailed_at"]),
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            # The retry sweep's scan: only rows whose e-mail has not gone out.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(emailed_at__isnull=True),
+                name="notification_email_pending",
+            ),
         ]
 
     def __str__(self):

@@ -1,22 +1,61 @@
-"""Send a notification: one in-app row per (recipient, kind, subject, period), e-mailed once.
+"""Notifications: one in-app row per (recipient, kind, subject, period), and its e-mail.
 
-The row is the source of truth. It is created in the caller's transaction; the e-mail is sent after
-commit for a newly created row only, and ``emailed_at`` records it. (The cadence issue owns the
-delivery details: retries of rows whose e-mail has not gone out yet.)
+Delivery semantics (the choice, and why)
+----------------------------------------
+*The in-app notification is exactly-once.* The row is the source of truth. It is created in the
+caller's transaction and the unique constraint on (recipient, kind, subject, period) makes a second
+row impossible, whoever races: ``notify()`` falls back to the existing row on ``IntegrityError``,
+``notify_many()`` inserts with ``ON CONFLICT DO NOTHING``. If the transaction rolls back there is no
+row and nothing is e-mailed.
+
+*The e-mail is at-least-once, with duplicates confined to a window of milliseconds.* After commit
+the sender is enqueued (a Celery task; web requests never wait for SMTP). A sender first *claims*
+the row with one conditional UPDATE (``emailed_at IS NULL`` and no live lease → set
+``email_claimed_at``, count the attempt); only the sender whose UPDATE changed a row sends, so two
+workers running the same task concurrently never both send. After a successful send it sets
+``emailed_at``. The periodic sweep ``send_pending_emails`` (beat, every 5 minutes) retries every row
+whose e-mail has not gone out and whose lease has run out.
+
+So a worker that dies *between the row and the e-mail* (after commit, before or during the send)
+loses nothing: its lease expires (``VALUEGATE_EMAIL_LEASE``) and the sweep sends the e-mail. The
+only duplicate possible is a worker dying after the mail server accepted the message and before the
+``emailed_at`` UPDATE commits. We chose that side because a lost reminder is a missed review and a
+PMO escalation, while a rare second copy of an e-mail is a nuisance; the inbox itself never shows
+a notification twice. A failed send (SMTP down) keeps its lease, which spaces the retries
+(``VALUEGATE_EMAIL_LEASE`` apart), and gives up after ``VALUEGATE_EMAIL_MAX_ATTEMPTS`` attempts or
+once the notification is older than ``VALUEGATE_EMAIL_MAX_AGE_HOURS``: it stays in the inbox.
+If the broker is down when a row commits, enqueuing fails quietly (logged) and the sweep sends it.
 """
 
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from . import clock
 from .models import Notification
+
+logger = logging.getLogger(__name__)
+
+#: How many pending e-mails the sweep reads per query.
+SWEEP_BATCH = 200
 
 
 def notify(
     *, recipient, kind: str, subject, period: str, title: str, body: str = "", url: str = ""
 ):
-    """Create the notification unless it exists; return ``(notification, created)``."""
+    """Create the notification unless it exists; return ``(notification, created)``.
+
+    Call inside the transaction of the change it is about; the e-mail is enqueued after commit,
+    and only for a newly created row."""
     subject_type = ContentType.objects.get_for_model(subject)
     key = dict(
         recipient=recipient,
@@ -33,22 +72,199 @@ def notify(
     except IntegrityError:  # a concurrent sender won the race
         return Notification.objects.get(**key), False
     if created and recipient.email:
-        transaction.on_commit(lambda: send_notification_email(notification.pk))
+        pk = notification.pk
+        transaction.on_commit(lambda: _enqueue_email(pk), robust=True)
     return notification, created
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A notification to create with ``notify_many`` (users and subject by id)."""
+
+    recipient_id: int
+    kind: str
+    subject_type_id: int
+    subject_id: int
+    period: str
+    title: str
+    body: str = ""
+    url: str = ""
+
+    @property
+    def key(self) -> tuple:
+        return (self.recipient_id, self.kind, self.subject_type_id, self.subject_id, self.period)
+
+
+def draft(
+    *, recipient_id: int, kind: str, subject, period: str, title: str, body="", url=""
+) -> Draft:
+    return Draft(
+        recipient_id=recipient_id,
+        kind=kind,
+        subject_type_id=ContentType.objects.get_for_model(subject).pk,
+        subject_id=subject.pk,
+        period=period,
+        title=title,
+        body=body,
+        url=url,
+    )
+
+
+def notify_many(drafts: Iterable[Draft]) -> int:
+    """Create those of ``drafts`` that do not exist yet, in bulk, and enqueue their e-mails after
+    commit. Two queries whatever the number: one reads the existing keys, one inserts the rest with
+    ``ON CONFLICT DO NOTHING`` (a concurrent run that inserted the same keys meanwhile wins
+    silently). Returns how many rows this call tried to insert (new as far as it could see)."""
+    drafts = list({d.key: d for d in drafts}.values())
+    if not drafts:
+        return 0
+    existing = set(
+        Notification.objects.filter(
+            recipient_id__in={d.recipient_id for d in drafts},
+            kind__in={d.kind for d in drafts},
+            subject_type_id__in={d.subject_type_id for d in drafts},
+            subject_id__in={d.subject_id for d in drafts},
+            period__in={d.period for d in drafts},
+        ).values_list("recipient_id", "kind", "subject_type_id", "subject_id", "period")
+    )
+    new = [d for d in drafts if d.key not in existing]
+    if not new:
+        return 0
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient_id=d.recipient_id,
+                kind=d.kind,
+                subject_type_id=d.subject_type_id,
+                subject_id=d.subject_id,
+                period=d.period,
+                title=d.title,
+                body=d.body,
+                url=d.url,
+            )
+            for d in new
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(_enqueue_sweep, robust=True)
+    return len(new)
+
+
+# --- e-mail delivery ----------------------------------------------------------------------------
+
+
+#: Publishing an e-mail task retries once at once (a pooled connection gone stale), no more: with
+#: the broker down, Celery's default policy (3 retries, connection timeout) would hold the request
+#: that committed the row for ~0.7 s per notification. The sweep sends what could not be enqueued.
+ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.apply_async(args, retry_policy=ENQUEUE_RETRY_POLICY)
+    except Exception:  # kombu.exceptions.OperationalError and kin: the broker is down
+        logger.warning("Could not enqueue %s%r; the e-mail sweep will send it", task.name, args)
+
+
+def _enqueue_email(notification_id: int) -> None:
+    from .tasks import send_notification_email as task  # tasks imports this module
+
+    _enqueue(task, notification_id)
+
+
+def _enqueue_sweep() -> None:
+    from .tasks import send_pending_notification_emails as task
+
+    _enqueue(task)
+
+
+def _claimable(now: datetime.datetime) -> Q:
+    """Rows a sender may claim: not e-mailed, attempts left, no live lease."""
+    lease_expired = now - datetime.timedelta(seconds=settings.VALUEGATE_EMAIL_LEASE)
+    return Q(emailed_at__isnull=True, email_attempts__lt=settings.VALUEGATE_EMAIL_MAX_ATTEMPTS) & (
+        Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=lease_expired)
+    )
+
+
 def send_notification_email(notification_id: int) -> bool:
-    """E-mail one notification if it has not been e-mailed yet (claimed with a conditional UPDATE,
-    so two senders never both send it). Returns whether this call sent it."""
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-        emailed_at=clock.now()
+    """E-mail one notification unless it was e-mailed or another sender holds it (claimed with a
+    conditional UPDATE, so concurrent senders never both send). Returns whether this call sent it.
+    A failed send is logged and left to the sweep (after the lease)."""
+    now = clock.now()
+    claimed = Notification.objects.filter(_claimable(now), pk=notification_id).update(
+        email_claimed_at=now, email_attempts=F("email_attempts") + 1
     )
     if not claimed:
         return False
     n = Notification.objects.select_related("recipient").get(pk=notification_id)
+    if not n.recipient.email or not n.recipient.is_active:
+        return False
     try:
-        send_mail(n.title, f"{n.body}\n\n{n.url}".strip(), None, [n.recipient.email])
+        send_mail(n.title, email_text(n), None, [n.recipient.email])
     except Exception:
-        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-        raise
+        logger.exception(
+            "E-mail of notification %s failed (attempt %s); retried after the lease",
+            n.pk,
+            n.email_attempts,
+        )
+        return False
+    Notification.objects.filter(pk=notification_id).update(emailed_at=clock.now())
     return True
+
+
+def pending_emails(now: datetime.datetime | None = None):
+    """Notifications whose e-mail is due and not claimed: the sweep's work, oldest first."""
+    now = now or clock.now()
+    max_age = datetime.timedelta(hours=settings.VALUEGATE_EMAIL_MAX_AGE_HOURS)
+    return (
+        Notification.objects.filter(_claimable(now), created_at__gte=now - max_age)
+        .filter(recipient__is_active=True)
+        .exclude(recipient__email="")
+        .order_by("created_at", "pk")
+    )
+
+
+def send_pending_emails() -> int:
+    """Send every pending notification e-mail (new rows whose sender has not run yet, rows whose
+    sender died, failed sends whose lease ran out). Safe to run concurrently with itself and with
+    the per-row senders. Returns how many e-mails this call sent."""
+    sent = 0
+    while True:
+        ids = list(pending_emails().values_list("pk", flat=True)[:SWEEP_BATCH])
+        if not ids:
+            return sent
+        # Every id is now either sent, leased by us or by someone else: the loop ends.
+        sent += sum(send_notification_email(pk) for pk in ids)
+
+
+def email_text(notification: Notification) -> str:
+    base = settings.VALUEGATE_BASE_URL
+    parts = [notification.title, notification.body]
+    if notification.url:
+        parts.append(f"Open: {base}{notification.url}")
+    parts.append(f"All your notifications: {base}{reverse('inbox:list')}")
+    return "\n\n".join(p for p in parts if p)
+
+
+# --- the inbox ----------------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user, notification_id: int) -> Notification:
+    """Mark one of ``user``'s notifications read (Http404 for anyone else's). Idempotent: the
+    first reading time is kept."""
+    with transaction.atomic():
+        notification = get_object_or_404(
+            Notification.objects.select_for_update(), pk=notification_id, recipient=user
+        )
+        if notification.read_at is None:
+            notification.read_at = clock.now()
+            notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of ``user`` read; returns how many. One UPDATE."""
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+            read_at=clock.now()
+        )

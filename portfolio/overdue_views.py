@@ -1,0 +1,96 @@
+"""The PMO's overdue tracker: every missing review past its due date, filterable by value owner,
+business unit and kind, with counts per owner and a CSV export of the filtered view.
+
+PMO (and admins) only: anyone else logged in gets 403, anonymous users go to the login page.
+What is overdue is computed by ``reviews.cadence`` (one SQL statement for the whole portfolio); the
+page costs a constant number of queries however many use cases and reviews there are.
+"""
+
+import csv
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from reviews import cadence
+from usecases import clock
+from usecases.permissions import can_see_overdue
+
+PAGE_SIZE = 100
+CSV_COLUMNS = (
+    "use_case_id",
+    "use_case",
+    "business_unit",
+    "kind",
+    "period",
+    "due_on",
+    "days_overdue",
+    "value_owner",
+    "value_owner_name",
+)
+
+
+def _overdue_for(request):
+    """(filter, errors, rows queryset) for a PMO's request; 403 for anyone else."""
+    if not can_see_overdue(request.user):
+        raise PermissionDenied("The overdue tracker is for the PMO.")
+    flt, errors = cadence.OverdueFilter.from_params(request.GET)
+    rows = cadence.overdue_reviews(today=clock.today(), **flt.as_kwargs())
+    return flt, errors, rows
+
+
+@require_GET
+@login_required
+def overdue_list(request):
+    flt, errors, rows = _overdue_for(request)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filter": flt,
+        "errors": errors,
+        "choices": cadence.filter_choices(),
+        "page_obj": page,
+        "items": [cadence.MissingReview.from_row(row) for row in page.object_list],
+        "per_owner": cadence.counts_by_owner(rows),
+        "today": clock.today(),
+        "pmo_after": cadence.PMO_AFTER_DAYS_OVERDUE,
+        "lookback_weeks": settings.VALUEGATE_CADENCE_LOOKBACK_WEEKS,
+        "lookback_months": settings.VALUEGATE_CADENCE_LOOKBACK_MONTHS,
+    }
+    template = "portfolio/overdue.html#results" if request.htmx else "portfolio/overdue.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def overdue_csv(request):
+    _flt, _errors, rows = _overdue_for(request)
+    today = clock.today()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="overdue-reviews-{today}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows.iterator():
+        item = cadence.MissingReview.from_row(row)
+        writer.writerow(
+            [
+                item.use_case_id,
+                _cell(item.use_case_name),
+                _cell(item.business_unit),
+                item.kind,
+                item.period,
+                item.due_on.isoformat(),
+                item.days_overdue,
+                _cell(item.owner_username or ""),
+                _cell(item.owner_name),
+            ]
+        )
+    return response
+
+
+def _cell(text: str) -> str:
+    """Neutralise spreadsheet formulas in user-entered text (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

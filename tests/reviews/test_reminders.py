@@ -1,0 +1,175 @@
+"""reviews.reminders (and the thin tasks in reviews.tasks): who is reminded of what, when, once.
+
+2026-W20 runs Monday 11 – Sunday 17 May 2026: reminder Monday 18 May, due Tuesday 19, overdue from
+Wednesday 20, PMO told Friday 22 May. May 2026: reminder Monday 1 June, due the 5th, PMO the 8th.
+"""
+
+import datetime
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reviews import reminders, tasks
+from tests.conftest import make_use_case, make_user
+from tests.reviews.cadence_helpers import add_monthly, add_weekly, frozen
+from usecases.models import Notification, Stage, UseCase
+
+D = datetime.date
+SUN_17_MAY, MON_18_MAY, WED_20_MAY = D(2026, 5, 17), D(2026, 5, 18), D(2026, 5, 20)
+THU_21_MAY, FRI_22_MAY, MON_25_MAY = D(2026, 5, 21), D(2026, 5, 22), D(2026, 5, 25)
+
+
+def keys(**filters) -> set[tuple]:
+    return set(
+        Notification.objects.filter(**filters).values_list(
+            "recipient__username", "kind", "subject_id", "period"
+        )
+    )
+
+
+@pytest.fixture
+def portfolio(owner, other_owner, contributor, leader, pmo, admin_user):
+    """``use_case`` (owner + contributor) owes 2026-W20; ``other`` submitted it."""
+    use_case = make_use_case(owner=owner, live_since=D(2026, 5, 11))
+    use_case.contributors.add(contributor)
+    other = make_use_case("Invoice matching", owner=other_owner, live_since=D(2026, 5, 11))
+    add_weekly(other, "2026-W20")
+    return use_case, other
+
+
+@pytest.mark.django_db
+def test_monday_reminds_owner_and_contributors_once(portfolio, django_capture_on_commit_callbacks):
+    use_case, _other = portfolio
+    with frozen(MON_18_MAY), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.send_review_reminders.delay().get() == 2
+    assert keys() == {
+        ("olivia", "weekly_reminder", use_case.pk, "2026-W20"),
+        ("carl", "weekly_reminder", use_case.pk, "2026-W20"),
+    }
+    n = Notification.objects.get(recipient__username="olivia")
+    assert n.subject == use_case
+    assert n.subject_type == ContentType.objects.get_for_model(UseCase)
+    assert n.title == "Weekly review 2026-W20 of Customer-response assistant is due Tue 19 May 2026"
+    assert n.url == f"/reviews/use-cases/{use_case.pk}/weekly/new/?week=2026-W20"
+    assert "Mon 11 May 2026 – Sun 17 May 2026" in n.body
+    assert sorted(m.to[0] for m in mail.outbox) == ["carl@example.com", "olivia@example.com"]
+
+    with frozen(MON_18_MAY), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert reminders.review_reminders_send(today=MON_18_MAY) == 0
+    assert callbacks == []
+    assert Notification.objects.count() == 2 and len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_nothing_before_the_week_ends(portfolio):
+    assert reminders.review_reminders_send(today=SUN_17_MAY) == 0
+    assert Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_missed_monday_is_caught_up_until_the_next_reminder_day(portfolio):
+    use_case, _ = portfolio
+    with frozen(WED_20_MAY):
+        assert tasks.send_review_reminders.delay().get() == 2
+    n = Notification.objects.get(recipient__username="olivia")
+    assert n.title == "Weekly review 2026-W20 of Customer-response assistant is overdue (1 d)"
+    Notification.objects.all().delete()
+    # From the next Monday on, W20 is the PMO's business; W21 gets its own reminder.
+    assert reminders.review_reminders_send(today=MON_25_MAY) == 3  # Invoice matching too
+    assert {k[3] for k in keys()} == {"2026-W21"}
+
+
+@pytest.mark.django_db
+def test_task_replays_a_given_day(portfolio):
+    assert tasks.send_review_reminders.delay(on="2026-05-18").get() == 2
+    assert tasks.send_review_reminders.delay(on="2026-05-18").get() == 0
+
+
+@pytest.mark.django_db
+def test_monthly_reminder_on_the_first(owner):
+    use_case = make_use_case(owner=owner, live_since=D(2026, 5, 1))
+    for week in ("2026-W19", "2026-W20", "2026-W21", "2026-W22"):
+        add_weekly(use_case, week)
+    assert reminders.review_reminders_send(today=D(2026, 5, 31)) == 0  # May has not ended
+    assert reminders.review_reminders_send(today=D(2026, 6, 1)) == 1
+    n = Notification.objects.get()
+    assert (n.kind, n.period) == ("monthly_reminder", "2026-05")
+    assert n.title == "Monthly review 2026-05 of Customer-response assistant is due Fri 5 Jun 2026"
+    assert n.url == f"/reviews/use-cases/{use_case.pk}/monthly/new/?month=2026-05"
+    add_monthly(use_case, "2026-05")
+    assert reminders.review_reminders_send(today=D(2026, 6, 2)) == 0
+
+
+@pytest.mark.django_db
+def test_inactive_users_and_missing_owner(owner, contributor):
+    orphan = make_use_case("Orphan", owner=None, live_since=D(2026, 5, 11))
+    orphan.contributors.add(contributor)
+    gone = make_user("gone", is_active=False)
+    orphan.contributors.add(gone)
+    retired = make_use_case("Retired owner", owner=make_user("ret", is_active=False))
+    retired.live_since = D(2026, 5, 11)
+    retired.save()
+    assert reminders.review_reminders_send(today=MON_18_MAY) == 1
+    assert keys() == {("carl", "weekly_reminder", orphan.pk, "2026-W20")}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stage", [Stage.PILOT, Stage.ON_HOLD, Stage.STOPPED])
+def test_no_reminders_outside_review_stages(owner, stage):
+    make_use_case(owner=owner, stage=stage, live_since=D(2026, 5, 11))
+    assert reminders.review_reminders_send(today=MON_18_MAY) == 0
+    assert reminders.overdue_alerts_send(today=FRI_22_MAY) == 0
+
+
+@pytest.mark.django_db
+def test_pmo_told_when_three_days_overdue(portfolio, django_capture_on_commit_callbacks):
+    use_case, _ = portfolio
+    second_pmo = make_user("paul", "PMO")
+    make_user("pam", "PMO", is_active=False)
+    assert reminders.overdue_alerts_send(today=THU_21_MAY) == 0  # 2 days overdue
+    with frozen(FRI_22_MAY), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.notify_pmo_overdue.delay().get() == 2
+    assert keys() == {
+        ("pia", "weekly_overdue", use_case.pk, "2026-W20"),
+        (second_pmo.username, "weekly_overdue", use_case.pk, "2026-W20"),
+    }
+    n = Notification.objects.get(recipient__username="pia")
+    assert n.title == "Weekly review 2026-W20 of Customer-response assistant is 3 days overdue"
+    assert "Value owner: Olivia Owner." in n.body
+    assert n.url == "/overdue/?kind=weekly&owner=olivia"
+    assert sorted(m.to[0] for m in mail.outbox) == ["paul@example.com", "pia@example.com"]
+    assert reminders.overdue_alerts_send(today=FRI_22_MAY) == 0
+    assert reminders.overdue_alerts_send(today=D(2026, 5, 28)) == 0  # W20 already told
+
+
+@pytest.mark.django_db
+def test_pmo_told_of_monthly_on_the_8th(pmo):
+    use_case = make_use_case(owner=None, live_since=D(2026, 5, 1))
+    reminders.overdue_alerts_send(today=D(2026, 6, 7))  # May is 2 days overdue
+    assert not Notification.objects.filter(kind="monthly_overdue").exists()
+    reminders.overdue_alerts_send(today=D(2026, 6, 8))
+    n = Notification.objects.get(kind="monthly_overdue")
+    assert (n.recipient, n.subject_id, n.period) == (pmo, use_case.pk, "2026-05")
+    assert "Value owner: none (no value owner)." in n.body
+    assert n.url == "/overdue/?kind=monthly&owner=%28none%29"
+
+
+@pytest.mark.django_db
+def test_queries_do_not_grow_with_the_portfolio(owner, contributor, pmo):
+    def run(n_use_cases: int, day: datetime.date) -> int:
+        Notification.objects.all().delete()
+        UseCase.objects.all().delete()
+        for i in range(n_use_cases):
+            uc = make_use_case(f"UC {i}", owner=owner, live_since=D(2026, 1, 5))
+            uc.contributors.add(contributor)
+        with CaptureQueriesContext(connection) as ctx:
+            reminders.review_reminders_send(today=day)
+            reminders.overdue_alerts_send(today=day)
+        assert Notification.objects.count() == n_use_cases * (2 * 2 + 2)
+        return len(ctx.captured_queries)
+
+    friday_after_8th = D(2026, 6, 12)  # W23 due Tue 9 June: 3 days overdue; May escalated
+    assert run(1, friday_after_8th) == run(30, friday_after_8th)
