@@ -7,7 +7,8 @@ PG_URL ?= postgres://postgres:postgres@127.0.0.1:5432/valuegate
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-pg test-sqlite lint fmt services clean prod-smoke validate-compose
+.PHONY: venv run test test-pg test-sqlite lint fmt services clean prod-smoke validate-compose \
+	bench bench-small
 
 $(VENV)/.installed: pyproject.toml
 	@BASE_PY=$$(bash scripts/find-python.sh) && echo "Using $$BASE_PY" && \
@@ -26,6 +27,13 @@ services:  ## install (if missing) and start PostgreSQL and Redis on 127.0.0.1
 
 prod-smoke: venv  ## the docker-compose shape as real processes: gunicorn + worker + beat, a real flow
 	bash scripts/prod-smoke.sh
+
+BENCH_SIZE ?= full
+bench: venv  ## generate a portfolio in PostgreSQL (full: 2,000 use cases × 104 weeks) and measure it
+	BENCH_SIZE=$(BENCH_SIZE) bash scripts/bench.sh
+
+bench-small: venv  ## the same on a small portfolio: proves the benchmark works (CI)
+	BENCH_SIZE=small bash scripts/bench.sh
 
 validate-compose: venv  ## check docker-compose.yml and the Dockerfile without a Docker engine
 	$(PY) scripts/validate_compose.py

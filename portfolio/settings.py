@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
     "axes",
@@ -81,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "usecases.context_processors.roles",
+                "usecases.context_processors.inbox",
             ],
             "builtins": ["usecases.templatetags.money"],
         },
@@ -154,6 +157,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 
+
 # --- E-mail (Django 6.1 MAILERS) -----------------------------------------------------------
 def mailers_from_env(default_backend: str) -> dict:
     backend = os.environ.get("EMAIL_BACKEND", default_backend)
@@ -167,6 +171,8 @@ def mailers_from_env(default_backend: str) -> dict:
             "use_tls": env_bool("EMAIL_USE_TLS", False),
             "timeout": 10,
         }
+    elif backend.endswith("filebased.EmailBackend"):
+        options = {"file_path": os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))}
     return {"default": {"BACKEND": backend, "OPTIONS": options}}
 
 
@@ -191,7 +197,22 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "AI portfolio governance: use cases, reviews, economics, flags and gates.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files (drf-spectacular-sidecar): no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a field named "status": name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "NinetyDayStatusEnum": "reviews.serializers.NINETY_DAY_STATUSES",
+        "GateStatusEnum": "stagegates.models.GateStatus",
+        "GateChoiceEnum": "stagegates.models.Choice",
+    },
+    # The error responses DRF gives (400/401/403/404) documented on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portfolio.openapi.document_error_responses",
+    ],
 }
 
 # --- Celery -------------------------------------------------------------------------------
@@ -207,6 +228,85 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+# Tests isolate their worker on a queue of their own (tests/worker_support.py).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+# Cadence (reviews/cadence.py, reviews/reminders.py): reminders and PMO alerts run every
+# VALUEGATE_CADENCE_INTERVAL seconds (and once when a worker starts); both are idempotent, so a
+# short interval only costs a cheap query. Each run expires before the next one is sent, so a
+# stopped worker does not find a pile of stale runs when it comes back.
+VALUEGATE_CADENCE_INTERVAL = float(os.environ.get("VALUEGATE_CADENCE_INTERVAL", "60"))
+VALUEGATE_CADENCE_ON_WORKER_START = env_bool("VALUEGATE_CADENCE_ON_WORKER_START", True)
+VALUEGATE_CADENCE_LOOKBACK_WEEKS = int(os.environ.get("VALUEGATE_CADENCE_LOOKBACK_WEEKS", "26"))
+VALUEGATE_CADENCE_LOOKBACK_MONTHS = int(os.environ.get("VALUEGATE_CADENCE_LOOKBACK_MONTHS", "6"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "send-review-reminders": {
+            "task": "reviews.tasks.send_review_reminders",
+            "schedule": VALUEGATE_CADENCE_INTERVAL,
+            "options": {"expires": VALUEGATE_CADENCE_INTERVAL},
+        },
+        "notify-pmo-overdue": {
+            "task": "reviews.tasks.notify_pmo_overdue",
+            "schedule": VALUEGATE_CADENCE_INTERVAL,
+            "options": {"expires": VALUEGATE_CADENCE_INTERVAL},
+        },
+        "send-pending-notification-emails": {
+            "task": "usecases.tasks.send_pending_notification_emails",
+            "schedule": 300.0,
+            "options": {"expires": 300.0},
+        },
+    }
+)
+# Notification e-mails (usecases/notify.py): a sender leases a row for VALUEGATE_EMAIL_LEASE
+# seconds; a lease that runs out without ``emailed_at`` (the sender died) is retried, at most
+# VALUEGATE_EMAIL_MAX_ATTEMPTS times and only while the notification is younger than
+# VALUEGATE_EMAIL_MAX_AGE_HOURS (an e-mail about last week's review is no use next month).
+VALUEGATE_EMAIL_LEASE = int(os.environ.get("VALUEGATE_EMAIL_LEASE", "600"))
+VALUEGATE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("VALUEGATE_EMAIL_MAX_ATTEMPTS", "5"))
+VALUEGATE_EMAIL_MAX_AGE_HOURS = int(os.environ.get("VALUEGATE_EMAIL_MAX_AGE_HOURS", "48"))
+#: Absolute links in e-mails: the address users reach the web app at.
+VALUEGATE_BASE_URL = os.environ.get("VALUEGATE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Stop-loss and early-warning sweep (reviews/sweep.py): the whole portfolio every 15 minutes;
+# idempotent and safe when two runs overlap (unique flags, locked stage change).
+CELERY_BEAT_SCHEDULE["sweep-stop-loss"] = {
+    "task": "reviews.tasks.sweep_stop_loss",
+    "schedule": crontab(minute="*/15"),
+    "options": {"expires": 15 * 60},
+}
+# Early-warning signal thresholds (reviews/signals.py; missing keys take its DEFAULTS).
+VALUEGATE_SIGNALS = {
+    "weeks_window": 4,  # savings vs backlog, exceptions growing: the last N submitted weeks
+    "quality_drop_points": 5,  # mean quality after a change this far below the mean before it
+    "min_weeks_after_change": 2,  # weeks of data after a model/prompt change before judging
+    "max_weeks_after_change": 8,  # after that the change is the new normal
+    "weeks_before_change": 4,  # compared with the mean of up to N weeks before the change
+    "overdue_reviews": 2,  # no accountable owner: this many overdue reviews
+}
+
+# Stage gates (stagegates/tasks.py), all idempotent: the current quarter's gate exists (created at
+# quarter start if the PMO did not), draft agendas pick up new candidates, and leadership members
+# who have not voted are reminded from 3 days before closes_on (one notification per gate).
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "ensure-current-gate": {
+            "task": "stagegates.tasks.ensure_current_gate",
+            "schedule": crontab(minute=5),
+            "options": {"expires": 3600},
+        },
+        "refresh-gate-agendas": {
+            "task": "stagegates.tasks.refresh_agendas",
+            "schedule": crontab(minute=10),
+            "options": {"expires": 3600},
+        },
+        "remind-gate-voters": {
+            "task": "stagegates.tasks.remind_voters",
+            "schedule": crontab(minute=15),
+            "options": {"expires": 3600},
+        },
+    }
+)
 
 # --- Valuegate ------------------------------------------------------------------------------
 VALUEGATE_CURRENCY = os.environ.get("VALUEGATE_CURRENCY", "EUR")

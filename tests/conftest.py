@@ -30,12 +30,25 @@ def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _celery_in_process():
+    """Tasks enqueued by code under test (e-mails after commit) run in the test process, never
+    through whatever broker the environment names. Tests with a real worker
+    (tests/worker_support.py) publish through an app of their own and are not affected."""
+    from portfolio.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
 def make_user(username, *groups, **extra):
     user = User.objects.create_user(
         username=username, password=PASSWORD, email=f"{username}@example.com", **extra
     )
     for name in groups:
-        user.groups.add(Group.objects.get(name=name))
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
     return user
 
 
