@@ -76,8 +76,8 @@ def after_review_saved(review) -> None:
     evaluate_after_review(review)
 
 
-def _check_permission(user, use_case) -> None:
-    if not can_submit_review(user, use_case):
+def _check_permission(user, use_case, permission=can_submit_review) -> None:
+    if not permission(user, use_case):
         raise PermissionDenied("You may not submit reviews for this use case.")
 
 
@@ -85,14 +85,17 @@ def _pick(data: Mapping, fields) -> dict:
     return {k: data[k] for k in fields if k in data}
 
 
-def weekly_review_submit(*, user, use_case: UseCase, week: str, data: Mapping) -> WeeklyReview:
+def weekly_review_submit(
+    *, user, use_case: UseCase, week: str, data: Mapping, permission=can_submit_review
+) -> WeeklyReview:
     """Create the weekly review of ``use_case`` for ``week``.
 
     Raises ``ValidationError`` (field messages; a duplicate week names the existing review) or
     ``PermissionDenied``. Two simultaneous submissions of the same week create one review: the
-    loser's INSERT hits the unique constraint and gets the duplicate message.
+    loser's INSERT hits the unique constraint and gets the duplicate message. ``permission``
+    is the rule that admits ``user`` (the bulk import passes ``can_import_reviews``).
     """
-    _check_permission(user, use_case)
+    _check_permission(user, use_case, permission)
     values = _pick(data, WEEKLY_FIELDS)
     if values.get("target_users") is None:
         values["target_users"] = use_case.target_users

@@ -89,6 +89,12 @@ def can_submit_review(user, use_case) -> bool:
     return roles(user).is_admin or is_value_owner(user, use_case) or is_contributor(user, use_case)
 
 
+def can_import_reviews(user, use_case) -> bool:
+    """Bulk import of weekly reviews from a spreadsheet: whoever submits the use case's reviews,
+    and the PMO (issue: "a value owner or PMO uploads"), who often holds the teams' sheets."""
+    return can_submit_review(user, use_case) or roles(user).is_pmo
+
+
 def can_manage_policy(user) -> bool:
     return roles(user).is_pmo
 

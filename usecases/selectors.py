@@ -20,7 +20,13 @@ from .models import (
     ModelChange,
     UseCase,
 )
-from .permissions import visible_use_cases
+from .permissions import (
+    can_edit_business_case,
+    can_edit_checklist,
+    can_edit_use_case,
+    can_log_model_change,
+    visible_use_cases,
+)
 from .templatetags.money import money
 
 #: How many audit records the use case page shows (newest first).
@@ -156,6 +162,37 @@ def business_case_of(use_case: UseCase) -> BusinessCase | None:
         return use_case.business_case
     except BusinessCase.DoesNotExist:
         return None
+
+
+def use_case_page_context(*, user, use_case: UseCase) -> dict:
+    """What the use case page shows of the use case itself: facts, business case and its recent
+    versions, model/prompt log, checklist, audit history, and what ``user`` may edit.
+
+    ``use_case`` must come from ``use_case_detail_queryset()`` (business case and contributors
+    loaded). The page that composes it with reviews, flags and economics lives in the portfolio
+    layer (``portfolio.use_case_page``); the templates are ``usecases/_use_case_panels.html``.
+    Queries: recent versions, model changes, checklist, history (4) — whatever the data size.
+    """
+    business_case = business_case_of(use_case)
+    versions = business_case_versions(business_case=business_case)
+    recent_versions = list(versions[: RECENT_VERSIONS + 1])
+    return {
+        "use_case": use_case,
+        "contributors": list(use_case.contributors.all()),
+        "business_case": business_case,
+        "business_case_rows": business_case_rows(business_case),
+        "versions": recent_versions[:RECENT_VERSIONS],
+        "more_versions": len(recent_versions) > RECENT_VERSIONS,
+        "current_version_id": recent_versions[0].history_id if recent_versions else None,
+        "model_changes": list(model_changes_list(use_case=use_case)),
+        "checklist": checklist_overview(use_case=use_case),
+        "history": use_case_history(use_case=use_case),
+        "history_limit": HISTORY_LIMIT,
+        "can_edit": can_edit_use_case(user, use_case),
+        "can_edit_business_case": can_edit_business_case(user, use_case),
+        "can_log_model_change": can_log_model_change(user, use_case),
+        "can_edit_checklist": can_edit_checklist(user, use_case),
+    }
 
 
 # --- business case ------------------------------------------------------------------------------

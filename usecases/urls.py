@@ -6,7 +6,6 @@ app_name = "usecases"
 urlpatterns = [
     path("", views.use_case_list, name="list"),
     path("new/", views.use_case_create, name="create"),
-    path("<int:pk>/", views.use_case_detail, name="detail"),
     path("<int:pk>/edit/", views.use_case_edit, name="edit"),
     path("<int:pk>/business-case/edit/", views.business_case_edit, name="business_case_edit"),
     path(

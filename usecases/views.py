@@ -1,4 +1,8 @@
-"""Use case pages: portfolio list, use case page, and the PMO / value-owner edit pages.
+"""Use case pages: portfolio list and the PMO / value-owner edit pages.
+
+The use case page itself is composed in the portfolio layer (``portfolio.use_case_page``, URL
+name ``use_case``) because it shows reviews, flags and gates, which ``usecases`` may not import;
+its use-case part is ``selectors.use_case_page_context``.
 
 Every view starts with one access call from ``permissions`` (404 to who may not see the use
 case, 403 to who may see but not change it) and hands writes to ``services``.
@@ -41,37 +45,6 @@ def use_case_list(request):
         {
             "use_cases": selectors.use_case_list(user=request.user),
             "can_create": can_create_use_case(request.user),
-        },
-    )
-
-
-@login_required
-@require_GET
-def use_case_detail(request, pk):
-    user = request.user
-    use_case = get_use_case_for_user(user, pk, queryset=selectors.use_case_detail_queryset())
-    business_case = selectors.business_case_of(use_case)
-    versions = selectors.business_case_versions(business_case=business_case)
-    recent_versions = list(versions[: selectors.RECENT_VERSIONS + 1])
-    return render(
-        request,
-        "usecases/detail.html",
-        {
-            "use_case": use_case,
-            "contributors": list(use_case.contributors.all()),
-            "business_case": business_case,
-            "business_case_rows": selectors.business_case_rows(business_case),
-            "versions": recent_versions[: selectors.RECENT_VERSIONS],
-            "more_versions": len(recent_versions) > selectors.RECENT_VERSIONS,
-            "current_version_id": recent_versions[0].history_id if recent_versions else None,
-            "model_changes": selectors.model_changes_list(use_case=use_case),
-            "checklist": selectors.checklist_overview(use_case=use_case),
-            "history": selectors.use_case_history(use_case=use_case),
-            "history_limit": selectors.HISTORY_LIMIT,
-            "can_edit": can_edit_use_case(user, use_case),
-            "can_edit_business_case": can_edit_business_case(user, use_case),
-            "can_log_model_change": can_log_model_change(user, use_case),
-            "can_edit_checklist": can_edit_checklist(user, use_case),
         },
     )
 

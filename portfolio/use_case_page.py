@@ -1,0 +1,669 @@
+"""The use case page: everything about one use case on one page (URL name ``use_case``).
+
+Composed here, in the portfolio layer, because it shows what several apps know (``usecases`` may
+not import the others):
+
+- the use case's own panels: facts, business case and its versions, model/prompt log,
+  checklist, audit history (``usecases.selectors.use_case_page_context``);
+- KPI trends per week (adoption, rework, exception share, quality) with the stop-loss thresholds
+  that apply (``reviews.stoploss.effective_rules``) and markers at model/prompt changes;
+- the CFO figures, the 90-day figure, the waterfall and the month-by-month figures of a chosen
+  range (``reviews.selectors.use_case_economics``);
+- actual weekly adoption and net value against the three scenario lines
+  (``economics.scenario_forecasts``);
+- flags (open and resolved) with their explanations, the reviews, the stage-gate items.
+
+Decisions where DESIGN.md is silent:
+
+- Range: ``?start=YYYY-MM&end=YYYY-MM``, the last 3 complete months by default, parsed as on the
+  dashboard (``portfolio.dashboard.month_range_from_params``).
+- Weekly net value (for the scenario comparison): ``gross_efficiency × R − rework_cost − the
+  month's costs ÷ the number of ISO weeks of that month`` (4 or 5; a week belongs to the month of
+  its Thursday). A fully reviewed month's weekly net values add up exactly to its net value. A
+  week whose month has no monthly review has no net value yet (a gap in the line): its costs are
+  not known. "Actual" in the scenario table is over the chosen range: active users ÷ target
+  users summed over its weeks, and its net value ÷ its number of ISO weeks.
+- Trend axis: every ISO week from the first to the last weekly review (a missing week is a gap).
+  A model/prompt change is marked at its effective date inside its week; a change before the
+  first or after the last review is not marked (the change log lists it).
+- Thresholds drawn are the effective rules on the four weekly metrics; a ``net_value`` rule is
+  monthly, so it is listed, not drawn.
+
+Queries: a fixed number whatever the number of reviews, changes, flags or gate items (see
+``tests/portfolio/test_use_case_page.py``, 1 vs 40 weekly reviews). Python loops run over the
+rows of one ``.values()`` query of weekly reviews to build chart points; every sum is SQL's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q, Sum
+from django.shortcuts import render
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET
+
+from reviews.flags import flag_figures
+from reviews.models import (
+    FRACTION_METRICS,
+    Comparison,
+    Flag,
+    FlagKind,
+    Metric,
+    MonthlyReview,
+    StopLossRule,
+    WeeklyReview,
+)
+from reviews.selectors import monthly_totals, use_case_economics
+from reviews.stoploss import compares, effective_rules, format_value
+from stagegates.models import GateItem
+from usecases import clock, economics, selectors
+from usecases.models import REVIEW_STAGES, BusinessCase
+from usecases.permissions import (
+    can_import_reviews,
+    can_manage_policy,
+    can_resolve_flags,
+    can_submit_review,
+    get_use_case_for_user,
+)
+
+from . import dashboard
+
+Month = datetime.date
+ZERO = Decimal(0)
+CHART_PLACES = Decimal("0.01")
+#: Resolved flags listed on the page (newest first); the flags page has them all.
+RESOLVED_FLAGS_SHOWN = 10
+#: Quick ranges offered next to the range form.
+PRESET_MONTHS = (3, 6, 12)
+
+WEEKLY_KPIS = (
+    # metric, label, is a fraction (shown as %)
+    (Metric.ADOPTION_RATE, "Adoption rate", True),
+    (Metric.REWORK_RATE, "Rework rate", True),
+    (Metric.EXCEPTION_SHARE, "Exception share", True),
+    (Metric.QUALITY_SCORE, "Quality score", False),
+)
+WEEK_VALUES = (
+    "pk",
+    "week",
+    "week_start",
+    "month_start",
+    "active_users",
+    "target_users",
+    "tasks_total",
+    "tasks_with_ai",
+    "reworked_outputs",
+    "exceptions",
+    "minutes_saved_per_task",
+    "rework_minutes_per_output",
+    "quality_score",
+    "backlog",
+    "model_version__version_label",
+    "updated_by__username",
+    "updated_at",
+    "version",
+)
+WEEK_FIGURES = (
+    "active_users",
+    "target_users",
+    "tasks_total",
+    "tasks_with_ai",
+    "reworked_outputs",
+    "exceptions",
+    "minutes_saved_per_task",
+    "rework_minutes_per_output",
+)
+FLAG_KIND_HELP = {
+    FlagKind.STOP_LOSS: "A stop-loss threshold was breached. A “return to redesign” rule moves a "
+    "use case in rollout or scaled back to redesign with conditional funding.",
+    FlagKind.SAVINGS_BACKLOG_DIVERGENCE: "Early warning: the team declared hours saved every "
+    "week, yet the backlog did not shrink — the saved time may not be turning into output.",
+    FlagKind.EXCEPTIONS_GROWING: "Early warning: the share of cases that need a manual "
+    "workaround rose week on week.",
+    FlagKind.QUALITY_UNSTABLE_AFTER_CHANGE: "Early warning: mean quality since a model/prompt "
+    "change is clearly below the weeks before it.",
+    FlagKind.NO_ACCOUNTABLE_OWNER: "Early warning: reviews are due and nobody is accountable "
+    "(no value owner, or reviews are overdue).",
+}
+SCENARIO_LABELS = {
+    "pessimistic": "Pessimistic",
+    "base": "Base",
+    "optimistic": "Optimistic",
+}
+
+
+def _exact():
+    return decimal.localcontext(prec=economics.PRECISION)
+
+
+def _chart_number(value: Decimal | None, *, scale: int = 1) -> float | None:
+    """A value for the charts (the display edge): rounded to 2 places, as a JSON number."""
+    if value is None:
+        return None
+    return float((Decimal(value) * scale).quantize(CHART_PLACES, rounding=ROUND_HALF_UP))
+
+
+# --- thresholds -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """An effective stop-loss rule of the use case, as the page shows it."""
+
+    rule: StopLossRule
+
+    @property
+    def metric(self) -> str:
+        return self.rule.metric
+
+    @property
+    def is_fraction(self) -> bool:
+        return self.rule.metric in FRACTION_METRICS
+
+    @property
+    def is_weekly(self) -> bool:
+        return self.rule.metric != Metric.NET_VALUE
+
+    @property
+    def side(self) -> str:
+        return "above" if self.rule.comparison == Comparison.EXCEEDS else "below"
+
+    @property
+    def is_override(self) -> bool:
+        return self.rule.use_case_id is not None
+
+    def breached_by(self, value: Decimal | None) -> bool:
+        return value is not None and compares(value, self.rule.comparison, self.rule.threshold)
+
+    def chart(self) -> dict:
+        value = self.rule.threshold
+        return {
+            "value": _chart_number(value, scale=100 if self.is_fraction else 1),
+            "label": f"Stop-loss: {self.side} {self.threshold_text}",
+            "side": self.side,
+        }
+
+    @property
+    def threshold_text(self) -> str:
+        return format_value(self.rule.metric, self.rule.threshold, exact=True)
+
+
+def use_case_thresholds(use_case_id: int) -> list[Threshold]:
+    """The active stop-loss rules that apply to the use case: its own, and the default policy's
+    on the metrics it does not override (one query)."""
+    rules = StopLossRule.objects.filter(
+        Q(use_case__isnull=True) | Q(use_case_id=use_case_id), active=True
+    ).order_by("metric", "pk")
+    order = list(Metric.values)
+    applying = sorted(effective_rules(use_case_id, rules), key=lambda r: order.index(r.metric))
+    return [Threshold(rule) for rule in applying]
+
+
+# --- weekly series --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """One weekly review with its computed figures (money unrounded)."""
+
+    pk: int
+    week: str
+    week_start: datetime.date
+    month_start: Month
+    metrics: economics.WeekMetrics
+    quality_score: Decimal
+    net_value: Decimal | None  # None: the month has no monthly review yet
+    version_label: str | None
+    updated_by: str | None
+    updated_at: datetime.datetime
+    breaches: frozenset[str]
+
+    def value(self, metric: str) -> Decimal:
+        if metric == Metric.QUALITY_SCORE:
+            return self.quality_score
+        return getattr(self.metrics, metric)
+
+    @property
+    def cells(self) -> list[tuple[str, Decimal, bool, bool]]:
+        """(metric, value, is a fraction, breaches a threshold) for the four KPIs."""
+        return [
+            (metric, self.value(metric), fraction, metric in self.breaches)
+            for metric, _label, fraction in WEEKLY_KPIS
+        ]
+
+
+def _weeks_in_month(month: Month, cache: dict) -> int:
+    if month not in cache:
+        cache[month] = len(economics.iso_weeks_of_month(month.year, month.month))
+    return cache[month]
+
+
+def weekly_review_values(use_case_id: int) -> list[dict]:
+    """Every weekly review of the use case, oldest first, as plain values (one query)."""
+    return list(
+        WeeklyReview.objects.filter(use_case_id=use_case_id)
+        .order_by("week_start")
+        .values(*WEEK_VALUES)
+    )
+
+
+def week_rows(
+    rows: list[dict],
+    *,
+    bc: economics.BusinessCaseInputs,
+    month_costs: dict[Month, Decimal],
+    thresholds: list[Threshold],
+) -> list[WeekRow]:
+    """The weekly reviews (``weekly_review_values``) with the per-week formulas of the economics
+    engine. ``month_costs``: the costs of the months that have a monthly review, spread evenly
+    over the month's ISO weeks for the weekly net value."""
+    weeks_cache: dict[Month, int] = {}
+    result = []
+    for row in rows:
+        figures = economics.WeekFigures(**{name: row[name] for name in WEEK_FIGURES})
+        metrics = economics.week_metrics(figures, bc.hourly_cost)
+        net = None
+        costs = month_costs.get(row["month_start"])
+        if costs is not None:
+            with _exact():
+                net = (
+                    metrics.gross_efficiency * bc.reclaimable_share
+                    - metrics.rework_cost
+                    - costs / _weeks_in_month(row["month_start"], weeks_cache)
+                )
+        values = {
+            Metric.ADOPTION_RATE: metrics.adoption_rate,
+            Metric.REWORK_RATE: metrics.rework_rate,
+            Metric.EXCEPTION_SHARE: metrics.exception_share,
+            Metric.QUALITY_SCORE: row["quality_score"],
+        }
+        result.append(
+            WeekRow(
+                pk=row["pk"],
+                week=row["week"],
+                week_start=row["week_start"],
+                month_start=row["month_start"],
+                metrics=metrics,
+                quality_score=row["quality_score"],
+                net_value=net,
+                version_label=row["model_version__version_label"],
+                updated_by=row["updated_by__username"],
+                updated_at=row["updated_at"],
+                breaches=frozenset(
+                    t.metric for t in thresholds if t.is_weekly and t.breached_by(values[t.metric])
+                ),
+            )
+        )
+    return result
+
+
+# --- monthly reviews ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    pk: int
+    month: str
+    month_start: Month
+    costs: Decimal
+    figures: economics.PeriodFigures
+    weeks_reviewed: int
+    weeks_in_month: int
+    updated_by: str | None
+    updated_at: datetime.datetime
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def _axis(weeks: list[WeekRow]) -> list[datetime.date]:
+    """Every ISO week's Monday from the first to the last review."""
+    if not weeks:
+        return []
+    first, last = weeks[0].week_start, weeks[-1].week_start
+    return [first + datetime.timedelta(days=7 * i) for i in range((last - first).days // 7 + 1)]
+
+
+def _label(monday: datetime.date) -> str:
+    return economics.format_iso_week(*economics.iso_week_of(monday))
+
+
+def change_markers(model_changes, axis: list[datetime.date]) -> list[dict]:
+    """Where the model/prompt changes fall on the trend axis (a fractional week index: a change
+    effective on a Monday sits half-way between the week before and its own week)."""
+    if not axis:
+        return []
+    first, last_sunday = axis[0], axis[-1] + datetime.timedelta(days=6)
+    markers = []
+    for change in sorted(model_changes, key=lambda c: (c.effective_date, c.pk)):
+        if not first <= change.effective_date <= last_sunday:
+            continue
+        position = (change.effective_date - first).days / 7 - 0.5
+        markers.append(
+            {
+                "x": round(min(max(position, 0), len(axis) - 1), 3),
+                "label": change.version_label,
+                "title": f"{change.version_label} ({change.get_kind_display().lower()}, "
+                f"effective {date_format(change.effective_date)})",
+            }
+        )
+    return markers
+
+
+def _series(axis_index: dict, n: int, points) -> list[float | None]:
+    values: list[float | None] = [None] * n
+    for monday, value in points:
+        values[axis_index[monday]] = value
+    return values
+
+
+def chart_data(
+    *,
+    weeks: list[WeekRow],
+    thresholds: list[Threshold],
+    model_changes,
+    forecasts: list[economics.ScenarioForecast],
+    waterfall_bars,
+) -> dict:
+    """Everything the charts draw, as JSON-ready numbers (rates in %, money rounded to cents)."""
+    axis = _axis(weeks)
+    index = {monday: i for i, monday in enumerate(axis)}
+    n = len(axis)
+    kpis = []
+    for metric, label, fraction in WEEKLY_KPIS:
+        scale = 100 if fraction else 1
+        kpis.append(
+            {
+                "key": str(metric),
+                "label": label,
+                "unit": "%" if fraction else "",
+                "values": _series(
+                    index,
+                    n,
+                    ((w.week_start, _chart_number(w.value(metric), scale=scale)) for w in weeks),
+                ),
+                "thresholds": [t.chart() for t in thresholds if t.metric == metric],
+            }
+        )
+    return {
+        "currency": settings.VALUEGATE_CURRENCY,
+        "weeks": [_label(monday) for monday in axis],
+        "markers": change_markers(model_changes, axis),
+        "kpis": kpis,
+        "scenarios": {
+            "adoption": {
+                "label": "Adoption rate",
+                "unit": "%",
+                "actual": _series(
+                    index,
+                    n,
+                    (
+                        (w.week_start, _chart_number(w.metrics.adoption_rate, scale=100))
+                        for w in weeks
+                    ),
+                ),
+                "lines": [
+                    {
+                        "label": f"{SCENARIO_LABELS[f.scenario]} scenario",
+                        "value": _chart_number(f.adoption, scale=100),
+                    }
+                    for f in forecasts
+                ],
+            },
+            "net": {
+                "label": "Net value per week",
+                "unit": "money",
+                "actual": _series(
+                    index, n, ((w.week_start, _chart_number(w.net_value)) for w in weeks)
+                ),
+                "lines": [
+                    {
+                        "label": f"{SCENARIO_LABELS[f.scenario]} scenario",
+                        "value": _chart_number(f.weekly_net),
+                    }
+                    for f in forecasts
+                ],
+            },
+        },
+        "waterfall": [bar.as_chart() for bar in waterfall_bars],
+    }
+
+
+# --- scenarios ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioRow:
+    label: str
+    forecast: economics.ScenarioForecast
+    adoption_met: bool | None
+    net_met: bool | None
+
+
+@dataclass(frozen=True)
+class ActualInRange:
+    adoption_rate: Decimal | None  # None: no weekly review in the range
+    weekly_net: Decimal | None  # None: no review at all in the range
+    weeks_reviewed: int
+    weeks_in_range: int
+
+
+def actual_in_range(use_case_id: int, month_range, net_value: Decimal, has_data: bool):
+    """Active adoption (Σ active ÷ Σ target, one aggregate query) and the net value per week of
+    the range."""
+    agg = WeeklyReview.objects.filter(
+        use_case_id=use_case_id,
+        month_start__gte=month_range.start,
+        month_start__lte=month_range.end,
+    ).aggregate(active=Sum("active_users"), target=Sum("target_users"), n=Count("pk"))
+    weeks_in_range = sum(
+        len(economics.iso_weeks_of_month(m.year, m.month)) for m in month_range.months
+    )
+    adoption = economics.adoption_rate(agg["active"], agg["target"]) if agg["target"] else None
+    with _exact():
+        weekly_net = net_value / weeks_in_range if has_data and weeks_in_range else None
+    return ActualInRange(adoption, weekly_net, agg["n"] or 0, weeks_in_range)
+
+
+def scenario_rows(forecasts, actual: ActualInRange) -> list[ScenarioRow]:
+    return [
+        ScenarioRow(
+            label=SCENARIO_LABELS[f.scenario],
+            forecast=f,
+            adoption_met=(
+                None if actual.adoption_rate is None else actual.adoption_rate >= f.adoption
+            ),
+            net_met=None if actual.weekly_net is None else actual.weekly_net >= f.weekly_net,
+        )
+        for f in forecasts
+    ]
+
+
+# --- flags and gates ------------------------------------------------------------------------------
+
+
+def use_case_flags(use_case_id: int) -> tuple[list[Flag], list[Flag], bool]:
+    """(open flags, the latest resolved ones, whether more were resolved). Two queries."""
+    open_flags = list(
+        Flag.objects.open()
+        .filter(use_case_id=use_case_id)
+        .select_related("rule")
+        .order_by("-raised_at", "-pk")
+    )
+    resolved = list(
+        Flag.objects.filter(use_case_id=use_case_id, resolved_at__isnull=False)
+        .select_related("rule", "resolved_by")
+        .order_by("-resolved_at", "-pk")[: RESOLVED_FLAGS_SHOWN + 1]
+    )
+    for flag in [*open_flags, *resolved]:
+        flag.observed_display, flag.threshold_display = flag_figures(flag)
+        flag.kind_help = FLAG_KIND_HELP.get(flag.kind, "")
+    return open_flags, resolved[:RESOLVED_FLAGS_SHOWN], len(resolved) > RESOLVED_FLAGS_SHOWN
+
+
+def use_case_gate_items(use_case_id: int) -> list[GateItem]:
+    """The use case's items on stage-gate agendas, newest gate first, with their decisions
+    (one query). Anyone who may see the use case may see them (``stagegates.permissions``)."""
+    return list(
+        GateItem.objects.on_agenda()
+        .filter(use_case_id=use_case_id)
+        .select_related("gate", "decision", "decision__decided_by")
+        .order_by("-gate__opens_on", "-pk")
+    )
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+
+def _presets(today: datetime.date) -> list[dict]:
+    end = dashboard.default_range(today).end
+    return [
+        {
+            "label": f"Last {n} months",
+            "range": dashboard.MonthRange(dashboard.add_months(end, -(n - 1)), end),
+        }
+        for n in PRESET_MONTHS
+    ]
+
+
+def review_span(weekly: list[dict], monthly: list[dict], month_range) -> tuple[Month, Month]:
+    """The months from the first to the last review, widened to the chosen range."""
+    starts, ends = [month_range.start], [month_range.end]
+    for rows in (weekly, monthly):
+        if rows:
+            months = [rows[0]["month_start"], rows[-1]["month_start"]]
+            starts.append(min(months))
+            ends.append(max(months))
+    return min(starts), max(ends)
+
+
+def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
+    """The page's context beyond the use case's own panels. ``use_case`` comes from
+    ``usecases.selectors.use_case_detail_queryset()``; ``model_changes`` is its change log
+    (already read for the change log panel)."""
+    business_case = selectors.business_case_of(use_case) or BusinessCase(use_case=use_case)
+    bc = business_case.inputs()
+    thresholds = use_case_thresholds(use_case.pk)
+    monthly = list(
+        MonthlyReview.objects.filter(use_case_id=use_case.pk)
+        .order_by("-month_start")
+        .values("pk", "month", "month_start", "updated_by__username", "updated_at")
+    )
+    weekly = weekly_review_values(use_case.pk)
+    start, end = review_span(weekly, monthly, month_range)
+    per_month = monthly_totals(start=start, end=end, use_case_ids=[use_case.pk]).get(
+        use_case.pk, {}
+    )
+    reviewed_months = {row["month_start"] for row in monthly}
+    month_costs = {m: t.costs for m, t in per_month.items() if m in reviewed_months}
+    weeks = week_rows(weekly, bc=bc, month_costs=month_costs, thresholds=thresholds)
+
+    weeks_per_month: dict[Month, int] = {}
+    for row in weeks:  # counts the rows already read for the charts; no query
+        weeks_per_month[row.month_start] = weeks_per_month.get(row.month_start, 0) + 1
+    month_rows = []
+    for row in monthly:
+        month = row["month_start"]
+        totals = per_month.get(month, economics.PeriodTotals())
+        month_rows.append(
+            MonthRow(
+                pk=row["pk"],
+                month=row["month"],
+                month_start=month,
+                costs=totals.costs,
+                figures=economics.period_figures(totals, bc),
+                weeks_reviewed=weeks_per_month.get(month, 0),
+                weeks_in_month=len(economics.iso_weeks_of_month(month.year, month.month)),
+                updated_by=row["updated_by__username"],
+                updated_at=row["updated_at"],
+            )
+        )
+
+    econ = use_case_economics(use_case, start=month_range.start, end=month_range.end)
+    has_data = bool(econ.by_month)
+    bars = dashboard.portfolio_waterfall([econ.waterfall])
+    forecasts = economics.scenario_forecasts(bc)
+    actual = actual_in_range(use_case.pk, month_range, econ.figures.net_value, has_data)
+    open_flags, resolved_flags, more_resolved = use_case_flags(use_case.pk)
+    latest = max(
+        (
+            m
+            for m in (
+                weeks[-1].month_start if weeks else None,
+                monthly[0]["month_start"] if monthly else None,
+            )
+            if m
+        ),
+        default=None,
+    )
+    return {
+        "suggested_range": (
+            None
+            if has_data or latest is None
+            else dashboard.MonthRange(
+                dashboard.add_months(latest, -(dashboard.DEFAULT_MONTHS - 1)), latest
+            )
+        ),
+        "has_business_case": business_case.pk is not None,
+        "has_scenarios": business_case.pk is not None and business_case.has_scenarios,
+        "reclaimable_share": bc.reclaimable_share,
+        "thresholds": thresholds,
+        "weeks": list(reversed(weeks)),
+        "months": month_rows,
+        "kpis": WEEKLY_KPIS,
+        "economics": econ,
+        "has_data": has_data,
+        "waterfall": bars,
+        "scenarios": scenario_rows(forecasts, actual),
+        "actual": actual,
+        "open_flags": open_flags,
+        "resolved_flags": resolved_flags,
+        "more_resolved_flags": more_resolved,
+        "gate_items": use_case_gate_items(use_case.pk),
+        "charts": chart_data(
+            weeks=weeks,
+            thresholds=thresholds,
+            model_changes=model_changes,
+            forecasts=forecasts,
+            waterfall_bars=bars,
+        ),
+        "reviews_due": use_case.stage in REVIEW_STAGES,
+        "can_submit": can_submit_review(user, use_case),
+        "can_import": can_import_reviews(user, use_case),
+        "can_resolve": can_resolve_flags(user),
+        "can_manage_policy": can_manage_policy(user),
+    }
+
+
+@login_required
+@require_GET
+def use_case_page(request, pk):
+    """The use case page. 404 for who may not see the use case (``get_use_case_for_user``)."""
+    user = request.user
+    use_case = get_use_case_for_user(user, pk, queryset=selectors.use_case_detail_queryset())
+    today = clock.today()
+    month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
+    context = selectors.use_case_page_context(user=user, use_case=use_case)
+    context.update(
+        use_case_page_data(
+            user=user,
+            use_case=use_case,
+            month_range=month_range,
+            model_changes=context["model_changes"],
+        )
+    )
+    context.update(
+        {
+            "month_range": month_range,
+            "range_errors": range_errors,
+            "presets": _presets(today),
+            "currency": settings.VALUEGATE_CURRENCY,
+        }
+    )
+    return render(request, "portfolio/use_case.html", context)
