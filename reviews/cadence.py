@@ -389,14 +389,12 @@ class OverdueFilter:
         if kind and kind not in KINDS:
             errors["kind"] = [f"Choose one of: {', '.join(KINDS)}."]
             kind = ""
-        return (
-            cls(
-                owner=(params.get("owner") or "").strip(),
-                business_unit=(params.get("business_unit") or "").strip(),
-                kind=kind,
-            ),
-            errors,
-        )
+        text = {name: (params.get(name) or "").strip() for name in ("owner", "business_unit")}
+        for name, value in text.items():
+            if "\x00" in value:  # PostgreSQL cannot even compare text holding a NUL character
+                errors[name] = ["Null characters are not allowed."]
+                text[name] = ""
+        return cls(kind=kind, **text), errors
 
     def as_kwargs(self) -> dict:
         return {

@@ -25,7 +25,7 @@ class IsoWeekField(forms.CharField):
         try:
             monday, _sunday = economics.iso_week_bounds(*economics.parse_iso_week(text))
         except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError("%(error)s", params={"error": str(exc)}) from None
         return monday
 
 
@@ -39,7 +39,7 @@ class MonthStartField(forms.CharField):
         try:
             year, month = economics.parse_month(text)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError("%(error)s", params={"error": str(exc)}) from None
         return datetime.date(year, month, 1)
 
 

@@ -28,7 +28,9 @@ from .models import Flag, StopLossRule
 class FlagSerializer(serializers.ModelSerializer):
     use_case_name = serializers.CharField(source="use_case.name", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    resolved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    resolved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     is_open = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -108,7 +110,7 @@ class StopLossRuleSerializer(serializers.ModelSerializer):
         required=False,
         help_text="The use case this override applies to; null: the portfolio-wide default.",
     )
-    use_case_name = serializers.CharField(source="use_case.name", read_only=True, default=None)
+    use_case_name = serializers.CharField(source="use_case.name", read_only=True, allow_null=True)
 
     class Meta:
         model = StopLossRule

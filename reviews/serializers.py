@@ -79,7 +79,9 @@ class ReviewSerializerBase(RejectUnknownFieldsMixin, serializers.ModelSerializer
 
     use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
     version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
-    submitted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    submitted_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     def validate(self, attrs):
         if self.instance is None:

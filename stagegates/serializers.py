@@ -7,12 +7,16 @@ key exists — no choice, rationale or count leaks before one's own vote.
 """
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reviews.serializers import NinetyDaySerializer, WaterfallStepSerializer
-from usecases.serializers import FractionField, MoneyField, RejectUnknownFieldsMixin
+from usecases.serializers import (
+    FractionField,
+    MoneyField,
+    RejectUnknownFieldsMixin,
+    UsernameField,
+)
 
 from .models import Choice, Gate
 
@@ -25,15 +29,14 @@ class GateWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     quarter = serializers.CharField(max_length=7, help_text="Calendar quarter, e.g. 2026-Q4.")
     opens_on = serializers.DateField()
     closes_on = serializers.DateField()
-    chair = serializers.SlugRelatedField(
-        slug_field="username",
+    chair = UsernameField(
         queryset=User.objects.filter(is_active=True),
         help_text="Username of a Leadership member.",
     )
 
 
 class GateSerializer(serializers.ModelSerializer):
-    chair = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    chair = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     item_count = serializers.IntegerField(
         read_only=True, help_text="Agenda items the user may see."
     )
@@ -152,11 +155,11 @@ class ItemSummarySerializer(serializers.Serializer):
     def get_scale_blockers(self, line) -> list[str]:
         return [b.message for b in line.pack.blockers]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_outcome(self, line):
         return line.item.outcome or None
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(serializers.DictField(allow_null=True))
     def get_my_vote(self, line):
         mine = line.votes.mine
         return {"choice": mine.choice, "rationale": mine.rationale} if mine else None

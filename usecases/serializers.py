@@ -118,16 +118,27 @@ def _active_users():
     return get_user_model().objects.filter(is_active=True)
 
 
+class UsernameField(serializers.SlugRelatedField):
+    """A user by ``username``. A name holding a NUL character is "no such user" (a 400): looking
+    it up would make PostgreSQL refuse the query (a 500)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 class UseCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    value_owner = serializers.SlugRelatedField(
-        slug_field="username",
+    value_owner = UsernameField(
         queryset=_active_users(),
         allow_null=True,
         required=False,
         help_text="Username of the one person accountable for the net value (may be empty).",
     )
-    contributors = serializers.SlugRelatedField(
-        slug_field="username",
+    contributors = UsernameField(
         queryset=_active_users(),
         many=True,
         required=False,
@@ -180,7 +191,9 @@ class ScenarioForecastSerializer(serializers.Serializer):
 
 class ModelChangeSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = ModelChange

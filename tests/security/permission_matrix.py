@@ -1,0 +1,507 @@
+"""The expected permission table for ``test_permission_matrix.py``: route name → the status each
+role gets for each method. Read it as the product's access rules, route by route.
+
+Roles (``tests/conftest.py``; every object in ``world`` belongs to ``use_case`` unless named):
+
+- ``anonymous``: not logged in. Pages redirect to the login page (``LOGIN``); the API answers
+  403 (session authentication comes first, so DRF sends no ``WWW-Authenticate`` challenge).
+- ``outsider``: logged in, no group, owns nothing, named nowhere: sees nothing (404).
+- ``other_owner``: value owner of ``other_use_case``: reads the whole portfolio, changes
+  nothing of ``use_case`` (403).
+- ``contributor``: named on ``use_case``: reads it and submits its reviews; nothing else.
+- ``leader`` (Leadership): reads everything, votes; ``gate`` is chaired by the leader.
+- ``pmo`` (PMO): manages use cases, policy, flags and gates; never votes.
+- ``owner``: value owner of ``use_case``; ``admin``: superuser.
+
+Statuses of allowed writes are those of the representative body each entry sends: a valid body
+gives the success status (302 after a form, 201/200 from the API); an empty body gives the form
+again (200) or a 400. Either way it is not 401/403/404, which is what the matrix is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+LOGIN = "login"
+ROLES = ("anonymous", "outsider", "other_owner", "contributor", "leader", "pmo", "owner", "admin")
+#: What an anonymous API request gets (SessionAuthentication first: 403, no challenge).
+API_ANON = 403
+
+#: Routes deliberately outside the matrix (see the test module's docstring).
+NOT_IN_MATRIX = frozenset({"login", "logout"})
+
+
+def expect(everyone, **by_role) -> dict[str, int | str]:
+    """``everyone`` for each role, except the roles named."""
+    unknown = set(by_role) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return {role: by_role.get(role, everyone) for role in ROLES}
+
+
+@dataclass(frozen=True)
+class Entry:
+    #: URL kwarg → the name of the ``world`` object whose pk fills it.
+    kwargs: dict[str, str] = field(default_factory=dict)
+    #: method → expected status per role.
+    checks: dict[str, dict[str, int | str]] = field(default_factory=dict)
+    #: method → body (a dict, or ``world → dict``); JSON for the API, form-encoded otherwise.
+    bodies: dict[str, dict | Callable] = field(default_factory=dict)
+    query: str = ""
+    #: The roles to ask (a public route gives everyone the same answer: two suffice).
+    roles: tuple[str, ...] = ROLES
+
+
+#: A public route: anonymous and one logged-in role (the outsider).
+PUBLIC = ("anonymous", "outsider")
+
+# --- shorthands ------------------------------------------------------------------------------
+#: 200 and an empty list (``count`` 0): an API list that hides everything from this role.
+EMPTY = "empty"
+#: GET on a POST-only page: 405 for everyone (``require_POST`` runs before ``login_required``).
+POST_ONLY = expect(405)
+#: The same where ``login_required`` comes first: anonymous users are sent to log in.
+POST_ONLY_LOGIN_FIRST = expect(405, anonymous=LOGIN)
+#: An API route's GET when the route offers no GET (authentication runs first: 403 anonymous).
+API_NO_GET = expect(405, anonymous=API_ANON)
+
+#: A page about ``use_case`` everyone who may see it reads: all but the outsider (404).
+READ_USE_CASE_PAGE = expect(200, anonymous=LOGIN, outsider=404)
+#: The same through the API.
+READ_USE_CASE_API = expect(200, anonymous=API_ANON, outsider=404)
+#: An API list anyone logged in may ask for; the outsider's comes back empty.
+API_LIST = expect(200, anonymous=API_ANON, outsider=EMPTY)
+#: Submitting and correcting ``use_case``'s reviews: its owner, its contributor and admins.
+REVIEW_PAGE = expect(403, anonymous=LOGIN, outsider=404, contributor=200, owner=200, admin=200)
+#: The same, a write that succeeds (a redirect after the form).
+REVIEW_SAVED = expect(403, anonymous=LOGIN, outsider=404, contributor=302, owner=302, admin=302)
+#: Importing ``use_case``'s weekly reviews from a spreadsheet: the same people, and the PMO.
+IMPORT_PAGE = {**REVIEW_PAGE, "pmo": 200}
+#: PMO-only pages about no particular object (admins are PMO too).
+PMO_PAGE = expect(403, anonymous=LOGIN, pmo=200, admin=200)
+
+
+WEEKLY_FIGURES = dict(
+    active_users=70,
+    target_users=100,
+    tasks_total=1000,
+    tasks_with_ai=800,
+    reworked_outputs=80,
+    exceptions=30,
+    minutes_saved_per_task="2.50",
+    rework_minutes_per_output="6.00",
+    quality_score="91.50",
+    backlog=40,
+    declared_hours_saved="30.00",
+)
+MONTHLY_FIGURES = dict(
+    training_cost="500.00",
+    support_cost="800.00",
+    integration_cost="300.00",
+    run_cost="1200.00",
+    maintenance_cost="400.00",
+    other_cost="100.00",
+)
+
+
+def _weekly_form(world) -> dict:
+    """A valid weekly review of 2026-W47 (the week before the frozen today)."""
+    return {"week": "2026-W47", **{k: str(v) for k, v in WEEKLY_FIGURES.items()}}
+
+
+def _monthly_form(world) -> dict:
+    return {"month": "2026-10", **{k: str(v) for k, v in MONTHLY_FIGURES.items()}}
+
+
+UC = {"pk": "use_case"}
+UC_PK = {"use_case_pk": "use_case"}
+GATE = {"pk": "gate"}
+ITEM = {"pk": "gate_item"}
+
+
+TABLE: dict[str, Entry] = {
+    # --- public -------------------------------------------------------------------------------
+    "healthz": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    # The schema and its docs page describe the API, not its data: public (drf-spectacular's
+    # default, SERVE_PERMISSIONS AllowAny); every operation in it needs authentication.
+    "api-schema": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    "api-docs": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    # Anyone may ask for a token; wrong credentials are a 400 for everyone.
+    "api-token": Entry(
+        checks={"GET": expect(405), "POST": expect(400)},
+        bodies={"POST": {"username": "olivia", "password": "wrong"}},
+        roles=PUBLIC,
+    ),
+    # --- pages anyone logged in may open (their content is filtered) --------------------------
+    "home": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "usecases:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "reviews:flags": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "stagegates:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "inbox:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "inbox:read_all": Entry(checks={"GET": POST_ONLY, "POST": expect(302, anonymous=LOGIN)}),
+    # Only the recipient may mark a notification read; for anyone else it does not exist.
+    "inbox:read": Entry(
+        kwargs={"pk": "notification"},
+        checks={"GET": POST_ONLY, "POST": expect(404, anonymous=LOGIN, owner=302)},
+    ),
+    # --- portfolio pages: whoever sees a use case (the contributor sees theirs only) ----------
+    "portfolio:dashboard": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
+    "portfolio:cfo_report": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
+    "portfolio:cfo_export": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
+    "overdue:list": Entry(checks={"GET": PMO_PAGE}),
+    "overdue:csv": Entry(checks={"GET": PMO_PAGE}),
+    # --- a use case and what hangs off it -----------------------------------------------------
+    "use_case": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE}),
+    "usecases:create": Entry(checks={"GET": PMO_PAGE, "POST": PMO_PAGE}),  # empty form: 200
+    "usecases:edit": Entry(
+        kwargs=UC,
+        checks={
+            "GET": expect(403, anonymous=LOGIN, outsider=404, pmo=200, admin=200),
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=200, admin=200),
+        },
+    ),
+    "usecases:business_case_edit": Entry(
+        kwargs=UC,
+        checks={
+            "GET": expect(403, anonymous=LOGIN, outsider=404, pmo=200, owner=200, admin=200),
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=200, owner=200, admin=200),
+        },
+    ),
+    "usecases:business_case_history": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE}),
+    "usecases:business_case_version": Entry(
+        kwargs={"pk": "use_case", "history_id": "business_case_version"},
+        checks={"GET": READ_USE_CASE_PAGE},
+    ),
+    # The model/prompt log and the checklist: the value owner (and admins), not the PMO.
+    "usecases:model_change_create": Entry(
+        kwargs=UC,
+        checks={
+            "GET": expect(403, anonymous=LOGIN, outsider=404, owner=200, admin=200),
+            "POST": expect(403, anonymous=LOGIN, outsider=404, owner=200, admin=200),
+        },
+    ),
+    "usecases:checklist_edit": Entry(
+        kwargs=UC,
+        checks={
+            "GET": expect(403, anonymous=LOGIN, outsider=404, owner=200, admin=200),
+            "POST": expect(403, anonymous=LOGIN, outsider=404, owner=302, admin=302),
+        },
+    ),
+    # --- reviews ------------------------------------------------------------------------------
+    "reviews:weekly_new": Entry(
+        kwargs=UC_PK,
+        checks={
+            "GET": REVIEW_PAGE,
+            "POST": expect(
+                403, anonymous=LOGIN, outsider=404, contributor=302, owner=302, admin=302
+            ),
+        },
+        bodies={"POST": _weekly_form},
+    ),
+    "reviews:weekly_edit": Entry(
+        kwargs={"pk": "weekly_review"}, checks={"GET": REVIEW_PAGE, "POST": REVIEW_PAGE}
+    ),
+    "reviews:weekly_preview": Entry(
+        kwargs=UC_PK, checks={"GET": POST_ONLY_LOGIN_FIRST, "POST": REVIEW_PAGE}
+    ),
+    "reviews:weekly_edit_preview": Entry(
+        kwargs={"pk": "weekly_review"},
+        checks={"GET": POST_ONLY_LOGIN_FIRST, "POST": REVIEW_PAGE},
+    ),
+    # Bulk import: whoever submits the use case's reviews, and the PMO, who often holds the
+    # teams' sheets (usecases.permissions.can_import_reviews).
+    "reviews:weekly_import": Entry(kwargs=UC_PK, checks={"GET": IMPORT_PAGE, "POST": IMPORT_PAGE}),
+    "reviews:weekly_import_confirm": Entry(
+        kwargs=UC_PK,
+        checks={
+            "GET": POST_ONLY_LOGIN_FIRST,
+            # Nothing to confirm (no upload in the session): back to the upload page.
+            "POST": expect(
+                403, anonymous=LOGIN, outsider=404, contributor=302, pmo=302, owner=302, admin=302
+            ),
+        },
+    ),
+    "reviews:weekly_import_template": Entry(kwargs=UC_PK, checks={"GET": IMPORT_PAGE}),
+    "reviews:monthly_new": Entry(
+        kwargs=UC_PK,
+        checks={
+            "GET": REVIEW_PAGE,
+            "POST": expect(
+                403, anonymous=LOGIN, outsider=404, contributor=302, owner=302, admin=302
+            ),
+        },
+        bodies={"POST": _monthly_form},
+    ),
+    "reviews:monthly_edit": Entry(
+        kwargs={"pk": "monthly_review"}, checks={"GET": REVIEW_PAGE, "POST": REVIEW_PAGE}
+    ),
+    "reviews:monthly_preview": Entry(
+        kwargs=UC_PK, checks={"GET": POST_ONLY_LOGIN_FIRST, "POST": REVIEW_PAGE}
+    ),
+    "reviews:monthly_edit_preview": Entry(
+        kwargs={"pk": "monthly_review"},
+        checks={"GET": POST_ONLY_LOGIN_FIRST, "POST": REVIEW_PAGE},
+    ),
+    # --- flags and the stop-loss policy (PMO) -------------------------------------------------
+    "reviews:flag_resolve": Entry(
+        kwargs={"pk": "flag"},
+        checks={
+            "GET": expect(403, anonymous=LOGIN, outsider=404, pmo=200, admin=200),
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=302, admin=302),
+        },
+        bodies={"POST": {"note": "Rework back under 10% after the prompt fix."}},
+    ),
+    "reviews:policy": Entry(checks={"GET": PMO_PAGE}),
+    "reviews:policy_rule_new": Entry(checks={"GET": PMO_PAGE, "POST": PMO_PAGE}),
+    "reviews:policy_rule_edit": Entry(
+        kwargs={"pk": "rule"}, checks={"GET": PMO_PAGE, "POST": PMO_PAGE}
+    ),
+    "reviews:policy_use_case": Entry(
+        kwargs=UC_PK, checks={"GET": expect(403, anonymous=LOGIN, outsider=404, pmo=200, admin=200)}
+    ),
+    # --- stage gates (``gate`` is open for votes, chaired by the leader) ----------------------
+    # A contributor sees the gates whose agenda holds their use case, and those items.
+    "stagegates:detail": Entry(kwargs=GATE, checks={"GET": READ_USE_CASE_PAGE}),
+    "stagegates:item": Entry(kwargs=ITEM, checks={"GET": READ_USE_CASE_PAGE}),
+    "stagegates:checklist": Entry(kwargs=UC_PK, checks={"GET": READ_USE_CASE_PAGE}),
+    "stagegates:new": Entry(
+        checks={"GET": PMO_PAGE, "POST": expect(403, anonymous=LOGIN, pmo=400, admin=400)}
+    ),
+    "stagegates:edit": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": expect(403, anonymous=LOGIN, outsider=404, pmo=200, admin=200),
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=400, admin=400),
+        },
+    ),
+    # Already open for votes: the PMO is told so (a message and back to the gate).
+    "stagegates:open_voting": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": POST_ONLY,
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=302, admin=302),
+        },
+    ),
+    "stagegates:refresh": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": POST_ONLY,
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=302, admin=302),
+        },
+    ),
+    "stagegates:add_item": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": POST_ONLY,
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=400, admin=400),
+        },
+    ),
+    "stagegates:remove_item": Entry(
+        kwargs=ITEM,
+        checks={
+            "GET": POST_ONLY,
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=302, admin=302),
+        },
+    ),
+    # The chair or the PMO closes a gate.
+    "stagegates:close": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": POST_ONLY,
+            "POST": expect(403, anonymous=LOGIN, outsider=404, leader=302, pmo=302, admin=302),
+        },
+    ),
+    # Leadership votes; the PMO never does (nor does an admin outside Leadership).
+    "stagegates:vote": Entry(
+        kwargs=ITEM,
+        checks={"GET": POST_ONLY, "POST": expect(403, anonymous=LOGIN, outsider=404, leader=302)},
+        bodies={"POST": {"choice": "scale", "rationale": "Adoption is above plan."}},
+    ),
+    # The chair records decisions (an admin may stand in); the gate is not closed yet: 400.
+    "stagegates:decide": Entry(
+        kwargs=ITEM,
+        checks={
+            "GET": POST_ONLY,
+            "POST": expect(403, anonymous=LOGIN, outsider=404, leader=400, admin=400),
+        },
+        bodies={"POST": {"decision": "hold", "rationale": "Wait for Q1 figures."}},
+    ),
+    # --- REST API -----------------------------------------------------------------------------
+    "api-root": Entry(checks={"GET": expect(200, anonymous=API_ANON)}),
+    "use-case-list": Entry(
+        checks={
+            "GET": API_LIST,
+            "POST": expect(403, anonymous=API_ANON, pmo=400, admin=400),  # empty body
+        }
+    ),
+    "use-case-detail": Entry(
+        kwargs=UC,
+        checks={
+            "GET": READ_USE_CASE_API,
+            "PATCH": expect(403, anonymous=API_ANON, outsider=404, pmo=200, admin=200),
+        },
+        bodies={"PATCH": {"description": "Triage of inbound e-mail, reviewed."}},
+    ),
+    "use-case-business-case": Entry(
+        kwargs=UC,
+        checks={
+            "GET": READ_USE_CASE_API,
+            "PUT": expect(403, anonymous=API_ANON, outsider=404, pmo=400, owner=400, admin=400),
+        },
+    ),
+    "use-case-scenarios": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "use-case-economics-economics": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "model-change-list": Entry(
+        checks={
+            "GET": API_LIST,
+            # Naming a use case the user may not see: 404, as for its URL.
+            "POST": expect(403, anonymous=API_ANON, outsider=404, owner=201, admin=201),
+        },
+        bodies={
+            "POST": lambda w: {
+                "use_case": w.use_case.pk,
+                "version_label": "v3",
+                "kind": "model",
+                "effective_date": "2026-11-02",
+                "description": "Moved to the new model.",
+            }
+        },
+    ),
+    "model-change-detail": Entry(kwargs={"pk": "model_change"}, checks={"GET": READ_USE_CASE_API}),
+    "weekly-review-list": Entry(
+        checks={
+            "GET": API_LIST,
+            "POST": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=201, owner=201, admin=201
+            ),
+        },
+        bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_weekly_form(w)}},
+    ),
+    "weekly-review-detail": Entry(
+        kwargs={"pk": "weekly_review"},
+        checks={
+            "GET": READ_USE_CASE_API,
+            "PATCH": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=200, owner=200, admin=200
+            ),
+        },
+        bodies={"PATCH": {"version": 1, "notes": "Corrected the backlog count."}},
+    ),
+    "monthly-review-list": Entry(
+        checks={
+            "GET": API_LIST,
+            "POST": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=201, owner=201, admin=201
+            ),
+        },
+        bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_monthly_form(w)}},
+    ),
+    "monthly-review-detail": Entry(
+        kwargs={"pk": "monthly_review"},
+        checks={
+            "GET": READ_USE_CASE_API,
+            "PATCH": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=200, owner=200, admin=200
+            ),
+        },
+        bodies={"PATCH": {"version": 1, "notes": "Support invoice added."}},
+    ),
+    "overdue-review-list": Entry(
+        checks={"GET": expect(403, anonymous=API_ANON, pmo=200, admin=200)}
+    ),
+    "flag-list": Entry(checks={"GET": API_LIST}),
+    "flag-detail": Entry(kwargs={"pk": "flag"}, checks={"GET": READ_USE_CASE_API}),
+    "flag-resolve": Entry(
+        kwargs={"pk": "flag"},
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=200, admin=200),
+        },
+        bodies={"POST": {"note": "Rework back under 10% after the prompt fix."}},
+    ),
+    # The default policy is readable by everyone logged in; an override only by who sees its
+    # use case. Only the PMO writes.
+    "stop-loss-rule-list": Entry(
+        checks={
+            "GET": expect(200, anonymous=API_ANON),
+            "POST": expect(403, anonymous=API_ANON, pmo=400, admin=400),  # empty body
+        }
+    ),
+    # A write by a non-PMO is refused before the rule is looked up: 403 whatever the id, so the
+    # outsider learns nothing either.
+    "stop-loss-rule-detail": Entry(
+        kwargs={"pk": "override_rule"},
+        checks={
+            "GET": READ_USE_CASE_API,
+            "PUT": expect(403, anonymous=API_ANON, pmo=400, admin=400),
+            "PATCH": expect(403, anonymous=API_ANON, pmo=200, admin=200),
+        },
+        bodies={"PATCH": {"threshold": "0.2000"}},
+    ),
+    "gate-list": Entry(
+        checks={
+            "GET": API_LIST,
+            "POST": expect(403, anonymous=API_ANON, pmo=400, admin=400),  # empty body
+        }
+    ),
+    "gate-detail": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": READ_USE_CASE_API,
+            "PATCH": expect(403, anonymous=API_ANON, outsider=404, pmo=200, admin=200),
+        },
+        bodies={"PATCH": {"closes_on": "2026-12-11"}},  # voting runs a week longer
+    ),
+    "gate-open-voting": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
+        },
+    ),
+    "gate-refresh-agenda": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
+        },
+    ),
+    "gate-items": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
+        },
+        bodies={"POST": lambda w: {"use_case": w.other_use_case.pk}},
+    ),
+    "gate-close": Entry(
+        kwargs=GATE,
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, leader=200, pmo=200, admin=200),
+        },
+    ),
+    "gate-item-detail": Entry(
+        kwargs=ITEM,
+        checks={
+            "GET": READ_USE_CASE_API,
+            "DELETE": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
+        },
+    ),
+    "gate-item-vote": Entry(
+        kwargs=ITEM,
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, leader=201),
+        },
+        bodies={"POST": {"choice": "scale", "rationale": "Adoption is above plan."}},
+    ),
+    "gate-item-decide": Entry(
+        kwargs=ITEM,
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, leader=400, admin=400),
+        },
+        bodies={"POST": {"decision": "hold", "rationale": "Wait for Q1 figures."}},
+    ),
+}
