@@ -8,7 +8,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
 .PHONY: venv run test test-pg test-sqlite lint fmt services clean prod-smoke validate-compose \
-	bench bench-small
+	bench bench-small fuzz
 
 $(VENV)/.installed: pyproject.toml
 	@BASE_PY=$$(bash scripts/find-python.sh) && echo "Using $$BASE_PY" && \
@@ -37,6 +37,11 @@ bench-small: venv  ## the same on a small portfolio: proves the benchmark works 
 
 validate-compose: venv  ## check docker-compose.yml and the Dockerfile without a Docker engine
 	$(PY) scripts/validate_compose.py
+
+FUZZ_EXAMPLES ?= 50
+fuzz: venv  ## schemathesis over every API operation, FUZZ_EXAMPLES each (the suite runs 10)
+	env -u DATABASE_URL VALUEGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(PY) -m pytest tests/security/test_schemathesis.py -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test: test-pg test-sqlite  ## the whole suite on PostgreSQL + Redis, then again on SQLite
 

@@ -1,0 +1,569 @@
+"""Measure the generated portfolio and print ONE table, each figure beside its floor measured in
+the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gunicorn).
+
+1. The stop-loss + signals sweep (``reviews.sweep.sweep_portfolio``): wall time of the first run
+   (it raises the flags the generated data calls for) and of a second one (steady state), beside
+   one SQL pass over the same weekly reviews (a GROUP BY use case, timed cursor).
+2. The portfolio dashboard, the CFO report (12 complete months) and a use case page, through the
+   Django test client as a logged-in PMO (``force_login``): median and p95 over N requests after
+   a warm-up, the query count of one request (``CaptureQueriesContext``) and the SQL floor:
+   every SELECT the page ran, re-run directly on a cursor (median of a few runs, rows fetched);
+   the floor is the slowest of them, the page's heaviest aggregate. ``all SQL`` is their sum.
+3. Weekly review submission over HTTP on gunicorn (``--base-url``): tokens from
+   ``POST /api/v1/auth/token/`` for the data stewards, then N ``POST /api/v1/weekly-reviews/``
+   for distinct (use case, current week) pairs from T threads (``benchmarks.load``): throughput,
+   median and p95, and the error count (anything but a 201; the reviews are counted in the
+   database afterwards).
+
+Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
+submission ≥ 100/s with p95 ≤ 100 ms; sweep ≤ 10 s. A page above its target is profiled with
+cProfile (``<run dir>/profile-<page>.txt``); the plans of each page's heaviest queries are in
+``<run dir>/plans.txt`` (``EXPLAIN (ANALYZE, BUFFERS)``).
+
+Exit status: 0 when every measurement ran (whatever the targets say; ``--strict``: also every
+target met), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from . import load
+from .generate import BENCH_PASSWORD, PMO_USERNAME, SIZES, steward_username, week_label
+
+#: Per size: page requests, submissions, load threads, SQL floor runs.
+PLANS = {
+    "full": {"page_requests": 30, "submissions": 1000, "threads": 8, "floor_runs": 7},
+    "small": {"page_requests": 10, "submissions": 48, "threads": 4, "floor_runs": 3},
+}
+PAGE_RATIO_TARGET = 3
+PAGE_QUERY_TARGET = 12
+SUBMIT_RATE_TARGET = 100  # per second
+SUBMIT_P95_TARGET = 0.100  # seconds
+SWEEP_TARGET = 10.0  # seconds
+CFO_MONTHS = 12
+
+
+@dataclass
+class Row:
+    name: str
+    n: str = ""
+    median: str = ""
+    p95: str = ""
+    queries: str = ""
+    floor: str = ""
+    ratio: str = ""
+    extra: str = ""
+    target: str = ""
+    status: str = ""
+
+
+COLUMNS = (
+    ("name", "measurement", "<"),
+    ("n", "n", ">"),
+    ("median", "median", ">"),
+    ("p95", "p95", ">"),
+    ("queries", "queries", ">"),
+    ("floor", "SQL floor", ">"),
+    ("ratio", "× floor", ">"),
+    ("extra", "beside it", "<"),
+    ("target", "target", "<"),
+    ("status", "", "<"),
+)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+
+
+def table(rows: list[Row]) -> str:
+    widths = {
+        key: max(len(header), *(len(getattr(r, key)) for r in rows)) for key, header, _ in COLUMNS
+    }
+    fmt = "  ".join(f"{{{key}:{align}{widths[key]}}}" for key, _, align in COLUMNS)
+    lines = [fmt.format(**{key: header for key, header, _ in COLUMNS}).rstrip()]
+    lines.append("  ".join("-" * widths[key] for key, _, _ in COLUMNS))
+    lines += [fmt.format(**vars(r)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+
+
+# --- SQL floors ---------------------------------------------------------------------------------
+
+
+def timed_query(sql: str, *, runs: int) -> float:
+    """Median wall time of ``sql`` run directly on a cursor, rows fetched."""
+    from django.db import connection
+
+    times = []
+    with connection.cursor() as cursor:
+        for _ in range(runs):
+            began = time.perf_counter()
+            cursor.execute(sql)
+            cursor.fetchall()
+            times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def explain(sql: str) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def is_read(sql: str) -> bool:
+    return sql.lstrip().upper().startswith(("SELECT", "WITH"))
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PageResult:
+    times: list[float]
+    queries: int
+    floor: float
+    all_sql: float
+    heaviest: list[tuple[float, str]]
+
+
+def measure_page(client, url: str, *, requests: int, floor_runs: int) -> PageResult:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get():
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {url} answered {response.status_code}")
+        return response
+
+    for _ in range(3):
+        get()
+    connection.queries_log.clear()  # a full log (maxlen 9000) would hide what this one captures
+    with CaptureQueriesContext(connection) as captured:
+        get()
+    # ``captured_queries`` reads the connection's log, which the next request clears: copy it.
+    queries = list(captured.captured_queries)
+    times = []
+    for _ in range(requests):
+        began = time.perf_counter()
+        get()
+        times.append(time.perf_counter() - began)
+    reads = [q["sql"] for q in queries if is_read(q["sql"])]
+    timed = sorted(((timed_query(sql, runs=floor_runs), sql) for sql in reads), reverse=True)
+    return PageResult(
+        times=times,
+        queries=len(queries),
+        floor=timed[0][0] if timed else 0.0,
+        all_sql=sum(t for t, _ in timed),
+        heaviest=timed[:3],
+    )
+
+
+def profile_page(client, url: str, path: Path) -> str:
+    """cProfile of one request; the report goes to ``path``; returns its top lines."""
+    profiler = cProfile.Profile()
+    profiler.runcall(client.get, url)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    path.write_text(out.getvalue())
+    return out.getvalue()
+
+
+def page_url(*names: str, args=(), query: str = "") -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    for name in names:
+        try:
+            return reverse(name, args=args) + (f"?{query}" if query else "")
+        except NoReverseMatch:
+            continue
+    raise NoReverseMatch(f"none of the URL names {names} exists")
+
+
+def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool) -> list[Row]:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from portfolio.dashboard import add_months
+    from usecases.models import UseCase
+
+    pmo = get_user_model().objects.get(username=PMO_USERNAME)
+    client = Client()
+    client.force_login(pmo)
+    last = add_months(today.replace(day=1), -1)
+    first = add_months(last, -(CFO_MONTHS - 1))
+    scaled = list(
+        UseCase.objects.filter(stage="scaled").order_by("pk").values_list("pk", flat=True)
+    )
+    use_case_pk = scaled[len(scaled) // 2] if scaled else UseCase.objects.order_by("pk")[0].pk
+    pages = [
+        ("portfolio dashboard (default range)", True, ("portfolio:dashboard",), (), ""),
+        (
+            f"CFO report ({first:%Y-%m} – {last:%Y-%m})",
+            True,
+            ("portfolio:cfo_report",),
+            (),
+            f"start={first:%Y-%m}&end={last:%Y-%m}",
+        ),
+        (
+            f"use case page (#{use_case_pk})",
+            False,
+            ("use_case", "usecases:detail"),
+            (use_case_pk,),
+            "",
+        ),
+    ]
+    rows = []
+    for name, has_target, names, args, query in pages:
+        try:
+            url = page_url(*names, args=args, query=query)
+            result = measure_page(
+                client, url, requests=plan["page_requests"], floor_runs=plan["floor_runs"]
+            )
+        except Exception as exc:  # a page that fails is reported, the others still run
+            traceback.print_exc()
+            rows.append(Row(name, status=f"FAILED: {type(exc).__name__}: {exc}"[:120]))
+            continue
+        median = statistics.median(result.times)
+        ratio = median / result.floor if result.floor else float("inf")
+        ok = ratio <= PAGE_RATIO_TARGET and result.queries <= PAGE_QUERY_TARGET
+        row = Row(
+            name,
+            n=str(len(result.times)),
+            median=ms(median),
+            p95=ms(load.percentile(result.times, 95)),
+            queries=str(result.queries),
+            floor=ms(result.floor),
+            ratio=f"{ratio:.1f}×",
+            extra=f"all SQL {ms(result.all_sql)}",
+            target=(
+                f"≤ {PAGE_RATIO_TARGET}× floor, ≤ {PAGE_QUERY_TARGET} queries"
+                if has_target
+                else "(none)"
+            ),
+            status=("OK" if ok else "ABOVE") if has_target else "",
+        )
+        rows.append(row)
+        plans_out.append(f"===== {name}: {url}")
+        for seconds, sql in result.heaviest:
+            plans_out.append(f"--- {ms(seconds)} (timed cursor)\n{sql}\n{explain(sql)}\n")
+        if (has_target and not ok) or profile:
+            path = run_dir / f"profile-{slug(name.split('(')[0])}.txt"
+            profile_page(client, url, path)
+            row.extra += f"; profile: {path}"
+    return rows
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+SQL_PASS = """
+SELECT use_case_id, count(*), sum(active_users), sum(target_users), sum(tasks_total),
+       sum(tasks_with_ai), sum(reworked_outputs), sum(exceptions),
+       sum(tasks_with_ai * minutes_saved_per_task), avg(quality_score), min(backlog),
+       max(backlog), sum(declared_hours_saved), max(week_start)
+FROM reviews_weeklyreview GROUP BY use_case_id
+"""
+
+
+def sweep_rows(*, today, plan, plans_out: list[str]) -> list[Row]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reviews.models import Flag
+    from reviews.sweep import sweep_portfolio
+    from usecases.models import UseCase
+
+    swept = UseCase.objects.reviews_due().count()
+    sql_pass = timed_query(SQL_PASS, runs=plan["floor_runs"])
+    rows = []
+    for label in ("first run", "second run"):
+        began = time.perf_counter()
+        outcome = sweep_portfolio(today=today)
+        wall = time.perf_counter() - began
+        rows.append(
+            Row(
+                f"stop-loss + signals sweep, {label}",
+                n=f"{swept:,} uc",
+                median=ms(wall),
+                floor=ms(sql_pass),
+                ratio=f"{wall / sql_pass:.0f}×",
+                extra=(
+                    f"{len(outcome.flags)} flags raised, {len(outcome.stage_changes)} to redesign"
+                ),
+                target=f"≤ {SWEEP_TARGET:.0f} s",
+                status="OK" if wall <= SWEEP_TARGET else "ABOVE",
+            )
+        )
+    # A third, untimed run only to read the sweep's heaviest queries and their plans.
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as captured:
+        sweep_portfolio(today=today)
+    queries = list(captured.captured_queries)
+    heaviest = sorted(
+        (q for q in queries if is_read(q["sql"])),
+        key=lambda q: float(q["time"]),
+        reverse=True,
+    )[:3]
+    plans_out.append(
+        f"===== sweep: {len(queries)} queries in the third run; "
+        f"open flags now {Flag.objects.open().count()}"
+    )
+    plans_out.append(f"--- the SQL pass (floor)\n{SQL_PASS}\n{explain(SQL_PASS)}\n")
+    for q in heaviest:
+        plans_out.append(f"--- {q['time']} s (captured)\n{q['sql']}\n{explain(q['sql'])}\n")
+    return rows
+
+
+# --- weekly review submission over HTTP --------------------------------------------------------
+
+
+#: The weekly review fields a submission carries over from the use case's previous week.
+CARRIED = (
+    "active_users",
+    "target_users",
+    "tasks_total",
+    "tasks_with_ai",
+    "reworked_outputs",
+    "exceptions",
+    "minutes_saved_per_task",
+    "rework_minutes_per_output",
+    "quality_score",
+    "declared_hours_saved",
+)
+
+
+def submission_payload(use_case_id: int, week: str, previous: dict | None) -> dict:
+    """This week's review as the team would send it: last week's figures, the backlog a little
+    lower (the generated trend), so a submission breaches nothing its predecessor did not."""
+    previous = previous or {
+        "active_users": 85,
+        "target_users": 100,
+        "tasks_total": 400,
+        "tasks_with_ai": 320,
+        "reworked_outputs": 16,
+        "exceptions": 8,
+        "minutes_saved_per_task": "6.50",
+        "rework_minutes_per_output": "8.00",
+        "quality_score": "86.00",
+        "declared_hours_saved": "36.00",
+        "backlog": 120,
+    }
+    payload = {"use_case": use_case_id, "week": week}
+    payload.update({name: previous[name] for name in CARRIED})
+    payload = {k: str(v) if isinstance(v, Decimal) else v for k, v in payload.items()}
+    payload["backlog"] = max(0, int(previous["backlog"]) - 2)
+    payload["notes"] = "Submitted by the benchmark load client."
+    return payload
+
+
+def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
+    from reviews.models import WeeklyReview
+    from usecases.models import UseCase
+
+    week = week_label(today - datetime.timedelta(days=today.weekday()))
+    stewards = {steward_username(i) for i in range(size.stewards)}
+    # Tokens through the API, as a client gets them.
+    tokens = {}
+    for username in sorted(stewards):
+        status, body = load.fetch(
+            base_url,
+            load.Request.json(
+                "POST", "/api/v1/auth/token/", {"username": username, "password": BENCH_PASSWORD}
+            ),
+        )
+        if status != 200:
+            raise RuntimeError(f"POST /api/v1/auth/token/ for {username}: {status} {body[:200]!r}")
+        tokens[username] = json.loads(body)["token"]
+    through = UseCase.contributors.through
+    pairs = list(
+        through.objects.filter(user__username__in=stewards)
+        .order_by("usecase_id")
+        .values_list("usecase_id", "user__username")
+    )
+    last_week = week_label(today - datetime.timedelta(days=today.weekday() + 7))
+    previous = {
+        row["use_case_id"]: row
+        for row in WeeklyReview.objects.filter(week=last_week).values(
+            "use_case_id", "backlog", *CARRIED
+        )
+    }
+    taken = set(WeeklyReview.objects.filter(week=week).values_list("use_case_id", flat=True))
+    free = [p for p in pairs if p[0] not in taken]
+    # Warm-up: real submissions on use cases of their own (both workers import and connect).
+    warm_count = plan["threads"] * 2
+    if len(free) < warm_count + plan["submissions"]:
+        raise RuntimeError(f"only {len(free)} free (use case, {week}) pairs")
+
+    def submission(uc_id, username):
+        return load.Request.json(
+            "POST",
+            "/api/v1/weekly-reviews/",
+            submission_payload(uc_id, week, previous.get(uc_id)),
+            headers={"Authorization": f"Token {tokens[username]}"},
+            expect=201,
+        )
+
+    warm = load.run(base_url, [submission(*p) for p in free[:warm_count]], threads=plan["threads"])
+    if warm.errors:
+        raise RuntimeError(f"warm-up submissions failed: {warm.error_samples}")
+    timed = free[warm_count : warm_count + plan["submissions"]]
+    result = load.run(base_url, [submission(*p) for p in timed], threads=plan["threads"])
+    stored = WeeklyReview.objects.filter(week=week, use_case_id__in=[p[0] for p in timed]).count()
+    requests = timed
+    p95 = result.percentile(95)
+    ok = result.throughput >= SUBMIT_RATE_TARGET and p95 <= SUBMIT_P95_TARGET
+    lost = stored != len(requests) - result.errors  # a 201 without its row, or the reverse
+    row = Row(
+        f"weekly review POST (gunicorn 2 workers, {plan['threads']} threads)",
+        n=str(result.requests),
+        median=ms(result.percentile(50)),
+        p95=ms(p95),
+        extra=(
+            f"{result.throughput:.0f}/s, {result.errors} errors, {stored} stored"
+            + (f" ({result.error_samples[0][:60]})" if result.error_samples else "")
+        ),
+        target=f"≥ {SUBMIT_RATE_TARGET}/s, p95 ≤ {SUBMIT_P95_TARGET * 1000:.0f} ms",
+        status="ERRORS" if result.errors or lost else "OK" if ok else "ABOVE",
+    )
+    return [row]
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def warm_up() -> None:
+    """What a long-running web or worker process has done long before: the URL configuration
+    and every view module imported, a broker connection open (the sweep enqueues e-mails)."""
+    from django.test import Client
+    from django.urls import get_resolver
+
+    from portfolio.celery import app
+
+    get_resolver().url_patterns  # noqa: B018 - imports every urls and views module
+    Client().get("/healthz")
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1)
+
+
+def header(size_name: str, today) -> str:
+    from django.db import connection
+
+    from reviews.models import MonthlyReview, WeeklyReview
+    from usecases.models import UseCase
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"bench ({size_name}): {UseCase.objects.count():,} use cases, "
+        f"{WeeklyReview.objects.count():,} weekly and {MonthlyReview.objects.count():,} monthly "
+        f"reviews in {connection.settings_dict['NAME']} (PostgreSQL {server.split()[0]}); "
+        f"today {today}; {os.cpu_count()} CPUs, load average {load_avg}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Measure the generated portfolio.")
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--base-url", help="gunicorn serving the bench database")
+    parser.add_argument("--run-dir", default="var/bench")
+    parser.add_argument("--profile", action="store_true", help="profile every page")
+    parser.add_argument("--page-requests", type=int, help="timed requests per page")
+    parser.add_argument("--submissions", type=int, help="timed weekly review submissions")
+    parser.add_argument("--threads", type=int, help="load client threads")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--only", choices=("sweep", "pages", "submission"), action="append", default=[]
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portfolio.settings")
+    import django
+
+    django.setup()
+    from usecases import clock
+
+    run_dir = Path(args.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    plan = dict(PLANS[args.size])
+    for name in ("page_requests", "submissions", "threads"):
+        if getattr(args, name):
+            plan[name] = getattr(args, name)
+    size = SIZES[args.size]
+    today = clock.today()
+    parts = args.only or ["sweep", "pages", "submission"]
+    print(header(args.size, today), flush=True)
+    warm_up()
+    rows: list[Row] = []
+    plans_out: list[str] = []
+    failed = False
+
+    def attempt(name, func, **kwargs):
+        nonlocal failed
+        began = time.perf_counter()
+        try:
+            rows.extend(func(**kwargs))
+        except Exception as exc:
+            traceback.print_exc()
+            failed = True
+            rows.append(Row(name, status=f"FAILED: {type(exc).__name__}: {exc}"[:120]))
+        print(f"measure: {name} done in {time.perf_counter() - began:.1f} s", flush=True)
+
+    if "sweep" in parts:
+        attempt("sweep", sweep_rows, today=today, plan=plan, plans_out=plans_out)
+    if "pages" in parts:
+        attempt(
+            "pages",
+            page_rows,
+            today=today,
+            plan=plan,
+            run_dir=run_dir,
+            plans_out=plans_out,
+            profile=args.profile,
+        )
+    if "submission" in parts:
+        if args.base_url:
+            attempt(
+                "weekly review submission",
+                submission_rows,
+                base_url=args.base_url,
+                today=today,
+                plan=plan,
+                size=size,
+            )
+        else:
+            rows.append(Row("weekly review submission", status="skipped (no --base-url)"))
+    (run_dir / "plans.txt").write_text("\n".join(plans_out))
+    failed = failed or any(r.status.startswith(("FAILED", "ERRORS")) for r in rows)
+    print()
+    print(table(rows))
+    load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\nload average at the end: {load_avg} (other processes on the machine skew every row)")
+    print(f"plans of the heaviest queries: {run_dir / 'plans.txt'}")
+    missed = any(r.status == "ABOVE" for r in rows)
+    return 1 if failed or (args.strict and missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

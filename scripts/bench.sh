@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# `make bench` (BENCH_SIZE=full) / `make bench-small`: the performance benchmark of issue 9.
+#
+# A fresh PostgreSQL database `valuegate_bench` (BENCH_DB), migrated; benchmarks/generate.py fills
+# it (full: 2,000 use cases × 104 weekly + 24 monthly reviews, bulk COPY); gunicorn with 2 workers
+# serves it with production settings (plain HTTP on loopback: SECURE_SSL_REDIRECT=false); then
+# benchmarks/measure.py prints one table (sweep, pages, submissions over HTTP, each beside its
+# floor). Everything started here is stopped on exit (gunicorn runs in its own process group);
+# the only thing dropped is the bench database, and the only Redis database flushed is 13
+# (BENCH_REDIS_URL), the benchmark's own. BENCH_KEEP_DB=1 keeps the database for a look.
+# Exit status: 0 when every step ran (a missed target is reported as ABOVE, not a failure;
+# BENCH_STRICT=1 makes it one). Logs, plans and profiles: var/bench/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+[ -x "$PY" ] || { echo "bench: run 'make venv' first (or use 'make bench')" >&2; exit 2; }
+
+SIZE=${BENCH_SIZE:-full}
+BENCH_DB=${BENCH_DB:-valuegate_bench}
+case "$BENCH_DB" in valuegate_bench*) ;; *) echo "bench: BENCH_DB must start with valuegate_bench" >&2; exit 2 ;; esac
+PG=${BENCH_PG:-postgres://postgres:postgres@127.0.0.1:5432}
+REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/13}
+RUN_DIR=${BENCH_RUN_DIR:-var/bench}
+STARTED=$(date +%s)
+
+say() { printf 'bench: %s\n' "$*"; }
+
+bash scripts/services.sh >/dev/null
+
+rm -rf "$RUN_DIR" && mkdir -p "$RUN_DIR"
+PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# --- the production environment (as docker-compose.yml passes it), plus the test client's host --
+unset CELERY_TASK_DEFAULT_QUEUE CELERY_RESULT_BACKEND DEBUG
+export DJANGO_SETTINGS_MODULE=portfolio.settings_production
+export SECRET_KEY
+SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(60))')
+export ALLOWED_HOSTS=127.0.0.1,localhost,testserver
+export VALUEGATE_BASE_URL="http://127.0.0.1:$PORT"
+export SECURE_SSL_REDIRECT=false
+export DATABASE_URL="$PG/$BENCH_DB"
+export CELERY_BROKER_URL="$REDIS_URL"
+export VALUEGATE_VAR_DIR="$PWD/$RUN_DIR"
+export STATIC_ROOT="$PWD/$RUN_DIR/static"
+export EMAIL_BACKEND=django.core.mail.backends.locmem.EmailBackend
+export CONN_MAX_AGE=60
+export LOG_LEVEL=WARNING
+export WEB_CONCURRENCY=2 GUNICORN_BIND="127.0.0.1:$PORT" GUNICORN_GRACEFUL_TIMEOUT=5
+export GUNICORN_LOG_LEVEL=warning
+
+db_admin() {  # db_admin create|drop
+  $PY - "$1" "$PG/postgres" "$BENCH_DB" <<'EOF'
+import sys
+import psycopg
+action, admin_url, name = sys.argv[1:]
+assert name.startswith("valuegate_bench"), name
+with psycopg.connect(admin_url, autocommit=True) as conn:
+    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if action == "create":
+        conn.execute(f'CREATE DATABASE "{name}"')
+EOF
+}
+flush_redis() {
+  $PY -c 'import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()' "$REDIS_URL"
+}
+
+WEB_PID=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ -n "$WEB_PID" ]; then
+    kill -TERM -- "-$WEB_PID" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 -- "-$WEB_PID" 2>/dev/null || break; sleep 0.25; done
+    if kill -0 -- "-$WEB_PID" 2>/dev/null; then
+      say "gunicorn did not stop in 10 s: SIGKILL"
+      kill -KILL -- "-$WEB_PID" 2>/dev/null || true
+    fi
+    wait "$WEB_PID" 2>/dev/null || true
+  fi
+  if [ "${BENCH_KEEP_DB:-0}" = 1 ]; then
+    say "kept database $BENCH_DB (BENCH_KEEP_DB=1)"
+  else
+    db_admin drop >/dev/null 2>&1 || say "could not drop database $BENCH_DB"
+  fi
+  flush_redis >/dev/null 2>&1 || true
+  if [ "$status" -ne 0 ] && [ -f "$RUN_DIR/web.log" ]; then
+    echo "----- last lines of $RUN_DIR/web.log"; tail -n 25 "$RUN_DIR/web.log" || true
+  fi
+  say "$([ "$status" -eq 0 ] && echo DONE || echo "FAILED (exit $status)") in $(($(date +%s) - STARTED)) s"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "size $SIZE: fresh database $BENCH_DB, Redis $REDIS_URL, port $PORT"
+db_admin create
+flush_redis
+t0=$(date +%s)
+$PY manage.py migrate --noinput >"$RUN_DIR/migrate.log" 2>&1 \
+  || { tail -n 20 "$RUN_DIR/migrate.log"; exit 1; }
+$PY manage.py collectstatic --noinput >"$RUN_DIR/collectstatic.log" 2>&1 \
+  || { tail -n 20 "$RUN_DIR/collectstatic.log"; exit 1; }
+say "migrated and static files collected in $(($(date +%s) - t0)) s"
+
+t0=$(date +%s)
+$PY -m benchmarks.generate --size "$SIZE"
+gen_seconds=$(($(date +%s) - t0))
+if [ "$SIZE" = full ] && [ "$gen_seconds" -gt 120 ]; then
+  say "generation took $gen_seconds s: above its 2-minute target"
+fi
+
+setsid "$PY" -m gunicorn --config gunicorn.conf.py >"$RUN_DIR/web.log" 2>&1 &
+WEB_PID=$!
+healthy=0
+for _ in $(seq 1 60); do
+  if $PY scripts/healthcheck.py >/dev/null 2>&1; then healthy=1; break; fi
+  kill -0 "$WEB_PID" 2>/dev/null || { say "gunicorn exited during start-up"; exit 1; }
+  sleep 0.5
+done
+[ $healthy = 1 ] || { say "/healthz did not answer within 30 s"; exit 1; }
+say "gunicorn pid $WEB_PID with $(pgrep -P "$WEB_PID" | wc -l) workers on 127.0.0.1:$PORT"
+
+measure_args=(--size "$SIZE" --base-url "http://127.0.0.1:$PORT" --run-dir "$RUN_DIR")
+[ "${BENCH_STRICT:-0}" = 1 ] && measure_args+=(--strict)
+$PY -m benchmarks.measure "${measure_args[@]}"

@@ -1,0 +1,79 @@
+"""The benchmark's machinery works (``make bench`` itself is a command, never a timed test): the
+small portfolio generates with COPY into PostgreSQL with consistent periods, and one page
+measurement and the table come out. No assertion on any duration."""
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from benchmarks import generate, load, measure
+from reviews.models import Flag, MonthlyReview, WeeklyReview, weekly_period_dates
+from reviews.sweep import sweep_portfolio
+from usecases.models import UseCase
+
+TODAY = datetime.date(2026, 11, 25)  # a Wednesday of ISO week 2026-W48
+
+
+def test_review_periods_end_before_today():
+    weeks = generate.review_weeks(TODAY, 3)
+    assert [generate.week_label(w) for w in weeks] == ["2026-W45", "2026-W46", "2026-W47"]
+    assert generate.review_months(TODAY, 2) == [
+        datetime.date(2026, 9, 1),
+        datetime.date(2026, 10, 1),
+    ]
+
+
+def test_percentile_interpolates():
+    assert load.percentile([], 95) == 0
+    assert load.percentile([0.3, 0.1, 0.2], 50) == 0.2
+    assert load.percentile([float(i) for i in range(1, 101)], 95) == pytest.approx(95.05)
+
+
+@pytest.fixture
+def small_portfolio(db, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC))
+    size = generate.SIZES["small"]
+    counts = generate.generate(size=size, today=TODAY, analyze=False, log=lambda _: None)
+    return size, counts
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_small_portfolio_is_generated_with_consistent_periods(small_portfolio):
+    size, counts = small_portfolio
+    assert counts["use cases"] == UseCase.objects.count() == size.use_cases
+    assert counts["weekly reviews"] == WeeklyReview.objects.count() == size.use_cases * size.weeks
+    assert MonthlyReview.objects.count() == size.use_cases * size.months
+    for review in WeeklyReview.objects.order_by("?")[:20]:
+        assert (review.week_start, review.month_start) == weekly_period_dates(review.week)
+        assert review.active_users <= review.target_users
+        assert review.reworked_outputs <= review.tasks_with_ai <= review.tasks_total
+    # Every steward contributes to its share of use cases (the load client submits as them).
+    through = UseCase.contributors.through
+    assert through.objects.count() == size.use_cases
+    latest = WeeklyReview.objects.order_by("-week_start").values_list("week", flat=True)[0]
+    assert latest == "2026-W47"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_sweep_and_one_page_measurement_run(small_portfolio):
+    outcome = sweep_portfolio(today=TODAY)
+    # The generator plants a few breaches and signals, not a flag on every use case.
+    assert 0 < len(outcome.flags) == Flag.objects.count() < UseCase.objects.count() // 2
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=generate.PMO_USERNAME))
+    url = measure.page_url("portfolio:dashboard")
+    result = measure.measure_page(client, url, requests=3, floor_runs=1)
+    assert len(result.times) == 3
+    assert 0 < result.queries <= measure.PAGE_QUERY_TARGET
+    assert result.floor > 0 and result.all_sql >= result.floor
+    assert measure.is_read(result.heaviest[0][1])  # the floor is a query the page ran
+
+    text = measure.table([measure.Row("dashboard", n="3", median=measure.ms(0.0123))])
+    assert text.splitlines()[2].startswith("dashboard") and "12.3 ms" in text
