@@ -826,7 +826,7 @@ def seed_demo(*, today: datetime.date | None = None) -> SeedResult:
 def seed_users(demo_users: Iterable[DemoUser], result: SeedResult) -> dict:
     """One user per role with its demo password and groups (reset on every run)."""
     User = get_user_model()
-    groups = {g.name: g for g in Group.objects.filter(name__in=(LEADERSHIP, PMO))}
+    groups = {name: Group.objects.get_or_create(name=name)[0] for name in (LEADERSHIP, PMO)}
     users, created_count = {}, 0
     for demo in demo_users:
         user, created = User.objects.get_or_create(

@@ -10,6 +10,7 @@
 """
 
 import datetime
+import importlib
 import os
 import shutil
 from decimal import Decimal
@@ -22,6 +23,31 @@ from usecases.models import BusinessCase, Stage, UseCase
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "correct-horse-battery"
+
+
+def restore_migrated_reference_data() -> None:
+    """The role groups and the default stop-loss policy come from data migrations; a
+    ``transaction=True`` test flushes them when it ends. Put them back (idempotent)."""
+    from django.apps import apps
+
+    for module in (
+        "usecases.migrations.0002_roles_groups",
+        "reviews.migrations.0003_default_policy",
+    ):
+        migration = importlib.import_module(module)
+        forward = getattr(migration, "create_groups", None) or migration.create_default_policy
+        forward(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        restore_migrated_reference_data()
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,9 @@
 """Fault tolerance: the broker down, a worker killed mid-sweep, concurrent submissions."""
 
-import importlib
-
-from django.apps import apps
+from tests.conftest import restore_migrated_reference_data
 
 
 def ensure_default_policy() -> None:
-    """The default stop-loss policy is seeded by a data migration, and a ``transaction=True``
-    test before this one flushed it away with everything else: put it back (idempotent)."""
-    migration = importlib.import_module("reviews.migrations.0003_default_policy")
-    migration.create_default_policy(apps, None)
+    """The default stop-loss policy comes from a data migration that an earlier
+    ``transaction=True`` test may have flushed: put it back (idempotent)."""
+    restore_migrated_reference_data()
