@@ -63,14 +63,19 @@ def pages_for(role, use_case, gate, item):
         "owner": [reverse("overdue:list"), reverse("usecases:create")],
         "contributor": [reverse("overdue:list"), reverse("usecases:edit", args=[uc])],
         "leader": [reverse("reviews:weekly_new", args=[uc]), reverse("overdue:list")],
-        "pmo": [reverse("reviews:weekly_import", args=[uc])],
+        "pmo": [reverse("reviews:weekly_new", args=[uc])],  # the PMO imports, never submits
         "admin": [],
     }[role]
     pages = {
         "owner": common + submit + [("business-case", f"/use-cases/{uc}/business-case/edit/")],
         "contributor": common + submit,
         "leader": common,
-        "pmo": common + pmo + [("use-case-edit", reverse("usecases:edit", args=[uc]))],
+        "pmo": common
+        + pmo
+        + [
+            ("use-case-edit", reverse("usecases:edit", args=[uc])),
+            ("import", reverse("reviews:weekly_import", args=[uc])),
+        ],
         "admin": common + submit + pmo + [("admin", reverse("admin:index"))],
     }[role]
     return pages, refused
