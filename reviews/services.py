@@ -85,6 +85,45 @@ def _pick(data: Mapping, fields) -> dict:
     return {k: data[k] for k in fields if k in data}
 
 
+def _insert(review, *, period_field: str, duplicate_message) -> None:
+    """Save a new review once: a review of the same period, found first or lost to a concurrent
+    INSERT (the unique constraint), becomes a ``ValidationError`` on the period field."""
+    key = {"use_case": review.use_case, period_field: getattr(review, period_field)}
+    existing = type(review).objects.filter(**key).first()
+    if existing is not None:
+        raise ValidationError({period_field: [duplicate_message(existing)]})
+    review.full_clean(validate_constraints=False)
+    review._history_user = review.submitted_by
+    try:
+        with transaction.atomic():
+            review.save()
+            after_review_saved(review)
+    except IntegrityError:
+        existing = type(review).objects.filter(**key).first()
+        if existing is None:
+            raise
+        raise ValidationError({period_field: [duplicate_message(existing)]}) from None
+
+
+def _correct(review, *, user, fields, data: Mapping, expected_version: int | None):
+    """Correct ``review`` under a row lock; a stale ``expected_version`` writes nothing."""
+    _check_permission(user, review.use_case)
+    with transaction.atomic():
+        current = type(review).objects.select_for_update().get(pk=review.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise StaleVersionError(current)
+        for field, value in _pick(data, fields).items():
+            setattr(current, field, value)
+        current.updated_by = user
+        current.version += 1
+        current.full_clean(validate_constraints=False)
+        current._history_user = user
+        current._change_reason = f"corrected (version {current.version})"
+        current.save()
+        after_review_saved(current)
+    return current
+
+
 def weekly_review_submit(
     *, user, use_case: UseCase, week: str, data: Mapping, permission=can_submit_review
 ) -> WeeklyReview:
@@ -104,20 +143,7 @@ def weekly_review_submit(
     )
     if review.model_version is None:
         review.model_version = model_version_in_effect(use_case, week)
-    existing = WeeklyReview.objects.filter(use_case=use_case, week=week).first()
-    if existing is not None:
-        raise ValidationError({"week": [rules.duplicate_weekly_message(existing)]})
-    review.full_clean(validate_constraints=False)
-    review._history_user = user
-    try:
-        with transaction.atomic():
-            review.save()
-            after_review_saved(review)
-    except IntegrityError:
-        existing = WeeklyReview.objects.filter(use_case=use_case, week=week).first()
-        if existing is None:
-            raise
-        raise ValidationError({"week": [rules.duplicate_weekly_message(existing)]}) from None
+    _insert(review, period_field="week", duplicate_message=rules.duplicate_weekly_message)
     return review
 
 
@@ -126,65 +152,32 @@ def weekly_review_correct(
 ) -> WeeklyReview:
     """Correct a weekly review. ``expected_version`` is the version the user started from;
     a different current version raises ``StaleVersionError`` and nothing is written."""
-    _check_permission(user, review.use_case)
-    with transaction.atomic():
-        current = WeeklyReview.objects.select_for_update().get(pk=review.pk)
-        if expected_version is not None and current.version != expected_version:
-            raise StaleVersionError(current)
-        for field, value in _pick(data, WEEKLY_FIELDS).items():
-            setattr(current, field, value)
-        current.updated_by = user
-        current.version += 1
-        current.full_clean(validate_constraints=False)
-        current._history_user = user
-        current._change_reason = f"corrected (version {current.version})"
-        current.save()
-        after_review_saved(current)
-    return current
+    return _correct(
+        review, user=user, fields=WEEKLY_FIELDS, data=data, expected_version=expected_version
+    )
 
 
 def monthly_review_submit(*, user, use_case: UseCase, month: str, data: Mapping) -> MonthlyReview:
     """Create the monthly financial review of ``use_case`` for ``month`` (see weekly)."""
     _check_permission(user, use_case)
-    values = _pick(data, MONTHLY_FIELDS)
     review = MonthlyReview(
-        use_case=use_case, month=month, submitted_by=user, updated_by=user, **values
+        use_case=use_case,
+        month=month,
+        submitted_by=user,
+        updated_by=user,
+        **_pick(data, MONTHLY_FIELDS),
     )
-    existing = MonthlyReview.objects.filter(use_case=use_case, month=month).first()
-    if existing is not None:
-        raise ValidationError({"month": [rules.duplicate_monthly_message(existing)]})
-    review.full_clean(validate_constraints=False)
-    review._history_user = user
-    try:
-        with transaction.atomic():
-            review.save()
-            after_review_saved(review)
-    except IntegrityError:
-        existing = MonthlyReview.objects.filter(use_case=use_case, month=month).first()
-        if existing is None:
-            raise
-        raise ValidationError({"month": [rules.duplicate_monthly_message(existing)]}) from None
+    _insert(review, period_field="month", duplicate_message=rules.duplicate_monthly_message)
     return review
 
 
 def monthly_review_correct(
     *, user, review: MonthlyReview, data: Mapping, expected_version: int | None
 ) -> MonthlyReview:
-    _check_permission(user, review.use_case)
-    with transaction.atomic():
-        current = MonthlyReview.objects.select_for_update().get(pk=review.pk)
-        if expected_version is not None and current.version != expected_version:
-            raise StaleVersionError(current)
-        for field, value in _pick(data, MONTHLY_FIELDS).items():
-            setattr(current, field, value)
-        current.updated_by = user
-        current.version += 1
-        current.full_clean(validate_constraints=False)
-        current._history_user = user
-        current._change_reason = f"corrected (version {current.version})"
-        current.save()
-        after_review_saved(current)
-    return current
+    """Correct a monthly review (see ``weekly_review_correct``)."""
+    return _correct(
+        review, user=user, fields=MONTHLY_FIELDS, data=data, expected_version=expected_version
+    )
 
 
 def week_label(day: datetime.date) -> str:
