@@ -2,10 +2,13 @@
 by business unit and by month for a range of months, and the net value after 90 days at scale of
 every scaled use case. The page and both exports (CSV, XLSX) read the same ``CfoReport``.
 
-Figures come from the economics engine, one use case at a time (each has its own business case),
-fed with per-month sums from SQL. Queries, whatever the portfolio size: the visible use cases with
-their business cases (1), the range's sums (2), and for the 90-day figures the sums over the scaled
-use cases' 90-day months (2) and which of those months have a monthly review (1).
+The business unit and month tables and the total are added up in SQL: each weekly review weighted
+by its own use case's business case (``reviews.selectors.weighted_totals``), grouped by (business
+unit, month) in one pass. Use case lines come from the economics engine, one use case at a time,
+fed with the range's sums from SQL. The page shows one page of use case lines and of 90-day lines
+(``PAGE_SIZE`` each); the exports take them all. Queries, whatever the portfolio size: use case
+counts per unit (1), the weighted sums (2), the use cases with their range's sums (1), the scaled
+use cases (1) and their 90-day sums and reviewed months (2).
 """
 
 from __future__ import annotations
@@ -15,20 +18,28 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reviews.models import MonthlyReview
-from reviews.selectors import Month, monthly_totals
+from django.core.paginator import Page
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+
+from reviews.selectors import Month, monthly_totals_and_reviewed, weighted_totals
 from usecases import economics
 from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
 
 from .dashboard import (
     CfoFigures,
+    CountedPaginator,
     MonthRange,
     business_case_inputs,
-    portfolio_totals,
-    range_totals,
-    total,
+    range_figures,
+    range_has_data,
+    use_case_ids_for,
+    with_range_sums,
 )
+
+#: Use case lines and 90-day lines per page of the report page.
+PAGE_SIZE = 50
 
 STATUS_LABELS = {
     economics.NINETY_DAY_COMPLETE: "Complete",
@@ -94,56 +105,99 @@ class NinetyDayLine:
 @dataclass(frozen=True)
 class CfoReport:
     month_range: MonthRange
+    use_case_count: int
     by_use_case: list[UseCaseLine]
     by_business_unit: list[BusinessUnitLine]
     by_month: list[MonthLine]
     total: CfoFigures
+    has_data: bool
+    ninety_day_count: int
     ninety_days: list[NinetyDayLine]
-
-    @property
-    def has_data(self) -> bool:
-        return any(line.has_data for line in self.by_use_case)
+    use_case_page: Page | None = None
+    ninety_page: Page | None = None
 
 
-def cfo_report(*, user, month_range: MonthRange) -> CfoReport:
-    """The report over the use cases ``user`` may see (a contributor: only theirs)."""
-    use_cases = list(
-        visible_use_cases(user).select_related("business_case", "value_owner").order_by("name")
+def _figures(weighted: economics.WeightedTotals) -> CfoFigures:
+    return CfoFigures.of(economics.weighted_figures(weighted))
+
+
+def _sum(items) -> economics.WeightedTotals:
+    return sum(items, economics.WeightedTotals())
+
+
+def cfo_report(
+    *, user, month_range: MonthRange, paginate: bool = False, page=None, ninety_page=None
+) -> CfoReport:
+    """The report over the use cases ``user`` may see (a contributor: only theirs). With
+    ``paginate``, only page ``page`` of the use case lines and page ``ninety_page`` of the 90-day
+    lines are computed (the page); without, all of them (the exports)."""
+    visible = visible_use_cases(user)
+    unit_counts, scaled_count = {}, 0
+    for unit, count, scaled in (
+        visible.order_by()
+        .values_list("business_unit")
+        .annotate(n=Count("pk"), scaled=Count("pk", filter=Q(scaled_on__isnull=False)))
+    ):
+        unit_counts[unit] = count
+        scaled_count += scaled
+    weighted = weighted_totals(
+        start=month_range.start,
+        end=month_range.end,
+        use_case_ids=use_case_ids_for(user),
+        group_by=("use_case__business_unit", "month_start"),
     )
-    totals = portfolio_totals(user=user, month_range=month_range)
-    lines: list[UseCaseLine] = []
-    units: dict[str, list[CfoFigures]] = defaultdict(list)
-    months: dict[Month, list[CfoFigures]] = defaultdict(list)
-    for use_case in use_cases:
-        bc = business_case_inputs(use_case)
-        per_month = totals.get(use_case.pk, {})
-        figures = CfoFigures.of(economics.period_figures(range_totals(per_month, month_range), bc))
-        lines.append(UseCaseLine(use_case, figures, has_data=bool(per_month)))
-        units[use_case.business_unit].append(figures)
-        for month, month_totals in per_month.items():
-            months[month].append(CfoFigures.of(economics.period_figures(month_totals, bc)))
+    by_unit: dict[str, list] = defaultdict(list)
+    by_month: dict[Month, list] = defaultdict(list)
+    for (unit, month), sums in weighted.items():
+        by_unit[unit].append(sums)
+        by_month[month].append(sums)
+    use_case_count = sum(unit_counts.values())
+
+    use_cases = with_range_sums(
+        visible.select_related("business_case", "value_owner").order_by(Lower("name"), "pk"),
+        month_range,
+    )
+    scaled = (
+        visible.filter(scaled_on__isnull=False)
+        .select_related("business_case")
+        .order_by("scaled_on", Lower("name"), "pk")
+    )
+    use_case_page = ninety = None
+    if paginate:
+        use_case_page = CountedPaginator(use_cases, PAGE_SIZE, count=use_case_count).get_page(page)
+        use_cases = use_case_page.object_list
+        ninety = CountedPaginator(scaled, PAGE_SIZE, count=scaled_count).get_page(ninety_page)
+        scaled = ninety.object_list
+    lines = [
+        UseCaseLine(uc, CfoFigures.of(range_figures(uc)), has_data=range_has_data(uc))
+        for uc in use_cases
+    ]
     return CfoReport(
         month_range=month_range,
+        use_case_count=use_case_count,
         by_use_case=lines,
         by_business_unit=[
-            BusinessUnitLine(unit, len(figs), total(figs))
-            for unit, figs in sorted(units.items(), key=lambda kv: kv[0].lower())
+            BusinessUnitLine(unit, count, _figures(_sum(by_unit.get(unit, []))))
+            for unit, count in sorted(unit_counts.items(), key=lambda kv: kv[0].lower())
         ],
         by_month=[
-            MonthLine(month, total(months.get(month, [])), has_data=month in months)
+            MonthLine(month, _figures(_sum(by_month.get(month, []))), has_data=month in by_month)
             for month in month_range.months
         ],
-        total=total(line.figures for line in lines),
-        ninety_days=ninety_day_lines(use_cases),
+        total=_figures(_sum(weighted.values())),
+        has_data=bool(weighted),
+        ninety_day_count=scaled_count,
+        ninety_days=ninety_day_lines(list(scaled)),
+        use_case_page=use_case_page,
+        ninety_page=ninety,
     )
 
 
-def ninety_day_lines(use_cases: list[UseCase]) -> list[NinetyDayLine]:
-    """Net value after 90 days at scale for every use case with a ``scaled_on`` date, as the
-    engine computes it: the sum of the monthly net values of the three full months after
-    ``scaled_on``, complete once each has a monthly review. Three queries (none without any
-    scaled use case)."""
-    scaled = [uc for uc in use_cases if uc.scaled_on is not None]
+def ninety_day_lines(scaled: list[UseCase]) -> list[NinetyDayLine]:
+    """Net value after 90 days at scale for ``scaled`` (use cases with a ``scaled_on`` date, in
+    the order given), as the engine computes it: the sum of the monthly net values of the three
+    full months after ``scaled_on``, complete once each has a monthly review. Three queries
+    (none for an empty list)."""
     if not scaled:
         return []
     windows = {
@@ -153,12 +207,7 @@ def ninety_day_lines(use_cases: list[UseCase]) -> list[NinetyDayLine]:
     first = min(w[0] for w in windows.values())
     last = max(w[-1] for w in windows.values())
     ids = [uc.pk for uc in scaled]
-    sums = monthly_totals(start=first, end=last, use_case_ids=ids)
-    reviewed = set(
-        MonthlyReview.objects.filter(
-            use_case_id__in=ids, month_start__gte=first, month_start__lte=last
-        ).values_list("use_case_id", "month_start")
-    )
+    sums, reviewed = monthly_totals_and_reviewed(start=first, end=last, use_case_ids=ids)
     lines = []
     for use_case in scaled:
         bc = business_case_inputs(use_case)
@@ -173,4 +222,4 @@ def ninety_day_lines(use_cases: list[UseCase]) -> list[NinetyDayLine]:
         lines.append(
             NinetyDayLine(use_case, economics.net_value_90_days(use_case.scaled_on, net_values))
         )
-    return sorted(lines, key=lambda line: (line.use_case.scaled_on, line.use_case.name.lower()))
+    return lines

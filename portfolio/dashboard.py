@@ -1,12 +1,14 @@
 """Portfolio-wide reads for the dashboard (and the CFO report): month ranges, the CFO figures and
 the leakage waterfall summed over use cases, stage counts, open flags and the use case table.
 
-Every figure comes from the economics engine (``usecases.economics``) fed with per-use-case,
-per-month sums that SQL computes in two GROUP BY queries (``reviews.selectors.monthly_totals``).
 Each use case has its own business case (hourly cost, reclaimable share...), so portfolio figures
-are the sum of per-use-case figures, never the engine applied to portfolio-wide sums. Python
-loops only over use cases and their per-month totals rows, never over reviews; every function
-runs a fixed number of queries whatever the portfolio size.
+are the sum of per-use-case figures, never the engine applied to portfolio-wide sums. SQL adds
+them up in one pass: each weekly review is weighted by its own use case's business case
+(``reviews.selectors.weighted_totals*``; ``economics.weighted_figures`` and
+``weighted_waterfall`` turn the sums into figures). The table is sorted and paged in SQL; each
+row of the page gets its figures from the engine, fed with the range's sums (correlated
+subqueries of the page's query). Every function runs a fixed number of queries whatever the
+portfolio size, and Python never loops over more than a page of use cases.
 """
 
 from __future__ import annotations
@@ -18,12 +20,30 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Collate, Concat, Lower, NullIf, Trim
 
 from reviews.flags import visible_flags
-from reviews.models import Flag, WeeklyReview
-from reviews.selectors import Month, monthly_totals
+from reviews.models import Flag, MonthlyReview, WeeklyReview
+from reviews.selectors import COST_FIELDS, Month, weighted_totals_with_subset
 from usecases import economics
 from usecases.models import BusinessCase, Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
@@ -180,13 +200,6 @@ class CfoFigures:
             )
 
 
-def total(figures: Iterable[CfoFigures]) -> CfoFigures:
-    result = CfoFigures()
-    for item in figures:
-        result = result + item
-    return result
-
-
 def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
     """The use case's business case numbers (all zeros when it has none yet). Needs the business
     case loaded with ``select_related("business_case")`` to cost no query."""
@@ -197,18 +210,8 @@ def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
     return (business_case or BusinessCase(use_case=use_case)).inputs()
 
 
-def range_totals(
-    months: Mapping[Month, economics.PeriodTotals], month_range: MonthRange
-) -> economics.PeriodTotals:
-    """The sum of the per-month totals that fall in ``month_range``."""
-    return sum(
-        (t for m, t in months.items() if month_range.start <= m <= month_range.end),
-        economics.PeriodTotals(),
-    )
-
-
 def use_case_ids_for(user):
-    """``use_case_ids`` for ``monthly_totals``: None (everything) for whole-portfolio readers,
+    """``use_case_ids`` for the review selectors: None (everything) for whole-portfolio readers,
     else a subquery of the use cases ``user`` may see."""
     if reads_whole_portfolio(user):
         return None
@@ -219,13 +222,6 @@ def reads_portfolio(user) -> bool:
     """Whether ``user`` may open the portfolio pages: whole-portfolio readers and anyone who may
     see at least one use case (a contributor sees only theirs)."""
     return reads_whole_portfolio(user) or visible_use_cases(user).exists()
-
-
-def portfolio_totals(*, user, month_range: MonthRange):
-    """``{use_case_id: {month: PeriodTotals}}`` over the visible portfolio. Two queries."""
-    return monthly_totals(
-        start=month_range.start, end=month_range.end, use_case_ids=use_case_ids_for(user)
-    )
 
 
 # --- the leakage waterfall ----------------------------------------------------------------------
@@ -310,31 +306,46 @@ class PortfolioSummary:
     open_flags: list[Flag]
     open_flag_count: int
     has_data: bool
+    table_total: CfoFigures = field(default_factory=CfoFigures)
     chart: dict = field(default_factory=dict)
 
 
-def portfolio_summary(*, user, month_range: MonthRange, use_cases, totals) -> PortfolioSummary:
-    """The dashboard's summary of the visible portfolio. ``use_cases``: the visible use cases with
-    their business cases (a list); ``totals``: ``portfolio_totals``. Two queries (flags)."""
+def _figures_of(weighted: economics.WeightedTotals | None) -> CfoFigures:
+    return CfoFigures.of(economics.weighted_figures(weighted or economics.WeightedTotals()))
+
+
+def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> PortfolioSummary:
+    """The dashboard's summary of the visible portfolio: the CFO figures and the leakage waterfall
+    added up in SQL (each review weighted by its own use case's business case), stage counts and
+    open flags. ``table_ids`` (a subquery of the filtered table's use cases): their total comes
+    from the same queries, as ``summary.table_total``. Five queries whatever the portfolio size."""
+    weighted, table_weighted = weighted_totals_with_subset(
+        start=month_range.start,
+        end=month_range.end,
+        use_case_ids=use_case_ids_for(user),
+        subset_ids=table_ids,
+    )
     stage_counter: dict[str, int] = dict.fromkeys(Stage.values, 0)
-    per_use_case, waterfalls = [], []
-    for use_case in use_cases:
-        stage_counter[use_case.stage] = stage_counter.get(use_case.stage, 0) + 1
-        bc = business_case_inputs(use_case)
-        period = range_totals(totals.get(use_case.pk, {}), month_range)
-        per_use_case.append(CfoFigures.of(economics.period_figures(period, bc)))
-        waterfalls.append(economics.waterfall(period, bc))
-    flags = visible_flags(user).open()
-    bars = portfolio_waterfall(waterfalls)
+    for stage, count in (
+        visible_use_cases(user).order_by().values_list("stage").annotate(n=Count("pk"))
+    ):
+        stage_counter[stage] = stage_counter.get(stage, 0) + count
+    open_flags = list(
+        visible_flags(user).open().annotate(open_total=Window(Count("pk")))[:FLAGS_SHOWN]
+    )
+    bars = portfolio_waterfall(
+        [economics.weighted_waterfall(weighted or economics.WeightedTotals())]
+    )
     return PortfolioSummary(
         month_range=month_range,
-        use_case_count=len(use_cases),
+        use_case_count=sum(stage_counter.values()),
         stage_counts=[(value, label, stage_counter[value]) for value, label in Stage.choices],
-        figures=total(per_use_case),
+        figures=_figures_of(weighted),
         waterfall=bars,
-        open_flags=list(flags[:FLAGS_SHOWN]),
-        open_flag_count=flags.count(),
-        has_data=any(totals.get(uc.pk) for uc in use_cases),
+        open_flags=open_flags,
+        open_flag_count=open_flags[0].open_total if open_flags else 0,
+        has_data=weighted is not None,
+        table_total=_figures_of(table_weighted if table_ids is not None else weighted),
         chart={
             "range": month_range.label,
             "currency": settings.VALUEGATE_CURRENCY,
@@ -343,19 +354,48 @@ def portfolio_summary(*, user, month_range: MonthRange, use_cases, totals) -> Po
     )
 
 
-def summary_use_cases(user) -> list[UseCase]:
-    """The visible use cases with their business cases (one query)."""
-    return list(visible_use_cases(user).select_related("business_case").order_by("name"))
-
-
 # --- the use case table -------------------------------------------------------------------------
+
+#: Rows per page of the dashboard table (the CSV export of the CFO report has them all).
+PAGE_SIZE = 50
+_MONEY = DecimalField(max_digits=40, decimal_places=12)
 
 
 def _latest_weekly(field_name: str, output_field=None):
     """The value of ``field_name`` in the use case's latest weekly review (a correlated subquery
-    answered by the unique index on (use_case, week))."""
+    answered by the unique index on (use_case, week); PostgreSQL evaluates it only for the rows
+    of the page unless the sort needs it)."""
     latest = WeeklyReview.objects.filter(use_case=OuterRef("pk")).order_by("-week")
     return Subquery(latest.values(field_name)[:1], output_field=output_field)
+
+
+def _latest_ratio(numerator: str, denominator: str):
+    """numerator / denominator of the latest weekly review (0 when the denominator is 0, NULL
+    without a review): the adoption and rework sort keys, as the engine's ``_ratio``."""
+    ratio = Case(
+        When(**{denominator: 0}, then=Value(0.0)),
+        default=Cast(numerator, FloatField()) / Cast(denominator, FloatField()),
+        output_field=FloatField(),
+    )
+    latest = WeeklyReview.objects.filter(use_case=OuterRef("pk")).order_by("-week")
+    return Subquery(latest.annotate(ratio=ratio).values("ratio")[:1], output_field=FloatField())
+
+
+def _range_sum(model, expression, month_range: MonthRange):
+    """Σ ``expression`` over the use case's reviews of ``model`` in ``month_range`` (NULL when it
+    has none): a correlated subquery on the (use_case, month_start) index."""
+    rows = (
+        model.objects.filter(
+            use_case=OuterRef("pk"),
+            month_start__gte=month_range.start,
+            month_start__lte=month_range.end,
+        )
+        .order_by()
+        .values("use_case")
+        .annotate(total=Sum(ExpressionWrapper(expression, output_field=_MONEY)))
+        .values("total")
+    )
+    return Subquery(rows, output_field=_MONEY)
 
 
 def _open_flag_count():
@@ -371,21 +411,145 @@ def _open_flag_count():
 
 
 def table_queryset(user):
-    """The visible use cases with what the table shows, in ONE query: value owner and business
-    case joined, the latest weekly review's numbers and the open flag count as subqueries."""
+    """The visible use cases with value owner and business case joined and the open flag count
+    (what the filters need); ``table_page`` adds the figures and the sort."""
     return (
         visible_use_cases(user)
         .select_related("value_owner", "business_case")
-        .annotate(
-            latest_week=_latest_weekly("week"),
-            latest_active_users=_latest_weekly("active_users"),
-            latest_target_users=_latest_weekly("target_users"),
-            latest_tasks_with_ai=_latest_weekly("tasks_with_ai"),
-            latest_reworked_outputs=_latest_weekly("reworked_outputs"),
-            open_flag_count=_open_flag_count(),
-        )
+        .annotate(open_flag_count=_open_flag_count())
         .order_by("name")
     )
+
+
+def with_range_sums(queryset, month_range: MonthRange):
+    """``queryset`` (use cases) with the sums ``range_figures`` needs over ``month_range``:
+    correlated subqueries, so a page of use cases costs one query."""
+    costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))
+    return queryset.annotate(
+        range_ai_minutes=_range_sum(
+            WeeklyReview, F("tasks_with_ai") * F("minutes_saved_per_task"), month_range
+        ),
+        range_rework_minutes=_range_sum(
+            WeeklyReview, F("reworked_outputs") * F("rework_minutes_per_output"), month_range
+        ),
+        range_costs=_range_sum(MonthlyReview, costs, month_range),
+    )
+
+
+def range_has_data(use_case: UseCase) -> bool:
+    """Whether a ``with_range_sums`` use case has a weekly or monthly review in the range."""
+    return use_case.range_ai_minutes is not None or use_case.range_costs is not None
+
+
+def range_figures(use_case: UseCase) -> economics.PeriodFigures:
+    """The engine's CFO figures of a ``with_range_sums`` use case over the range. The figures
+    need the six costs' sum only (absorption cost): it rides in one cost field (decimal sums of
+    the cost columns add exactly, so every figure is the engine's)."""
+    totals = economics.PeriodTotals(
+        ai_minutes_saved=use_case.range_ai_minutes,
+        rework_minutes=use_case.range_rework_minutes,
+        other_cost=use_case.range_costs,
+    )
+    return economics.period_figures(totals, business_case_inputs(use_case))
+
+
+def with_figures(queryset, month_range: MonthRange):
+    """``queryset`` with the latest weekly review's numbers and the range's sums (correlated
+    subqueries: one query for a page of rows)."""
+    return with_range_sums(queryset, month_range).annotate(
+        latest_week=_latest_weekly("week"),
+        latest_active_users=_latest_weekly("active_users"),
+        latest_target_users=_latest_weekly("target_users"),
+        latest_tasks_with_ai=_latest_weekly("tasks_with_ai"),
+        latest_reworked_outputs=_latest_weekly("reworked_outputs"),
+    )
+
+
+def _codepoint_order(expression):
+    """Order text by code point, as Python compares strings (PostgreSQL's default collation
+    would ignore spaces and punctuation); SQLite's default collation already does."""
+    if connection.vendor == "postgresql":
+        return Collate(expression, "C")
+    return expression
+
+
+def _rank(field_name: str, values) -> Case:
+    return Case(
+        *(When(**{field_name: value}, then=Value(i)) for i, value in enumerate(values)),
+        default=Value(len(values)),
+        output_field=IntegerField(),
+    )
+
+
+def _net_value_expression():
+    """The range's net value in SQL (sort key only; the page shows the engine's figure):
+    (ai minutes × H × R − rework minutes × H) / 60 − costs; NULL without a review in range."""
+    hourly = Coalesce(F("business_case__hourly_cost"), Value(ZERO), output_field=_MONEY)
+    share = Coalesce(F("business_case__reclaimable_share"), Value(ZERO), output_field=_MONEY)
+    ai = Coalesce(F("range_ai_minutes"), Value(ZERO), output_field=_MONEY)
+    rework = Coalesce(F("range_rework_minutes"), Value(ZERO), output_field=_MONEY)
+    costs = Coalesce(F("range_costs"), Value(ZERO), output_field=_MONEY)
+    net = ExpressionWrapper(
+        (ai * hourly * share - rework * hourly) / Value(economics.MINUTES_PER_HOUR) - costs,
+        output_field=_MONEY,
+    )
+    return Case(
+        When(Q(range_ai_minutes__isnull=False) | Q(range_costs__isnull=False), then=net),
+        default=Value(None),
+        output_field=_MONEY,
+    )
+
+
+def _owner_name():
+    full = Trim(Concat("value_owner__first_name", Value(" "), "value_owner__last_name"))
+    name = Coalesce(NullIf(full, Value("")), F("value_owner__username"))
+    return Case(
+        When(value_owner__isnull=True, then=Value(None)),
+        default=Lower(name),
+        output_field=CharField(),
+    )
+
+
+def _sort_expression(key_name: str):
+    if key_name == "name":
+        return _codepoint_order(Lower("name"))
+    if key_name == "business_unit":
+        return _codepoint_order(Lower("business_unit"))
+    if key_name == "stage":
+        return _rank("stage", Stage.values)
+    if key_name == "funding":
+        return _rank("funding_status", Funding.values)
+    if key_name == "owner":
+        return _codepoint_order(_owner_name())
+    if key_name == "adoption":
+        return _latest_ratio("active_users", "target_users")
+    if key_name == "rework":
+        return _latest_ratio("reworked_outputs", "tasks_with_ai")
+    if key_name == "net_value":
+        return _net_value_expression()
+    return F("open_flag_count")  # "flags"
+
+
+def sorted_queryset(queryset, sort: str):
+    """Order ``queryset`` (from ``with_figures``) by ``sort`` in SQL (``-`` prefix: descending);
+    rows without a value go last either way, ties by name."""
+    descending = sort.startswith("-")
+    key_name = sort.removeprefix("-")
+    if key_name not in SORT_FIELDS:
+        key_name, descending = DEFAULT_SORT, False
+    key = _sort_expression(key_name)
+    primary = key.desc(nulls_last=True) if descending else key.asc(nulls_last=True)
+    if key_name == "name":
+        return queryset.order_by(primary, "pk")
+    return queryset.order_by(primary, _codepoint_order(Lower("name")).asc(), "pk")
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count (already known from another query: no COUNT query)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count
 
 
 @dataclass(frozen=True)
@@ -394,13 +558,9 @@ class DashboardRow:
     latest_week: str | None
     adoption_rate: Decimal | None
     rework_rate: Decimal | None
-    figures: CfoFigures
+    net_value: Decimal
     open_flags: int
     has_data: bool
-
-    @property
-    def net_value(self) -> Decimal:
-        return self.figures.net_value
 
     @property
     def owner_name(self) -> str:
@@ -408,75 +568,58 @@ class DashboardRow:
         return (owner.get_full_name() or owner.username) if owner else ""
 
 
-_STAGE_ORDER = {value: i for i, value in enumerate(Stage.values)}
-_FUNDING_ORDER = {value: i for i, value in enumerate(Funding.values)}
-_SORT_KEYS = {
-    "name": lambda r: r.use_case.name.lower(),
-    "business_unit": lambda r: r.use_case.business_unit.lower(),
-    "stage": lambda r: _STAGE_ORDER.get(r.use_case.stage, 99),
-    "funding": lambda r: _FUNDING_ORDER.get(r.use_case.funding_status, 99),
-    "owner": lambda r: r.owner_name.lower() or None,
-    "adoption": lambda r: r.adoption_rate,
-    "rework": lambda r: r.rework_rate,
-    "net_value": lambda r: r.net_value if r.has_data else None,
-    "flags": lambda r: r.open_flags,
-}
-
-
-def sort_rows(rows: list[DashboardRow], sort: str) -> list[DashboardRow]:
-    """Sort by ``sort`` (``-`` prefix: descending); rows without a value go last either way, ties
-    by name."""
-    descending = sort.startswith("-")
-    key_name = sort.removeprefix("-")
-    if key_name not in SORT_FIELDS:
-        key_name, descending = DEFAULT_SORT, False
-    key = _SORT_KEYS[key_name]
-    by_name = sorted(rows, key=lambda r: (r.use_case.name.lower(), r.use_case.pk))
-    present = [r for r in by_name if key(r) is not None]
-    missing = [r for r in by_name if key(r) is None]
-    return sorted(present, key=key, reverse=descending) + missing
-
-
-def table_rows(use_cases: Iterable[UseCase], *, month_range: MonthRange, totals, sort: str):
-    """Rows of the table from ``table_queryset`` use cases (evaluated once) and the per-month
-    totals of (at least) those use cases."""
-    rows = []
-    for use_case in use_cases:
-        bc = business_case_inputs(use_case)
-        months = totals.get(use_case.pk, {})
-        period = range_totals(months, month_range)
-        has_week = use_case.latest_week is not None
-        rows.append(
-            DashboardRow(
-                use_case=use_case,
-                latest_week=use_case.latest_week,
-                adoption_rate=(
-                    economics.adoption_rate(
-                        use_case.latest_active_users, use_case.latest_target_users
-                    )
-                    if has_week
-                    else None
-                ),
-                rework_rate=(
-                    economics.rework_rate(
-                        use_case.latest_reworked_outputs, use_case.latest_tasks_with_ai
-                    )
-                    if has_week
-                    else None
-                ),
-                figures=CfoFigures.of(economics.period_figures(period, bc)),
-                open_flags=use_case.open_flag_count,
-                has_data=bool(months),
-            )
-        )
-    return sort_rows(rows, sort)
-
-
-def filtered_totals(filtered_queryset, *, month_range: MonthRange):
-    """``monthly_totals`` for the use cases of a filtered table queryset (a subquery; two
-    queries)."""
-    return monthly_totals(
-        start=month_range.start,
-        end=month_range.end,
-        use_case_ids=filtered_queryset.order_by().values("pk"),
+def table_row(use_case: UseCase) -> DashboardRow:
+    """One row from a ``with_figures`` use case: rates and net value from the engine."""
+    has_week = use_case.latest_week is not None
+    return DashboardRow(
+        use_case=use_case,
+        latest_week=use_case.latest_week,
+        adoption_rate=(
+            economics.adoption_rate(use_case.latest_active_users, use_case.latest_target_users)
+            if has_week
+            else None
+        ),
+        rework_rate=(
+            economics.rework_rate(use_case.latest_reworked_outputs, use_case.latest_tasks_with_ai)
+            if has_week
+            else None
+        ),
+        net_value=range_figures(use_case).net_value,
+        open_flags=use_case.open_flag_count,
+        has_data=range_has_data(use_case),
     )
+
+
+@dataclass(frozen=True)
+class TablePage:
+    page: Page
+    rows: list[DashboardRow]
+
+    @property
+    def count(self) -> int:
+        return self.page.paginator.count
+
+
+def table_page(
+    queryset, *, month_range: MonthRange, sort: str, page_number, count: int | None = None
+) -> TablePage:
+    """One page of the table, sorted in SQL over every row of ``queryset`` (a filtered
+    ``table_queryset``): the page's query, and a COUNT unless ``count`` is known."""
+    ordered = sorted_queryset(with_figures(queryset, month_range), sort)
+    paginator = (
+        Paginator(ordered, PAGE_SIZE)
+        if count is None
+        else CountedPaginator(ordered, PAGE_SIZE, count=count)
+    )
+    page = paginator.get_page(page_number)
+    return TablePage(page=page, rows=[table_row(use_case) for use_case in page.object_list])
+
+
+def table_total(queryset, *, month_range: MonthRange) -> CfoFigures:
+    """The CFO figures of every use case of ``queryset`` (all pages), added up in SQL (two
+    queries: the htmx table fragment, which has no summary to share them with)."""
+    ids = queryset.order_by().values("pk")
+    weighted, _ = weighted_totals_with_subset(
+        start=month_range.start, end=month_range.end, use_case_ids=ids, subset_ids=ids
+    )
+    return _figures_of(weighted)

@@ -10,6 +10,8 @@ left out of the filter.
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from reviews.models import Flag
 from usecases.models import Funding, Stage, UseCase
@@ -78,26 +80,55 @@ def choices_for(use_cases) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+class QuickSelect(forms.Select):
+    """Django's ``<select>``, its options joined in Python: the stock widget renders a template
+    per option (about 0.1 ms each), and the owner list has one option per value owner."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (option["value"], " selected" if option["selected"] else "", option["label"])
+                for _group, group_options, _index in widget["optgroups"]
+                for option in group_options
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+        )
+
+
 class DashboardFilter(django_filters.FilterSet):
     """Business unit, stage, funding, value owner, open flags, and the sort order."""
 
     business_unit = django_filters.ChoiceFilter(
-        label="Business unit", empty_label="All units", choices=[]
+        label="Business unit", empty_label="All units", choices=[], widget=QuickSelect
     )
     stage = django_filters.ChoiceFilter(
-        label="Stage", empty_label="All stages", choices=Stage.choices
+        label="Stage", empty_label="All stages", choices=Stage.choices, widget=QuickSelect
     )
     funding = django_filters.ChoiceFilter(
         field_name="funding_status",
         label="Funding",
         empty_label="All funding",
         choices=Funding.choices,
+        widget=QuickSelect,
     )
     owner = django_filters.ChoiceFilter(
-        label="Value owner", empty_label="All owners", choices=[], method="filter_owner"
+        label="Value owner",
+        empty_label="All owners",
+        choices=[],
+        method="filter_owner",
+        widget=QuickSelect,
     )
     flags = django_filters.ChoiceFilter(
-        label="Flags", empty_label="Any", choices=FLAG_CHOICES, method="filter_flags"
+        label="Flags",
+        empty_label="Any",
+        choices=FLAG_CHOICES,
+        method="filter_flags",
+        widget=QuickSelect,
     )
     sort = django_filters.ChoiceFilter(
         label="Sort by",

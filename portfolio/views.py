@@ -110,25 +110,35 @@ def portfolio_dashboard(request):
         choices=choices_for(visible_use_cases(user)),
         request=request,
     )
-    table_use_cases = list(filterset.qs)
     partial = bool(request.htmx) and not request.htmx.boosted
-    if partial:
-        totals = dashboard.filtered_totals(filterset.qs, month_range=month_range)
-        summary = None
-    else:
-        totals = dashboard.portfolio_totals(user=user, month_range=month_range)
-        summary = dashboard.portfolio_summary(
+    filtered = filterset.is_filtered
+    summary = (
+        None
+        if partial
+        else dashboard.portfolio_summary(
             user=user,
             month_range=month_range,
-            use_cases=dashboard.summary_use_cases(user),
-            totals=totals,
+            table_ids=filterset.qs.order_by().values("pk") if filtered else None,
         )
+    )
     sort = filterset.sort_key
-    rows = dashboard.table_rows(table_use_cases, month_range=month_range, totals=totals, sort=sort)
+    table = dashboard.table_page(
+        filterset.qs,
+        month_range=month_range,
+        sort=sort,
+        page_number=request.GET.get("page"),
+        count=summary.use_case_count if summary is not None and not filtered else None,
+    )
+    table_total = (
+        summary.table_total
+        if summary is not None
+        else dashboard.table_total(filterset.qs, month_range=month_range)
+    )
     context = {
         "filter": filterset,
-        "rows": rows,
-        "table_total": dashboard.total(r.figures for r in rows),
+        "table": table,
+        "rows": table.rows,
+        "table_total": table_total,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
         "headers": _headers(sort),
@@ -151,11 +161,31 @@ def _report_for(request):
     return month_range, errors
 
 
+def _page_links(request, page, param: str) -> dict[str, str]:
+    """The query strings of ``page``'s neighbours: the request's with ``param`` changed."""
+    links = {}
+    for name, has, number in (
+        ("previous", page and page.has_previous(), "previous_page_number"),
+        ("next", page and page.has_next(), "next_page_number"),
+    ):
+        if has:
+            query = request.GET.copy()
+            query[param] = getattr(page, number)()
+            links[name] = f"?{query.urlencode()}"
+    return links
+
+
 @login_required
 @require_GET
 def cfo_report(request):
     month_range, range_errors = _report_for(request)
-    report = cfo.cfo_report(user=request.user, month_range=month_range)
+    report = cfo.cfo_report(
+        user=request.user,
+        month_range=month_range,
+        paginate=True,
+        page=request.GET.get("page"),
+        ninety_page=request.GET.get("ninety_page"),
+    )
     return render(
         request,
         "portfolio/cfo_report.html",
@@ -165,6 +195,10 @@ def cfo_report(request):
             "range_errors": range_errors,
             "presets": _presets(clock.today()),
             "tables": exports.TABLES,
+            "pagers": {
+                "page": _page_links(request, report.use_case_page, "page"),
+                "ninety_page": _page_links(request, report.ninety_page, "ninety_page"),
+            },
         },
     )
 

@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import DecimalField, ExpressionWrapper, F, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 
 from usecases import economics
 from usecases.models import BusinessCase, UseCase
@@ -76,13 +76,11 @@ def _reviews_in(start: Month, end: Month, use_case_ids):
     return weekly, monthly
 
 
-def monthly_totals(
+def monthly_totals_and_reviewed(
     *, start: Month, end: Month, use_case_ids=None
-) -> dict[int, dict[Month, economics.PeriodTotals]]:
-    """``{use_case_id: {month: PeriodTotals}}`` for every month in [start, end] that has a weekly
-    or a monthly review. ``use_case_ids`` may be a list or a queryset of ids (a subquery);
-    ``None`` means the whole portfolio. Two queries: the weekly sums per use case and month, and
-    the monthly reviews themselves (one per use case and month: nothing to add up in SQL)."""
+) -> tuple[dict[int, dict[Month, economics.PeriodTotals]], set[tuple[int, Month]]]:
+    """``monthly_totals`` and the (use_case_id, month) pairs among them that have a monthly
+    review (what the 90-day figure needs), from the same two queries."""
     weekly, monthly = _reviews_in(start, end, use_case_ids)
     sums = {
         (row[0], row[1]): row[2:] for row in _weekly_sums(weekly, ("use_case_id", "month_start"))
@@ -94,27 +92,129 @@ def monthly_totals(
     result: dict[int, dict[Month, economics.PeriodTotals]] = defaultdict(dict)
     for key in sums.keys() | costs.keys():
         result[key[0]][key[1]] = _totals(sums.get(key), costs.get(key))
-    return dict(result)
+    return dict(result), set(costs)
 
 
-def use_case_range_totals(
+def monthly_totals(
     *, start: Month, end: Month, use_case_ids=None
-) -> dict[int, economics.PeriodTotals]:
-    """``{use_case_id: PeriodTotals}`` over the whole range [start, end], for every use case with
-    a weekly or a monthly review in it: what a page needs when it shows one figure per use case
-    for the range (two GROUP BY use case queries; no per-month rows to add up in Python).
-    Same arguments as ``monthly_totals``; equal to the sum of its months."""
+) -> dict[int, dict[Month, economics.PeriodTotals]]:
+    """``{use_case_id: {month: PeriodTotals}}`` for every month in [start, end] that has a weekly
+    or a monthly review. ``use_case_ids`` may be a list or a queryset of ids (a subquery);
+    ``None`` means the whole portfolio. Two queries: the weekly sums per use case and month, and
+    the monthly reviews themselves (one per use case and month: nothing to add up in SQL)."""
+    return monthly_totals_and_reviewed(start=start, end=end, use_case_ids=use_case_ids)[0]
+
+
+#: SQL for ``economics.WeightedTotals``: each weekly review weighted by its use case's business
+#: case (joined; a use case without one weighs 0, as the engine's all-zero business case does).
+#: Fractions and money are exact NUMERIC products on PostgreSQL.
+WEIGHTED_DEC = DecimalField(max_digits=40, decimal_places=12)
+_BC = "use_case__business_case__"
+
+
+def _product(*names):
+    expression = F(names[0])
+    for name in names[1:]:
+        expression = expression * F(name)
+    return ExpressionWrapper(expression, output_field=WEIGHTED_DEC)
+
+
+#: The weighted product of each weekly review, per ``economics.WeightedTotals`` field.
+WEIGHTED_WEEKLY = {
+    "promise": _product(
+        "tasks_total",
+        f"{_BC}baseline_minutes_per_task",
+        f"{_BC}pilot_effort_reduction",
+        f"{_BC}hourly_cost",
+    ),
+    "promise_with_ai": _product(
+        "tasks_with_ai",
+        f"{_BC}baseline_minutes_per_task",
+        f"{_BC}pilot_effort_reduction",
+        f"{_BC}hourly_cost",
+    ),
+    "saved": _product("tasks_with_ai", "minutes_saved_per_task", f"{_BC}hourly_cost"),
+    "reclaimed": _product(
+        "tasks_with_ai", "minutes_saved_per_task", f"{_BC}hourly_cost", f"{_BC}reclaimable_share"
+    ),
+    "rework": _product("reworked_outputs", "rework_minutes_per_output", f"{_BC}hourly_cost"),
+}
+WEIGHTED_WEEKLY_SUMS = {f"w_{name}": Sum(product) for name, product in WEIGHTED_WEEKLY.items()}
+
+
+def _weighted(weekly_values, cost_values) -> economics.WeightedTotals:
+    values = {}
+    if weekly_values is not None:
+        values.update(zip(WEIGHTED_WEEKLY, weekly_values, strict=True))
+    if cost_values is not None:
+        values.update(zip(COST_FIELDS, cost_values, strict=True))
+    return economics.WeightedTotals(**values)
+
+
+def weighted_totals_with_subset(
+    *, start: Month, end: Month, use_case_ids=None, subset_ids=None
+) -> tuple[economics.WeightedTotals | None, economics.WeightedTotals | None]:
+    """The weighted sums of the reviews in [start, end] of ``use_case_ids`` (as in
+    ``weighted_totals`` without grouping) and of the ``subset_ids`` among them (a subquery),
+    in the same two aggregate queries (conditional aggregates). None where there is no review
+    (the subset's is always None without ``subset_ids``)."""
     weekly, monthly = _reviews_in(start, end, use_case_ids)
-    sums = {row[0]: row[1:] for row in _weekly_sums(weekly, ("use_case_id",))}
-    costs = {
-        row[0]: row[1:]
-        for row in monthly.order_by()
-        .values("use_case_id")
-        .annotate(**MONTHLY_SUMS)
-        .values_list("use_case_id", *MONTHLY_SUMS)
-    }
+    weekly_aggregates = {f"a_{n}": Sum(p) for n, p in WEIGHTED_WEEKLY.items()}
+    cost_aggregates = {f"a_{n}": Sum(n) for n in COST_FIELDS}
+    if subset_ids is not None:
+        in_subset = Q(use_case_id__in=subset_ids)
+        weekly_aggregates |= {
+            f"s_{n}": Sum(p, filter=in_subset) for n, p in WEIGHTED_WEEKLY.items()
+        }
+        weekly_aggregates["s_reviews"] = Count("pk", filter=in_subset)
+        cost_aggregates |= {f"s_{n}": Sum(n, filter=in_subset) for n in COST_FIELDS}
+        cost_aggregates["s_reviews"] = Count("pk", filter=in_subset)
+    weekly_sums = weekly.order_by().aggregate(**weekly_aggregates, a_reviews=Count("pk"))
+    cost_sums = monthly.order_by().aggregate(**cost_aggregates, a_reviews=Count("pk"))
+
+    def pick(prefix):
+        weeks = weekly_sums.get(f"{prefix}reviews")
+        months = cost_sums.get(f"{prefix}reviews")
+        if not weeks and not months:
+            return None
+        return _weighted(
+            [weekly_sums[f"{prefix}{n}"] for n in WEIGHTED_WEEKLY] if weeks else None,
+            [cost_sums[f"{prefix}{n}"] for n in COST_FIELDS] if months else None,
+        )
+
+    return pick("a_"), pick("s_")
+
+
+#: What ``weighted_totals`` may group by (paths valid from both review models).
+WEIGHTED_GROUPS = ("use_case_id", "month_start", "use_case__business_unit")
+
+
+def weighted_totals(
+    *, start: Month, end: Month, use_case_ids=None, group_by: tuple[str, ...] = ()
+) -> dict[tuple, economics.WeightedTotals]:
+    """``{group key: WeightedTotals}`` of the reviews in [start, end], weighted in SQL by each
+    use case's business case, grouped by ``group_by`` (names from ``WEIGHTED_GROUPS``; the key is
+    the tuple of their values, ``()`` without grouping). Only groups with a review appear. Two
+    aggregate queries whatever the portfolio size; ``use_case_ids`` as in ``monthly_totals``."""
+    unknown = set(group_by) - set(WEIGHTED_GROUPS)
+    if unknown:
+        raise ValueError(f"cannot group by {sorted(unknown)}; choose from {WEIGHTED_GROUPS}")
+    weekly, monthly = _reviews_in(start, end, use_case_ids)
+    width = len(group_by)
+
+    def rows(queryset, sums):
+        queryset = queryset.order_by()
+        if group_by:
+            queryset = queryset.values(*group_by).annotate(**sums)
+            return queryset.values_list(*group_by, *sums)
+        values = queryset.aggregate(**sums, reviews=Count("pk"))
+        return [tuple(values[k] for k in sums)] if values["reviews"] else []
+
+    weekly_rows = {row[:width]: row[width:] for row in rows(weekly, WEIGHTED_WEEKLY_SUMS)}
+    cost_rows = {row[:width]: row[width:] for row in rows(monthly, MONTHLY_SUMS)}
     return {
-        uc_id: _totals(sums.get(uc_id), costs.get(uc_id)) for uc_id in sums.keys() | costs.keys()
+        key: _weighted(weekly_rows.get(key), cost_rows.get(key))
+        for key in weekly_rows.keys() | cost_rows.keys()
     }
 
 

@@ -612,3 +612,129 @@ def scenario_forecast(bc: BusinessCaseInputs, scenario: str) -> ScenarioForecast
 def scenario_forecasts(bc: BusinessCaseInputs) -> list[ScenarioForecast]:
     """The forecasts for the pessimistic, base and optimistic scenarios, in that order."""
     return [scenario_forecast(bc, scenario) for scenario in SCENARIOS]
+
+
+# --- sums over use cases with different business cases ------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightedTotals:
+    """Sums over the reviews of SEVERAL use cases, each review weighted by its own use case's
+    business case, so portfolio figures can be added up in SQL in one pass.
+
+    ``period_figures`` and ``waterfall`` need one business case; a portfolio has one per use case,
+    and every figure is linear in the period totals with that use case's H, R and M × e as
+    coefficients. Multiplying each weekly review by them before summing gives the portfolio sums
+    directly (money × 60: the division by 60 minutes is done once, here):
+
+    - ``promise`` = Σ tasks_total × M × e × H
+    - ``promise_with_ai`` = Σ tasks_with_ai × M × e × H
+    - ``saved`` = Σ tasks_with_ai × minutes_saved_per_task × H
+    - ``reclaimed`` = Σ tasks_with_ai × minutes_saved_per_task × H × R
+    - ``rework`` = Σ reworked_outputs × rework_minutes_per_output × H
+    - the six cost fields: plain sums of the monthly reviews.
+
+    ``weighted(totals, bc)`` weighs one use case's ``PeriodTotals``; ``weighted_figures`` and
+    ``weighted_waterfall`` of a sum of them equal the sums of the per-use-case ``period_figures``
+    and ``waterfall`` (up to the 50th digit: the division by 60 happens once instead of per use
+    case).
+    """
+
+    promise: Decimal = ZERO
+    promise_with_ai: Decimal = ZERO
+    saved: Decimal = ZERO
+    reclaimed: Decimal = ZERO
+    rework: Decimal = ZERO
+    training_cost: Decimal = ZERO
+    support_cost: Decimal = ZERO
+    integration_cost: Decimal = ZERO
+    run_cost: Decimal = ZERO
+    maintenance_cost: Decimal = ZERO
+    other_cost: Decimal = ZERO
+
+    def __post_init__(self):
+        _convert_fields(self, [f.name for f in fields(self)], _d_or_zero)
+
+    @_exact
+    def __add__(self, other):
+        if not isinstance(other, WeightedTotals):
+            return NotImplemented
+        return WeightedTotals(
+            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        )
+
+    def __radd__(self, other):
+        if other == 0:
+            return self
+        return NotImplemented
+
+    @property
+    @_exact
+    def costs(self) -> Decimal:
+        """training + support + integration + run + maintenance + other."""
+        return (
+            self.training_cost
+            + self.support_cost
+            + self.integration_cost
+            + self.run_cost
+            + self.maintenance_cost
+            + self.other_cost
+        )
+
+
+@_exact
+def weighted(totals: PeriodTotals, bc: BusinessCaseInputs) -> WeightedTotals:
+    """One use case's period totals weighted by its business case."""
+    promised = bc.pilot_minutes_saved_per_task * bc.hourly_cost
+    saved = totals.ai_minutes_saved * bc.hourly_cost
+    return WeightedTotals(
+        promise=totals.tasks_total * promised,
+        promise_with_ai=totals.tasks_with_ai * promised,
+        saved=saved,
+        reclaimed=saved * bc.reclaimable_share,
+        rework=totals.rework_minutes * bc.hourly_cost,
+        **{f.name: getattr(totals, f.name) for f in fields(MonthCosts)},
+    )
+
+
+@_exact
+def weighted_figures(totals: WeightedTotals) -> PeriodFigures:
+    """The CFO figures of weighted sums (see ``period_figures`` for the formulas)."""
+    gross = totals.saved / MINUTES_PER_HOUR
+    rework = totals.rework / MINUTES_PER_HOUR
+    absorption = rework + totals.costs
+    return PeriodFigures(
+        gross_efficiency=gross,
+        translation_gap=(totals.saved - totals.reclaimed) / MINUTES_PER_HOUR,
+        absorption_cost=absorption,
+        net_value=totals.reclaimed / MINUTES_PER_HOUR - absorption,
+        rework_cost=rework,
+    )
+
+
+@_exact
+def weighted_waterfall(totals: WeightedTotals) -> list[WaterfallStep]:
+    """The value-leakage waterfall of weighted sums: the same steps, leakage points and
+    arithmetic as ``waterfall``."""
+    figures = weighted_figures(totals)
+    return [
+        WaterfallStep("pilot_promise", None, totals.promise / MINUTES_PER_HOUR),
+        WaterfallStep(
+            "adoption_gap",
+            "adoption",
+            (totals.promise - totals.promise_with_ai) / MINUTES_PER_HOUR,
+        ),
+        WaterfallStep(
+            "effort_gap", "execution", (totals.promise_with_ai - totals.saved) / MINUTES_PER_HOUR
+        ),
+        WaterfallStep("gross_efficiency", None, figures.gross_efficiency),
+        WaterfallStep("translation_gap", "translation", figures.translation_gap),
+        WaterfallStep("rework", "execution", figures.rework_cost),
+        WaterfallStep("integration", "execution", totals.integration_cost),
+        WaterfallStep("support", "execution", totals.support_cost),
+        WaterfallStep("training", "adoption", totals.training_cost),
+        WaterfallStep("run", "control", totals.run_cost),
+        WaterfallStep("maintenance", "control", totals.maintenance_cost),
+        WaterfallStep("other", "control", totals.other_cost),
+        WaterfallStep("net_value", None, figures.net_value),
+    ]

@@ -8,8 +8,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reviews.models import MonthlyReview, WeeklyReview
-from reviews.selectors import monthly_totals, use_case_range_totals
+from reviews.selectors import (
+    monthly_totals,
+    monthly_totals_and_reviewed,
+    weighted_totals,
+    weighted_totals_with_subset,
+)
 from usecases import economics
+from usecases.models import BusinessCase
 
 OCT = datetime.date(2026, 10, 1)
 NOV = datetime.date(2026, 11, 1)
@@ -86,14 +92,58 @@ def test_monthly_totals_restricted_to_use_cases(reviews, use_case, other_use_cas
     assert monthly_totals(start=OCT, end=OCT, use_case_ids=[]) == {}
 
 
-def test_range_totals_equal_the_sum_of_the_months(reviews, use_case, other_use_case):
+def test_monthly_totals_and_reviewed_months(reviews, use_case, other_use_case):
+    with CaptureQueriesContext(connection) as queries:
+        totals, reviewed = monthly_totals_and_reviewed(start=OCT, end=NOV)
+    assert len(queries) == 2
+    assert totals == monthly_totals(start=OCT, end=NOV)
+    # November of use_case has weekly reviews only: not a reviewed month.
+    assert reviewed == {(use_case.pk, OCT), (other_use_case.pk, NOV)}
+
+
+def _engine_weighted(use_case, totals):
+    return economics.weighted(totals, BusinessCase.objects.get(use_case=use_case).inputs())
+
+
+def test_weighted_totals_per_group_equal_the_engine(reviews, use_case, other_use_case):
+    BusinessCase.objects.filter(use_case=other_use_case).update(
+        hourly_cost=Decimal("61.30"), reclaimable_share=Decimal("0.8125")
+    )
     by_month = monthly_totals(start=OCT, end=NOV)
     with CaptureQueriesContext(connection) as queries:
-        by_range = use_case_range_totals(start=OCT, end=NOV)
-    assert len(queries) == 2  # one GROUP BY use case per review kind, whatever the range
-    assert by_range == {
-        uc_id: sum(months.values(), economics.PeriodTotals()) for uc_id, months in by_month.items()
+        grouped = weighted_totals(start=OCT, end=NOV, group_by=("use_case_id", "month_start"))
+        whole = weighted_totals(start=OCT, end=NOV)
+    assert len(queries) == 4  # two aggregate queries per call, whatever the portfolio size
+    expected = {
+        (uc_id, month): _engine_weighted(use_case if uc_id == use_case.pk else other_use_case, t)
+        for uc_id, months in by_month.items()
+        for month, t in months.items()
     }
-    assert by_range[use_case.pk].ai_minutes_saved == Decimal("560")
-    only_other = use_case_range_totals(start=OCT, end=NOV, use_case_ids=[other_use_case.pk])
-    assert list(only_other) == [other_use_case.pk]
+    assert grouped == expected
+    assert whole == {(): sum(expected.values(), economics.WeightedTotals())}
+    by_unit = weighted_totals(start=OCT, end=NOV, group_by=("use_case__business_unit",))
+    assert set(by_unit) == {(use_case.business_unit,), (other_use_case.business_unit,)}
+    assert weighted_totals(start=OCT, end=OCT, use_case_ids=[other_use_case.pk]) == {}
+    with pytest.raises(ValueError, match="cannot group by"):
+        weighted_totals(start=OCT, end=NOV, group_by=("notes",))
+
+
+def test_weighted_totals_with_subset(reviews, use_case, other_use_case):
+    with CaptureQueriesContext(connection) as queries:
+        whole, subset = weighted_totals_with_subset(
+            start=OCT, end=NOV, subset_ids=[other_use_case.pk]
+        )
+    assert len(queries) == 2
+    assert whole == weighted_totals(start=OCT, end=NOV)[()]
+    assert subset == weighted_totals(start=OCT, end=NOV, use_case_ids=[other_use_case.pk])[()]
+    assert subset.saved == 0 and subset.run_cost == Decimal("7.25")  # costs only
+    assert weighted_totals_with_subset(start=OCT, end=NOV) == (whole, None)
+    nothing = weighted_totals_with_subset(start=OCT, end=OCT, subset_ids=[other_use_case.pk])
+    assert nothing[0] is not None and nothing[1] is None
+
+
+def test_a_use_case_without_business_case_weighs_nothing(reviews, use_case):
+    BusinessCase.objects.filter(use_case=use_case).delete()
+    sums = weighted_totals(start=OCT, end=OCT)[()]
+    assert sums.saved == 0 and sums.promise == 0
+    assert sums.run_cost == Decimal("100")  # the costs still count

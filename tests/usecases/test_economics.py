@@ -24,6 +24,7 @@ from usecases.economics import (
     WaterfallStep,
     WeekFigures,
     WeekMetrics,
+    WeightedTotals,
     adoption_rate,
     exception_share,
     format_iso_week,
@@ -45,6 +46,9 @@ from usecases.economics import (
     week_gross_efficiency,
     week_metrics,
     week_rework_cost,
+    weighted,
+    weighted_figures,
+    weighted_waterfall,
 )
 
 CENT = Decimal("0.01")
@@ -705,6 +709,45 @@ def test_per_week_figures_sum_to_the_period_figures(week_list, cost_list, bc):
     per_week = [PeriodTotals.from_weeks_and_costs([week]) for week in week_list]
     per_month = [PeriodTotals.from_weeks_and_costs([], [c]) for c in cost_list]
     assert sum(per_week + per_month, PeriodTotals()) == totals
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    portfolio=st.lists(
+        st.tuples(st.lists(weeks(), max_size=6), st.lists(month_costs, max_size=3), business_cases),
+        max_size=5,
+    )
+)
+def test_weighted_sums_equal_the_sum_of_per_use_case_figures(portfolio):
+    """Portfolio figures from one weighted sum (what SQL adds up) equal the sums of each use
+    case's engine figures and waterfall steps, each with its own business case."""
+    per_use_case = [
+        (PeriodTotals.from_weeks_and_costs(week_list, cost_list), bc)
+        for week_list, cost_list, bc in portfolio
+    ]
+    combined = sum((weighted(totals, bc) for totals, bc in per_use_case), WeightedTotals())
+    figures = weighted_figures(combined)
+    steps = weighted_waterfall(combined)
+    with decimal.localcontext(prec=PRECISION):
+        for name in (
+            "gross_efficiency",
+            "translation_gap",
+            "absorption_cost",
+            "net_value",
+            "rework_cost",
+        ):
+            expected = sum(
+                (getattr(period_figures(t, bc), name) for t, bc in per_use_case), Decimal(0)
+            )
+            assert abs(getattr(figures, name) - expected) < TOLERANCE, name
+        expected_steps = [waterfall(t, bc) for t, bc in per_use_case] or [
+            waterfall(PeriodTotals(), BusinessCaseInputs(0, 0, 0, 0, 0, 0, 0, 0))
+        ]
+        assert [s.step for s in steps] == [s.step for s in expected_steps[0]]
+        assert [s.leakage_point for s in steps] == [s.leakage_point for s in expected_steps[0]]
+        for i, step in enumerate(steps):
+            expected = sum((w[i].amount for w in expected_steps), Decimal(0))
+            assert abs(step.amount - expected) < TOLERANCE, step.step
 
 
 @settings(max_examples=200, deadline=None)
