@@ -32,7 +32,6 @@ from django.db.models import (
     FloatField,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     Value,
@@ -481,21 +480,28 @@ def _rank(field_name: str, values) -> Case:
     )
 
 
-def _net_value_expression():
-    """The range's net value in SQL (sort key only; the page shows the engine's figure):
-    (ai minutes × H × R − rework minutes × H) / 60 − costs; NULL without a review in range."""
-    hourly = Coalesce(F("business_case__hourly_cost"), Value(ZERO), output_field=_MONEY)
-    share = Coalesce(F("business_case__reclaimable_share"), Value(ZERO), output_field=_MONEY)
-    ai = Coalesce(F("range_ai_minutes"), Value(ZERO), output_field=_MONEY)
-    rework = Coalesce(F("range_rework_minutes"), Value(ZERO), output_field=_MONEY)
-    costs = Coalesce(F("range_costs"), Value(ZERO), output_field=_MONEY)
-    net = ExpressionWrapper(
-        (ai * hourly * share - rework * hourly) / Value(economics.MINUTES_PER_HOUR) - costs,
-        output_field=_MONEY,
+def _net_value_expression(month_range: MonthRange):
+    """The range's net value in SQL, NULL without a review in the range (the sort key only; the
+    page shows the engine's figure): Σ(ai minutes × R − rework minutes) × H / 60 − Σ costs, with
+    two correlated subqueries per use case (the weekly one weighs by the outer use case's R)."""
+    share = Coalesce(OuterRef("business_case__reclaimable_share"), Value(ZERO), output_field=_MONEY)
+    weekly_net_minutes = _range_sum(
+        WeeklyReview,
+        F("tasks_with_ai") * F("minutes_saved_per_task") * share
+        - F("reworked_outputs") * F("rework_minutes_per_output"),
+        month_range,
     )
-    return Case(
-        When(Q(range_ai_minutes__isnull=False) | Q(range_costs__isnull=False), then=net),
-        default=Value(None),
+    costs = _range_sum(
+        MonthlyReview, sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0])), month_range
+    )
+    hourly = Coalesce(F("business_case__hourly_cost"), Value(ZERO), output_field=_MONEY)
+    weekly_net = ExpressionWrapper(
+        weekly_net_minutes * hourly / Value(economics.MINUTES_PER_HOUR), output_field=_MONEY
+    )
+    # COALESCE evaluates its second argument only when the first is NULL (no weekly review).
+    return Coalesce(
+        weekly_net - Coalesce(costs, Value(ZERO), output_field=_MONEY),
+        ExpressionWrapper(-costs, output_field=_MONEY),
         output_field=_MONEY,
     )
 
@@ -510,7 +516,7 @@ def _owner_name():
     )
 
 
-def _sort_expression(key_name: str):
+def _sort_expression(key_name: str, month_range: MonthRange):
     if key_name == "name":
         return _codepoint_order(Lower("name"))
     if key_name == "business_unit":
@@ -526,18 +532,18 @@ def _sort_expression(key_name: str):
     if key_name == "rework":
         return _latest_ratio("reworked_outputs", "tasks_with_ai")
     if key_name == "net_value":
-        return _net_value_expression()
+        return _net_value_expression(month_range)
     return F("open_flag_count")  # "flags"
 
 
-def sorted_queryset(queryset, sort: str):
+def sorted_queryset(queryset, sort: str, month_range: MonthRange):
     """Order ``queryset`` (from ``with_figures``) by ``sort`` in SQL (``-`` prefix: descending);
     rows without a value go last either way, ties by name."""
     descending = sort.startswith("-")
     key_name = sort.removeprefix("-")
     if key_name not in SORT_FIELDS:
         key_name, descending = DEFAULT_SORT, False
-    key = _sort_expression(key_name)
+    key = _sort_expression(key_name, month_range)
     primary = key.desc(nulls_last=True) if descending else key.asc(nulls_last=True)
     if key_name == "name":
         return queryset.order_by(primary, "pk")
@@ -605,7 +611,7 @@ def table_page(
 ) -> TablePage:
     """One page of the table, sorted in SQL over every row of ``queryset`` (a filtered
     ``table_queryset``): the page's query, and a COUNT unless ``count`` is known."""
-    ordered = sorted_queryset(with_figures(queryset, month_range), sort)
+    ordered = sorted_queryset(with_figures(queryset, month_range), sort, month_range)
     paginator = (
         Paginator(ordered, PAGE_SIZE)
         if count is None
