@@ -319,3 +319,39 @@ def test_cfo_report_downloads_match_the_page(page, portfolio, artifacts_dir):
     assert money_text(scaled_row[-1]) == ninety.locator("td.net-value").inner_text()
     assert cell("report-month", "data-month", "2026-09", 2) == page_month.inner_text()
     assert not csp_errors(errors), errors
+
+
+def test_a_large_portfolio_pages_through_htmx_and_without_it(page, live_server, artifacts_dir):
+    """60 use cases: the table shows 50, "Next →" swaps in the other 10 through htmx with the
+    sort kept and the URL pushed; the total covers all 60; the CFO report pages its lines."""
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    make_user("pia", "PMO", first_name="Pia", last_name="PMO")
+    for i in range(60):
+        uc = make_use_case(name=f"Use case {i:02d}", stage=Stage.SCALED if i % 2 else Stage.ROLLOUT)
+        week(uc, "2026-W40", tasks_with_ai=100 + i * 10)
+        month(uc, "2026-10")
+    base_url = live_server.url
+    log_in(page, base_url, "pia")
+    page.goto(f"{base_url}/portfolio/?sort=-net_value")
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(50)
+    expect(page.locator(".table-status")).to_contain_text("60 use cases · showing 1–50")
+    expect(page.locator("#dashboard-table tfoot")).to_contain_text("Total of all 60 use cases")
+    first_row = page.locator("#dashboard-table tbody tr").first
+    expect(first_row).to_contain_text("Use case 59")  # the most tasks with AI
+    shot(page, artifacts_dir, "dashboard-paged.png")
+    page.get_by_role("link", name="Next →").click()
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(10)
+    expect(page.locator(".table-status")).to_contain_text("showing 51–60")
+    expect(page.locator("#dashboard-table tbody tr").last).to_contain_text("Use case 00")
+    assert "page=2" in page.url and "sort=-net_value" in page.url
+    expect(page.locator("h1")).to_have_text("Portfolio dashboard")  # swapped, not reloaded
+    shot(page, artifacts_dir, "dashboard-paged-2.png")
+    page.goto(f"{base_url}/reports/cfo/?start=2026-10&end=2026-10")
+    expect(page.locator("#report-use-case tbody tr")).to_have_count(50)
+    page.get_by_role("navigation", name="Pages of the use case lines").get_by_role(
+        "link", name="Next →"
+    ).click()
+    expect(page.locator("#report-use-case tbody tr")).to_have_count(10)
+    shot(page, artifacts_dir, "cfo-report-paged-2.png")
+    assert errors == []
