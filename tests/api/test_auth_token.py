@@ -58,18 +58,19 @@ def test_locked_out_user_gets_no_token_even_with_the_right_password(owner):
 
 
 def test_bad_token_is_refused(use_case):
-    # Session authentication comes first in settings, so DRF answers 403 (not 401) without
-    # a WWW-Authenticate header.
+    # Token authentication comes first in settings: 401 with the challenge a client can act on.
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
     response = api.get("/api/v1/use-cases/")
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
     assert response.json() == {"detail": "Invalid token."}
 
 
 def test_anonymous_is_refused_and_session_works(client_for, owner, use_case):
     anonymous = APIClient().get("/api/v1/use-cases/")
-    assert anonymous.status_code == 403
+    assert anonymous.status_code == 401
+    assert anonymous["WWW-Authenticate"] == "Token"
     assert anonymous.json() == {"detail": "Authentication credentials were not provided."}
     response = client_for(owner).get("/api/v1/use-cases/")
     assert response.status_code == 200

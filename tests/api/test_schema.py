@@ -121,3 +121,11 @@ def test_docs_page_loads_swagger_ui_from_our_static_files():
     script = APIClient().get("/api/v1/docs/?script=")
     assert script.status_code == 200
     assert b"/api/v1/schema/" in script.content
+
+
+def test_token_endpoint_is_open_and_everything_else_needs_credentials(schema):
+    token = schema["paths"]["/api/v1/auth/token/"]["post"]
+    # No credentials (the body carries them): no security requirement, here or schema-wide.
+    assert token.get("security", schema.get("security", [])) in ([{}], [])
+    use_cases = schema["paths"]["/api/v1/use-cases/"]["get"]
+    assert {"tokenAuth": []} in use_cases["security"] and {} not in use_cases["security"]

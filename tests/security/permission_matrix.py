@@ -4,7 +4,7 @@ role gets for each method. Read it as the product's access rules, route by route
 Roles (``tests/conftest.py``; every object in ``world`` belongs to ``use_case`` unless named):
 
 - ``anonymous``: not logged in. Pages redirect to the login page (``LOGIN``); the API answers
-  403 (session authentication comes first, so DRF sends no ``WWW-Authenticate`` challenge).
+  401 with a ``WWW-Authenticate: Token`` challenge (token authentication comes first).
 - ``outsider``: logged in, no group, owns nothing, named nowhere: sees nothing (404).
 - ``other_owner``: value owner of ``other_use_case``: reads the whole portfolio, changes
   nothing of ``use_case`` (403).
@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 LOGIN = "login"
 ROLES = ("anonymous", "outsider", "other_owner", "contributor", "leader", "pmo", "owner", "admin")
-#: What an anonymous API request gets (SessionAuthentication first: 403, no challenge).
-API_ANON = 403
+#: What an anonymous API request gets: 401 with a ``WWW-Authenticate: Token`` challenge.
+API_ANON = 401
 
 #: Routes deliberately outside the matrix (see the test module's docstring).
 NOT_IN_MATRIX = frozenset({"login", "logout"})
@@ -62,7 +62,7 @@ EMPTY = "empty"
 POST_ONLY = expect(405)
 #: The same where ``login_required`` comes first: anonymous users are sent to log in.
 POST_ONLY_LOGIN_FIRST = expect(405, anonymous=LOGIN)
-#: An API route's GET when the route offers no GET (authentication runs first: 403 anonymous).
+#: An API route's GET when the route offers no GET (authentication runs first: 401 anonymous).
 API_NO_GET = expect(405, anonymous=API_ANON)
 
 #: A page about ``use_case`` everyone who may see it reads: all but the outsider (404).
