@@ -4,7 +4,8 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
 1. The stop-loss + signals sweep (``reviews.sweep.sweep_portfolio``): wall time of the first run
    (it raises the flags the generated data calls for) and of a second one (steady state), beside
    one SQL pass over the same weekly reviews (a GROUP BY use case, timed cursor).
-2. The portfolio dashboard, the CFO report (12 complete months) and a use case page, through the
+2. The portfolio dashboard (default, and sorted by net value: every row's figure in SQL), the CFO
+   report (12 complete months) and a use case page, through the
    Django test client as a logged-in PMO (``force_login``): median and p95 over N requests after
    a warm-up, the query count of one request (``CaptureQueriesContext``) and the SQL floor:
    every SELECT the page ran, re-run directly on a cursor (median of a few runs, rows fetched);
@@ -219,6 +220,13 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
     use_case_pk = scaled[len(scaled) // 2] if scaled else UseCase.objects.order_by("pk")[0].pk
     pages = [
         ("portfolio dashboard (default range)", True, ("portfolio:dashboard",), (), ""),
+        (
+            "dashboard sorted by net value, page 2",
+            True,
+            ("portfolio:dashboard",),
+            (),
+            "sort=-net_value&page=2",
+        ),
         (
             f"CFO report ({first:%Y-%m} – {last:%Y-%m})",
             True,
