@@ -352,33 +352,19 @@ def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
 # --- a month or a run of months ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PeriodTotals:
-    """Sums over the weekly reviews and monthly reviews of a run of months (or one month).
-
-    Everything here is a plain SUM that SQL can compute in one aggregate query; ``None`` (SQL
-    ``SUM`` over no rows) counts as 0. Months combine with ``+`` (and ``sum(...)``).
-    """
-
-    tasks_total: Decimal = ZERO  # Σ tasks_total
-    tasks_with_ai: Decimal = ZERO  # Σ tasks_with_ai
-    ai_minutes_saved: Decimal = ZERO  # Σ tasks_with_ai × minutes_saved_per_task
-    rework_minutes: Decimal = ZERO  # Σ reworked_outputs × rework_minutes_per_output
-    training_cost: Decimal = ZERO
-    support_cost: Decimal = ZERO
-    integration_cost: Decimal = ZERO
-    run_cost: Decimal = ZERO
-    maintenance_cost: Decimal = ZERO
-    other_cost: Decimal = ZERO
+class _Sums:
+    """What the sum dataclasses share: fields are Decimal sums (``None``, SQL ``SUM`` over no
+    rows, counts as 0), they add up with ``+`` and ``sum(...)``, and the six monthly costs add up
+    to ``costs``."""
 
     def __post_init__(self):
         _convert_fields(self, [f.name for f in fields(self)], _d_or_zero)
 
     @_exact
     def __add__(self, other):
-        if not isinstance(other, PeriodTotals):
+        if type(other) is not type(self):
             return NotImplemented
-        return PeriodTotals(
+        return type(self)(
             **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
         )
 
@@ -399,6 +385,26 @@ class PeriodTotals:
             + self.maintenance_cost
             + self.other_cost
         )
+
+
+@dataclass(frozen=True)
+class PeriodTotals(_Sums):
+    """Sums over the weekly reviews and monthly reviews of a run of months (or one month).
+
+    Everything here is a plain SUM that SQL can compute in one aggregate query; ``None`` (SQL
+    ``SUM`` over no rows) counts as 0. Months combine with ``+`` (and ``sum(...)``).
+    """
+
+    tasks_total: Decimal = ZERO  # Σ tasks_total
+    tasks_with_ai: Decimal = ZERO  # Σ tasks_with_ai
+    ai_minutes_saved: Decimal = ZERO  # Σ tasks_with_ai × minutes_saved_per_task
+    rework_minutes: Decimal = ZERO  # Σ reworked_outputs × rework_minutes_per_output
+    training_cost: Decimal = ZERO
+    support_cost: Decimal = ZERO
+    integration_cost: Decimal = ZERO
+    run_cost: Decimal = ZERO
+    maintenance_cost: Decimal = ZERO
+    other_cost: Decimal = ZERO
 
     @classmethod
     @_exact
@@ -618,7 +624,7 @@ def scenario_forecasts(bc: BusinessCaseInputs) -> list[ScenarioForecast]:
 
 
 @dataclass(frozen=True)
-class WeightedTotals:
+class WeightedTotals(_Sums):
     """Sums over the reviews of SEVERAL use cases, each review weighted by its own use case's
     business case, so portfolio figures can be added up in SQL in one pass.
 
@@ -651,35 +657,6 @@ class WeightedTotals:
     run_cost: Decimal = ZERO
     maintenance_cost: Decimal = ZERO
     other_cost: Decimal = ZERO
-
-    def __post_init__(self):
-        _convert_fields(self, [f.name for f in fields(self)], _d_or_zero)
-
-    @_exact
-    def __add__(self, other):
-        if not isinstance(other, WeightedTotals):
-            return NotImplemented
-        return WeightedTotals(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
-
-    def __radd__(self, other):
-        if other == 0:
-            return self
-        return NotImplemented
-
-    @property
-    @_exact
-    def costs(self) -> Decimal:
-        """training + support + integration + run + maintenance + other."""
-        return (
-            self.training_cost
-            + self.support_cost
-            + self.integration_cost
-            + self.run_cost
-            + self.maintenance_cost
-            + self.other_cost
-        )
 
 
 @_exact
