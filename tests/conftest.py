@@ -69,6 +69,21 @@ def _celery_in_process():
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True)
+def _project_celery_app_is_current():
+    """Celery makes every app it creates the *current* app of the thread, and the shared tasks
+    (``@shared_task`` in usecases/reviews/stagegates ``tasks``) resolve to the current app at each
+    call. The worker tests create a producer app of their own (tests/worker_support.py): after
+    them, every ``.delay()`` of the code under test went through that producer — not eager, its
+    default queue the stopped worker's — so e-mails after commit silently never ran. Make the
+    project app current again before and after every test."""
+    from portfolio.celery import app
+
+    app.set_current()
+    yield
+    app.set_current()
+
+
 def make_user(username, *groups, **extra):
     user = User.objects.create_user(
         username=username, password=PASSWORD, email=f"{username}@example.com", **extra

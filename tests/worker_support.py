@@ -108,7 +108,7 @@ def wait_for(condition: Callable[[], bool], *, timeout: float, worker: Worker | 
 
 
 def make_producer(queue: str) -> Celery:
-    producer = Celery("valuegate-test-producer", broker=REDIS_URL)
+    producer = Celery("valuegate-test-producer", broker=REDIS_URL, set_as_current=False)
     producer.conf.task_default_queue = queue
     producer.conf.broker_connection_retry_on_startup = True
     return producer

@@ -32,7 +32,7 @@ FULL = {
 }
 
 GET = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 200,
     "contributor": 200,
@@ -42,7 +42,7 @@ GET = {
     "admin": 200,
 }
 PUT = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 403,
     "contributor": 403,

@@ -265,7 +265,7 @@ def test_bad_ranges_are_400_with_a_field_message(query, field, api_for, use_case
 
 
 STATUS = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 200,
     "contributor": 200,

@@ -63,7 +63,7 @@ LIST_SEES = {
 def test_list_per_role(role, api_for, change, other_change):
     response = api_for(role).get(LIST)
     if role == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
         return
     assert response.status_code == 200
     ids = {"change": change.pk, "other_change": other_change.pk}
@@ -71,7 +71,7 @@ def test_list_per_role(role, api_for, change, other_change):
 
 
 RETRIEVE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 200,
     "contributor": 200,
@@ -81,7 +81,7 @@ RETRIEVE = {
     "admin": 200,
 }
 CREATE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 403,
     "contributor": 403,

@@ -55,7 +55,7 @@ LIST_SEES = {
 def test_list_per_role(role, api_for, review, other_review):
     response = api_for(role).get(LIST)
     if role == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
         return
     assert response.status_code == 200
     body = response.json()
@@ -65,7 +65,7 @@ def test_list_per_role(role, api_for, review, other_review):
 
 
 RETRIEVE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 200,
     "contributor": 200,
@@ -75,7 +75,7 @@ RETRIEVE = {
     "admin": 200,
 }
 CREATE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 403,
     "contributor": 201,
@@ -85,7 +85,7 @@ CREATE = {
     "admin": 201,
 }
 PATCH = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 403,
     "contributor": 200,

@@ -11,7 +11,7 @@ from .conftest import ROLES
 pytestmark = pytest.mark.django_db
 
 STATUS = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 200,
     "contributor": 200,

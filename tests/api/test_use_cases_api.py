@@ -51,7 +51,7 @@ LIST_VISIBLE = {
 def test_list_per_role(role, api_for, use_case, other_use_case):
     response = api_for(role).get(LIST)
     if role == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
         return
     assert response.status_code == 200
     body = response.json()
@@ -63,7 +63,7 @@ def test_list_per_role(role, api_for, use_case, other_use_case):
 
 
 RETRIEVE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 200,
     "contributor": 200,
@@ -110,7 +110,7 @@ def test_unknown_id_is_404(api_for, use_case):
 
 
 CREATE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 403,
     "other_owner": 403,
     "contributor": 403,
@@ -178,7 +178,7 @@ def test_create_without_owner_is_allowed(api_for):
 
 
 PATCH = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 403,
     "contributor": 403,

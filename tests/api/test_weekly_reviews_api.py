@@ -52,7 +52,7 @@ LIST_SEES = {
 def test_list_per_role(role, api_for, review, other_review):
     response = api_for(role).get(LIST)
     if role == "anonymous":
-        assert response.status_code == 403
+        assert response.status_code == 401
         return
     assert response.status_code == 200
     body = response.json()
@@ -62,7 +62,7 @@ def test_list_per_role(role, api_for, review, other_review):
 
 
 RETRIEVE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 200,
     "contributor": 200,
@@ -85,7 +85,7 @@ def test_contributor_cannot_see_other_use_cases_reviews(api_for, other_review):
 
 
 CREATE = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 403,
     "contributor": 201,
@@ -111,7 +111,7 @@ def test_create_per_role(role, api_for, use_case, role_users):
 
 
 PATCH = {
-    "anonymous": 403,
+    "anonymous": 401,
     "outsider": 404,
     "other_owner": 403,
     "contributor": 200,

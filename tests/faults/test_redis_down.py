@@ -11,14 +11,16 @@ them: in-process here (both backends), through a real worker on the test Redis i
 """
 
 import datetime
+import os
 import socket
 import time
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.urls import reverse
+from kombu.exceptions import OperationalError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -61,14 +63,23 @@ def _nothing_listens(host: str, port: int) -> bool:
 
 @contextmanager
 def _broker(url: str | None):
-    """Publish to ``url`` for real (``None``: the suite's in-process eager mode)."""
+    """Publish to ``url`` for real (``None``: the suite's in-process eager mode).
+
+    Set as ``broker_write_url``, the setting publishing reads first: Celery's ``broker_url``
+    prefers a ``CELERY_BROKER_URL`` environment variable (which the test commands set) over the
+    configured value, so changing ``broker_url`` alone kept publishing to the healthy test broker.
+    """
+    assert "CELERY_BROKER_WRITE_URL" not in os.environ, "it would win over broker_write_url"
     conf = app.conf
-    saved = {"broker_url": conf.broker_url, "task_always_eager": conf.task_always_eager}
+    saved = {
+        "broker_write_url": conf.get("broker_write_url"),
+        "task_always_eager": conf.task_always_eager,
+    }
     app._after_fork()  # forget pooled connections to the previous broker
     if url is None:
         conf.update(task_always_eager=True)
     else:
-        conf.update(broker_url=url, task_always_eager=False)
+        conf.update(broker_write_url=url, task_always_eager=False)
     try:
         yield
     finally:
@@ -81,8 +92,9 @@ def broker_down():
     assert _nothing_listens(DOWN_HOST, DOWN_PORT), f"something listens on {DOWN_URL}"
     with _broker(DOWN_URL):
         # The first publish of a process builds its connection pool (about a second, with a
-        # healthy broker too): done here, so the timings below measure the outage alone.
-        with suppress(Exception):
+        # healthy broker too): done here, so the timings below measure the outage alone. It
+        # must fail: the app really publishes to the dead broker, not to the suite's one.
+        with pytest.raises(OperationalError):
             app.send_task("valuegate.warm-up", retry_policy={"max_retries": 0})
         yield
 

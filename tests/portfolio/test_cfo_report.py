@@ -7,8 +7,8 @@ import decimal
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 import time_machine
+from django.db import connection
 
 from portfolio import cfo, dashboard
 from tests.conftest import make_use_case

@@ -1,0 +1,183 @@
+"""What one ``POST /api/v1/weekly-reviews/`` costs (issue 9: ≥ 100 submissions/s on 2 workers).
+
+A submission reads and writes a fixed set of rows, whatever the use case's history, the number of
+use cases, rules or model changes: the same statements for 1 prior week as for 30. Time is frozen
+on Wednesday 2026-11-25 (ISO week 2026-W48).
+"""
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from reviews.models import Flag, StopLossRule, WeeklyReview
+from reviews.rules import duplicate_weekly_message
+from reviews.serializers import MonthlyReviewSerializer, WeeklyReviewSerializer
+from tests.conftest import make_use_case
+from usecases.models import ModelChange
+
+from .conftest import make_weekly, weekly_payload
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/v1/weekly-reviews/"
+
+#: The statements of a submission that breaches nothing, in order (transaction control aside).
+SUBMISSION = [
+    "SELECT authtoken_token",  # the token and its user (DRF)
+    "SELECT usecases_usecase",  # the use case, value owner, business case, "contributes?"
+    "SELECT usecases_modelchange",  # the model/prompt version in effect that week
+    "INSERT reviews_weeklyreview",
+    "INSERT reviews_historicalweeklyreview",  # the audit history
+    "SELECT reviews_stoplossrule",  # the use case's rules and the default policy
+    "SELECT reviews_weeklyreview",  # its latest weeks (and live_since, joined)
+]
+
+
+def statements(queries) -> list[str]:
+    """``VERB table`` of every statement but SAVEPOINT/RELEASE/BEGIN/COMMIT."""
+    found = []
+    for query in queries:
+        sql = query["sql"]
+        verb = sql.split(None, 1)[0].upper()
+        if verb in {"SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"}:
+            continue
+        found.append(f"{verb} {_main_table(sql)}")
+    return found
+
+
+def _main_table(sql: str) -> str:
+    """The table after the first FROM / INTO / UPDATE outside parentheses (not a subquery's)."""
+    depth = 0
+    for match in re.finditer(r'[()]|\b(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql):
+        token = match.group(0)
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0:
+            return match.group(1)
+    return "?"
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def submit(client, for_use_case, week="2026-W47", **overrides):
+    payload = weekly_payload(for_use_case, week, **overrides)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(LIST, payload, format="json")
+    assert response.status_code == 201, response.content
+    return statements(queries.captured_queries), response.json()
+
+
+def healthy_history(use_case, weeks: int, user):
+    """``weeks`` weekly reviews before 2026-W47 that breach nothing and signal nothing (the
+    backlog shrinks; quality is steady)."""
+    monday = datetime.date(2026, 11, 16)  # 2026-W47
+    for n in range(weeks, 0, -1):
+        iso = (monday - datetime.timedelta(weeks=n)).isocalendar()
+        make_weekly(use_case, f"{iso[0]}-W{iso[1]:02d}", user, backlog=40 + n)
+
+
+def test_a_submission_reads_and_writes_the_same_rows_for_1_or_30_weeks(
+    use_case, contributor, owner
+):
+    healthy_history(use_case, 1, owner)
+    client = token_client(contributor)
+    few, body = submit(client, use_case)
+    assert few == SUBMISSION, few
+    assert body["submitted_by"] == contributor.username
+
+    # A bigger portfolio: 30 weeks, model changes, an override rule, other use cases' reviews.
+    other = make_use_case("Second", owner=owner)
+    other.contributors.add(contributor)
+    healthy_history(other, 30, owner)
+    for n in range(5):
+        ModelChange.objects.create(
+            use_case=other,
+            version_label=f"v{n}",
+            kind="prompt",
+            effective_date=datetime.date(2026, 1, 1) + datetime.timedelta(days=30 * n),
+        )
+    StopLossRule.objects.create(
+        use_case=other, metric="rework_rate", comparison="exceeds", threshold=Decimal("0.5")
+    )
+    for n in range(10):
+        healthy_history(make_use_case(f"Filler {n}", owner=owner), 3, owner)
+    many, body = submit(client, other)
+    assert many == SUBMISSION, many
+    review = WeeklyReview.objects.get(pk=body["id"])
+    assert review.model_version.version_label == "v4"  # the one in effect, as before
+    assert review.history.get().history_user == contributor
+    assert not Flag.objects.exists()
+
+
+def test_a_breaching_submission_costs_the_same_for_1_or_30_weeks(use_case, contributor, owner):
+    """Rework 20 % breaches the default policy: the flags already raised, the use case row, the
+    lock, the flag, the stage change and the notifications — a fixed set again."""
+    breach = dict(reworked_outputs=160)  # 160 / 800 tasks with AI
+    client = token_client(contributor)
+    ContentType.objects.get_for_model(Flag)  # cached for the process: read before measuring
+    healthy_history(use_case, 1, owner)
+    few, _ = submit(client, use_case, **breach)
+    other = make_use_case("Second", owner=owner)
+    other.contributors.add(contributor)
+    healthy_history(other, 30, owner)
+    many, _ = submit(client, other, **breach)
+    assert few == many
+    assert few[: len(SUBMISSION)] == SUBMISSION
+    assert Flag.objects.filter(kind="stop_loss").count() == 2
+
+
+@pytest.mark.parametrize("use_case_value", ["as int", "as string"])
+def test_the_use_case_is_read_once_whatever_the_id_looks_like(
+    use_case_value, use_case, contributor
+):
+    payload = weekly_payload(use_case)
+    payload["use_case"] = use_case.pk if use_case_value == "as int" else str(use_case.pk)
+    with CaptureQueriesContext(connection) as queries:
+        response = token_client(contributor).post(LIST, payload, format="json")
+    assert response.status_code == 201, response.content
+    assert statements(queries.captured_queries).count("SELECT usecases_usecase") == 1
+    body = response.json()
+    assert body["use_case"] == use_case.pk
+
+
+def test_a_duplicate_is_found_by_the_constraint_and_named(use_case, contributor, owner):
+    """No SELECT looks for a duplicate before the INSERT: the unique constraint refuses it, and
+    the answer is the same 400 naming the existing review."""
+    existing = make_weekly(use_case, "2026-W47", owner)
+    response = token_client(contributor).post(
+        LIST, weekly_payload(use_case, "2026-W47"), format="json"
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["existing"]["id"] == existing.pk
+    assert body["week"] == [duplicate_weekly_message(existing)]
+    assert WeeklyReview.objects.filter(use_case=use_case).count() == 1
+
+
+@pytest.mark.parametrize("serializer_class", [WeeklyReviewSerializer, MonthlyReviewSerializer])
+def test_serializer_fields_are_built_once_per_class_and_bound_per_serializer(serializer_class):
+    from rest_framework import serializers
+
+    first, second = serializer_class(), serializer_class()
+    built = serializers.ModelSerializer.get_fields(serializer_class())
+    assert {name: repr(field) for name, field in first.fields.items()} == {
+        name: repr(field) for name, field in built.items()
+    }
+    for name, field in first.fields.items():
+        other = second.fields[name]
+        assert field is not other
+        assert (field.parent, other.parent) == (first, second)
+        assert field.field_name == other.field_name == name
