@@ -31,3 +31,33 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # default under $HOME would collide between two gunicorns of one user (prod-smoke next to bench).
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+
+def post_worker_init(worker):
+    """Warm a new worker before its first request: every URL configuration and view module
+    imported and the URL names of every namespace indexed for ``reverse()``; the Celery
+    producer's broker connection open (the first e-mail enqueued after a commit would otherwise
+    spend ~0.6 s CPU setting it up). A broker that is down is only logged: the e-mail sweep
+    sends what could not be enqueued. Then everything loaded so far (Django, the app, the URL
+    configuration) is moved out of the garbage collector's sight (``gc.freeze``): it lives as long
+    as the worker, and a full collection no longer walks it (~0.1 s of CPU, and of latency for the
+    request it lands in, every few hundred requests)."""
+    import gc
+
+    from django.urls import get_resolver
+
+    def index(resolver):
+        resolver.reverse_dict  # noqa: B018 - imports its urls and views modules, indexes names
+        for _prefix, namespaced in resolver.namespace_dict.values():
+            index(namespaced)
+
+    index(get_resolver())
+    try:
+        from portfolio.celery import app
+
+        with app.producer_or_acquire() as producer:
+            producer.connection.ensure_connection(max_retries=1)
+    except Exception as exc:  # kombu.exceptions.OperationalError and kin
+        worker.log.warning("worker warm-up: no broker connection (%s)", exc)
+    gc.collect()
+    gc.freeze()

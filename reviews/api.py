@@ -85,10 +85,21 @@ class ReviewViewSetBase(
 
     # --- endpoints ---------------------------------------------------------------------------
     def create(self, request, *args, **kwargs):
+        # The use case is read once (with its value owner, business case and whether the user
+        # contributes to it): the permission check, the serializer's ``use_case`` field, the
+        # service and the response's figures all use that instance.
         pk = use_case_pk_from(request.data)
+        use_case = None
         if pk is not None:
-            get_use_case_for_user(request.user, pk, check=can_submit_review)
-        serializer = self.get_serializer(data=request.data)
+            use_case = get_use_case_for_user(
+                request.user,
+                pk,
+                check=can_submit_review,
+                queryset=UseCase.objects.select_related("business_case"),
+            )
+        serializer = self.get_serializer(
+            data=request.data, context={**self.get_serializer_context(), "use_case": use_case}
+        )
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         use_case = data.pop("use_case")
@@ -100,7 +111,9 @@ class ReviewViewSetBase(
                 self._error_body(validation_detail(exc), use_case, period),
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        return Response(self.get_serializer(review).data, status=status.HTTP_201_CREATED)
+        # The validated serializer renders the new review (as ``save()`` would have).
+        serializer.instance = review
+        return Response(serializer.data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         review = self.get_object()

@@ -8,6 +8,8 @@
   ``PMO_AFTER_DAYS_OVERDUE`` (3) days overdue (see ``cadence.escalation_periods``). Kinds
   ``weekly_overdue`` / ``monthly_overdue``; the link opens the overdue tracker.
 
+- ``settle_reminders``: once the review arrives, both kinds are marked read for every recipient.
+
 Subject = the use case, period = the ISO week or the month. Both services are idempotent and safe
 to run concurrently: the notification is unique per (recipient, kind, use case, period) in the
 database, and ``notify_many`` inserts with ``ON CONFLICT DO NOTHING``. Queries per run are constant
@@ -23,8 +25,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
-from usecases.models import UseCase
+from usecases.models import Notification, UseCase
 from usecases.notify import Draft, notify_many
 from usecases.roles import PMO
 
@@ -74,6 +77,22 @@ def overdue_alerts_send(*, today: datetime.date) -> int:
             for recipient_id in pmo_ids
         ]
         return notify_many(drafts)
+
+
+def settle_reminders(*, use_case_id: int, kind: str, period: str) -> int:
+    """The review of ``period`` (a ``cadence.WEEKLY`` or ``cadence.MONTHLY`` label) arrived: its
+    reminders and the PMO's overdue alerts are done, so every recipient's copy is marked read (the
+    inbox count drops; the notifications stay in the inbox as history). One UPDATE; returns how
+    many were unread."""
+    return Notification.objects.filter(
+        kind__in=(REMINDER_KINDS[kind], OVERDUE_KINDS[kind]),
+        # The content type by name (a subquery), not a cached id: one statement, cold or warm.
+        subject_type__app_label=UseCase._meta.app_label,
+        subject_type__model=UseCase._meta.model_name,
+        subject_id=use_case_id,
+        period=period,
+        read_at__isnull=True,
+    ).update(read_at=timezone.now())
 
 
 def _owners_and_contributors(rows) -> dict[int, set[int]]:

@@ -6,6 +6,8 @@ response adds are computed by the economics engine (``usecases.economics``) and 
 the validation rules are ``reviews.rules``, applied by the services the API calls.
 """
 
+import copy
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -72,16 +74,62 @@ class EngineFraction(EngineFigure):
         super().__init__(kind="fraction", **kwargs)
 
 
+class UseCaseField(serializers.PrimaryKeyRelatedField):
+    """A use case by id. The view may hand over the use case it already loaded for the request
+    (``context["use_case"]``, permission-checked): an id naming it gives that instance back,
+    without reading it again; any other value is looked up as usual."""
+
+    def to_internal_value(self, data):
+        known = self.context.get("use_case")
+        if known is not None and _as_pk(data) == known.pk:
+            return known
+        return super().to_internal_value(data)
+
+
+def _as_pk(data) -> int | None:
+    if isinstance(data, bool):
+        return None
+    if isinstance(data, int):
+        return data
+    if isinstance(data, str) and data.isdecimal():
+        return int(data)
+    return None
+
+
+def _unbound_copy(field: serializers.Field) -> serializers.Field:
+    """A copy of a field built once per serializer class, for one serializer to bind. Until
+    ``bind()`` sets its name and parent (on the copy), a plain field holds nothing but what its
+    constructor set (validators, messages, choices, a queryset: read, never changed), so a
+    shallow copy will do; a field holding other fields is deep-copied, as DRF copies declared
+    fields."""
+    if isinstance(field, serializers.BaseSerializer) or any(
+        hasattr(field, name) for name in ("child", "child_relation")
+    ):
+        return copy.deepcopy(field)
+    return copy.copy(field)
+
+
 class ReviewSerializerBase(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """``use_case`` and the period are set on create and cannot change; PATCH needs ``version``."""
 
     period_field = ""  # "week" or "month"
 
-    use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
+    use_case = UseCaseField(queryset=UseCase.objects.all())
     version = serializers.IntegerField(required=False, min_value=1, help_text=VERSION_HELP)
     submitted_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+
+    def get_fields(self):
+        """``ModelSerializer.get_fields`` reads the model's fields anew for every serializer
+        (about 1 ms of a request's CPU); they depend on the class only, so they are built once per
+        class and each serializer gets copies of them to bind (``_unbound_copy``)."""
+        cls = type(self)
+        fields = cls.__dict__.get("_fields_of_class")
+        if fields is None:
+            fields = super().get_fields()
+            cls._fields_of_class = fields
+        return {name: _unbound_copy(field) for name, field in fields.items()}
 
     def validate(self, attrs):
         if self.instance is None:

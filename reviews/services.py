@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from usecases import economics
+from usecases import clock, economics
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 
-from . import rules
+from . import cadence, reminders, rules
 from .models import MonthlyReview, WeeklyReview
 from .stoploss import evaluate_after_review
 
@@ -70,10 +70,20 @@ def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
     )
 
 
-def after_review_saved(review) -> None:
+def after_review_saved(review, **known) -> None:
     """Hook run inside the review's transaction: the stop-loss rules (and, for the latest week,
-    the early-warning signals) are evaluated for the review's period (``reviews.stoploss``)."""
-    evaluate_after_review(review)
+    the early-warning signals) are evaluated for the review's period (``reviews.stoploss``).
+    ``known``: what the caller already read for it (``change_in_effect``)."""
+    evaluate_after_review(review, **known)
+
+
+def _settle_reminders(review, period_field: str) -> None:
+    """A new review settles its period's reminders and overdue alerts (``reminders``). Before
+    the period's reminder day none can exist yet, so the current week costs no query."""
+    kind = cadence.WEEKLY if period_field == "week" else cadence.MONTHLY
+    period = cadence.parse_period(kind, getattr(review, period_field))
+    if clock.today() >= period.reminder_on:
+        reminders.settle_reminders(use_case_id=review.use_case_id, kind=kind, period=period.label)
 
 
 def _check_permission(user, use_case, permission=can_submit_review) -> None:
@@ -85,24 +95,56 @@ def _pick(data: Mapping, fields) -> dict:
     return {k: data[k] for k in fields if k in data}
 
 
-def _insert(review, *, period_field: str, duplicate_message) -> None:
-    """Save a new review once: a review of the same period, found first or lost to a concurrent
-    INSERT (the unique constraint), becomes a ``ValidationError`` on the period field."""
-    key = {"use_case": review.use_case, period_field: getattr(review, period_field)}
-    existing = type(review).objects.filter(**key).first()
-    if existing is not None:
-        raise ValidationError({period_field: [duplicate_message(existing)]})
-    review.full_clean(validate_constraints=False)
+def _loaded_relations(instance) -> list[str]:
+    """The foreign keys of ``instance`` that hold an object read from the database (the request
+    user, a use case the caller loaded and checked, a model change looked up or validated by a
+    form or serializer): ``full_clean`` need not read each of them again to see it exists."""
+    names = []
+    for field in instance._meta.concrete_fields:
+        if not (field.many_to_one and field.is_cached(instance)):
+            continue
+        related = field.get_cached_value(instance)
+        if (
+            related is not None
+            and not related._state.adding
+            and related.pk is not None
+            and related.pk == getattr(instance, field.attname)
+        ):
+            names.append(field.name)
+    return names
+
+
+def _insert(review, *, period_field: str, duplicate_message, **known) -> None:
+    """Save a new review once: a review of the same period becomes a ``ValidationError`` on the
+    period field, whatever else is wrong with it. It is looked for only when the review is
+    refused: by ``full_clean``, or by the unique constraint at the INSERT (a review saved
+    earlier, or by a concurrent request)."""
+
+    def duplicate() -> ValidationError | None:
+        key = {"use_case": review.use_case, period_field: getattr(review, period_field)}
+        existing = type(review).objects.filter(**key).first()
+        if existing is None:
+            return None
+        return ValidationError({period_field: [duplicate_message(existing)]})
+
+    try:
+        review.full_clean(exclude=_loaded_relations(review), validate_constraints=False)
+    except ValidationError:
+        error = duplicate()
+        if error is not None:
+            raise error from None
+        raise
     review._history_user = review.submitted_by
     try:
         with transaction.atomic():
             review.save()
-            after_review_saved(review)
+            after_review_saved(review, **known)
+            _settle_reminders(review, period_field)
     except IntegrityError:
-        existing = type(review).objects.filter(**key).first()
-        if existing is None:
+        error = duplicate()
+        if error is None:
             raise
-        raise ValidationError({period_field: [duplicate_message(existing)]}) from None
+        raise error from None
 
 
 def _correct(review, *, user, fields, data: Mapping, expected_version: int | None):
@@ -116,7 +158,7 @@ def _correct(review, *, user, fields, data: Mapping, expected_version: int | Non
             setattr(current, field, value)
         current.updated_by = user
         current.version += 1
-        current.full_clean(validate_constraints=False)
+        current.full_clean(exclude=_loaded_relations(current), validate_constraints=False)
         current._history_user = user
         current._change_reason = f"corrected (version {current.version})"
         current.save()
@@ -141,9 +183,16 @@ def weekly_review_submit(
     review = WeeklyReview(
         use_case=use_case, week=week, submitted_by=user, updated_by=user, **values
     )
+    # The change in effect is the default version and all the weekly signals need of the log.
+    in_effect = model_version_in_effect(use_case, week)
     if review.model_version is None:
-        review.model_version = model_version_in_effect(use_case, week)
-    _insert(review, period_field="week", duplicate_message=rules.duplicate_weekly_message)
+        review.model_version = in_effect
+    _insert(
+        review,
+        period_field="week",
+        duplicate_message=rules.duplicate_weekly_message,
+        change_in_effect=in_effect,
+    )
     return review
 
 

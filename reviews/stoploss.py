@@ -35,7 +35,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -361,11 +361,44 @@ def _by_use_case_upto(field_name: str, ids: Iterable[int], cutoffs: dict[int, da
     return condition
 
 
+#: The weekly review columns a ``WeekPoint`` is made of.
+WEEK_COLUMNS = (
+    "id",
+    "use_case_id",
+    "week",
+    "week_start",
+    "active_users",
+    "target_users",
+    "tasks_total",
+    "tasks_with_ai",
+    "reworked_outputs",
+    "exceptions",
+    "quality_score",
+    "backlog",
+    "declared_hours_saved",
+)
+
+
+def _week_point(row: dict) -> WeekPoint:
+    """A weekly review's point: its rates are ``economics.week_metrics``' (which do not depend
+    on the hourly cost)."""
+    return WeekPoint(
+        review_id=row["id"],
+        week=row["week"],
+        week_start=row["week_start"],
+        adoption_rate=economics.adoption_rate(row["active_users"], row["target_users"]),
+        rework_rate=economics.rework_rate(row["reworked_outputs"], row["tasks_with_ai"]),
+        exception_share=economics.exception_share(row["exceptions"], row["tasks_total"]),
+        quality_score=row["quality_score"],
+        backlog=row["backlog"],
+        declared_hours_saved=row["declared_hours_saved"],
+    )
+
+
 def load_weeks(
     use_case_ids: Sequence[int],
     *,
     limit: int,
-    hourly_costs: dict[int, Decimal],
     cutoffs: dict[int, datetime.date] | None = None,
 ) -> dict[int, list[WeekPoint]]:
     """The last ``limit`` submitted weeks of each use case (up to its cutoff Monday, if any),
@@ -381,51 +414,38 @@ def load_weeks(
         )
         .filter(rank__lte=limit)
         .order_by("use_case_id", "week_start")
-        .values(
-            "id",
-            "use_case_id",
-            "week",
-            "week_start",
-            "active_users",
-            "target_users",
-            "tasks_total",
-            "tasks_with_ai",
-            "reworked_outputs",
-            "exceptions",
-            "minutes_saved_per_task",
-            "rework_minutes_per_output",
-            "quality_score",
-            "backlog",
-            "declared_hours_saved",
-        )
+        .values(*WEEK_COLUMNS)
     )
     series: dict[int, list[WeekPoint]] = defaultdict(list)
     for row in ranked:
-        figures = economics.WeekFigures(
-            active_users=row["active_users"],
-            target_users=row["target_users"],
-            tasks_total=row["tasks_total"],
-            tasks_with_ai=row["tasks_with_ai"],
-            reworked_outputs=row["reworked_outputs"],
-            exceptions=row["exceptions"],
-            minutes_saved_per_task=row["minutes_saved_per_task"],
-            rework_minutes_per_output=row["rework_minutes_per_output"],
-        )
-        metrics = economics.week_metrics(figures, hourly_costs.get(row["use_case_id"], Decimal(0)))
-        series[row["use_case_id"]].append(
-            WeekPoint(
-                review_id=row["id"],
-                week=row["week"],
-                week_start=row["week_start"],
-                adoption_rate=metrics.adoption_rate,
-                rework_rate=metrics.rework_rate,
-                exception_share=metrics.exception_share,
-                quality_score=row["quality_score"],
-                backlog=row["backlog"],
-                declared_hours_saved=row["declared_hours_saved"],
-            )
-        )
+        series[row["use_case_id"]].append(_week_point(row))
     return series
+
+
+@dataclass(frozen=True)
+class WeeksOf:
+    """``load_weeks_of``: one use case's last weeks up to a Monday, oldest first."""
+
+    points: list[WeekPoint]
+    has_later: bool  # a week after that Monday was submitted
+    live_since: datetime.date | None  # the use case's, read with the weeks (None: no weeks)
+
+
+def load_weeks_of(use_case_id: int, *, upto: datetime.date, limit: int) -> WeeksOf:
+    """One use case: its last ``limit`` submitted weeks up to the Monday ``upto`` (as
+    ``load_weeks`` with that cutoff), whether a later week exists, and its ``live_since``.
+
+    One query when ``upto`` is its latest week (the usual case: the week just submitted): the
+    latest ``limit`` weeks; a second one, with the cutoff, when a later week came back."""
+    columns = (*WEEK_COLUMNS, "use_case__live_since")
+    weeks = WeeklyReview.objects.filter(use_case_id=use_case_id).order_by("-week_start")
+    rows = list(weeks.values(*columns)[: max(limit, 1)])
+    has_later = bool(rows) and rows[0]["week_start"] > upto
+    if has_later:
+        rows = list(weeks.filter(week_start__lte=upto).values(*columns)[: max(limit, 1)])
+    live_since = rows[0]["use_case__live_since"] if rows else None
+    points = [_week_point(row) for row in reversed(rows[:limit] if limit > 0 else [])]
+    return WeeksOf(points, has_later, live_since)
 
 
 def load_months(
@@ -488,6 +508,19 @@ def load_overdue(use_case_ids: Sequence[int], *, today: datetime.date) -> dict[i
 # --- the evaluation ----------------------------------------------------------------------------
 
 
+@dataclass
+class _Loaded:
+    """What an evaluation reads, per use case id: the rows ``_candidates`` judges."""
+
+    use_cases: dict[int, UseCase]
+    rules: list[StopLossRule]
+    weeks: dict[int, list[WeekPoint]]
+    months: dict[int, list[MonthPoint]]
+    changes: dict[int, list[sig.Change]]
+    overdue: dict[int, list]
+    thresholds: dict
+
+
 def evaluate(targets: dict[int, Target], *, today: datetime.date | None = None) -> Outcome:
     """Evaluate the rules and signals for ``targets`` (use case id → what to evaluate) and raise
     what breaches. Must run inside a transaction (the review's, or one per sweep batch).
@@ -496,9 +529,21 @@ def evaluate(targets: dict[int, Target], *, today: datetime.date | None = None) 
     weeks, months (3), model changes, overdue, existing flags), plus a few per *new* flag.
     """
     today = today or clock.today()
-    outcome = Outcome()
     if not targets:
-        return outcome
+        return Outcome()
+    return _raise_new(_candidates(targets, _load(targets, today=today), today=today))
+
+
+def _weekly_limit(rules: Iterable[StopLossRule]) -> int:
+    return max([r.consecutive_weeks for r in rules if r.metric in WEEKLY_METRICS] + [0])
+
+
+def _monthly_limit(rules: Iterable[StopLossRule]) -> int:
+    return max([r.consecutive_weeks for r in rules if r.metric == Metric.NET_VALUE] + [0])
+
+
+def _load(targets: dict[int, Target], *, today: datetime.date) -> _Loaded:
+    """The rows for any number of use cases, in a fixed number of queries."""
     ids = sorted(targets)
     use_cases = {
         uc.pk: uc for uc in UseCase.objects.filter(pk__in=ids).select_related("value_owner")
@@ -515,40 +560,50 @@ def evaluate(targets: dict[int, Target], *, today: datetime.date | None = None) 
     weekly_ids = [i for i in ids if targets[i].week]
     monthly_ids = [i for i in ids if targets[i].month]
     week_limit = max(
-        [r.consecutive_weeks for r in rules if r.metric in WEEKLY_METRICS]
+        [_weekly_limit(rules)]
         + ([sig.weeks_needed(t)] if any(targets[i].signals for i in ids) else [])
-        + [0]
     )
-    month_limit = max([r.consecutive_weeks for r in rules if r.metric == Metric.NET_VALUE] + [0])
     weeks = load_weeks(
         weekly_ids,
         limit=week_limit,
-        hourly_costs={i: bc.hourly_cost for i, bc in business_cases.items()},
         cutoffs={i: _week_monday(targets[i].week) for i in weekly_ids if targets[i].week != LATEST},
     )
     months = load_months(
         monthly_ids,
-        limit=month_limit,
+        limit=_monthly_limit(rules),
         business_cases=business_cases,
         cutoffs={
             i: _month_first(targets[i].month) for i in monthly_ids if targets[i].month != LATEST
         },
     )
     signal_ids = [i for i in ids if targets[i].signals]
-    changes = load_changes(signal_ids) if signal_ids else {}
     owner_ids = [i for i in ids if targets[i].owner_signal and i in use_cases]
-    overdue = load_overdue(owner_ids, today=today) if owner_ids else {}
-    month_label = economics.format_month(today.year, today.month)
+    return _Loaded(
+        use_cases=use_cases,
+        rules=rules,
+        weeks=weeks,
+        months=months,
+        changes=load_changes(signal_ids) if signal_ids else {},
+        overdue=load_overdue(owner_ids, today=today) if owner_ids else {},
+        thresholds=t,
+    )
 
+
+def _candidates(
+    targets: dict[int, Target], loaded: _Loaded, *, today: datetime.date
+) -> list[_Candidate]:
+    """The flags the loaded rows call for (before looking at the flags already raised)."""
+    t = loaded.thresholds
+    month_label = economics.format_month(today.year, today.month)
     candidates: list[_Candidate] = []
-    for uc_id in ids:
-        use_case = use_cases.get(uc_id)
+    for uc_id in sorted(targets):
+        use_case = loaded.use_cases.get(uc_id)
         if use_case is None:
             continue
         target = targets[uc_id]
-        applicable = effective_rules(uc_id, rules)
-        week_series = _series_at(weeks.get(uc_id, []), target.week)
-        month_series = _series_at(months.get(uc_id, []), target.month)
+        applicable = effective_rules(uc_id, loaded.rules)
+        week_series = _series_at(loaded.weeks.get(uc_id, []), target.week)
+        month_series = _series_at(loaded.months.get(uc_id, []), target.month)
         for rule in applicable:
             series = month_series if rule.metric == Metric.NET_VALUE else week_series
             if not series:
@@ -573,12 +628,12 @@ def evaluate(targets: dict[int, Target], *, today: datetime.date | None = None) 
             )
         found: list[sig.Signal] = []
         if target.signals and week_series:
-            found += sig.weekly_signals(week_series, changes.get(uc_id, []), t)
+            found += sig.weekly_signals(week_series, loaded.changes.get(uc_id, []), t)
         if target.owner_signal:
             owner_signal = sig.no_accountable_owner(
                 reviews_due=use_case.reviews_due,
                 has_owner=use_case.value_owner_id is not None,
-                overdue=overdue.get(uc_id, []),
+                overdue=loaded.overdue.get(uc_id, []),
                 period=month_label,
                 min_overdue=t["overdue_reviews"],
                 stage_label=use_case.get_stage_display(),
@@ -602,9 +657,14 @@ def evaluate(targets: dict[int, Target], *, today: datetime.date | None = None) 
                     triggered_by=trigger.label if trigger else "sweep",
                 )
             )
+    return candidates
+
+
+def _raise_new(candidates: list[_Candidate]) -> Outcome:
+    """Raise the candidates not flagged yet (one query to find those, then a few per flag)."""
+    outcome = Outcome()
     if not candidates:
         return outcome
-
     existing, open_signals = _existing_flags(candidates)
     recipients = _PmoRecipients()
     for candidate in candidates:
@@ -750,26 +810,120 @@ def _notify_stop_loss(flag: Flag, candidate: _Candidate, breach: Breach, pmo_mem
 # --- the save hook -----------------------------------------------------------------------------
 
 
-def evaluate_after_review(review) -> Outcome:
+#: ``evaluate_after_review(change_in_effect=...)`` not given: the model changes are read.
+NOT_LOADED = object()
+
+
+def evaluate_after_review(review, *, change_in_effect=NOT_LOADED) -> Outcome:
     """Evaluate the rules for a weekly or monthly review just saved (inside its transaction).
 
     A weekly review: the weekly-metric rules at its week, the net-value rules at its month (its
     figures change the month's net value; only if the month has a monthly review), and — when it
     is the latest submitted week — the weekly signals. A monthly review: the net-value rules at
     its month.
+
+    The same evaluation as ``evaluate({review.use_case_id: target})``, read for one use case: its
+    rules with the default policy (one query); for a weekly review its recent weeks, whether a
+    later week exists and its ``live_since`` (one query, two for an earlier week); with net-value
+    rules the use case, its business case and its months (four). The flags already raised and the
+    use case row (name, value owner) are read only when something breaches.
+    ``change_in_effect``: the caller's ``services.model_version_in_effect`` of a weekly review's
+    week (a ``ModelChange`` or None), all the weekly signals need to know of the model/prompt
+    log (the latest change effective by the end of the week evaluated); not given: read here.
     """
+    uc_id = review.use_case_id
+    rules = list(
+        StopLossRule.objects.filter(
+            Q(use_case__isnull=True) | Q(use_case_id=uc_id), active=True
+        ).order_by("use_case_id", "metric", "id")
+    )
+    t = sig.thresholds()
     if isinstance(review, WeeklyReview):
-        is_latest = not WeeklyReview.objects.filter(
-            use_case_id=review.use_case_id, week_start__gt=review.week_start
-        ).exists()
         target = Target(
             week=review.week,
             month=economics.format_month(review.month_start.year, review.month_start.month),
-            signals=is_latest,
             trigger=Trigger("weekly", review.week, review.pk),
         )
     elif isinstance(review, MonthlyReview):
         target = Target(month=review.month, trigger=Trigger("monthly", review.month, review.pk))
     else:  # pragma: no cover - a programming error
         raise TypeError(f"not a review: {review!r}")
-    return evaluate({review.use_case_id: target})
+    use_case = None  # the row, read afresh inside the transaction (as ``evaluate`` does)
+    months: dict[int, list[MonthPoint]] = {}
+    month_limit = _monthly_limit(rules)
+    if month_limit:
+        use_case = _use_case_row(uc_id, "business_case")
+        if use_case is None:  # pragma: no cover - deleted meanwhile
+            return Outcome()
+        business_case = _business_case_inputs(use_case)
+        months = load_months(
+            [uc_id],
+            limit=month_limit,
+            business_cases={uc_id: business_case} if business_case else {},
+            cutoffs={uc_id: _month_first(target.month)},
+        )
+    weeks: dict[int, list[WeekPoint]] = {}
+    changes: dict[int, list[sig.Change]] = {}
+    live_since = use_case.live_since if use_case else None
+    if target.week:
+        # As many weeks as ``evaluate`` reads when this is the latest week (the signals' window
+        # or a longer rule run). An earlier week is judged by the rules alone, which look at
+        # their last ``consecutive_weeks`` points only: the weeks read beyond change nothing.
+        found = load_weeks_of(
+            uc_id, upto=review.week_start, limit=max(_weekly_limit(rules), sig.weeks_needed(t))
+        )
+        if not found.has_later:
+            target = replace(target, signals=True)
+            if found.points:
+                changes = _changes_at(uc_id, change_in_effect)
+        weeks[uc_id] = found.points
+        if use_case is None:
+            live_since = found.live_since
+    # Judging needs only the use case's ``live_since``; raising a flag needs its row.
+    judged = use_case or UseCase(pk=uc_id, live_since=live_since)
+    loaded = _Loaded(
+        use_cases={uc_id: judged},
+        rules=rules,
+        weeks=weeks,
+        months=months,
+        changes=changes,
+        overdue={},
+        thresholds=t,
+    )
+    candidates = _candidates({uc_id: target}, loaded, today=clock.today())
+    if candidates and use_case is None:
+        use_case = _use_case_row(uc_id)
+        if use_case is None:  # pragma: no cover - deleted meanwhile
+            return Outcome()
+        for candidate in candidates:
+            candidate.use_case = use_case
+    return _raise_new(candidates)
+
+
+def _use_case_row(use_case_id: int, *related: str) -> UseCase | None:
+    return UseCase.objects.select_related("value_owner", *related).filter(pk=use_case_id).first()
+
+
+def _business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs | None:
+    try:
+        return use_case.business_case.inputs()
+    except BusinessCase.DoesNotExist:
+        return None
+
+
+def _changes_at(use_case_id: int, change_in_effect) -> dict[int, list[sig.Change]]:
+    """The model/prompt log the weekly signals look at: the weekly signals use only the latest
+    change effective by the end of the evaluated week, so the one the caller found is enough."""
+    if change_in_effect is NOT_LOADED:
+        return load_changes([use_case_id])
+    if change_in_effect is None:
+        return {}
+    return {
+        use_case_id: [
+            sig.Change(
+                change_in_effect.effective_date,
+                change_in_effect.version_label,
+                change_in_effect.kind,
+            )
+        ]
+    }

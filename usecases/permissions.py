@@ -50,9 +50,17 @@ def is_value_owner(user, use_case) -> bool:
     return user.is_authenticated and use_case.value_owner_id == user.pk
 
 
+#: Set by ``get_use_case_for_user`` on the use case it loads: ``(user pk, is a contributor)``, read
+#: in the same query (like a prefetched ``contributors``, a snapshot of that moment).
+CONTRIBUTOR_SNAPSHOT = "_valuegate_contributor_snapshot"
+
+
 def is_contributor(user, use_case) -> bool:
     if not user.is_authenticated:
         return False
+    snapshot = getattr(use_case, CONTRIBUTOR_SNAPSHOT, None)
+    if snapshot is not None and snapshot[0] == user.pk:
+        return snapshot[1]
     cache = getattr(use_case, "_prefetched_objects_cache", {})
     if "contributors" in cache:
         return any(u.pk == user.pk for u in cache["contributors"])
@@ -117,12 +125,34 @@ def can_see_overdue(user) -> bool:
 
 
 def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
-    """Fetch a use case for ``user``: 404 when they may not see it, 403 when ``check`` says no."""
-    qs = visible_use_cases(user, queryset if queryset is not None else UseCase.objects.all())
+    """Fetch a use case for ``user``: 404 when they may not see it, 403 when ``check`` says no.
+
+    One query reads the use case (value owner joined) and whether ``user`` is one of its
+    contributors; the rules ask for the user's roles only when that does not settle visibility
+    (a use case is visible to its value owner — who reads the whole portfolio — and its
+    contributors; ``visible_use_cases`` for anyone else)."""
+    if not user.is_authenticated:
+        raise Http404("No such use case.")
+    qs = queryset if queryset is not None else UseCase.objects.all()
+    contributes = UseCase.contributors.through.objects.filter(
+        usecase_id=OuterRef("pk"), user_id=user.pk
+    )
     try:
-        use_case = qs.select_related("value_owner").get(pk=pk)
+        use_case = (
+            qs.select_related("value_owner")
+            .annotate(_valuegate_user_contributes=Exists(contributes))
+            .get(pk=pk)
+        )
     except (UseCase.DoesNotExist, ValueError, TypeError):
         raise Http404("No such use case.") from None
+    setattr(use_case, CONTRIBUTOR_SNAPSHOT, (user.pk, use_case._valuegate_user_contributes))
+    visible = (
+        is_value_owner(user, use_case)  # an owner reads the whole portfolio
+        or is_contributor(user, use_case)
+        or reads_whole_portfolio(user)
+    )
+    if not visible:
+        raise Http404("No such use case.")
     if not check(user, use_case):
         raise PermissionDenied("You may not do this on this use case.")
     return use_case

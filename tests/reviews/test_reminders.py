@@ -173,3 +173,51 @@ def test_queries_do_not_grow_with_the_portfolio(owner, contributor, pmo):
 
     friday_after_8th = D(2026, 6, 12)  # W23 due Tue 9 June: 3 days overdue; May escalated
     assert run(1, friday_after_8th) == run(30, friday_after_8th)
+
+
+@pytest.mark.django_db
+def test_a_submitted_review_settles_its_reminders_and_alerts(portfolio, contributor, pmo):
+    """Once the review arrives its reminders and the PMO's alert are read for everyone (the
+    inbox count drops); other periods' and use cases' notifications stay unread."""
+    from reviews import services
+
+    use_case, other = portfolio
+    with frozen(FRI_22_MAY):
+        reminders.review_reminders_send(today=FRI_22_MAY)  # W20, caught up
+        reminders.overdue_alerts_send(today=FRI_22_MAY)  # W20 is 3 days overdue
+    late = Notification.objects.create(
+        recipient=contributor,
+        kind=reminders.WEEKLY_REMINDER,
+        subject_type=ContentType.objects.get_for_model(UseCase),
+        subject_id=use_case.pk,
+        period="2026-W19",
+        title="An older week",
+    )
+    settled = {n.pk for n in Notification.objects.filter(period="2026-W20")}
+    assert {n.kind for n in Notification.objects.filter(pk__in=settled)} == {
+        reminders.WEEKLY_REMINDER,
+        reminders.WEEKLY_OVERDUE,
+    }
+    assert Notification.objects.filter(pk__in=settled, recipient=pmo).exists()
+    with frozen(FRI_22_MAY):
+        services.weekly_review_submit(
+            user=contributor,
+            use_case=use_case,
+            week="2026-W20",
+            data=dict(
+                active_users=80,
+                target_users=100,
+                tasks_total=1000,
+                tasks_with_ai=800,
+                reworked_outputs=50,
+                exceptions=10,
+                minutes_saved_per_task="3",
+                rework_minutes_per_output="5",
+                quality_score="85",
+                backlog=10,
+            ),
+        )
+    assert not Notification.objects.filter(pk__in=settled, read_at__isnull=True).exists()
+    late.refresh_from_db()
+    assert late.read_at is None  # another week's reminder stays
+    assert reminders.settle_reminders(use_case_id=other.pk, kind="weekly", period="2026-W20") == 0
