@@ -60,7 +60,7 @@ def use_case_pk_from(data) -> int | None:
     raw = data.get("use_case") if hasattr(data, "get") else None
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit()):
+    if isinstance(raw, int) or (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
         return int(raw)
     return None
 
