@@ -506,6 +506,14 @@ def waterfall(totals: PeriodTotals, bc: BusinessCaseInputs) -> list[WaterfallSte
     effort_gap = _minutes_to_money(
         totals.tasks_with_ai * promised_per_task - totals.ai_minutes_saved, hourly_cost
     )
+    return _waterfall_steps(promise, adoption_gap, effort_gap, figures, totals)
+
+
+def _waterfall_steps(
+    promise, adoption_gap, effort_gap, figures: PeriodFigures, costs: _Sums
+) -> list[WaterfallStep]:
+    """The 13 steps in order, from the three pre-gross amounts, the period figures and the
+    monthly costs (of ``PeriodTotals`` or ``WeightedTotals``)."""
     return [
         WaterfallStep("pilot_promise", None, promise),
         WaterfallStep("adoption_gap", "adoption", adoption_gap),
@@ -513,12 +521,12 @@ def waterfall(totals: PeriodTotals, bc: BusinessCaseInputs) -> list[WaterfallSte
         WaterfallStep("gross_efficiency", None, figures.gross_efficiency),
         WaterfallStep("translation_gap", "translation", figures.translation_gap),
         WaterfallStep("rework", "execution", figures.rework_cost),
-        WaterfallStep("integration", "execution", totals.integration_cost),
-        WaterfallStep("support", "execution", totals.support_cost),
-        WaterfallStep("training", "adoption", totals.training_cost),
-        WaterfallStep("run", "control", totals.run_cost),
-        WaterfallStep("maintenance", "control", totals.maintenance_cost),
-        WaterfallStep("other", "control", totals.other_cost),
+        WaterfallStep("integration", "execution", costs.integration_cost),
+        WaterfallStep("support", "execution", costs.support_cost),
+        WaterfallStep("training", "adoption", costs.training_cost),
+        WaterfallStep("run", "control", costs.run_cost),
+        WaterfallStep("maintenance", "control", costs.maintenance_cost),
+        WaterfallStep("other", "control", costs.other_cost),
         WaterfallStep("net_value", None, figures.net_value),
     ]
 
@@ -694,24 +702,10 @@ def weighted_waterfall(totals: WeightedTotals) -> list[WaterfallStep]:
     """The value-leakage waterfall of weighted sums: the same steps, leakage points and
     arithmetic as ``waterfall``."""
     figures = weighted_figures(totals)
-    return [
-        WaterfallStep("pilot_promise", None, totals.promise / MINUTES_PER_HOUR),
-        WaterfallStep(
-            "adoption_gap",
-            "adoption",
-            (totals.promise - totals.promise_with_ai) / MINUTES_PER_HOUR,
-        ),
-        WaterfallStep(
-            "effort_gap", "execution", (totals.promise_with_ai - totals.saved) / MINUTES_PER_HOUR
-        ),
-        WaterfallStep("gross_efficiency", None, figures.gross_efficiency),
-        WaterfallStep("translation_gap", "translation", figures.translation_gap),
-        WaterfallStep("rework", "execution", figures.rework_cost),
-        WaterfallStep("integration", "execution", totals.integration_cost),
-        WaterfallStep("support", "execution", totals.support_cost),
-        WaterfallStep("training", "adoption", totals.training_cost),
-        WaterfallStep("run", "control", totals.run_cost),
-        WaterfallStep("maintenance", "control", totals.maintenance_cost),
-        WaterfallStep("other", "control", totals.other_cost),
-        WaterfallStep("net_value", None, figures.net_value),
-    ]
+    return _waterfall_steps(
+        totals.promise / MINUTES_PER_HOUR,
+        (totals.promise - totals.promise_with_ai) / MINUTES_PER_HOUR,
+        (totals.promise_with_ai - totals.saved) / MINUTES_PER_HOUR,
+        figures,
+        totals,
+    )
