@@ -438,7 +438,8 @@ def load_weeks_of(use_case_id: int, *, upto: datetime.date, limit: int) -> Weeks
     One query when ``upto`` is its latest week (the usual case: the week just submitted): the
     latest ``limit`` weeks; a second one, with the cutoff, when a later week came back."""
     columns = (*WEEK_COLUMNS, "use_case__live_since")
-    weeks = WeeklyReview.objects.filter(use_case_id=use_case_id).order_by("-week_start")
+    # "-week": the label sorts as the date, and the (use_case, week) index then needs no sort.
+    weeks = WeeklyReview.objects.filter(use_case_id=use_case_id).order_by("-week")
     rows = list(weeks.values(*columns)[: max(limit, 1)])
     has_later = bool(rows) and rows[0]["week_start"] > upto
     if has_later:
