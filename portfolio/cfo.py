@@ -117,10 +117,6 @@ class CfoReport:
     ninety_page: Page | None = None
 
 
-def _figures(weighted: economics.WeightedTotals) -> CfoFigures:
-    return CfoFigures.of(economics.weighted_figures(weighted))
-
-
 def _sum(items) -> economics.WeightedTotals:
     return sum(items, economics.WeightedTotals())
 
@@ -177,14 +173,18 @@ def cfo_report(
         use_case_count=use_case_count,
         by_use_case=lines,
         by_business_unit=[
-            BusinessUnitLine(unit, count, _figures(_sum(by_unit.get(unit, []))))
+            BusinessUnitLine(unit, count, CfoFigures.of_weighted(_sum(by_unit.get(unit, []))))
             for unit, count in sorted(unit_counts.items(), key=lambda kv: kv[0].lower())
         ],
         by_month=[
-            MonthLine(month, _figures(_sum(by_month.get(month, []))), has_data=month in by_month)
+            MonthLine(
+                month,
+                CfoFigures.of_weighted(_sum(by_month.get(month, []))),
+                has_data=month in by_month,
+            )
             for month in month_range.months
         ],
-        total=_figures(_sum(weighted.values())),
+        total=CfoFigures.of_weighted(_sum(weighted.values())),
         has_data=bool(weighted),
         ninety_day_count=scaled_count,
         ninety_days=ninety_day_lines(list(scaled)),

@@ -189,14 +189,10 @@ class CfoFigures:
             translation_gap=figures.translation_gap,
         )
 
-    def __add__(self, other: CfoFigures) -> CfoFigures:
-        with _exact():
-            return CfoFigures(
-                gross_efficiency=self.gross_efficiency + other.gross_efficiency,
-                absorption_cost=self.absorption_cost + other.absorption_cost,
-                net_value=self.net_value + other.net_value,
-                translation_gap=self.translation_gap + other.translation_gap,
-            )
+    @classmethod
+    def of_weighted(cls, weighted: economics.WeightedTotals | None) -> CfoFigures:
+        """The figures of sums weighted in SQL (None, no review: all zero)."""
+        return cls.of(economics.weighted_figures(weighted or economics.WeightedTotals()))
 
 
 def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
@@ -309,10 +305,6 @@ class PortfolioSummary:
     chart: dict = field(default_factory=dict)
 
 
-def _figures_of(weighted: economics.WeightedTotals | None) -> CfoFigures:
-    return CfoFigures.of(economics.weighted_figures(weighted or economics.WeightedTotals()))
-
-
 def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> PortfolioSummary:
     """The dashboard's summary of the visible portfolio: the CFO figures and the leakage waterfall
     added up in SQL (each review weighted by its own use case's business case), stage counts and
@@ -339,12 +331,12 @@ def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> Portf
         month_range=month_range,
         use_case_count=sum(stage_counter.values()),
         stage_counts=[(value, label, stage_counter[value]) for value, label in Stage.choices],
-        figures=_figures_of(weighted),
+        figures=CfoFigures.of_weighted(weighted),
         waterfall=bars,
         open_flags=open_flags,
         open_flag_count=open_flags[0].open_total if open_flags else 0,
         has_data=weighted is not None,
-        table_total=_figures_of(table_weighted if table_ids is not None else weighted),
+        table_total=CfoFigures.of_weighted(table_weighted if table_ids is not None else weighted),
         chart={
             "range": month_range.label,
             "currency": settings.VALUEGATE_CURRENCY,
@@ -423,7 +415,7 @@ def table_queryset(user):
 def with_range_sums(queryset, month_range: MonthRange):
     """``queryset`` (use cases) with the sums ``range_figures`` needs over ``month_range``:
     correlated subqueries, so a page of use cases costs one query."""
-    costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))
+    costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
     return queryset.annotate(
         range_ai_minutes=_range_sum(
             WeeklyReview, F("tasks_with_ai") * F("minutes_saved_per_task"), month_range
@@ -483,7 +475,8 @@ def _rank(field_name: str, values) -> Case:
 def _net_value_expression(month_range: MonthRange):
     """The range's net value in SQL, NULL without a review in the range (the sort key only; the
     page shows the engine's figure): Σ(ai minutes × R − rework minutes) × H / 60 − Σ costs, with
-    two correlated subqueries per use case (the weekly one weighs by the outer use case's R)."""
+    two correlated subqueries per use case: the weekly one weighs by the outer use case's R, the
+    costs are ``with_range_sums``' ``range_costs``."""
     share = Coalesce(OuterRef("business_case__reclaimable_share"), Value(ZERO), output_field=_MONEY)
     weekly_net_minutes = _range_sum(
         WeeklyReview,
@@ -491,9 +484,7 @@ def _net_value_expression(month_range: MonthRange):
         - F("reworked_outputs") * F("rework_minutes_per_output"),
         month_range,
     )
-    costs = _range_sum(
-        MonthlyReview, sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0])), month_range
-    )
+    costs = F("range_costs")
     hourly = Coalesce(F("business_case__hourly_cost"), Value(ZERO), output_field=_MONEY)
     weekly_net = ExpressionWrapper(
         weekly_net_minutes * hourly / Value(economics.MINUTES_PER_HOUR), output_field=_MONEY
@@ -628,4 +619,4 @@ def table_total(queryset, *, month_range: MonthRange) -> CfoFigures:
     weighted, _ = weighted_totals_with_subset(
         start=month_range.start, end=month_range.end, use_case_ids=ids, subset_ids=ids
     )
-    return _figures_of(weighted)
+    return CfoFigures.of_weighted(weighted)
