@@ -1,12 +1,13 @@
 """REST API v1: one router; each app contributes its viewsets from its own ``api`` module."""
 
 from django.conf import settings
-from django.urls import path
+from django.urls import path, re_path
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
+from rest_framework.urlpatterns import format_suffix_patterns
 
 from reviews import api as reviews_api
 from reviews import cadence_api, flag_api
@@ -14,9 +15,6 @@ from stagegates import api as stagegates_api
 from usecases import api as usecases_api
 
 router = DefaultRouter()
-# Two viewsets share "use-cases" (economics reads reviews, which usecases may not import); the
-# last one registered on a prefix is the API root's link, so UseCaseViewSet comes second.
-router.register("use-cases", reviews_api.UseCaseEconomicsViewSet, basename="use-case-economics")
 router.register("use-cases", usecases_api.UseCaseViewSet, basename="use-case")
 router.register("model-changes", usecases_api.ModelChangeViewSet, basename="model-change")
 router.register("weekly-reviews", reviews_api.WeeklyReviewViewSet, basename="weekly-review")
@@ -51,4 +49,16 @@ urlpatterns = [
         name="api-docs",
     ),
     *router.urls,
+    # A use case's economics reads reviews, which usecases.api may not import: a sub-resource
+    # of use-cases/{id}/ with its own route (the router's pk pattern, trailing slash and
+    # format suffix), not a second viewset on the "use-cases" prefix.
+    *format_suffix_patterns(
+        [
+            re_path(
+                r"^use-cases/(?P<pk>[^/.]+)/economics/$",
+                reviews_api.UseCaseEconomicsView.as_view(),
+                name="use-case-economics",
+            )
+        ]
+    ),
 ]

@@ -119,7 +119,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "portfolio:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
@@ -312,6 +312,10 @@ CELERY_BEAT_SCHEDULE.update(
 )
 
 # --- Valuegate ------------------------------------------------------------------------------
+# The view of the use case page (URL ``usecases:detail``, registered by usecases/urls.py): it
+# aggregates reviews, flags and gates, so it lives in the portfolio layer above ``usecases``.
+VALUEGATE_USE_CASE_PAGE = "portfolio.use_case_page.use_case_page"
+
 VALUEGATE_CURRENCY = os.environ.get("VALUEGATE_CURRENCY", "EUR")
 
 LOGGING = {

@@ -1,21 +1,18 @@
+"""The site's URLs: one namespaced include per app (``usecases:``, ``reviews:``, ``stagegates:``,
+``portfolio:``), each app's ``urls.py`` holding the full paths of its pages; the REST API under
+``api/v1/``; Django's login and logout (the names ``LOGIN_URL`` expects) and the admin."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import use_case_page, views
-
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("use-cases/<int:pk>/", use_case_page.use_case_page, name="use_case"),
-    path("use-cases/", include("usecases.urls")),
-    path("reviews/", include("reviews.urls")),
+    path("", include("usecases.urls")),  # use-cases/ and inbox/
+    path("", include("reviews.urls")),  # reviews/ and overdue/
     path("gates/", include("stagegates.urls")),
-    path("inbox/", include("usecases.inbox_urls")),
-    path("overdue/", include("portfolio.overdue_urls")),
-    path("", include("portfolio.dashboard_urls")),  # portfolio/ and reports/
+    path("", include("portfolio.page_urls")),  # home, healthz, portfolio/ and reports/
     path("api/v1/", include("portfolio.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -36,6 +36,7 @@ rows of one ``.values()`` query of weekly reviews to build chart points; every s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 from dataclasses import dataclass
@@ -94,31 +95,14 @@ WEEK_VALUES = (
     "week",
     "week_start",
     "month_start",
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "minutes_saved_per_task",
-    "rework_minutes_per_output",
-    "quality_score",
-    "backlog",
+    *WeeklyReview.KPI_FIELDS,
     "model_version__version_label",
     "updated_by__username",
     "updated_at",
     "version",
 )
-WEEK_FIGURES = (
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "minutes_saved_per_task",
-    "rework_minutes_per_output",
-)
+#: The engine's inputs of one week (``economics.WeekFigures``).
+WEEK_FIGURES = tuple(f.name for f in dataclasses.fields(economics.WeekFigures))
 FLAG_KIND_HELP = {
     FlagKind.STOP_LOSS: "A stop-loss threshold was breached. A “return to redesign” rule moves a "
     "use case in rollout or scaled back to redesign with conditional funding.",

@@ -20,8 +20,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -32,6 +31,7 @@ from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user, visible_use_cases
 
 from . import selectors, services
+from .duplicates import DuplicateReview
 from .filters import MonthlyReviewFilter, WeeklyReviewFilter
 from .models import MonthlyReview, WeeklyReview
 from .serializers import (
@@ -107,10 +107,7 @@ class ReviewViewSetBase(
         try:
             review = self.submit(use_case=use_case, period=period, data=data)
         except DjangoValidationError as exc:
-            return Response(
-                self._error_body(validation_detail(exc), use_case, period),
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return Response(self._error_body(exc), status=status.HTTP_400_BAD_REQUEST)
         # The validated serializer renders the new review (as ``save()`` would have).
         serializer.instance = review
         return Response(serializer.data, status=status.HTTP_201_CREATED)
@@ -133,19 +130,14 @@ class ReviewViewSetBase(
             )
         return Response(self.get_serializer(review).data)
 
-    def _error_body(self, detail, use_case: UseCase, period: str):
-        """The service's field messages; for a duplicate period, the existing review too."""
-        if isinstance(detail, dict) and self.period_field in detail:
-            existing = (
-                self.model.objects.filter(use_case=use_case, **{self.period_field: period})
-                .only("pk")
-                .first()
-            )
-            if existing is not None:
-                detail["existing"] = {
-                    "id": existing.pk,
-                    "url": reverse(self.detail_route, args=[existing.pk], request=self.request),
-                }
+    def _error_body(self, exc: DjangoValidationError):
+        """The service's field messages; for a ``DuplicateReview``, the existing review too."""
+        detail = validation_detail(exc)
+        if isinstance(exc, DuplicateReview):
+            detail["existing"] = {
+                "id": exc.existing.pk,
+                "url": reverse(self.detail_route, args=[exc.existing.pk], request=self.request),
+            }
         return detail
 
 
@@ -229,9 +221,9 @@ class MonthlyReviewViewSet(ReviewViewSetBase):
         )
 
 
-class UseCaseEconomicsViewSet(viewsets.GenericViewSet):
-    """``use-cases/{id}/economics/``: registered on the ``use-cases`` prefix beside
-    ``usecases.api.UseCaseViewSet`` (it reads reviews, which ``usecases`` may not import)."""
+class UseCaseEconomicsView(generics.GenericAPIView):
+    """``use-cases/{id}/economics/``: a sub-resource of a use case, routed by its own path in
+    ``portfolio/api_urls.py`` (it reads reviews, which ``usecases.api`` may not import)."""
 
     queryset = UseCase.objects.none()
     serializer_class = EconomicsSerializer
@@ -253,8 +245,7 @@ class UseCaseEconomicsViewSet(viewsets.GenericViewSet):
             400: OpenApiResponse(description="A malformed month or a bad range (field message)."),
         },
     )
-    @action(detail=True, methods=["get"])
-    def economics(self, request, pk=None):
+    def get(self, request, pk=None):
         use_case = get_use_case_for_user(request.user, pk)
         query = EconomicsQuerySerializer(data=request.query_params, today=clock.today())
         if not query.is_valid():

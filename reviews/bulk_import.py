@@ -38,7 +38,7 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 
 from usecases import economics
@@ -46,8 +46,8 @@ from usecases.models import BusinessCase, ModelChange, Stage, UseCase
 from usecases.permissions import can_import_reviews
 
 from . import services
-from .forms import WEEKLY_LABELS, WeeklyReviewForm
-from .models import Flag
+from .forms import WeeklyReviewForm
+from .models import Flag, WeeklyReview
 
 MAX_BYTES = 1024 * 1024
 MAX_SIZE = "1 MB"  # MAX_BYTES in words
@@ -56,7 +56,7 @@ MAX_COLUMNS = 30
 EXTENSIONS = (".csv", ".xlsx")
 
 #: Every column a file may have, in the template's order.
-COLUMNS = ("week", *services.WEEKLY_FIELDS)
+COLUMNS = ("week", *WeeklyReview.INPUT_FIELDS)
 #: Columns that may be left out of the file (or empty in a row).
 OPTIONAL = frozenset(
     {"target_users", "declared_hours_saved", "model_version", "notes", "user_barriers"}
@@ -96,7 +96,12 @@ class CellError:
 
     @property
     def column_label(self) -> str:
-        return WEEKLY_LABELS.get(self.column, self.column) if self.column else ""
+        if not self.column:
+            return ""
+        try:
+            return WeeklyReview._meta.get_field(self.column).verbose_name
+        except FieldDoesNotExist:
+            return self.column
 
 
 @dataclass

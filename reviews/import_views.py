@@ -27,7 +27,7 @@ from usecases.models import UseCase
 from usecases.permissions import can_import_reviews, get_use_case_for_user
 
 from . import bulk_import
-from .forms import WEEKLY_HELP, WEEKLY_LABELS
+from .models import WeeklyReview
 
 UPLOAD_TEMPLATE = "reviews/import.html"
 PREVIEW_TEMPLATE = "reviews/import_preview.html"
@@ -51,15 +51,17 @@ def _session_key(use_case: UseCase) -> str:
 
 
 def _columns() -> list[dict]:
+    """The file's columns as the page documents them: the model fields' labels and help."""
+    fields = [WeeklyReview._meta.get_field(name) for name in bulk_import.COLUMNS]
     return [
         {
-            "name": name,
-            "label": WEEKLY_LABELS.get(name, name),
-            "help": WEEKLY_HELP.get(name, ""),
-            "required": name not in bulk_import.OPTIONAL,
-            "example": bulk_import.EXAMPLES.get(name, ""),
+            "name": field.name,
+            "label": field.verbose_name,
+            "help": field.help_text,
+            "required": field.name not in bulk_import.OPTIONAL,
+            "example": bulk_import.EXAMPLES.get(field.name, ""),
         }
-        for name in bulk_import.COLUMNS
+        for field in fields
     ]
 
 
@@ -89,7 +91,6 @@ def _preview_page(request, use_case, result, *, filename, token=None):
             "filename": filename,
             "token": token,
             "columns": bulk_import.COLUMNS,
-            "labels": WEEKLY_LABELS,
         },
     )
 
@@ -152,7 +153,7 @@ def weekly_import_confirm(request, use_case_pk):
         request,
         f"{count} weekly review{'s' if count != 1 else ''} imported from {stored['filename']}.",
     )
-    return redirect(f"{reverse('use_case', args=[use_case.pk])}#reviews")
+    return redirect(f"{reverse('usecases:detail', args=[use_case.pk])}#reviews")
 
 
 @login_required

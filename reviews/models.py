@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
@@ -61,46 +62,84 @@ class ReviewBase(models.Model):
 
 
 class WeeklyReview(ReviewBase):
+    """One use case's operational figures for one ISO week.
+
+    Its fields carry the wording every page, the API schema and the bulk import show (labels and
+    help texts); ``INPUT_FIELDS`` lists what a user enters, in form order. Adding a KPI: a field
+    here (with label and help text) in ``KPI_FIELDS``, its migration, and its place in the form's
+    sections (``reviews/forms.py``)."""
+
+    period_field = "week"
+
     # No index of its own: (use_case, week) and (use_case, month_start) lead with it, and with a
     # single-column index the planner picked it for "this use case's weeks in these months",
     # reading all 104 weeks to keep 13 (make bench, dashboard sorted by net value).
     use_case = models.ForeignKey(
         UseCase, on_delete=models.CASCADE, related_name="weekly_reviews", db_index=False
     )
-    week = models.CharField(max_length=8, help_text="ISO week, e.g. 2026-W47.")
+    week = models.CharField(
+        "ISO week",
+        max_length=8,
+        help_text="Like 2026-W47 (Monday to Sunday). Only weeks that have started.",
+    )
     #: Monday of the ISO week (derived from ``week``).
     week_start = models.DateField(editable=False)
     #: First day of the calendar month holding the week's Thursday (derived from ``week``).
     month_start = models.DateField(editable=False)
 
-    active_users = models.PositiveIntegerField()
-    target_users = models.PositiveIntegerField(help_text="Defaults to the use case's target users.")
-    tasks_total = models.PositiveIntegerField()
-    tasks_with_ai = models.PositiveIntegerField()
-    reworked_outputs = models.PositiveIntegerField()
-    exceptions = models.PositiveIntegerField(help_text="Cases that needed a manual workaround.")
+    active_users = models.PositiveIntegerField(
+        "Active users (people)", help_text="People who used the AI in their work this week."
+    )
+    target_users = models.PositiveIntegerField(
+        "Target users (people)",
+        help_text="Headcount meant to use it; defaults to the use case's target users.",
+    )
+    tasks_total = models.PositiveIntegerField(
+        "Tasks in total", help_text="All tasks of the workflow this week, with or without AI."
+    )
+    tasks_with_ai = models.PositiveIntegerField(
+        "Tasks done with AI",
+        help_text="Tasks in which the AI was used; at most the tasks in total.",
+    )
+    reworked_outputs = models.PositiveIntegerField(
+        "Reworked outputs",
+        help_text="AI outputs that had to be redone or corrected; at most the tasks with AI.",
+    )
+    exceptions = models.PositiveIntegerField(
+        "Exceptions (manual workarounds)",
+        help_text="Cases that needed a manual workaround; at most the tasks in total.",
+    )
     minutes_saved_per_task = models.DecimalField(
+        "Minutes saved per AI task (min)",
         max_digits=8,
         decimal_places=2,
         validators=NON_NEGATIVE,
-        help_text="Measured, before rework.",
+        help_text="Measured time saved per AI task, before rework.",
     )
     rework_minutes_per_output = models.DecimalField(
-        max_digits=8, decimal_places=2, validators=NON_NEGATIVE
+        "Rework time per reworked output (min)",
+        max_digits=8,
+        decimal_places=2,
+        validators=NON_NEGATIVE,
+        help_text="Average time spent fixing one reworked output.",
     )
     quality_score = models.DecimalField(
+        "Quality score (0–100)",
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
-        help_text="0–100.",
+        help_text="The week's measured output quality, from 0 to 100.",
     )
-    backlog = models.PositiveIntegerField(help_text="Open items at week end.")
+    backlog = models.PositiveIntegerField(
+        "Backlog at week end (items)", help_text="Open items at the end of the week."
+    )
     declared_hours_saved = models.DecimalField(
+        "Hours saved, as declared by the team (h)",
         max_digits=10,
         decimal_places=2,
         default=0,
         validators=NON_NEGATIVE,
-        help_text="What the team says it saved.",
+        help_text="What the team says it saved (compared with the measured figures).",
     )
     model_version = models.ForeignKey(
         ModelChange,
@@ -108,9 +147,36 @@ class WeeklyReview(ReviewBase):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Model/prompt version in use (defaults to the one in effect that week).",
+        verbose_name="Model/prompt version in use",
+        help_text="From this use case's model/prompt log; defaults to the version in effect "
+        "that week.",
     )
-    user_barriers = models.TextField(blank=True)
+    notes = models.TextField(
+        "Notes", blank=True, help_text="Anything that explains this week's figures."
+    )
+    user_barriers = models.TextField(
+        "User barriers",
+        blank=True,
+        help_text="What keeps people from using it, so the barriers get closed quickly.",
+    )
+
+    #: The week's figures (numbers a team measures), in form order.
+    KPI_FIELDS = (
+        "active_users",
+        "target_users",
+        "tasks_total",
+        "tasks_with_ai",
+        "reworked_outputs",
+        "exceptions",
+        "minutes_saved_per_task",
+        "rework_minutes_per_output",
+        "quality_score",
+        "backlog",
+        "declared_hours_saved",
+    )
+    #: What a user sets on a weekly review (``use_case`` and ``week`` only on submit): the form,
+    #: the API serializer, the service and the bulk import's columns are this list.
+    INPUT_FIELDS = (*KPI_FIELDS, "model_version", "notes", "user_barriers")
 
     history = audit_history()
 
@@ -131,6 +197,10 @@ class WeeklyReview(ReviewBase):
     def save(self, *args, **kwargs):
         self.week_start, self.month_start = weekly_period_dates(self.week)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        """The review's page: its correction form."""
+        return reverse("reviews:weekly_edit", args=[self.pk])
 
     def clean(self):
         today = clock.today()
@@ -154,17 +224,41 @@ class WeeklyReview(ReviewBase):
 
 
 class MonthlyReview(ReviewBase):
+    """One use case's costs for one calendar month (see ``WeeklyReview`` for the field lists)."""
+
+    period_field = "month"
+
     # Indexed by (use_case, month) and (use_case, month_start), as the weekly reviews are.
     use_case = models.ForeignKey(
         UseCase, on_delete=models.CASCADE, related_name="monthly_reviews", db_index=False
     )
-    month = models.CharField(max_length=7, help_text="Calendar month, e.g. 2026-11.")
+    month = models.CharField(
+        "Month", max_length=7, help_text="Like 2026-11. Only months that have started."
+    )
     month_start = models.DateField(editable=False)
-    training_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
-    support_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
-    integration_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
+    training_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=NON_NEGATIVE,
+        help_text="Training users and managers this month.",
+    )
+    support_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=NON_NEGATIVE,
+        help_text="Helpdesk and user support.",
+    )
+    integration_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=NON_NEGATIVE,
+        help_text="Integration work with other systems.",
+    )
     run_cost = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=NON_NEGATIVE, help_text="Tokens, hosting."
+        max_digits=12,
+        decimal_places=2,
+        validators=NON_NEGATIVE,
+        help_text="Tokens, hosting, licences.",
     )
     maintenance_cost = models.DecimalField(
         max_digits=12,
@@ -172,7 +266,27 @@ class MonthlyReview(ReviewBase):
         validators=NON_NEGATIVE,
         help_text="Including work on prompts and the instruction library.",
     )
-    other_cost = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
+    other_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=NON_NEGATIVE,
+        help_text="Anything else this use case cost this month.",
+    )
+    notes = models.TextField(
+        "Notes", blank=True, help_text="Anything that explains this month's costs."
+    )
+
+    #: The month's costs, in form order (summed by ``reviews.selectors``).
+    COST_FIELDS = (
+        "training_cost",
+        "support_cost",
+        "integration_cost",
+        "run_cost",
+        "maintenance_cost",
+        "other_cost",
+    )
+    #: What a user sets on a monthly review (``use_case`` and ``month`` only on submit).
+    INPUT_FIELDS = (*COST_FIELDS, "notes")
 
     history = audit_history()
 
@@ -193,6 +307,10 @@ class MonthlyReview(ReviewBase):
         year, month = economics.parse_month(self.month)
         self.month_start = datetime.date(year, month, 1)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        """The review's page: its correction form."""
+        return reverse("reviews:monthly_edit", args=[self.pk])
 
     def clean(self):
         raise_errors(

@@ -180,5 +180,5 @@ def _overdue_alert(row, period: cadence.Period, today: datetime.date, recipient_
         period=period.label,
         title=title[:200],
         body=body,
-        url=f"{reverse('overdue:list')}?{urlencode(query)}",
+        url=f"{reverse('reviews:overdue')}?{urlencode(query)}",
     )

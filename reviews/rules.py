@@ -9,8 +9,6 @@ here only where a cross-field rule needs the value.
 import datetime
 from collections.abc import Mapping
 
-from django.urls import reverse
-
 from usecases import economics
 
 Errors = dict[str, list[str]]
@@ -56,32 +54,11 @@ def month_errors(month: str | None, *, today: datetime.date) -> Errors:
 def weekly_figures_errors(values: Mapping) -> Errors:
     """Cross-field rules of a weekly review's counts (values may be missing or None)."""
     errors: Errors = {}
-    v = {
-        k: values.get(k)
-        for k in (
-            "active_users",
-            "target_users",
-            "tasks_total",
-            "tasks_with_ai",
-            "reworked_outputs",
-            "exceptions",
-            "quality_score",
-        )
-    }
-    for field in (
-        "active_users",
-        "target_users",
-        "tasks_total",
-        "tasks_with_ai",
-        "reworked_outputs",
-        "exceptions",
-        "backlog",
-        "minutes_saved_per_task",
-        "rework_minutes_per_output",
-        "declared_hours_saved",
-    ):
-        value = values.get(field)
-        if value is not None and value < 0:
+    v = {name: values.get(name) for name in _weekly_kpis()}
+    for field in v:
+        if field == "quality_score":  # its own range, below
+            continue
+        if v[field] is not None and v[field] < 0:
             _add(errors, field, "Must be zero or more.")
     if v["target_users"] is not None and v["target_users"] == 0:
         _add(errors, "target_users", "Target users must be at least 1 to measure adoption.")
@@ -113,14 +90,7 @@ def weekly_figures_errors(values: Mapping) -> Errors:
 
 def monthly_costs_errors(values: Mapping) -> Errors:
     errors: Errors = {}
-    for field in (
-        "training_cost",
-        "support_cost",
-        "integration_cost",
-        "run_cost",
-        "maintenance_cost",
-        "other_cost",
-    ):
+    for field in _monthly_costs():
         value = values.get(field)
         if value is not None and value < 0:
             _add(errors, field, "Costs cannot be negative.")
@@ -133,20 +103,18 @@ def model_version_errors(model_version, use_case_id) -> Errors:
     return {}
 
 
-def duplicate_weekly_message(existing) -> str:
-    url = reverse("reviews:weekly_edit", args=[existing.pk])
-    return (
-        f"A weekly review for {existing.week} already exists (review #{existing.pk}, {url}): "
-        "correct that one instead."
-    )
+def _weekly_kpis() -> tuple[str, ...]:
+    """The model's list of weekly figures. The model's ``clean()`` calls this module, so the
+    model is imported here on use."""
+    from .models import WeeklyReview
+
+    return WeeklyReview.KPI_FIELDS
 
 
-def duplicate_monthly_message(existing) -> str:
-    url = reverse("reviews:monthly_edit", args=[existing.pk])
-    return (
-        f"A monthly review for {existing.month} already exists (review #{existing.pk}, {url}): "
-        "correct that one instead."
-    )
+def _monthly_costs() -> tuple[str, ...]:
+    from .models import MonthlyReview
+
+    return MonthlyReview.COST_FIELDS
 
 
 def _both(values: Mapping, a: str, b: str) -> bool:

@@ -30,14 +30,7 @@ WEEKLY_SUMS = {
         ExpressionWrapper(F("reworked_outputs") * F("rework_minutes_per_output"), output_field=DEC)
     ),
 }
-COST_FIELDS = (
-    "training_cost",
-    "support_cost",
-    "integration_cost",
-    "run_cost",
-    "maintenance_cost",
-    "other_cost",
-)
+COST_FIELDS = MonthlyReview.COST_FIELDS
 MONTHLY_SUMS = {f"sum_{name}": Sum(name) for name in COST_FIELDS}
 
 

@@ -181,20 +181,7 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
             "id",
             "use_case",
             "week",
-            "active_users",
-            "target_users",
-            "tasks_total",
-            "tasks_with_ai",
-            "reworked_outputs",
-            "exceptions",
-            "minutes_saved_per_task",
-            "rework_minutes_per_output",
-            "quality_score",
-            "backlog",
-            "declared_hours_saved",
-            "model_version",
-            "notes",
-            "user_barriers",
+            *WeeklyReview.INPUT_FIELDS,
             "adoption_rate",
             "rework_rate",
             "exception_share",
@@ -205,13 +192,7 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
-        extra_kwargs = {
-            "week": {"help_text": "ISO week, e.g. 2026-W47 (a week that exists and has started)."},
-            "target_users": {
-                "required": False,
-                "help_text": "Defaults to the use case's target users.",
-            },
-        }
+        extra_kwargs = {"target_users": {"required": False}}
         # (use case, week) is unique in the database; the service names the existing review.
         validators = []
 
@@ -275,13 +256,7 @@ class MonthlyReviewSerializer(ReviewSerializerBase):
             "id",
             "use_case",
             "month",
-            "training_cost",
-            "support_cost",
-            "integration_cost",
-            "run_cost",
-            "maintenance_cost",
-            "other_cost",
-            "notes",
+            *MonthlyReview.INPUT_FIELDS,
             "gross_efficiency",
             "translation_gap",
             "absorption_cost",
@@ -291,9 +266,6 @@ class MonthlyReviewSerializer(ReviewSerializerBase):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
-        extra_kwargs = {
-            "month": {"help_text": "Calendar month, e.g. 2026-11 (a month that has started)."}
-        }
         validators = []
 
     #: Set by the list serializer for a whole page; computed on demand for a single review.

@@ -14,36 +14,10 @@ from usecases import clock, economics
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 
-from . import cadence, reminders, rules
+from . import cadence, reminders
+from .duplicates import DuplicateReview, existing_review
 from .models import MonthlyReview, WeeklyReview
 from .stoploss import evaluate_after_review
-
-#: Fields a user may set on a weekly review (``use_case`` and ``week`` only on submit).
-WEEKLY_FIELDS = (
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "minutes_saved_per_task",
-    "rework_minutes_per_output",
-    "quality_score",
-    "backlog",
-    "declared_hours_saved",
-    "model_version",
-    "notes",
-    "user_barriers",
-)
-MONTHLY_FIELDS = (
-    "training_cost",
-    "support_cost",
-    "integration_cost",
-    "run_cost",
-    "maintenance_cost",
-    "other_cost",
-    "notes",
-)
 
 
 class StaleVersionError(Exception):
@@ -77,11 +51,11 @@ def after_review_saved(review, **known) -> None:
     evaluate_after_review(review, **known)
 
 
-def _settle_reminders(review, period_field: str) -> None:
+def _settle_reminders(review) -> None:
     """A new review settles its period's reminders and overdue alerts (``reminders``). Before
     the period's reminder day none can exist yet, so the current week costs no query."""
-    kind = cadence.WEEKLY if period_field == "week" else cadence.MONTHLY
-    period = cadence.parse_period(kind, getattr(review, period_field))
+    kind = cadence.WEEKLY if review.period_field == "week" else cadence.MONTHLY
+    period = cadence.parse_period(kind, getattr(review, review.period_field))
     if clock.today() >= period.reminder_on:
         reminders.settle_reminders(use_case_id=review.use_case_id, kind=kind, period=period.label)
 
@@ -114,18 +88,16 @@ def _loaded_relations(instance) -> list[str]:
     return names
 
 
-def _insert(review, *, period_field: str, duplicate_message, **known) -> None:
-    """Save a new review once: a review of the same period becomes a ``ValidationError`` on the
-    period field, whatever else is wrong with it. It is looked for only when the review is
+def _insert(review, **known) -> None:
+    """Save a new review once: a review of the same period raises ``DuplicateReview`` (on the
+    period field), whatever else is wrong with it. It is looked for only when the review is
     refused: by ``full_clean``, or by the unique constraint at the INSERT (a review saved
     earlier, or by a concurrent request)."""
 
-    def duplicate() -> ValidationError | None:
-        key = {"use_case": review.use_case, period_field: getattr(review, period_field)}
-        existing = type(review).objects.filter(**key).first()
-        if existing is None:
-            return None
-        return ValidationError({period_field: [duplicate_message(existing)]})
+    def duplicate() -> DuplicateReview | None:
+        period = getattr(review, review.period_field)
+        existing = existing_review(type(review), use_case=review.use_case, period=period)
+        return None if existing is None else DuplicateReview(existing)
 
     try:
         review.full_clean(exclude=_loaded_relations(review), validate_constraints=False)
@@ -139,7 +111,7 @@ def _insert(review, *, period_field: str, duplicate_message, **known) -> None:
         with transaction.atomic():
             review.save()
             after_review_saved(review, **known)
-            _settle_reminders(review, period_field)
+            _settle_reminders(review)
     except IntegrityError:
         error = duplicate()
         if error is None:
@@ -147,14 +119,14 @@ def _insert(review, *, period_field: str, duplicate_message, **known) -> None:
         raise error from None
 
 
-def _correct(review, *, user, fields, data: Mapping, expected_version: int | None):
+def _correct(review, *, user, data: Mapping, expected_version: int | None):
     """Correct ``review`` under a row lock; a stale ``expected_version`` writes nothing."""
     _check_permission(user, review.use_case)
     with transaction.atomic():
         current = type(review).objects.select_for_update().get(pk=review.pk)
         if expected_version is not None and current.version != expected_version:
             raise StaleVersionError(current)
-        for field, value in _pick(data, fields).items():
+        for field, value in _pick(data, type(review).INPUT_FIELDS).items():
             setattr(current, field, value)
         current.updated_by = user
         current.version += 1
@@ -171,13 +143,14 @@ def weekly_review_submit(
 ) -> WeeklyReview:
     """Create the weekly review of ``use_case`` for ``week``.
 
-    Raises ``ValidationError`` (field messages; a duplicate week names the existing review) or
-    ``PermissionDenied``. Two simultaneous submissions of the same week create one review: the
-    loser's INSERT hits the unique constraint and gets the duplicate message. ``permission``
-    is the rule that admits ``user`` (the bulk import passes ``can_import_reviews``).
+    Raises ``ValidationError`` (field messages; ``DuplicateReview`` naming the existing review
+    of the week) or ``PermissionDenied``. Two simultaneous submissions of the same week create
+    one review: the loser's INSERT hits the unique constraint and gets ``DuplicateReview``.
+    ``permission`` is the rule that admits ``user`` (the bulk import passes
+    ``can_import_reviews``).
     """
     _check_permission(user, use_case, permission)
-    values = _pick(data, WEEKLY_FIELDS)
+    values = _pick(data, WeeklyReview.INPUT_FIELDS)
     if values.get("target_users") is None:
         values["target_users"] = use_case.target_users
     review = WeeklyReview(
@@ -187,12 +160,7 @@ def weekly_review_submit(
     in_effect = model_version_in_effect(use_case, week)
     if review.model_version is None:
         review.model_version = in_effect
-    _insert(
-        review,
-        period_field="week",
-        duplicate_message=rules.duplicate_weekly_message,
-        change_in_effect=in_effect,
-    )
+    _insert(review, change_in_effect=in_effect)
     return review
 
 
@@ -201,9 +169,7 @@ def weekly_review_correct(
 ) -> WeeklyReview:
     """Correct a weekly review. ``expected_version`` is the version the user started from;
     a different current version raises ``StaleVersionError`` and nothing is written."""
-    return _correct(
-        review, user=user, fields=WEEKLY_FIELDS, data=data, expected_version=expected_version
-    )
+    return _correct(review, user=user, data=data, expected_version=expected_version)
 
 
 def monthly_review_submit(*, user, use_case: UseCase, month: str, data: Mapping) -> MonthlyReview:
@@ -214,9 +180,9 @@ def monthly_review_submit(*, user, use_case: UseCase, month: str, data: Mapping)
         month=month,
         submitted_by=user,
         updated_by=user,
-        **_pick(data, MONTHLY_FIELDS),
+        **_pick(data, MonthlyReview.INPUT_FIELDS),
     )
-    _insert(review, period_field="month", duplicate_message=rules.duplicate_monthly_message)
+    _insert(review)
     return review
 
 
@@ -224,9 +190,7 @@ def monthly_review_correct(
     *, user, review: MonthlyReview, data: Mapping, expected_version: int | None
 ) -> MonthlyReview:
     """Correct a monthly review (see ``weekly_review_correct``)."""
-    return _correct(
-        review, user=user, fields=MONTHLY_FIELDS, data=data, expected_version=expected_version
-    )
+    return _correct(review, user=user, data=data, expected_version=expected_version)
 
 
 def week_label(day: datetime.date) -> str:

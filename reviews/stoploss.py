@@ -362,21 +362,7 @@ def _by_use_case_upto(field_name: str, ids: Iterable[int], cutoffs: dict[int, da
 
 
 #: The weekly review columns a ``WeekPoint`` is made of.
-WEEK_COLUMNS = (
-    "id",
-    "use_case_id",
-    "week",
-    "week_start",
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "quality_score",
-    "backlog",
-    "declared_hours_saved",
-)
+WEEK_COLUMNS = ("id", "use_case_id", "week", "week_start", *WeeklyReview.KPI_FIELDS)
 
 
 def _week_point(row: dict) -> WeekPoint:

@@ -1,5 +1,8 @@
 """Weekly and monthly review pages: submit, correct, and the figures previewed as one types.
 
+One set of views serves both kinds; what differs (model, forms, preview, service, defaults) is
+the ``ReviewPages`` descriptor each URL passes as ``pages`` (``WEEKLY`` or ``MONTHLY``).
+
 Every view starts with one access call: ``_use_case_for`` (outsiders 404, visible-but-not-allowed
 403) or ``_review_for`` (fetch the review, then the same check on its use case). Validation is
 the forms' (the model's rules); writes go through ``reviews.services``.
@@ -9,9 +12,11 @@ re-renders the page with the figures and saves nothing. With htmx the form posts
 preview endpoint as one types, which renders only the ``figures`` partial of the page template.
 """
 
+import dataclasses
+import datetime
 import functools
+from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -21,15 +26,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from usecases import clock
+from usecases import clock, economics
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user
 
-from . import forms, services
+from . import conflicts, forms, previews, services
 from .models import MonthlyReview, WeeklyReview
-
-WEEKLY_TEMPLATE = "reviews/weekly_form.html"
-MONTHLY_TEMPLATE = "reviews/monthly_form.html"
 
 
 def _use_case_for(user, pk) -> UseCase:
@@ -67,15 +69,87 @@ def _is_preview(request) -> bool:
     return "preview" in request.POST
 
 
-# --- weekly -----------------------------------------------------------------------------------
+# --- the two kinds ----------------------------------------------------------------------------
 
 
-def _weekly_context(form, *, review=None, conflict=None, checks=False) -> dict:
+def last_complete_week(today: datetime.date) -> str:
+    """The ISO week before the one holding ``today`` (it ended last Sunday)."""
+    return services.week_label(today - datetime.timedelta(days=7))
+
+
+def last_complete_month(today: datetime.date) -> str:
+    last_day = today.replace(day=1) - datetime.timedelta(days=1)
+    return economics.format_month(last_day.year, last_day.month)
+
+
+def _weekly_initial(use_case: UseCase, week: str) -> dict:
+    return {
+        "week": week,
+        "target_users": use_case.target_users,
+        "model_version": services.model_version_in_effect(use_case, week),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewPages:
+    """What the weekly and the monthly pages differ in."""
+
+    name: str  # "weekly" or "monthly": the URL names are reviews:<name>_new, _edit, ...
+    model: type
+    form: type
+    correction_form: type
+    preview: Callable  # (form, *, business_case, today) -> the figures panel
+    submit: Callable  # services.<name>_review_submit(*, user, use_case, <period>, data)
+    correct: Callable  # services.<name>_review_correct(*, user, review, data, expected_version)
+    default_period: Callable[[datetime.date], str]
+    initial: Callable[[UseCase, str], dict]
+
+    @property
+    def period_field(self) -> str:
+        return self.model.period_field
+
+    @property
+    def template(self) -> str:
+        return f"reviews/{self.name}_form.html"
+
+    def title(self, review) -> str:
+        """``Weekly review 2026-W47``."""
+        return f"{self.model._meta.verbose_name.capitalize()} {getattr(review, self.period_field)}"
+
+
+WEEKLY = ReviewPages(
+    name="weekly",
+    model=WeeklyReview,
+    form=forms.WeeklyReviewForm,
+    correction_form=forms.WeeklyCorrectionForm,
+    preview=previews.weekly_preview,
+    submit=services.weekly_review_submit,
+    correct=services.weekly_review_correct,
+    default_period=last_complete_week,
+    initial=_weekly_initial,
+)
+MONTHLY = ReviewPages(
+    name="monthly",
+    model=MonthlyReview,
+    form=forms.MonthlyReviewForm,
+    correction_form=forms.MonthlyCorrectionForm,
+    preview=previews.monthly_preview,
+    submit=services.monthly_review_submit,
+    correct=services.monthly_review_correct,
+    default_period=last_complete_month,
+    initial=lambda use_case, month: {"month": month},
+)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+def _context(pages: ReviewPages, form, *, review=None, conflict=None, checks=False) -> dict:
     use_case = form.use_case
     preview_url = (
-        reverse("reviews:weekly_edit_preview", args=[review.pk])
+        reverse(f"reviews:{pages.name}_edit_preview", args=[review.pk])
         if review
-        else reverse("reviews:weekly_preview", args=[use_case.pk])
+        else reverse(f"reviews:{pages.name}_preview", args=[use_case.pk])
     )
     return {
         "use_case": use_case,
@@ -84,203 +158,87 @@ def _weekly_context(form, *, review=None, conflict=None, checks=False) -> dict:
         "conflict": conflict,
         "preview_url": preview_url,
         "show_checks": checks,
-        "preview": forms.weekly_preview(
-            form, business_case=forms.business_case_of(use_case), today=clock.today()
+        "preview": pages.preview(
+            form, business_case=previews.business_case_of(use_case), today=clock.today()
         ),
     }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def weekly_new(request, use_case_pk):
+def review_new(request, use_case_pk, *, pages: ReviewPages):
     use_case = _use_case_for(request.user, use_case_pk)
     if request.method == "GET":
-        week = request.GET.get("week") or forms.last_complete_week(clock.today())
-        initial = {
-            "week": week,
-            "target_users": use_case.target_users,
-            "model_version": services.model_version_in_effect(use_case, week),
-        }
-        form = forms.WeeklyReviewForm(use_case=use_case, initial=initial)
-        return render(request, WEEKLY_TEMPLATE, _weekly_context(form))
+        period = request.GET.get(pages.period_field) or pages.default_period(clock.today())
+        form = pages.form(use_case=use_case, initial=pages.initial(use_case, period))
+        return render(request, pages.template, _context(pages, form))
 
-    form = forms.WeeklyReviewForm(request.POST, use_case=use_case)
+    form = pages.form(request.POST, use_case=use_case)
     if not _is_preview(request) and form.is_valid():
         try:
-            review = services.weekly_review_submit(
+            review = pages.submit(
                 user=request.user,
                 use_case=use_case,
-                week=form.cleaned_data["week"],
                 data=form.service_data(),
+                **{pages.period_field: form.cleaned_data[pages.period_field]},
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, f"Weekly review {review.week} saved.")
+            messages.success(request, f"{pages.title(review)} saved.")
             return redirect(use_case)
-    return render(request, WEEKLY_TEMPLATE, _weekly_context(form))
+    return render(request, pages.template, _context(pages, form))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def weekly_edit(request, pk):
-    review = _review_for(request.user, WeeklyReview, pk)
+def review_edit(request, pk, *, pages: ReviewPages):
+    review = _review_for(request.user, pages.model, pk)
     use_case = review.use_case
     if request.method == "GET":
-        form = forms.WeeklyCorrectionForm(instance=review, use_case=use_case)
-        return render(request, WEEKLY_TEMPLATE, _weekly_context(form, review=review))
+        form = pages.correction_form(instance=review, use_case=use_case)
+        return render(request, pages.template, _context(pages, form, review=review))
 
-    form = forms.WeeklyCorrectionForm(request.POST, instance=review, use_case=use_case)
+    form = pages.correction_form(request.POST, instance=review, use_case=use_case)
     if not _is_preview(request) and form.is_valid():
         try:
-            services.weekly_review_correct(
+            pages.correct(
                 user=request.user,
                 review=review,
                 data=form.service_data(),
                 expected_version=form.cleaned_data["version"],
             )
         except services.StaleVersionError as exc:
-            return _weekly_conflict(request, form, exc.current)
+            return _conflict(request, pages, form, exc.current)
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, f"Weekly review {review.week} corrected.")
+            messages.success(request, f"{pages.title(review)} corrected.")
             return redirect(use_case)
-    return render(request, WEEKLY_TEMPLATE, _weekly_context(form, review=review))
+    return render(request, pages.template, _context(pages, form, review=review))
 
 
-def _weekly_conflict(request, form, current):
+def _conflict(request, pages: ReviewPages, form, current):
     """Someone corrected the review meanwhile: show the current data, overwrite nothing."""
     current.use_case = form.use_case
-    conflict = forms.conflict_of(form, current, user=request.user)
-    fresh = forms.WeeklyCorrectionForm(instance=current, use_case=form.use_case)
-    context = _weekly_context(fresh, review=current, conflict=conflict)
-    return render(request, WEEKLY_TEMPLATE, context, status=409)
+    conflict = conflicts.conflict_of(form, current, user=request.user)
+    fresh = pages.correction_form(instance=current, use_case=form.use_case)
+    context = _context(pages, fresh, review=current, conflict=conflict)
+    return render(request, pages.template, context, status=409)
 
 
 @_login_required_htmx
 @require_POST
-def weekly_preview(request, use_case_pk):
+def review_preview(request, use_case_pk, *, pages: ReviewPages):
     use_case = _use_case_for(request.user, use_case_pk)
-    form = forms.WeeklyReviewForm(request.POST, use_case=use_case)
-    return render(request, f"{WEEKLY_TEMPLATE}#figures", _weekly_context(form, checks=True))
+    form = pages.form(request.POST, use_case=use_case)
+    return render(request, f"{pages.template}#figures", _context(pages, form, checks=True))
 
 
 @_login_required_htmx
 @require_POST
-def weekly_edit_preview(request, pk):
-    review = _review_for(request.user, WeeklyReview, pk)
-    form = forms.WeeklyCorrectionForm(request.POST, instance=review, use_case=review.use_case)
-    context = _weekly_context(form, review=review, checks=True)
-    return render(request, f"{WEEKLY_TEMPLATE}#figures", context)
-
-
-# --- monthly ----------------------------------------------------------------------------------
-
-
-def _monthly_form(cls, *args, use_case, **kwargs):
-    return cls(*args, use_case=use_case, currency=settings.VALUEGATE_CURRENCY, **kwargs)
-
-
-def _monthly_context(form, *, review=None, conflict=None, checks=False) -> dict:
-    use_case = form.use_case
-    preview_url = (
-        reverse("reviews:monthly_edit_preview", args=[review.pk])
-        if review
-        else reverse("reviews:monthly_preview", args=[use_case.pk])
-    )
-    return {
-        "use_case": use_case,
-        "form": form,
-        "review": review,
-        "conflict": conflict,
-        "preview_url": preview_url,
-        "show_checks": checks,
-        "preview": forms.monthly_preview(
-            form, business_case=forms.business_case_of(use_case), today=clock.today()
-        ),
-    }
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def monthly_new(request, use_case_pk):
-    use_case = _use_case_for(request.user, use_case_pk)
-    if request.method == "GET":
-        month = request.GET.get("month") or forms.last_complete_month(clock.today())
-        form = _monthly_form(forms.MonthlyReviewForm, use_case=use_case, initial={"month": month})
-        return render(request, MONTHLY_TEMPLATE, _monthly_context(form))
-
-    form = _monthly_form(forms.MonthlyReviewForm, request.POST, use_case=use_case)
-    if not _is_preview(request) and form.is_valid():
-        try:
-            review = services.monthly_review_submit(
-                user=request.user,
-                use_case=use_case,
-                month=form.cleaned_data["month"],
-                data=form.service_data(),
-            )
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"Monthly review {review.month} saved.")
-            return redirect(use_case)
-    return render(request, MONTHLY_TEMPLATE, _monthly_context(form))
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def monthly_edit(request, pk):
-    review = _review_for(request.user, MonthlyReview, pk)
-    use_case = review.use_case
-    if request.method == "GET":
-        form = _monthly_form(forms.MonthlyCorrectionForm, instance=review, use_case=use_case)
-        return render(request, MONTHLY_TEMPLATE, _monthly_context(form, review=review))
-
-    form = _monthly_form(
-        forms.MonthlyCorrectionForm, request.POST, instance=review, use_case=use_case
-    )
-    if not _is_preview(request) and form.is_valid():
-        try:
-            services.monthly_review_correct(
-                user=request.user,
-                review=review,
-                data=form.service_data(),
-                expected_version=form.cleaned_data["version"],
-            )
-        except services.StaleVersionError as exc:
-            return _monthly_conflict(request, form, exc.current)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"Monthly review {review.month} corrected.")
-            return redirect(use_case)
-    return render(request, MONTHLY_TEMPLATE, _monthly_context(form, review=review))
-
-
-def _monthly_conflict(request, form, current):
-    current.use_case = form.use_case
-    conflict = forms.conflict_of(form, current, user=request.user)
-    fresh = _monthly_form(forms.MonthlyCorrectionForm, instance=current, use_case=form.use_case)
-    context = _monthly_context(fresh, review=current, conflict=conflict)
-    return render(request, MONTHLY_TEMPLATE, context, status=409)
-
-
-@_login_required_htmx
-@require_POST
-def monthly_preview(request, use_case_pk):
-    use_case = _use_case_for(request.user, use_case_pk)
-    form = _monthly_form(forms.MonthlyReviewForm, request.POST, use_case=use_case)
-    context = _monthly_context(form, checks=True)
-    return render(request, f"{MONTHLY_TEMPLATE}#figures", context)
-
-
-@_login_required_htmx
-@require_POST
-def monthly_edit_preview(request, pk):
-    review = _review_for(request.user, MonthlyReview, pk)
-    form = _monthly_form(
-        forms.MonthlyCorrectionForm, request.POST, instance=review, use_case=review.use_case
-    )
-    context = _monthly_context(form, review=review, checks=True)
-    return render(request, f"{MONTHLY_TEMPLATE}#figures", context)
+def review_edit_preview(request, pk, *, pages: ReviewPages):
+    review = _review_for(request.user, pages.model, pk)
+    form = pages.correction_form(request.POST, instance=review, use_case=review.use_case)
+    context = _context(pages, form, review=review, checks=True)
+    return render(request, f"{pages.template}#figures", context)

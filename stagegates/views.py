@@ -7,20 +7,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from usecases.form_errors import add_service_errors
 from usecases.permissions import can_edit_checklist, can_manage_gates, get_use_case_for_user
 
 from . import checklist, decisions, selectors, services, voting
 from . import permissions as perms
 from .forms import AddItemForm, DecisionForm, GateForm, VoteForm
 from .recommendation import RULE_SUMMARY
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Put a service's field messages at the form's fields (others at the top)."""
-    for field, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        target = field if field in form.fields else None
-        for message in messages_:
-            form.add_error(target, message)
 
 
 def _flash_errors(request, error: ValidationError) -> None:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from . import clock
+from .form_errors import add_service_errors
 from .models import (
     CHECKLIST_SECTIONS,
     Answer,
@@ -44,14 +45,8 @@ def _active_users():
 
 class ServiceErrorsMixin:
     def add_service_errors(self, error: ValidationError, field_map=None) -> None:
-        """Show a service's ``ValidationError`` at the form's fields (unknown keys: on top)."""
-        field_map = field_map or {}
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for key, errors in error.error_dict.items():
-            name = field_map.get(key, key)
-            self.add_error(name if name in self.fields else None, errors)
+        """Show a service's ``ValidationError`` at the form's fields (``form_errors``)."""
+        add_service_errors(self, error, field_map)
 
 
 class UseCaseForm(ServiceErrorsMixin, forms.ModelForm):

@@ -55,7 +55,7 @@ def _safe(request, url: str) -> bool:
 
 def _back(request) -> str:
     """Back to the inbox page the form was on (``next``), or the inbox."""
-    inbox_path = reverse("inbox:list")
+    inbox_path = reverse("usecases:inbox")
     target = request.POST.get("next", "")
     if target.startswith(inbox_path) and _safe(request, target):
         return target

@@ -83,7 +83,7 @@ class UseCase(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("use_case", args=[self.pk])
+        return reverse("usecases:detail", args=[self.pk])
 
     @property
     def reviews_due(self) -> bool:

@@ -242,7 +242,7 @@ def email_text(notification: Notification) -> str:
     parts = [notification.title, notification.body]
     if notification.url:
         parts.append(f"Open: {base}{notification.url}")
-    parts.append(f"All your notifications: {base}{reverse('inbox:list')}")
+    parts.append(f"All your notifications: {base}{reverse('usecases:inbox')}")
     return "\n\n".join(p for p in parts if p)
 
 

@@ -1,13 +1,17 @@
 """Use case pages: portfolio list and the PMO / value-owner edit pages.
 
-The use case page itself is composed in the portfolio layer (``portfolio.use_case_page``, URL
-name ``use_case``) because it shows reviews, flags and gates, which ``usecases`` may not import;
-its use-case part is ``selectors.use_case_page_context``.
+The use case page itself (URL ``usecases:detail``) is composed in the portfolio layer
+(``portfolio.use_case_page``) because it shows reviews, flags and gates, which ``usecases`` may
+not import: ``use_case_page`` hands the request to the view the setting
+``VALUEGATE_USE_CASE_PAGE`` names. Its use-case part is ``selectors.use_case_page_context``.
 
 Every view starts with one access call from ``permissions`` (404 to who may not see the use
 case, 403 to who may see but not change it) and hands writes to ``services``.
 """
 
+import functools
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods
 
 from . import selectors, services
@@ -30,6 +35,18 @@ from .permissions import (
 )
 
 VERSIONS_PER_PAGE = 50
+
+
+@functools.cache
+def _use_case_page_view():
+    return import_string(settings.VALUEGATE_USE_CASE_PAGE)
+
+
+def use_case_page(request, pk):
+    """The use case page (``usecases:detail``): the view named by ``VALUEGATE_USE_CASE_PAGE``,
+    imported on first use, so that this app links to its own URL without importing the layer
+    that composes the page."""
+    return _use_case_page_view()(request, pk=pk)
 
 
 def _posted(request):

@@ -16,8 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from reviews.duplicates import duplicate_message
 from reviews.models import Flag, StopLossRule, WeeklyReview
-from reviews.rules import duplicate_weekly_message
 from reviews.serializers import MonthlyReviewSerializer, WeeklyReviewSerializer
 from tests.conftest import make_use_case
 from usecases.models import ModelChange
@@ -167,7 +167,7 @@ def test_a_duplicate_is_found_by_the_constraint_and_named(use_case, contributor,
     assert response.status_code == 400
     body = response.json()
     assert body["existing"]["id"] == existing.pk
-    assert body["week"] == [duplicate_weekly_message(existing)]
+    assert body["week"] == [duplicate_message(existing)]
     assert WeeklyReview.objects.filter(use_case=use_case).count() == 1
 
 

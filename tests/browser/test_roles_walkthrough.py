@@ -39,13 +39,13 @@ def pages_for(role, use_case, gate, item):
     uc = use_case.pk
     common = [
         ("use-case-list", reverse("usecases:list")),
-        ("use-case", reverse("use_case", args=[uc])),
+        ("use-case", reverse("usecases:detail", args=[uc])),
         ("dashboard", reverse("portfolio:dashboard")),
         ("cfo-report", reverse("portfolio:cfo_report")),
         ("gates", reverse("stagegates:list")),
         ("gate", reverse("stagegates:detail", args=[gate.pk])),
         ("flags", reverse("reviews:flags")),
-        ("inbox", reverse("inbox:list")),
+        ("inbox", reverse("usecases:inbox")),
     ]
     if item is not None:
         common.append(("gate-item", reverse("stagegates:item", args=[item.pk])))
@@ -57,12 +57,12 @@ def pages_for(role, use_case, gate, item):
     pmo = [
         ("use-case-new", reverse("usecases:create")),
         ("policy", reverse("reviews:policy")),
-        ("overdue", reverse("overdue:list")),
+        ("overdue", reverse("reviews:overdue")),
     ]
     refused = {
-        "owner": [reverse("overdue:list"), reverse("usecases:create")],
-        "contributor": [reverse("overdue:list"), reverse("usecases:edit", args=[uc])],
-        "leader": [reverse("reviews:weekly_new", args=[uc]), reverse("overdue:list")],
+        "owner": [reverse("reviews:overdue"), reverse("usecases:create")],
+        "contributor": [reverse("reviews:overdue"), reverse("usecases:edit", args=[uc])],
+        "leader": [reverse("reviews:weekly_new", args=[uc]), reverse("reviews:overdue")],
         "pmo": [reverse("reviews:weekly_new", args=[uc])],  # the PMO imports, never submits
         "admin": [],
     }[role]

@@ -136,10 +136,10 @@ def _submit_breaches_while_down(owner, contributor, use_case):
     web = APIClient()
     web.force_login(owner)
     for url in (
-        reverse("home"),
-        reverse("use_case", args=[use_case.pk]),
+        reverse("portfolio:home"),
+        reverse("usecases:detail", args=[use_case.pk]),
         reverse("portfolio:dashboard"),
-        reverse("inbox:list"),
+        reverse("usecases:inbox"),
     ):
         response, seconds = _timed(lambda url=url: web.get(url))
         assert response.status_code == 200, url

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from portfolio import use_case_page
@@ -31,6 +32,7 @@ from reviews.selectors import use_case_economics
 from stagegates.models import Decision, Gate, GateItem, GateStatus
 from tests.conftest import make_use_case, make_user
 from usecases import economics
+from usecases import views as usecases_views
 from usecases.models import ChangeKind, ModelChange, Stage
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +71,7 @@ def frozen_today():
 
 
 def url(use_case, **params):
-    base = reverse("use_case", args=[use_case.pk])
+    base = reverse("usecases:detail", args=[use_case.pk])
     if params:
         base += "?" + "&".join(f"{k}={v}" for k, v in params.items())
     return base
@@ -143,10 +145,25 @@ def test_only_get(client_for, pmo, use_case):
     assert client_for(pmo).post(url(use_case)).status_code == 405
 
 
-def test_url_name_and_absolute_url(use_case):
+def test_url_name_and_absolute_url(use_case, settings):
+    """The usecases app owns the URL; the page it serves is this layer's (by the setting)."""
     assert use_case.get_absolute_url() == f"/use-cases/{use_case.pk}/"
-    with pytest.raises(NoReverseMatch):
-        reverse("usecases:detail", args=[use_case.pk])
+    assert reverse("usecases:detail", args=[use_case.pk]) == use_case.get_absolute_url()
+    assert settings.VALUEGATE_USE_CASE_PAGE == "portfolio.use_case_page.use_case_page"
+
+
+def test_the_page_is_served_by_the_view_the_setting_names(client_for, leader, use_case, settings):
+    settings.VALUEGATE_USE_CASE_PAGE = "tests.portfolio.test_use_case_page.stand_in_page"
+    usecases_views._use_case_page_view.cache_clear()
+    try:
+        response = client_for(leader).get(use_case.get_absolute_url())
+    finally:
+        usecases_views._use_case_page_view.cache_clear()
+    assert response.content == f"stand-in {use_case.pk}".encode()
+
+
+def stand_in_page(request, pk):
+    return HttpResponse(f"stand-in {pk}")
 
 
 def test_charts_load_only_here_with_nonce(client_for, leader, use_case):

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from reviews import rules
-from reviews.models import MonthlyReview, WeeklyReview
 
 TODAY = datetime.date(2026, 11, 25)
 
@@ -201,13 +200,3 @@ def test_model_version_must_belong_to_the_use_case():
     assert rules.model_version_errors(_Change(2), 1) == {
         "model_version": ["This version belongs to another use case's change log."]
     }
-
-
-def test_duplicate_messages_name_the_existing_review_and_link_to_it():
-    weekly = rules.duplicate_weekly_message(WeeklyReview(pk=12, week="2026-W47"))
-    assert weekly == (
-        "A weekly review for 2026-W47 already exists (review #12, /reviews/weekly/12/): "
-        "correct that one instead."
-    )
-    monthly = rules.duplicate_monthly_message(MonthlyReview(pk=7, month="2026-10"))
-    assert "review #7, /reviews/monthly/7/" in monthly

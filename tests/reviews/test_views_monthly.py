@@ -87,7 +87,7 @@ def test_submit_per_role(role, role_users, use_case, client_for):
     response = client_for(_user(role_users, role)).post(new_url(use_case), VALID)
     if role in ALLOWED:
         assert response.status_code == 302
-        assert response["Location"] == reverse("use_case", args=[use_case.pk])
+        assert response["Location"] == reverse("usecases:detail", args=[use_case.pk])
         assert (
             MonthlyReview.objects.get(use_case=use_case, month="2026-10").submitted_by
             == (role_users[role])

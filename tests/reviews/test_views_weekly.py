@@ -142,7 +142,7 @@ def test_submit_per_role(role, role_users, use_case, client_for):
     response = client.post(new_url(use_case), VALID)
     if role in ALLOWED:
         assert response.status_code == 302
-        assert response["Location"] == reverse("use_case", args=[use_case.pk])
+        assert response["Location"] == reverse("usecases:detail", args=[use_case.pk])
         review = WeeklyReview.objects.get(use_case=use_case, week="2026-W47")
         assert review.submitted_by == role_users[role]
     else:
@@ -461,7 +461,7 @@ def test_preview_button_renders_figures_and_saves_nothing(owner, use_case, clien
 
 def test_submit_redirects_with_a_message_and_saves_the_typed_values(owner, use_case, client_for):
     response = client_for(owner).post(new_url(use_case), VALID, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("use_case", args=[use_case.pk])
+    assert response.redirect_chain[-1][0] == reverse("usecases:detail", args=[use_case.pk])
     assert "Weekly review 2026-W47 saved." in response.content.decode()
     review = WeeklyReview.objects.get()
     assert (review.tasks_with_ai, review.minutes_saved_per_task) == (800, Decimal("2.5"))

@@ -121,7 +121,7 @@ ITEM = {"pk": "gate_item"}
 
 TABLE: dict[str, Entry] = {
     # --- public -------------------------------------------------------------------------------
-    "healthz": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    "portfolio:healthz": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
     # The schema and its docs page describe the API, not its data: public (drf-spectacular's
     # default, SERVE_PERMISSIONS AllowAny); every operation in it needs authentication.
     "api-schema": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
@@ -133,14 +133,16 @@ TABLE: dict[str, Entry] = {
         roles=PUBLIC,
     ),
     # --- pages anyone logged in may open (their content is filtered) --------------------------
-    "home": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "portfolio:home": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "reviews:flags": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "stagegates:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
-    "inbox:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
-    "inbox:read_all": Entry(checks={"GET": POST_ONLY, "POST": expect(302, anonymous=LOGIN)}),
+    "usecases:inbox": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "usecases:inbox_read_all": Entry(
+        checks={"GET": POST_ONLY, "POST": expect(302, anonymous=LOGIN)}
+    ),
     # Only the recipient may mark a notification read; for anyone else it does not exist.
-    "inbox:read": Entry(
+    "usecases:inbox_read": Entry(
         kwargs={"pk": "notification"},
         checks={"GET": POST_ONLY, "POST": expect(404, anonymous=LOGIN, owner=302)},
     ),
@@ -148,10 +150,10 @@ TABLE: dict[str, Entry] = {
     "portfolio:dashboard": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     "portfolio:cfo_report": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     "portfolio:cfo_export": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
-    "overdue:list": Entry(checks={"GET": PMO_PAGE}),
-    "overdue:csv": Entry(checks={"GET": PMO_PAGE}),
+    "reviews:overdue": Entry(checks={"GET": PMO_PAGE}),
+    "reviews:overdue_csv": Entry(checks={"GET": PMO_PAGE}),
     # --- a use case and what hangs off it -----------------------------------------------------
-    "use_case": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE}),
+    "usecases:detail": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE}),
     "usecases:create": Entry(checks={"GET": PMO_PAGE, "POST": PMO_PAGE}),  # empty form: 200
     "usecases:edit": Entry(
         kwargs=UC,
@@ -350,7 +352,7 @@ TABLE: dict[str, Entry] = {
         },
     ),
     "use-case-scenarios": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
-    "use-case-economics-economics": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "use-case-economics": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
     "model-change-list": Entry(
         checks={
             "GET": API_LIST,

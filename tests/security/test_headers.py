@@ -91,7 +91,7 @@ def test_api_responses_have_the_headers(client):
 
 @pytest.mark.django_db
 def test_healthz_answers_with_the_headers(client):
-    response = client.get(reverse("healthz"))
+    response = client.get(reverse("portfolio:healthz"))
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert_common_headers(response)

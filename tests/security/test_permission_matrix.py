@@ -348,7 +348,13 @@ def _json(data) -> str:
 
 def test_the_walk_finds_pages_namespaced_routes_and_router_routes():
     """The matrix is only as good as the walk: it must see every kind of route."""
-    for name in ("healthz", "use_case", "reviews:weekly_new", "api-root", "flag-resolve"):
+    for name in (
+        "portfolio:healthz",
+        "usecases:detail",
+        "reviews:weekly_new",
+        "api-root",
+        "flag-resolve",
+    ):
         assert name in ROUTES, f"{name} not found by the URL walk"
     assert ROUTES["reviews:weekly_new"].kwargs == ("use_case_pk",)
     assert ROUTES["flag-resolve"].kwargs == ("pk",)

@@ -28,9 +28,9 @@ def note(user, subject, period="2026-W20", title=None, url="/use-cases/"):
 
 
 def test_urls():
-    assert reverse("inbox:list") == INBOX
-    assert reverse("inbox:read", args=[7]) == "/inbox/7/read/"
-    assert reverse("inbox:read_all") == "/inbox/read-all/"
+    assert reverse("usecases:inbox") == INBOX
+    assert reverse("usecases:inbox_read", args=[7]) == "/inbox/7/read/"
+    assert reverse("usecases:inbox_read_all") == "/inbox/read-all/"
 
 
 @pytest.mark.django_db

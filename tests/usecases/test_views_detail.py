@@ -35,7 +35,7 @@ def users(role_users, foreign_contributor):
 
 
 def detail_url(use_case):
-    return reverse("use_case", args=[use_case.pk])
+    return reverse("usecases:detail", args=[use_case.pk])
 
 
 # role -> (status, edit use case, edit business case, log change, edit checklist)
@@ -74,7 +74,7 @@ def test_wrong_method(client_for, pmo, use_case):
 
 
 def test_unknown_use_case_is_404(client_for, pmo):
-    assert client_for(pmo).get(reverse("use_case", args=[999999])).status_code == 404
+    assert client_for(pmo).get(reverse("usecases:detail", args=[999999])).status_code == 404
 
 
 def test_shows_the_facts(client_for, leader, use_case):

@@ -16,9 +16,10 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from reviews import cadence
 from usecases import clock
 from usecases.permissions import can_see_overdue
+
+from . import cadence
 
 PAGE_SIZE = 100
 CSV_COLUMNS = (
@@ -60,7 +61,7 @@ def overdue_list(request):
         "lookback_weeks": settings.VALUEGATE_CADENCE_LOOKBACK_WEEKS,
         "lookback_months": settings.VALUEGATE_CADENCE_LOOKBACK_MONTHS,
     }
-    template = "portfolio/overdue.html#results" if request.htmx else "portfolio/overdue.html"
+    template = "reviews/overdue.html#results" if request.htmx else "reviews/overdue.html"
     return render(request, template, context)
 
 

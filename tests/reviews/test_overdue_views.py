@@ -50,8 +50,8 @@ def overdue(role_users, clock_frozen):
 
 
 def test_urls():
-    assert reverse("overdue:list") == PAGE
-    assert reverse("overdue:csv") == CSV_URL
+    assert reverse("reviews:overdue") == PAGE
+    assert reverse("reviews:overdue_csv") == CSV_URL
     assert reverse("overdue-review-list") == API
 
 
