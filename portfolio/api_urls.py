@@ -1,4 +1,5 @@
-"""REST API v1: one router; each app contributes its viewsets from its own ``api`` module."""
+"""REST API v1 (namespace ``api``): one router; each app contributes its viewsets from its own
+``api`` module. Route names are DRF's (``api:weekly-review-detail``, ``api:api-root``)."""
 
 from django.conf import settings
 from django.urls import path, re_path
@@ -40,13 +41,14 @@ class TokenView(ObtainAuthToken):
     authentication_classes = ()
 
 
+app_name = "api"
 urlpatterns = [
-    path("auth/token/", TokenView.as_view(), name="api-token"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",
-        csp_override(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
-        name="api-docs",
+        csp_override(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        name="docs",
     ),
     *router.urls,
     # A use case's economics reads reviews, which usecases.api may not import: a sub-resource

@@ -36,7 +36,6 @@ rows of one ``.values()`` query of weekly reviews to build chart points; every s
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import decimal
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from django.views.decorators.http import require_GET
 from reviews.flags import flag_figures
 from reviews.models import (
     FRACTION_METRICS,
+    WEEK_FIGURE_FIELDS,
     Comparison,
     Flag,
     FlagKind,
@@ -101,8 +101,6 @@ WEEK_VALUES = (
     "updated_at",
     "version",
 )
-#: The engine's inputs of one week (``economics.WeekFigures``).
-WEEK_FIGURES = tuple(f.name for f in dataclasses.fields(economics.WeekFigures))
 FLAG_KIND_HELP = {
     FlagKind.STOP_LOSS: "A stop-loss threshold was breached. A “return to redesign” rule moves a "
     "use case in rollout or scaled back to redesign with conditional funding.",
@@ -250,7 +248,7 @@ def week_rows(
     weeks_cache: dict[Month, int] = {}
     result = []
     for row in rows:
-        figures = economics.WeekFigures(**{name: row[name] for name in WEEK_FIGURES})
+        figures = economics.WeekFigures(**{name: row[name] for name in WEEK_FIGURE_FIELDS})
         metrics = economics.week_metrics(figures, bc.hourly_cost)
         net = None
         costs = month_costs.get(row["month_start"])

@@ -167,7 +167,7 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
     filterset_class = WeeklyReviewFilter
     model = WeeklyReview
     period_field = "week"
-    detail_route = "weekly-review-detail"
+    detail_route = "api:weekly-review-detail"
     ordering = ("-week_start", "use_case_id", "-id")
 
     def submit(self, *, use_case, period, data):
@@ -207,7 +207,7 @@ class MonthlyReviewViewSet(ReviewViewSetBase):
     filterset_class = MonthlyReviewFilter
     model = MonthlyReview
     period_field = "month"
-    detail_route = "monthly-review-detail"
+    detail_route = "api:monthly-review-detail"
     ordering = ("-month_start", "use_case_id", "-id")
 
     def submit(self, *, use_case, period, data):

@@ -1,5 +1,6 @@
 """Weekly operational reviews and monthly financial reviews."""
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -17,6 +18,8 @@ from usecases.models import ModelChange, UseCase
 from . import rules
 
 NON_NEGATIVE = [MinValueValidator(Decimal(0))]
+#: The weekly review fields the economics engine reads (``economics.WeekFigures``).
+WEEK_FIGURE_FIELDS = tuple(field.name for field in dataclasses.fields(economics.WeekFigures))
 
 
 class OnceBuiltHistoryManager(HistoryManager):
@@ -211,16 +214,8 @@ class WeeklyReview(ReviewBase):
         )
 
     def figures(self) -> economics.WeekFigures:
-        return economics.WeekFigures(
-            active_users=self.active_users,
-            target_users=self.target_users,
-            tasks_total=self.tasks_total,
-            tasks_with_ai=self.tasks_with_ai,
-            reworked_outputs=self.reworked_outputs,
-            exceptions=self.exceptions,
-            minutes_saved_per_task=self.minutes_saved_per_task,
-            rework_minutes_per_output=self.rework_minutes_per_output,
-        )
+        """The engine's inputs of this week (the fields ``economics.WeekFigures`` names)."""
+        return economics.WeekFigures(**{name: getattr(self, name) for name in WEEK_FIGURE_FIELDS})
 
 
 class MonthlyReview(ReviewBase):
@@ -319,14 +314,7 @@ class MonthlyReview(ReviewBase):
         )
 
     def costs(self) -> economics.MonthCosts:
-        return economics.MonthCosts(
-            training_cost=self.training_cost,
-            support_cost=self.support_cost,
-            integration_cost=self.integration_cost,
-            run_cost=self.run_cost,
-            maintenance_cost=self.maintenance_cost,
-            other_cost=self.other_cost,
-        )
+        return economics.MonthCosts(**{name: getattr(self, name) for name in self.COST_FIELDS})
 
 
 def raise_errors(*error_dicts: rules.Errors) -> None:

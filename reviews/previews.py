@@ -18,7 +18,7 @@ from usecases.models import BusinessCase, ModelChange, UseCase
 from . import rules, services
 from .duplicates import linked_duplicate_message
 from .forms import MonthlyReviewForm, ReviewForm, WeeklyReviewForm
-from .models import MonthlyReview, WeeklyReview
+from .models import WEEK_FIGURE_FIELDS, MonthlyReview, WeeklyReview
 from .selectors import monthly_totals
 
 
@@ -161,8 +161,7 @@ def weekly_preview(
         values["target_users"] = form.use_case.target_users
     hourly_cost = business_case.hourly_cost
     numbers = {
-        f.name: values.get(f.name) if values.get(f.name) is not None else 0
-        for f in dataclasses.fields(economics.WeekFigures)
+        name: values.get(name) if values.get(name) is not None else 0 for name in WEEK_FIGURE_FIELDS
     }
     metrics = economics.week_metrics(economics.WeekFigures(**numbers), hourly_cost)
     figures = [

@@ -52,7 +52,7 @@ def overdue(role_users, clock_frozen):
 def test_urls():
     assert reverse("reviews:overdue") == PAGE
     assert reverse("reviews:overdue_csv") == CSV_URL
-    assert reverse("overdue-review-list") == API
+    assert reverse("api:overdue-review-list") == API
 
 
 # --- access -------------------------------------------------------------------------------------

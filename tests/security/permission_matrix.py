@@ -124,10 +124,10 @@ TABLE: dict[str, Entry] = {
     "portfolio:healthz": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
     # The schema and its docs page describe the API, not its data: public (drf-spectacular's
     # default, SERVE_PERMISSIONS AllowAny); every operation in it needs authentication.
-    "api-schema": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
-    "api-docs": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    "api:schema": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    "api:docs": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
     # Anyone may ask for a token; wrong credentials are a 400 for everyone.
-    "api-token": Entry(
+    "api:token": Entry(
         checks={"GET": expect(405), "POST": expect(400)},
         bodies={"POST": {"username": "olivia", "password": "wrong"}},
         roles=PUBLIC,
@@ -329,14 +329,14 @@ TABLE: dict[str, Entry] = {
         bodies={"POST": {"decision": "hold", "rationale": "Wait for Q1 figures."}},
     ),
     # --- REST API -----------------------------------------------------------------------------
-    "api-root": Entry(checks={"GET": expect(200, anonymous=API_ANON)}),
-    "use-case-list": Entry(
+    "api:api-root": Entry(checks={"GET": expect(200, anonymous=API_ANON)}),
+    "api:use-case-list": Entry(
         checks={
             "GET": API_LIST,
             "POST": expect(403, anonymous=API_ANON, pmo=400, admin=400),  # empty body
         }
     ),
-    "use-case-detail": Entry(
+    "api:use-case-detail": Entry(
         kwargs=UC,
         checks={
             "GET": READ_USE_CASE_API,
@@ -344,16 +344,16 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"PATCH": {"description": "Triage of inbound e-mail, reviewed."}},
     ),
-    "use-case-business-case": Entry(
+    "api:use-case-business-case": Entry(
         kwargs=UC,
         checks={
             "GET": READ_USE_CASE_API,
             "PUT": expect(403, anonymous=API_ANON, outsider=404, pmo=400, owner=400, admin=400),
         },
     ),
-    "use-case-scenarios": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
-    "use-case-economics": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
-    "model-change-list": Entry(
+    "api:use-case-scenarios": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "api:use-case-economics": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "api:model-change-list": Entry(
         checks={
             "GET": API_LIST,
             # Naming a use case the user may not see: 404, as for its URL.
@@ -369,8 +369,10 @@ TABLE: dict[str, Entry] = {
             }
         },
     ),
-    "model-change-detail": Entry(kwargs={"pk": "model_change"}, checks={"GET": READ_USE_CASE_API}),
-    "weekly-review-list": Entry(
+    "api:model-change-detail": Entry(
+        kwargs={"pk": "model_change"}, checks={"GET": READ_USE_CASE_API}
+    ),
+    "api:weekly-review-list": Entry(
         checks={
             "GET": API_LIST,
             "POST": expect(
@@ -379,7 +381,7 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_weekly_form(w)}},
     ),
-    "weekly-review-detail": Entry(
+    "api:weekly-review-detail": Entry(
         kwargs={"pk": "weekly_review"},
         checks={
             "GET": READ_USE_CASE_API,
@@ -389,7 +391,7 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"PATCH": {"version": 1, "notes": "Corrected the backlog count."}},
     ),
-    "monthly-review-list": Entry(
+    "api:monthly-review-list": Entry(
         checks={
             "GET": API_LIST,
             "POST": expect(
@@ -398,7 +400,7 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_monthly_form(w)}},
     ),
-    "monthly-review-detail": Entry(
+    "api:monthly-review-detail": Entry(
         kwargs={"pk": "monthly_review"},
         checks={
             "GET": READ_USE_CASE_API,
@@ -408,12 +410,12 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"PATCH": {"version": 1, "notes": "Support invoice added."}},
     ),
-    "overdue-review-list": Entry(
+    "api:overdue-review-list": Entry(
         checks={"GET": expect(403, anonymous=API_ANON, pmo=200, admin=200)}
     ),
-    "flag-list": Entry(checks={"GET": API_LIST}),
-    "flag-detail": Entry(kwargs={"pk": "flag"}, checks={"GET": READ_USE_CASE_API}),
-    "flag-resolve": Entry(
+    "api:flag-list": Entry(checks={"GET": API_LIST}),
+    "api:flag-detail": Entry(kwargs={"pk": "flag"}, checks={"GET": READ_USE_CASE_API}),
+    "api:flag-resolve": Entry(
         kwargs={"pk": "flag"},
         checks={
             "GET": API_NO_GET,
@@ -423,7 +425,7 @@ TABLE: dict[str, Entry] = {
     ),
     # The default policy is readable by everyone logged in; an override only by who sees its
     # use case. Only the PMO writes.
-    "stop-loss-rule-list": Entry(
+    "api:stop-loss-rule-list": Entry(
         checks={
             "GET": expect(200, anonymous=API_ANON),
             "POST": expect(403, anonymous=API_ANON, pmo=400, admin=400),  # empty body
@@ -431,7 +433,7 @@ TABLE: dict[str, Entry] = {
     ),
     # A write by a non-PMO is refused before the rule is looked up: 403 whatever the id, so the
     # outsider learns nothing either.
-    "stop-loss-rule-detail": Entry(
+    "api:stop-loss-rule-detail": Entry(
         kwargs={"pk": "override_rule"},
         checks={
             "GET": READ_USE_CASE_API,
@@ -440,13 +442,13 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"PATCH": {"threshold": "0.2000"}},
     ),
-    "gate-list": Entry(
+    "api:gate-list": Entry(
         checks={
             "GET": API_LIST,
             "POST": expect(403, anonymous=API_ANON, pmo=400, admin=400),  # empty body
         }
     ),
-    "gate-detail": Entry(
+    "api:gate-detail": Entry(
         kwargs=GATE,
         checks={
             "GET": READ_USE_CASE_API,
@@ -454,21 +456,21 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"PATCH": {"closes_on": "2026-12-11"}},  # voting runs a week longer
     ),
-    "gate-open-voting": Entry(
+    "api:gate-open-voting": Entry(
         kwargs=GATE,
         checks={
             "GET": API_NO_GET,
             "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
         },
     ),
-    "gate-refresh-agenda": Entry(
+    "api:gate-refresh-agenda": Entry(
         kwargs=GATE,
         checks={
             "GET": API_NO_GET,
             "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
         },
     ),
-    "gate-items": Entry(
+    "api:gate-items": Entry(
         kwargs=GATE,
         checks={
             "GET": API_NO_GET,
@@ -476,21 +478,21 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"POST": lambda w: {"use_case": w.other_use_case.pk}},
     ),
-    "gate-close": Entry(
+    "api:gate-close": Entry(
         kwargs=GATE,
         checks={
             "GET": API_NO_GET,
             "POST": expect(403, anonymous=API_ANON, outsider=404, leader=200, pmo=200, admin=200),
         },
     ),
-    "gate-item-detail": Entry(
+    "api:gate-item-detail": Entry(
         kwargs=ITEM,
         checks={
             "GET": READ_USE_CASE_API,
             "DELETE": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
         },
     ),
-    "gate-item-vote": Entry(
+    "api:gate-item-vote": Entry(
         kwargs=ITEM,
         checks={
             "GET": API_NO_GET,
@@ -498,7 +500,7 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"POST": {"choice": "scale", "rationale": "Adoption is above plan."}},
     ),
-    "gate-item-decide": Entry(
+    "api:gate-item-decide": Entry(
         kwargs=ITEM,
         checks={
             "GET": API_NO_GET,

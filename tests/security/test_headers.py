@@ -83,7 +83,7 @@ def test_pages_have_no_inline_style_or_event_handlers(client_for, owner, use_cas
 
 @pytest.mark.django_db
 def test_api_responses_have_the_headers(client):
-    response = client.post(reverse("api-token"), {"username": "nobody", "password": "x"})
+    response = client.post(reverse("api:token"), {"username": "nobody", "password": "x"})
     assert response.status_code == 400
     assert_common_headers(response)
     assert "Content-Security-Policy" in response.headers

@@ -28,7 +28,7 @@ def login(client, password, username="olivia"):
 
 
 def get_token(client, password, username="olivia"):
-    return client.post(reverse("api-token"), {"username": username, "password": password})
+    return client.post(reverse("api:token"), {"username": username, "password": password})
 
 
 def test_login_page_locks_after_limit_failures(client, owner):

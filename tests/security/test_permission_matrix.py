@@ -352,12 +352,12 @@ def test_the_walk_finds_pages_namespaced_routes_and_router_routes():
         "portfolio:healthz",
         "usecases:detail",
         "reviews:weekly_new",
-        "api-root",
-        "flag-resolve",
+        "api:api-root",
+        "api:flag-resolve",
     ):
         assert name in ROUTES, f"{name} not found by the URL walk"
     assert ROUTES["reviews:weekly_new"].kwargs == ("use_case_pk",)
-    assert ROUTES["flag-resolve"].kwargs == ("pk",)
+    assert ROUTES["api:flag-resolve"].kwargs == ("pk",)
     assert not any(name.startswith("admin:") for name in ROUTES)
 
 
@@ -397,10 +397,10 @@ def test_admin_site_is_for_staff_only(role, world, db, client):
 @pytest.mark.parametrize(
     ("role", "method", "name", "expected"),
     [
-        ("pmo", "get", "use-case-list", 200),
-        ("outsider", "get", "flag-detail", 404),
-        ("owner", "post", "use-case-list", 403),
-        ("anonymous", "get", "use-case-list", API_ANON),
+        ("pmo", "get", "api:use-case-list", 200),
+        ("outsider", "get", "api:flag-detail", 404),
+        ("owner", "post", "api:use-case-list", 403),
+        ("anonymous", "get", "api:use-case-list", API_ANON),
     ],
 )
 def test_token_authentication_gets_the_same_answers(role, method, name, expected, world, db):
