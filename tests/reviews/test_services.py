@@ -403,5 +403,8 @@ def test_two_simultaneous_monthly_submissions(use_case, owner):
     outcomes = _race(
         lambda: monthly_review_submit(user=owner, use_case=use_case, month="2026-10", data=MONTH)
     )
-    assert sorted(type(o).__name__ for o in outcomes) == ["MonthlyReview", "ValidationError"]
+    # The loser gets the service's one duplicate error, naming the winner's review.
+    assert sorted(type(o).__name__ for o in outcomes) == ["DuplicateReview", "MonthlyReview"]
+    review, error = sorted(outcomes, key=lambda o: type(o).__name__ == "DuplicateReview")
+    assert error.existing.pk == review.pk
     assert MonthlyReview.objects.filter(use_case=use_case).count() == 1
