@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from usecases import clock
 from usecases.permissions import can_manage_policy, can_resolve_flags, visible_use_cases
 
+from .metric_format import format_value
 from .models import FRACTION_METRICS, Flag, FlagKind, Metric, StopLossRule
 from .rules import Errors
 
@@ -171,8 +172,6 @@ def visible_flags(user):
 
 def flag_figures(flag: Flag) -> tuple[str, str]:
     """The flag's observed value and threshold in the units of its rule or signal."""
-    from .stoploss import format_value
-
     observed, threshold = flag.observed_value, flag.threshold
     if flag.kind == FlagKind.STOP_LOSS:
         if flag.rule is None:
