@@ -97,11 +97,6 @@ def _assign(instance, data: Mapping[str, Any], fields: Iterable[str]) -> list[st
     return changed
 
 
-def _stamp(instance, user, reason: str) -> None:
-    """Who and why, for the history record the next save writes."""
-    stamp(instance, user=user, reason=reason)
-
-
 def _merge(errors: dict[str, list], error: ValidationError) -> None:
     for field, messages in error.message_dict.items():
         errors.setdefault(field, []).extend(messages)
@@ -154,7 +149,7 @@ def use_case_create(*, user, data: Mapping[str, Any], reason: str = "Created") -
         use_case = UseCase()
         _assign(use_case, data, USE_CASE_FIELDS)
         _validate_use_case(use_case)
-        _stamp(use_case, user, reason)
+        stamp(use_case, user=user, reason=reason)
         _save_use_case(use_case)
         contributors = list(data.get("contributors") or [])
         if contributors:
@@ -169,7 +164,7 @@ def use_case_create(*, user, data: Mapping[str, Any], reason: str = "Created") -
                 for row in through
             )
         business_case = BusinessCase(use_case=use_case)
-        _stamp(business_case, user, reason)
+        stamp(business_case, user=user, reason=reason)
         business_case.save()
     return use_case
 
@@ -224,7 +219,7 @@ def use_case_update(
                 save=_save_use_case,
             )
         else:
-            _stamp(current, user, reason or UPDATED)
+            stamp(current, user=user, reason=reason or UPDATED)
             _save_use_case(current)
     return current
 
@@ -260,7 +255,7 @@ def business_case_update(
         if not changed and not created:
             return business_case
         business_case.full_clean(exclude=["use_case"])
-        _stamp(business_case, user, reason)
+        stamp(business_case, user=user, reason=reason)
         business_case.save()
     return business_case
 
@@ -291,7 +286,7 @@ def model_change_create(*, user, use_case: UseCase, data: Mapping[str, Any]) -> 
                 errors["version_label"] = [taken]
         if errors:
             raise ValidationError(errors)
-        _stamp(change, user, "Logged")
+        stamp(change, user=user, reason="Logged")
         try:
             with transaction.atomic():
                 change.save()
@@ -330,7 +325,7 @@ def checklist_update(*, user, use_case: UseCase, answers: Mapping[str, tuple[str
             evidence = evidence.strip()
             if not answer:
                 if current is not None:
-                    _stamp(current, user, "Cleared")
+                    stamp(current, user=user, reason="Cleared")
                     current.delete()
                     changed += 1
                 continue
@@ -338,7 +333,7 @@ def checklist_update(*, user, use_case: UseCase, answers: Mapping[str, tuple[str
                 continue
             row = current or ChecklistAnswer(use_case_id=use_case.pk, item=item)
             row.answer, row.evidence, row.updated_by = answer, evidence, user
-            _stamp(row, user, "Answered")
+            stamp(row, user=user, reason="Answered")
             row.save()
             changed += 1
     return changed

@@ -13,7 +13,7 @@ from reviews.flags import flag_raise
 from reviews.models import Comparison, Flag, FlagKind, Metric, RuleAction, StopLossRule
 from reviews.points import WeekPoint
 from usecases import economics
-from usecases.models import Funding, Notification, Stage, UseCase
+from usecases.models import Funding, Notification, Stage, StageTransition, UseCase
 
 from .stoploss_helpers import (
     adoption,
@@ -173,6 +173,33 @@ def test_breach_raises_flag_moves_stage_and_notifies(
     assert {n.recipient for n in notes} == {owner, pmo}
     assert {tuple(m.to) for m in mail.outbox} == {(owner.email,), (pmo.email,)}
     assert "Stop-loss on Customer-response assistant" in mail.outbox[0].subject
+
+
+def test_return_to_redesign_leaves_a_stage_transition_naming_the_flag_and_review(
+    use_case, owner, pmo
+):
+    UseCase.objects.filter(pk=use_case.pk).update(stage=Stage.SCALED, funding_status="funded")
+    review = submit_week(use_case, "2026-W47", user=owner, **rework("0.19"))
+    [flag] = stop_loss_flags(use_case)
+    [moved] = StageTransition.objects.filter(use_case=use_case)
+    reason = f"stop-loss: rework rate 19.0% exceeds 15.0% in 2026-W47 (weekly review #{review.pk})"
+    assert (moved.stage_before, moved.funding_before) == (Stage.SCALED, Funding.FUNDED)
+    assert (moved.stage_after, moved.funding_after) == (Stage.REDESIGN, Funding.CONDITIONAL)
+    assert (moved.cause_kind, moved.cause_id) == ("stop_loss", flag.pk)
+    assert moved.cause_label == f"stop-loss flag #{flag.pk} (weekly review #{review.pk})"
+    assert (moved.reason, moved.actor) == (reason, None)
+    # The owner hears of it once, through the transition; the PMO as a copy.
+    notes = Notification.objects.filter(kind="stop_loss")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == ["olivia", "pia"]
+
+
+def test_a_flag_that_moves_no_stage_leaves_no_stage_transition(use_case, owner, pmo):
+    UseCase.objects.filter(pk=use_case.pk).update(stage=Stage.REDESIGN)
+    submit_week(use_case, "2026-W47", user=owner, **rework("0.19"))
+    assert len(stop_loss_flags(use_case)) == 1
+    assert not StageTransition.objects.exists()
+    notes = Notification.objects.filter(kind="stop_loss")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == ["olivia", "pia"]
 
 
 def test_resubmitting_the_same_breach_changes_nothing_more(use_case, owner):
