@@ -44,8 +44,9 @@ from reviews.flags import visible_flags
 from reviews.models import Flag, MonthlyReview, WeeklyReview
 from reviews.selectors import COST_FIELDS, Month, weighted_totals_with_subset
 from usecases import economics
-from usecases.models import BusinessCase, Funding, Stage, UseCase
+from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
+from usecases.selectors import business_case_inputs
 
 from .filters import DEFAULT_SORT, SORT_FIELDS
 
@@ -58,29 +59,8 @@ MAX_MONTHS = 60
 #: How many open flags the dashboard lists (the flags page has them all).
 FLAGS_SHOWN = 10
 
-STEP_LABELS = {
-    "pilot_promise": "Pilot promise",
-    "adoption_gap": "Adoption gap",
-    "effort_gap": "Effort gap",
-    "gross_efficiency": "Gross efficiency",
-    "translation_gap": "Translation gap",
-    "rework": "Rework",
-    "integration": "Integration",
-    "support": "Support",
-    "training": "Training",
-    "run": "Run (tokens, hosting)",
-    "maintenance": "Maintenance",
-    "other": "Other costs",
-    "net_value": "Net value",
-}
-
 
 # --- month ranges -----------------------------------------------------------------------------
-
-
-def add_months(month: Month, n: int) -> Month:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -120,8 +100,8 @@ class MonthRange:
 
 def default_range(today: datetime.date) -> MonthRange:
     """The last ``DEFAULT_MONTHS`` complete calendar months before ``today``'s month."""
-    end = add_months(today.replace(day=1), -1)
-    return MonthRange(add_months(end, -(DEFAULT_MONTHS - 1)), end)
+    end = economics.add_months(today, -1)
+    return MonthRange(economics.add_months(end, -(DEFAULT_MONTHS - 1)), end)
 
 
 def _parse_month_param(text: str) -> Month:
@@ -157,9 +137,7 @@ def month_range_from_params(
         start = end
     if start > end:
         return default, {"end": ["The last month comes before the first."]}
-    if len(economics.months_between((start.year, start.month), (end.year, end.month))) > (
-        MAX_MONTHS
-    ):
+    if economics.month_span((start.year, start.month), (end.year, end.month)) > MAX_MONTHS:
         return default, {"end": [f"Choose at most {MAX_MONTHS} months."]}
     return MonthRange(start, end), {}
 
@@ -195,16 +173,6 @@ class CfoFigures:
         return cls.of(economics.weighted_figures(weighted or economics.WeightedTotals()))
 
 
-def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
-    """The use case's business case numbers (all zeros when it has none yet). Needs the business
-    case loaded with ``select_related("business_case")`` to cost no query."""
-    try:
-        business_case = use_case.business_case
-    except BusinessCase.DoesNotExist:
-        business_case = None
-    return (business_case or BusinessCase(use_case=use_case)).inputs()
-
-
 def use_case_ids_for(user):
     """``use_case_ids`` for the review selectors: None (everything) for whole-portfolio readers,
     else a subquery of the use cases ``user`` may see."""
@@ -234,7 +202,7 @@ class WaterfallBar:
 
     @property
     def label(self) -> str:
-        return STEP_LABELS.get(self.step, self.step.replace("_", " ").capitalize())
+        return economics.STEP_LABELS[self.step]
 
     @property
     def is_total(self) -> bool:

@@ -97,14 +97,6 @@ def last_complete_month(today: datetime.date) -> str:
     return economics.format_month(last_day.year, last_day.month)
 
 
-def business_case_of(use_case: UseCase) -> BusinessCase:
-    """The use case's business case, or an unsaved one of zeros when it has none yet."""
-    try:
-        return use_case.business_case
-    except BusinessCase.DoesNotExist:
-        return BusinessCase(use_case=use_case)
-
-
 def linked_duplicate_message(message: str, existing, url_name: str):
     """The rule's duplicate message with the existing review's URL rendered as a link."""
     url = reverse(url_name, args=[existing.pk])

@@ -41,10 +41,6 @@ COST_FIELDS = (
 MONTHLY_SUMS = {f"sum_{name}": Sum(name) for name in COST_FIELDS}
 
 
-def month_start(year_month: tuple[int, int]) -> Month:
-    return datetime.date(year_month[0], year_month[1], 1)
-
-
 #: ``PeriodTotals`` fields filled from the weekly sums, in ``WEEKLY_SUMS`` order.
 WEEKLY_TOTALS = tuple(name.removeprefix("sum_") for name in WEEKLY_SUMS)
 
@@ -246,7 +242,7 @@ def use_case_economics(use_case: UseCase, *, start: Month, end: Month) -> UseCas
     )
     bc = business_case.inputs()
     ninety_months = (
-        [month_start(m) for m in economics.ninety_day_months(use_case.scaled_on)]
+        [economics.month_start(m) for m in economics.ninety_day_months(use_case.scaled_on)]
         if use_case.scaled_on
         else []
     )

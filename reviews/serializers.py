@@ -12,7 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from usecases import economics
-from usecases.models import BusinessCase, ModelChange, UseCase
+from usecases.models import ModelChange, UseCase
+from usecases.selectors import business_case_inputs
 from usecases.serializers import (
     FRACTION_SCHEMA,
     MONEY_SCHEMA,
@@ -37,16 +38,6 @@ VERSION_HELP = (
     "Optimistic concurrency: read-only on create; on PATCH send the version you read. A stale "
     "version gets 409 with the current version; nothing is written."
 )
-
-
-def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
-    """The engine inputs of a use case's business case (loaded with ``select_related``);
-    an empty business case (all zeros) if there is none."""
-    try:
-        business_case = use_case.business_case
-    except BusinessCase.DoesNotExist:
-        business_case = BusinessCase(use_case=use_case)
-    return business_case.inputs()
 
 
 class EngineFigure(serializers.Field):
@@ -341,13 +332,13 @@ class EconomicsQuerySerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
 
     def validate(self, attrs):
-        end = attrs.get("end") or _add_months((self.today.year, self.today.month), -1)
-        start = attrs.get("start") or _add_months(end, -2)
+        end = attrs.get("end") or economics.add_months((self.today.year, self.today.month), -1)
+        start = attrs.get("start") or economics.add_months(end, -2)
         if start > end:
             raise serializers.ValidationError(
                 {"start": [f"The range starts after it ends ({_label(start)} > {_label(end)})."]}
             )
-        months = _month_index(end) - _month_index(start) + 1
+        months = economics.month_span(start, end)
         if months > MAX_ECONOMICS_MONTHS:
             raise serializers.ValidationError(
                 {
@@ -357,16 +348,7 @@ class EconomicsQuerySerializer(serializers.Serializer):
                     ]
                 }
             )
-        return {"start": selectors.month_start(start), "end": selectors.month_start(end)}
-
-
-def _month_index(year_month: tuple[int, int]) -> int:
-    return year_month[0] * 12 + year_month[1] - 1
-
-
-def _add_months(year_month: tuple[int, int], delta: int) -> tuple[int, int]:
-    index = _month_index(year_month) + delta
-    return index // 12, index % 12 + 1
+        return {"start": economics.month_start(start), "end": economics.month_start(end)}
 
 
 def _label(year_month: tuple[int, int]) -> str:
@@ -437,7 +419,7 @@ class EconomicsSerializer(serializers.Serializer):
         rows = [
             {"month": first, "figures": given.get(first, no_reviews)}
             for first in map(
-                selectors.month_start,
+                economics.month_start,
                 economics.months_between(
                     (result.start.year, result.start.month), (result.end.year, result.end.month)
                 ),

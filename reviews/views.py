@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from usecases import clock
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user
+from usecases.selectors import business_case_of
 
 from . import forms, services
 from .models import MonthlyReview, WeeklyReview
@@ -85,7 +86,7 @@ def _weekly_context(form, *, review=None, conflict=None, checks=False) -> dict:
         "preview_url": preview_url,
         "show_checks": checks,
         "preview": forms.weekly_preview(
-            form, business_case=forms.business_case_of(use_case), today=clock.today()
+            form, business_case=business_case_of(use_case), today=clock.today()
         ),
     }
 
@@ -197,7 +198,7 @@ def _monthly_context(form, *, review=None, conflict=None, checks=False) -> dict:
         "preview_url": preview_url,
         "show_checks": checks,
         "preview": forms.monthly_preview(
-            form, business_case=forms.business_case_of(use_case), today=clock.today()
+            form, business_case=business_case_of(use_case), today=clock.today()
         ),
     }
 

@@ -324,10 +324,6 @@ def format_month(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _next_month(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def months_between(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
     """Every (year, month) from ``start`` to ``end``, both included; empty if end < start."""
     _check_month(*start)
@@ -336,7 +332,7 @@ def months_between(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[i
     current = tuple(start)
     while current <= tuple(end):
         months.append(current)
-        current = _next_month(*current)
+        current = add_months(current, 1)
     return months
 
 
@@ -347,6 +343,35 @@ def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
         datetime.date(year, month, 1),
         datetime.date(year, month, calendar.monthrange(year, month)[1]),
     )
+
+
+# --- month arithmetic (the one place: a month is a (year, month) pair or its first day) ----------
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def add_months(month, n: int):
+    """The month ``n`` calendar months after ``month`` (before it when ``n`` < 0). ``month`` is a
+    ``(year, month)`` pair, answered with a pair, or a date, answered with the first day of the
+    month: ``add_months((2026, 1), -1)`` is ``(2025, 12)``, ``add_months(date(2026, 3, 31), -1)``
+    is ``date(2026, 2, 1)``."""
+    if isinstance(month, datetime.date):
+        return month_start(add_months((month.year, month.month), n))
+    index = _month_index(*month) + n
+    return index // 12, index % 12 + 1
+
+
+def month_start(month: tuple[int, int]) -> datetime.date:
+    """The first day of a ``(year, month)``."""
+    return datetime.date(month[0], month[1], 1)
+
+
+def month_span(start: tuple[int, int], end: tuple[int, int]) -> int:
+    """How many months from ``start`` to ``end``, both included (0 when end < start): the length
+    of ``months_between(start, end)`` without listing them."""
+    return max(_month_index(*end) - _month_index(*start) + 1, 0)
 
 
 # --- a month or a run of months ---------------------------------------------------------------
@@ -475,6 +500,40 @@ class WaterfallStep:
     def is_total(self) -> bool:
         return self.leakage_point is None
 
+    @property
+    def label(self) -> str:
+        return STEP_LABELS[self.step]
+
+    @property
+    def explained_label(self) -> str:
+        """The label with what the gap means, where it needs saying (the gate pack's table)."""
+        explanation = STEP_EXPLANATIONS.get(self.step)
+        return f"{self.label} ({explanation})" if explanation else self.label
+
+
+#: The words for each waterfall step (charts, tables, exports).
+STEP_LABELS = {
+    "pilot_promise": "Pilot promise",
+    "adoption_gap": "Adoption gap",
+    "effort_gap": "Effort gap",
+    "gross_efficiency": "Gross efficiency",
+    "translation_gap": "Translation gap",
+    "rework": "Rework",
+    "integration": "Integration",
+    "support": "Support",
+    "training": "Training",
+    "run": "Run (tokens, hosting)",
+    "maintenance": "Maintenance",
+    "other": "Other costs",
+    "net_value": "Net value",
+}
+#: What the three gaps mean, in a few words.
+STEP_EXPLANATIONS = {
+    "adoption_gap": "tasks done without AI",
+    "effort_gap": "fewer minutes saved than the pilot",
+    "translation_gap": "time saved that is not reclaimed",
+}
+
 
 @_exact
 def waterfall(totals: PeriodTotals, bc: BusinessCaseInputs) -> list[WaterfallStep]:
@@ -552,10 +611,10 @@ def ninety_day_months(scaled_on: datetime.date) -> list[tuple[int, int]]:
     """The three full calendar months after ``scaled_on``; its own month counts if it is the 1st."""
     month = (scaled_on.year, scaled_on.month)
     if scaled_on.day != 1:
-        month = _next_month(*month)
+        month = add_months(month, 1)
     months = [month]
     while len(months) < NINETY_DAY_MONTHS:
-        months.append(_next_month(*months[-1]))
+        months.append(add_months(months[-1], 1))
     return months
 
 
