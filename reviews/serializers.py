@@ -6,12 +6,11 @@ response adds are computed by the economics engine (``usecases.economics``) and 
 the validation rules are ``reviews.rules``, applied by the services the API calls.
 """
 
-import copy
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from usecases import economics
+from usecases.fastpaths import ClassFieldsMixin
 from usecases.models import ModelChange, UseCase
 from usecases.selectors import business_case_inputs
 from usecases.serializers import (
@@ -87,21 +86,9 @@ def _as_pk(data) -> int | None:
     return None
 
 
-def _unbound_copy(field: serializers.Field) -> serializers.Field:
-    """A copy of a field built once per serializer class, for one serializer to bind. Until
-    ``bind()`` sets its name and parent (on the copy), a plain field holds nothing but what its
-    constructor set (validators, messages, choices, a queryset: read, never changed), so a
-    shallow copy will do; a field holding other fields is deep-copied, as DRF copies declared
-    fields."""
-    if isinstance(field, serializers.BaseSerializer) or any(
-        hasattr(field, name) for name in ("child", "child_relation")
-    ):
-        return copy.deepcopy(field)
-    return copy.copy(field)
-
-
-class ReviewSerializerBase(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    """``use_case`` and the period are set on create and cannot change; PATCH needs ``version``."""
+class ReviewSerializerBase(ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """``use_case`` and the period are set on create and cannot change; PATCH needs ``version``.
+    Fields are built once per class (``usecases.fastpaths.ClassFieldsMixin``)."""
 
     period_field = ""  # "week" or "month"
 
@@ -110,17 +97,6 @@ class ReviewSerializerBase(RejectUnknownFieldsMixin, serializers.ModelSerializer
     submitted_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
-
-    def get_fields(self):
-        """``ModelSerializer.get_fields`` reads the model's fields anew for every serializer
-        (about 1 ms of a request's CPU); they depend on the class only, so they are built once per
-        class and each serializer gets copies of them to bind (``_unbound_copy``)."""
-        cls = type(self)
-        fields = cls.__dict__.get("_fields_of_class")
-        if fields is None:
-            fields = super().get_fields()
-            cls._fields_of_class = fields
-        return {name: _unbound_copy(field) for name, field in fields.items()}
 
     def validate(self, attrs):
         if self.instance is None:
