@@ -18,8 +18,9 @@ from django.db.models import Q
 
 from usecases import economics
 
+from .breaches import breaches, effective_rules
+from .metric_format import format_value
 from .models import FRACTION_METRICS, Comparison, Metric, StopLossRule
-from .stoploss import compares, effective_rules, format_value
 
 #: The weekly review values ``weekly_trend`` reads (a ``.values()`` row or a review's ``__dict__``).
 TREND_FIELDS = (
@@ -95,7 +96,7 @@ class Threshold:
         return format_value(self.rule.metric, self.rule.threshold, exact=True)
 
     def breached_by(self, value: Decimal | None) -> bool:
-        return value is not None and compares(value, self.rule.comparison, self.rule.threshold)
+        return value is not None and breaches(value, self.rule.comparison, self.rule.threshold)
 
 
 def applicable_thresholds(rules: Iterable[StopLossRule], use_case_id: int) -> list[Threshold]:
@@ -157,7 +158,7 @@ def trend_week(row: Mapping, *, hourly_cost, thresholds: Iterable[Threshold]) ->
         economics.WeekFigures(**{name: row[name] for name in _FIGURES}), hourly_cost
     )
     quality = row["quality_score"]
-    breaches = {
+    breached = {
         t.metric
         for t in thresholds
         if t.is_weekly and t.breached_by(_kpi(metrics, quality, t.metric))
@@ -168,7 +169,7 @@ def trend_week(row: Mapping, *, hourly_cost, thresholds: Iterable[Threshold]) ->
         "month_start": row["month_start"],
         "metrics": metrics,
         "quality_score": quality,
-        "breaches": tuple(sorted(breaches)),
+        "breaches": tuple(sorted(breached)),
     }
 
 

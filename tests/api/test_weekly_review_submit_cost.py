@@ -57,6 +57,7 @@ BREACH = Counter(
         "INSERT usecases_historicalusecase": 1,  # its audit record, with its contributors
         "SELECT usecases_usecase_contributors": 1,
         "INSERT usecases_historicalusecase_contributors": 1,
+        "INSERT usecases_stagetransition": 1,  # the transition's audit row
         "SELECT auth_user": 1,  # the PMO to notify
         "SELECT usecases_notification": 1,  # notifications already sent for the flag
         "INSERT usecases_notification": 1,
