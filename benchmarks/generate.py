@@ -100,10 +100,9 @@ def review_weeks(today: datetime.date, count: int) -> list[datetime.date]:
 
 def review_months(today: datetime.date, count: int) -> list[datetime.date]:
     """First days of the ``count`` calendar months ending with the last complete month."""
-    index = today.year * 12 + today.month - 2  # the previous month, 0-based
-    return [
-        datetime.date((index - i) // 12, (index - i) % 12 + 1, 1) for i in reversed(range(count))
-    ]
+    from usecases import economics
+
+    return [economics.add_months(today, -n) for n in range(count, 0, -1)]
 
 
 # --- bulk writes --------------------------------------------------------------------------------

@@ -206,14 +206,14 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from portfolio.dashboard import add_months
+    from usecases import economics
     from usecases.models import UseCase
 
     pmo = get_user_model().objects.get(username=PMO_USERNAME)
     client = Client()
     client.force_login(pmo)
-    last = add_months(today.replace(day=1), -1)
-    first = add_months(last, -(CFO_MONTHS - 1))
+    last = economics.add_months(today, -1)
+    first = economics.add_months(last, -(CFO_MONTHS - 1))
     scaled = list(
         UseCase.objects.filter(stage="scaled").order_by("pk").values_list("pk", flat=True)
     )

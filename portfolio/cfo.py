@@ -26,12 +26,12 @@ from reviews.selectors import Month, monthly_totals_and_reviewed, weighted_total
 from usecases import economics
 from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
+from usecases.selectors import business_case_inputs
 
 from .dashboard import (
     CfoFigures,
     CountedPaginator,
     MonthRange,
-    business_case_inputs,
     range_figures,
     range_has_data,
     use_case_ids_for,

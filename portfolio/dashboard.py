@@ -42,10 +42,11 @@ from django.db.models.functions import Cast, Coalesce, Collate, Concat, Lower, N
 
 from reviews.flags import visible_flags
 from reviews.models import Flag, MonthlyReview, WeeklyReview
-from reviews.selectors import COST_FIELDS, Month, weighted_totals_with_subset
+from reviews.selectors import COST_FIELDS, Month, review_product, weighted_totals_with_subset
 from usecases import economics
-from usecases.models import BusinessCase, Funding, Stage, UseCase
+from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
+from usecases.selectors import business_case_inputs
 
 from .filters import DEFAULT_SORT, SORT_FIELDS
 
@@ -58,29 +59,8 @@ MAX_MONTHS = 60
 #: How many open flags the dashboard lists (the flags page has them all).
 FLAGS_SHOWN = 10
 
-STEP_LABELS = {
-    "pilot_promise": "Pilot promise",
-    "adoption_gap": "Adoption gap",
-    "effort_gap": "Effort gap",
-    "gross_efficiency": "Gross efficiency",
-    "translation_gap": "Translation gap",
-    "rework": "Rework",
-    "integration": "Integration",
-    "support": "Support",
-    "training": "Training",
-    "run": "Run (tokens, hosting)",
-    "maintenance": "Maintenance",
-    "other": "Other costs",
-    "net_value": "Net value",
-}
-
 
 # --- month ranges -----------------------------------------------------------------------------
-
-
-def add_months(month: Month, n: int) -> Month:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 @dataclass(frozen=True)
@@ -120,8 +100,8 @@ class MonthRange:
 
 def default_range(today: datetime.date) -> MonthRange:
     """The last ``DEFAULT_MONTHS`` complete calendar months before ``today``'s month."""
-    end = add_months(today.replace(day=1), -1)
-    return MonthRange(add_months(end, -(DEFAULT_MONTHS - 1)), end)
+    end = economics.add_months(today, -1)
+    return MonthRange(economics.add_months(end, -(DEFAULT_MONTHS - 1)), end)
 
 
 def _parse_month_param(text: str) -> Month:
@@ -157,9 +137,7 @@ def month_range_from_params(
         start = end
     if start > end:
         return default, {"end": ["The last month comes before the first."]}
-    if len(economics.months_between((start.year, start.month), (end.year, end.month))) > (
-        MAX_MONTHS
-    ):
+    if economics.month_span((start.year, start.month), (end.year, end.month)) > MAX_MONTHS:
         return default, {"end": [f"Choose at most {MAX_MONTHS} months."]}
     return MonthRange(start, end), {}
 
@@ -195,16 +173,6 @@ class CfoFigures:
         return cls.of(economics.weighted_figures(weighted or economics.WeightedTotals()))
 
 
-def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
-    """The use case's business case numbers (all zeros when it has none yet). Needs the business
-    case loaded with ``select_related("business_case")`` to cost no query."""
-    try:
-        business_case = use_case.business_case
-    except BusinessCase.DoesNotExist:
-        business_case = None
-    return (business_case or BusinessCase(use_case=use_case)).inputs()
-
-
 def use_case_ids_for(user):
     """``use_case_ids`` for the review selectors: None (everything) for whole-portfolio readers,
     else a subquery of the use cases ``user`` may see."""
@@ -234,7 +202,7 @@ class WaterfallBar:
 
     @property
     def label(self) -> str:
-        return STEP_LABELS.get(self.step, self.step.replace("_", " ").capitalize())
+        return economics.STEP_LABELS[self.step]
 
     @property
     def is_total(self) -> bool:
@@ -360,9 +328,11 @@ def _latest_weekly(field_name: str, output_field=None):
     return Subquery(latest.values(field_name)[:1], output_field=output_field)
 
 
-def _latest_ratio(numerator: str, denominator: str):
-    """numerator / denominator of the latest weekly review (0 when the denominator is 0, NULL
-    without a review): the adoption and rework sort keys, as the engine's ``_ratio``."""
+def _latest_rate(name: str):
+    """The engine's rate ``name`` (``economics.RATES``: numerator / denominator, 0 when the
+    denominator is 0) of the latest weekly review, NULL without one: the adoption and rework sort
+    keys (a float: enough to order fractions of counts)."""
+    numerator, denominator = economics.RATES[name]
     ratio = Case(
         When(**{denominator: 0}, then=Value(0.0)),
         default=Cast(numerator, FloatField()) / Cast(denominator, FloatField()),
@@ -412,24 +382,31 @@ def table_queryset(user):
     )
 
 
+#: The weekly ``PeriodTotals`` quantities ``range_figures`` needs (the engine's figures need no
+#: task counts).
+RANGE_QUANTITIES = ("ai_minutes_saved", "rework_minutes")
+
+
 def with_range_sums(queryset, month_range: MonthRange):
     """``queryset`` (use cases) with the sums ``range_figures`` needs over ``month_range``:
-    correlated subqueries, so a page of use cases costs one query."""
+    correlated subqueries, so a page of use cases costs one query. ``range_<quantity>`` is the
+    range's sum of a ``PeriodTotals`` quantity (as ``economics.WEEKLY_QUANTITIES`` adds it up;
+    ``range_costs``: the six costs), NULL without a review of that kind in the range."""
     costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
     return queryset.annotate(
-        range_ai_minutes=_range_sum(
-            WeeklyReview, F("tasks_with_ai") * F("minutes_saved_per_task"), month_range
-        ),
-        range_rework_minutes=_range_sum(
-            WeeklyReview, F("reworked_outputs") * F("rework_minutes_per_output"), month_range
-        ),
+        **{
+            f"range_{name}": _range_sum(
+                WeeklyReview, review_product(economics.WEEKLY_QUANTITIES[name]), month_range
+            )
+            for name in RANGE_QUANTITIES
+        },
         range_costs=_range_sum(MonthlyReview, costs, month_range),
     )
 
 
 def range_has_data(use_case: UseCase) -> bool:
     """Whether a ``with_range_sums`` use case has a weekly or monthly review in the range."""
-    return use_case.range_ai_minutes is not None or use_case.range_costs is not None
+    return use_case.range_ai_minutes_saved is not None or use_case.range_costs is not None
 
 
 def range_figures(use_case: UseCase) -> economics.PeriodFigures:
@@ -437,7 +414,7 @@ def range_figures(use_case: UseCase) -> economics.PeriodFigures:
     need the six costs' sum only (absorption cost): it rides in one cost field (decimal sums of
     the cost columns add exactly, so every figure is the engine's)."""
     totals = economics.PeriodTotals(
-        ai_minutes_saved=use_case.range_ai_minutes,
+        ai_minutes_saved=use_case.range_ai_minutes_saved,
         rework_minutes=use_case.range_rework_minutes,
         other_cost=use_case.range_costs,
     )
@@ -472,28 +449,43 @@ def _rank(field_name: str, values) -> Case:
     )
 
 
-def _net_value_expression(month_range: MonthRange):
-    """The range's net value in SQL, NULL without a review in the range (the sort key only; the
-    page shows the engine's figure): Σ(ai minutes × R − rework minutes) × H / 60 − Σ costs, with
-    two correlated subqueries per use case: the weekly one weighs by the outer use case's R, the
-    costs are ``with_range_sums``' ``range_costs``."""
-    share = Coalesce(OuterRef("business_case__reclaimable_share"), Value(ZERO), output_field=_MONEY)
-    weekly_net_minutes = _range_sum(
-        WeeklyReview,
-        F("tasks_with_ai") * F("minutes_saved_per_task") * share
-        - F("reworked_outputs") * F("rework_minutes_per_output"),
-        month_range,
-    )
-    costs = F("range_costs")
-    hourly = Coalesce(F("business_case__hourly_cost"), Value(ZERO), output_field=_MONEY)
-    weekly_net = ExpressionWrapper(
-        weekly_net_minutes * hourly / Value(economics.MINUTES_PER_HOUR), output_field=_MONEY
-    )
+def _term_expression(term: economics.Term, quantity, business_case):
+    """``quantity`` × the business case numbers the term names × its coefficient (a use case
+    without a business case weighs 0, as the engine's all-zero one does)."""
+    expression = quantity
+    for factor in term.factors:
+        expression = expression * Coalesce(
+            business_case(f"business_case__{factor}"), Value(ZERO), output_field=_MONEY
+        )
+    if term.coefficient != 1:
+        expression = expression * Value(term.coefficient)
+    return ExpressionWrapper(expression, output_field=_MONEY)
+
+
+def linear_key(terms, month_range: MonthRange):
+    """Σ ``terms`` (``economics.Term``: a figure linear in the period totals, e.g.
+    ``economics.NET_VALUE_X60``) over the range, per use case, NULL without a review in the range.
+    SQL only sums columns × the engine's coefficients: the weekly terms in one correlated
+    subquery (each weekly review's quantity × the outer use case's business case), the monthly
+    ones from ``with_range_sums``' ``range_<quantity>``. Products and sums: exact NUMERIC on
+    PostgreSQL."""
+    weekly_terms = [t for t in terms if t.is_weekly]
+    monthly_terms = [t for t in terms if not t.is_weekly]
+    weekly = monthly = None
+    if weekly_terms:
+        per_review = [
+            _term_expression(t, review_product(economics.WEEKLY_QUANTITIES[t.quantity]), OuterRef)
+            for t in weekly_terms
+        ]
+        weekly = _range_sum(WeeklyReview, sum(per_review[1:], per_review[0]), month_range)
+    if monthly_terms:
+        parts = [_term_expression(t, F(f"range_{t.quantity}"), F) for t in monthly_terms]
+        monthly = ExpressionWrapper(sum(parts[1:], parts[0]), output_field=_MONEY)
+    if weekly is None or monthly is None:
+        return weekly if monthly is None else monthly
     # COALESCE evaluates its second argument only when the first is NULL (no weekly review).
     return Coalesce(
-        weekly_net - Coalesce(costs, Value(ZERO), output_field=_MONEY),
-        ExpressionWrapper(-costs, output_field=_MONEY),
-        output_field=_MONEY,
+        weekly + Coalesce(monthly, Value(ZERO), output_field=_MONEY), monthly, output_field=_MONEY
     )
 
 
@@ -507,7 +499,8 @@ def _owner_name():
     )
 
 
-def _sort_expression(key_name: str, month_range: MonthRange):
+def sort_key(key_name: str, month_range: MonthRange):
+    """The SQL expression the table sorts by for ``key_name`` (one of ``SORT_FIELDS``)."""
     if key_name == "name":
         return _codepoint_order(Lower("name"))
     if key_name == "business_unit":
@@ -519,11 +512,11 @@ def _sort_expression(key_name: str, month_range: MonthRange):
     if key_name == "owner":
         return _codepoint_order(_owner_name())
     if key_name == "adoption":
-        return _latest_ratio("active_users", "target_users")
+        return _latest_rate("adoption_rate")
     if key_name == "rework":
-        return _latest_ratio("reworked_outputs", "tasks_with_ai")
+        return _latest_rate("rework_rate")
     if key_name == "net_value":
-        return _net_value_expression(month_range)
+        return linear_key(economics.NET_VALUE_X60, month_range)  # 60 × net value: same order
     return F("open_flag_count")  # "flags"
 
 
@@ -534,7 +527,7 @@ def sorted_queryset(queryset, sort: str, month_range: MonthRange):
     key_name = sort.removeprefix("-")
     if key_name not in SORT_FIELDS:
         key_name, descending = DEFAULT_SORT, False
-    key = _sort_expression(key_name, month_range)
+    key = sort_key(key_name, month_range)
     primary = key.desc(nulls_last=True) if descending else key.asc(nulls_last=True)
     if key_name == "name":
         return queryset.order_by(primary, "pk")

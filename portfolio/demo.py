@@ -76,7 +76,7 @@ class DemoCalendar:
         self.today = today
         self.last_monday = today - datetime.timedelta(days=today.weekday() + 7)
         current = (today.year, today.month)
-        self.months = [_add_months(current, -n) for n in range(MONTHS, 0, -1)]
+        self.months = [economics.add_months(current, -n) for n in range(MONTHS, 0, -1)]
         first_week_monday = datetime.date.fromisocalendar(
             *economics.iso_weeks_of_month(*self.months[0])[0], 1
         )
@@ -100,13 +100,8 @@ class DemoCalendar:
 
     def months_ago(self, months: int, day: int = 1) -> datetime.date:
         """Day ``day`` of the month ``months`` calendar months before the current one."""
-        year, month = _add_months((self.today.year, self.today.month), -months)
+        year, month = economics.add_months((self.today.year, self.today.month), -months)
         return datetime.date(year, month, day)
-
-
-def _add_months(month: tuple[int, int], n: int) -> tuple[int, int]:
-    index = month[0] * 12 + month[1] - 1 + n
-    return index // 12, index % 12 + 1
 
 
 # --- the data ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ not import the others):
 - the use case's own panels: facts, business case and its versions, model/prompt log,
   checklist, audit history (``usecases.selectors.use_case_page_context``);
 - KPI trends per week (adoption, rework, exception share, quality) with the stop-loss thresholds
-  that apply (``reviews.breaches.effective_rules``) and markers at model/prompt changes;
+  that apply (``reviews.thresholds``) and markers at model/prompt changes;
 - the CFO figures, the 90-day figure, the waterfall and the month-by-month figures of a chosen
   range (``reviews.selectors.use_case_economics``);
 - actual weekly adoption and net value against the three scenario lines
@@ -43,29 +43,24 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.shortcuts import render
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
-from reviews.breaches import breaches, effective_rules
 from reviews.flags import flag_figures
-from reviews.metric_format import format_value
 from reviews.models import (
-    FRACTION_METRICS,
-    WEEK_FIGURE_FIELDS,
-    Comparison,
     Flag,
     FlagKind,
     Metric,
     MonthlyReview,
-    StopLossRule,
     WeeklyReview,
 )
 from reviews.selectors import monthly_totals, use_case_economics
+from reviews.thresholds import Threshold, TrendWeek, trend_week, use_case_thresholds
 from stagegates.models import GateItem
 from usecases import clock, economics, selectors
-from usecases.models import REVIEW_STAGES, BusinessCase
+from usecases.models import REVIEW_STAGES
 from usecases.permissions import (
     can_import_reviews,
     can_manage_policy,
@@ -135,82 +130,28 @@ def _chart_number(value: Decimal | None, *, scale: int = 1) -> float | None:
 # --- thresholds -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Threshold:
-    """An effective stop-loss rule of the use case, as the page shows it."""
-
-    rule: StopLossRule
-
-    @property
-    def metric(self) -> str:
-        return self.rule.metric
-
-    @property
-    def is_fraction(self) -> bool:
-        return self.rule.metric in FRACTION_METRICS
-
-    @property
-    def is_weekly(self) -> bool:
-        return self.rule.metric != Metric.NET_VALUE
-
-    @property
-    def side(self) -> str:
-        return "above" if self.rule.comparison == Comparison.EXCEEDS else "below"
-
-    @property
-    def is_override(self) -> bool:
-        return self.rule.use_case_id is not None
-
-    def breached_by(self, value: Decimal | None) -> bool:
-        return value is not None and breaches(value, self.rule.comparison, self.rule.threshold)
-
-    def chart(self) -> dict:
-        value = self.rule.threshold
-        return {
-            "value": _chart_number(value, scale=100 if self.is_fraction else 1),
-            "label": f"Stop-loss: {self.side} {self.threshold_text}",
-            "side": self.side,
-        }
-
-    @property
-    def threshold_text(self) -> str:
-        return format_value(self.rule.metric, self.rule.threshold, exact=True)
-
-
-def use_case_thresholds(use_case_id: int) -> list[Threshold]:
-    """The active stop-loss rules that apply to the use case: its own, and the default policy's
-    on the metrics it does not override (one query)."""
-    rules = StopLossRule.objects.filter(
-        Q(use_case__isnull=True) | Q(use_case_id=use_case_id), active=True
-    ).order_by("metric", "pk")
-    order = list(Metric.values)
-    applying = sorted(effective_rules(use_case_id, rules), key=lambda r: order.index(r.metric))
-    return [Threshold(rule) for rule in applying]
+def threshold_chart(threshold: Threshold) -> dict:
+    """A threshold as the KPI charts draw it (a dashed line, its value in the chart's unit)."""
+    value = threshold.threshold
+    return {
+        "value": _chart_number(value, scale=100 if threshold.is_fraction else 1),
+        "label": f"Stop-loss: {threshold.side} {threshold.threshold_text}",
+        "side": threshold.side,
+    }
 
 
 # --- weekly series --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class WeekRow:
+class WeekRow(TrendWeek):
     """One weekly review with its computed figures (money unrounded)."""
 
     pk: int
-    week: str
-    week_start: datetime.date
-    month_start: Month
-    metrics: economics.WeekMetrics
-    quality_score: Decimal
     net_value: Decimal | None  # None: the month has no monthly review yet
     version_label: str | None
     updated_by: str | None
     updated_at: datetime.datetime
-    breaches: frozenset[str]
-
-    def value(self, metric: str) -> Decimal:
-        if metric == Metric.QUALITY_SCORE:
-            return self.quality_score
-        return getattr(self.metrics, metric)
 
     @property
     def cells(self) -> list[tuple[str, Decimal, bool, bool]]:
@@ -249,8 +190,8 @@ def week_rows(
     weeks_cache: dict[Month, int] = {}
     result = []
     for row in rows:
-        figures = economics.WeekFigures(**{name: row[name] for name in WEEK_FIGURE_FIELDS})
-        metrics = economics.week_metrics(figures, bc.hourly_cost)
+        trend = trend_week(row, hourly_cost=bc.hourly_cost, thresholds=thresholds)
+        metrics = trend["metrics"]
         net = None
         costs = month_costs.get(row["month_start"])
         if costs is not None:
@@ -260,27 +201,14 @@ def week_rows(
                     - metrics.rework_cost
                     - costs / _weeks_in_month(row["month_start"], weeks_cache)
                 )
-        values = {
-            Metric.ADOPTION_RATE: metrics.adoption_rate,
-            Metric.REWORK_RATE: metrics.rework_rate,
-            Metric.EXCEPTION_SHARE: metrics.exception_share,
-            Metric.QUALITY_SCORE: row["quality_score"],
-        }
         result.append(
             WeekRow(
+                **trend,
                 pk=row["pk"],
-                week=row["week"],
-                week_start=row["week_start"],
-                month_start=row["month_start"],
-                metrics=metrics,
-                quality_score=row["quality_score"],
                 net_value=net,
                 version_label=row["model_version__version_label"],
                 updated_by=row["updated_by__username"],
                 updated_at=row["updated_at"],
-                breaches=frozenset(
-                    t.metric for t in thresholds if t.is_weekly and t.breached_by(values[t.metric])
-                ),
             )
         )
     return result
@@ -371,7 +299,7 @@ def chart_data(
                     n,
                     ((w.week_start, _chart_number(w.value(metric), scale=scale)) for w in weeks),
                 ),
-                "thresholds": [t.chart() for t in thresholds if t.metric == metric],
+                "thresholds": [threshold_chart(t) for t in thresholds if t.metric == metric],
             }
         )
     return {
@@ -509,7 +437,7 @@ def _presets(today: datetime.date) -> list[dict]:
     return [
         {
             "label": f"Last {n} months",
-            "range": dashboard.MonthRange(dashboard.add_months(end, -(n - 1)), end),
+            "range": dashboard.MonthRange(economics.add_months(end, -(n - 1)), end),
         }
         for n in PRESET_MONTHS
     ]
@@ -530,7 +458,7 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
     """The page's context beyond the use case's own panels. ``use_case`` comes from
     ``usecases.selectors.use_case_detail_queryset()``; ``model_changes`` is its change log
     (already read for the change log panel)."""
-    business_case = selectors.business_case_of(use_case) or BusinessCase(use_case=use_case)
+    business_case = selectors.business_case_of(use_case)
     bc = business_case.inputs()
     thresholds = use_case_thresholds(use_case.pk)
     monthly = list(
@@ -590,7 +518,7 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
             None
             if has_data or latest is None
             else dashboard.MonthRange(
-                dashboard.add_months(latest, -(dashboard.DEFAULT_MONTHS - 1)), latest
+                economics.add_months(latest, -(dashboard.DEFAULT_MONTHS - 1)), latest
             )
         ),
         "has_business_case": business_case.pk is not None,

@@ -13,7 +13,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from usecases import clock
+from usecases import clock, economics
 from usecases.permissions import visible_use_cases
 
 from . import cfo, dashboard, exports, mywork
@@ -54,7 +54,7 @@ def _presets(today) -> list[dict]:
     end = dashboard.default_range(today).end
     presets = []
     for n in PRESET_MONTHS:
-        start = dashboard.add_months(end, -(n - 1))
+        start = economics.add_months(end, -(n - 1))
         presets.append({"label": f"Last {n} months", "range": dashboard.MonthRange(start, end)})
     return presets
 

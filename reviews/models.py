@@ -9,10 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
-from simple_history.manager import HistoryManager
-from simple_history.models import HistoricalRecords
 
 from usecases import clock, economics
+from usecases.fastpaths import audit_history
 from usecases.models import ModelChange, UseCase
 
 from . import rules
@@ -20,30 +19,6 @@ from . import rules
 NON_NEGATIVE = [MinValueValidator(Decimal(0))]
 #: The weekly review fields the economics engine reads (``economics.WeekFigures``).
 WEEK_FIGURE_FIELDS = tuple(field.name for field in dataclasses.fields(economics.WeekFigures))
-
-
-class OnceBuiltHistoryManager(HistoryManager):
-    """simple-history's ``HistoryManager``, its queryset class built once.
-
-    simple-history reaches ``instance.history`` on every save (to write the history row), and its
-    descriptor builds a new manager class there (``from_queryset``, which inspects every method
-    of the queryset class): about 4 % of a review submission's CPU. The class depends on its
-    arguments only, so it is built once per argument set; the manager works as before."""
-
-    _built: dict = {}
-
-    @classmethod
-    def from_queryset(cls, queryset_class, class_name=None):
-        key = (cls, queryset_class, class_name)
-        built = cls._built.get(key)
-        if built is None:
-            built = cls._built[key] = super().from_queryset(queryset_class, class_name)
-        return built
-
-
-def audit_history() -> HistoricalRecords:
-    """The audit history of a reviews model (``OnceBuiltHistoryManager``)."""
-    return HistoricalRecords(history_manager=OnceBuiltHistoryManager)
 
 
 class ReviewBase(models.Model):

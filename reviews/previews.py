@@ -13,21 +13,13 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 
 from usecases import economics
-from usecases.models import BusinessCase, ModelChange, UseCase
+from usecases.models import BusinessCase, ModelChange
 
 from . import rules, services
 from .duplicates import linked_duplicate_message
 from .forms import MonthlyReviewForm, ReviewForm, WeeklyReviewForm
 from .models import WEEK_FIGURE_FIELDS, MonthlyReview, WeeklyReview
 from .selectors import monthly_totals
-
-
-def business_case_of(use_case: UseCase) -> BusinessCase:
-    """The use case's business case, or an unsaved one of zeros when it has none yet."""
-    try:
-        return use_case.business_case
-    except BusinessCase.DoesNotExist:
-        return BusinessCase(use_case=use_case)
 
 
 def typed_values(form: ReviewForm) -> dict:

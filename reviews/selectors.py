@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
 
 from usecases import economics
 from usecases.models import BusinessCase, UseCase
@@ -19,23 +19,26 @@ from .models import MonthlyReview, WeeklyReview
 Month = datetime.date  # first day of a calendar month
 DEC = DecimalField(max_digits=30, decimal_places=6)
 
+
+def review_product(names):
+    """The SQL product of a review's fields ``names`` (a single field stays a plain column)."""
+    expression = F(names[0])
+    if len(names) == 1:
+        return expression
+    for name in names[1:]:
+        expression = expression * F(name)
+    return ExpressionWrapper(expression, output_field=DEC)
+
+
 # Annotation names carry a prefix: an annotation named like a field would shadow it in F().
+#: The weekly ``PeriodTotals`` fields, summed as the engine adds them up
+#: (``economics.WEEKLY_QUANTITIES``: the product of a review's fields).
 WEEKLY_SUMS = {
-    "sum_tasks_total": Sum("tasks_total"),
-    "sum_tasks_with_ai": Sum("tasks_with_ai"),
-    "sum_ai_minutes_saved": Sum(
-        ExpressionWrapper(F("tasks_with_ai") * F("minutes_saved_per_task"), output_field=DEC)
-    ),
-    "sum_rework_minutes": Sum(
-        ExpressionWrapper(F("reworked_outputs") * F("rework_minutes_per_output"), output_field=DEC)
-    ),
+    f"sum_{name}": Sum(review_product(factors))
+    for name, factors in economics.WEEKLY_QUANTITIES.items()
 }
 COST_FIELDS = MonthlyReview.COST_FIELDS
 MONTHLY_SUMS = {f"sum_{name}": Sum(name) for name in COST_FIELDS}
-
-
-def month_start(year_month: tuple[int, int]) -> Month:
-    return datetime.date(year_month[0], year_month[1], 1)
 
 
 #: ``PeriodTotals`` fields filled from the weekly sums, in ``WEEKLY_SUMS`` order.
@@ -99,38 +102,27 @@ def monthly_totals(
 
 
 #: SQL for ``economics.WeightedTotals``: each weekly review weighted by its use case's business
-#: case (joined; a use case without one weighs 0, as the engine's all-zero business case does).
-#: Fractions and money are exact NUMERIC products on PostgreSQL.
+#: case (joined; a use case without one weighs 0, as the engine's all-zero business case does),
+#: term by term as ``economics.WEIGHTS`` says. Fractions and money are exact NUMERIC products on
+#: PostgreSQL.
 WEIGHTED_DEC = DecimalField(max_digits=40, decimal_places=12)
 _BC = "use_case__business_case__"
 
 
-def _product(*names):
-    expression = F(names[0])
-    for name in names[1:]:
-        expression = expression * F(name)
+def weighted_term(term: economics.Term):
+    """One weekly review's share of ``term`` in SQL: its quantity (``WEEKLY_QUANTITIES``) × the
+    business case columns named by the term's factors × its coefficient."""
+    expression = review_product(economics.WEEKLY_QUANTITIES[term.quantity])
+    for factor in term.factors:
+        expression = expression * F(_BC + factor)
+    if term.coefficient != 1:
+        expression = expression * Value(term.coefficient)
     return ExpressionWrapper(expression, output_field=WEIGHTED_DEC)
 
 
-#: The weighted product of each weekly review, per ``economics.WeightedTotals`` field.
+#: The weighted product of each weekly review, per weekly ``economics.WeightedTotals`` field.
 WEIGHTED_WEEKLY = {
-    "promise": _product(
-        "tasks_total",
-        f"{_BC}baseline_minutes_per_task",
-        f"{_BC}pilot_effort_reduction",
-        f"{_BC}hourly_cost",
-    ),
-    "promise_with_ai": _product(
-        "tasks_with_ai",
-        f"{_BC}baseline_minutes_per_task",
-        f"{_BC}pilot_effort_reduction",
-        f"{_BC}hourly_cost",
-    ),
-    "saved": _product("tasks_with_ai", "minutes_saved_per_task", f"{_BC}hourly_cost"),
-    "reclaimed": _product(
-        "tasks_with_ai", "minutes_saved_per_task", f"{_BC}hourly_cost", f"{_BC}reclaimable_share"
-    ),
-    "rework": _product("reworked_outputs", "rework_minutes_per_output", f"{_BC}hourly_cost"),
+    name: weighted_term(term) for name, term in economics.WEIGHTS.items() if term.is_weekly
 }
 WEIGHTED_WEEKLY_SUMS = {f"w_{name}": Sum(product) for name, product in WEIGHTED_WEEKLY.items()}
 
@@ -239,7 +231,7 @@ def use_case_economics(use_case: UseCase, *, start: Month, end: Month) -> UseCas
     )
     bc = business_case.inputs()
     ninety_months = (
-        [month_start(m) for m in economics.ninety_day_months(use_case.scaled_on)]
+        [economics.month_start(m) for m in economics.ninety_day_months(use_case.scaled_on)]
         if use_case.scaled_on
         else []
     )

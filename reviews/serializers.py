@@ -6,13 +6,13 @@ response adds are computed by the economics engine (``usecases.economics``) and 
 the validation rules are ``reviews.rules``, applied by the services the API calls.
 """
 
-import copy
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from usecases import economics
-from usecases.models import BusinessCase, ModelChange, UseCase
+from usecases.fastpaths import ClassFieldsMixin
+from usecases.models import ModelChange, UseCase
+from usecases.selectors import business_case_inputs
 from usecases.serializers import (
     FRACTION_SCHEMA,
     MONEY_SCHEMA,
@@ -37,16 +37,6 @@ VERSION_HELP = (
     "Optimistic concurrency: read-only on create; on PATCH send the version you read. A stale "
     "version gets 409 with the current version; nothing is written."
 )
-
-
-def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
-    """The engine inputs of a use case's business case (loaded with ``select_related``);
-    an empty business case (all zeros) if there is none."""
-    try:
-        business_case = use_case.business_case
-    except BusinessCase.DoesNotExist:
-        business_case = BusinessCase(use_case=use_case)
-    return business_case.inputs()
 
 
 class EngineFigure(serializers.Field):
@@ -96,21 +86,9 @@ def _as_pk(data) -> int | None:
     return None
 
 
-def _unbound_copy(field: serializers.Field) -> serializers.Field:
-    """A copy of a field built once per serializer class, for one serializer to bind. Until
-    ``bind()`` sets its name and parent (on the copy), a plain field holds nothing but what its
-    constructor set (validators, messages, choices, a queryset: read, never changed), so a
-    shallow copy will do; a field holding other fields is deep-copied, as DRF copies declared
-    fields."""
-    if isinstance(field, serializers.BaseSerializer) or any(
-        hasattr(field, name) for name in ("child", "child_relation")
-    ):
-        return copy.deepcopy(field)
-    return copy.copy(field)
-
-
-class ReviewSerializerBase(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    """``use_case`` and the period are set on create and cannot change; PATCH needs ``version``."""
+class ReviewSerializerBase(ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """``use_case`` and the period are set on create and cannot change; PATCH needs ``version``.
+    Fields are built once per class (``usecases.fastpaths.ClassFieldsMixin``)."""
 
     period_field = ""  # "week" or "month"
 
@@ -119,17 +97,6 @@ class ReviewSerializerBase(RejectUnknownFieldsMixin, serializers.ModelSerializer
     submitted_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
-
-    def get_fields(self):
-        """``ModelSerializer.get_fields`` reads the model's fields anew for every serializer
-        (about 1 ms of a request's CPU); they depend on the class only, so they are built once per
-        class and each serializer gets copies of them to bind (``_unbound_copy``)."""
-        cls = type(self)
-        fields = cls.__dict__.get("_fields_of_class")
-        if fields is None:
-            fields = super().get_fields()
-            cls._fields_of_class = fields
-        return {name: _unbound_copy(field) for name, field in fields.items()}
 
     def validate(self, attrs):
         if self.instance is None:
@@ -313,13 +280,13 @@ class EconomicsQuerySerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
 
     def validate(self, attrs):
-        end = attrs.get("end") or _add_months((self.today.year, self.today.month), -1)
-        start = attrs.get("start") or _add_months(end, -2)
+        end = attrs.get("end") or economics.add_months((self.today.year, self.today.month), -1)
+        start = attrs.get("start") or economics.add_months(end, -2)
         if start > end:
             raise serializers.ValidationError(
                 {"start": [f"The range starts after it ends ({_label(start)} > {_label(end)})."]}
             )
-        months = _month_index(end) - _month_index(start) + 1
+        months = economics.month_span(start, end)
         if months > MAX_ECONOMICS_MONTHS:
             raise serializers.ValidationError(
                 {
@@ -329,16 +296,7 @@ class EconomicsQuerySerializer(serializers.Serializer):
                     ]
                 }
             )
-        return {"start": selectors.month_start(start), "end": selectors.month_start(end)}
-
-
-def _month_index(year_month: tuple[int, int]) -> int:
-    return year_month[0] * 12 + year_month[1] - 1
-
-
-def _add_months(year_month: tuple[int, int], delta: int) -> tuple[int, int]:
-    index = _month_index(year_month) + delta
-    return index // 12, index % 12 + 1
+        return {"start": economics.month_start(start), "end": economics.month_start(end)}
 
 
 def _label(year_month: tuple[int, int]) -> str:
@@ -409,7 +367,7 @@ class EconomicsSerializer(serializers.Serializer):
         rows = [
             {"month": first, "figures": given.get(first, no_reviews)}
             for first in map(
-                selectors.month_start,
+                economics.month_start,
                 economics.months_between(
                     (result.start.year, result.start.month), (result.end.year, result.end.month)
                 ),

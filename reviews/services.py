@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from usecases import clock, economics
 from usecases.audit import stamp
+from usecases.fastpaths import loaded_relations
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 
@@ -70,25 +71,6 @@ def _pick(data: Mapping, fields) -> dict:
     return {k: data[k] for k in fields if k in data}
 
 
-def _loaded_relations(instance) -> list[str]:
-    """The foreign keys of ``instance`` that hold an object read from the database (the request
-    user, a use case the caller loaded and checked, a model change looked up or validated by a
-    form or serializer): ``full_clean`` need not read each of them again to see it exists."""
-    names = []
-    for field in instance._meta.concrete_fields:
-        if not (field.many_to_one and field.is_cached(instance)):
-            continue
-        related = field.get_cached_value(instance)
-        if (
-            related is not None
-            and not related._state.adding
-            and related.pk is not None
-            and related.pk == getattr(instance, field.attname)
-        ):
-            names.append(field.name)
-    return names
-
-
 def _insert(review, **known) -> None:
     """Save a new review once: a review of the same period raises ``DuplicateReview`` (on the
     period field), whatever else is wrong with it. It is looked for only when the review is
@@ -101,7 +83,7 @@ def _insert(review, **known) -> None:
         return None if existing is None else DuplicateReview(existing)
 
     try:
-        review.full_clean(exclude=_loaded_relations(review), validate_constraints=False)
+        review.full_clean(exclude=loaded_relations(review), validate_constraints=False)
     except ValidationError:
         error = duplicate()
         if error is not None:
@@ -131,7 +113,7 @@ def _correct(review, *, user, data: Mapping, expected_version: int | None):
             setattr(current, field, value)
         current.updated_by = user
         current.version += 1
-        current.full_clean(exclude=_loaded_relations(current), validate_constraints=False)
+        current.full_clean(exclude=loaded_relations(current), validate_constraints=False)
         stamp(current, user=user, reason=f"corrected (version {current.version})")
         current.save()
         after_review_saved(current)

@@ -29,6 +29,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from usecases import clock, economics
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user
+from usecases.selectors import business_case_of
 
 from . import conflicts, forms, previews, services
 from .models import MonthlyReview, WeeklyReview
@@ -159,7 +160,7 @@ def _context(pages: ReviewPages, form, *, review=None, conflict=None, checks=Fal
         "preview_url": preview_url,
         "show_checks": checks,
         "preview": pages.preview(
-            form, business_case=previews.business_case_of(use_case), today=clock.today()
+            form, business_case=business_case_of(use_case), today=clock.today()
         ),
     }
 

@@ -46,12 +46,7 @@ def scaled_on_cutoff(as_of: datetime.date) -> datetime.date:
     which holds exactly when ``scaled_on`` is on or before the 1st of the month three months
     earlier (a ``scaled_on`` on the 1st counts its own month as the first of the three).
     """
-    month = as_of.month - 3
-    year = as_of.year
-    if month < 1:
-        month += 12
-        year -= 1
-    return datetime.date(year, month, 1)
+    return economics.add_months(as_of, -3)
 
 
 def agenda_candidates(*, as_of: datetime.date) -> dict[int, list[str]]:

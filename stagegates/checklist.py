@@ -93,12 +93,7 @@ def recent_weeks(today: datetime.date) -> list[datetime.date]:
 
 def recent_months(today: datetime.date) -> list[datetime.date]:
     """First days of the last ``RECENT_MONTHS`` complete months before ``today``, oldest first."""
-    months = []
-    year, month = today.year, today.month
-    for _ in range(RECENT_MONTHS):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        months.append(datetime.date(year, month, 1))
-    return sorted(months)
+    return [economics.add_months(today, -n) for n in range(RECENT_MONTHS, 0, -1)]
 
 
 def _count_suggestion(count: int, yes_from: int) -> str:

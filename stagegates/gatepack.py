@@ -24,19 +24,24 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from reviews.breaches import breaches, effective_rules
 from reviews.models import (
-    Comparison,
     Flag,
     FlagKind,
-    Metric,
     MonthlyReview,
     StopLossRule,
     WeeklyReview,
 )
 from reviews.selectors import monthly_totals
+from reviews.thresholds import (
+    TREND_FIELDS,
+    Threshold,
+    TrendWeek,
+    applicable_thresholds,
+    weekly_trend,
+)
 from usecases import clock, economics
-from usecases.models import BusinessCase, ChecklistAnswer
+from usecases.models import ChecklistAnswer
+from usecases.selectors import business_case_inputs
 
 from .checklist import ChecklistStatusLine, checklist_status
 from .decisions import BLOCKING_ITEMS, Blocker, blockers_from
@@ -45,21 +50,6 @@ from .recommendation import Recommendation, RecommendationFacts, recommend
 
 Month = datetime.date
 TREND_LIMIT = 30  # weeks shown in the trend table
-STEP_LABELS = {
-    "pilot_promise": "Pilot promise",
-    "adoption_gap": "Adoption gap (tasks done without AI)",
-    "effort_gap": "Effort gap (fewer minutes saved than the pilot)",
-    "gross_efficiency": "Gross efficiency",
-    "translation_gap": "Translation gap (time saved that is not reclaimed)",
-    "rework": "Rework",
-    "integration": "Integration",
-    "support": "Support",
-    "training": "Training",
-    "run": "Run (tokens, hosting)",
-    "maintenance": "Maintenance",
-    "other": "Other costs",
-    "net_value": "Net value",
-}
 
 
 @dataclass(frozen=True)
@@ -72,12 +62,7 @@ class WaterfallRow:
 
 def quarter_window(gate: Gate) -> list[Month]:
     """First days of the three complete months before ``gate.opens_on``, oldest first."""
-    year, month = gate.opens_on.year, gate.opens_on.month
-    months = []
-    for _ in range(3):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        months.append(datetime.date(year, month, 1))
-    return sorted(months)
+    return [economics.add_months(gate.opens_on, -n) for n in (3, 2, 1)]
 
 
 def weeks_in(months: list[Month]) -> int:
@@ -114,38 +99,6 @@ class ScenarioLine:
         return self.actual_net >= self.quarter_net
 
 
-@dataclass(frozen=True)
-class Threshold:
-    metric: str
-    label: str
-    comparison: str
-    threshold: Decimal
-    consecutive_weeks: int
-    action: str
-    specific: bool  # an override of this use case, not the default policy
-
-    def breached_by(self, value) -> bool:
-        return value is not None and breaches(value, self.comparison, self.threshold)
-
-    @property
-    def comparison_text(self) -> str:
-        return "exceeds" if self.comparison == Comparison.EXCEEDS else "falls below"
-
-    @property
-    def is_fraction(self) -> bool:
-        return self.metric in (Metric.REWORK_RATE, Metric.ADOPTION_RATE, Metric.EXCEPTION_SHARE)
-
-
-@dataclass(frozen=True)
-class TrendRow:
-    week: str
-    adoption_rate: Decimal
-    rework_rate: Decimal
-    exception_share: Decimal
-    quality_score: Decimal
-    breaches: tuple[str, ...]  # metrics breaching a threshold this week
-
-
 @dataclass
 class GatePack:
     item: GateItem
@@ -161,7 +114,7 @@ class GatePack:
     blockers: list[Blocker]
     recommendation: Recommendation
     thresholds: list[Threshold] = field(default_factory=list)
-    trend: list[TrendRow] = field(default_factory=list)
+    trend: list[TrendWeek] = field(default_factory=list)
     checklist: list[ChecklistStatusLine] = field(default_factory=list)
 
     @property
@@ -179,7 +132,7 @@ class GatePack:
     @property
     def waterfall_rows(self) -> list[WaterfallRow]:
         return [
-            WaterfallRow(STEP_LABELS.get(s.step, s.step), s.leakage_point, s.amount, s.is_total)
+            WaterfallRow(s.explained_label, s.leakage_point, s.amount, s.is_total)
             for s in self.waterfall
         ]
 
@@ -188,37 +141,10 @@ class GatePack:
         return [f for f in self.open_flags if f.kind == FlagKind.STOP_LOSS]
 
 
-def _business_case(use_case) -> BusinessCase:
-    try:
-        return use_case.business_case
-    except BusinessCase.DoesNotExist:
-        return BusinessCase(use_case=use_case)
-
-
 def _ninety_months(scaled_on) -> list[Month]:
     if scaled_on is None:
         return []
-    return [datetime.date(y, m, 1) for y, m in economics.ninety_day_months(scaled_on)]
-
-
-def applicable_thresholds(rules: list[StopLossRule], use_case_id: int) -> list[Threshold]:
-    """The active rules that apply (``reviews.breaches.effective_rules``), by metric."""
-    metric_order = list(Metric.values)
-    applying = sorted(
-        effective_rules(use_case_id, rules), key=lambda r: (metric_order.index(r.metric), r.pk)
-    )
-    return [
-        Threshold(
-            metric=r.metric,
-            label=Metric(r.metric).label,
-            comparison=r.comparison,
-            threshold=r.threshold,
-            consecutive_weeks=r.consecutive_weeks,
-            action=r.action,
-            specific=r.use_case_id is not None,
-        )
-        for r in applying
-    ]
+    return [economics.month_start(m) for m in economics.ninety_day_months(scaled_on)]
 
 
 def build_packs(
@@ -270,7 +196,7 @@ def build_packs(
         no_answers[answer.use_case_id].append(answer)
 
     rules: list[StopLossRule] = []
-    trend_reviews: dict[int, list[WeeklyReview]] = defaultdict(list)
+    trend_reviews: dict[int, list[dict]] = defaultdict(list)
     checklists: dict[int, list[ChecklistStatusLine]] = {}
     if detail:
         rules = list(
@@ -278,18 +204,22 @@ def build_packs(
                 Q(use_case__isnull=True) | Q(use_case_id__in=ids), active=True
             )
         )
-        for review in WeeklyReview.objects.filter(
-            use_case_id__in=ids, week_start__gte=window_start, week_start__lte=today
-        ).order_by("use_case_id", "-week_start"):
-            if len(trend_reviews[review.use_case_id]) < TREND_LIMIT:
-                trend_reviews[review.use_case_id].append(review)
+        for review in (
+            WeeklyReview.objects.filter(
+                use_case_id__in=ids, week_start__gte=window_start, week_start__lte=today
+            )
+            .order_by("use_case_id", "-week_start")
+            .values("use_case_id", *TREND_FIELDS)
+        ):
+            if len(trend_reviews[review["use_case_id"]]) < TREND_LIMIT:
+                trend_reviews[review["use_case_id"]].append(review)
         checklists = checklist_status(ids, today=today)
 
     quarter_weeks = weeks_in(window)
     packs = {}
     for item in items:
         uc = item.use_case
-        bc = _business_case(uc).inputs()
+        bc = business_case_inputs(uc)
         per_month = totals.get(uc.pk, {})
         months = [
             MonthLine(
@@ -356,33 +286,9 @@ def build_packs(
         )
         if detail:
             pack.thresholds = applicable_thresholds(rules, uc.pk)
-            pack.trend = _trend(trend_reviews[uc.pk], pack.thresholds, bc.hourly_cost)
+            pack.trend = weekly_trend(
+                trend_reviews[uc.pk], hourly_cost=bc.hourly_cost, thresholds=pack.thresholds
+            )
             pack.checklist = checklists.get(uc.pk, [])
         packs[item.pk] = pack
     return packs
-
-
-def _trend(reviews: list[WeeklyReview], thresholds: list[Threshold], hourly_cost) -> list[TrendRow]:
-    rows = []
-    for review in sorted(reviews, key=lambda r: r.week_start):
-        metrics = economics.week_metrics(review.figures(), hourly_cost)
-        values = {
-            Metric.ADOPTION_RATE: metrics.adoption_rate,
-            Metric.REWORK_RATE: metrics.rework_rate,
-            Metric.EXCEPTION_SHARE: metrics.exception_share,
-            Metric.QUALITY_SCORE: review.quality_score,
-        }
-        breaches = tuple(
-            sorted({t.metric for t in thresholds if t.breached_by(values.get(t.metric))})
-        )
-        rows.append(
-            TrendRow(
-                week=review.week,
-                adoption_rate=metrics.adoption_rate,
-                rework_rate=metrics.rework_rate,
-                exception_share=metrics.exception_share,
-                quality_score=review.quality_score,
-                breaches=breaches,
-            )
-        )
-    return rows

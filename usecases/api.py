@@ -17,8 +17,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from . import economics, services
-from .models import BusinessCase, ModelChange, UseCase
+from . import economics, selectors, services
+from .models import ModelChange, UseCase
 from .permissions import (
     can_create_use_case,
     can_edit_business_case,
@@ -153,7 +153,7 @@ class UseCaseViewSet(
                 )
             return Response(BusinessCaseSerializer(business_case).data)
         use_case = get_use_case_for_user(request.user, pk)
-        return Response(BusinessCaseSerializer(_business_case_of(use_case)).data)
+        return Response(BusinessCaseSerializer(selectors.business_case_of(use_case)).data)
 
     @extend_schema(
         summary="The three scenario forecasts (pessimistic, base, optimistic)",
@@ -169,13 +169,8 @@ class UseCaseViewSet(
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def scenarios(self, request, pk=None):
         use_case = get_use_case_for_user(request.user, pk)
-        forecasts = economics.scenario_forecasts(_business_case_of(use_case).inputs())
+        forecasts = economics.scenario_forecasts(selectors.business_case_inputs(use_case))
         return Response(ScenarioForecastSerializer(forecasts, many=True).data)
-
-
-def _business_case_of(use_case: UseCase) -> BusinessCase:
-    """The saved business case, or an unsaved empty one (all zeros) if it was never created."""
-    return BusinessCase.objects.filter(use_case=use_case).first() or BusinessCase(use_case=use_case)
 
 
 class ModelChangeFilter(django_filters.FilterSet):

@@ -204,6 +204,15 @@ def week_rework_cost(reworked_outputs, rework_minutes_per_output, hourly_cost) -
     return _minutes_to_money(_d(reworked_outputs) * _d(rework_minutes_per_output), _d(hourly_cost))
 
 
+#: Each per-week rate as (numerator, denominator) ``WeekFigures`` fields: numerator / denominator,
+#: 0 when the denominator is 0 (``_ratio``). The dashboard sorts by the same fractions in SQL.
+RATES = {
+    "adoption_rate": ("active_users", "target_users"),
+    "rework_rate": ("reworked_outputs", "tasks_with_ai"),
+    "exception_share": ("exceptions", "tasks_total"),
+}
+
+
 @dataclass(frozen=True)
 class WeekMetrics:
     """The computed figures of one weekly review (rates are fractions 0..1, money unrounded)."""
@@ -215,12 +224,17 @@ class WeekMetrics:
     rework_cost: Decimal
 
 
+@_exact
+def week_rate(name: str, week) -> Decimal:
+    """One of ``RATES`` of a weekly review (``WeekFigures`` or anything with its fields)."""
+    numerator, denominator = RATES[name]
+    return _ratio(getattr(week, numerator), getattr(week, denominator))
+
+
 def week_metrics(week: WeekFigures, hourly_cost) -> WeekMetrics:
     """All per-week formulas for one weekly review at hourly cost H."""
     return WeekMetrics(
-        adoption_rate=adoption_rate(week.active_users, week.target_users),
-        rework_rate=rework_rate(week.reworked_outputs, week.tasks_with_ai),
-        exception_share=exception_share(week.exceptions, week.tasks_total),
+        **{name: week_rate(name, week) for name in RATES},
         gross_efficiency=week_gross_efficiency(
             week.tasks_with_ai, week.minutes_saved_per_task, hourly_cost
         ),
@@ -324,10 +338,6 @@ def format_month(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _next_month(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def months_between(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
     """Every (year, month) from ``start`` to ``end``, both included; empty if end < start."""
     _check_month(*start)
@@ -336,7 +346,7 @@ def months_between(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[i
     current = tuple(start)
     while current <= tuple(end):
         months.append(current)
-        current = _next_month(*current)
+        current = add_months(current, 1)
     return months
 
 
@@ -347,6 +357,35 @@ def month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
         datetime.date(year, month, 1),
         datetime.date(year, month, calendar.monthrange(year, month)[1]),
     )
+
+
+# --- month arithmetic (the one place: a month is a (year, month) pair or its first day) ----------
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def add_months(month, n: int):
+    """The month ``n`` calendar months after ``month`` (before it when ``n`` < 0). ``month`` is a
+    ``(year, month)`` pair, answered with a pair, or a date, answered with the first day of the
+    month: ``add_months((2026, 1), -1)`` is ``(2025, 12)``, ``add_months(date(2026, 3, 31), -1)``
+    is ``date(2026, 2, 1)``."""
+    if isinstance(month, datetime.date):
+        return month_start(add_months((month.year, month.month), n))
+    index = _month_index(*month) + n
+    return index // 12, index % 12 + 1
+
+
+def month_start(month: tuple[int, int]) -> datetime.date:
+    """The first day of a ``(year, month)``."""
+    return datetime.date(month[0], month[1], 1)
+
+
+def month_span(start: tuple[int, int], end: tuple[int, int]) -> int:
+    """How many months from ``start`` to ``end``, both included (0 when end < start): the length
+    of ``months_between(start, end)`` without listing them."""
+    return max(_month_index(*end) - _month_index(*start) + 1, 0)
 
 
 # --- a month or a run of months ---------------------------------------------------------------
@@ -387,6 +426,26 @@ class _Sums:
         )
 
 
+#: What one weekly review adds to each weekly ``PeriodTotals`` field: the product of these
+#: ``WeekFigures`` fields. SQL adds up the same products (``reviews.selectors``).
+WEEKLY_QUANTITIES = {
+    "tasks_total": ("tasks_total",),
+    "tasks_with_ai": ("tasks_with_ai",),
+    "ai_minutes_saved": ("tasks_with_ai", "minutes_saved_per_task"),
+    "rework_minutes": ("reworked_outputs", "rework_minutes_per_output"),
+}
+#: The six costs of a monthly review (``PeriodTotals`` sums them as they are).
+COST_FIELDS = tuple(f.name for f in fields(MonthCosts))
+
+
+def _product(obj, names) -> Decimal:
+    """The product of ``obj``'s fields ``names``, left to right."""
+    value = _d(getattr(obj, names[0]))
+    for name in names[1:]:
+        value *= _d(getattr(obj, name))
+    return value
+
+
 @dataclass(frozen=True)
 class PeriodTotals(_Sums):
     """Sums over the weekly reviews and monthly reviews of a run of months (or one month).
@@ -414,10 +473,8 @@ class PeriodTotals(_Sums):
         """Sum weekly reviews and monthly costs in Python (the caller picks the right months)."""
         sums = dict.fromkeys((f.name for f in fields(cls)), ZERO)
         for week in weeks:
-            sums["tasks_total"] += _d(week.tasks_total)
-            sums["tasks_with_ai"] += _d(week.tasks_with_ai)
-            sums["ai_minutes_saved"] += _d(week.tasks_with_ai) * week.minutes_saved_per_task
-            sums["rework_minutes"] += _d(week.reworked_outputs) * week.rework_minutes_per_output
+            for name, factors in WEEKLY_QUANTITIES.items():
+                sums[name] += _product(week, factors)
         for month in costs:
             for f in fields(MonthCosts):
                 sums[f.name] += getattr(month, f.name)
@@ -474,6 +531,40 @@ class WaterfallStep:
     @property
     def is_total(self) -> bool:
         return self.leakage_point is None
+
+    @property
+    def label(self) -> str:
+        return STEP_LABELS[self.step]
+
+    @property
+    def explained_label(self) -> str:
+        """The label with what the gap means, where it needs saying (the gate pack's table)."""
+        explanation = STEP_EXPLANATIONS.get(self.step)
+        return f"{self.label} ({explanation})" if explanation else self.label
+
+
+#: The words for each waterfall step (charts, tables, exports).
+STEP_LABELS = {
+    "pilot_promise": "Pilot promise",
+    "adoption_gap": "Adoption gap",
+    "effort_gap": "Effort gap",
+    "gross_efficiency": "Gross efficiency",
+    "translation_gap": "Translation gap",
+    "rework": "Rework",
+    "integration": "Integration",
+    "support": "Support",
+    "training": "Training",
+    "run": "Run (tokens, hosting)",
+    "maintenance": "Maintenance",
+    "other": "Other costs",
+    "net_value": "Net value",
+}
+#: What the three gaps mean, in a few words.
+STEP_EXPLANATIONS = {
+    "adoption_gap": "tasks done without AI",
+    "effort_gap": "fewer minutes saved than the pilot",
+    "translation_gap": "time saved that is not reclaimed",
+}
 
 
 @_exact
@@ -552,10 +643,10 @@ def ninety_day_months(scaled_on: datetime.date) -> list[tuple[int, int]]:
     """The three full calendar months after ``scaled_on``; its own month counts if it is the 1st."""
     month = (scaled_on.year, scaled_on.month)
     if scaled_on.day != 1:
-        month = _next_month(*month)
+        month = add_months(month, 1)
     months = [month]
     while len(months) < NINETY_DAY_MONTHS:
-        months.append(_next_month(*months[-1]))
+        months.append(add_months(months[-1], 1))
     return months
 
 
@@ -667,18 +758,64 @@ class WeightedTotals(_Sums):
     other_cost: Decimal = ZERO
 
 
+# --- linear forms: what SQL may add up ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """``coefficient`` × a period total × business case numbers: one term of a figure that is
+    linear in the period totals. ``quantity`` is a ``PeriodTotals`` field or ``"costs"`` (the six
+    costs' sum); ``factors`` are ``BusinessCaseInputs`` fields. SQL evaluates a term by summing
+    the quantity's columns (``WEEKLY_QUANTITIES``, the costs) times the use case's business case
+    columns named by ``factors``: the coefficients come from here, never from a second formula."""
+
+    quantity: str
+    factors: tuple[str, ...] = ()
+    coefficient: int = 1
+
+    @property
+    def is_weekly(self) -> bool:
+        """Whether the quantity comes from the weekly reviews (else from the monthly ones)."""
+        return self.quantity in WEEKLY_QUANTITIES
+
+
+_PROMISED = ("baseline_minutes_per_task", "pilot_effort_reduction", "hourly_cost")  # M × e × H
+
+#: Each ``WeightedTotals`` field as one term over a use case's period totals and business case.
+WEIGHTS = {
+    "promise": Term("tasks_total", _PROMISED),
+    "promise_with_ai": Term("tasks_with_ai", _PROMISED),
+    "saved": Term("ai_minutes_saved", ("hourly_cost",)),
+    "reclaimed": Term("ai_minutes_saved", ("hourly_cost", "reclaimable_share")),
+    "rework": Term("rework_minutes", ("hourly_cost",)),
+    **{name: Term(name) for name in COST_FIELDS},
+}
+
+#: 60 × a use case's net value over a period (``period_figures``' net value, without its only
+#: division, so SQL sums it exactly): Σ ai minutes × H × R − Σ rework minutes × H − 60 × costs.
+NET_VALUE_X60 = (
+    Term("ai_minutes_saved", ("hourly_cost", "reclaimable_share")),
+    Term("rework_minutes", ("hourly_cost",), -1),
+    Term("costs", (), -MINUTES_PER_HOUR),
+)
+
+
 @_exact
+def linear_value(terms: Iterable[Term], totals: PeriodTotals, bc: BusinessCaseInputs) -> Decimal:
+    """Σ coefficient × quantity × factors over ``terms`` (exact: products and sums only)."""
+    total = ZERO
+    for term in terms:
+        value = getattr(totals, term.quantity) * term.coefficient
+        for factor in term.factors:
+            value *= getattr(bc, factor)
+        total += value
+    return total
+
+
 def weighted(totals: PeriodTotals, bc: BusinessCaseInputs) -> WeightedTotals:
-    """One use case's period totals weighted by its business case."""
-    promised = bc.pilot_minutes_saved_per_task * bc.hourly_cost
-    saved = totals.ai_minutes_saved * bc.hourly_cost
+    """One use case's period totals weighted by its business case (``WEIGHTS``)."""
     return WeightedTotals(
-        promise=totals.tasks_total * promised,
-        promise_with_ai=totals.tasks_with_ai * promised,
-        saved=saved,
-        reclaimed=saved * bc.reclaimable_share,
-        rework=totals.rework_minutes * bc.hourly_cost,
-        **{f.name: getattr(totals, f.name) for f in fields(MonthCosts)},
+        **{name: linear_value((term,), totals, bc) for name, term in WEIGHTS.items()}
     )
 
 

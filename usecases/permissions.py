@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
+from .fastpaths import memo, recall, remember
 from .models import UseCase
 from .roles import roles
 
@@ -26,11 +27,7 @@ def reads_whole_portfolio(user) -> bool:
     r = roles(user)
     if r.is_pmo or r.is_leadership:
         return True
-    cached = getattr(user, "_valuegate_is_owner", None)
-    if cached is None:
-        cached = UseCase.objects.filter(value_owner=user).exists()
-        user._valuegate_is_owner = cached
-    return cached
+    return memo(user, "is_owner", lambda: UseCase.objects.filter(value_owner=user).exists())
 
 
 def visible_use_cases(user, queryset=None):
@@ -50,15 +47,11 @@ def is_value_owner(user, use_case) -> bool:
     return user.is_authenticated and use_case.value_owner_id == user.pk
 
 
-#: Set by ``get_use_case_for_user`` on the use case it loads: ``(user pk, is a contributor)``, read
-#: in the same query (like a prefetched ``contributors``, a snapshot of that moment).
-CONTRIBUTOR_SNAPSHOT = "_valuegate_contributor_snapshot"
-
-
 def is_contributor(user, use_case) -> bool:
     if not user.is_authenticated:
         return False
-    snapshot = getattr(use_case, CONTRIBUTOR_SNAPSHOT, None)
+    # Set by ``get_use_case_for_user``: (user pk, is a contributor), read with the use case.
+    snapshot = recall(use_case, "contributor_snapshot")
     if snapshot is not None and snapshot[0] == user.pk:
         return snapshot[1]
     cache = getattr(use_case, "_prefetched_objects_cache", {})
@@ -145,7 +138,7 @@ def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
         )
     except (UseCase.DoesNotExist, ValueError, TypeError):
         raise Http404("No such use case.") from None
-    setattr(use_case, CONTRIBUTOR_SNAPSHOT, (user.pk, use_case._valuegate_user_contributes))
+    remember(use_case, "contributor_snapshot", (user.pk, use_case._valuegate_user_contributes))
     visible = (
         is_value_owner(user, use_case)  # an owner reads the whole portfolio
         or is_contributor(user, use_case)

@@ -2,6 +2,8 @@
 
 from functools import cached_property
 
+from .fastpaths import memo
+
 LEADERSHIP = "Leadership"
 PMO = "PMO"
 
@@ -32,12 +34,8 @@ class Roles:
 
 
 def roles(user) -> Roles:
-    cached = getattr(user, "_valuegate_roles", None)
-    if cached is None:
-        cached = Roles(user)
-        if user.is_authenticated:
-            user._valuegate_roles = cached
-    return cached
+    """The user's ``Roles``, cached on the user for the request (``fastpaths.memo``)."""
+    return memo(user, "roles", lambda: Roles(user), keep=user.is_authenticated)
 
 
 def is_pmo(user) -> bool:

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.utils.formats import date_format
 
+from . import economics
 from .models import (
     CHECKLIST_SECTIONS,
     BusinessCase,
@@ -157,11 +158,24 @@ def use_case_detail_queryset():
     )
 
 
-def business_case_of(use_case: UseCase) -> BusinessCase | None:
+def saved_business_case(use_case: UseCase) -> BusinessCase | None:
+    """The use case's business case, None if it was never saved."""
     try:
         return use_case.business_case
     except BusinessCase.DoesNotExist:
         return None
+
+
+def business_case_of(use_case: UseCase) -> BusinessCase:
+    """The use case's business case, or an unsaved empty one (all zeros) when it has none yet:
+    what every figure is computed with. No query when the business case was loaded with
+    ``select_related("business_case")`` (or read before); one otherwise."""
+    return saved_business_case(use_case) or BusinessCase(use_case=use_case)
+
+
+def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
+    """The engine inputs of ``business_case_of(use_case)``."""
+    return business_case_of(use_case).inputs()
 
 
 def use_case_page_context(*, user, use_case: UseCase) -> dict:
@@ -173,7 +187,7 @@ def use_case_page_context(*, user, use_case: UseCase) -> dict:
     layer (``portfolio.use_case_page``); the templates are ``usecases/_use_case_panels.html``.
     Queries: recent versions, model changes, checklist, history (4) — whatever the data size.
     """
-    business_case = business_case_of(use_case)
+    business_case = saved_business_case(use_case)
     versions = business_case_versions(business_case=business_case)
     recent_versions = list(versions[: RECENT_VERSIONS + 1])
     return {

@@ -115,10 +115,7 @@ def use_case_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def business_case_edit(request, pk):
     use_case = get_use_case_for_user(request.user, pk, check=can_edit_business_case)
-    business_case = BusinessCase.objects.filter(use_case=use_case).first()
-    form = BusinessCaseForm(
-        _posted(request), instance=business_case or BusinessCase(use_case=use_case)
-    )
+    form = BusinessCaseForm(_posted(request), instance=selectors.business_case_of(use_case))
     if request.method == "POST" and form.is_valid():
         try:
             services.business_case_update(
@@ -139,7 +136,7 @@ def business_case_history(request, pk):
     use_case = get_use_case_for_user(
         request.user, pk, queryset=UseCase.objects.select_related("business_case")
     )
-    business_case = selectors.business_case_of(use_case)
+    business_case = selectors.saved_business_case(use_case)
     versions = selectors.business_case_versions(business_case=business_case)
     page = Paginator(versions, VERSIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(

@@ -1,0 +1,151 @@
+"""Every performance shortcut that reaches into a framework (Django, DRF, simple-history) or hangs
+a memo on a model instance, in one place, each with what it saves and how it was measured.
+
+The weekly review submission (``POST /api/v1/weekly-reviews/``, issue 9: ≥ 100/s on 2 workers)
+is where they pay; ``tests/api/test_weekly_review_submit_cost.py`` holds the query counts and
+``make bench`` (``BENCH_ONLY=submission``) the throughput. Measured on 2 cores (issue 21, in one
+process, interleaved, so machine load affects both sides alike):
+
+- ``OnceBuiltHistoryManager``: simple-history builds a manager class per ``instance.history``
+  access (every save writes a history row through it): ~0.55 ms per save without it, ~5 µs with
+  it (2–3 % of a submission's CPU). Kept: it uses simple-history's documented
+  ``history_manager`` option and Django's public ``Manager.from_queryset``.
+- ``ClassFieldsMixin`` (DRF ``ModelSerializer.get_fields`` once per class): 3–5 ms of CPU per
+  review serializer without it, under 1 ms with it (the biggest single CPU saving of a
+  submission). Kept.
+- ``loaded_relations``: ``full_clean`` re-reads every foreign key it validates; the review's use
+  case, users and model version were read (and permission-checked) moments before. Without it a
+  submission runs 11 statements instead of 8. Kept. It reads Django's field cache through the
+  field's ``is_cached``/``get_cached_value`` (``FieldCacheMixin``).
+- ``memo``: per-request answers cached on the ``User`` (roles, "owns a use case") and on a
+  ``UseCase`` (is the requesting user a contributor, read with it in one query). Each saves a
+  query per permission check; all attribute names start with ``_valuegate_`` and are set only
+  here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from rest_framework import serializers
+from simple_history.manager import HistoryManager
+from simple_history.models import HistoricalRecords
+
+# --- memos on model instances -------------------------------------------------------------------
+
+#: The memos a request may hang on a user or a use case (attribute ``_valuegate_<name>``).
+MEMOS = ("roles", "is_owner", "contributor_snapshot")
+
+
+def _attribute(name: str) -> str:
+    if name not in MEMOS:
+        raise ValueError(f"unknown memo {name!r}; expected one of {MEMOS}")
+    return f"_valuegate_{name}"
+
+
+def memo(instance, name: str, compute: Callable[[], object], *, keep: bool = True):
+    """The answer ``name`` cached on ``instance`` (a request's user or use case), computed once
+    by ``compute``; ``keep=False`` computes without caching (an anonymous user)."""
+    attribute = _attribute(name)
+    value = getattr(instance, attribute, None)
+    if value is None:
+        value = compute()
+        if keep:
+            setattr(instance, attribute, value)
+    return value
+
+
+def remember(instance, name: str, value) -> None:
+    """Cache ``value`` as the memo ``name`` of ``instance`` (read in the same query)."""
+    setattr(instance, _attribute(name), value)
+
+
+def recall(instance, name: str):
+    """The memo ``name`` of ``instance``, None if it was never cached."""
+    return getattr(instance, _attribute(name), None)
+
+
+def forget(instance, name: str) -> None:
+    """Drop a memo (a role changed within the request, e.g. in a test)."""
+    instance.__dict__.pop(_attribute(name), None)
+
+
+# --- simple-history -----------------------------------------------------------------------------
+
+
+class OnceBuiltHistoryManager(HistoryManager):
+    """simple-history's ``HistoryManager``, its queryset class built once.
+
+    simple-history reaches ``instance.history`` on every save (to write the history row), and its
+    descriptor builds a new manager class there (``from_queryset``, which inspects every method
+    of the queryset class). The class depends on its arguments only, so it is built once per
+    argument set; the manager works as before."""
+
+    _built: dict = {}
+
+    @classmethod
+    def from_queryset(cls, queryset_class, class_name=None):
+        key = (cls, queryset_class, class_name)
+        built = cls._built.get(key)
+        if built is None:
+            built = cls._built[key] = super().from_queryset(queryset_class, class_name)
+        return built
+
+
+def audit_history() -> HistoricalRecords:
+    """The audit history of a model written on the hot path (``OnceBuiltHistoryManager``)."""
+    return HistoricalRecords(history_manager=OnceBuiltHistoryManager)
+
+
+# --- Django REST framework ----------------------------------------------------------------------
+
+
+def _unbound_copy(field: serializers.Field) -> serializers.Field:
+    """A copy of a field built once per serializer class, for one serializer to bind. Until
+    ``bind()`` sets its name and parent (on the copy), a plain field holds nothing but what its
+    constructor set (validators, messages, choices, a queryset: read, never changed), so a
+    shallow copy will do; a field holding other fields is deep-copied, as DRF copies declared
+    fields."""
+    if isinstance(field, serializers.BaseSerializer) or any(
+        hasattr(field, name) for name in ("child", "child_relation")
+    ):
+        return copy.deepcopy(field)
+    return copy.copy(field)
+
+
+class ClassFieldsMixin:
+    """For a ``ModelSerializer``: its fields built once per class. ``get_fields`` reads the
+    model's fields anew for every serializer; they depend on the class only, so each serializer
+    gets copies of the class's fields to bind (``_unbound_copy``)."""
+
+    def get_fields(self):
+        cls = type(self)
+        fields = cls.__dict__.get("_fields_of_class")
+        if fields is None:
+            fields = super().get_fields()
+            cls._fields_of_class = fields
+        return {name: _unbound_copy(field) for name, field in fields.items()}
+
+
+# --- Django model validation --------------------------------------------------------------------
+
+
+def loaded_relations(instance) -> list[str]:
+    """The foreign keys of ``instance`` that hold an object read from the database (the request
+    user, a use case the caller loaded and checked, a model change looked up or validated by a
+    form or serializer): pass them as ``full_clean(exclude=...)`` so it need not read each of
+    them again to see it exists."""
+    names = []
+    for field in instance._meta.concrete_fields:
+        if not (field.many_to_one and field.is_cached(instance)):
+            continue
+        related = field.get_cached_value(instance)
+        if (
+            related is not None
+            and not related._state.adding
+            and related.pk is not None
+            and related.pk == getattr(instance, field.attname)
+        ):
+            names.append(field.name)
+    return names
