@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portfolio import cfo, dashboard
@@ -135,10 +137,19 @@ def reference_order(use_cases, sort: str) -> list[str]:
 
 
 def all_pages(client, params) -> list:
+    """Every page's rows; each page must be read sorted and cut to its rows by the database (one
+    statement with ORDER BY ... LIMIT), not by sorting every row in Python."""
     rows, page = [], 1
     while True:
-        response = client.get(URL, {**params, "page": page})
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {**params, "page": page})
         assert response.status_code == 200
+        paged = [
+            q["sql"]
+            for q in queries.captured_queries
+            if "ORDER BY" in q["sql"] and f"LIMIT {dashboard.PAGE_SIZE}" in q["sql"]
+        ]
+        assert len(paged) == 1, f"page {page}: {len(paged)} sorted and paged statements"
         rows += response.context["rows"]
         if not response.context["table"].page.has_next():
             return rows
