@@ -156,5 +156,3 @@ def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
     if not check(user, use_case):
         raise PermissionDenied("You may not do this on this use case.")
     return use_case
-
-

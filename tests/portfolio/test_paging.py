@@ -144,13 +144,14 @@ def all_pages(client, params) -> list:
         with CaptureQueriesContext(connection) as queries:
             response = client.get(URL, {**params, "page": page})
         assert response.status_code == 200
+        page_rows = response.context["rows"]
         paged = [
             q["sql"]
             for q in queries.captured_queries
-            if "ORDER BY" in q["sql"] and f"LIMIT {dashboard.PAGE_SIZE}" in q["sql"]
+            if "ORDER BY" in q["sql"] and f"LIMIT {len(page_rows)}" in q["sql"]
         ]
         assert len(paged) == 1, f"page {page}: {len(paged)} sorted and paged statements"
-        rows += response.context["rows"]
+        rows += page_rows
         if not response.context["table"].page.has_next():
             return rows
         page += 1
