@@ -224,3 +224,25 @@ def test_a_rule_of_zero_or_fewer_consecutive_weeks_never_breaches(n):
     assert rule_breach(rule, points, live_since=None) is None
     one = StopLossRuleFactory.build(consecutive_weeks=1)
     assert rule_breach(one, points, live_since=None) is not None
+
+
+# --- no_accountable_owner: the words of its explanation ------------------------------------------
+
+
+def test_no_owner_without_a_stage_label_reads_under_review():
+    found = signals.no_accountable_owner(
+        reviews_due=True, has_owner=False, overdue=[], period="2026-11", min_overdue=2
+    )
+    assert found.explanation.startswith("Reviews are due (stage under review) but nobody")
+
+
+def test_more_than_six_overdue_reviews_list_six_and_count_the_rest():
+    overdue = [signals.Overdue("weekly", f"2026-W{w}") for w in range(40, 48)]
+    found = signals.no_accountable_owner(
+        reviews_due=True, has_owner=True, overdue=overdue, period="2026-11", min_overdue=2
+    )
+    assert found.explanation == (
+        "8 reviews are overdue (weekly 2026-W40, weekly 2026-W41, weekly 2026-W42, weekly "
+        "2026-W43, weekly 2026-W44, weekly 2026-W45 and 2 more); the alert starts at 2."
+    )
+    assert (found.observed, found.threshold) == (D(8), D(2))
