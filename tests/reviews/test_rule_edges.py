@@ -246,3 +246,12 @@ def test_more_than_six_overdue_reviews_list_six_and_count_the_rest():
         "2026-W43, weekly 2026-W44, weekly 2026-W45 and 2 more); the alert starts at 2."
     )
     assert (found.observed, found.threshold) == (D(8), D(2))
+
+
+@pytest.mark.parametrize(("count", "more"), [(6, ""), (7, " and 1 more")])
+def test_six_overdue_reviews_are_all_listed_and_the_seventh_is_counted(count, more):
+    overdue = [signals.Overdue("monthly", f"2026-{m:02d}") for m in range(1, count + 1)]
+    found = signals.no_accountable_owner(
+        reviews_due=True, has_owner=True, overdue=overdue, period="2026-11", min_overdue=2
+    )
+    assert f"monthly 2026-06{more}); the alert starts at 2." in found.explanation
