@@ -1,8 +1,7 @@
 """Edges of the stop-loss rules and the early-warning signals that mutation testing found untested
 (``make mutate``): each test here fails on a mutant that survived the rest of the suite.
 
-The rule modules are imported in this block only (``reviews.stoploss`` and ``reviews.signals``
-are being split and renamed: fix the paths here).
+The rule modules are imported in this block only.
 """
 
 import datetime
@@ -10,9 +9,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from reviews import signals
+from reviews import early_warnings as signals
+from reviews.breaches import rule_breach
 from reviews.models import Flag, FlagKind
-from reviews.stoploss import WeekPoint, rule_breach
+from reviews.points import WeekPoint
 from reviews.sweep import sweep_portfolio
 from tests.factories import ModelChangeFactory, StopLossRuleFactory, WeeklyReviewFactory
 from usecases import economics
