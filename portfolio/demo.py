@@ -1057,10 +1057,12 @@ def build_weekly_review(
 
 
 def _version_in_effect(changes: list[ModelChange], monday: datetime.date) -> ModelChange | None:
-    """The latest change effective on or before the week's Monday (``changes`` oldest first)."""
+    """The latest change effective on or before the week's Sunday (``changes`` oldest first), as
+    ``reviews.services.model_version_in_effect`` gives it to a submitted review."""
+    sunday = monday + datetime.timedelta(days=6)
     current = None
     for change in changes:
-        if change.effective_date <= monday:
+        if change.effective_date <= sunday:
             current = change
     return current
 

@@ -199,12 +199,6 @@ def write_csv(report: CfoReport, table_key: str, out) -> None:
         writer.writerow(cells + ([currency] if money else []))
 
 
-def csv_text(report: CfoReport, table_key: str) -> str:
-    out = io.StringIO()
-    write_csv(report, table_key, out)
-    return out.getvalue()
-
-
 # --- XLSX ---------------------------------------------------------------------------------------
 
 

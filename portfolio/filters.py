@@ -23,8 +23,8 @@ FLAGS_OPEN = "open"
 FLAGS_NONE = "none"
 FLAG_CHOICES = [(FLAGS_OPEN, "With open flags"), (FLAGS_NONE, "Without open flags")]
 
-#: Sort keys of the table (``-`` prefix: descending). The dashboard sorts rows in Python because
-#: net value comes from the economics engine, not from SQL.
+#: Sort keys of the table (``-`` prefix: descending). The database sorts every row before paging
+#: (``dashboard.sorted_queryset``); net value sorts by the engine's formula over SQL sums.
 SORT_FIELDS = {
     "name": "Name",
     "business_unit": "Business unit",

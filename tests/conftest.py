@@ -1,4 +1,5 @@
-"""Shared fixtures: one user per role and a use case with a business case.
+"""Shared fixtures: one user per role and a use case with a business case (built with
+``tests/factories.py``). ``ROLES`` names them, in the order of the permission tables:
 
 - ``owner``: value owner of ``use_case``
 - ``other_owner``: value owner of ``other_use_case`` (reads the portfolio, changes nothing here)
@@ -7,22 +8,24 @@
 - ``pmo``: member of PMO
 - ``admin_user``: superuser
 - ``outsider``: logged in, no role and owns nothing
+
+``role_users[role]`` is the user of a role (``user_of("anonymous", role_users)`` is None).
 """
 
-import datetime
 import importlib
 import os
 import shutil
-from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, User
 
-from usecases.models import BusinessCase, Stage, UseCase
+from tests.factories import PASSWORD, AdminFactory, UseCaseFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-PASSWORD = "correct-horse-battery"
+__all__ = ["PASSWORD", "ROLES", "make_use_case", "make_user", "user_of"]
+
+#: Every role of the fixtures below, and "anonymous" (not logged in).
+ROLES = ("anonymous", "outsider", "other_owner", "contributor", "leader", "pmo", "owner", "admin")
 
 
 def restore_migrated_reference_data() -> None:
@@ -85,12 +88,7 @@ def _project_celery_app_is_current():
 
 
 def make_user(username, *groups, **extra):
-    user = User.objects.create_user(
-        username=username, password=PASSWORD, email=f"{username}@example.com", **extra
-    )
-    for name in groups:
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
-    return user
+    return UserFactory(username=username, groups=groups, **extra)
 
 
 @pytest.fixture
@@ -120,7 +118,7 @@ def pmo(db):
 
 @pytest.fixture
 def admin_user(db):
-    return User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    return AdminFactory(username="root")
 
 
 @pytest.fixture
@@ -129,33 +127,8 @@ def outsider(db):
 
 
 def make_use_case(name="Customer-response assistant", owner=None, **fields):
-    defaults = dict(
-        business_unit="Customer Service",
-        workflow="Inbound e-mail triage",
-        stage=Stage.ROLLOUT,
-        target_users=100,
-        live_since=datetime.date(2026, 6, 1),
-    )
-    defaults.update(fields)
-    use_case = UseCase.objects.create(name=name, value_owner=owner, **defaults)
-    BusinessCase.objects.create(
-        use_case=use_case,
-        baseline_tasks_per_week=Decimal("2000"),
-        baseline_minutes_per_task=Decimal("12"),
-        baseline_source="pilot",
-        hourly_cost=Decimal("45.00"),
-        pilot_effort_reduction=Decimal("0.30"),
-        reclaimable_share=Decimal("0.50"),
-        adoption_pessimistic=Decimal("0.40"),
-        adoption_base=Decimal("0.60"),
-        adoption_optimistic=Decimal("0.80"),
-        planned_monthly_run_cost=Decimal("1200"),
-        planned_monthly_support_cost=Decimal("800"),
-        planned_monthly_maintenance_cost=Decimal("500"),
-        one_off_integration_cost=Decimal("20000"),
-        one_off_training_cost=Decimal("5000"),
-    )
-    return use_case
+    """A use case in rollout with the suite's business case (``tests.factories``)."""
+    return UseCaseFactory(name=name, value_owner=owner, **fields)
 
 
 @pytest.fixture
@@ -184,6 +157,11 @@ def role_users(
         "admin": admin_user,
         "outsider": outsider,
     }
+
+
+def user_of(role, role_users):
+    """The user of ``role`` (None for "anonymous")."""
+    return None if role == "anonymous" else role_users[role]
 
 
 @pytest.fixture

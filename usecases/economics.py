@@ -307,13 +307,12 @@ def iso_weeks_of_month(year: int, month: int) -> list[tuple[int, int]]:
     """The ISO weeks that belong to a calendar month (those whose Thursday falls in it)."""
     _check_month(year, month)
     first = datetime.date(year, month, 1)
-    first_thursday = first + datetime.timedelta(days=(3 - first.weekday()) % 7)
-    weeks = []
-    thursday = first_thursday
-    while thursday.month == month:
-        weeks.append(iso_week_of(thursday))
-        thursday += datetime.timedelta(days=7)
-    return weeks
+    first_thursday = 1 + (3 - first.weekday()) % 7
+    last_day = calendar.monthrange(year, month)[1]
+    return [
+        iso_week_of(datetime.date(year, month, day))
+        for day in range(first_thursday, last_day + 1, 7)
+    ]
 
 
 def _check_month(year: int, month: int) -> None:

@@ -12,7 +12,7 @@ change it gets 403 (``PermissionDenied``).
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from .fastpaths import memo, recall, remember
@@ -149,10 +149,3 @@ def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
     if not check(user, use_case):
         raise PermissionDenied("You may not do this on this use case.")
     return use_case
-
-
-def reviewable_use_cases_q(user) -> Q:
-    """A filter for the use cases whose reviews ``user`` may submit."""
-    if roles(user).is_admin:
-        return Q()
-    return Q(value_owner=user) | Q(contributors=user)

@@ -12,13 +12,11 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from reviews.models import MonthlyReview, WeeklyReview
+from tests.conftest import ROLES  # noqa: F401 (every role and "anonymous", for the API tests)
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 
 TODAY = datetime.date(2026, 11, 25)
 NOW = datetime.datetime(2026, 11, 25, 10, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
-
-#: Every role of tests/conftest.py plus anonymous (None).
-ROLES = ("anonymous", "outsider", "other_owner", "contributor", "leader", "pmo", "owner", "admin")
 
 
 @pytest.fixture(autouse=True)
@@ -83,13 +81,14 @@ def monthly_payload(use_case, month="2026-10", **overrides):
 
 
 def make_weekly(use_case, week, user=None, **overrides):
-    """A weekly review saved directly (setup; the API and services validate)."""
-    return WeeklyReview.objects.create(
+    """A weekly review row (setup: no validation, no stop-loss hook; see tests/factories.py)."""
+    return WeeklyReviewFactory(
         use_case=use_case, week=week, submitted_by=user, **{**WEEKLY_VALUES, **overrides}
     )
 
 
 def make_monthly(use_case, month, user=None, **overrides):
-    return MonthlyReview.objects.create(
+    """A monthly review row (setup: no validation, no stop-loss hook)."""
+    return MonthlyReviewFactory(
         use_case=use_case, month=month, submitted_by=user, **{**MONTHLY_VALUES, **overrides}
     )

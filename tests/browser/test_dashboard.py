@@ -16,9 +16,10 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from reviews.models import Flag, FlagKind, MonthlyReview, WeeklyReview
+from reviews.models import Flag, FlagKind
 from stagegates.models import Gate, GateItem, GateStatus
 from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases.models import Funding, Stage
 
 pytestmark = [
@@ -49,7 +50,7 @@ def week(use_case, label, **fields):
         backlog=100,
     )
     values.update(fields)
-    WeeklyReview.objects.create(use_case=use_case, week=label, **values)
+    WeeklyReviewFactory(use_case=use_case, week=label, **values)
 
 
 def month(use_case, label, **fields):
@@ -62,7 +63,7 @@ def month(use_case, label, **fields):
         other_cost=Decimal("0"),
     )
     values.update(fields)
-    MonthlyReview.objects.create(use_case=use_case, month=label, **values)
+    MonthlyReviewFactory(use_case=use_case, month=label, **values)
 
 
 @pytest.fixture

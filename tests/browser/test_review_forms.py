@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from reviews import services
 from reviews.models import MonthlyReview, WeeklyReview
 from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -107,7 +108,7 @@ def test_weekly_form_live_figures_error_at_field_then_saved(page, setup, artifac
 
 def test_weekly_correction_live_figures_narrow_screen(page, setup, artifacts_dir):
     base_url, owner, use_case = setup
-    review = WeeklyReview.objects.create(
+    review = WeeklyReviewFactory(
         use_case=use_case,
         week="2026-W46",
         active_users=70,
@@ -139,7 +140,7 @@ def test_correction_conflict_keeps_the_other_change(page, setup, artifacts_dir):
     base_url, owner, use_case = setup
     colleague = make_user("carl", first_name="Carl", last_name="Contributor")
     use_case.contributors.add(colleague)
-    review = MonthlyReview.objects.create(
+    review = MonthlyReviewFactory(
         use_case=use_case,
         month="2026-10",
         training_cost=100,
@@ -167,7 +168,7 @@ def test_correction_conflict_keeps_the_other_change(page, setup, artifacts_dir):
 
 def test_monthly_form_live_cfo_figures(page, setup, artifacts_dir):
     base_url, owner, use_case = setup
-    WeeklyReview.objects.create(
+    WeeklyReviewFactory(
         use_case=use_case,
         week="2026-W44",
         active_users=70,

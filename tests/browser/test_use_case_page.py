@@ -10,8 +10,9 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from reviews.models import Flag, FlagKind, MonthlyReview, StopLossRule, WeeklyReview
+from reviews.models import Flag, FlagKind, StopLossRule, WeeklyReview
 from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import economics
 from usecases.models import ChangeKind, ModelChange
 
@@ -48,7 +49,7 @@ def setup(live_server):
     use_case = make_use_case(owner=owner)
     first = datetime.date(2026, 6, 1)
     for i in range(24):  # W23 .. W46, rework climbing after a prompt change in W35
-        WeeklyReview.objects.create(
+        WeeklyReviewFactory(
             use_case=use_case,
             week=week_label(first + datetime.timedelta(weeks=i)),
             active_users=50 + i,
@@ -63,7 +64,7 @@ def setup(live_server):
             backlog=100,
         )
     for month in ("2026-06", "2026-07", "2026-08", "2026-09", "2026-10"):
-        MonthlyReview.objects.create(
+        MonthlyReviewFactory(
             use_case=use_case,
             month=month,
             training_cost=Decimal("200"),

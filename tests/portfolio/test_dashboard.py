@@ -18,6 +18,7 @@ from portfolio import dashboard
 from reviews.models import Flag, FlagKind, MonthlyReview, WeeklyReview
 from stagegates.models import GateItem
 from tests.conftest import make_use_case, make_user
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import economics
 from usecases.models import BusinessCase, Funding, Stage
 from usecases.templatetags.money import money
@@ -49,7 +50,7 @@ def add_week(use_case, week, **fields):
         backlog=100,
     )
     values.update(fields)
-    return WeeklyReview.objects.create(use_case=use_case, week=week, **values)
+    return WeeklyReviewFactory(use_case=use_case, week=week, **values)
 
 
 def add_month(use_case, month, **fields):
@@ -62,7 +63,7 @@ def add_month(use_case, month, **fields):
         other_cost=Decimal("12.34"),
     )
     values.update(fields)
-    return MonthlyReview.objects.create(use_case=use_case, month=month, **values)
+    return MonthlyReviewFactory(use_case=use_case, month=month, **values)
 
 
 def add_flag(use_case, period="2026-W47", kind=FlagKind.STOP_LOSS, **fields):

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portfolio import cfo, dashboard
@@ -135,11 +137,21 @@ def reference_order(use_cases, sort: str) -> list[str]:
 
 
 def all_pages(client, params) -> list:
+    """Every page's rows; each page must be read sorted and cut to its rows by the database (one
+    statement with ORDER BY ... LIMIT), not by sorting every row in Python."""
     rows, page = [], 1
     while True:
-        response = client.get(URL, {**params, "page": page})
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(URL, {**params, "page": page})
         assert response.status_code == 200
-        rows += response.context["rows"]
+        page_rows = response.context["rows"]
+        paged = [
+            q["sql"]
+            for q in queries.captured_queries
+            if "ORDER BY" in q["sql"] and f"LIMIT {len(page_rows)}" in q["sql"]
+        ]
+        assert len(paged) == 1, f"page {page}: {len(paged)} sorted and paged statements"
+        rows += page_rows
         if not response.context["table"].page.has_next():
             return rows
         page += 1

@@ -330,3 +330,31 @@ def test_calendar_periods(today):
     assert cal.months[-1] < (today.year, today.month)
     first_week = economics.iso_weeks_of_month(*cal.months[0])[0]
     assert economics.format_iso_week(*first_week) in {label for _a, label, _m in cal.weeks}
+
+
+def test_demo_and_service_agree_on_the_version_in_effect(use_case):
+    """A week runs on the version in effect by its Sunday (``model_version_in_effect``); the demo
+    used to take the version of its Monday, so a change logged mid-week was a week late."""
+    from reviews.services import model_version_in_effect
+    from tests.factories import ModelChangeFactory
+
+    changes = [
+        ModelChangeFactory(use_case=use_case, effective_date=datetime.date(2026, 11, 4)),  # Wed
+        ModelChangeFactory(use_case=use_case, effective_date=datetime.date(2026, 11, 15)),  # Sun
+        ModelChangeFactory(use_case=use_case, effective_date=datetime.date(2026, 11, 16)),  # Mon
+    ]
+    for label in ("2026-W44", "2026-W45", "2026-W46", "2026-W47"):
+        monday, _ = economics.iso_week_bounds(*economics.parse_iso_week(label))
+        assert demo._version_in_effect(changes, monday) == model_version_in_effect(
+            use_case, label
+        ), label
+
+
+def test_seeded_reviews_carry_the_version_the_service_would_give(seeded):
+    from reviews.services import model_version_in_effect
+
+    reviews = WeeklyReview.objects.select_related("use_case").order_by("pk")[::7]
+    assert reviews
+    for review in reviews:
+        expected = model_version_in_effect(review.use_case, review.week)
+        assert review.model_version_id == (expected.pk if expected else None), review.week

@@ -24,13 +24,13 @@ from reviews.models import (
     Flag,
     FlagKind,
     Metric,
-    MonthlyReview,
     StopLossRule,
     WeeklyReview,
 )
 from reviews.selectors import use_case_economics
 from stagegates.models import Decision, Gate, GateItem, GateStatus
 from tests.conftest import make_use_case, make_user
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import economics
 from usecases import views as usecases_views
 from usecases.models import ChangeKind, ModelChange, Stage
@@ -82,11 +82,11 @@ def week_of(day: datetime.date) -> str:
 
 
 def add_week(use_case, week, **changes):
-    return WeeklyReview.objects.create(use_case=use_case, week=week, **{**WEEK, **changes})
+    return WeeklyReviewFactory(use_case=use_case, week=week, **{**WEEK, **changes})
 
 
 def add_month(use_case, month, **changes):
-    return MonthlyReview.objects.create(use_case=use_case, month=month, **{**COSTS, **changes})
+    return MonthlyReviewFactory(use_case=use_case, month=month, **{**COSTS, **changes})
 
 
 def charts(response):

@@ -11,12 +11,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from reviews.models import Comparison, Metric, RuleAction, StopLossRule, WeeklyReview
-from reviews.services import (
-    monthly_review_submit,
-    weekly_review_correct,
-    weekly_review_submit,
-)
+from reviews.models import StopLossRule, WeeklyReview
+from reviews.services import weekly_review_correct
+from tests.factories import StopLossRuleFactory, submit_monthly, submit_weekly
 from usecases import economics
 
 TODAY = datetime.date(2026, 11, 25)
@@ -56,8 +53,8 @@ def weeks_back(n: int, *, end: str = "2026-W47") -> list[str]:
 
 
 def submit_week(use_case, week, *, user, **changes) -> WeeklyReview:
-    data = {**HEALTHY, **changes}
-    return weekly_review_submit(user=user, use_case=use_case, week=week, data=data)
+    """Through the service: the save hook evaluates rules and signals (``HEALTHY`` figures)."""
+    return submit_weekly(use_case, week, user=user, **{**HEALTHY, **changes})
 
 
 def correct_week(review, *, user, **changes) -> WeeklyReview:
@@ -65,16 +62,8 @@ def correct_week(review, *, user, **changes) -> WeeklyReview:
 
 
 def submit_month(use_case, month, *, user, **costs):
-    data = dict(
-        training_cost=Decimal("0"),
-        support_cost=Decimal("0"),
-        integration_cost=Decimal("0"),
-        run_cost=Decimal("0"),
-        maintenance_cost=Decimal("0"),
-        other_cost=Decimal("0"),
-    )
-    data.update(costs)
-    return monthly_review_submit(user=user, use_case=use_case, month=month, data=data)
+    """Through the service (costs default to 0): the net value rule runs."""
+    return submit_monthly(use_case, month, user=user, **costs)
 
 
 def rework(rate: str) -> dict:
@@ -92,16 +81,8 @@ def adoption(rate: str) -> dict:
 
 
 def make_rule(use_case=None, **fields) -> StopLossRule:
-    defaults = dict(
-        metric=Metric.REWORK_RATE,
-        comparison=Comparison.EXCEEDS,
-        threshold=Decimal("0.15"),
-        consecutive_weeks=1,
-        grace_weeks=0,
-        action=RuleAction.REDESIGN,
-    )
-    defaults.update(fields)
-    return StopLossRule.objects.create(use_case=use_case, **defaults)
+    """Rework above 15 % for one week → redesign (``tests.factories.StopLossRuleFactory``)."""
+    return StopLossRuleFactory(use_case=use_case, **fields)
 
 
 def default_rule(metric) -> StopLossRule:

@@ -19,6 +19,7 @@ from reviews import bulk_import
 from reviews.models import Flag, WeeklyReview
 from reviews.services import weekly_review_submit
 from tests.conftest import make_user
+from tests.factories import WeeklyReviewFactory
 from usecases.models import ChangeKind, ModelChange, Stage
 
 pytestmark = pytest.mark.django_db
@@ -285,7 +286,7 @@ def test_duplicate_week_in_the_file(client_for, owner, use_case):
 
 
 def test_duplicate_week_in_the_database(client_for, owner, use_case):
-    existing = WeeklyReview.objects.create(
+    existing = WeeklyReviewFactory(
         use_case=use_case,
         week="2026-W45",
         active_users=1,

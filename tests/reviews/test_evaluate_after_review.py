@@ -17,12 +17,12 @@ from reviews.models import (
     Comparison,
     Flag,
     Metric,
-    MonthlyReview,
     RuleAction,
     StopLossRule,
     WeeklyReview,
 )
 from reviews.services import model_version_in_effect
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import economics
 from usecases.models import ModelChange, Notification, UseCase
 
@@ -134,12 +134,12 @@ def portfolio(request, use_case, owner, pmo):
             "declared_hours_saved": D("20"),
             "backlog": 100 + n,  # grows while hours are declared saved
         }
-        reviews[week] = WeeklyReview.objects.create(
+        reviews[week] = WeeklyReviewFactory(
             use_case=use_case, week=week, submitted_by=owner, **figures
         )
     zero = {name: D("0") for name in ("training_cost", "support_cost", "integration_cost")}
     for month in ("2026-10", "2026-11"):
-        reviews[month] = MonthlyReview.objects.create(
+        reviews[month] = MonthlyReviewFactory(
             use_case=use_case,
             month=month,
             submitted_by=owner,
@@ -183,9 +183,7 @@ def test_same_flags_stage_and_notifications_as_evaluate(saved, hint, portfolio, 
 
 def test_latest_week_without_breach_reads_two_rows_sets(use_case, owner):
     """Rules and the latest weeks (with live_since): two queries when nothing breaches."""
-    review = WeeklyReview.objects.create(
-        use_case=use_case, week="2026-W47", submitted_by=owner, **HEALTHY
-    )
+    review = WeeklyReviewFactory(use_case=use_case, week="2026-W47", submitted_by=owner, **HEALTHY)
     with CaptureQueriesContext(connection) as queries:
         outcome = stoploss.evaluate_after_review(review, change_in_effect=None)
     assert outcome.flags == []

@@ -7,13 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from reviews.models import MonthlyReview, WeeklyReview
 from reviews.selectors import (
     monthly_totals,
     monthly_totals_and_reviewed,
     weighted_totals,
     weighted_totals_with_subset,
 )
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import economics
 from usecases.models import BusinessCase
 
@@ -22,7 +22,7 @@ NOV = datetime.date(2026, 11, 1)
 
 
 def weekly(use_case, week, *, tasks_with_ai, minutes, reworked=0, rework_minutes="0"):
-    return WeeklyReview.objects.create(
+    return WeeklyReviewFactory(
         use_case=use_case,
         week=week,
         active_users=80,
@@ -40,7 +40,7 @@ def weekly(use_case, week, *, tasks_with_ai, minutes, reworked=0, rework_minutes
 
 def monthly(use_case, month, *, run_cost):
     zero = Decimal(0)
-    return MonthlyReview.objects.create(
+    return MonthlyReviewFactory(
         use_case=use_case,
         month=month,
         training_cost=zero,

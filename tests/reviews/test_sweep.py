@@ -10,10 +10,11 @@ from django.conf import settings
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from reviews.models import Comparison, Flag, FlagKind, Metric, MonthlyReview, WeeklyReview
+from reviews.models import Comparison, Flag, FlagKind, Metric
 from reviews.sweep import sweep_portfolio
 from reviews.tasks import sweep_stop_loss
 from tests.conftest import make_use_case
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases.models import Funding, Notification, Stage, UseCase
 
 from .stoploss_helpers import (
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("frozen_today")
 def add_week(use_case, week, **changes):
     """A weekly review written straight to the table (as an import or the demo seed would):
     the save hook does not run, so only the sweep can find a breach."""
-    return WeeklyReview.objects.create(use_case=use_case, week=week, **{**HEALTHY, **changes})
+    return WeeklyReviewFactory(use_case=use_case, week=week, **{**HEALTHY, **changes})
 
 
 def stop_loss(outcome):
@@ -98,7 +99,7 @@ def test_sweep_and_hook_raise_the_same_flag_once(use_case, owner):
 def test_sweep_evaluates_the_latest_month_with_a_monthly_review(use_case):
     make_rule(metric=Metric.NET_VALUE, comparison=Comparison.FALLS_BELOW, threshold=Decimal(0))
     add_week(use_case, "2026-W41")
-    MonthlyReview.objects.create(
+    MonthlyReviewFactory(
         use_case=use_case,
         month="2026-10",
         training_cost=0,
@@ -138,7 +139,7 @@ def portfolio(n, owner):
         uc = make_use_case(f"Use case {i}", owner=owner)
         for label in weeks_back(6):
             add_week(uc, label)
-        MonthlyReview.objects.create(
+        MonthlyReviewFactory(
             use_case=uc,
             month="2026-10",
             training_cost=0,

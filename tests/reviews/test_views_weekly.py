@@ -15,6 +15,7 @@ from reviews import services
 from reviews.forms import WeeklyReviewForm
 from reviews.models import WeeklyReview
 from tests.conftest import make_use_case
+from tests.factories import WeeklyReviewFactory
 from usecases.models import ModelChange
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +62,7 @@ def make_review(use_case, week="2026-W46", **fields):
         "declared_hours_saved": Decimal("30"),
     }
     values.update(fields)
-    return WeeklyReview.objects.create(use_case=use_case, week=week, **values)
+    return WeeklyReviewFactory(use_case=use_case, week=week, **values)
 
 
 def form_data(review, **changes):

@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tests.conftest import ROLES
+
 LOGIN = "login"
-ROLES = ("anonymous", "outsider", "other_owner", "contributor", "leader", "pmo", "owner", "admin")
 #: What an anonymous API request gets: 401 with a ``WWW-Authenticate: Token`` challenge.
 API_ANON = 401
 

@@ -48,13 +48,12 @@ from reviews.models import (
     Flag,
     FlagKind,
     Metric,
-    MonthlyReview,
     RuleAction,
     StopLossRule,
-    WeeklyReview,
 )
 from stagegates import services as gate_services
 from tests.conftest import make_use_case, make_user
+from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases.models import ModelChange, Notification
 
 from .permission_matrix import API_ANON, EMPTY, LOGIN, NOT_IN_MATRIX, ROLES, TABLE
@@ -187,10 +186,10 @@ def _build_world() -> SimpleNamespace:
     use_case = make_use_case(owner=owner, live_since=datetime.date(2026, 6, 1))
     use_case.contributors.add(contributor)
     other_use_case = make_use_case("Invoice matching", owner=other_owner)
-    weekly_review = WeeklyReview.objects.create(
+    weekly_review = WeeklyReviewFactory(
         use_case=use_case, week="2026-W46", submitted_by=owner, **WEEKLY
     )
-    monthly_review = MonthlyReview.objects.create(
+    monthly_review = MonthlyReviewFactory(
         use_case=use_case, month="2026-09", submitted_by=owner, **MONTHLY
     )
     model_change = ModelChange.objects.create(

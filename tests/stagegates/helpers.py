@@ -4,8 +4,8 @@ import datetime
 import zoneinfo
 from decimal import Decimal
 
-from reviews.models import Flag, FlagKind, MonthlyReview, WeeklyReview
 from stagegates import services
+from tests.factories import FlagFactory, MonthlyReviewFactory, WeeklyReviewFactory
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 NOW = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)
@@ -46,7 +46,7 @@ def weekly(use_case, week, **over):
         backlog=50,
     )
     values.update(over)
-    return WeeklyReview.objects.create(use_case=use_case, week=week, **values)
+    return WeeklyReviewFactory(use_case=use_case, week=week, **values)  # a row: no stop-loss hook
 
 
 def monthly(use_case, month, **over):
@@ -59,17 +59,9 @@ def monthly(use_case, month, **over):
         other_cost=Decimal("0"),
     )
     values.update(over)
-    return MonthlyReview.objects.create(use_case=use_case, month=month, **values)
+    return MonthlyReviewFactory(use_case=use_case, month=month, **values)
 
 
 def stop_loss_flag(use_case, period="2026-W46", **over):
-    values = dict(
-        kind=FlagKind.STOP_LOSS,
-        rule_key="rule:test",
-        period=period,
-        observed_value=Decimal("0.2"),
-        threshold=Decimal("0.15"),
-        explanation="Rework rate 20.0% exceeds 15.0%.",
-    )
-    values.update(over)
-    return Flag.objects.create(use_case=use_case, **values)
+    """An open stop-loss flag row (rework 20 % over 15 %)."""
+    return FlagFactory(use_case=use_case, period=period, **over)

@@ -7,14 +7,13 @@ from rest_framework.test import APIClient
 
 from stagegates import services, voting
 from stagegates.models import Decision, Gate, GateStatus, Vote
-from tests.conftest import make_use_case
+from tests.conftest import ROLES, make_use_case
 from usecases.models import ChecklistAnswer
 
 from .helpers import create_gate, item_of, stop_loss_flag
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "outsider", "other_owner", "contributor", "owner", "leader", "pmo", "admin"]
 ANON = (401,)  # a Token challenge: token authentication comes first
 
 

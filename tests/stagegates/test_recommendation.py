@@ -82,3 +82,76 @@ def test_hold_says_what_is_missing_for_scale(over, reason):
     r = recommend(facts(**over))
     assert r.choice == "hold"
     assert any(reason in text for text in r.reasons)
+
+
+def test_hold_when_negative_all_quarter_but_adoption_not_below_pessimistic():
+    r = recommend(
+        facts(
+            monthly_net_values=(D("-10"), D("-20"), D("-1")),
+            net_value=D("-31"),
+            adoption_rate=D("0.40"),  # exactly the pessimistic scenario: not below it
+        )
+    )
+    assert r.choice == "hold"
+    assert r.reasons[-1] == (
+        "Net value negative all quarter, but adoption is not below the pessimistic scenario."
+    )
+
+
+def test_hold_without_a_negative_quarter_does_not_claim_one():
+    r = recommend(facts(net_value=D("2999.99")))
+    assert r.choice == "hold"
+    assert not any("negative all quarter" in text for text in r.reasons)
+
+
+def test_every_reason_in_full():
+    """The reasons are what leadership reads on the pack: word for word, per outcome."""
+    assert recommend(facts()).reasons == (
+        "No open stop-loss flag and no blocking checklist item answered “no”.",
+        "A monthly review for each month of the quarter.",
+        "Net value EUR 3,100.00 is at or above the base scenario (EUR 3,000.00).",
+    )
+    stop = recommend(
+        facts(
+            monthly_net_values=(D("-10"), D("-20"), D("-1")),
+            net_value=D("-31"),
+            adoption_rate=D("0.39"),
+        )
+    )
+    assert stop.reasons == (
+        "Net value negative in every month of the quarter (2026-08: −EUR 10.00, "
+        "2026-09: −EUR 20.00, 2026-10: −EUR 1.00).",
+        "Active adoption 39.0% is below the pessimistic scenario (40.0%).",
+    )
+    hold = recommend(
+        facts(
+            monthly_net_values=(None, D("-5"), None),
+            net_value=D("-5"),
+            scale_blockers=("Checklist T1 is answered “no”.", "Checklist Q2 is answered “no”."),
+        )
+    )
+    assert hold.reasons == (
+        "Not proven for scale, not failing enough to stop:",
+        "Blocks scale: Checklist T1 is answered “no”.",
+        "Blocks scale: Checklist Q2 is answered “no”.",
+        "No monthly review for 2026-08, 2026-10.",
+        "Net value −EUR 5.00 is below the base scenario (EUR 3,000.00).",
+    )
+    negative = recommend(
+        facts(monthly_net_values=(D("-10"), D("-20"), D("-1")), net_value=D("-31"))
+    )
+    assert negative.reasons == (
+        "Not proven for scale, not failing enough to stop:",
+        "Net value −EUR 31.00 is below the base scenario (EUR 3,000.00).",
+        "Net value negative all quarter, but adoption is not below the pessimistic scenario.",
+    )
+    assert negative.label == "Hold"
+
+
+def test_month_labels_and_values_must_pair_up():
+    """A pack with a month label missing is a programming error, not a shorter list."""
+    short = facts(month_labels=MONTHS[:2], monthly_net_values=(D("-1"), D("-1"), D("-1")))
+    with pytest.raises(ValueError):
+        recommend(short.__class__(**{**short.__dict__, "adoption_rate": D("0.1")}))
+    with pytest.raises(ValueError):
+        recommend(facts(month_labels=MONTHS[:2], monthly_net_values=(D("1"), None, D("1"))))

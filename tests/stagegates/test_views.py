@@ -12,18 +12,12 @@ from django.urls import reverse
 
 from stagegates import decisions, services, voting
 from stagegates.models import Decision, Gate, GateStatus, Vote
-from tests.conftest import make_use_case
+from tests.conftest import ROLES, make_use_case, user_of
 from usecases.models import ChecklistAnswer
 
 from .helpers import create_gate, item_of, monthly, stop_loss_flag, weekly
 
 pytestmark = pytest.mark.django_db
-
-ROLES = ["anonymous", "outsider", "other_owner", "contributor", "owner", "leader", "pmo", "admin"]
-
-
-def user_of(role, role_users):
-    return None if role == "anonymous" else role_users[role]
 
 
 def assert_status(response, expected):
