@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from usecases.api import service_errors
 from usecases.models import UseCase
 from usecases.permissions import can_manage_policy, visible_use_cases
+from usecases.serializers import IdField
 
 from .flag_forms import FlagFilter
 from .flags import flag_resolve, stop_loss_rule_errors, stop_loss_rule_save, visible_flags
@@ -104,7 +105,7 @@ class IsPmoOrReadOnly(permissions.BasePermission):
 
 
 class StopLossRuleSerializer(serializers.ModelSerializer):
-    use_case = serializers.PrimaryKeyRelatedField(
+    use_case = IdField(
         queryset=UseCase.objects.all(),
         allow_null=True,
         required=False,

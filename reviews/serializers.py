@@ -16,9 +16,11 @@ from usecases.models import BusinessCase, ModelChange, UseCase
 from usecases.serializers import (
     FRACTION_SCHEMA,
     MONEY_SCHEMA,
+    IdField,
     MoneyField,
     RejectUnknownFieldsMixin,
     fraction,
+    is_plain_id,
     money,
 )
 
@@ -26,6 +28,7 @@ from . import selectors
 from .models import MonthlyReview, WeeklyReview
 
 MAX_ECONOMICS_MONTHS = 36
+FIRST_MONTH = (1, 1)  # the first month ``datetime.date`` knows
 #: ``net_value_90_days.status`` values (named ``NinetyDayStatusEnum`` in the OpenAPI schema).
 NINETY_DAY_STATUSES = (
     economics.NINETY_DAY_COMPLETE,
@@ -74,7 +77,7 @@ class EngineFraction(EngineFigure):
         super().__init__(kind="fraction", **kwargs)
 
 
-class UseCaseField(serializers.PrimaryKeyRelatedField):
+class UseCaseField(IdField):
     """A use case by id. The view may hand over the use case it already loaded for the request
     (``context["use_case"]``, permission-checked): an id naming it gives that instance back,
     without reading it again; any other value is looked up as usual."""
@@ -87,13 +90,7 @@ class UseCaseField(serializers.PrimaryKeyRelatedField):
 
 
 def _as_pk(data) -> int | None:
-    if isinstance(data, bool):
-        return None
-    if isinstance(data, int):
-        return data
-    if isinstance(data, str) and data.isdecimal():
-        return int(data)
-    return None
+    return int(data) if is_plain_id(data) else None
 
 
 def _unbound_copy(field: serializers.Field) -> serializers.Field:
@@ -160,7 +157,7 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
 
     period_field = "week"
 
-    model_version = serializers.PrimaryKeyRelatedField(
+    model_version = IdField(
         queryset=ModelChange.objects.all(),
         allow_null=True,
         required=False,
@@ -343,6 +340,15 @@ class EconomicsQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         end = attrs.get("end") or _add_months((self.today.year, self.today.month), -1)
         start = attrs.get("start") or _add_months(end, -2)
+        if start < FIRST_MONTH:
+            # Only the default start (two months before ``end``) can fall before the calendar.
+            raise serializers.ValidationError(
+                {
+                    "end": [
+                        f"Give a start too: the default range would begin before {_label(FIRST_MONTH)}."
+                    ]
+                }
+            )
         if start > end:
             raise serializers.ValidationError(
                 {"start": [f"The range starts after it ends ({_label(start)} > {_label(end)})."]}

@@ -32,6 +32,7 @@ from .serializers import (
     ModelChangeSerializer,
     ScenarioForecastSerializer,
     UseCaseSerializer,
+    is_plain_id,
 )
 
 
@@ -58,11 +59,7 @@ def use_case_pk_from(data) -> int | None:
     """The ``use_case`` id of a request body when it looks like one (else the serializer says
     what is wrong with it)."""
     raw = data.get("use_case") if hasattr(data, "get") else None
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int) or (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
-        return int(raw)
-    return None
+    return int(raw) if is_plain_id(raw) else None
 
 
 class UseCaseFilter(django_filters.FilterSet):
