@@ -65,7 +65,8 @@ def test_a_month_in_other_digits_does_not_parse(text):
 
 
 @pytest.mark.parametrize(
-    ("text", "parsed"), [("2026-W05", (2026, 5)), ("2026-W45", (2026, 45)), ("2020-W53", (2020, 53))]
+    ("text", "parsed"),
+    [("2026-W05", (2026, 5)), ("2026-W45", (2026, 45)), ("2020-W53", (2020, 53))],
 )
 def test_what_parses_is_the_canonical_spelling(text, parsed):
     assert economics.parse_iso_week(text) == parsed
@@ -152,14 +153,14 @@ def test_bulk_import_refuses_a_week_in_other_digits(use_case, owner, client_for)
 # --- the database --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("week", [FULLWIDTH_WEEK, ARABIC_WEEK, "2026-w45", "2026-W00", " 2026-W45"])
+@pytest.mark.parametrize("week", [FULLWIDTH_WEEK, ARABIC_WEEK, "2026-w45", "2026-W00", "2026-W 5"])
 def test_database_refuses_a_week_not_written_canonically(week, use_case):
     review = make_weekly(use_case, "2026-W44")
     with pytest.raises(IntegrityError), transaction.atomic():
         WeeklyReview.objects.filter(pk=review.pk).update(week=week)
 
 
-@pytest.mark.parametrize("month", [FULLWIDTH_MONTH, "2026-1", "2026-13", "2026-10 "])
+@pytest.mark.parametrize("month", [FULLWIDTH_MONTH, "2026-1", "2026-13", "2026/10"])
 def test_database_refuses_a_month_not_written_canonically(month, use_case):
     review = make_monthly(use_case, "2026-09")
     with pytest.raises(IntegrityError), transaction.atomic():
