@@ -342,13 +342,10 @@ class EconomicsQuerySerializer(serializers.Serializer):
         start = attrs.get("start") or _add_months(end, -2)
         if start < FIRST_MONTH:
             # Only the default start (two months before ``end``) can fall before the calendar.
-            raise serializers.ValidationError(
-                {
-                    "end": [
-                        f"Give a start too: the default range would begin before {_label(FIRST_MONTH)}."
-                    ]
-                }
+            message = (
+                f"Give a start too: the default range would begin before {_label(FIRST_MONTH)}."
             )
+            raise serializers.ValidationError({"end": [message]})
         if start > end:
             raise serializers.ValidationError(
                 {"start": [f"The range starts after it ends ({_label(start)} > {_label(end)})."]}

@@ -4,11 +4,14 @@
 Today is Wednesday 25 November 2026 (ISO week 2026-W48).
 """
 
+import datetime
 import json
 
 import pytest
 from django.urls import reverse
 
+from reviews.models import StopLossRule
+from reviews.stoploss import grace_end
 from tests.api.conftest import monthly_payload, weekly_payload
 from tests.api.test_weekly_review_submit_cost import token_client
 from tests.reviews.test_views_weekly import VALID, field_errors
@@ -28,7 +31,7 @@ def with_member(body: dict, name: str, raw: str) -> str:
     return json.dumps(rest)[:-1] + f', "{name}": {raw}}}'
 
 
-# --- a week that ends beyond the calendar ---------------------------------------------------------
+# --- a week that ends beyond the calendar --------------------------------------------------------
 
 
 def test_api_week_9999_w52_is_a_field_error(use_case, contributor):
@@ -59,7 +62,7 @@ def test_htmx_preview_of_week_9999_w52(use_case, contributor, client_for):
     assert "9999-W52 is outside the supported calendar" in response.content.decode()
 
 
-# --- 1e400 (a float infinity once parsed) in an id -------------------------------------------------
+# --- 1e400 (a float infinity once parsed) in an id -----------------------------------------------
 
 ID_FIELDS = [
     ("/api/v1/weekly-reviews/", "weekly", "use_case"),
@@ -101,7 +104,7 @@ def test_an_id_that_is_no_plain_integer_is_a_field_error(
     ]
 
 
-# --- a lone surrogate -----------------------------------------------------------------------------
+# --- a lone surrogate ----------------------------------------------------------------------------
 
 CHOICE_FIELDS = [
     ("/api/v1/model-changes/", "change", "kind"),
@@ -146,7 +149,7 @@ def test_a_lone_surrogate_in_a_patch_is_a_400(use_case, owner):
     assert response.status_code == 400, response.content
 
 
-# --- the economics range ---------------------------------------------------------------------------
+# --- the economics range -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -169,7 +172,7 @@ def test_economics_range_at_the_first_months_works(use_case, owner):
     assert response.json()["start"] == "0001-01"
 
 
-# --- a use case id spelt otherwise tells nothing -----------------------------------------------------
+# --- a use case id spelt otherwise tells nothing -------------------------------------------------
 
 SPELLINGS = [
     lambda pk: float(pk),  # 2.0
@@ -204,3 +207,25 @@ def test_hidden_and_missing_use_cases_get_the_same_answer(
         answers.append((response.status_code, response.json()))
     assert answers[0] == answers[1]
     assert answers[0][0] in {400, 404}
+
+
+# --- a stop-loss rule's grace beyond the calendar ------------------------------------------------
+
+
+@pytest.mark.parametrize("grace", [521, 10**18])
+def test_a_grace_of_more_than_ten_years_is_a_field_error(grace, pmo):
+    body = {"metric": "rework_rate", "comparison": "exceeds", "threshold": "0.2"}
+    response = post_raw(
+        token_client(pmo), "/api/v1/stop-loss-rules/", json.dumps({**body, "grace_weeks": grace})
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["grace_weeks"] == ["At most 520 weeks (ten years)."]
+
+
+def test_a_grace_beyond_the_calendar_never_ends():
+    """A rule stored before the bound (SQLite keeps any integer) must not crash the evaluation."""
+    rule = StopLossRule(grace_weeks=10**18)
+    assert grace_end(rule, datetime.date(2026, 6, 1)) == datetime.date.max
+    assert grace_end(StopLossRule(grace_weeks=2), datetime.date(2026, 6, 1)) == datetime.date(
+        2026, 6, 15
+    )
