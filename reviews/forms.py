@@ -87,6 +87,11 @@ MONTHLY_SECTIONS = (
 )
 
 
+#: Typed numbers from this magnitude on are not previewed (no review field holds them; the
+#: field's own message says so on submit).
+PREVIEW_LIMIT = 10**15
+
+
 def last_complete_week(today: datetime.date) -> str:
     """The ISO week before the one holding ``today`` (it ended last Sunday)."""
     return services.week_label(today - datetime.timedelta(days=7))
@@ -191,9 +196,12 @@ class ReviewForm(forms.ModelForm):
         values = {}
         for name, field in self.fields.items():
             try:
-                values[name] = field.to_python(self[name].value())
+                value = field.to_python(self[name].value())
             except (ValidationError, TypeError, ValueError):
-                values[name] = None
+                value = None
+            if isinstance(value, int | Decimal) and abs(value) >= PREVIEW_LIMIT:
+                value = None  # no field stores it: previewing 1E999999 overflowed the engine
+            values[name] = value
         return values
 
 

@@ -279,7 +279,6 @@ def parse_iso_week(text: str) -> tuple[int, int]:
     return iso_year, iso_week
 
 
-
 def format_iso_week(iso_year: int, iso_week: int) -> str:
     """``(2026, 7)`` -> ``"2026-W07"``; ValueError if the week does not exist."""
     _iso_date(iso_year, iso_week, 1)
