@@ -6,6 +6,7 @@ Today is Wednesday 25 November 2026 (ISO week 2026-W48).
 
 import datetime
 import json
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -229,3 +230,36 @@ def test_a_grace_beyond_the_calendar_never_ends():
     assert grace_end(StopLossRule(grace_weeks=2), datetime.date(2026, 6, 1)) == datetime.date(
         2026, 6, 15
     )
+
+
+# --- previews of numbers no field holds ----------------------------------------------------------
+
+
+def test_monthly_preview_of_a_huge_cost(use_case, contributor, client_for):
+    client = client_for(contributor)
+    client.raise_request_exception = False
+    url = reverse("reviews:monthly_preview", args=[use_case.pk])
+    costs = dict.fromkeys(
+        ("training_cost", "support_cost", "run_cost", "maintenance_cost", "other_cost"), "1"
+    )
+    body = {"month": "2026-10", **costs, "integration_cost": "1E30", "notes": ""}
+    response = client.post(url, body, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+
+
+def test_weekly_preview_of_huge_numbers(use_case, contributor, client_for):
+    client = client_for(contributor)
+    client.raise_request_exception = False
+    url = reverse("reviews:weekly_preview", args=[use_case.pk])
+    body = {**VALID, "minutes_saved_per_task": "1E999999", "rework_minutes_per_output": "9E999999"}
+    response = client.post(url, body, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+
+
+def test_money_and_percent_filters_never_fail():
+    from usecases.templatetags.money import money, percent
+
+    assert money(Decimal("1E30"), "EUR") == "EUR 1.00E+30"
+    assert money(Decimal("-1234.5"), "EUR") == "−EUR 1,234.50"
+    assert percent(Decimal("1E999999")) == "1.00E+1000001%"
+    assert percent(Decimal("0.155"), 1) == "15.5%"
