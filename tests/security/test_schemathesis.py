@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import checks
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
 
 from portfolio.wsgi import application
 from reviews.models import Flag, FlagKind, MonthlyReview, WeeklyReview
@@ -29,6 +30,14 @@ from tests.conftest import make_use_case, make_user
 EXAMPLES = int(os.environ.get("VALUEGATE_FUZZ_EXAMPLES", "10"))
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+#: The phases run: "coverage" (values that violate the schema, derived deterministically from it
+#: for every parameter and body field: wrong types, out-of-range numbers, broken patterns; its
+#: schema-valid cases and its probes of unsupported methods are left to the fuzzing phase, which
+#: keeps this test within its budget) and "fuzzing" (``EXAMPLES`` random cases per operation).
+PHASES = os.environ.get("VALUEGATE_FUZZ_PHASES", "coverage,fuzzing").split(",")
+schema.config.phases.update(phases=PHASES)
+schema.config.phases.coverage.generation.modes = [GenerationMode.NEGATIVE]
+schema.config.phases.coverage.unexpected_methods = set()
 #: The token of the running test (``pmo_token`` sets it; schemathesis also asks at collection).
 CURRENT: dict[str, str] = {}
 
