@@ -263,3 +263,28 @@ def test_money_and_percent_filters_never_fail():
     assert money(Decimal("-1234.5"), "EUR") == "−EUR 1,234.50"
     assert percent(Decimal("1E999999")) == "1.00E+1000001%"
     assert percent(Decimal("0.155"), 1) == "15.5%"
+
+
+# --- the same class of defect in gates: one per quarter ------------------------------------------
+
+
+@pytest.mark.parametrize("quarter", ["２０２６-Q4", "2026-Q٤", "٢٠٢٦-Q4"])
+def test_a_gate_quarter_in_other_digits_is_a_field_error(quarter, pmo, leader):
+    from stagegates.models import Gate
+
+    client = token_client(pmo)
+    body = {"opens_on": "2026-11-16", "closes_on": "2026-12-04", "chair": leader.username}
+    assert (
+        client.post("/api/v1/gates/", {**body, "quarter": "2026-Q4"}, format="json").status_code
+        == 201
+    )
+    response = post_raw(client, "/api/v1/gates/", json.dumps({**body, "quarter": quarter}))
+    assert response.status_code == 400, response.content
+    assert "quarter" in response.json()
+    assert Gate.objects.count() == 1
+
+
+def test_the_last_quarter_of_the_calendar_has_bounds():
+    from stagegates.models import quarter_bounds
+
+    assert quarter_bounds("9999-Q4") == (datetime.date(9999, 10, 1), datetime.date(9999, 12, 31))
