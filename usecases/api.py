@@ -26,6 +26,7 @@ from .permissions import (
     can_log_model_change,
     get_use_case_for_user,
     visible_use_cases,
+    visible_use_cases_of_request,
 )
 from .serializers import (
     BusinessCaseSerializer,
@@ -176,6 +177,10 @@ def _business_case_of(use_case: UseCase) -> BusinessCase:
 
 
 class ModelChangeFilter(django_filters.FilterSet):
+    use_case = django_filters.ModelChoiceFilter(
+        queryset=visible_use_cases_of_request, help_text="Id of a use case you may see."
+    )
+
     class Meta:
         model = ModelChange
         fields = ["use_case"]

@@ -163,3 +163,12 @@ def reviewable_use_cases_q(user) -> Q:
     if roles(user).is_admin:
         return Q()
     return Q(value_owner=user) | Q(contributors=user)
+
+
+def visible_use_cases_of_request(request):
+    """``visible_use_cases`` of the request's user, for a list filter's ``use_case`` choices
+    (django-filter calls it with the request): an id the user may not see is then refused like
+    one that does not exist, instead of an empty page that tells it exists."""
+    if request is None:
+        return UseCase.objects.none()
+    return visible_use_cases(request.user)

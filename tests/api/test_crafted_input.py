@@ -288,3 +288,25 @@ def test_the_last_quarter_of_the_calendar_has_bounds():
     from stagegates.models import quarter_bounds
 
     assert quarter_bounds("9999-Q4") == (datetime.date(9999, 10, 1), datetime.date(9999, 12, 31))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/weekly-reviews/",
+        "/api/v1/monthly-reviews/",
+        "/api/v1/model-changes/",
+        "/api/v1/stop-loss-rules/",
+        "/api/v1/flags/",
+    ],
+)
+def test_a_list_filtered_by_a_hidden_use_case_answers_as_for_a_missing_one(
+    url, use_case, other_use_case, contributor
+):
+    """``?use_case=<hidden id>`` gave an empty page, ``?use_case=<missing id>`` a 400."""
+    client = token_client(contributor)
+    hidden = client.get(url, {"use_case": other_use_case.pk})
+    missing = client.get(url, {"use_case": MISSING})
+    assert (hidden.status_code, hidden.json()) == (missing.status_code, missing.json())
+    assert hidden.status_code == 400
+    assert client.get(url, {"use_case": use_case.pk}).status_code == 200
