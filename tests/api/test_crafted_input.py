@@ -220,7 +220,13 @@ def test_a_grace_of_more_than_ten_years_is_a_field_error(grace, pmo):
         token_client(pmo), "/api/v1/stop-loss-rules/", json.dumps({**body, "grace_weeks": grace})
     )
     assert response.status_code == 400, response.content
-    assert response.json()["grace_weeks"] == ["At most 520 weeks (ten years)."]
+    # PostgreSQL's smallint bound (32767, the field's own validator) may tell first.
+    assert response.json()["grace_weeks"][0] in {
+        "At most 520 weeks (ten years).",
+        "Ensure this value is less than or equal to 32767.",
+    }
+    if grace == 521:
+        assert response.json()["grace_weeks"] == ["At most 520 weeks (ten years)."]
 
 
 def test_a_grace_beyond_the_calendar_never_ends():
