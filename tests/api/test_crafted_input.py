@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from reviews.breaches import grace_end
 from reviews.models import StopLossRule
-from reviews.stoploss import grace_end
 from tests.api.conftest import monthly_payload, weekly_payload
 from tests.api.test_weekly_review_submit_cost import token_client
 from tests.reviews.test_views_weekly import VALID, field_errors
