@@ -39,8 +39,8 @@ validate-compose: venv  ## check docker-compose.yml and the Dockerfile without a
 	$(PY) scripts/validate_compose.py
 
 FUZZ_EXAMPLES ?= 50
-fuzz: venv  ## schemathesis over every API operation, FUZZ_EXAMPLES each (the suite runs 10)
-	env -u DATABASE_URL VALUEGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+fuzz: venv  ## schemathesis: every coverage case, FUZZ_EXAMPLES fuzzing cases per operation (the suite: 1/4, 5)
+	env -u DATABASE_URL VALUEGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) VALUEGATE_FUZZ_COVERAGE_EVERY=1 \
 	  $(PY) -m pytest tests/security/test_schemathesis.py -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test: test-pg test-sqlite  ## the whole suite on PostgreSQL + Redis, then again on SQLite

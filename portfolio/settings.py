@@ -194,6 +194,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Error bodies that echo a lone surrogate the client sent can still be rendered (a 400).
+    "EXCEPTION_HANDLER": "usecases.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Valuegate API",

@@ -59,7 +59,10 @@ def grace_end(rule: StopLossRule, live_since: datetime.date | None) -> datetime.
     """The first day a period may start on to fire (None: no grace applies)."""
     if live_since is None:
         return None
-    return live_since + datetime.timedelta(days=7 * rule.grace_weeks)
+    try:
+        return live_since + datetime.timedelta(days=7 * rule.grace_weeks)
+    except OverflowError:  # grace beyond the calendar: the rule never fires
+        return datetime.date.max
 
 
 def in_grace(rule: StopLossRule, point: Point, live_since: datetime.date | None) -> bool:

@@ -11,6 +11,7 @@ from django import forms
 from drf_spectacular.utils import extend_schema_field
 
 from usecases import economics
+from usecases.permissions import visible_use_cases_of_request
 
 from .models import MonthlyReview, WeeklyReview
 
@@ -53,7 +54,14 @@ class MonthFilter(django_filters.Filter):
     field_class = MonthStartField
 
 
+def _use_case_filter():
+    return django_filters.ModelChoiceFilter(
+        queryset=visible_use_cases_of_request, help_text="Id of a use case you may see."
+    )
+
+
 class WeeklyReviewFilter(django_filters.FilterSet):
+    use_case = _use_case_filter()
     week = IsoWeekFilter(field_name="week_start", help_text="ISO week, e.g. 2026-W47.")
 
     class Meta:
@@ -62,6 +70,7 @@ class WeeklyReviewFilter(django_filters.FilterSet):
 
 
 class MonthlyReviewFilter(django_filters.FilterSet):
+    use_case = _use_case_filter()
     month = MonthFilter(field_name="month_start", help_text="Calendar month, e.g. 2026-11.")
 
     class Meta:

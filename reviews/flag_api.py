@@ -10,6 +10,7 @@
   A rule's ``use_case`` (null: the default policy) is set on creation and cannot change.
 """
 
+import django_filters
 from django.db.models import F, Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
@@ -18,7 +19,12 @@ from rest_framework.response import Response
 
 from usecases.api import service_errors
 from usecases.models import UseCase
-from usecases.permissions import can_manage_policy, visible_use_cases
+from usecases.permissions import (
+    can_manage_policy,
+    visible_use_cases,
+    visible_use_cases_of_request,
+)
+from usecases.serializers import IdField
 
 from .flag_forms import FlagFilter
 from .flags import flag_resolve, stop_loss_rule_errors, stop_loss_rule_save, visible_flags
@@ -104,7 +110,7 @@ class IsPmoOrReadOnly(permissions.BasePermission):
 
 
 class StopLossRuleSerializer(serializers.ModelSerializer):
-    use_case = serializers.PrimaryKeyRelatedField(
+    use_case = IdField(
         queryset=UseCase.objects.all(),
         allow_null=True,
         required=False,
@@ -165,6 +171,16 @@ class StopLossRuleSerializer(serializers.ModelSerializer):
             )
 
 
+class StopLossRuleFilter(django_filters.FilterSet):
+    use_case = django_filters.ModelChoiceFilter(
+        queryset=visible_use_cases_of_request, help_text="Id of a use case you may see."
+    )
+
+    class Meta:
+        model = StopLossRule
+        fields = ["use_case", "metric", "active"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Stop-loss rules: the default policy and visible overrides"),
     retrieve=extend_schema(summary="One stop-loss rule"),
@@ -181,7 +197,7 @@ class StopLossRuleViewSet(
 ):
     serializer_class = StopLossRuleSerializer
     permission_classes = [permissions.IsAuthenticated, IsPmoOrReadOnly]
-    filterset_fields = ["use_case", "metric", "active"]
+    filterset_class = StopLossRuleFilter
 
     def get_queryset(self):
         visible = visible_use_cases(self.request.user).order_by().values("pk")

@@ -26,6 +26,9 @@ from .rules import Errors
 
 STORED = Decimal("0.0001")  # Flag.observed_value / threshold keep 4 decimal places
 MAX_CONSECUTIVE_WEEKS = 52
+#: Ten years, as many weeks as a bulk import may hold: more is a typing error, and a grace of
+#: 10**18 weeks (SQLite stores it) ran the stop-loss evaluation off the calendar (a 500).
+MAX_GRACE_WEEKS = 520
 
 RULE_FIELDS = (
     "metric",
@@ -109,7 +112,8 @@ def _add(errors: Errors, field: str, message: str) -> None:
 
 def stop_loss_rule_errors(values: Mapping) -> Errors:
     """Nonsensical rules, rejected at the field: a rate threshold outside 0..1, a quality
-    threshold outside 0..100, fewer than 1 (or more than 52) consecutive weeks, negative grace."""
+    threshold outside 0..100, fewer than 1 (or more than 52) consecutive weeks, a negative grace
+    or one of more than ten years."""
     errors: Errors = {}
     metric, threshold = values.get("metric"), values.get("threshold")
     if threshold is not None and metric:
@@ -129,6 +133,8 @@ def stop_loss_rule_errors(values: Mapping) -> Errors:
     grace = values.get("grace_weeks")
     if grace is not None and grace < 0:
         _add(errors, "grace_weeks", "Grace weeks cannot be negative.")
+    elif grace is not None and grace > MAX_GRACE_WEEKS:
+        _add(errors, "grace_weeks", f"At most {MAX_GRACE_WEEKS} weeks (ten years).")
     return errors
 
 

@@ -20,6 +20,12 @@ NON_NEGATIVE = [MinValueValidator(Decimal(0))]
 #: The weekly review fields the economics engine reads (``economics.WeekFigures``).
 WEEK_FIGURE_FIELDS = tuple(field.name for field in dataclasses.fields(economics.WeekFigures))
 
+#: The canonical spellings of a period (ASCII digits, ``economics.format_iso_week`` /
+#: ``format_month``), checked by the database: with the unique constraint on (use case, label),
+#: one row per use case and week (month), whatever was typed.
+CANONICAL_WEEK = r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$"
+CANONICAL_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
 
 class ReviewBase(models.Model):
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="+")
@@ -162,6 +168,11 @@ class WeeklyReview(ReviewBase):
         ordering = ["use_case", "-week_start"]
         constraints = [
             models.UniqueConstraint(fields=["use_case", "week"], name="unique_weekly_review"),
+            models.CheckConstraint(
+                condition=models.Q(week__regex=CANONICAL_WEEK),
+                name="weekly_review_week_canonical",
+                violation_error_message="The week must be written YYYY-Www in ASCII digits.",
+            ),
         ]
         indexes = [
             models.Index(fields=["use_case", "month_start"]),
@@ -264,6 +275,11 @@ class MonthlyReview(ReviewBase):
         ordering = ["use_case", "-month_start"]
         constraints = [
             models.UniqueConstraint(fields=["use_case", "month"], name="unique_monthly_review"),
+            models.CheckConstraint(
+                condition=models.Q(month__regex=CANONICAL_MONTH),
+                name="monthly_review_month_canonical",
+                violation_error_message="The month must be written YYYY-MM in ASCII digits.",
+            ),
         ]
         indexes = [
             models.Index(fields=["use_case", "month_start"]),

@@ -21,6 +21,10 @@ from .forms import MonthlyReviewForm, ReviewForm, WeeklyReviewForm
 from .models import WEEK_FIGURE_FIELDS, MonthlyReview, WeeklyReview
 from .selectors import monthly_totals
 
+#: Typed numbers from this magnitude on are not previewed (no review field holds them; the
+#: field's own message says so on submit).
+PREVIEW_LIMIT = 10**15
+
 
 def typed_values(form: ReviewForm) -> dict:
     """Every field's value as typed: converted but not validated; None when empty or not a
@@ -28,9 +32,12 @@ def typed_values(form: ReviewForm) -> dict:
     values = {}
     for name, field in form.fields.items():
         try:
-            values[name] = field.to_python(form[name].value())
+            value = field.to_python(form[name].value())
         except (ValidationError, TypeError, ValueError):
-            values[name] = None
+            value = None
+        if isinstance(value, int | Decimal) and abs(value) >= PREVIEW_LIMIT:
+            value = None  # no field stores it: previewing 1E999999 overflowed the engine
+        values[name] = value
     return values
 
 

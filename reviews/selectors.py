@@ -81,9 +81,14 @@ def monthly_totals_and_reviewed(
     sums = {
         (row[0], row[1]): row[2:] for row in _weekly_sums(weekly, ("use_case_id", "month_start"))
     }
+    # Summed, never keyed row by row: were there two monthly reviews of a use case and month
+    # (the database refuses them since reviews.0005), both would count, not the last one read.
     costs = {
         (row[0], row[1]): row[2:]
-        for row in monthly.order_by().values_list("use_case_id", "month_start", *COST_FIELDS)
+        for row in monthly.order_by()
+        .values("use_case_id", "month_start")
+        .annotate(**MONTHLY_SUMS)
+        .values_list("use_case_id", "month_start", *MONTHLY_SUMS)
     }
     result: dict[int, dict[Month, economics.PeriodTotals]] = defaultdict(dict)
     for key in sums.keys() | costs.keys():
@@ -96,8 +101,8 @@ def monthly_totals(
 ) -> dict[int, dict[Month, economics.PeriodTotals]]:
     """``{use_case_id: {month: PeriodTotals}}`` for every month in [start, end] that has a weekly
     or a monthly review. ``use_case_ids`` may be a list or a queryset of ids (a subquery);
-    ``None`` means the whole portfolio. Two queries: the weekly sums per use case and month, and
-    the monthly reviews themselves (one per use case and month: nothing to add up in SQL)."""
+    ``None`` means the whole portfolio. Two queries: the weekly sums and the monthly costs, each
+    summed per use case and month."""
     return monthly_totals_and_reviewed(start=start, end=end, use_case_ids=use_case_ids)[0]
 
 

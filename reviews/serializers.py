@@ -16,9 +16,11 @@ from usecases.selectors import business_case_inputs
 from usecases.serializers import (
     FRACTION_SCHEMA,
     MONEY_SCHEMA,
+    IdField,
     MoneyField,
     RejectUnknownFieldsMixin,
     fraction,
+    is_plain_id,
     money,
 )
 
@@ -26,6 +28,7 @@ from . import selectors
 from .models import MonthlyReview, WeeklyReview
 
 MAX_ECONOMICS_MONTHS = 36
+FIRST_MONTH = (1, 1)  # the first month ``datetime.date`` knows
 #: ``net_value_90_days.status`` values (named ``NinetyDayStatusEnum`` in the OpenAPI schema).
 NINETY_DAY_STATUSES = (
     economics.NINETY_DAY_COMPLETE,
@@ -64,7 +67,7 @@ class EngineFraction(EngineFigure):
         super().__init__(kind="fraction", **kwargs)
 
 
-class UseCaseField(serializers.PrimaryKeyRelatedField):
+class UseCaseField(IdField):
     """A use case by id. The view may hand over the use case it already loaded for the request
     (``context["use_case"]``, permission-checked): an id naming it gives that instance back,
     without reading it again; any other value is looked up as usual."""
@@ -77,13 +80,7 @@ class UseCaseField(serializers.PrimaryKeyRelatedField):
 
 
 def _as_pk(data) -> int | None:
-    if isinstance(data, bool):
-        return None
-    if isinstance(data, int):
-        return data
-    if isinstance(data, str) and data.isdecimal():
-        return int(data)
-    return None
+    return int(data) if is_plain_id(data) else None
 
 
 class ReviewSerializerBase(ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer):
@@ -127,7 +124,7 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
 
     period_field = "week"
 
-    model_version = serializers.PrimaryKeyRelatedField(
+    model_version = IdField(
         queryset=ModelChange.objects.all(),
         allow_null=True,
         required=False,
@@ -282,6 +279,12 @@ class EconomicsQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         end = attrs.get("end") or economics.add_months((self.today.year, self.today.month), -1)
         start = attrs.get("start") or economics.add_months(end, -2)
+        if start < FIRST_MONTH:
+            # Only the default start (two months before ``end``) can fall before the calendar.
+            message = (
+                f"Give a start too: the default range would begin before {_label(FIRST_MONTH)}."
+            )
+            raise serializers.ValidationError({"end": [message]})
         if start > end:
             raise serializers.ValidationError(
                 {"start": [f"The range starts after it ends ({_label(start)} > {_label(end)})."]}

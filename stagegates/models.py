@@ -10,6 +10,7 @@
 Votes and decisions keep an audit history (django-simple-history).
 """
 
+import calendar
 import datetime
 import re
 
@@ -21,7 +22,9 @@ from simple_history.models import HistoricalRecords
 
 from usecases.models import UseCase
 
-QUARTER_RE = re.compile(r"(\d{4})-Q([1-4])")
+#: ASCII digits only, as the review periods (``usecases.economics``): with ``\d``, ``２０２６-Q4``
+#: was a second gate for 2026-Q4 past the unique constraint on the label.
+QUARTER_RE = re.compile(r"([0-9]{4})-Q([1-4])")
 
 
 def parse_quarter(text: str) -> tuple[int, int]:
@@ -45,8 +48,8 @@ def quarter_bounds(quarter: str) -> tuple[datetime.date, datetime.date]:
     """First and last day of a quarter."""
     year, q = parse_quarter(quarter)
     first = datetime.date(year, 3 * q - 2, 1)
-    last_month_next = datetime.date(year + 1, 1, 1) if q == 4 else datetime.date(year, 3 * q + 1, 1)
-    return first, last_month_next - datetime.timedelta(days=1)
+    last_month = 3 * q
+    return first, datetime.date(year, last_month, calendar.monthrange(year, last_month)[1])
 
 
 class GateStatus(models.TextChoices):

@@ -26,12 +26,14 @@ from .permissions import (
     can_log_model_change,
     get_use_case_for_user,
     visible_use_cases,
+    visible_use_cases_of_request,
 )
 from .serializers import (
     BusinessCaseSerializer,
     ModelChangeSerializer,
     ScenarioForecastSerializer,
     UseCaseSerializer,
+    is_plain_id,
 )
 
 
@@ -58,11 +60,7 @@ def use_case_pk_from(data) -> int | None:
     """The ``use_case`` id of a request body when it looks like one (else the serializer says
     what is wrong with it)."""
     raw = data.get("use_case") if hasattr(data, "get") else None
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int) or (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
-        return int(raw)
-    return None
+    return int(raw) if is_plain_id(raw) else None
 
 
 class UseCaseFilter(django_filters.FilterSet):
@@ -174,6 +172,10 @@ class UseCaseViewSet(
 
 
 class ModelChangeFilter(django_filters.FilterSet):
+    use_case = django_filters.ModelChoiceFilter(
+        queryset=visible_use_cases_of_request, help_text="Id of a use case you may see."
+    )
+
     class Meta:
         model = ModelChange
         fields = ["use_case"]

@@ -42,8 +42,11 @@ NINETY_DAY_MONTHS = 3
 
 ZERO = Decimal(0)
 
-_ISO_WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
-_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+#: ASCII digits only: ``\d`` would also take fullwidth or Arabic-Indic digits, which ``int()``
+#: reads as the same number, so ``２０２６-W45`` would be a second spelling of ``2026-W45``. A
+#: period that parses is therefore always written the one (canonical) way it is stored.
+_ISO_WEEK_RE = re.compile(r"([0-9]{4})-W([0-9]{2})")
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def _exact(func):
@@ -275,14 +278,18 @@ def month_of_iso_week(iso_year: int, iso_week: int) -> tuple[int, int]:
 def parse_iso_week(text: str) -> tuple[int, int]:
     """``"2026-W47"`` -> ``(2026, 47)``.
 
-    ValueError if the text is not ``YYYY-Www`` (two-digit week) or names a week that does not
-    exist (week 00, or week 53 of a year with 52 ISO weeks).
+    ValueError if the text is not ``YYYY-Www`` in ASCII digits (two-digit week), or names a week
+    that does not exist (week 00, week 53 of a year with 52 ISO weeks) or does not lie wholly in
+    the calendar (9999-W52 ends in the year 10000). What parses is ``format_iso_week`` of the
+    result: the canonical spelling.
     """
     match = _ISO_WEEK_RE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"{text!r} is not an ISO week; expected YYYY-Www, e.g. 2026-W07")
+        raise ValueError(
+            f"{text!r} is not an ISO week; expected YYYY-Www with the digits 0-9, e.g. 2026-W07"
+        )
     iso_year, iso_week = int(match[1]), int(match[2])
-    _iso_date(iso_year, iso_week, 1)
+    iso_week_bounds(iso_year, iso_week)
     return iso_year, iso_week
 
 
@@ -321,10 +328,13 @@ def _check_month(year: int, month: int) -> None:
 
 
 def parse_month(text: str) -> tuple[int, int]:
-    """``"2026-11"`` -> ``(2026, 11)``; ValueError unless the text is ``YYYY-MM`` with MM 01-12."""
+    """``"2026-11"`` -> ``(2026, 11)``; ValueError unless the text is ``YYYY-MM`` in ASCII digits
+    with MM 01-12 (what parses is ``format_month`` of the result: the canonical spelling)."""
     match = _MONTH_RE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"{text!r} is not a month; expected YYYY-MM, e.g. 2026-11")
+        raise ValueError(
+            f"{text!r} is not a month; expected YYYY-MM with the digits 0-9, e.g. 2026-11"
+        )
     year, month = int(match[1]), int(match[2])
     if year == 0 or not 1 <= month <= 12:
         raise ValueError(f"{text!r} is not a month; expected year 0001-9999, month 01-12")

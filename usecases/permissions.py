@@ -149,3 +149,12 @@ def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
     if not check(user, use_case):
         raise PermissionDenied("You may not do this on this use case.")
     return use_case
+
+
+def visible_use_cases_of_request(request):
+    """``visible_use_cases`` of the request's user, for a list filter's ``use_case`` choices
+    (django-filter calls it with the request): an id the user may not see is then refused like
+    one that does not exist, instead of an empty page that tells it exists."""
+    if request is None:
+        return UseCase.objects.none()
+    return visible_use_cases(request.user)

@@ -114,6 +114,32 @@ class RejectUnknownFieldsMixin:
         return super().to_internal_value(data)
 
 
+def is_plain_id(data) -> bool:
+    """A JSON integer or a string of ASCII digits: the only ways to write an id."""
+    if isinstance(data, bool):
+        return False
+    return isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit())
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An object by id, written as a JSON integer or a string of ASCII digits, nothing else.
+
+    ``int()`` (and so DRF's own field) also reads ``2.0``, ``" 2"``, ``"+2"`` or ``"٢"`` as 2,
+    after the view's visibility check looked only for plain ids: a use case one may not see then
+    answered differently from one that does not exist. ``1e400`` (a float infinity once parsed)
+    made ``int()`` raise ``OverflowError``: a 500. Any other spelling is refused here with one
+    message, whether or not such an object exists."""
+
+    default_error_messages = {
+        "not_an_id": "An id is a whole number written with the digits 0-9, e.g. 42.",
+    }
+
+    def to_internal_value(self, data):
+        if not is_plain_id(data):
+            self.fail("not_an_id")
+        return super().to_internal_value(data)
+
+
 def _active_users():
     return get_user_model().objects.filter(is_active=True)
 
@@ -190,7 +216,7 @@ class ScenarioForecastSerializer(serializers.Serializer):
 
 
 class ModelChangeSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
-    use_case = serializers.PrimaryKeyRelatedField(queryset=UseCase.objects.all())
+    use_case = IdField(queryset=UseCase.objects.all())
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )

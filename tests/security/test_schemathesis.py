@@ -4,12 +4,13 @@ and every response must match the schema (status code documented, content type, 
 of schemathesis's other checks on (authentication enforced, unsupported methods refused...).
 
 In-process through the WSGI application (both database backends, part of the normal suite with
-``VALUEGATE_FUZZ_EXAMPLES`` examples per operation, 10 by default); ``make fuzz`` runs this module
-alone with more.
+``VALUEGATE_FUZZ_EXAMPLES`` fuzzing examples per operation, 5 by default, and a quarter of the
+coverage cases); ``make fuzz`` runs this module alone with more.
 """
 
 import datetime
 import os
+import zlib
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,8 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import checks
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation import GenerationMode
+from schemathesis.generation.meta import TestPhase
 
 from portfolio.wsgi import application
 from reviews.models import Flag, FlagKind
@@ -27,9 +30,20 @@ from stagegates import services as gate_services
 from tests.conftest import make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 
-EXAMPLES = int(os.environ.get("VALUEGATE_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("VALUEGATE_FUZZ_EXAMPLES", "5"))
+#: Every how many-th coverage case is sent (a deterministic sample spread over all parameters and
+#: fields, so the suite stays within its time budget; ``make fuzz`` sends them all).
+COVERAGE_EVERY = int(os.environ.get("VALUEGATE_FUZZ_COVERAGE_EVERY", "4"))
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
+#: The phases run: "coverage" (values that violate the schema, derived deterministically from it
+#: for every parameter and body field: wrong types, out-of-range numbers, broken patterns; its
+#: schema-valid cases and its probes of unsupported methods are left to the fuzzing phase, which
+#: keeps this test within its budget) and "fuzzing" (``EXAMPLES`` random cases per operation).
+PHASES = os.environ.get("VALUEGATE_FUZZ_PHASES", "coverage,fuzzing").split(",")
+schema.config.phases.update(phases=PHASES)
+schema.config.phases.coverage.generation.modes = [GenerationMode.NEGATIVE]
+schema.config.phases.coverage.unexpected_methods = set()
 #: The token of the running test (``pmo_token`` sets it; schemathesis also asks at collection).
 CURRENT: dict[str, str] = {}
 
@@ -121,6 +135,8 @@ def pmo_token(db, settings, wsgi_in_test_transaction):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_never_fails_and_matches_its_schema(case, pmo_token):
+    if not _sampled(case):
+        return
     excluded = [
         # "Schema-valid" is not "valid": an unknown username or use case id, a wrong password, a
         # week in the future pass the schema and are rightly refused with a 400.
@@ -134,6 +150,15 @@ def test_api_never_fails_and_matches_its_schema(case, pmo_token):
         # not the operation (schemathesis itself ignores such cases for its auth check).
         excluded.append(checks.content_type_conformance)
     case.call_and_validate(excluded_checks=excluded)
+
+
+def _sampled(case) -> bool:
+    """Whether to send ``case``: every fuzzing case, every ``COVERAGE_EVERY``-th coverage case
+    (chosen by a hash of what it sends: the same cases on every run)."""
+    if case.meta is None or case.meta.phase.name != TestPhase.COVERAGE or COVERAGE_EVERY <= 1:
+        return True
+    sent = f"{case.method} {case.formatted_path} {case.query!r} {case.body!r}"
+    return zlib.crc32(sent.encode("utf-8", "backslashreplace")) % COVERAGE_EVERY == 0
 
 
 @pytest.mark.parametrize(
