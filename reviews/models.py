@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 
 from usecases import clock, economics
 from usecases.models import ModelChange, UseCase
+from usecases.text import free_text
 
 from . import rules
 
@@ -44,7 +45,7 @@ def audit_history() -> HistoricalRecords:
 
 class ReviewBase(models.Model):
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="+")
-    notes = models.TextField(blank=True)
+    notes = free_text(blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -58,6 +59,12 @@ class ReviewBase(models.Model):
 
     class Meta:
         abstract = True
+
+    def _live_since(self):
+        """The use case's go-live date (None: not live yet, or no use case set)."""
+        if not self.use_case_id:
+            return None
+        return self.use_case.live_since
 
 
 class WeeklyReview(ReviewBase):
@@ -110,7 +117,7 @@ class WeeklyReview(ReviewBase):
         related_name="+",
         help_text="Model/prompt version in use (defaults to the one in effect that week).",
     )
-    user_barriers = models.TextField(blank=True)
+    user_barriers = free_text(blank=True)
 
     history = audit_history()
 
@@ -135,7 +142,9 @@ class WeeklyReview(ReviewBase):
     def clean(self):
         today = clock.today()
         raise_errors(
-            rules.week_errors(self.week, today=today) if self._state.adding else {},
+            rules.week_errors(self.week, today=today, live_since=self._live_since())
+            if self._state.adding
+            else {},
             rules.weekly_figures_errors(self.__dict__),
             rules.model_version_errors(self.model_version, self.use_case_id),
         )
@@ -196,7 +205,9 @@ class MonthlyReview(ReviewBase):
 
     def clean(self):
         raise_errors(
-            rules.month_errors(self.month, today=clock.today()) if self._state.adding else {},
+            rules.month_errors(self.month, today=clock.today(), live_since=self._live_since())
+            if self._state.adding
+            else {},
             rules.monthly_costs_errors(self.__dict__),
         )
 
@@ -323,7 +334,7 @@ class Flag(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    resolution_note = models.TextField(blank=True)
+    resolution_note = free_text(blank=True)
 
     history = audit_history()
     objects = FlagQuerySet.as_manager()

@@ -38,6 +38,7 @@ from usecases.models import (
     UseCase,
 )
 from usecases.notify import notify
+from usecases.text import check_field
 
 from .models import Choice, Decision, Gate, GateItem, GateStatus
 from .permissions import can_decide
@@ -125,6 +126,7 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
     if not can_decide(user, gate):
         raise PermissionDenied("Only the gate's chair records decisions.")
     rationale = (rationale or "").strip()
+    check_field(Decision, "rationale", rationale)
     with transaction.atomic():
         gate = Gate.objects.select_for_update().get(pk=gate.pk)
         if gate.status != GateStatus.CLOSED:

@@ -20,6 +20,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from usecases.models import UseCase
+from usecases.text import RATIONALE_MAX, free_text
 
 QUARTER_RE = re.compile(r"(\d{4})-Q([1-4])")
 
@@ -173,7 +174,7 @@ class Vote(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gate_votes"
     )
     choice = models.CharField(max_length=8, choices=Choice.choices)
-    rationale = models.TextField()
+    rationale = free_text(RATIONALE_MAX)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -196,7 +197,7 @@ class Decision(models.Model):
     outcome = models.CharField(
         max_length=8, choices=Choice.choices, help_text="The vote outcome the chair started from."
     )
-    rationale = models.TextField(blank=True)
+    rationale = free_text(RATIONALE_MAX, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
