@@ -35,11 +35,11 @@ The bound, measured by ``tests/reviews/test_spreadsheet_limits.py`` (each file r
 interpreter: ``python -m reviews.spreadsheets FILE`` prints seconds, the tracemalloc peak and the
 growth of ru_maxrss): the 92 KB workbook of 10 million ``<row/>`` elements is refused in 0.001 s
 with 6 KB allocated (RSS +128 KB), from the zip directory alone; a billion-laughs block,
-malformed XML, a zip that is not a workbook, a 40 MB shared-strings member, 10,000 cells in a
+malformed XML, a zip that is not a workbook, a 47 MB shared-strings member, 10,000 cells in a
 row, 2,001 empty rows are each refused in well under 0.1 s. The worst file the caps let through
 (521 rows of 15 cells, empty styled rows up to the element cap, 3.8 MB of incompressible shared
 strings: 2.8 MB zipped, more than the web upload allows) is read in 0.6 s with a free core
-(1.4 s at a load average of 10 on 2 cores), 4.8 MB allocated, RSS +13 MB. Bound stated and
+(1.4–1.8 s at a load average of 10–12 on 2 cores), 4.8 MB allocated, RSS +13 MB. Bound stated and
 asserted: ``BOUND_SECONDS`` with a core to itself, ``BOUND_MB`` of memory, on top of the upload.
 """
 
