@@ -155,6 +155,7 @@ def measure(tmp_path, name, data) -> dict:
     figures = dict(re.findall(r"(\w+)=(\S+)", out.split(" outcome=")[0]))
     return {
         "seconds": float(figures["seconds"]),
+        "cpu_seconds": float(figures["cpu_seconds"]),
         "peak_mb": int(figures["peak_alloc_kb"]) / 1024,
         "rss_mb": int(figures["rss_growth_kb"]) / 1024,
         "outcome": out.split(" outcome=", 1)[1].strip(),
@@ -439,9 +440,9 @@ def test_the_worst_file_the_caps_let_through_is_bounded(tmp_path):
     data = _with_shared_strings_part(data)
     figures = measure(tmp_path, "worst.xlsx", data)
     assert figures["outcome"] == "read 649 rows"
-    # BOUND_SECONDS holds with a core to itself (0.6 s measured); test machines run many
-    # processes on two cores (1.4 s measured at a load of 10): allow for that, no more.
-    assert figures["seconds"] < spreadsheets.BOUND_SECONDS * 2
+    # CPU time: BOUND_SECONDS is the cost with a core to itself (0.6 s measured); the wall clock
+    # on a test machine running many processes on two cores says more about the machine.
+    assert figures["cpu_seconds"] < spreadsheets.BOUND_SECONDS
     assert figures["peak_mb"] < spreadsheets.BOUND_MB
     assert figures["rss_mb"] < spreadsheets.BOUND_MB
 
