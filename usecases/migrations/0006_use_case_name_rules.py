@@ -33,7 +33,7 @@ def report_name_clashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("usecases", "0004_notification_email_lease"),
+        ("usecases", "0005_stage_transition"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
