@@ -28,6 +28,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from usecases import clock
+from usecases.text import control_characters
 
 from .cfo import CfoReport
 
@@ -45,9 +46,13 @@ def cents(value: Decimal | None) -> Decimal | None:
 
 
 def safe_text(text: str) -> str:
-    """Neutralise spreadsheet formulas in user-entered text (CSV/XLSX injection)."""
+    """Neutralise spreadsheet formulas in user-entered text (CSV/XLSX injection); control
+    characters become spaces (openpyxl refuses most of them: a name saved with one before names
+    were checked made the XLSX export a 500)."""
     text = text or ""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    text = f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    bad = set(control_characters(text))
+    return "".join(" " if c in bad else c for c in text) if bad else text
 
 
 @dataclass(frozen=True)

@@ -323,7 +323,12 @@ VALUEGATE_CURRENCY = os.environ.get("VALUEGATE_CURRENCY", "EUR")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"forbidden_one_line": {"()": "portfolio.log_filters.ForbiddenOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A 403 is one line, not a traceback (issue 13).
+        "django.request": {"filters": ["forbidden_one_line"]},
+    },
 }

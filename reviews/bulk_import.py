@@ -22,7 +22,10 @@ Rules:
   review is an error naming that review.
 - Rows are submitted in week order, so the stop-loss rules and the signals see them as if they had
   been submitted week by week; errors still name the file's row numbers (the header is row 1).
-- Limits: ``MAX_BYTES`` per file, ``MAX_ROWS`` data rows (ten years of weeks), ``MAX_COLUMNS``.
+- Limits: ``MAX_BYTES`` per file, ``MAX_ROWS`` data rows (ten years of weeks), ``MAX_COLUMNS``;
+  reading the file is bounded in time and memory by ``reviews.spreadsheets`` (its docstring
+  gives the caps and the measured bound). A file that cannot be read is refused with a message
+  (the view answers 400), never a 500.
 
 Who may import: ``usecases.permissions.can_import_reviews``: whoever may submit the use case's
 reviews (its value owner, its contributors, admins) and the PMO, as the issue asks ("a value owner
@@ -32,9 +35,7 @@ or PMO uploads"). The service applies that same check to every row.
 from __future__ import annotations
 
 import csv
-import datetime
 import io
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -45,7 +46,7 @@ from usecases import economics
 from usecases.models import BusinessCase, ModelChange, Stage, UseCase
 from usecases.permissions import can_import_reviews
 
-from . import services
+from . import services, spreadsheets
 from .forms import WeeklyReviewForm
 from .models import Flag, WeeklyReview
 
@@ -183,55 +184,6 @@ def normalise_header(text) -> str:
     return "_".join(str(text or "").strip().lower().replace("-", " ").split())
 
 
-def _cell(value) -> str:
-    """A spreadsheet cell as the text a user would have typed."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _csv_rows(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError("The file is not UTF-8 text: save it as “CSV UTF-8”.") from None
-    first_line = text.split("\n", 1)[0]
-    try:
-        dialect = csv.Sniffer().sniff(first_line, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise ValueError("The file is not a readable XLSX workbook.") from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        # One row more than allowed (plus the header) is enough to tell the file is too long.
-        for row in sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True):
-            rows.append([_cell(v) for v in row])
-            if len(rows) > MAX_ROWS + 1 and any(rows[-1]):
-                break
-        return rows
-    finally:
-        workbook.close()
-
-
 def parse_weekly_file(uploaded) -> ParsedFile:
     """Read an uploaded CSV or XLSX file (a Django ``UploadedFile``) into rows of strings.
     File-level problems (type, size, header) come back as errors with ``row=None`` or 1."""
@@ -248,12 +200,12 @@ def parse_weekly_file(uploaded) -> ParsedFile:
         return parsed
     data = uploaded.read(MAX_BYTES + 1)
     try:
-        table = _csv_rows(data) if extension == ".csv" else _xlsx_rows(data)
-    except ValueError as exc:
+        if extension == ".csv":
+            table = spreadsheets.read_csv(data, max_rows=MAX_ROWS, known_columns=frozenset(COLUMNS))
+        else:
+            table = spreadsheets.read_xlsx(data, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS)
+    except spreadsheets.UnreadableFile as exc:
         parsed.errors.append(CellError(None, FILE, str(exc)))
-        return parsed
-    except csv.Error as exc:
-        parsed.errors.append(CellError(None, FILE, f"The CSV file cannot be read: {exc}."))
         return parsed
     # Trailing empty rows and columns are what spreadsheets leave behind.
     while table and not any(table[-1]):

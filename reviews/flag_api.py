@@ -3,7 +3,8 @@
 - ``flags/``: list and retrieve the flags of the use cases the user may see; filters
   ``use_case``, ``kind``, ``open=true|false`` (the same filterset as the flags page).
   ``POST flags/{id}/resolve/ {"note"}``: PMO only (403 for everyone else who sees the flag,
-  404 for who does not), 400 without a note or when the flag is already resolved.
+  404 for who does not), 400 without a note or when the flag is already resolved. As everywhere
+  in the API, a body key that is not a field is a 400 (``RejectUnknownFieldsMixin``).
 - ``stop-loss-rules/``: everyone logged in reads the default policy and the overrides of the use
   cases they may see; only the PMO creates and changes rules (403 otherwise). Rules are not
   deleted: set ``active`` to false (flags keep pointing at the rule that raised them).
@@ -24,7 +25,7 @@ from usecases.permissions import (
     visible_use_cases,
     visible_use_cases_of_request,
 )
-from usecases.serializers import IdField
+from usecases.serializers import IdField, RejectUnknownFieldsMixin
 
 from .flag_forms import FlagFilter
 from .flags import flag_resolve, stop_loss_rule_errors, stop_loss_rule_save, visible_flags
@@ -63,7 +64,7 @@ class FlagSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FlagResolveSerializer(serializers.Serializer):
+class FlagResolveSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     note = serializers.CharField(
         required=False, allow_blank=True, help_text="Why the flag is resolved (required)."
     )
@@ -109,7 +110,7 @@ class IsPmoOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or can_manage_policy(request.user)
 
 
-class StopLossRuleSerializer(serializers.ModelSerializer):
+class StopLossRuleSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     use_case = IdField(
         queryset=UseCase.objects.all(),
         allow_null=True,

@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from usecases import clock
 from usecases.audit import stamp
 from usecases.permissions import can_manage_policy, can_resolve_flags, visible_use_cases
+from usecases.text import check_field
 
 from .metric_format import format_value
 from .models import FRACTION_METRICS, Flag, FlagKind, Metric, StopLossRule
@@ -89,6 +90,7 @@ def flag_resolve(*, user, flag: Flag, note: str) -> Flag:
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": ["Write a note: why is this flag resolved?"]})
+    check_field(Flag, "resolution_note", note, key="note")
     with transaction.atomic():
         current = Flag.objects.select_for_update().get(pk=flag.pk)
         if current.resolved_at is not None:

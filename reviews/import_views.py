@@ -2,7 +2,9 @@
 
 1. ``weekly_import`` GET: the upload form with the file format; POST: reads the file, validates
    every row exactly as the import would (and rolls back) and shows the preview: the errors per
-   row and column, or the rows to import with what they would raise.
+   row and column, or the rows to import with what they would raise. A file that cannot be read
+   at all (type, size, a bomb, malformed XML, no header) or no file: the upload page again with
+   the reason, status 400.
 2. ``weekly_import_confirm`` POST: imports the rows of the preview, validated again; nothing is
    imported unless every row is valid. The preview's rows wait in the session (never the file)
    under a one-time token, so the confirm needs no second upload and a stale or replayed
@@ -103,10 +105,10 @@ def weekly_import(request, use_case_pk):
         return _upload_page(request, use_case, WeeklyImportForm())
     form = WeeklyImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _upload_page(request, use_case, form)
+        return _upload_page(request, use_case, form, status=400)
     parsed = bulk_import.parse_weekly_file(form.cleaned_data["file"])
     if parsed.errors:
-        return _upload_page(request, use_case, form, parsed.errors)
+        return _upload_page(request, use_case, form, parsed.errors, status=400)
     result = bulk_import.weekly_reviews_import(
         user=request.user, use_case=use_case, rows=parsed.rows, commit=False
     )

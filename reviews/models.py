@@ -13,6 +13,7 @@ from django.urls import reverse
 from usecases import clock, economics
 from usecases.fastpaths import audit_history
 from usecases.models import ModelChange, UseCase
+from usecases.text import free_text
 
 from . import rules
 
@@ -29,7 +30,7 @@ CANONICAL_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 class ReviewBase(models.Model):
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="+")
-    notes = models.TextField(blank=True)
+    notes = free_text(blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -43,6 +44,12 @@ class ReviewBase(models.Model):
 
     class Meta:
         abstract = True
+
+    def _live_since(self):
+        """The use case's go-live date (None: not live yet, or no use case set)."""
+        if not self.use_case_id:
+            return None
+        return self.use_case.live_since
 
 
 class WeeklyReview(ReviewBase):
@@ -135,11 +142,11 @@ class WeeklyReview(ReviewBase):
         help_text="From this use case's model/prompt log; defaults to the version in effect "
         "that week.",
     )
-    notes = models.TextField(
-        "Notes", blank=True, help_text="Anything that explains this week's figures."
+    notes = free_text(
+        verbose_name="Notes", blank=True, help_text="Anything that explains this week's figures."
     )
-    user_barriers = models.TextField(
-        "User barriers",
+    user_barriers = free_text(
+        verbose_name="User barriers",
         blank=True,
         help_text="What keeps people from using it, so the barriers get closed quickly.",
     )
@@ -194,7 +201,9 @@ class WeeklyReview(ReviewBase):
     def clean(self):
         today = clock.today()
         raise_errors(
-            rules.week_errors(self.week, today=today) if self._state.adding else {},
+            rules.week_errors(self.week, today=today, live_since=self._live_since())
+            if self._state.adding
+            else {},
             rules.weekly_figures_errors(self.__dict__),
             rules.model_version_errors(self.model_version, self.use_case_id),
         )
@@ -253,8 +262,8 @@ class MonthlyReview(ReviewBase):
         validators=NON_NEGATIVE,
         help_text="Anything else this use case cost this month.",
     )
-    notes = models.TextField(
-        "Notes", blank=True, help_text="Anything that explains this month's costs."
+    notes = free_text(
+        verbose_name="Notes", blank=True, help_text="Anything that explains this month's costs."
     )
 
     #: The month's costs, in form order (summed by ``reviews.selectors``).
@@ -300,7 +309,9 @@ class MonthlyReview(ReviewBase):
 
     def clean(self):
         raise_errors(
-            rules.month_errors(self.month, today=clock.today()) if self._state.adding else {},
+            rules.month_errors(self.month, today=clock.today(), live_since=self._live_since())
+            if self._state.adding
+            else {},
             rules.monthly_costs_errors(self.__dict__),
         )
 
@@ -420,7 +431,7 @@ class Flag(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    resolution_note = models.TextField(blank=True)
+    resolution_note = free_text(blank=True)
 
     history = audit_history()
     objects = FlagQuerySet.as_manager()

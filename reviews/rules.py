@@ -4,6 +4,18 @@ and the API serializers call these functions.
 Each function returns ``{field: [message, ...]}``; empty means valid. Field-level rules that the
 model fields already enforce (non-negative integers, decimals >= 0, quality 0..100) are repeated
 here only where a cross-field rule needs the value.
+
+Decisions (issue 13, "validation gaps"), all field errors (400 in the API, a form error on the
+pages, a cell error in the import):
+
+- A new review's period must not end before ``EARLIEST_PERIOD`` (1 January 2000: nobody
+  reviewed AI use cases before; an older year is a typo), nor more than a year before the use
+  case went live (``live_since`` minus ``PRE_LIVE_DAYS``: the pilot's weeks and the baseline
+  may be recorded, a week from five years earlier is a typo). A use case without
+  ``live_since`` only has the 2000 floor. Corrections of existing reviews are not re-checked
+  (like the "not in the future" rule).
+- Active users cannot exceed target users: adoption above 100 % means one of the two figures
+  is wrong (refused, not warned: every later rate and flag would build on it).
 """
 
 import datetime
@@ -13,13 +25,33 @@ from usecases import economics
 
 Errors = dict[str, list[str]]
 
+EARLIEST_PERIOD = datetime.date(2000, 1, 1)
+PRE_LIVE_DAYS = 365
+
 
 def _add(errors: Errors, field: str, message: str) -> None:
     errors.setdefault(field, []).append(message)
 
 
-def week_errors(week: str | None, *, today: datetime.date) -> Errors:
-    """A week like ``2026-W47`` that exists and has started (no future weeks)."""
+def _too_early(field: str, label: str, end: datetime.date, live_since) -> Errors:
+    """The period ending on ``end`` is before 2000 or more than a year before ``live_since``."""
+    if end < EARLIEST_PERIOD:
+        return {field: [f"{label} is before 2000: check the year."]}
+    if live_since is not None and end < live_since - datetime.timedelta(days=PRE_LIVE_DAYS):
+        return {
+            field: [
+                f"{label} is more than a year before the use case went live "
+                f"({live_since:%Y-%m-%d}): check the year."
+            ]
+        }
+    return {}
+
+
+def week_errors(
+    week: str | None, *, today: datetime.date, live_since: datetime.date | None = None
+) -> Errors:
+    """A week like ``2026-W47`` that exists and has started (no future weeks), not before 2000
+    nor more than a year before ``live_since``."""
     errors: Errors = {}
     if not week:
         return errors
@@ -28,14 +60,17 @@ def week_errors(week: str | None, *, today: datetime.date) -> Errors:
     except ValueError as exc:
         _add(errors, "week", str(exc))
         return errors
-    monday, _ = economics.iso_week_bounds(iso_year, iso_week)
+    monday, sunday = economics.iso_week_bounds(iso_year, iso_week)
     if monday > today:
         _add(errors, "week", f"{week} is in the future: reviews are for weeks that have started.")
-    return errors
+    return errors or _too_early("week", week, sunday, live_since)
 
 
-def month_errors(month: str | None, *, today: datetime.date) -> Errors:
-    """A month like ``2026-11`` that has started (no future months)."""
+def month_errors(
+    month: str | None, *, today: datetime.date, live_since: datetime.date | None = None
+) -> Errors:
+    """A month like ``2026-11`` that has started (no future months), not before 2000 nor more
+    than a year before ``live_since``."""
     errors: Errors = {}
     if not month:
         return errors
@@ -48,7 +83,7 @@ def month_errors(month: str | None, *, today: datetime.date) -> Errors:
         _add(
             errors, "month", f"{month} is in the future: reviews are for months that have started."
         )
-    return errors
+    return errors or _too_early("month", month, economics.month_bounds(year, mon)[1], live_since)
 
 
 def weekly_figures_errors(values: Mapping) -> Errors:
@@ -62,6 +97,13 @@ def weekly_figures_errors(values: Mapping) -> Errors:
             _add(errors, field, "Must be zero or more.")
     if v["target_users"] is not None and v["target_users"] == 0:
         _add(errors, "target_users", "Target users must be at least 1 to measure adoption.")
+    elif _both(v, "active_users", "target_users") and v["active_users"] > v["target_users"]:
+        _add(
+            errors,
+            "active_users",
+            f"Active users ({v['active_users']}) cannot exceed target users "
+            f"({v['target_users']}): adoption cannot be above 100 %. Correct one of the two.",
+        )
     if _both(v, "tasks_with_ai", "tasks_total") and v["tasks_with_ai"] > v["tasks_total"]:
         _add(
             errors,

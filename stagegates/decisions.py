@@ -29,6 +29,7 @@ from usecases.models import (
     ChecklistItem,
     UseCase,
 )
+from usecases.text import check_field
 from usecases.transitions import Cause, Move, Notice, TransitionCause
 from usecases.transitions import apply as transition_apply
 from usecases.transitions import lock as lock_use_case
@@ -121,6 +122,7 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
     if not can_decide(user, gate):
         raise PermissionDenied("Only the gate's chair records decisions.")
     rationale = (rationale or "").strip()
+    check_field(Decision, "rationale", rationale)
     with transaction.atomic():
         gate = Gate.objects.select_for_update().get(pk=gate.pk)
         if gate.status != GateStatus.CLOSED:

@@ -21,6 +21,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from usecases.models import UseCase
+from usecases.text import RATIONALE_MAX, free_text
 
 #: ASCII digits only, as the review periods (``usecases.economics``): with ``\d``, ``２０２６-Q4``
 #: was a second gate for 2026-Q4 past the unique constraint on the label.
@@ -176,7 +177,7 @@ class Vote(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gate_votes"
     )
     choice = models.CharField(max_length=8, choices=Choice.choices)
-    rationale = models.TextField()
+    rationale = free_text(RATIONALE_MAX)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -199,7 +200,7 @@ class Decision(models.Model):
     outcome = models.CharField(
         max_length=8, choices=Choice.choices, help_text="The vote outcome the chair started from."
     )
-    rationale = models.TextField(blank=True)
+    rationale = free_text(RATIONALE_MAX, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

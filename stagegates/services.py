@@ -6,7 +6,8 @@ itself in the audit history (``usecases.audit.stamp``). Rule violations raise
 
 Gate dates (decided here, DESIGN.md is silent): ``opens_on`` lies inside the gate's quarter;
 ``closes_on`` is after ``opens_on`` and at most ``CLOSE_GRACE_DAYS`` after the quarter ends (a
-gate late in the quarter may finish its voting early the next month).
+gate late in the quarter may finish its voting early the next month). Voting opens, and a gate
+closes, on ``opens_on`` or later, never before (issue 13): move the opening day first.
 
 The gate created automatically at quarter start (``gate_ensure_for_quarter``) opens on the
 quarter's first day, closes on its last, and is chaired by the Leadership member who joined first
@@ -156,6 +157,8 @@ def gate_open_voting(*, user, gate: Gate) -> Gate:
                 errors.append("The agenda is empty.")
             if current.closes_on < clock.today():
                 errors.append("The closing day has passed: move it first.")
+            if current.opens_on > clock.today():
+                errors.append(_before_opening(current))
         if errors:
             raise ValidationError({"gate": errors})
         current.status = GateStatus.VOTING
@@ -163,6 +166,13 @@ def gate_open_voting(*, user, gate: Gate) -> Gate:
         stamp(current, user=user, reason="Voting opened")
         current.save()
     return current
+
+
+def _before_opening(gate: Gate) -> str:
+    return (
+        f"The gate opens on {gate.opens_on:%Y-%m-%d}: voting cannot open or close before that "
+        "day (move the opening day first)."
+    )
 
 
 def gate_close(*, user, gate: Gate) -> Gate:
@@ -181,6 +191,8 @@ def gate_close(*, user, gate: Gate) -> Gate:
                 else "Open voting before closing the gate."
             )
             raise ValidationError({"gate": [message]})
+        if current.opens_on > clock.today():
+            raise ValidationError({"gate": [_before_opening(current)]})
         items = list(current.items.on_agenda())
         results = voting.outcomes([item.pk for item in items])
         for item in items:

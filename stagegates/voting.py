@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from usecases.audit import stamp
+from usecases.text import check_field
 
 from .models import Choice, Gate, GateItem, GateStatus, Vote
 from .permissions import can_see_votes, can_vote_on
@@ -50,6 +51,11 @@ def vote_cast(*, user, item: GateItem, choice: str, rationale: str) -> tuple[Vot
     rationale = (rationale or "").strip()
     if not rationale:
         errors["rationale"] = [RATIONALE_REQUIRED]
+    else:
+        try:
+            check_field(Vote, "rationale", rationale)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -4,12 +4,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from . import economics
+from .text import free_text, single_line
 
 FRACTION = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
 NON_NEGATIVE = [MinValueValidator(Decimal(0))]
@@ -36,17 +39,23 @@ class Funding(models.TextChoices):
     ENDED = "ended", "Ended"
 
 
+NAME_TAKEN = "A use case with this name already exists."
+
+
 class UseCaseQuerySet(models.QuerySet):
     def reviews_due(self):
         return self.filter(stage__in=REVIEW_STAGES)
 
 
 class UseCase(models.Model):
-    name = models.CharField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
-    business_unit = models.CharField(max_length=80, db_index=True)
+    name = models.CharField(max_length=120, unique=True, validators=[single_line])
+    description = free_text(blank=True)
+    business_unit = models.CharField(max_length=80, db_index=True, validators=[single_line])
     workflow = models.CharField(
-        max_length=160, blank=True, help_text="The business workflow the AI is embedded in."
+        max_length=160,
+        blank=True,
+        validators=[single_line],
+        help_text="The business workflow the AI is embedded in.",
     )
     stage = models.CharField(
         max_length=12, choices=Stage.choices, default=Stage.PROPOSED, db_index=True
@@ -78,6 +87,14 @@ class UseCase(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Names that differ only in case are one name (usecases 0006 reports old clashes).
+            models.UniqueConstraint(
+                Lower("name"),
+                name="unique_use_case_name_ci",
+                violation_error_message=NAME_TAKEN,
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -85,9 +102,32 @@ class UseCase(models.Model):
     def get_absolute_url(self):
         return reverse("usecases:detail", args=[self.pk])
 
+    def clean(self):
+        """Names that differ only in case are taken (the exact name: ``unique``)."""
+        if self.name:
+            clash = (
+                UseCase.objects.filter(name__iexact=self.name)
+                .exclude(name=self.name)
+                .exclude(pk=self.pk)
+            )
+            if clash.exists():
+                raise ValidationError({"name": [NAME_TAKEN]})
+
     @property
     def reviews_due(self) -> bool:
         return self.stage in REVIEW_STAGES
+
+
+def _fraction_or_none(value):
+    try:
+        return value if value is not None and 0 <= value <= 1 else None
+    except TypeError:  # not a number (yet): the field reports it
+        return None
+
+
+def _percent(fraction) -> str:
+    """``Decimal("0.6500")`` → ``"65 %"``."""
+    return f"{(Decimal(fraction) * 100).normalize():f} %"
 
 
 class BaselineSource(models.TextChoices):
@@ -156,6 +196,28 @@ class BusinessCase(models.Model):
     def __str__(self):
         return f"Business case of {self.use_case}"
 
+    def clean(self):
+        """The adoption scenarios are in order: pessimistic <= base <= optimistic (values outside
+        0..1 are their fields' errors and not compared)."""
+        pessimistic, base, optimistic = (
+            _fraction_or_none(self.adoption_pessimistic),
+            _fraction_or_none(self.adoption_base),
+            _fraction_or_none(self.adoption_optimistic),
+        )
+        errors = {}
+        if pessimistic is not None and base is not None and pessimistic > base:
+            errors["adoption_pessimistic"] = [
+                f"The pessimistic adoption ({_percent(pessimistic)}) cannot be above the base "
+                f"({_percent(base)})."
+            ]
+        if base is not None and optimistic is not None and base > optimistic:
+            errors["adoption_optimistic"] = [
+                f"The optimistic adoption ({_percent(optimistic)}) cannot be below the base "
+                f"({_percent(base)})."
+            ]
+        if errors:
+            raise ValidationError(errors)
+
     def inputs(self) -> economics.BusinessCaseInputs:
         """The numbers the economics engine needs, as plain values."""
         return economics.BusinessCaseInputs(
@@ -191,10 +253,10 @@ class ModelChange(models.Model):
     """An entry of the model/prompt log. Weekly reviews name the version in use."""
 
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="model_changes")
-    version_label = models.CharField(max_length=60)
+    version_label = models.CharField(max_length=60, validators=[single_line])
     kind = models.CharField(max_length=8, choices=ChangeKind.choices)
     effective_date = models.DateField()
-    description = models.TextField(blank=True)
+    description = free_text(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -254,7 +316,7 @@ class ChecklistAnswer(models.Model):
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="checklist")
     item = models.CharField(max_length=2, choices=ChecklistItem.choices)
     answer = models.CharField(max_length=8, choices=Answer.choices)
-    evidence = models.TextField(blank=True)
+    evidence = free_text(blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -42,6 +42,7 @@ from django.urls import reverse
 
 from . import clock
 from .models import Notification
+from .text import control_characters
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ def send_notification_email(notification_id: int) -> bool:
     if not n.recipient.email or not n.recipient.is_active:
         return False
     try:
-        send_mail(n.title, email_text(n), None, [n.recipient.email])
+        send_mail(email_subject(n.title), email_text(n), None, [n.recipient.email])
     except Exception:
         logger.exception(
             "E-mail of notification %s failed (attempt %s); retried after the lease",
@@ -235,6 +236,14 @@ def send_pending_emails() -> int:
             return sent
         # Every id is now either sent, leased by us or by someone else: the loop ends.
         sent += sum(send_notification_email(pk) for pk in ids)
+
+
+def email_subject(title: str) -> str:
+    """The title as one header line: control characters (a line break in a use case name saved
+    before names were checked) become spaces, so the mail is sent instead of failing for good on
+    ``BadHeaderError``."""
+    bad = set(control_characters(title))
+    return " ".join("".join(" " if c in bad else c for c in title).split())
 
 
 def email_text(notification: Notification) -> str:

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from . import clock, transitions
 from .audit import stamp
 from .models import (
+    NAME_TAKEN,
     Answer,
     BusinessCase,
     ChecklistAnswer,
@@ -32,6 +33,7 @@ from .permissions import (
     can_edit_use_case,
     can_log_model_change,
 )
+from .text import check_field
 
 #: Core fields of a use case that ``use_case_create`` / ``use_case_update`` accept in ``data``
 #: (``contributors`` is accepted too: an iterable of users).
@@ -70,8 +72,6 @@ BUSINESS_CASE_FIELDS = (
 )
 MODEL_CHANGE_FIELDS = ("version_label", "kind", "effective_date", "description")
 
-NAME_TAKEN = "A use case with this name already exists."
-
 
 # --- helpers ------------------------------------------------------------------------------------
 def _assign(instance, data: Mapping[str, Any], fields: Iterable[str]) -> list[str]:
@@ -102,12 +102,20 @@ def _merge(errors: dict[str, list], error: ValidationError) -> None:
         errors.setdefault(field, []).extend(messages)
 
 
-def _validate_use_case(use_case: UseCase) -> None:
+def _validate_use_case(use_case: UseCase, changed: Iterable[str] = USE_CASE_FIELDS) -> None:
+    """The model's rules, plus: scaled after live; target users at least 1 when set or changed
+    (a use case's adoption is measured against them; rows saved with 0 before this rule keep it
+    until someone edits the figure)."""
     errors: dict[str, list] = {}
     try:
         use_case.full_clean(validate_constraints=False)
     except ValidationError as e:
         _merge(errors, e)
+    if "target_users" in changed and not use_case.target_users and "target_users" not in errors:
+        errors["target_users"] = [
+            "Enter the headcount of the population meant to use it (at least 1): adoption is "
+            "measured against it."
+        ]
     if use_case.live_since and use_case.scaled_on and use_case.scaled_on < use_case.live_since:
         errors.setdefault("scaled_on", []).append(
             "A use case reaches full scale after it went live: this date is before “live since”."
@@ -122,7 +130,7 @@ def _save_use_case(use_case: UseCase, **kwargs) -> None:
         with transaction.atomic():
             use_case.save(**kwargs)
     except IntegrityError:
-        if UseCase.objects.filter(name=use_case.name).exclude(pk=use_case.pk).exists():
+        if UseCase.objects.filter(name__iexact=use_case.name).exclude(pk=use_case.pk).exists():
             raise ValidationError({"name": [NAME_TAKEN]}) from None
         raise
 
@@ -203,9 +211,9 @@ def use_case_update(
         if not changed and not planned.changes and new_contributors is None:
             return current
         if planned.changes:
-            _validate_use_case(_with_stage(current, planned))
+            _validate_use_case(_with_stage(current, planned), changed)
         else:
-            _validate_use_case(current)
+            _validate_use_case(current, changed)
         if new_contributors is not None:
             _set_contributors_quietly(current, new_contributors)
         if planned.changes:
@@ -312,6 +320,11 @@ def checklist_update(*, user, use_case: UseCase, answers: Mapping[str, tuple[str
             errors.setdefault(item, []).append("Answer yes, partial or no.")
         elif not answer and evidence.strip():
             errors.setdefault(item, []).append("Choose an answer for this evidence.")
+        else:
+            try:
+                check_field(ChecklistAnswer, "evidence", evidence.strip(), key=item)
+            except ValidationError as exc:
+                errors.setdefault(item, []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
     changed = 0

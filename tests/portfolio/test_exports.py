@@ -14,7 +14,7 @@ import time_machine
 from portfolio import exports
 from tests.conftest import make_use_case
 from tests.portfolio.test_dashboard import add_month, add_week, count_queries, populate
-from usecases.models import Stage
+from usecases.models import Stage, UseCase
 
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)
 URL = "/reports/cfo/export/"
@@ -294,3 +294,17 @@ def test_constant_queries_for_1_vs_40_use_cases(client_for, role_users, role):
     before = [count_queries(client, url) for url in urls]
     populate(39, owner=owner, contributor=contributor, start=2)
     assert [count_queries(client, url) for url in urls] == before
+
+
+def test_xlsx_with_a_control_character_in_a_name_saved_before_names_were_checked(
+    client_for, pmo, owner
+):
+    """openpyxl refuses most control characters: they become spaces instead of a 500."""
+    use_case = make_use_case(name="Vertical tab", owner=owner, business_unit="Sales\x0bEMEA")
+    UseCase.objects.filter(pk=use_case.pk).update(name="Vertical\x0btab")
+    response = client_for(pmo).get(URL, {"format": "xlsx"})
+    assert response.status_code == 200
+    rows = sheet_rows(read_xlsx(response)["By use case"])
+    assert rows[0]["Use case"] == "Vertical tab"
+    csv_rows = read_csv(client_for(pmo).get(URL, {"format": "csv"}))
+    assert csv_rows[0]["business_unit"] == "Sales EMEA"

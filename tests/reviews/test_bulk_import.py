@@ -362,7 +362,7 @@ def test_confirm_validates_again(client_for, owner, contributor, use_case):
 )
 def test_file_level_errors(client_for, owner, use_case, upload_file, message):
     response = upload(client_for(owner), use_case, upload_file)
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert "The file cannot be imported" in html
     assert message in html
@@ -372,7 +372,7 @@ def test_file_level_errors(client_for, owner, use_case, upload_file, message):
 def test_no_file_or_an_empty_one(client_for, owner, use_case):
     client = client_for(owner)
     response = client.post(import_url(use_case), {})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "This field is required." in response.content.decode()
     response = upload(client, use_case, SimpleUploadedFile("empty.csv", b""))
     assert "The submitted file is empty." in response.content.decode()

@@ -78,6 +78,8 @@ REVIEW_PAGE = expect(403, anonymous=LOGIN, outsider=404, contributor=200, owner=
 REVIEW_SAVED = expect(403, anonymous=LOGIN, outsider=404, contributor=302, owner=302, admin=302)
 #: Importing ``use_case``'s weekly reviews from a spreadsheet: the same people, and the PMO.
 IMPORT_PAGE = {**REVIEW_PAGE, "pmo": 200}
+#: The import's POST without a file: a 400 with the form's message for those who may import.
+IMPORT_WITHOUT_FILE = {role: 400 if code == 200 else code for role, code in IMPORT_PAGE.items()}
 #: PMO-only pages about no particular object (admins are PMO too).
 PMO_PAGE = expect(403, anonymous=LOGIN, pmo=200, admin=200)
 
@@ -213,7 +215,9 @@ TABLE: dict[str, Entry] = {
     ),
     # Bulk import: whoever submits the use case's reviews, and the PMO, who often holds the
     # teams' sheets (usecases.permissions.can_import_reviews).
-    "reviews:weekly_import": Entry(kwargs=UC_PK, checks={"GET": IMPORT_PAGE, "POST": IMPORT_PAGE}),
+    "reviews:weekly_import": Entry(
+        kwargs=UC_PK, checks={"GET": IMPORT_PAGE, "POST": IMPORT_WITHOUT_FILE}
+    ),
     "reviews:weekly_import_confirm": Entry(
         kwargs=UC_PK,
         checks={
