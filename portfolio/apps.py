@@ -6,6 +6,6 @@ class PortfolioConfig(AppConfig):
     verbose_name = "Portfolio"
 
     def ready(self):
-        from . import api_tokens, throttling  # noqa: F401  (lockout receivers, schema extension)
+        from . import api_tokens, checks, throttling  # noqa: F401  (receivers, checks, schema)
 
         api_tokens.connect_password_signals()

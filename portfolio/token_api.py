@@ -52,16 +52,18 @@ TOO_MANY = OpenApiResponse(
 
 
 class TokenView(APIView):
-    def _is_post(self) -> bool:
+    def _is_delete(self) -> bool:
         # ``self.request`` is Django's request while DRF builds its own (``initialize_request``);
         # the schema generator sets a mock one per method (and none while building it).
-        return getattr(self.request, "method", None) == "POST"
+        return getattr(self.request, "method", None) == "DELETE"
 
     def get_authenticators(self):
-        return [] if self._is_post() else [TokenAuthentication()]
+        # Only DELETE takes a token; other methods are open (POST's body is the credentials,
+        # anything else is a 405).
+        return [TokenAuthentication()] if self._is_delete() else []
 
     def get_permissions(self):
-        return [AllowAny()] if self._is_post() else [IsAuthenticated()]
+        return [IsAuthenticated()] if self._is_delete() else [AllowAny()]
 
     @extend_schema(
         operation_id="auth_token_create",
