@@ -190,6 +190,8 @@ VALUEGATE_LOGIN_LIMITS = {
 
 # --- API tokens (portfolio/api_tokens.py, django-rest-knox) -----------------------------------
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
+if API_TOKEN_TTL_DAYS < 1:
+    raise ValueError("API_TOKEN_TTL_DAYS must be at least 1 (days an API token is valid).")
 REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS)}
 
 
