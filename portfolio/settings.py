@@ -314,7 +314,7 @@ CELERY_BEAT_SCHEDULE["sweep-stop-loss"] = {
     "schedule": crontab(minute="*/15"),
     "options": {"expires": 15 * 60},
 }
-# Early-warning signal thresholds (reviews/signals.py; missing keys take its DEFAULTS).
+# Early-warning signal thresholds (reviews/early_warnings.py; missing keys take its DEFAULTS).
 VALUEGATE_SIGNALS = {
     "weeks_window": 4,  # savings vs backlog, exceptions growing: the last N submitted weeks
     "quality_drop_points": 5,  # mean quality after a change this far below the mean before it

@@ -6,7 +6,7 @@ not import the others):
 - the use case's own panels: facts, business case and its versions, model/prompt log,
   checklist, audit history (``usecases.selectors.use_case_page_context``);
 - KPI trends per week (adoption, rework, exception share, quality) with the stop-loss thresholds
-  that apply (``reviews.stoploss.effective_rules``) and markers at model/prompt changes;
+  that apply (``reviews.breaches.effective_rules``) and markers at model/prompt changes;
 - the CFO figures, the 90-day figure, the waterfall and the month-by-month figures of a chosen
   range (``reviews.selectors.use_case_economics``);
 - actual weekly adoption and net value against the three scenario lines
@@ -48,7 +48,9 @@ from django.shortcuts import render
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
+from reviews.breaches import breaches, effective_rules
 from reviews.flags import flag_figures
+from reviews.metric_format import format_value
 from reviews.models import (
     FRACTION_METRICS,
     Comparison,
@@ -60,7 +62,6 @@ from reviews.models import (
     WeeklyReview,
 )
 from reviews.selectors import monthly_totals, use_case_economics
-from reviews.stoploss import compares, effective_rules, format_value
 from stagegates.models import GateItem
 from usecases import clock, economics, selectors
 from usecases.models import REVIEW_STAGES, BusinessCase
@@ -179,7 +180,7 @@ class Threshold:
         return self.rule.use_case_id is not None
 
     def breached_by(self, value: Decimal | None) -> bool:
-        return value is not None and compares(value, self.rule.comparison, self.rule.threshold)
+        return value is not None and breaches(value, self.rule.comparison, self.rule.threshold)
 
     def chart(self) -> dict:
         value = self.rule.threshold

@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from usecases import clock
+from usecases.audit import stamp
 from usecases.permissions import can_manage_policy, can_resolve_flags, visible_use_cases
 
+from .metric_format import format_value
 from .models import FRACTION_METRICS, Flag, FlagKind, Metric, StopLossRule
 from .rules import Errors
 
@@ -96,8 +98,7 @@ def flag_resolve(*, user, flag: Flag, note: str) -> Flag:
         current.resolved_at = clock.now()
         current.resolved_by = user
         current.resolution_note = note
-        current._history_user = user
-        current._change_reason = "resolved"
+        stamp(current, user=user, reason="resolved")
         current.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
     return current
 
@@ -152,8 +153,7 @@ def stop_loss_rule_save(
     if errors:
         raise ValidationError(errors)
     creating = rule.pk is None
-    rule._history_user = user
-    rule._change_reason = "policy rule added" if creating else "policy rule changed"
+    stamp(rule, user=user, reason="policy rule added" if creating else "policy rule changed")
     with transaction.atomic():
         rule.save()
     return rule
@@ -171,8 +171,6 @@ def visible_flags(user):
 
 def flag_figures(flag: Flag) -> tuple[str, str]:
     """The flag's observed value and threshold in the units of its rule or signal."""
-    from .stoploss import format_value
-
     observed, threshold = flag.observed_value, flag.threshold
     if flag.kind == FlagKind.STOP_LOSS:
         if flag.rule is None:

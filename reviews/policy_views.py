@@ -10,10 +10,10 @@ from django.urls import reverse
 from usecases.models import UseCase
 from usecases.permissions import can_manage_policy, get_use_case_for_user
 
+from .breaches import effective_rules
 from .flag_forms import StopLossRuleForm
 from .flags import stop_loss_rule_save
 from .models import StopLossRule
-from .stoploss import effective_rules
 
 
 def _require_pmo(user) -> None:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from usecases import clock, economics
+from usecases.audit import stamp
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 
@@ -159,8 +160,7 @@ def _correct(review, *, user, fields, data: Mapping, expected_version: int | Non
         current.updated_by = user
         current.version += 1
         current.full_clean(exclude=_loaded_relations(current), validate_constraints=False)
-        current._history_user = user
-        current._change_reason = f"corrected (version {current.version})"
+        stamp(current, user=user, reason=f"corrected (version {current.version})")
         current.save()
         after_review_saved(current)
     return current

@@ -20,7 +20,9 @@ from django.db import transaction
 from usecases import clock
 from usecases.models import UseCase
 
-from .stoploss import LATEST, Outcome, Target, evaluate
+from .stoploss import evaluate
+from .stoploss_effects import Outcome
+from .targets import LATEST, Target
 
 BATCH_SIZE = 200
 

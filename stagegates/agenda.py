@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from reviews.models import Flag, FlagKind
 from usecases import clock, economics
+from usecases.audit import stamp
 from usecases.models import Stage, UseCase
 
 from .models import Gate, GateItem, GateStatus
@@ -111,7 +112,7 @@ def autofill_agenda(gate: Gate, *, as_of: datetime.date | None = None) -> list[G
         if pk in existing:
             continue
         item = GateItem(gate=gate, use_case_id=pk, reasons="; ".join(why))
-        item._change_reason = "Added by the agenda rules"
+        stamp(item, reason="Added by the agenda rules")
         try:
             with transaction.atomic():
                 item.save()

@@ -1,18 +1,11 @@
 """The chair's decisions and what they do to the use case (DESIGN.md "Stage gates").
 
-A decision applies at once, in the transaction that records it:
+A decision applies at once, in the transaction that records it, as the move of the same name of
+``usecases.transitions`` (scale → scaled/funded, redesign → redesign/conditional, hold →
+on_hold/frozen, stop → stopped/ended): the chair is the actor, the reason names the gate, the
+``StageTransition`` names the decision, and the value owner is notified.
 
-=========  ============  ===========
-decision   stage         funding
-=========  ============  ===========
-scale      scaled        funded       (``scaled_on`` set to the decision day if empty)
-redesign   redesign      conditional
-hold       on_hold       frozen
-stop       stopped       ended
-=========  ============  ===========
-
-The use case's change is audited (simple-history) with the chair as the user and a change reason
-naming the gate. Funding follows conditions: ``scale`` is refused while the use case has an open
+Funding follows conditions: ``scale`` is refused while the use case has an open
 stop-loss flag or a checklist item of the translation, adoption, execution or quality sections
 answered ``no`` (``scale_blockers``). The default decision is the vote outcome; departing from it
 needs a written rationale. A decision is recorded once per item.
@@ -27,26 +20,29 @@ from django.db import IntegrityError, transaction
 
 from reviews.models import Flag, FlagKind
 from usecases import clock
+from usecases.audit import stamp
 from usecases.models import (
     CHECKLIST_SECTIONS,
     SCALE_BLOCKING_SECTIONS,
     Answer,
     ChecklistAnswer,
     ChecklistItem,
-    Funding,
-    Stage,
     UseCase,
 )
-from usecases.notify import notify
+from usecases.transitions import Cause, Move, Notice, TransitionCause
+from usecases.transitions import apply as transition_apply
+from usecases.transitions import lock as lock_use_case
+from usecases.transitions import plan as transition_plan
 
 from .models import Choice, Decision, Gate, GateItem, GateStatus
 from .permissions import can_decide
 
-EFFECTS = {
-    Choice.SCALE: (Stage.SCALED, Funding.FUNDED),
-    Choice.REDESIGN: (Stage.REDESIGN, Funding.CONDITIONAL),
-    Choice.HOLD: (Stage.ON_HOLD, Funding.FROZEN),
-    Choice.STOP: (Stage.STOPPED, Funding.ENDED),
+#: The move each decision makes (``usecases.transitions.EFFECTS`` says where it leads).
+MOVES = {
+    Choice.SCALE: Move.SCALE,
+    Choice.REDESIGN: Move.REDESIGN,
+    Choice.HOLD: Move.HOLD,
+    Choice.STOP: Move.STOP,
 }
 BLOCKING_ITEMS = tuple(
     code for section in SCALE_BLOCKING_SECTIONS for code in CHECKLIST_SECTIONS[section][1]
@@ -143,7 +139,7 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
             raise ValidationError(
                 {"rationale": [RATIONALE_FOR_OVERRIDE.format(outcome=outcome_label)]}
             )
-        use_case = UseCase.objects.select_for_update().get(pk=item.use_case_id)
+        use_case = lock_use_case(item.use_case_id)
         if decision == Choice.SCALE:
             blockers = scale_blockers([use_case.pk])[use_case.pk]
             if blockers:
@@ -157,33 +153,32 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
             decided_by=user,
             decided_at=now,
         )
-        record._history_user = user
-        record._change_reason = f"Gate {gate.quarter}"
+        stamp(record, user=user, reason=f"Gate {gate.quarter}")
         try:
             with transaction.atomic():
                 record.save()
         except IntegrityError:
             raise ValidationError({"decision": ["This item has been decided already."]}) from None
-        _apply(use_case, decision, user=user, gate=gate)
-        if use_case.value_owner_id:
-            notify(
-                recipient=use_case.value_owner,
-                kind="gate_decision",
-                subject=item,
-                period=gate.quarter,
-                title=f"Gate {gate.quarter}: {Choice(decision).label.lower()} for {use_case}",
-                body=rationale,
-                url=item.get_absolute_url(),
-            )
+        _apply(use_case, record, gate=gate, item=item)
     return record
 
 
-def _apply(use_case: UseCase, decision: str, *, user, gate: Gate) -> None:
-    stage, funding = EFFECTS[Choice(decision)]
-    use_case.stage = stage
-    use_case.funding_status = funding
-    if decision == Choice.SCALE and use_case.scaled_on is None:
-        use_case.scaled_on = clock.today()
-    use_case._history_user = user
-    use_case._change_reason = f"Gate {gate.quarter} decision: {Choice(decision).label.lower()}"
-    use_case.save()
+def _apply(use_case: UseCase, record: Decision, *, gate: Gate, item: GateItem) -> None:
+    """The decision's move on the (locked) use case; its value owner is told."""
+    label = Choice(record.decision).label.lower()
+    reason = f"Gate {gate.quarter} decision: {label}"
+    planned = transition_plan(use_case, move=MOVES[Choice(record.decision)], reason=reason)
+    transition_apply(
+        use_case,
+        planned,
+        cause=Cause(TransitionCause.GATE_DECISION, record.pk, f"{reason} (decision #{record.pk})"),
+        actor=record.decided_by,
+        notice=Notice(
+            kind="gate_decision",
+            subject=item,
+            period=gate.quarter,
+            title=f"Gate {gate.quarter}: {label} for {use_case}",
+            body=record.rationale,
+            url=item.get_absolute_url(),
+        ),
+    )

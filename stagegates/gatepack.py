@@ -24,6 +24,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from reviews.breaches import breaches, effective_rules
 from reviews.models import (
     Comparison,
     Flag,
@@ -34,7 +35,6 @@ from reviews.models import (
     WeeklyReview,
 )
 from reviews.selectors import monthly_totals
-from reviews.stoploss import compares, effective_rules
 from usecases import clock, economics
 from usecases.models import BusinessCase, ChecklistAnswer
 
@@ -125,7 +125,7 @@ class Threshold:
     specific: bool  # an override of this use case, not the default policy
 
     def breached_by(self, value) -> bool:
-        return value is not None and compares(value, self.comparison, self.threshold)
+        return value is not None and breaches(value, self.comparison, self.threshold)
 
     @property
     def comparison_text(self) -> str:
@@ -202,7 +202,7 @@ def _ninety_months(scaled_on) -> list[Month]:
 
 
 def applicable_thresholds(rules: list[StopLossRule], use_case_id: int) -> list[Threshold]:
-    """The active rules that apply (``reviews.stoploss.effective_rules``), by metric."""
+    """The active rules that apply (``reviews.breaches.effective_rules``), by metric."""
     metric_order = list(Metric.values)
     applying = sorted(
         effective_rules(use_case_id, rules), key=lambda r: (metric_order.index(r.metric), r.pk)

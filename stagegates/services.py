@@ -1,7 +1,7 @@
 """Writes on gates and their agendas, shared by the web views, the API and the tasks.
 
 Every function is keyword-only, checks its permission itself, runs in one transaction and names
-itself in the audit history (``_history_user``, ``_change_reason``). Rule violations raise
+itself in the audit history (``usecases.audit.stamp``). Rule violations raise
 ``ValidationError`` keyed by field, so forms and serializers show them at the field.
 
 Gate dates (decided here, DESIGN.md is silent): ``opens_on`` lies inside the gate's quarter;
@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from usecases import clock
+from usecases.audit import stamp
 from usecases.models import UseCase
 from usecases.permissions import can_manage_gates
 from usecases.roles import LEADERSHIP
@@ -79,11 +80,6 @@ def gate_errors(
     return errors
 
 
-def _stamp(instance, user, reason: str) -> None:
-    instance._history_user = user if user is not None and user.is_authenticated else None
-    instance._change_reason = reason
-
-
 def _save_new_gate(gate: Gate) -> None:
     try:
         with transaction.atomic():
@@ -108,7 +104,7 @@ def gate_create(*, user, data: Mapping[str, Any]) -> Gate:
         raise ValidationError(errors)
     with transaction.atomic():
         gate = Gate(**values, created_by=user)
-        _stamp(gate, user, "Created")
+        stamp(gate, user=user, reason="Created")
         _save_new_gate(gate)
         agenda.autofill_agenda(gate)
     return gate
@@ -139,7 +135,7 @@ def gate_update(*, user, gate: Gate, data: Mapping[str, Any]) -> Gate:
             return current
         for name, value in values.items():
             setattr(current, name, value)
-        _stamp(current, user, "Updated")
+        stamp(current, user=user, reason="Updated")
         current.save()
     return current
 
@@ -164,7 +160,7 @@ def gate_open_voting(*, user, gate: Gate) -> Gate:
             raise ValidationError({"gate": errors})
         current.status = GateStatus.VOTING
         current.voting_opened_at = clock.now()
-        _stamp(current, user, "Voting opened")
+        stamp(current, user=user, reason="Voting opened")
         current.save()
     return current
 
@@ -189,12 +185,12 @@ def gate_close(*, user, gate: Gate) -> Gate:
         results = voting.outcomes([item.pk for item in items])
         for item in items:
             item.outcome = results[item.pk]
-            _stamp(item, user, f"Outcome at closing: {item.outcome}")
+            stamp(item, user=user, reason=f"Outcome at closing: {item.outcome}")
             item.save(update_fields=["outcome"])
         current.status = GateStatus.CLOSED
         current.closed_at = clock.now()
         current.closed_by = user
-        _stamp(current, user, "Closed")
+        stamp(current, user=user, reason="Closed")
         current.save()
     return current
 
@@ -211,7 +207,7 @@ def gate_ensure_for_quarter(*, today: datetime.date | None = None) -> tuple[Gate
         return existing, False
     first, last = quarter_bounds(quarter)
     gate = Gate(quarter=quarter, opens_on=first, closes_on=last, chair=leadership_members().first())
-    _stamp(gate, None, "Created at quarter start")
+    stamp(gate, user=None, reason="Created at quarter start")
     try:
         with transaction.atomic():
             gate.save()
@@ -249,7 +245,7 @@ def gate_item_add(*, user, gate: Gate, use_case: UseCase) -> GateItem:
         item.removed_at = item.removed_by = None
         item.added_by = user
         item.reasons = f"added by {user.get_full_name() or user.username} (PMO)"
-        _stamp(item, user, "Added to the agenda")
+        stamp(item, user=user, reason="Added to the agenda")
         item.save()
     return item
 
@@ -266,6 +262,6 @@ def gate_item_remove(*, user, item: GateItem) -> GateItem:
         if current.removed_at is None:
             current.removed_at = clock.now()
             current.removed_by = user
-            _stamp(current, user, "Removed from the agenda")
+            stamp(current, user=user, reason="Removed from the agenda")
             current.save()
     return current

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
+from usecases.audit import stamp
+
 from .models import Choice, Gate, GateItem, GateStatus, Vote
 from .permissions import can_see_votes, can_vote_on
 
@@ -63,16 +65,16 @@ def vote_cast(*, user, item: GateItem, choice: str, rationale: str) -> tuple[Vot
         elif (vote.choice, vote.rationale) == (choice, rationale):
             return vote, False
         vote.choice, vote.rationale = choice, rationale
-        vote._history_user = user
-        vote._change_reason = f"Vote at gate {gate.quarter}" + ("" if created else " changed")
+        stamp(
+            vote, user=user, reason=f"Vote at gate {gate.quarter}" + ("" if created else " changed")
+        )
         try:
             with transaction.atomic():
                 vote.save()
         except IntegrityError:  # a double submit created it meanwhile: change that one
             vote = Vote.objects.get(item=item, voter=user)
             vote.choice, vote.rationale = choice, rationale
-            vote._history_user = user
-            vote._change_reason = f"Vote at gate {gate.quarter} changed"
+            stamp(vote, user=user, reason=f"Vote at gate {gate.quarter} changed")
             vote.save()
             created = False
     return vote, created

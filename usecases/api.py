@@ -120,7 +120,7 @@ class UseCaseViewSet(
         serializer.is_valid(raise_exception=True)
         with service_errors():
             use_case = services.use_case_update(
-                user=request.user, use_case=use_case, data=serializer.validated_data
+                user=request.user, use_case=use_case, data=serializer.validated_data, via="API"
             )
         return Response(self.get_serializer(use_case).data)
 

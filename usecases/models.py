@@ -319,3 +319,51 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.recipient}: {self.title}"
+
+
+class TransitionCause(models.TextChoices):
+    """What moved a use case's stage or funding (``usecases.transitions``)."""
+
+    STOP_LOSS = "stop_loss", "Stop-loss flag"
+    GATE_DECISION = "gate_decision", "Gate decision"
+    PMO_EDIT = "pmo_edit", "PMO edit"
+
+
+class StageTransition(models.Model):
+    """The audit record of one stage/funding change: before → after, who, why, and what caused
+    it (a flag, a gate decision, a PMO edit: by kind, id and a label, no foreign key, so the
+    record outlives its cause). Written by ``usecases.transitions`` only."""
+
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="transitions")
+    stage_before = models.CharField(max_length=12, choices=Stage.choices)
+    stage_after = models.CharField(max_length=12, choices=Stage.choices)
+    funding_before = models.CharField(max_length=12, choices=Funding.choices)
+    funding_after = models.CharField(max_length=12, choices=Funding.choices)
+    reason = models.TextField()
+    cause_kind = models.CharField(max_length=16, choices=TransitionCause.choices)
+    cause_id = models.PositiveBigIntegerField(null=True, blank=True)
+    cause_label = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who made the change (empty: a rule, e.g. the stop-loss policy).",
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["use_case", "at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="stage_transition_has_reason"
+            )
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.use_case_id}: {self.stage_before}/{self.funding_before} → "
+            f"{self.stage_after}/{self.funding_after} ({self.cause_kind})"
+        )

@@ -2,9 +2,8 @@
 
 Every function is keyword-only, checks the object-level permission itself (a service called
 from a task or the API is as safe as one called from a view), runs in one transaction and
-records who made the change in the audit history (django-simple-history): ``_history_user``
-is set explicitly, so the user is recorded outside web requests too, and ``_change_reason``
-says what kind of change it was.
+records who made the change and why in the audit history (``usecases.audit.stamp``). A change
+of stage or funding goes through ``usecases.transitions`` like every other one.
 
 Business rules that span fields live here and raise ``ValidationError`` keyed by field name,
 so a form or serializer can show each message at its field.
@@ -16,7 +15,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from . import clock
+from . import clock, transitions
+from .audit import stamp
 from .models import (
     Answer,
     BusinessCase,
@@ -47,6 +47,11 @@ USE_CASE_FIELDS = (
     "live_since",
     "scaled_on",
 )
+#: The fields only ``usecases.transitions`` changes on an existing use case.
+TRANSITION_FIELDS = ("stage", "funding_status")
+#: The history reason of an edit that gives none, and its transition reason.
+UPDATED = "Updated"
+PMO_EDIT_REASON = "PMO edit"
 BUSINESS_CASE_FIELDS = (
     "baseline_tasks_per_week",
     "baseline_minutes_per_task",
@@ -90,12 +95,6 @@ def _assign(instance, data: Mapping[str, Any], fields: Iterable[str]) -> list[st
             changed.append(name)
         setattr(instance, name, new)
     return changed
-
-
-def _stamp(instance, user, reason: str) -> None:
-    """Who and why, for the history record the next save writes."""
-    instance._history_user = user if user is not None and user.is_authenticated else None
-    instance._change_reason = reason
 
 
 def _merge(errors: dict[str, list], error: ValidationError) -> None:
@@ -150,7 +149,7 @@ def use_case_create(*, user, data: Mapping[str, Any], reason: str = "Created") -
         use_case = UseCase()
         _assign(use_case, data, USE_CASE_FIELDS)
         _validate_use_case(use_case)
-        _stamp(use_case, user, reason)
+        stamp(use_case, user=user, reason=reason)
         _save_use_case(use_case)
         contributors = list(data.get("contributors") or [])
         if contributors:
@@ -165,34 +164,74 @@ def use_case_create(*, user, data: Mapping[str, Any], reason: str = "Created") -
                 for row in through
             )
         business_case = BusinessCase(use_case=use_case)
-        _stamp(business_case, user, reason)
+        stamp(business_case, user=user, reason=reason)
         business_case.save()
     return use_case
 
 
 def use_case_update(
-    *, user, use_case: UseCase, data: Mapping[str, Any], reason: str = "Updated"
+    *,
+    user,
+    use_case: UseCase,
+    data: Mapping[str, Any],
+    reason: str | None = None,
+    via: str = "",
 ) -> UseCase:
-    """Change the core fields and/or contributors of a use case (PMO). No change, no record."""
+    """Change the core fields and/or contributors of a use case (PMO). No change, no record.
+
+    A new stage or funding is a ``usecases.transitions`` edit (its ``StageTransition`` names the
+    PMO edit, ``via`` the page or API); the use case's history stays one record for the edit."""
     if not can_edit_use_case(user, use_case):
         raise PermissionDenied("Only the PMO edits use cases.")
     with transaction.atomic():
-        current = UseCase.objects.select_for_update().get(pk=use_case.pk)
-        changed = _assign(current, data, USE_CASE_FIELDS)
+        current = transitions.lock(use_case.pk)
+        planned = transitions.plan(
+            current,
+            move=transitions.Move.EDIT,
+            reason=reason or PMO_EDIT_REASON,
+            stage=data.get("stage"),
+            funding=data.get("funding_status"),
+        )
+        fields = [f for f in USE_CASE_FIELDS if f not in TRANSITION_FIELDS]
+        changed = _assign(current, data, fields)
         new_contributors = None
         if "contributors" in data:
             wanted = list(data["contributors"] or [])
             have = set(current.contributors.values_list("pk", flat=True))
             if {u.pk for u in wanted} != have:
                 new_contributors = wanted
-        if not changed and new_contributors is None:
+        if not changed and not planned.changes and new_contributors is None:
             return current
-        _validate_use_case(current)
+        if planned.changes:
+            _validate_use_case(_with_stage(current, planned))
+        else:
+            _validate_use_case(current)
         if new_contributors is not None:
             _set_contributors_quietly(current, new_contributors)
-        _stamp(current, user, reason)
-        _save_use_case(current)
+        if planned.changes:
+            label = f"PMO edit by {user}" + (f" ({via})" if via else "")
+            transitions.apply(
+                current,
+                planned,
+                cause=transitions.Cause(transitions.TransitionCause.PMO_EDIT, None, label),
+                actor=user,
+                history_reason=reason or UPDATED,
+                save=_save_use_case,
+            )
+        else:
+            stamp(current, user=user, reason=reason or UPDATED)
+            _save_use_case(current)
     return current
+
+
+def _with_stage(use_case: UseCase, planned) -> UseCase:
+    """A copy of ``use_case`` with the planned stage and funding, to validate before writing."""
+    copy = UseCase(
+        **{f.attname: getattr(use_case, f.attname) for f in UseCase._meta.concrete_fields}
+    )
+    copy._state.adding, copy._state.db = False, use_case._state.db
+    copy.stage, copy.funding_status = planned.stage_after, planned.funding_after
+    return copy
 
 
 # --- business case ------------------------------------------------------------------------------
@@ -216,7 +255,7 @@ def business_case_update(
         if not changed and not created:
             return business_case
         business_case.full_clean(exclude=["use_case"])
-        _stamp(business_case, user, reason)
+        stamp(business_case, user=user, reason=reason)
         business_case.save()
     return business_case
 
@@ -247,7 +286,7 @@ def model_change_create(*, user, use_case: UseCase, data: Mapping[str, Any]) -> 
                 errors["version_label"] = [taken]
         if errors:
             raise ValidationError(errors)
-        _stamp(change, user, "Logged")
+        stamp(change, user=user, reason="Logged")
         try:
             with transaction.atomic():
                 change.save()
@@ -286,7 +325,7 @@ def checklist_update(*, user, use_case: UseCase, answers: Mapping[str, tuple[str
             evidence = evidence.strip()
             if not answer:
                 if current is not None:
-                    _stamp(current, user, "Cleared")
+                    stamp(current, user=user, reason="Cleared")
                     current.delete()
                     changed += 1
                 continue
@@ -294,7 +333,7 @@ def checklist_update(*, user, use_case: UseCase, answers: Mapping[str, tuple[str
                 continue
             row = current or ChecklistAnswer(use_case_id=use_case.pk, item=item)
             row.answer, row.evidence, row.updated_by = answer, evidence, user
-            _stamp(row, user, "Answered")
+            stamp(row, user=user, reason="Answered")
             row.save()
             changed += 1
     return changed

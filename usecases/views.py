@@ -80,7 +80,7 @@ def use_case_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             use_case = services.use_case_update(
-                user=request.user, use_case=use_case, data=form.cleaned_data
+                user=request.user, use_case=use_case, data=form.cleaned_data, via="web form"
             )
         except ValidationError as e:
             form.add_service_errors(e)

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import make_use_case, make_user
-from usecases.models import BusinessCase, UseCase
+from usecases.models import BusinessCase, StageTransition, UseCase
 
 from .conftest import ROLES
 
@@ -202,6 +202,16 @@ def test_partial_update_per_role(role, api_for, use_case):
         assert str(use_case.scaled_on) == "2026-10-01"
     else:
         assert use_case.stage == "rollout"
+
+
+def test_partial_update_of_stage_leaves_a_stage_transition(api_for, use_case, role_users):
+    response = api_for("pmo").patch(detail(use_case), {"funding_status": "funded"}, format="json")
+    assert response.status_code == 200
+    [moved] = StageTransition.objects.filter(use_case=use_case)
+    assert (moved.stage_before, moved.stage_after) == ("rollout", "rollout")
+    assert (moved.funding_before, moved.funding_after) == ("conditional", "funded")
+    assert (moved.cause_kind, moved.cause_label) == ("pmo_edit", "PMO edit by pia (API)")
+    assert (moved.reason, moved.actor) == ("PMO edit", role_users["pmo"])
 
 
 def test_partial_update_owner_and_contributors_by_username(api_for, use_case, role_users):

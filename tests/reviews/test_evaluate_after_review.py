@@ -68,7 +68,8 @@ def outcome_of(evaluation, use_case) -> dict:
 
 
 def reference(review) -> stoploss.Outcome:
-    """The save hook as it was: one target for ``evaluate``."""
+    """The save hook as it was: one target for ``evaluate``, the signals only at the latest
+    week."""
     if isinstance(review, WeeklyReview):
         is_latest = not WeeklyReview.objects.filter(
             use_case_id=review.use_case_id, week_start__gt=review.week_start

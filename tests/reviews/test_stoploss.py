@@ -1,4 +1,5 @@
-"""reviews.stoploss: rule semantics (pure) and the evaluation run by the review save hook."""
+"""reviews.breaches (rule semantics, pure) and reviews.stoploss (the evaluation run by the review
+save hook)."""
 
 import datetime
 from decimal import Decimal
@@ -7,10 +8,12 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 
-from reviews import stoploss
+from reviews import breaches
 from reviews.flags import flag_raise
 from reviews.models import Comparison, Flag, FlagKind, Metric, RuleAction, StopLossRule
-from usecases.models import Funding, Notification, Stage, UseCase
+from reviews.points import WeekPoint
+from usecases import economics
+from usecases.models import Funding, Notification, Stage, StageTransition, UseCase
 
 from .stoploss_helpers import (
     adoption,
@@ -34,7 +37,7 @@ def stop_loss_flags(use_case):
 
 
 def point(week, value, metric="rework_rate"):
-    monday, _ = stoploss.economics.iso_week_bounds(*stoploss.economics.parse_iso_week(week))
+    monday, _ = economics.iso_week_bounds(*economics.parse_iso_week(week))
     values = dict(
         adoption_rate=Decimal("0.8"),
         rework_rate=Decimal("0.1"),
@@ -42,7 +45,7 @@ def point(week, value, metric="rework_rate"):
         quality_score=Decimal("85"),
     )
     values[metric] = Decimal(value)
-    return stoploss.WeekPoint(review_id=1, week=week, week_start=monday, **values)
+    return WeekPoint(review_id=1, week=week, week_start=monday, **values)
 
 
 def rule(**fields):
@@ -58,7 +61,7 @@ def rule(**fields):
 
 
 @pytest.mark.parametrize(
-    ("value", "comparison", "breaches"),
+    ("value", "comparison", "breach"),
     [
         ("0.15", Comparison.EXCEEDS, False),
         ("0.1501", Comparison.EXCEEDS, True),
@@ -68,34 +71,34 @@ def rule(**fields):
         ("0.6001", Comparison.FALLS_BELOW, False),
     ],
 )
-def test_compares_is_strict(value, comparison, breaches):
+def test_breaches_is_strict(value, comparison, breach):
     threshold = Decimal("0.15") if comparison == Comparison.EXCEEDS else Decimal("0.60")
-    assert stoploss.compares(Decimal(value), comparison, threshold) is breaches
+    assert breaches.breaches(Decimal(value), comparison, threshold) is breach
 
 
 def test_consecutive_weeks_are_the_last_submitted_ones():
     r = rule(consecutive_weeks=3)
     # W45 is missing: the last three SUBMITTED weeks are W43, W44, W46 (+ the evaluated W47).
     series = [point("2026-W43", "0.30"), point("2026-W44", "0.20"), point("2026-W46", "0.20")]
-    assert stoploss.rule_breach(r, series, live_since=None) is not None
-    assert stoploss.rule_breach(r, series[1:], live_since=None) is None  # only two weeks
+    assert breaches.rule_breach(r, series, live_since=None) is not None
+    assert breaches.rule_breach(r, series[1:], live_since=None) is None  # only two weeks
     broken = [point("2026-W43", "0.30"), point("2026-W44", "0.10"), point("2026-W46", "0.20")]
-    assert stoploss.rule_breach(r, broken, live_since=None) is None
+    assert breaches.rule_breach(r, broken, live_since=None) is None
 
 
 def test_grace_weeks_neither_fire_nor_count():
     live = datetime.date(2026, 10, 26)  # Monday of 2026-W44
     r = rule(grace_weeks=2)
-    assert stoploss.rule_breach(r, [point("2026-W45", "0.3")], live_since=live) is None
-    assert stoploss.rule_breach(r, [point("2026-W46", "0.3")], live_since=live) is not None
+    assert breaches.rule_breach(r, [point("2026-W45", "0.3")], live_since=live) is None
+    assert breaches.rule_breach(r, [point("2026-W46", "0.3")], live_since=live) is not None
     two = rule(grace_weeks=2, consecutive_weeks=2)
     run = [point("2026-W45", "0.3"), point("2026-W46", "0.3")]
-    assert stoploss.rule_breach(two, run, live_since=live) is None  # W45 is in grace
+    assert breaches.rule_breach(two, run, live_since=live) is None  # W45 is in grace
     # No grace weeks: only weeks that started before going live are spared.
     zero = rule(grace_weeks=0)
-    assert stoploss.rule_breach(zero, [point("2026-W43", "0.3")], live_since=live) is None
-    assert stoploss.rule_breach(zero, [point("2026-W44", "0.3")], live_since=live) is not None
-    assert stoploss.rule_breach(zero, [point("2026-W43", "0.3")], live_since=None) is not None
+    assert breaches.rule_breach(zero, [point("2026-W43", "0.3")], live_since=live) is None
+    assert breaches.rule_breach(zero, [point("2026-W44", "0.3")], live_since=live) is not None
+    assert breaches.rule_breach(zero, [point("2026-W43", "0.3")], live_since=None) is not None
 
 
 def test_effective_rules_overrides_beat_defaults():
@@ -107,10 +110,10 @@ def test_effective_rules_overrides_beat_defaults():
     inactive = rule(pk=4, use_case_id=7, metric=Metric.ADOPTION_RATE, active=False)
     elsewhere = rule(pk=5, use_case_id=8, metric=Metric.QUALITY_SCORE)
     rules = [default_rework, default_adoption, override, inactive, elsewhere]
-    assert [r.pk for r in stoploss.effective_rules(7, rules)] == [3, 2]
-    assert [r.pk for r in stoploss.effective_rules(8, rules)] == [5, 1, 2]
+    assert [r.pk for r in breaches.effective_rules(7, rules)] == [3, 2]
+    assert [r.pk for r in breaches.effective_rules(8, rules)] == [5, 1, 2]
     default_adoption.active = False
-    assert [r.pk for r in stoploss.effective_rules(9, rules)] == [1]
+    assert [r.pk for r in breaches.effective_rules(9, rules)] == [1]
 
 
 # --- the save hook, end to end -----------------------------------------------------------------
@@ -170,6 +173,33 @@ def test_breach_raises_flag_moves_stage_and_notifies(
     assert {n.recipient for n in notes} == {owner, pmo}
     assert {tuple(m.to) for m in mail.outbox} == {(owner.email,), (pmo.email,)}
     assert "Stop-loss on Customer-response assistant" in mail.outbox[0].subject
+
+
+def test_return_to_redesign_leaves_a_stage_transition_naming_the_flag_and_review(
+    use_case, owner, pmo
+):
+    UseCase.objects.filter(pk=use_case.pk).update(stage=Stage.SCALED, funding_status="funded")
+    review = submit_week(use_case, "2026-W47", user=owner, **rework("0.19"))
+    [flag] = stop_loss_flags(use_case)
+    [moved] = StageTransition.objects.filter(use_case=use_case)
+    reason = f"stop-loss: rework rate 19.0% exceeds 15.0% in 2026-W47 (weekly review #{review.pk})"
+    assert (moved.stage_before, moved.funding_before) == (Stage.SCALED, Funding.FUNDED)
+    assert (moved.stage_after, moved.funding_after) == (Stage.REDESIGN, Funding.CONDITIONAL)
+    assert (moved.cause_kind, moved.cause_id) == ("stop_loss", flag.pk)
+    assert moved.cause_label == f"stop-loss flag #{flag.pk} (weekly review #{review.pk})"
+    assert (moved.reason, moved.actor) == (reason, None)
+    # The owner hears of it once, through the transition; the PMO as a copy.
+    notes = Notification.objects.filter(kind="stop_loss")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == ["olivia", "pia"]
+
+
+def test_a_flag_that_moves_no_stage_leaves_no_stage_transition(use_case, owner, pmo):
+    UseCase.objects.filter(pk=use_case.pk).update(stage=Stage.REDESIGN)
+    submit_week(use_case, "2026-W47", user=owner, **rework("0.19"))
+    assert len(stop_loss_flags(use_case)) == 1
+    assert not StageTransition.objects.exists()
+    notes = Notification.objects.filter(kind="stop_loss")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == ["olivia", "pia"]
 
 
 def test_resubmitting_the_same_breach_changes_nothing_more(use_case, owner):

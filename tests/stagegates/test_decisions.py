@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from stagegates import decisions, services, voting
 from stagegates.models import Decision
-from usecases.models import ChecklistAnswer, Notification
+from usecases.models import ChecklistAnswer, Notification, StageTransition
 
 from .helpers import TODAY, item_of, stop_loss_flag
 
@@ -45,6 +45,18 @@ def test_each_decision_applies(closed_gate, leader, use_case, decision, stage, f
     assert latest.history_change_reason == f"Gate 2026-Q4 decision: {decision}"
     assert record.history.first().history_change_reason == "Gate 2026-Q4"
     assert record.is_override is (decision != "hold")
+
+
+def test_a_decision_leaves_a_stage_transition_naming_it(closed_gate, leader, use_case, owner):
+    record = decide(leader, closed_gate, use_case, "stop", rationale="No value.")
+    [moved] = StageTransition.objects.filter(use_case=use_case)
+    assert (moved.stage_before, moved.stage_after) == ("rollout", "stopped")
+    assert (moved.funding_before, moved.funding_after) == ("conditional", "ended")
+    assert (moved.cause_kind, moved.cause_id) == ("gate_decision", record.pk)
+    assert moved.cause_label == f"Gate 2026-Q4 decision: stop (decision #{record.pk})"
+    assert (moved.reason, moved.actor) == ("Gate 2026-Q4 decision: stop", leader)
+    [note] = Notification.objects.filter(kind="gate_decision")
+    assert note.recipient == owner
 
 
 def test_scale_keeps_an_existing_scaled_on(closed_gate, leader, use_case):

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import make_use_case, make_user
-from usecases.models import BusinessCase, UseCase
+from usecases.models import BusinessCase, StageTransition, UseCase
 
 pytestmark = pytest.mark.django_db
 CREATE_URL = reverse("usecases:create")
@@ -306,3 +306,21 @@ def test_edit_keeps_a_deactivated_contributor_and_owner_choosable(client_for, pm
     assert "rita" not in set(
         form.fields["contributors"].queryset.values_list("username", flat=True)
     )
+
+
+def test_edit_of_stage_leaves_a_stage_transition_naming_the_pmo_edit(client_for, pmo, use_case):
+    data = edit_data(use_case, stage="on_hold", funding_status="frozen")
+    assert client_for(pmo).post(edit_url(use_case), data).status_code == 302
+    [moved] = StageTransition.objects.filter(use_case=use_case)
+    assert (moved.stage_before, moved.stage_after) == ("rollout", "on_hold")
+    assert (moved.funding_before, moved.funding_after) == ("conditional", "frozen")
+    assert (moved.cause_kind, moved.cause_id) == ("pmo_edit", None)
+    assert moved.cause_label == "PMO edit by pia (web form)"
+    assert (moved.reason, moved.actor) == ("PMO edit", pmo)
+    assert use_case.history.first().history_change_reason == "Updated"
+
+
+def test_edit_without_stage_or_funding_change_leaves_no_stage_transition(client_for, pmo, use_case):
+    data = edit_data(use_case, business_unit="Support")
+    assert client_for(pmo).post(edit_url(use_case), data).status_code == 302
+    assert not StageTransition.objects.exists()

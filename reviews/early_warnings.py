@@ -1,6 +1,6 @@
 """The four early-warning signals of DESIGN.md: flags that change no stage.
 
-(Not Django signals.) Each detector is a pure function over a use case's *submitted* weeks, oldest
+Each detector is a pure function over a use case's *submitted* weeks, oldest
 first, ending with the week being evaluated; it returns a ``Signal`` (the flag to raise, explained
 in plain words) or ``None``. Thresholds come from ``settings.VALUEGATE_SIGNALS`` (see ``DEFAULTS``).
 
@@ -25,7 +25,6 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.formats import date_format
@@ -33,9 +32,7 @@ from django.utils.formats import date_format
 from usecases.templatetags.money import percent
 
 from .models import FlagKind
-
-if TYPE_CHECKING:
-    from .stoploss import WeekPoint
+from .points import WeekPoint
 
 DEFAULTS = {
     "weeks_window": 4,

@@ -1,4 +1,4 @@
-"""reviews.signals: the four early-warning signals, true and false on hand-built series, and
+"""reviews.early_warnings: the four early-warning signals, true and false on hand-built series, and
 raised as flags (that change no stage) by the save hook and the sweep."""
 
 import datetime
@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from reviews import signals
+from reviews import early_warnings as ew
 from reviews.flags import flag_resolve
 from reviews.models import Flag, FlagKind
-from reviews.stoploss import WeekPoint
+from reviews.points import WeekPoint
 from reviews.sweep import sweep_portfolio
 from tests.conftest import make_use_case
 from usecases import economics
@@ -53,7 +53,7 @@ def series(**columns):
 
 def test_savings_backlog_divergence_true():
     weeks = series(backlog=[120, 131, 150, 164], hours=["20", "25", "25", "26"])
-    found = signals.savings_backlog_divergence(weeks, window=4)
+    found = ew.savings_backlog_divergence(weeks, window=4)
     assert found.kind == FlagKind.SAVINGS_BACKLOG_DIVERGENCE
     assert found.period == "2026-W47"
     assert (found.observed, found.threshold) == (D(164), D(120))
@@ -65,7 +65,7 @@ def test_savings_backlog_divergence_true():
 
 def test_savings_backlog_divergence_when_backlog_stays_flat():
     weeks = series(backlog=[120, 90, 140, 120], hours=["5", "5", "5", "5"])
-    found = signals.savings_backlog_divergence(weeks, window=4)
+    found = ew.savings_backlog_divergence(weeks, window=4)
     assert "backlog stayed at 120" in found.explanation
 
 
@@ -79,15 +79,13 @@ def test_savings_backlog_divergence_when_backlog_stays_flat():
     ids=["backlog-shrank", "a-week-without-savings", "too-few-weeks"],
 )
 def test_savings_backlog_divergence_false(backlog, hours):
-    assert (
-        signals.savings_backlog_divergence(series(backlog=backlog, hours=hours), window=4) is None
-    )
+    assert ew.savings_backlog_divergence(series(backlog=backlog, hours=hours), window=4) is None
 
 
 def test_savings_backlog_divergence_looks_at_the_last_weeks_only():
     weeks = series(backlog=[50, 120, 130, 140, 150], hours=["0", "5", "5", "5", "5"])
-    assert signals.savings_backlog_divergence(weeks, window=4) is not None
-    assert signals.savings_backlog_divergence(weeks, window=5) is None
+    assert ew.savings_backlog_divergence(weeks, window=4) is not None
+    assert ew.savings_backlog_divergence(weeks, window=5) is None
 
 
 # --- 2. exceptions_growing ---------------------------------------------------------------------
@@ -95,7 +93,7 @@ def test_savings_backlog_divergence_looks_at_the_last_weeks_only():
 
 def test_exceptions_growing_true():
     weeks = series(exceptions=["0.020", "0.031", "0.040", "0.055"])
-    found = signals.exceptions_growing(weeks, window=4)
+    found = ew.exceptions_growing(weeks, window=4)
     assert (found.kind, found.period) == (FlagKind.EXCEPTIONS_GROWING, "2026-W47")
     assert found.explanation == (
         "Exception share rose every week from 2026-W44 to 2026-W47: 2.0% → 3.1% → 4.0% → 5.5% "
@@ -112,13 +110,13 @@ def test_exceptions_growing_true():
     ],
 )
 def test_exceptions_growing_false(shares):
-    assert signals.exceptions_growing(series(exceptions=shares), window=4) is None
+    assert ew.exceptions_growing(series(exceptions=shares), window=4) is None
 
 
 # --- 3. quality_unstable_after_change ----------------------------------------------------------
 
 CHANGE_DATE = datetime.date(2026, 11, 11)  # Wednesday of 2026-W46: W46 is the first week after
-CHANGE = signals.Change(CHANGE_DATE, "prompt v2.3", "Prompt")
+CHANGE = ew.Change(CHANGE_DATE, "prompt v2.3", "Prompt")
 
 
 def quality(values):
@@ -128,7 +126,7 @@ def quality(values):
 def check_quality(weeks, changes=(CHANGE,), **overrides):
     params = dict(drop_points=D(5), min_weeks_after=2, max_weeks_after=8, weeks_before=4)
     params.update(overrides)
-    return signals.quality_unstable_after_change(weeks, list(changes), **params)
+    return ew.quality_unstable_after_change(weeks, list(changes), **params)
 
 
 def test_quality_unstable_after_change_true():
@@ -149,7 +147,7 @@ def test_quality_drop_of_exactly_five_points_is_a_signal():
     assert check_quality(quality(["85", "85", "80", "80"])) is not None
 
 
-LATE_CHANGE = signals.Change(datetime.date(2026, 11, 16), "v3", "Model")  # W47 is the only after
+LATE_CHANGE = ew.Change(datetime.date(2026, 11, 16), "v3", "Model")  # W47 is the only after
 
 
 @pytest.mark.parametrize(
@@ -171,15 +169,18 @@ def test_quality_unstable_after_change_false(values, changes, overrides):
 def test_quality_compares_with_up_to_four_weeks_before_and_the_latest_change():
     weeks = quality(["10", "10", "85", "85", "85", "85", "79", "79"])
     assert check_quality(weeks) is not None  # the two 10s are more than four weeks before
-    older = signals.Change(datetime.date(2026, 10, 1), "v1", "Model")
+    older = ew.Change(datetime.date(2026, 10, 1), "v1", "Model")
     assert check_quality(weeks, [older, CHANGE]) is not None
-    future = signals.Change(datetime.date(2026, 11, 30), "v4", "Model")
+    future = ew.Change(datetime.date(2026, 11, 30), "v4", "Model")
     assert check_quality(weeks, [CHANGE, future]) is not None  # not in effect yet
 
 
 # --- 4. no_accountable_owner -------------------------------------------------------------------
 
-OVERDUE = [signals.Overdue("weekly", "2026-W46"), signals.Overdue("monthly", "2026-10")]
+OVERDUE = [
+    ew.Overdue("weekly", "2026-W46"),
+    ew.Overdue("monthly", "2026-10"),
+]
 
 
 @pytest.mark.parametrize(
@@ -193,7 +194,7 @@ OVERDUE = [signals.Overdue("weekly", "2026-W46"), signals.Overdue("monthly", "20
     ],
 )
 def test_no_accountable_owner(due, has_owner, overdue, raised):
-    found = signals.no_accountable_owner(
+    found = ew.no_accountable_owner(
         reviews_due=due,
         has_owner=has_owner,
         overdue=overdue,
@@ -205,7 +206,7 @@ def test_no_accountable_owner(due, has_owner, overdue, raised):
 
 
 def test_no_accountable_owner_explains_both_halves():
-    found = signals.no_accountable_owner(
+    found = ew.no_accountable_owner(
         reviews_due=True,
         has_owner=False,
         overdue=OVERDUE,
@@ -223,13 +224,13 @@ def test_no_accountable_owner_explains_both_halves():
 
 def test_thresholds_come_from_settings(settings):
     settings.VALUEGATE_SIGNALS = {"weeks_window": 3, "quality_drop_points": "2.5"}
-    t = signals.thresholds()
+    t = ew.thresholds()
     assert t["weeks_window"] == 3
     assert t["quality_drop_points"] == D("2.5")
     assert t["overdue_reviews"] == 2  # missing keys keep their defaults
     shares = series(exceptions=["0.05", "0.02", "0.03", "0.04"], hours=["0"] * 4)
-    assert [s.kind for s in signals.weekly_signals(shares, [], t)] == [FlagKind.EXCEPTIONS_GROWING]
-    assert signals.weekly_signals(shares, [], signals.thresholds() | {"weeks_window": 4}) == []
+    assert [s.kind for s in ew.weekly_signals(shares, [], t)] == [FlagKind.EXCEPTIONS_GROWING]
+    assert ew.weekly_signals(shares, [], ew.thresholds() | {"weeks_window": 4}) == []
 
 
 # --- raised by the hook and the sweep ----------------------------------------------------------

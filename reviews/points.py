@@ -1,0 +1,106 @@
+"""The data stop-loss rules and early-warning signals look at: one point per submitted period.
+
+``WeekPoint``: a submitted weekly review with its rates (``economics.week_metrics``' formulas,
+which do not depend on the hourly cost); ``MonthPoint``: a month with a monthly review and its
+net value. Pure: no query (``reviews.series`` loads them).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from usecases import economics
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    """One submitted weekly review, with the metrics rules and signals look at."""
+
+    review_id: int
+    week: str
+    week_start: datetime.date
+    adoption_rate: Decimal
+    rework_rate: Decimal
+    exception_share: Decimal
+    quality_score: Decimal
+    backlog: int = 0
+    declared_hours_saved: Decimal = Decimal(0)
+
+    kind = "weekly"
+
+    @property
+    def period(self) -> str:
+        return self.week
+
+    @property
+    def start(self) -> datetime.date:
+        return self.week_start
+
+    @property
+    def week_end(self) -> datetime.date:
+        return self.week_start + datetime.timedelta(days=6)
+
+    def value(self, metric: str) -> Decimal:
+        return getattr(self, metric)
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    """One month with a monthly review, with its net value."""
+
+    review_id: int
+    month: str
+    month_start: datetime.date
+    net_value: Decimal
+
+    kind = "monthly"
+
+    @property
+    def period(self) -> str:
+        return self.month
+
+    @property
+    def start(self) -> datetime.date:
+        return self.month_start
+
+    def value(self, metric: str) -> Decimal:
+        return self.net_value
+
+
+Point = WeekPoint | MonthPoint
+
+
+#: The weekly review columns a ``WeekPoint`` is made of.
+WEEK_COLUMNS = (
+    "id",
+    "use_case_id",
+    "week",
+    "week_start",
+    "active_users",
+    "target_users",
+    "tasks_total",
+    "tasks_with_ai",
+    "reworked_outputs",
+    "exceptions",
+    "quality_score",
+    "backlog",
+    "declared_hours_saved",
+)
+
+
+def week_point(row: dict) -> WeekPoint:
+    """A weekly review's point: its rates are ``economics.week_metrics``' (which do not depend
+    on the hourly cost)."""
+    return WeekPoint(
+        review_id=row["id"],
+        week=row["week"],
+        week_start=row["week_start"],
+        adoption_rate=economics.adoption_rate(row["active_users"], row["target_users"]),
+        rework_rate=economics.rework_rate(row["reworked_outputs"], row["tasks_with_ai"]),
+        exception_share=economics.exception_share(row["exceptions"], row["tasks_total"]),
+        quality_score=row["quality_score"],
+        backlog=row["backlog"],
+        declared_hours_saved=row["declared_hours_saved"],
+    )

@@ -1,0 +1,295 @@
+"""The one loader of a stop-loss evaluation: the rows ``reviews.stoploss.evaluate`` judges, for
+the review save hook (one use case, one review) and the sweep (a batch of use cases) alike.
+
+Queries, in this order: the rules of the use cases with the default policy (1); the use case rows
+(1, with their business cases when net-value rules apply) — read first when the judging needs them
+(the owner signal, net-value rules, or the latest weeks of a batch), else only once something
+breaches (``use_case_rows``); the weeks: a window over the batch for ``LATEST`` (1), one use case's
+weeks up to an explicit week with its ``live_since`` (1, 2 for an earlier week); the months (3);
+the model/prompt changes (1, none when the caller hands the one in effect over); the overdue
+reviews of the owner signal (1). So the save hook of a weekly review that breaches nothing costs
+two queries, and a sweep batch a fixed number whatever its size.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+
+from usecases import economics
+from usecases.models import BusinessCase, ModelChange, UseCase
+
+from . import early_warnings as ew
+from .breaches import monthly_limit, weekly_limit
+from .cadence import overdue_reviews
+from .models import MonthlyReview, StopLossRule, WeeklyReview
+from .points import WEEK_COLUMNS, MonthPoint, WeekPoint, week_point
+from .selectors import monthly_totals
+from .targets import LATEST, Target
+
+#: ``load(change_in_effect=...)`` not given: the model changes are read.
+NOT_LOADED = object()
+
+
+@dataclass
+class Loaded:
+    """What an evaluation reads, per use case id."""
+
+    #: The use case rows read so far (``rows_read``: all of them; else none yet).
+    use_cases: dict[int, UseCase]
+    rows_read: bool
+    #: Each use case's ``live_since`` (from its row, or read with its weeks).
+    live_since: dict[int, datetime.date | None]
+    rules: list[StopLossRule]
+    weeks: dict[int, list[WeekPoint]]
+    months: dict[int, list[MonthPoint]]
+    #: The use cases whose weekly signals are judged (their evaluated week is the latest).
+    signal_ids: set[int]
+    changes: dict[int, list[ew.Change]]
+    overdue: dict[int, list[ew.Overdue]]
+    thresholds: dict
+
+    def judged(self, use_case_id: int) -> UseCase | None:
+        """The use case to judge: its row, or (rows not read yet) one carrying its
+        ``live_since``; None if its row is gone."""
+        if self.rows_read:
+            return self.use_cases.get(use_case_id)
+        return UseCase(pk=use_case_id, live_since=self.live_since.get(use_case_id))
+
+
+def load(
+    targets: dict[int, Target], *, today: datetime.date, change_in_effect=NOT_LOADED
+) -> Loaded:
+    """The rows to evaluate ``targets`` (use case id → what to evaluate).
+
+    ``change_in_effect`` (one target only): the caller's ``services.model_version_in_effect`` of
+    the evaluated week (a ``ModelChange`` or None) — all the weekly signals need to know of the
+    model/prompt log is the latest change effective by the end of that week."""
+    ids = sorted(targets)
+    rules = list(
+        StopLossRule.objects.filter(
+            Q(use_case__isnull=True) | Q(use_case_id__in=ids), active=True
+        ).order_by("use_case_id", "metric", "id")
+    )
+    t = ew.thresholds()
+    month_limit = monthly_limit(rules)
+    month_ids = [i for i in ids if targets[i].month] if month_limit else []
+    latest_week_ids = [i for i in ids if targets[i].week == LATEST]
+    explicit_week_ids = [i for i in ids if targets[i].week and targets[i].week != LATEST]
+    owner_ids = [i for i in ids if targets[i].owner_signal]
+
+    rows_read = bool(month_ids or latest_week_ids or owner_ids)
+    use_cases = {}
+    if rows_read:
+        related = ("value_owner", "business_case") if month_ids else ("value_owner",)
+        use_cases = {
+            uc.pk: uc for uc in UseCase.objects.filter(pk__in=ids).select_related(*related)
+        }
+    live_since = {pk: uc.live_since for pk, uc in use_cases.items()}
+
+    week_limit = max(
+        [weekly_limit(rules)]
+        + ([ew.weeks_needed(t)] if any(targets[i].signals for i in ids if targets[i].week) else [])
+    )
+    weeks = load_weeks(latest_week_ids, limit=week_limit)
+    signal_ids = {i for i in latest_week_ids if targets[i].signals}
+    for i in explicit_week_ids:
+        found = load_weeks_of(i, upto=week_monday(targets[i].week), limit=week_limit)
+        weeks[i] = found.points
+        live_since.setdefault(i, found.live_since)
+        if targets[i].signals and not found.has_later:
+            signal_ids.add(i)
+
+    months = load_months(
+        month_ids,
+        limit=month_limit,
+        business_cases={
+            pk: inputs for pk in month_ids if (inputs := _business_case_inputs(use_cases.get(pk)))
+        },
+        cutoffs={i: month_first(targets[i].month) for i in month_ids if targets[i].month != LATEST},
+    )
+    change_ids = [i for i in sorted(signal_ids) if weeks.get(i)]
+    if change_in_effect is not NOT_LOADED and len(ids) == 1:
+        changes = _changes_given(change_ids, change_in_effect)
+    else:
+        changes = load_changes(change_ids) if change_ids else {}
+    owner_ids = [i for i in owner_ids if i in use_cases]
+    return Loaded(
+        use_cases=use_cases,
+        rows_read=rows_read,
+        live_since=live_since,
+        rules=rules,
+        weeks=weeks,
+        months=months,
+        signal_ids=signal_ids,
+        changes=changes,
+        overdue=load_overdue(owner_ids, today=today) if owner_ids else {},
+        thresholds=t,
+    )
+
+
+def use_case_rows(loaded: Loaded, use_case_ids: Iterable[int]) -> dict[int, UseCase]:
+    """The rows (with the value owner) of ``use_case_ids``, read now if not read with the rest."""
+    if loaded.rows_read:
+        return loaded.use_cases
+    wanted = sorted(set(use_case_ids))
+    loaded.use_cases = {
+        uc.pk: uc for uc in UseCase.objects.filter(pk__in=wanted).select_related("value_owner")
+    }
+    loaded.rows_read = True
+    return loaded.use_cases
+
+
+def week_monday(week: str) -> datetime.date:
+    return economics.iso_week_bounds(*economics.parse_iso_week(week))[0]
+
+
+def month_first(month: str) -> datetime.date:
+    return datetime.date(*economics.parse_month(month), 1)
+
+
+def _business_case_inputs(use_case: UseCase | None) -> economics.BusinessCaseInputs | None:
+    if use_case is None:
+        return None
+    try:
+        return use_case.business_case.inputs()
+    except BusinessCase.DoesNotExist:
+        return None
+
+
+def _changes_given(use_case_ids: list[int], change_in_effect) -> dict[int, list[ew.Change]]:
+    """The model/prompt log the weekly signals look at, from the change the caller found: they
+    use only the latest change effective by the end of the evaluated week."""
+    if not use_case_ids or change_in_effect is None:
+        return {}
+    change = ew.Change(
+        change_in_effect.effective_date, change_in_effect.version_label, change_in_effect.kind
+    )
+    return {use_case_ids[0]: [change]}
+
+
+# --- the queries -------------------------------------------------------------------------------
+
+
+def _by_use_case_upto(field_name: str, ids: Iterable[int], cutoffs: dict[int, datetime.date]):
+    plain = [i for i in ids if i not in cutoffs]
+    condition = Q(use_case_id__in=plain)
+    for uc_id, cutoff in cutoffs.items():
+        condition |= Q(use_case_id=uc_id, **{f"{field_name}__lte": cutoff})
+    return condition
+
+
+def load_weeks(
+    use_case_ids: Sequence[int],
+    *,
+    limit: int,
+    cutoffs: dict[int, datetime.date] | None = None,
+) -> dict[int, list[WeekPoint]]:
+    """The last ``limit`` submitted weeks of each use case (up to its cutoff Monday, if any),
+    oldest first. One query (a window function ranks each use case's weeks)."""
+    if not use_case_ids or limit < 1:
+        return {}
+    ranked = (
+        WeeklyReview.objects.filter(_by_use_case_upto("week_start", use_case_ids, cutoffs or {}))
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("use_case_id")], order_by=F("week_start").desc()
+            )
+        )
+        .filter(rank__lte=limit)
+        .order_by("use_case_id", "week_start")
+        .values(*WEEK_COLUMNS)
+    )
+    series: dict[int, list[WeekPoint]] = defaultdict(list)
+    for row in ranked:
+        series[row["use_case_id"]].append(week_point(row))
+    return series
+
+
+@dataclass(frozen=True)
+class WeeksOf:
+    """``load_weeks_of``: one use case's last weeks up to a Monday, oldest first."""
+
+    points: list[WeekPoint]
+    has_later: bool  # a week after that Monday was submitted
+    live_since: datetime.date | None  # the use case's, read with the weeks (None: no weeks)
+
+
+def load_weeks_of(use_case_id: int, *, upto: datetime.date, limit: int) -> WeeksOf:
+    """One use case: its last ``limit`` submitted weeks up to the Monday ``upto`` (as
+    ``load_weeks`` with that cutoff), whether a later week exists, and its ``live_since``.
+
+    One query when ``upto`` is its latest week (the usual case: the week just submitted): the
+    latest ``limit`` weeks; a second one, with the cutoff, when a later week came back."""
+    columns = (*WEEK_COLUMNS, "use_case__live_since")
+    # "-week": the label sorts as the date, and the (use_case, week) index then needs no sort.
+    weeks = WeeklyReview.objects.filter(use_case_id=use_case_id).order_by("-week")
+    rows = list(weeks.values(*columns)[: max(limit, 1)])
+    has_later = bool(rows) and rows[0]["week_start"] > upto
+    if has_later:
+        rows = list(weeks.filter(week_start__lte=upto).values(*columns)[: max(limit, 1)])
+    live_since = rows[0]["use_case__live_since"] if rows else None
+    points = [week_point(row) for row in reversed(rows[:limit] if limit > 0 else [])]
+    return WeeksOf(points, has_later, live_since)
+
+
+def load_months(
+    use_case_ids: Sequence[int],
+    *,
+    limit: int,
+    business_cases: dict[int, economics.BusinessCaseInputs],
+    cutoffs: dict[int, datetime.date] | None = None,
+) -> dict[int, list[MonthPoint]]:
+    """The last ``limit`` months with a monthly review of each use case (up to its cutoff month),
+    oldest first, with their net value. Three queries."""
+    if not use_case_ids or limit < 1:
+        return {}
+    ranked = list(
+        MonthlyReview.objects.filter(_by_use_case_upto("month_start", use_case_ids, cutoffs or {}))
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("use_case_id")], order_by=F("month_start").desc()
+            )
+        )
+        .filter(rank__lte=limit)
+        .order_by("use_case_id", "month_start")
+        .values_list("id", "use_case_id", "month", "month_start")
+    )
+    if not ranked:
+        return {}
+    starts = [row[3] for row in ranked]
+    totals = monthly_totals(
+        start=min(starts), end=max(starts), use_case_ids=sorted({row[1] for row in ranked})
+    )
+    series: dict[int, list[MonthPoint]] = defaultdict(list)
+    for review_id, uc_id, month, start in ranked:
+        bc = business_cases.get(uc_id) or BusinessCase(use_case_id=uc_id).inputs()
+        period = totals.get(uc_id, {}).get(start, economics.PeriodTotals())
+        series[uc_id].append(
+            MonthPoint(review_id, month, start, economics.period_figures(period, bc).net_value)
+        )
+    return series
+
+
+def load_changes(use_case_ids: Sequence[int]) -> dict[int, list[ew.Change]]:
+    changes: dict[int, list[ew.Change]] = defaultdict(list)
+    rows = ModelChange.objects.filter(use_case_id__in=use_case_ids).values_list(
+        "use_case_id", "effective_date", "version_label", "kind"
+    )
+    for uc_id, effective, label, kind in rows:
+        changes[uc_id].append(ew.Change(effective, label, kind))
+    return changes
+
+
+def load_overdue(use_case_ids: Sequence[int], *, today: datetime.date) -> dict[int, list]:
+    """Overdue reviews per use case (``reviews.cadence``: its look-back, oldest due first).
+    One query."""
+    overdue: dict[int, list[ew.Overdue]] = defaultdict(list)
+    for row in overdue_reviews(today=today, use_case_ids=list(use_case_ids)):
+        overdue[row["use_case_id"]].append(ew.Overdue(row["kind"], row["period"]))
+    return overdue

@@ -1,0 +1,133 @@
+"""What a stop-loss breach does once its flag is raised (DESIGN.md "Stop-loss rules").
+
+- A breach raises one ``stop_loss`` flag per (use case, rule, period) — a database constraint.
+  The transaction that creates it (and only that one) applies the rule's action: ``redesign``
+  returns a use case in rollout or scaled to redesign with funding conditional through
+  ``usecases.transitions`` (the use case row is locked first, so a concurrent sweep cannot apply
+  it twice; the reason names the breach and the review, the ``StageTransition`` the flag), and
+  the value owner and every PMO member are notified.
+- * A correction that removes a breach does not delete or resolve its flag: the PMO resolves
+  it with a note. A flag that was resolved is never raised again for the same period.
+- * Early-warning signals raise flags that change no stage and notify nobody (they are shown
+  on the flags page and wherever flags are shown); while a signal's flag is open on a use case,
+  the signal raises no further flag for later periods (one open warning per signal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+
+from usecases import transitions
+from usecases.audit import fit
+from usecases.models import TransitionCause, UseCase
+from usecases.roles import PMO
+
+from .breaches import Breach
+from .flags import flag_raise
+from .models import Flag, RuleAction
+from .targets import Trigger
+
+
+@dataclass
+class Outcome:
+    """What an evaluation did."""
+
+    flags: list[Flag] = field(default_factory=list)
+    #: (use case id, previous stage) of every use case moved to redesign.
+    stage_changes: list[tuple[int, str]] = field(default_factory=list)
+
+    def extend(self, other: Outcome) -> None:
+        self.flags += other.flags
+        self.stage_changes += other.stage_changes
+
+
+@dataclass
+class Candidate:
+    use_case: UseCase
+    kind: str
+    rule_key: str
+    period: str
+    explanation: str
+    observed: Decimal | None
+    threshold: Decimal | None
+    triggered_by: str
+    breach: Breach | None = None
+    trigger: Trigger | None = None
+
+
+class PmoRecipients:
+    """The PMO members, read once per evaluation and only if someone is to be notified."""
+
+    _users = None
+
+    def __call__(self):
+        if self._users is None:
+            self._users = list(
+                get_user_model().objects.filter(groups__name=PMO, is_active=True).distinct()
+            )
+        return self._users
+
+
+def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome:
+    """Raise one candidate flag in a savepoint. For a ``redesign`` rule the use case row is
+    locked *before* the flag is inserted: a concurrent evaluation of the same breach waits for
+    this transaction, then finds the stage already changed and the flag already there."""
+    outcome = Outcome()
+    breach = candidate.breach
+    explanation = candidate.explanation
+    with transaction.atomic():
+        locked = planned = None
+        if breach is not None and breach.rule.action == RuleAction.REDESIGN:
+            locked = transitions.lock(candidate.use_case.pk)
+            planned = transitions.plan(
+                locked,
+                move=transitions.Move.RETURN_TO_REDESIGN,
+                reason=f"stop-loss: {breach.summary()} ({candidate.trigger.described})",
+            )
+            if planned.allowed:
+                explanation += " " + planned.sentence()
+        flag, created = flag_raise(
+            use_case_id=candidate.use_case.pk,
+            kind=candidate.kind,
+            rule_key=candidate.rule_key,
+            period=candidate.period,
+            rule=breach.rule if breach else None,
+            observed=candidate.observed,
+            threshold=candidate.threshold,
+            explanation=explanation,
+            triggered_by=candidate.triggered_by,
+        )
+        if not created:
+            return outcome
+        outcome.flags.append(flag)
+        if breach is None:
+            return outcome
+        notice = _stop_loss_notice(flag, candidate, breach)
+        if planned is not None and planned.allowed:
+            cause = transitions.Cause(
+                TransitionCause.STOP_LOSS,
+                flag.pk,
+                f"stop-loss flag #{flag.pk} ({candidate.trigger.described})",
+            )
+            transitions.apply(locked, planned, cause=cause, notice=notice, cc=pmo_members())
+            outcome.stage_changes.append((locked.pk, planned.stage_before))
+        else:
+            transitions.tell(candidate.use_case, notice, cc=pmo_members())
+    return outcome
+
+
+def _stop_loss_notice(flag: Flag, candidate: Candidate, breach: Breach) -> transitions.Notice:
+    use_case = candidate.use_case
+    return transitions.Notice(
+        kind="stop_loss",
+        subject=flag,
+        period=flag.period,
+        title=fit(f"Stop-loss on {use_case.name}: {breach.summary()}", 200),
+        body=f"{flag.explanation}\n\nTriggered by {candidate.trigger.label}.",
+        url=f"{reverse('reviews:flags')}?use_case={use_case.pk}",
+    )

@@ -1,0 +1,284 @@
+"""Every change of a use case's stage or funding goes through here (DESIGN.md "Stage gates",
+"Stop-loss rules"): the stop-loss return to redesign, the gate decisions and the PMO's edits.
+
+The service owns, in one place:
+
+- the moves and where they lead (``EFFECTS``), and the stages each may start from
+  (``FROM_STAGES``): a stop-loss returns only a use case in rollout or scaled to redesign;
+
+  ==================  ============  ===========
+  move                stage         funding
+  ==================  ============  ===========
+  scale               scaled        funded       (``scaled_on`` set to today if empty)
+  redesign            redesign      conditional
+  hold                on_hold       frozen
+  stop                stopped       ended
+  return_to_redesign  redesign      conditional  (stop-loss; from rollout or scaled only)
+  edit                as the PMO sets them       (from any stage)
+  ==================  ============  ===========
+
+- the written reason every change needs;
+- the audit: a ``StageTransition`` row (before → after, who, why, and the flag, gate decision or
+  edit that caused it) and the simple-history record of the use case, stamped with the actor
+  and the reason;
+- the notification of the value owner (``usecases.notify``: one per recipient, kind, subject and
+  period), when the caller says what to tell.
+
+``plan()`` previews a change without writing (before → after, or why it is refused);
+``apply()`` writes a plan on a use case row the caller locked (``lock()``) in its transaction;
+``transition()`` does all three in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import clock
+from .audit import UNSET, fit, stamp
+from .models import Funding, Stage, StageTransition, TransitionCause, UseCase
+from .notify import notify
+
+
+class Move(StrEnum):
+    SCALE = "scale"
+    REDESIGN = "redesign"
+    HOLD = "hold"
+    STOP = "stop"
+    RETURN_TO_REDESIGN = "return_to_redesign"
+    EDIT = "edit"
+
+
+#: Where each move leads: (stage, funding). ``Move.EDIT`` goes where the PMO says.
+EFFECTS = {
+    Move.SCALE: (Stage.SCALED, Funding.FUNDED),
+    Move.REDESIGN: (Stage.REDESIGN, Funding.CONDITIONAL),
+    Move.HOLD: (Stage.ON_HOLD, Funding.FROZEN),
+    Move.STOP: (Stage.STOPPED, Funding.ENDED),
+    Move.RETURN_TO_REDESIGN: (Stage.REDESIGN, Funding.CONDITIONAL),
+}
+#: The stages each move may start from.
+FROM_STAGES = {move: tuple(Stage) for move in Move} | {
+    Move.RETURN_TO_REDESIGN: (Stage.ROLLOUT, Stage.SCALED),
+}
+
+REASON_REQUIRED = "Write a reason for changing the stage or funding."
+CAUSE_LABEL_MAX = 200  # StageTransition.cause_label
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What caused a change: a stop-loss flag, a gate decision, a PMO edit (kind, id, label)."""
+
+    kind: TransitionCause
+    id: int | None
+    label: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What to tell the value owner (and ``cc``) about a change: ``usecases.notify`` arguments."""
+
+    kind: str
+    subject: object
+    period: str
+    title: str
+    body: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A change previewed: before → after, the reason, and why it is refused (``blocked``)."""
+
+    use_case_id: int
+    move: Move
+    stage_before: str
+    funding_before: str
+    stage_after: str
+    funding_after: str
+    reason: str
+    blocked: str | None = None
+    blocked_field: str = "stage"
+
+    @property
+    def allowed(self) -> bool:
+        return self.blocked is None
+
+    @property
+    def changes(self) -> bool:
+        return (self.stage_before, self.funding_before) != (self.stage_after, self.funding_after)
+
+    def sentence(self) -> str:
+        """``The use case moved from Rollout to Redesign; funding is now conditional.``"""
+        return (
+            f"The use case moved from {Stage(self.stage_before).label} to "
+            f"{Stage(self.stage_after).label}; funding is now "
+            f"{Funding(self.funding_after).label.lower()}."
+        )
+
+
+class TransitionRefused(ValidationError):
+    """``apply`` was asked for a plan that is refused; the message is at the plan's field."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        super().__init__({plan.blocked_field: [plan.blocked]})
+
+
+def lock(use_case_id: int) -> UseCase:
+    """The use case row, locked until the end of the caller's transaction (with its value
+    owner, whom a change notifies)."""
+    return (
+        UseCase.objects.select_for_update(of=("self",))
+        .select_related("value_owner")
+        .get(pk=use_case_id)
+    )
+
+
+def plan(
+    use_case: UseCase,
+    *,
+    move: Move | str,
+    reason: str,
+    stage: str | None = None,
+    funding: str | None = None,
+) -> Plan:
+    """Preview ``move`` on ``use_case`` (as it is in memory): no query, no write. ``stage`` and
+    ``funding`` are for ``Move.EDIT`` only (not given: unchanged)."""
+    move = Move(move)
+    if move == Move.EDIT:
+        after = (stage or use_case.stage, funding or use_case.funding_status)
+    else:
+        if stage is not None or funding is not None:
+            raise TypeError(f"{move} sets stage and funding itself")
+        after = EFFECTS[move]
+    blocked, field = None, "stage"
+    reason = (reason or "").strip()
+    if not reason:
+        blocked, field = REASON_REQUIRED, "reason"
+    elif use_case.stage not in FROM_STAGES[move]:
+        allowed = " or ".join(Stage(s).label.lower() for s in FROM_STAGES[move])
+        blocked = (
+            f"A use case in {Stage(use_case.stage).label.lower()} cannot {move.replace('_', ' ')}"
+            f": only one in {allowed} can."
+        )
+    return Plan(
+        use_case_id=use_case.pk,
+        move=move,
+        stage_before=use_case.stage,
+        funding_before=use_case.funding_status,
+        stage_after=after[0],
+        funding_after=after[1],
+        reason=reason,
+        blocked=blocked,
+        blocked_field=field,
+    )
+
+
+def apply(
+    use_case: UseCase,
+    planned: Plan,
+    *,
+    cause: Cause,
+    actor=None,
+    notice: Notice | None = None,
+    cc: Iterable = (),
+    history_reason: str | None = None,
+    save: Callable[[UseCase], None] | None = None,
+) -> StageTransition:
+    """Write ``planned`` on ``use_case`` — the row the caller locked with ``lock()`` in this
+    transaction and planned on — all or nothing: the stage and funding, the history record
+    (``actor``, ``history_reason`` or the plan's reason), the ``StageTransition`` naming
+    ``cause``, and ``notice`` to the value owner and ``cc`` (each once).
+
+    ``actor`` None: a rule made the change (the history keeps simple-history's user).
+    ``save``: how to save the row, for a caller that changed other fields on it too (one history
+    record for the whole edit); by default only stage, funding (and ``scaled_on``) are saved.
+    Raises ``TransitionRefused`` for a refused or stale plan.
+    """
+    before = (use_case.pk, use_case.stage, use_case.funding_status)
+    if not planned.allowed:
+        raise TransitionRefused(planned)
+    if before != (planned.use_case_id, planned.stage_before, planned.funding_before):
+        raise TransitionRefused(
+            _refused(planned, "The use case changed meanwhile: review the change and try again.")
+        )
+    with transaction.atomic(savepoint=False):
+        use_case.stage, use_case.funding_status = planned.stage_after, planned.funding_after
+        fields = ["stage", "funding_status", "updated_at"]
+        if planned.move == Move.SCALE and use_case.scaled_on is None:
+            use_case.scaled_on = clock.today()
+            fields.append("scaled_on")
+        stamp(
+            use_case,
+            reason=history_reason or planned.reason,
+            user=UNSET if actor is None else actor,
+        )
+        if save is None:
+            use_case.save(update_fields=fields)
+        else:
+            save(use_case)
+        record = StageTransition.objects.create(
+            use_case=use_case,
+            stage_before=planned.stage_before,
+            stage_after=planned.stage_after,
+            funding_before=planned.funding_before,
+            funding_after=planned.funding_after,
+            reason=planned.reason,
+            cause_kind=cause.kind,
+            cause_id=cause.id,
+            cause_label=fit(cause.label, CAUSE_LABEL_MAX),
+            actor=actor if actor is not None and actor.is_authenticated else None,
+            at=clock.now(),
+        )
+        if notice is not None:
+            tell(use_case, notice, cc=cc)
+    return record
+
+
+def transition(
+    *,
+    use_case_id: int,
+    move: Move | str,
+    reason: str,
+    cause: Cause,
+    actor=None,
+    stage: str | None = None,
+    funding: str | None = None,
+    notice: Notice | None = None,
+    cc: Iterable = (),
+) -> StageTransition:
+    """Lock, plan and apply ``move`` in one transaction (``TransitionRefused`` if refused)."""
+    with transaction.atomic():
+        locked = lock(use_case_id)
+        planned = plan(locked, move=move, reason=reason, stage=stage, funding=funding)
+        return apply(locked, planned, cause=cause, actor=actor, notice=notice, cc=cc)
+
+
+def _refused(planned: Plan, why: str) -> Plan:
+    return Plan(**{**planned.__dict__, "blocked": why, "blocked_field": "stage"})
+
+
+def tell(use_case: UseCase, notice: Notice, *, cc: Iterable = ()) -> None:
+    """Notify the value owner of ``use_case`` and ``cc`` of ``notice``, each once (also for a
+    caller whose event moved no stage, e.g. a stop-loss flag on a use case in redesign)."""
+    recipients = {}
+    if use_case.value_owner_id:
+        recipients[use_case.value_owner_id] = use_case.value_owner
+    for user in cc:
+        recipients.setdefault(user.pk, user)
+    for recipient in recipients.values():
+        notify(
+            recipient=recipient,
+            kind=notice.kind,
+            subject=notice.subject,
+            period=notice.period,
+            title=notice.title,
+            body=notice.body,
+            url=notice.url,
+        )
