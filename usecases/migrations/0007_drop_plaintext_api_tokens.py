@@ -25,7 +25,7 @@ def drop_plaintext_tokens(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("usecases", "0004_notification_email_lease"),
+        ("usecases", "0005_stage_transition"),  # main's latest when merged; 0006 is reserved
         ("contenttypes", "0002_remove_content_type_name"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("admin", "0003_logentry_add_action_flag_choices"),
