@@ -6,4 +6,6 @@ class PortfolioConfig(AppConfig):
     verbose_name = "Portfolio"
 
     def ready(self):
-        from . import throttling  # noqa: F401  (connects the API lockout receiver)
+        from . import api_tokens, checks, throttling  # noqa: F401  (receivers, checks, schema)
+
+        api_tokens.connect_password_signals()

@@ -5,7 +5,9 @@ Without any environment variable this runs the zero-setup development shape: SQL
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL and Redis.
 """
 
+import ipaddress
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,7 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -66,6 +68,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "portfolio.login_limits.LoginThrottledMiddleware",
 ]
 
 ROOT_URLCONF = "portfolio.urls"
@@ -115,7 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "axes.backends.AxesStandaloneBackend",  # a locked-out username or address stops here
+    "portfolio.login_limits.PasswordCheckBudgetBackend",  # over a check limit: 429, no hashing
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -151,12 +155,44 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-# --- Login throttling (django-axes) ---------------------------------------------------------
+# --- Cache: the login limits' counters (shared by every worker when it is Redis) -------------
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "valuegate",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+# --- Client address and login throttling (portfolio/client_ip.py, throttling.py, login_limits.py)
+#: Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
+#: A bad entry stops start-up (ValueError) rather than silently trusting nobody.
+TRUSTED_PROXIES = [str(ipaddress.ip_network(p, strict=False)) for p in env_list("TRUSTED_PROXIES")]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Failures per username (from any address) and per address (for any username), each up to
+# AXES_FAILURE_LIMIT. A successful login clears that username's failures only
+# (portfolio.throttling.reset_failures_of_user), not those of its address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "portfolio.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "portfolio.throttling.lockout_response"
+#: Password checks allowed before one is made: (checks, window in seconds) per client address
+#: and for the whole site (each check costs ~350 ms of CPU).
+VALUEGATE_LOGIN_LIMITS = {
+    "ip": (int(os.environ.get("LOGIN_CHECKS_PER_IP_PER_MINUTE", "20")), 60),
+    "global": (int(os.environ.get("LOGIN_CHECKS_PER_SECOND", "2")), 1),
+}
+
+# --- API tokens (portfolio/api_tokens.py, django-rest-knox) -----------------------------------
+API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
+if API_TOKEN_TTL_DAYS < 1:
+    raise ValueError("API_TOKEN_TTL_DAYS must be at least 1 (days an API token is valid).")
+REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS)}
 
 
 # --- E-mail (Django 6.1 MAILERS) -----------------------------------------------------------
@@ -185,7 +221,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous request gets 401 with a ``WWW-Authenticate: Token`` challenge
     # (the first class answers it; SessionAuthentication has none, which would make it 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "portfolio.api_tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -36,6 +36,7 @@ export VALUEGATE_BASE_URL="http://127.0.0.1:$PORT"
 export SECURE_SSL_REDIRECT=false
 export DATABASE_URL="$PG/$SMOKE_DB"
 export CELERY_BROKER_URL="$REDIS_URL"
+export CACHE_URL="$REDIS_URL"  # the login limits' counters, shared by both gunicorn workers
 export VALUEGATE_VAR_DIR="$PWD/$RUN_DIR"
 export STATIC_ROOT="$PWD/$RUN_DIR/static"
 export EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend

@@ -8,7 +8,7 @@ same environment; users are created and the worker's notification is read throug
   health → login page (CSP, static files) → users (``create_pmo_user`` and an owner) → tokens →
   use case created by the PMO → business case → weekly review with 30 % rework by the owner →
   stop-loss flag in the API → use case back in redesign → duplicate week refused → a reminder the
-  worker created when beat enqueued the cadence task.
+  worker created when beat enqueued the cadence task → a token revoked (then refused).
 
 Each step prints PASS / FAIL / SKIP (skipped: an earlier step it needs failed) with the reason;
 the exit status is 1 if any step did not pass.
@@ -177,6 +177,7 @@ class Flow:
             self.reminder,
             "use_case",
         )
+        self.step("PMO revokes its token (DELETE auth/token/)", self.revoke_token, "token:pmo")
         return all(status == "PASS" for _, status, _ in self.results)
 
     # --- steps ----------------------------------------------------------------------------
@@ -237,10 +238,22 @@ class Flow:
             "/api/v1/auth/token/",
             body={"username": username, "password": self.passwords[username]},
         ).expect(200, what="POST /api/v1/auth/token/")
-        token = (response.json() or {}).get("token")
-        if not token:
-            raise StepFailed(f"no token in {response.content[:100]!r}")
+        body = response.json() or {}
+        token, expires_at = body.get("token"), body.get("expires_at")
+        if not token or not expires_at:
+            raise StepFailed(f"no token and expiry in {response.content[:100]!r}")
         self.state[f"token:{'pmo' if username == PMO else 'owner'}"] = token
+        return f"expires {expires_at}"
+
+    def revoke_token(self):
+        token = self.state["token:pmo"]
+        self.http("DELETE", "/api/v1/auth/token/", token=token).expect(
+            204, what="DELETE /api/v1/auth/token/"
+        )
+        self.http("GET", "/api/v1/use-cases/", token=token).expect(
+            401, what="GET /api/v1/use-cases/ with the revoked token"
+        )
+        return "204, then 401 with it"
 
     def anonymous_refused(self):
         response = self.http("GET", "/api/v1/use-cases/")

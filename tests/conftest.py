@@ -53,6 +53,24 @@ def _reference_data_for_transactional_tests(request):
         restore_migrated_reference_data()
 
 
+def api_token(user) -> str:
+    """A new API token for ``user``: what a client gets (the database keeps only its digest)."""
+    from portfolio.api_tokens import api_token_issue
+
+    return api_token_issue(user=user)[0]
+
+
+@pytest.fixture(autouse=True)
+def _login_check_limits(settings):
+    """The site-wide and per-address limits on password checks (portfolio/login_limits.py) count
+    in the cache: start each test from zero, with limits no ordinary test reaches (the fast test
+    hasher makes dozens of logins a second). The throttling tests set their own."""
+    from django.core.cache import cache
+
+    settings.VALUEGATE_LOGIN_LIMITS = {"ip": (10_000, 60), "global": (10_000, 1)}
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """PBKDF2 makes every create_user cost ~0.3 s; tests do not need key stretching."""

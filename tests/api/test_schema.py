@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 EXPECTED_OPERATIONS = {
     ("/api/v1/auth/token/", "post"),
+    ("/api/v1/auth/token/", "delete"),
     ("/api/v1/use-cases/", "get"),
     ("/api/v1/use-cases/", "post"),
     ("/api/v1/use-cases/{id}/", "get"),
@@ -127,5 +128,13 @@ def test_token_endpoint_is_open_and_everything_else_needs_credentials(schema):
     token = schema["paths"]["/api/v1/auth/token/"]["post"]
     # No credentials (the body carries them): no security requirement, here or schema-wide.
     assert token.get("security", schema.get("security", [])) in ([{}], [])
+    assert set(token["responses"]) >= {"200", "400", "429"}
+    issued = token["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    issued = schema["components"]["schemas"][issued.rsplit("/", 1)[1]]
+    assert set(issued["required"]) == {"token", "expires_at"}
+    # Revoking a token takes that token, and nothing else.
+    revoke = schema["paths"]["/api/v1/auth/token/"]["delete"]
+    assert revoke["security"] == [{"tokenAuth": []}]
+    assert set(revoke["responses"]) >= {"204", "401"}
     use_cases = schema["paths"]["/api/v1/use-cases/"]["get"]
     assert {"tokenAuth": []} in use_cases["security"] and {} not in use_cases["security"]

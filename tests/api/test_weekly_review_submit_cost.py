@@ -16,13 +16,12 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reviews.duplicates import duplicate_message
 from reviews.models import Flag, StopLossRule, WeeklyReview
 from reviews.serializers import MonthlyReviewSerializer, WeeklyReviewSerializer
-from tests.conftest import make_use_case
+from tests.conftest import api_token, make_use_case
 from usecases.models import ModelChange
 
 from .conftest import make_weekly, weekly_payload
@@ -34,7 +33,7 @@ LIST = "/api/v1/weekly-reviews/"
 #: The statements of a submission that breaches nothing, each once (transaction control aside).
 SUBMISSION = Counter(
     [
-        "SELECT authtoken_token",  # the token and its user (DRF)
+        "SELECT knox_authtoken",  # the token (by its first characters) and its user
         "SELECT usecases_usecase",  # the use case, value owner, business case, "contributes?"
         "SELECT usecases_modelchange",  # the model/prompt version in effect that week
         "INSERT reviews_weeklyreview",
@@ -93,7 +92,7 @@ def _main_table(sql: str) -> str:
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

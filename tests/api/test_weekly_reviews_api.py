@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from reviews.models import WeeklyReview
-from tests.conftest import make_use_case, make_user
+from tests.conftest import api_token, make_use_case, make_user
 from usecases.models import ModelChange
 
 from .conftest import ROLES, make_weekly, weekly_payload
@@ -457,10 +457,8 @@ def test_patch_validation(change, field, api_for, review):
 
 
 def test_token_client_corrects_and_history_names_the_user(owner, review):
-    from rest_framework.authtoken.models import Token
-
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=owner).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(owner)}")
     response = api.patch(detail(review), {"version": 1, "notes": "Fixed."}, format="json")
     assert response.status_code == 200
     latest = review.history.order_by("-history_date", "-history_id").first()

@@ -15,10 +15,9 @@ import urllib.request
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
 from reviews.models import WeeklyReview
-from tests.conftest import make_use_case, make_user
+from tests.conftest import api_token, make_use_case, make_user
 from tests.faults import ensure_default_policy
 
 pytestmark = pytest.mark.postgres
@@ -82,7 +81,7 @@ def test_same_week_submitted_twice_at_once_gives_one_review_and_one_400(live_ser
     owner, contributor = make_user("olivia"), make_user("carl")
     use_case = make_use_case(owner=owner)
     use_case.contributors.add(contributor)
-    tokens = [Token.objects.create(user=user).key for user in (owner, contributor)]
+    tokens = [api_token(user) for user in (owner, contributor)]
     url = f"{live_server.url}/api/v1/weekly-reviews/"
 
     for week in WEEKS:

@@ -21,12 +21,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.urls import reverse
 from kombu.exceptions import OperationalError
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from portfolio.celery import app
 from reviews.models import Flag, FlagKind, WeeklyReview
-from tests.conftest import make_use_case, make_user
+from tests.conftest import api_token, make_use_case, make_user
 from tests.faults import ensure_default_policy
 from tests.worker_support import celery_worker, sent_emails, wait_for
 from usecases import clock, economics
@@ -153,7 +152,7 @@ def _submit_breaches_while_down(owner, contributor, use_case):
     assert seconds < MAX_SECONDS, f"the web form took {seconds:.2f}s with the broker down"
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=contributor).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token(contributor)}")
     body = {"use_case": use_case.pk, "week": api_week, **BREACHING_WEEK}
     response, seconds = _timed(lambda: api.post("/api/v1/weekly-reviews/", body, format="json"))
     assert response.status_code == 201, response.content.decode()[:2000]

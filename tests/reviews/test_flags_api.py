@@ -5,11 +5,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reviews.models import Flag, FlagKind, Metric, StopLossRule
-from tests.conftest import make_use_case
+from tests.conftest import api_token, make_use_case
 
 from .stoploss_helpers import default_rule, make_rule
 from .test_flag_views import make_flag
@@ -171,8 +170,7 @@ def test_resolve_without_a_note_is_400(api_for, flags, payload):
 
 def test_token_authentication(pmo, flags):
     client = APIClient()
-    token = Token.objects.create(user=pmo)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(pmo)}")
     assert client.get(FLAGS).status_code == 200
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from reviews import cadence
-from tests.conftest import make_use_case
+from tests.conftest import api_token, make_use_case
 from tests.reviews.cadence_helpers import add_monthly, add_weekly, frozen
 from usecases.models import UseCase
 
@@ -93,10 +93,8 @@ def test_overdue_link_in_navigation_for_pmo_only(role_users, client_for):
 
 @pytest.mark.django_db
 def test_api_token_auth_non_pmo_403(role_users, overdue, client):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=role_users["leader"])
-    response = client.get(API, headers={"Authorization": f"Token {token.key}"})
+    token = api_token(role_users["leader"])
+    response = client.get(API, headers={"Authorization": f"Token {token}"})
     assert response.status_code == 403
 
 

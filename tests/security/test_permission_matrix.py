@@ -40,7 +40,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reviews.models import (
@@ -52,7 +51,7 @@ from reviews.models import (
     StopLossRule,
 )
 from stagegates import services as gate_services
-from tests.conftest import make_use_case, make_user
+from tests.conftest import api_token, make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases.models import ModelChange, Notification
 
@@ -406,8 +405,7 @@ def test_token_authentication_gets_the_same_answers(role, method, name, expected
     """The matrix logs in with a session; a token must get the same answers (spot checks)."""
     client = APIClient()
     if world.users[role] is not None:
-        token = Token.objects.create(user=world.users[role])
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(world.users[role])}")
     kwargs = {k: _pk(getattr(world, v)) for k, v in TABLE[name].kwargs.items()}
     response = getattr(client, method)(reverse(name, kwargs=kwargs), {}, format="json")
     assert response.status_code == expected

@@ -27,6 +27,7 @@ def production_env(**overrides) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="portfolio.settings_production",
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="valuegate.example.com",
+        CACHE_URL="redis://127.0.0.1:6379/1",  # the login limits' shared counters (compose)
     )
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -77,6 +78,14 @@ def test_check_deploy_catches_a_weakened_setting():
     )
     assert result.returncode != 0
     assert "security.W004" in result.stdout + result.stderr
+
+
+def test_check_deploy_wants_a_shared_cache_for_the_login_limits():
+    result = run(
+        [MANAGE, "check", "--deploy", "--fail-level", "WARNING"], production_env(CACHE_URL=None)
+    )
+    assert result.returncode != 0
+    assert "valuegate.W001" in result.stdout + result.stderr
 
 
 def test_secure_cookies_hsts_and_https():

@@ -23,12 +23,11 @@ import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reviews.models import Flag, FlagKind
 from tests.api.conftest import make_monthly, make_weekly, monthly_payload, weekly_payload
-from tests.conftest import make_use_case
+from tests.conftest import api_token, make_use_case
 from tests.reviews.test_views_weekly import VALID as WEEKLY_FORM
 from usecases.models import ModelChange
 
@@ -103,7 +102,7 @@ def world(owner, pmo, admin_user, use_case, other_use_case, settings):
         clients = {}
         for role, user in (("owner", owner), ("pmo", pmo), ("admin", admin_user)):
             client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
             client.raise_request_exception = False
             clients[role] = client
         yield {

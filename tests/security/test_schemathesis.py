@@ -15,10 +15,10 @@ from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import User
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis import checks
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
@@ -27,7 +27,7 @@ from schemathesis.generation.meta import TestPhase
 from portfolio.wsgi import application
 from reviews.models import Flag, FlagKind
 from stagegates import services as gate_services
-from tests.conftest import make_use_case, make_user
+from tests.conftest import api_token, make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 
 EXAMPLES = int(os.environ.get("VALUEGATE_FUZZ_EXAMPLES", "5"))
@@ -122,7 +122,7 @@ def pmo_token(db, settings, wsgi_in_test_transaction):
             "chair": leader,
         },
     )
-    CURRENT["token"] = Token.objects.create(user=pmo).key
+    CURRENT["token"] = api_token(pmo)
     yield CURRENT["token"]
     CURRENT.clear()
 
@@ -208,7 +208,7 @@ def test_a_nul_character_is_a_400_not_a_database_error(url, body, pmo_token, cli
 def test_overdue_page_refuses_a_nul_character(field, pmo_token, client):
     """The filter is refused with a message at its field; the page shows every overdue review
     (the value is left out of the filter), never a 500."""
-    client.force_login(Token.objects.get(key=pmo_token).user)
+    client.force_login(User.objects.get(username="pia"))
     response = client.get(f"/overdue/?{field}=%00")
     assert response.status_code == 200
     assert response.context["errors"] == {field: ["Null characters are not allowed."]}
