@@ -60,8 +60,12 @@ def test_first_and_last_supported_iso_weeks():
     assert economics.parse_iso_week("0001-W01") == (1, 1)
     assert economics.format_iso_week(1, 1) == "0001-W01"
     assert economics.iso_week_bounds(1, 1)[0] == datetime.date(1, 1, 1)
-    assert economics.parse_iso_week("9999-W52") == (9999, 52)
+    # The last week whose Sunday the calendar holds; 9999-W52 ends in year 10000 and is refused
+    # by the parser (issue 13: a field error, never a 500).
+    assert economics.parse_iso_week("9999-W51") == (9999, 51)
     assert economics.iso_week_bounds(9999, 51)[1] == datetime.date(9999, 12, 26)
+    with pytest.raises(ValueError, match="outside the supported calendar"):
+        economics.parse_iso_week("9999-W52")
     with pytest.raises(ValueError, match="outside the supported calendar"):
         economics.iso_week_bounds(9999, 52)  # its Sunday is in year 10000
     for text in ("0000-W01", "0000-W52"):
