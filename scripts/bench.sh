@@ -37,6 +37,9 @@ export DJANGO_SETTINGS_MODULE=portfolio.settings_production
 export SECRET_KEY
 SECRET_KEY=$($PY -c 'import secrets; print(secrets.token_urlsafe(60))')
 export ALLOWED_HOSTS=127.0.0.1,localhost,testserver
+# The load client logs in once per benchmark user from one address, as fast as it can: the
+# password-check ceilings that protect a real site (portfolio/login_limits.py) would refuse it.
+export LOGIN_CHECKS_PER_SECOND=10000 LOGIN_CHECKS_PER_IP_PER_MINUTE=1000000
 export VALUEGATE_BASE_URL="http://127.0.0.1:$PORT"
 export SECURE_SSL_REDIRECT=false
 export DATABASE_URL="$PG/$BENCH_DB"
