@@ -23,6 +23,7 @@ from django.db.models.functions import RowNumber
 
 from usecases import economics
 from usecases.models import BusinessCase, ModelChange, UseCase
+from usecases.selectors import business_case_inputs
 
 from . import early_warnings as ew
 from .breaches import monthly_limit, weekly_limit
@@ -109,7 +110,9 @@ def load(
         month_ids,
         limit=month_limit,
         business_cases={
-            pk: inputs for pk in month_ids if (inputs := _business_case_inputs(use_cases.get(pk)))
+            pk: business_case_inputs(use_case)
+            for pk in month_ids
+            if (use_case := use_cases.get(pk)) is not None
         },
         cutoffs={i: month_first(targets[i].month) for i in month_ids if targets[i].month != LATEST},
     )
@@ -151,15 +154,6 @@ def week_monday(week: str) -> datetime.date:
 
 def month_first(month: str) -> datetime.date:
     return datetime.date(*economics.parse_month(month), 1)
-
-
-def _business_case_inputs(use_case: UseCase | None) -> economics.BusinessCaseInputs | None:
-    if use_case is None:
-        return None
-    try:
-        return use_case.business_case.inputs()
-    except BusinessCase.DoesNotExist:
-        return None
 
 
 def _changes_given(use_case_ids: list[int], change_in_effect) -> dict[int, list[ew.Change]]:

@@ -79,8 +79,7 @@ def last_complete_week(today: datetime.date) -> str:
 
 
 def last_complete_month(today: datetime.date) -> str:
-    last_day = today.replace(day=1) - datetime.timedelta(days=1)
-    return economics.format_month(last_day.year, last_day.month)
+    return economics.format_month(*economics.add_months((today.year, today.month), -1))
 
 
 def _weekly_initial(use_case: UseCase, week: str) -> dict:
