@@ -177,12 +177,15 @@ def test_decide_per_role(role, role_users, api_for, voting_gate, pmo, use_case):
     services.gate_close(user=pmo, gate=voting_gate)
     item = item_of(voting_gate, use_case)
     client = client_of(role, role_users, api_for)
-    response = client.post(f"/api/v1/gate-items/{item.pk}/decide/", {}, format="json")
+    response = client.post(
+        f"/api/v1/gate-items/{item.pk}/decide/", {"decision": "hold"}, format="json"
+    )
     check(response, DECIDE[role])
     if DECIDE[role] == 200:
         body = response.json()
         assert body["decision"]["decision"] == "hold" and body["stage"] == "on_hold"
         assert body["funding_status"] == "frozen"
+        assert body["decision"]["outcome"] == "" and body["decision"]["is_override"] is False
 
 
 # --- blind voting -------------------------------------------------------------------------------
@@ -218,7 +221,8 @@ def test_blind_voting_through_the_api(api_for, voting_gate, leader, leader2, pmo
     assert "votes" not in pmo_view  # the PMO waits for closing
     services.gate_close(user=pmo, gate=voting_gate)
     pmo_view = api_for(pmo).get(f"/api/v1/gate-items/{item.pk}/").json()
-    assert pmo_view["vote_counts"]["stop"] == 1 and pmo_view["outcome"] == "hold"  # a tie
+    assert pmo_view["vote_counts"]["stop"] == 1 and pmo_view["outcome"] is None  # a tie
+    assert pmo_view["outcome_text"] == "tied (Hold 1 · Stop 1)"
 
 
 def test_changing_a_vote_and_voting_after_close(api_for, voting_gate, leader, pmo, use_case):
@@ -239,7 +243,7 @@ def test_changing_a_vote_and_voting_after_close(api_for, voting_gate, leader, pm
     assert Vote.objects.get().choice == "stop"
 
 
-def test_close_tie_and_no_votes_are_hold(
+def test_close_tie_and_no_votes_have_no_outcome(
     api_for, voting_gate, leader, leader2, pmo, use_case, other_use_case
 ):
     tie = item_of(voting_gate, use_case)
@@ -248,14 +252,15 @@ def test_close_tie_and_no_votes_are_hold(
     body = api_for(pmo).post(f"/api/v1/gates/{voting_gate.pk}/close/").json()
     assert body["status"] == "closed"
     assert {i["use_case_name"]: i["outcome"] for i in body["items"]} == {
-        use_case.name: "hold",
-        other_use_case.name: "hold",
+        use_case.name: None,
+        other_use_case.name: None,
     }
 
 
 def test_decide_override_rationale_and_scale_blocked(api_for, voting_gate, pmo, leader, use_case):
-    services.gate_close(user=pmo, gate=voting_gate)
     item = item_of(voting_gate, use_case)
+    voting.vote_cast(user=leader, item=item, choice="hold", rationale="Wait.")  # 1 of 1: hold
+    services.gate_close(user=pmo, gate=voting_gate)
     client = api_for(leader)
     url = f"/api/v1/gate-items/{item.pk}/decide/"
 

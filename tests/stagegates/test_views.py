@@ -214,6 +214,7 @@ def test_vote_form_errors_and_voting_after_close(client_for, voting_gate, pmo, l
 
 
 def test_decision_page_override_and_blockers(client_for, voting_gate, pmo, leader, use_case):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="hold", rationale="r")
     services.gate_close(user=pmo, gate=voting_gate)
     stop_loss_flag(use_case)
     ChecklistAnswer.objects.create(use_case=use_case, item="E1", answer="no")
