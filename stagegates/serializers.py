@@ -59,6 +59,9 @@ class GateSerializer(serializers.ModelSerializer):
 
 class RecommendationSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(choices=Choice.choices, read_only=True)
+    label = serializers.CharField(
+        read_only=True, help_text='E.g. "Hold", or "Continue at scale, funded".'
+    )
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
 
 
