@@ -118,20 +118,17 @@ def gate_close(request, pk):
     gate = perms.get_gate_for_user(request.user, pk, check=perms.can_close)
     if request.method == "POST":
         try:
-            services.gate_close(user=request.user, gate=gate)
+            gate = services.gate_close(user=request.user, gate=gate)
         except ValidationError as e:
             _flash_errors(request, e)
             return redirect(gate)
         summary = selectors.close_summary(user=request.user, gate=gate)
+        n = summary.without_outcome
+        without = f", {n} without a vote outcome" if n else ""
         messages.success(
             request,
             f"Gate {gate.quarter} closed; the outcomes are fixed. "
-            f"{len(summary.lines)} decision(s) to record"
-            + (
-                f", {summary.without_outcome} without a vote outcome."
-                if summary.without_outcome
-                else "."
-            ),
+            f"{len(summary.lines)} decision(s) to record{without}.",
         )
         return redirect(gate)
     if gate.is_draft:

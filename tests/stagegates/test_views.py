@@ -448,6 +448,8 @@ def test_close_summary_then_confirm_without_javascript(
     assert response.status_code == 302 and response["Location"] == voting_gate.get_absolute_url()
     voting_gate.refresh_from_db()
     assert voting_gate.is_closed
+    told = client.get(response["Location"]).content.decode()
+    assert "2 decision(s) to record, 1 without a vote outcome." in told
 
     after = client.get(url).content.decode()
     assert "Confirm: close the gate" not in after
