@@ -157,7 +157,7 @@ USERS = (
         "Leo",
         "Laurent",
         "leadership",
-        "A second vote at the gate (a tie means hold)",
+        "A second vote at the gate (both must vote for an outcome; a tie has none)",
         groups=(LEADERSHIP,),
     ),
     DemoUser(

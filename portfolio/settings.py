@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -355,6 +356,13 @@ CELERY_BEAT_SCHEDULE.update(
 VALUEGATE_USE_CASE_PAGE = "portfolio.use_case_page.use_case_page"
 
 VALUEGATE_CURRENCY = os.environ.get("VALUEGATE_CURRENCY", "EUR")
+
+# Votes a gate item needs for an outcome (stagegates/voting.py quorum_for). Empty (the default):
+# more than half of the Leadership members at closing. An item with fewer votes, or a tie, has no
+# outcome and the chair decides it explicitly.
+VALUEGATE_GATE_QUORUM = int(os.environ.get("VALUEGATE_GATE_QUORUM") or 0) or None
+if VALUEGATE_GATE_QUORUM is not None and VALUEGATE_GATE_QUORUM < 1:
+    raise ImproperlyConfigured("VALUEGATE_GATE_QUORUM must be a positive number of votes.")
 
 LOGGING = {
     "version": 1,

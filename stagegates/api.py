@@ -19,7 +19,9 @@ from . import decisions, selectors, services, voting
 from . import permissions as perms
 from .serializers import (
     AddItemSerializer,
+    DecidedItemSerializer,
     DecisionInputSerializer,
+    GateClosedSerializer,
     GateDetailSerializer,
     GateSerializer,
     GateWriteSerializer,
@@ -111,16 +113,28 @@ class GateViewSet(
         return _gate_response(request, gate)
 
     @extend_schema(
-        summary="Close voting (chair or PMO): outcome = most votes; none or a tie → hold",
+        summary="Close voting (chair or PMO); the answer holds the close summary",
+        description=(
+            "Fixes each item's outcome: the choice with most votes once a quorum voted "
+            "(`VALUEGATE_GATE_QUORUM`, default more than half of Leadership); too few votes or a "
+            "tie: no outcome (`null`), and the chair decides explicitly. `summary` lists per item "
+            "the votes cast and the outcome or why there is none, and the Leadership members who "
+            "did not vote on every item (the same summary as the confirmation page)."
+        ),
         request=None,
-        responses={200: GateDetailSerializer},
+        responses={200: GateClosedSerializer},
     )
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         gate = self._gate(check=perms.can_close)
         with service_errors():
             gate = services.gate_close(user=request.user, gate=gate)
-        return _gate_response(request, gate)
+        gate = selectors.gate_list(user=request.user).get(pk=gate.pk)
+        context = {
+            "lines": selectors.gate_agenda(user=request.user, gate=gate),
+            "summary": selectors.close_summary(user=request.user, gate=gate),
+        }
+        return Response(GateClosedSerializer(gate, context=context).data)
 
     @extend_schema(
         summary="Apply the agenda rules again on a draft gate (PMO)",
@@ -194,9 +208,13 @@ class GateItemViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, views
 
     @extend_schema(
         summary="Record the decision (the chair, after closing); it applies to the use case",
+        description=(
+            "`decision` may be left out only when the item has a vote outcome. The answer is the "
+            "item's pack with `effect`: the use case's stage and funding before and after."
+        ),
         request=DecisionInputSerializer,
         responses={
-            200: ItemPackSerializer,
+            200: DecidedItemSerializer,
             400: OpenApiResponse(
                 description="Invalid, or scale blocked: ``blocking_conditions`` lists why."
             ),
@@ -208,10 +226,12 @@ class GateItemViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, views
         serializer = DecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with service_errors():
-            decisions.decision_record(
+            record = decisions.decision_record(
                 user=request.user,
                 item=item,
                 decision=serializer.validated_data.get("decision"),
                 rationale=serializer.validated_data.get("rationale", ""),
             )
-        return _item_response(request, item)
+        line = selectors.item_pack(user=request.user, item=item)
+        context = {"effect": decisions.effect_of(record)}
+        return Response(DecidedItemSerializer(line, context=context).data)

@@ -7,8 +7,14 @@ on_hold/frozen, stop → stopped/ended): the chair is the actor, the reason name
 
 Funding follows conditions: ``scale`` is refused while the use case has an open
 stop-loss flag or a checklist item of the translation, adoption, execution or quality sections
-answered ``no`` (``scale_blockers``). The default decision is the vote outcome; departing from it
-needs a written rationale. A decision is recorded once per item.
+answered ``no`` (``scale_blockers``). A decision is recorded once per item.
+
+Decisions are explicit (issue 15): nothing changes a use case unless the chair records a decision
+on its item. Without a decision given, the vote outcome is taken — but an item without an outcome
+(no quorum, a tie) needs the chair to choose one. Departing from an outcome needs a written
+rationale; a rationale is always accepted. Before recording, every choice shows its consequence
+(``consequences``: the pure ``usecases.transitions.plan`` of its move), and once recorded the
+decision's ``effect`` is read from its ``StageTransition``.
 """
 
 from collections import defaultdict
@@ -27,16 +33,20 @@ from usecases.models import (
     Answer,
     ChecklistAnswer,
     ChecklistItem,
+    Funding,
+    Stage,
+    StageTransition,
     UseCase,
 )
 from usecases.text import check_field
-from usecases.transitions import Cause, Move, Notice, TransitionCause
+from usecases.transitions import Cause, Move, Notice, Plan, TransitionCause
 from usecases.transitions import apply as transition_apply
 from usecases.transitions import lock as lock_use_case
 from usecases.transitions import plan as transition_plan
 
 from .models import Choice, Decision, Gate, GateItem, GateStatus
 from .permissions import can_decide
+from .voting import tallies
 
 #: The move each decision makes (``usecases.transitions.EFFECTS`` says where it leads).
 MOVES = {
@@ -52,6 +62,8 @@ RATIONALE_FOR_OVERRIDE = (
     "The vote outcome is “{outcome}”: departing from it needs a written rationale."
 )
 SCALE_BLOCKED = "Scale is blocked while these conditions hold."
+CHOOSE_WITHOUT_OUTCOME = "There is no vote outcome: {why}. Choose a decision."
+CHOOSE = "Choose scale, redesign, hold or stop."
 
 
 @dataclass(frozen=True)
@@ -110,13 +122,71 @@ class ScaleBlocked(ValidationError):
         )
 
 
-def decision_record(*, user, item: GateItem, decision: str | None, rationale: str) -> Decision:
+def _reason(gate: Gate, choice: str) -> str:
+    return f"Gate {gate.quarter} decision: {Choice(choice).label.lower()}"
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """What recording ``choice`` would do to the use case, before it is recorded."""
+
+    choice: str
+    use_case_name: str
+    plan: Plan
+    blockers: tuple[Blocker, ...] = ()  # scale only: why it would be refused
+
+    @property
+    def label(self) -> str:
+        return Choice(self.choice).label
+
+    @property
+    def sentence(self) -> str:
+        """``"Hold: Complaint classifier moves from Scaled / Funded to On hold / Frozen"``."""
+        p = self.plan
+        before = f"{Stage(p.stage_before).label} / {Funding(p.funding_before).label}"
+        after = f"{Stage(p.stage_after).label} / {Funding(p.funding_after).label}"
+        if not p.changes:
+            return f"{self.label}: {self.use_case_name} stays at {before}"
+        return f"{self.label}: {self.use_case_name} moves from {before} to {after}"
+
+
+def consequences(item: GateItem, *, blockers: list[Blocker]) -> list[Consequence]:
+    """The consequence of each decision on ``item``'s use case as it is now (no query: ``plan``
+    is pure); ``blockers`` are the use case's scale blockers (the gate pack has them)."""
+    use_case = item.use_case
+    return [
+        Consequence(
+            choice=choice,
+            use_case_name=use_case.name,
+            plan=transition_plan(use_case, move=MOVES[choice], reason=_reason(item.gate, choice)),
+            blockers=tuple(blockers) if choice == Choice.SCALE else (),
+        )
+        for choice in Choice
+    ]
+
+
+def effect_of(decision: Decision) -> dict[str, str] | None:
+    """``{stage_before, stage_after, funding_before, funding_after}`` of what ``decision`` did,
+    from its ``StageTransition`` (None if there is none)."""
+    moved = (
+        StageTransition.objects.filter(
+            cause_kind=TransitionCause.GATE_DECISION, cause_id=decision.pk
+        )
+        .order_by("pk")
+        .values("stage_before", "stage_after", "funding_before", "funding_after")
+        .first()
+    )
+    return dict(moved) if moved else None
+
+
+def decision_record(*, user, item: GateItem, decision: str | None, rationale: str = "") -> Decision:
     """Record the chair's decision on ``item`` and apply it to the use case, in one transaction.
 
-    ``decision`` empty means "the vote outcome". Raises ``PermissionDenied`` unless ``user`` is the
-    chair (or an admin); ``ValidationError`` when the gate is not closed, the item is already
-    decided or off the agenda, the decision departs from the outcome without a rationale, or
-    ``ScaleBlocked`` (a ``ValidationError``) when scale is blocked.
+    ``decision`` empty means "the vote outcome", and is refused when the item has none (no quorum,
+    a tie). Raises ``PermissionDenied`` unless ``user`` is the chair (or an admin);
+    ``ValidationError`` when the gate is not closed, the item is already decided or off the
+    agenda, no decision is chosen where there is no outcome, the decision departs from the outcome
+    without a rationale, or ``ScaleBlocked`` (a ``ValidationError``) when scale is blocked.
     """
     gate = item.gate
     if not can_decide(user, gate):
@@ -132,11 +202,15 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
             raise ValidationError({"item": ["This use case is not on the agenda."]})
         if Decision.objects.filter(item=item).exists():
             raise ValidationError({"decision": ["This item has been decided already."]})
-        outcome = item.outcome or Choice.HOLD
+        outcome = item.outcome
+        if not decision and not outcome:
+            raise ValidationError(
+                {"decision": [CHOOSE_WITHOUT_OUTCOME.format(why=_why_none(item, gate))]}
+            )
         decision = decision or outcome
         if decision not in Choice.values:
-            raise ValidationError({"decision": ["Choose scale, redesign, hold or stop."]})
-        if decision != outcome and not rationale:
+            raise ValidationError({"decision": [CHOOSE]})
+        if outcome and decision != outcome and not rationale:
             outcome_label = Choice(outcome).label.lower()
             raise ValidationError(
                 {"rationale": [RATIONALE_FOR_OVERRIDE.format(outcome=outcome_label)]}
@@ -165,10 +239,19 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
     return record
 
 
+def _why_none(item: GateItem, gate: Gate) -> str:
+    """Why ``item`` has no outcome: "no quorum (…)" or "tied (…)" (the quorum of the closing)."""
+    if gate.quorum_at_close is None:
+        return "no majority"
+    return tallies([item.pk], members=gate.members_at_close, quorum=gate.quorum_at_close)[
+        item.pk
+    ].text
+
+
 def _apply(use_case: UseCase, record: Decision, *, gate: Gate, item: GateItem) -> None:
     """The decision's move on the (locked) use case; its value owner is told."""
     label = Choice(record.decision).label.lower()
-    reason = f"Gate {gate.quarter} decision: {label}"
+    reason = _reason(gate, record.decision)
     planned = transition_plan(use_case, move=MOVES[Choice(record.decision)], reason=reason)
     transition_apply(
         use_case,

@@ -49,9 +49,13 @@ class VoteForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=Choice.choices)
+    """The chair's decision. Nothing is pre-selected unless the vote has an outcome (the view's
+    ``initial``); an empty choice is for the service to refuse, at the field, when there is no
+    outcome to fall back on."""
+
+    decision = forms.ChoiceField(choices=Choice.choices, required=False, widget=forms.RadioSelect)
     rationale = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required when the decision departs from the vote outcome.",
+        help_text="Required when the decision departs from the vote outcome; always welcome.",
     )

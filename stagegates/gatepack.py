@@ -40,7 +40,7 @@ from reviews.thresholds import (
     weekly_trend,
 )
 from usecases import clock, economics
-from usecases.models import ChecklistAnswer
+from usecases.models import ChecklistAnswer, Stage
 from usecases.selectors import business_case_inputs
 
 from .checklist import ChecklistStatusLine, checklist_status
@@ -269,6 +269,7 @@ def build_packs(
             adoption_pessimistic=bc.adoption_pessimistic,
             base_scenario_net=scenarios[1].quarter_net,
             scale_blockers=tuple(b.message for b in blockers),
+            at_scale=uc.stage == Stage.SCALED,
         )
         pack = GatePack(
             item=item,

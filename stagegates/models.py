@@ -1,7 +1,8 @@
 """Quarterly stage gates: the gate, its agenda items, leadership votes and the chair's decisions.
 
 - ``Gate``: one per calendar quarter (``2026-Q4``); ``draft`` (agenda editable) → ``voting``
-  (leadership votes) → ``closed`` (outcomes fixed, the chair records decisions).
+  (leadership votes) → ``closed`` (outcomes fixed, the chair records decisions). The quorum and
+  the number of Leadership members at closing are kept on the gate.
 - ``GateItem``: a use case on the agenda; unique per (gate, use case). An item the PMO removes is
   kept with ``removed_at`` set, so the automatic agenda fill never brings it back.
 - ``Vote``: one per leadership member and item (changing a vote updates the row).
@@ -91,6 +92,12 @@ class Gate(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    members_at_close = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Leadership members who could vote, counted at closing."
+    )
+    quorum_at_close = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Votes an item needed for an outcome, fixed at closing."
+    )
 
     history = HistoricalRecords()
 
@@ -147,7 +154,10 @@ class GateItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     outcome = models.CharField(
-        max_length=8, choices=Choice.choices, blank=True, help_text="The vote outcome at closing."
+        max_length=8,
+        choices=Choice.choices,
+        blank=True,
+        help_text="The vote outcome at closing; empty without a quorum or on a tie.",
     )
 
     history = HistoricalRecords()
@@ -198,7 +208,10 @@ class Decision(models.Model):
     item = models.OneToOneField(GateItem, on_delete=models.CASCADE, related_name="decision")
     decision = models.CharField(max_length=8, choices=Choice.choices)
     outcome = models.CharField(
-        max_length=8, choices=Choice.choices, help_text="The vote outcome the chair started from."
+        max_length=8,
+        choices=Choice.choices,
+        blank=True,
+        help_text="The vote outcome the chair started from; empty when there was none.",
     )
     rationale = free_text(RATIONALE_MAX, blank=True)
     decided_by = models.ForeignKey(
@@ -217,5 +230,5 @@ class Decision(models.Model):
 
     @property
     def is_override(self) -> bool:
-        """The chair departed from the vote outcome."""
-        return self.decision != self.outcome
+        """The chair departed from the vote outcome (never when there was no outcome)."""
+        return bool(self.outcome) and self.decision != self.outcome

@@ -8,11 +8,16 @@ The rule, checked in this order (the first that holds wins):
    its monthly review) *and* active adoption over the quarter is below the business case's
    pessimistic scenario. Losing money while even the worst case's adoption is out of reach means
    the case is not recoverable by waiting.
-3. **Scale** — every funding condition is met (no open stop-loss flag, no checklist item of the
+3. **Scale: continue at scale, funded** — the use case is already scaled and healthy: no open
+   stop-loss flag, no checklist item of the translation, adoption, execution or quality sections
+   answered "no", and net value positive (above zero) in each month of the quarter, each month
+   with its monthly review. A product that earns its keep month after month stays funded, even
+   below the base scenario's forecast (issue 15: "hold" froze a healthy scaled product).
+4. **Scale** — every funding condition is met (no open stop-loss flag, no checklist item of the
    translation, adoption, execution or quality sections answered "no"), the quarter's financials
    are complete (a monthly review for each month) and the quarter's net value is at or above what
    the base scenario forecasts for the same weeks (base weekly net × the quarter's weeks).
-4. **Hold** — anything else: the data neither proves the case nor condemns it; the reasons say
+5. **Hold** — anything else: the data neither proves the case nor condemns it; the reasons say
    what is missing for scale.
 
 "The quarter" is the three complete calendar months before the gate opens. The rule is a
@@ -35,6 +40,11 @@ RULE_SUMMARY = (
     ),
     (
         "scale",
+        "already scaled, no funding condition failing and net value positive in each month of the "
+        "quarter (each with its monthly review): continue at scale, funded",
+    ),
+    (
+        "scale",
         "all funding conditions met, the quarter's monthly reviews complete and net value at or "
         "above the base scenario",
     ),
@@ -54,16 +64,21 @@ class RecommendationFacts:
     adoption_pessimistic: Decimal
     base_scenario_net: Decimal  # base scenario weekly net × the quarter's weeks
     scale_blockers: tuple[str, ...] = field(default=())
+    at_scale: bool = False  # the use case is scaled already
+
+
+CONTINUE_AT_SCALE = "Continue at scale, funded"
 
 
 @dataclass(frozen=True)
 class Recommendation:
     choice: str
     reasons: tuple[str, ...]
+    continues_at_scale: bool = False  # "scale" for a use case at scale already
 
     @property
     def label(self) -> str:
-        return Choice(self.choice).label
+        return CONTINUE_AT_SCALE if self.continues_at_scale else Choice(self.choice).label
 
 
 def recommend(facts: RecommendationFacts) -> Recommendation:
@@ -93,6 +108,22 @@ def recommend(facts: RecommendationFacts) -> Recommendation:
                 f"Active adoption {percent(facts.adoption_rate, 1)} is below the pessimistic "
                 f"scenario ({percent(facts.adoption_pessimistic, 1)}).",
             ),
+        )
+
+    positive_each_month = complete and all(v > 0 for v in facts.monthly_net_values)
+    if facts.at_scale and not facts.scale_blockers and positive_each_month:
+        months = ", ".join(
+            f"{label}: {money(v)}"
+            for label, v in zip(facts.month_labels, facts.monthly_net_values, strict=True)
+        )
+        return Recommendation(
+            Choice.SCALE,
+            (
+                "Already at scale, and healthy:",
+                "No open stop-loss flag and no blocking checklist item answered “no”.",
+                f"Net value positive in each month of the quarter ({months}).",
+            ),
+            continues_at_scale=True,
         )
 
     at_or_above_base = facts.net_value >= facts.base_scenario_net

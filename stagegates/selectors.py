@@ -12,7 +12,8 @@ from usecases.permissions import reads_whole_portfolio, visible_use_cases
 from . import permissions as perms
 from .gatepack import GatePack, build_packs
 from .models import Gate, GateItem, GateStatus, Vote
-from .voting import ItemVotes, votes_for
+from .services import leadership_members
+from .voting import ItemVotes, Tally, quorum_for, tallies, votes_for
 
 
 def gate_list(*, user):
@@ -55,6 +56,7 @@ class AgendaLine:
     item: GateItem
     pack: GatePack
     votes: ItemVotes
+    tally: Tally | None = None  # closed gates: the count behind the outcome (or its absence)
 
     @property
     def decision(self):
@@ -69,7 +71,19 @@ def gate_agenda(*, user, gate: Gate, today: datetime.date | None = None) -> list
     items = gate_items(user=user, gate=gate)
     packs = build_packs(items, gate, today=today or clock.today())
     votes = votes_for(user, items)
-    return [AgendaLine(item, packs[item.pk], votes[item.pk]) for item in items]
+    counted = closed_tallies(gate, items)
+    return [
+        AgendaLine(item, packs[item.pk], votes[item.pk], counted.get(item.pk)) for item in items
+    ]
+
+
+def closed_tallies(gate: Gate, items: list[GateItem]) -> dict[int, Tally]:
+    """``{item_id: Tally}`` with the quorum fixed at closing (one query); empty before closing
+    and for gates closed before the quorum was kept."""
+    if not gate.is_closed or gate.quorum_at_close is None:
+        return {}
+    ids = [item.pk for item in items if item.on_agenda]
+    return tallies(ids, members=gate.members_at_close, quorum=gate.quorum_at_close)
 
 
 def item_pack(*, user, item: GateItem, today: datetime.date | None = None) -> AgendaLine:
@@ -88,7 +102,107 @@ def item_pack(*, user, item: GateItem, today: datetime.date | None = None) -> Ag
         .get()
     )
     pack = build_packs([item], item.gate, detail=True, today=today or clock.today())[item.pk]
-    return AgendaLine(item, pack, votes_for(user, [item])[item.pk])
+    tally = closed_tallies(item.gate, [item]).get(item.pk)
+    return AgendaLine(item, pack, votes_for(user, [item])[item.pk], tally)
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One agenda item in the close summary."""
+
+    item: GateItem
+    tally: Tally
+    outcome_visible: bool  # False while blind voting hides the choices from the viewer
+
+    @property
+    def votes(self) -> int:
+        return self.tally.votes
+
+    @property
+    def outcome(self) -> str:
+        """The outcome (empty: none), or empty while hidden from the viewer."""
+        return self.tally.outcome if self.outcome_visible else ""
+
+    @property
+    def text(self) -> str:
+        """``"Scale"``, ``"tied (…)"``, ``"no quorum (2 of 5 voted, 3 needed)"``; while the
+        choices are hidden from the viewer, only whether the quorum is reached."""
+        if self.outcome_visible or not self.tally.has_quorum:
+            return self.tally.text
+        return "quorum reached (outcome shown at closing)"
+
+
+@dataclass(frozen=True)
+class MissingVoter:
+    """A Leadership member who has not voted on every agenda item."""
+
+    member: object  # the user
+    voted: int
+    items: int
+
+    @property
+    def name(self) -> str:
+        return self.member.get_full_name() or self.member.username
+
+
+@dataclass(frozen=True)
+class CloseSummary:
+    """What closing a gate fixes: per item the votes cast and the outcome (or "no quorum",
+    "tied"), and the Leadership members who have not voted on every item."""
+
+    gate: Gate
+    members: int
+    quorum: int
+    lines: list[SummaryLine]
+    missing_voters: list[MissingVoter]
+
+    @property
+    def without_outcome(self) -> int:
+        """Items that will have (or have) no outcome: no quorum, or a tie."""
+        return sum(1 for line in self.lines if not line.tally.outcome)
+
+    @property
+    def without_votes(self) -> int:
+        return sum(1 for line in self.lines if line.votes == 0)
+
+
+def close_summary(*, user, gate: Gate) -> CloseSummary:
+    """The close summary of ``gate`` as ``user`` may see it — the confirmation page before
+    closing and the API's answer to closing (three queries whatever the agenda's size).
+
+    Before closing: today's Leadership members and quorum, and the outcomes only of the items
+    whose votes ``user`` may see (blind voting); after closing: the members and quorum fixed at
+    closing, so the summary is the record of the close.
+    """
+    members = list(leadership_members())
+    if gate.is_closed and gate.quorum_at_close is not None:
+        count, quorum = gate.members_at_close, gate.quorum_at_close
+    else:
+        count = len(members)
+        quorum = quorum_for(count)
+    items = gate_items(user=user, gate=gate)
+    ids = [item.pk for item in items]
+    counted = tallies(ids, members=count, quorum=quorum)
+    voted_on: dict[int, set[int]] = {m.pk: set() for m in members}
+    mine: set[int] = set()
+    for voter_id, item_id in Vote.objects.filter(item__in=ids).values_list("voter_id", "item_id"):
+        voted_on.setdefault(voter_id, set()).add(item_id)
+        if voter_id == user.pk:
+            mine.add(item_id)
+    lines = [
+        SummaryLine(
+            item=item,
+            tally=counted[item.pk],
+            outcome_visible=perms.can_see_votes(user, item, has_voted=item.pk in mine),
+        )
+        for item in items
+    ]
+    missing = [
+        MissingVoter(member=m, voted=len(voted_on[m.pk]), items=len(ids))
+        for m in members
+        if len(voted_on[m.pk]) < len(ids)
+    ]
+    return CloseSummary(gate, count, quorum, lines, missing)
 
 
 def addable_use_cases(*, gate: Gate):

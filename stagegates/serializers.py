@@ -59,6 +59,9 @@ class GateSerializer(serializers.ModelSerializer):
 
 class RecommendationSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(choices=Choice.choices, read_only=True)
+    label = serializers.CharField(
+        read_only=True, help_text='E.g. "Hold", or "Continue at scale, funded".'
+    )
     reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
 
 
@@ -147,6 +150,9 @@ class ItemSummarySerializer(serializers.Serializer):
     recommendation = RecommendationSerializer(source="pack.recommendation", read_only=True)
     scale_blockers = serializers.SerializerMethodField()
     outcome = serializers.SerializerMethodField()
+    outcome_text = serializers.SerializerMethodField(
+        help_text='After closing: "Scale", "no quorum (2 of 5 voted, 3 needed)", "tied (…)".'
+    )
     decision = DecisionSerializer(read_only=True, allow_null=True)
     my_vote = serializers.SerializerMethodField()
     votes_visible = serializers.BooleanField(source="votes.visible", read_only=True)
@@ -158,6 +164,10 @@ class ItemSummarySerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_outcome(self, line):
         return line.item.outcome or None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_outcome_text(self, line):
+        return line.tally.text if line.tally is not None else None
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_my_vote(self, line):
@@ -199,6 +209,82 @@ class GateDetailSerializer(GateSerializer):
         return ItemSummarySerializer(self.context["lines"], many=True).data
 
 
+class SummaryItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="item.pk", read_only=True)
+    use_case = serializers.IntegerField(source="item.use_case_id", read_only=True)
+    use_case_name = serializers.CharField(source="item.use_case.name", read_only=True)
+    votes = serializers.IntegerField(read_only=True, help_text="Votes cast on the item.")
+    outcome = serializers.SerializerMethodField(
+        help_text="The vote outcome; null without a quorum, on a tie, or while hidden (blind)."
+    )
+    has_quorum = serializers.BooleanField(source="tally.has_quorum", read_only=True)
+    tied = serializers.BooleanField(source="tally.tied", read_only=True)
+    outcome_text = serializers.CharField(
+        source="text",
+        read_only=True,
+        help_text='E.g. "Scale", "no quorum (2 of 5 voted, 3 needed)", "tied (Scale 1 · Stop 1)".',
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=Choice.choices, allow_null=True))
+    def get_outcome(self, line):
+        return line.outcome or None
+
+
+class MissingVoterSerializer(serializers.Serializer):
+    username = serializers.CharField(source="member.username", read_only=True)
+    name = serializers.CharField(read_only=True)
+    voted = serializers.IntegerField(read_only=True, help_text="Items the member voted on.")
+    items = serializers.IntegerField(read_only=True, help_text="Items on the agenda.")
+
+
+class CloseSummarySerializer(serializers.Serializer):
+    """``stagegates.selectors.close_summary``: what closing fixed."""
+
+    members = serializers.IntegerField(
+        read_only=True, help_text="Leadership members who could vote."
+    )
+    quorum = serializers.IntegerField(read_only=True, help_text="Votes needed for an outcome.")
+    without_votes = serializers.IntegerField(read_only=True)
+    without_outcome = serializers.IntegerField(
+        read_only=True, help_text="Items without an outcome: the chair decides them explicitly."
+    )
+    items = SummaryItemSerializer(source="lines", many=True, read_only=True)
+    missing_voters = MissingVoterSerializer(
+        many=True, read_only=True, help_text="Members who did not vote on every item."
+    )
+
+
+class GateClosedSerializer(GateDetailSerializer):
+    """The closed gate with its close ``summary``."""
+
+    summary = serializers.SerializerMethodField()
+
+    class Meta(GateDetailSerializer.Meta):
+        fields = [*GateDetailSerializer.Meta.fields, "summary"]
+        read_only_fields = fields
+
+    @extend_schema_field(CloseSummarySerializer)
+    def get_summary(self, gate):
+        return CloseSummarySerializer(self.context["summary"]).data
+
+
+class EffectSerializer(serializers.Serializer):
+    stage_before = serializers.CharField(read_only=True)
+    stage_after = serializers.CharField(read_only=True)
+    funding_before = serializers.CharField(read_only=True)
+    funding_after = serializers.CharField(read_only=True)
+
+
+class DecidedItemSerializer(ItemPackSerializer):
+    """The decided item's pack and the ``effect`` of the decision on its use case."""
+
+    effect = serializers.SerializerMethodField()
+
+    @extend_schema_field(EffectSerializer)
+    def get_effect(self, line):
+        return self.context["effect"]
+
+
 class VoteInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     choice = serializers.ChoiceField(choices=Choice.choices)
     rationale = serializers.CharField(help_text="Required.")
@@ -206,13 +292,15 @@ class VoteInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 class DecisionInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     decision = serializers.ChoiceField(
-        choices=Choice.choices, required=False, help_text="Default: the vote outcome."
+        choices=Choice.choices,
+        required=False,
+        help_text="Default: the vote outcome; required when the item has none (no quorum, tie).",
     )
     rationale = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
-        help_text="Required when the decision departs from the vote outcome.",
+        help_text="Required when the decision departs from the vote outcome; always accepted.",
     )
 
 

@@ -176,9 +176,13 @@ def _before_opening(gate: Gate) -> str:
 
 
 def gate_close(*, user, gate: Gate) -> Gate:
-    """Close voting (chair or PMO) and fix each item's outcome: most votes; none or a tie → hold.
+    """Close voting (chair or PMO) and fix each item's outcome (``voting.tally``): the choice
+    with most votes when a quorum voted and there is no tie; otherwise none (the chair decides).
 
-    The gate row is locked, so a vote in flight either lands before the close or is refused.
+    The quorum and the number of Leadership members are fixed on the gate at this moment
+    (``selectors.close_summary`` shows them). The gate row is locked, so a vote in flight either
+    lands before the close or is refused. Nothing changes any use case: only the chair's
+    decisions do (``decisions.decision_record``).
     """
     if not can_close(user, gate):
         raise PermissionDenied("Only the chair or the PMO closes a gate.")
@@ -193,17 +197,24 @@ def gate_close(*, user, gate: Gate) -> Gate:
             raise ValidationError({"gate": [message]})
         if current.opens_on > clock.today():
             raise ValidationError({"gate": [_before_opening(current)]})
+        members = leadership_members().count()
+        quorum = voting.quorum_for(members)
         items = list(current.items.on_agenda())
-        results = voting.outcomes([item.pk for item in items])
+        tallies = voting.tallies([item.pk for item in items], members=members, quorum=quorum)
         for item in items:
-            item.outcome = results[item.pk]
-            stamp(item, user=user, reason=f"Outcome at closing: {item.outcome}")
+            item.outcome = tallies[item.pk].outcome
+            stamp(item, user=user, reason=f"Outcome at closing: {tallies[item.pk].text}")
             item.save(update_fields=["outcome"])
         current.status = GateStatus.CLOSED
         current.closed_at = clock.now()
         current.closed_by = user
+        current.members_at_close, current.quorum_at_close = members, quorum
         stamp(current, user=user, reason="Closed")
         current.save()
+
+        # What follows a close goes here, in the same transaction, on the closed gate ``current``
+        # and its agenda ``items`` (e.g. freezing each item's pack, telling the chair and the PMO).
+
     return current
 
 

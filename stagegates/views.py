@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from usecases.form_errors import add_service_errors
 from usecases.permissions import can_edit_checklist, can_manage_gates, get_use_case_for_user
@@ -81,6 +81,7 @@ def _detail_context(request, gate, **extra):
         "can_close": perms.can_close(user, gate),
         "can_vote": perms.can_vote(user),
         "rule_summary": RULE_SUMMARY,
+        "quorum_rule": voting.quorum_rule(),
     }
     if manage and gate.is_draft:
         context["removed"] = selectors.gate_items(user=user, gate=gate, removed=True)
@@ -110,17 +111,31 @@ def gate_open_voting(request, pk):
     return redirect(gate)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def gate_close(request, pk):
+    """GET: the close summary with a confirm button (no JavaScript needed); POST: close."""
     gate = perms.get_gate_for_user(request.user, pk, check=perms.can_close)
-    try:
-        services.gate_close(user=request.user, gate=gate)
-    except ValidationError as e:
-        _flash_errors(request, e)
-    else:
-        messages.success(request, f"Gate {gate.quarter} closed; the outcomes are fixed.")
-    return redirect(gate)
+    if request.method == "POST":
+        try:
+            gate = services.gate_close(user=request.user, gate=gate)
+        except ValidationError as e:
+            _flash_errors(request, e)
+            return redirect(gate)
+        summary = selectors.close_summary(user=request.user, gate=gate)
+        n = summary.without_outcome
+        without = f", {n} without a vote outcome" if n else ""
+        messages.success(
+            request,
+            f"Gate {gate.quarter} closed; the outcomes are fixed. "
+            f"{len(summary.lines)} decision(s) to record{without}.",
+        )
+        return redirect(gate)
+    if gate.is_draft:
+        messages.error(request, "Open voting before closing the gate.")
+        return redirect(gate)
+    summary = selectors.close_summary(user=request.user, gate=gate)
+    return render(request, "stagegates/close.html", {"gate": gate, "summary": summary})
 
 
 @require_POST
@@ -188,13 +203,17 @@ def _item_context(request, item, **extra):
         and item.on_agenda
         and line.decision is None,
         "rule_summary": RULE_SUMMARY,
+        "quorum_rule": voting.quorum_rule(),
     }
+    if context["can_decide"]:
+        context["consequences"] = decisions.consequences(item, blockers=line.pack.blockers)
     if context["can_vote"] and "vote_form" not in extra:
         mine = line.votes.mine
         initial = {"choice": mine.choice, "rationale": mine.rationale} if mine else {}
         context["vote_form"] = VoteForm(initial=initial)
     if context["can_decide"] and "decision_form" not in extra:
-        context["decision_form"] = DecisionForm(initial={"decision": item.outcome or "hold"})
+        initial = {"decision": item.outcome} if item.outcome else {}
+        context["decision_form"] = DecisionForm(initial=initial)
     context.update(extra)
     return context
 
@@ -246,7 +265,9 @@ def item_decide(request, pk):
             messages.success(request, f"Decision recorded and applied to {item.use_case}.")
             return redirect(item)
     context = _item_context(request, item, decision_form=form)
-    context["can_decide"] = True
+    if not context["can_decide"]:  # keep the form (and its errors) on screen
+        context["can_decide"] = True
+        context["consequences"] = decisions.consequences(item, blockers=context["pack"].blockers)
     return render(request, "stagegates/item.html", context, status=400)
 
 

@@ -3,12 +3,18 @@
 Blind voting (see ``stagegates.permissions.can_see_votes``): while voting is open, a member sees
 the other votes on an item — choices, rationales and counts — only after casting their own.
 After closing, leadership, the PMO and admins see every vote.
+
+The tally (``tally``): an item's outcome is the choice with most votes, provided a quorum voted
+(``quorum_for``: the setting ``VALUEGATE_GATE_QUORUM``, default more than half of the Leadership
+members at closing) and no other choice has as many. An item with no votes, too few votes or a
+tie has no outcome — never an implicit "hold": the chair decides it explicitly.
 """
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
@@ -25,14 +31,79 @@ NOT_OPEN = {
 }
 
 
-def tally(choices: Iterable[str]) -> str:
-    """The outcome of an item's votes: the choice with most votes; no votes or a tie → hold."""
-    counts = Counter(choices).most_common()
-    if not counts:
-        return Choice.HOLD
-    if len(counts) > 1 and counts[0][1] == counts[1][1]:
-        return Choice.HOLD
-    return Choice(counts[0][0])
+def quorum_for(members: int) -> int:
+    """Votes an item needs for an outcome when ``members`` Leadership members may vote.
+
+    ``settings.VALUEGATE_GATE_QUORUM`` (a positive number of votes) when set; otherwise more than
+    half of the members (``members // 2 + 1``: 3 of 5, 3 of 4, 1 of 1).
+    """
+    fixed = getattr(settings, "VALUEGATE_GATE_QUORUM", None)
+    if fixed:
+        return int(fixed)
+    return members // 2 + 1
+
+
+def quorum_rule() -> str:
+    """The quorum in words, for the pages."""
+    fixed = getattr(settings, "VALUEGATE_GATE_QUORUM", None)
+    if fixed:
+        return f"{int(fixed)} vote{'s' if int(fixed) != 1 else ''}"
+    return "more than half of the Leadership members"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """An item's votes counted: the outcome, or why there is none (no quorum, a tie)."""
+
+    counts: tuple[tuple[str, int], ...]  # (choice, votes), most votes first
+    members: int  # Leadership members who could vote
+    quorum: int  # votes needed for an outcome
+
+    @property
+    def votes(self) -> int:
+        return sum(n for _, n in self.counts)
+
+    @property
+    def has_quorum(self) -> bool:
+        return self.votes >= self.quorum
+
+    @property
+    def tied(self) -> bool:
+        return len(self.counts) > 1 and self.counts[0][1] == self.counts[1][1]
+
+    @property
+    def outcome(self) -> str:
+        """The choice with most votes; empty without a quorum or on a tie (never "hold")."""
+        if not self.has_quorum or self.tied:
+            return ""
+        return self.counts[0][0]
+
+    @property
+    def text(self) -> str:
+        """``"no quorum (2 of 5 voted, 3 needed)"``, ``"tied (Scale 2 · Stop 2)"``."""
+        if not self.has_quorum:
+            return f"no quorum ({self.votes} of {self.members} voted, {self.quorum} needed)"
+        if self.tied:
+            labels = dict(Choice.choices)
+            top = self.counts[0][1]
+            split = " · ".join(f"{labels[c]} {n}" for c, n in self.counts if n == top)
+            return f"tied ({split})"
+        return Choice(self.outcome).label
+
+
+def tally(choices: Iterable[str], *, members: int, quorum: int | None = None) -> Tally:
+    """Count ``choices`` (one per voter) for an item where ``members`` could vote.
+
+    The outcome is the choice with most votes, if at least ``quorum`` votes were cast (default:
+    ``quorum_for(members)``) and no other choice has as many; otherwise there is no outcome.
+    """
+    order = {value: i for i, value in enumerate(Choice.values)}
+    counts = sorted(Counter(choices).items(), key=lambda cn: (-cn[1], order.get(cn[0], 99)))
+    return Tally(
+        counts=tuple(counts),
+        members=members,
+        quorum=quorum if quorum is not None else quorum_for(members),
+    )
 
 
 def vote_cast(*, user, item: GateItem, choice: str, rationale: str) -> tuple[Vote, bool]:
@@ -140,9 +211,9 @@ def votes_for(user, items: list[GateItem]) -> dict[int, ItemVotes]:
     return result
 
 
-def outcomes(item_ids: list[int]) -> dict[int, str]:
-    """The outcome of each item from its votes (one query)."""
+def tallies(item_ids: list[int], *, members: int, quorum: int) -> dict[int, Tally]:
+    """Each item's ``Tally`` from its votes (one query)."""
     choices: dict[int, list[str]] = {pk: [] for pk in item_ids}
     for item_id, choice in Vote.objects.filter(item__in=item_ids).values_list("item_id", "choice"):
         choices[item_id].append(choice)
-    return {pk: tally(cs) for pk, cs in choices.items()}
+    return {pk: tally(cs, members=members, quorum=quorum) for pk, cs in choices.items()}

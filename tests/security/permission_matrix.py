@@ -311,11 +311,11 @@ TABLE: dict[str, Entry] = {
             "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=302, admin=302),
         },
     ),
-    # The chair or the PMO closes a gate.
+    # The chair or the PMO closes a gate; GET is the close summary with the confirm button.
     "stagegates:close": Entry(
         kwargs=GATE,
         checks={
-            "GET": POST_ONLY,
+            "GET": expect(403, anonymous=LOGIN, outsider=404, leader=200, pmo=200, admin=200),
             "POST": expect(403, anonymous=LOGIN, outsider=404, leader=302, pmo=302, admin=302),
         },
     ),

@@ -3,11 +3,12 @@
 import json
 
 import pytest
+import yaml
 from rest_framework.test import APIClient
 
 from stagegates import services, voting
 from stagegates.models import Decision, Gate, GateStatus, Vote
-from tests.conftest import ROLES, make_use_case
+from tests.conftest import ROLES, make_use_case, make_user
 from usecases.models import ChecklistAnswer
 
 from .helpers import create_gate, item_of, stop_loss_flag
@@ -177,12 +178,15 @@ def test_decide_per_role(role, role_users, api_for, voting_gate, pmo, use_case):
     services.gate_close(user=pmo, gate=voting_gate)
     item = item_of(voting_gate, use_case)
     client = client_of(role, role_users, api_for)
-    response = client.post(f"/api/v1/gate-items/{item.pk}/decide/", {}, format="json")
+    response = client.post(
+        f"/api/v1/gate-items/{item.pk}/decide/", {"decision": "hold"}, format="json"
+    )
     check(response, DECIDE[role])
     if DECIDE[role] == 200:
         body = response.json()
         assert body["decision"]["decision"] == "hold" and body["stage"] == "on_hold"
         assert body["funding_status"] == "frozen"
+        assert body["decision"]["outcome"] == "" and body["decision"]["is_override"] is False
 
 
 # --- blind voting -------------------------------------------------------------------------------
@@ -218,7 +222,8 @@ def test_blind_voting_through_the_api(api_for, voting_gate, leader, leader2, pmo
     assert "votes" not in pmo_view  # the PMO waits for closing
     services.gate_close(user=pmo, gate=voting_gate)
     pmo_view = api_for(pmo).get(f"/api/v1/gate-items/{item.pk}/").json()
-    assert pmo_view["vote_counts"]["stop"] == 1 and pmo_view["outcome"] == "hold"  # a tie
+    assert pmo_view["vote_counts"]["stop"] == 1 and pmo_view["outcome"] is None  # a tie
+    assert pmo_view["outcome_text"] == "tied (Hold 1 · Stop 1)"
 
 
 def test_changing_a_vote_and_voting_after_close(api_for, voting_gate, leader, pmo, use_case):
@@ -239,7 +244,7 @@ def test_changing_a_vote_and_voting_after_close(api_for, voting_gate, leader, pm
     assert Vote.objects.get().choice == "stop"
 
 
-def test_close_tie_and_no_votes_are_hold(
+def test_close_tie_and_no_votes_have_no_outcome(
     api_for, voting_gate, leader, leader2, pmo, use_case, other_use_case
 ):
     tie = item_of(voting_gate, use_case)
@@ -248,14 +253,15 @@ def test_close_tie_and_no_votes_are_hold(
     body = api_for(pmo).post(f"/api/v1/gates/{voting_gate.pk}/close/").json()
     assert body["status"] == "closed"
     assert {i["use_case_name"]: i["outcome"] for i in body["items"]} == {
-        use_case.name: "hold",
-        other_use_case.name: "hold",
+        use_case.name: None,
+        other_use_case.name: None,
     }
 
 
 def test_decide_override_rationale_and_scale_blocked(api_for, voting_gate, pmo, leader, use_case):
-    services.gate_close(user=pmo, gate=voting_gate)
     item = item_of(voting_gate, use_case)
+    voting.vote_cast(user=leader, item=item, choice="hold", rationale="Wait.")  # 1 of 1: hold
+    services.gate_close(user=pmo, gate=voting_gate)
     client = api_for(leader)
     url = f"/api/v1/gate-items/{item.pk}/decide/"
 
@@ -340,3 +346,75 @@ def test_gate_detail_queries_do_not_grow_with_items(api_for, pmo, leader, use_ca
         stop_loss_flag(uc)
     services.gate_refresh_agenda(user=pmo, gate=gate)
     assert count() == (one, 20)
+
+
+# --- the close summary and the decision's effect (issue 15) -------------------------------------
+def test_close_answers_with_the_summary(
+    api_for, voting_gate, pmo, leader, leader2, use_case, other_use_case
+):
+    make_user("lucy", "Leadership")  # 3 members: 2 votes needed
+    item = item_of(voting_gate, use_case)
+    voting.vote_cast(user=leader, item=item, choice="scale", rationale="r")
+    voting.vote_cast(user=leader2, item=item, choice="scale", rationale="r")
+    response = api_for(pmo).post(f"/api/v1/gates/{voting_gate.pk}/close/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "closed" and len(body["items"]) == 2
+    summary = body["summary"]
+    assert {k: summary[k] for k in ("members", "quorum", "without_votes", "without_outcome")} == {
+        "members": 3,
+        "quorum": 2,
+        "without_votes": 1,
+        "without_outcome": 1,
+    }
+    by_name = {line["use_case_name"]: line for line in summary["items"]}
+    assert by_name[use_case.name] == {
+        "id": item.pk,
+        "use_case": use_case.pk,
+        "use_case_name": use_case.name,
+        "votes": 2,
+        "outcome": "scale",
+        "has_quorum": True,
+        "tied": False,
+        "outcome_text": "Scale",
+    }
+    assert by_name[other_use_case.name]["outcome"] is None
+    assert by_name[other_use_case.name]["outcome_text"] == "no quorum (0 of 3 voted, 2 needed)"
+    assert [(m["username"], m["voted"], m["items"]) for m in summary["missing_voters"]] == [
+        ("lena", 1, 2),
+        ("leo", 1, 2),
+        ("lucy", 0, 2),
+    ]
+
+
+def test_the_close_summary_is_in_the_schema():
+    response = APIClient().get("/api/v1/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    components = schema["components"]["schemas"]
+    assert {"summary"} <= set(components["GateClosed"]["properties"])
+    assert {"missing_voters", "items", "quorum"} <= set(components["CloseSummary"]["properties"])
+    assert "effect" in components["DecidedItem"]["properties"]
+
+
+def test_decide_answers_with_the_effect(api_for, voting_gate, pmo, leader, use_case):
+    use_case.stage, use_case.funding_status = "scaled", "funded"
+    use_case.save()
+    services.gate_close(user=pmo, gate=voting_gate)
+    item = item_of(voting_gate, use_case)
+    url = f"/api/v1/gate-items/{item.pk}/decide/"
+    client = api_for(leader)
+    response = client.post(url, {}, format="json")  # no votes: no outcome to fall back on
+    assert response.status_code == 400
+    assert "no quorum (0 of 1 voted, 1 needed)" in response.json()["decision"][0]
+    use_case.refresh_from_db()
+    assert use_case.stage == "scaled"
+
+    response = client.post(url, {"decision": "hold"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["effect"] == {
+        "stage_before": "scaled",
+        "stage_after": "on_hold",
+        "funding_before": "funded",
+        "funding_after": "frozen",
+    }

@@ -44,7 +44,7 @@ def test_each_decision_applies(closed_gate, leader, use_case, decision, stage, f
     assert latest.history_user == leader
     assert latest.history_change_reason == f"Gate 2026-Q4 decision: {decision}"
     assert record.history.first().history_change_reason == "Gate 2026-Q4"
-    assert record.is_override is (decision != "hold")
+    assert record.outcome == "" and record.is_override is False  # no votes: no outcome
 
 
 def test_a_decision_leaves_a_stage_transition_naming_it(closed_gate, leader, use_case, owner):
@@ -74,7 +74,9 @@ def test_default_is_the_outcome_and_needs_no_rationale(voting_gate, pmo, leader,
     assert (record.decision, record.outcome, record.is_override) == ("stop", "stop", False)
 
 
-def test_override_without_rationale_is_refused(closed_gate, leader, use_case):
+def test_override_without_rationale_is_refused(voting_gate, pmo, leader, use_case):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="hold", rationale="r")
+    closed_gate = services.gate_close(user=pmo, gate=voting_gate)
     with pytest.raises(ValidationError) as excinfo:
         decide(leader, closed_gate, use_case, "stop", rationale="  ")
     assert (
@@ -132,3 +134,74 @@ def test_the_value_owner_is_told(closed_gate, leader, owner, use_case):
     note = Notification.objects.get(recipient=owner)
     assert note.kind == "gate_decision" and note.period == "2026-Q4"
     assert "redesign" in note.title
+
+
+# --- explicit decisions (issue 15) --------------------------------------------------------------
+def test_no_outcome_and_no_choice_is_refused_at_the_field(closed_gate, leader, use_case):
+    with pytest.raises(ValidationError) as excinfo:
+        decide(leader, closed_gate, use_case)  # no votes: no outcome to fall back on
+    assert excinfo.value.message_dict["decision"] == [
+        "There is no vote outcome: no quorum (0 of 1 voted, 1 needed). Choose a decision."
+    ]
+    assert not Decision.objects.exists() and not StageTransition.objects.exists()
+    use_case.refresh_from_db()
+    assert (use_case.stage, use_case.funding_status) == ("rollout", "conditional")
+
+
+def test_a_tie_is_refused_without_a_choice_and_decided_explicitly(
+    voting_gate, pmo, leader, leader2, use_case
+):
+    item = item_of(voting_gate, use_case)
+    voting.vote_cast(user=leader, item=item, choice="scale", rationale="r")
+    voting.vote_cast(user=leader2, item=item, choice="stop", rationale="r")
+    gate = services.gate_close(user=pmo, gate=voting_gate)
+    with pytest.raises(ValidationError) as excinfo:
+        decide(leader, gate, use_case, rationale="Undecided.")
+    assert "tied (Scale 1 · Stop 1)" in excinfo.value.message_dict["decision"][0]
+    record = decide(leader, gate, use_case, "redesign")  # no outcome to depart from
+    assert (record.decision, record.outcome, record.is_override) == ("redesign", "", False)
+
+
+def test_a_rationale_is_always_accepted(voting_gate, pmo, leader, use_case):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="stop", rationale="r")
+    gate = services.gate_close(user=pmo, gate=voting_gate)
+    record = decide(leader, gate, use_case, rationale="As voted.")
+    assert (record.decision, record.rationale, record.is_override) == ("stop", "As voted.", False)
+
+
+def test_nothing_changes_a_use_case_without_a_decision(
+    voting_gate, pmo, leader, use_case, other_use_case
+):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="stop", rationale="r")
+    gate = services.gate_close(user=pmo, gate=voting_gate)
+    decide(leader, gate, use_case)  # the outcome, stop, decided on this item only
+    use_case.refresh_from_db()
+    other_use_case.refresh_from_db()
+    assert use_case.stage == "stopped"
+    assert (other_use_case.stage, other_use_case.funding_status) == ("rollout", "conditional")
+    assert list(StageTransition.objects.values_list("use_case_id", flat=True)) == [use_case.pk]
+
+
+def test_each_choice_states_its_consequence_before_recording(closed_gate, use_case):
+    use_case.stage, use_case.funding_status = "scaled", "funded"
+    use_case.save()
+    item = item_of(closed_gate, use_case)
+    found = {c.choice: c.sentence for c in decisions.consequences(item, blockers=[])}
+    name = use_case.name
+    assert found == {
+        "scale": f"Scale: {name} stays at Scaled / Funded",
+        "redesign": f"Redesign: {name} moves from Scaled / Funded to Redesign / Conditional",
+        "hold": f"Hold: {name} moves from Scaled / Funded to On hold / Frozen",
+        "stop": f"Stop: {name} moves from Scaled / Funded to Stopped / Ended",
+    }
+    assert not StageTransition.objects.exists()  # a preview writes nothing
+
+
+def test_the_effect_is_read_from_the_stage_transition(closed_gate, leader, use_case):
+    record = decide(leader, closed_gate, use_case, "hold")
+    assert decisions.effect_of(record) == {
+        "stage_before": "rollout",
+        "stage_after": "on_hold",
+        "funding_before": "conditional",
+        "funding_after": "frozen",
+    }

@@ -117,3 +117,21 @@ def test_build_packs_runs_a_constant_number_of_queries(gate, leader, use_case, o
         weekly(use_case, week)
     stop_loss_flag(use_case)
     assert (count(False), count(True)) == few
+
+
+@pytest.mark.parametrize(
+    ("stage", "label"), [("scaled", "Continue at scale, funded"), ("rollout", "Hold")]
+)
+def test_a_healthy_product_at_scale_is_recommended_to_continue(
+    gate, leader, use_case, stage, label
+):
+    """Net 1,200 each month (no run cost), below the base scenario's 13,560 for the quarter: only
+    a use case already at scale continues; one in rollout is not proven for scale."""
+    use_case.stage = stage
+    use_case.save()
+    for month, week in WEEKS.items():
+        weekly(use_case, week)
+        monthly(use_case, month, support_cost=D(0), run_cost=D(0), maintenance_cost=D(0))
+    pack = pack_of(gate, use_case, leader)
+    assert [m.figures.net_value for m in pack.months] == [D(1200)] * 3
+    assert pack.recommendation.label == label

@@ -155,3 +155,55 @@ def test_month_labels_and_values_must_pair_up():
         recommend(short.__class__(**{**short.__dict__, "adoption_rate": D("0.1")}))
     with pytest.raises(ValueError):
         recommend(facts(month_labels=MONTHS[:2], monthly_net_values=(D("1"), None, D("1"))))
+
+
+# --- a healthy product already at scale continues (issue 15) ------------------------------------
+def healthy_scaled(**over):
+    """Scaled, no flag, no blocker, net positive each month — but below the base scenario, so
+    only the "continue at scale" rule can recommend scale."""
+    values = dict(
+        at_scale=True,
+        monthly_net_values=(D("4000"), D("4500"), D("4500")),
+        net_value=D("13000"),
+        base_scenario_net=D("20000"),
+    )
+    values.update(over)
+    return facts(**values)
+
+
+def test_healthy_scaled_use_case_continues_at_scale_funded():
+    r = recommend(healthy_scaled())
+    assert (r.choice, r.label, r.continues_at_scale) == ("scale", "Continue at scale, funded", True)
+    assert r.reasons == (
+        "Already at scale, and healthy:",
+        "No open stop-loss flag and no blocking checklist item answered “no”.",
+        "Net value positive in each month of the quarter (2026-08: EUR 4,000.00, "
+        "2026-09: EUR 4,500.00, 2026-10: EUR 4,500.00).",
+    )
+
+
+@pytest.mark.parametrize(
+    ("over", "choice"),
+    [
+        (dict(at_scale=False), "hold"),  # not at scale: the scale rule needs the base scenario
+        (dict(open_stop_loss=("Rework 20% exceeds 15% (2026-W46)",)), "redesign"),
+        (dict(scale_blockers=("Checklist E1 is answered “no”.",)), "hold"),  # a failed section
+        (dict(monthly_net_values=(D("4000"), D("0"), D("4500"))), "hold"),  # zero is not positive
+        (dict(monthly_net_values=(D("4000"), D("-1"), D("4500"))), "hold"),
+        (dict(monthly_net_values=(D("4000"), None, D("4500"))), "hold"),  # a month not reviewed
+    ],
+)
+def test_scaled_but_not_healthy_does_not_continue(over, choice):
+    r = recommend(healthy_scaled(**over))
+    assert (r.choice, r.continues_at_scale) == (choice, False)
+    assert r.label == choice.capitalize()
+
+
+def test_healthy_at_scale_and_above_base_still_continues():
+    r = recommend(healthy_scaled(base_scenario_net=D("1000")))
+    assert (r.choice, r.label) == ("scale", "Continue at scale, funded")
+
+
+def test_the_plain_scale_rule_does_not_say_continue():
+    r = recommend(facts())  # not at scale
+    assert (r.choice, r.label, r.continues_at_scale) == ("scale", "Scale", False)

@@ -1,5 +1,6 @@
 """stagegates.services: gate creation and its rules, quarter creation by the periodic job,
-opening voting, closing (outcome = most votes; none or a tie → hold), agenda edits."""
+opening voting, closing (outcome = most votes once a quorum voted; too few votes or a tie → no
+outcome), agenda edits."""
 
 import datetime
 
@@ -9,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from stagegates import services, tasks, voting
 from stagegates.models import Gate, GateStatus
 from tests.conftest import make_user
+from usecases.models import StageTransition
 
 from .helpers import create_gate, item_of, open_voting
 
@@ -161,14 +163,37 @@ def test_close_outcomes_majority_tie_and_no_votes(
     gate = services.gate_close(user=leader, gate=voting_gate)  # the chair closes
 
     assert gate.status == GateStatus.CLOSED and gate.closed_by == leader
+    assert (gate.members_at_close, gate.quorum_at_close) == (3, 2)
     majority.refresh_from_db()
     tie.refresh_from_db()
-    assert (majority.outcome, tie.outcome) == ("scale", "hold")
+    assert (majority.outcome, tie.outcome) == ("scale", "")
 
 
-def test_close_with_no_votes_is_hold(voting_gate, pmo, use_case):
+def test_close_with_no_votes_has_no_outcome(voting_gate, pmo, use_case):
     services.gate_close(user=pmo, gate=voting_gate)
-    assert item_of(voting_gate, use_case).outcome == "hold"
+    assert item_of(voting_gate, use_case).outcome == ""
+
+
+def test_close_below_the_quorum_has_no_outcome(voting_gate, pmo, leader, leader2, use_case):
+    make_user("lucy", "Leadership")
+    make_user("lars", "Leadership")  # 4 members: 3 votes needed
+    item = item_of(voting_gate, use_case)
+    voting.vote_cast(user=leader, item=item, choice="scale", rationale="good")
+    voting.vote_cast(user=leader2, item=item, choice="scale", rationale="good")
+    gate = services.gate_close(user=pmo, gate=voting_gate)
+    assert (gate.members_at_close, gate.quorum_at_close) == (4, 3)
+    assert item_of(voting_gate, use_case).outcome == ""  # 2 of 4 is half, not more than half
+
+
+def test_closing_changes_no_use_case(voting_gate, pmo, leader, use_case, other_use_case):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="stop", rationale="r")
+    before = {uc.pk: (uc.stage, uc.funding_status) for uc in (use_case, other_use_case)}
+    services.gate_close(user=pmo, gate=voting_gate)
+    for uc in (use_case, other_use_case):
+        uc.refresh_from_db()
+        assert (uc.stage, uc.funding_status) == before[uc.pk]
+    assert item_of(voting_gate, use_case).outcome == "stop"
+    assert not StageTransition.objects.exists()
 
 
 def test_close_rules(gate, pmo, leader2):
@@ -183,18 +208,35 @@ def test_close_rules(gate, pmo, leader2):
 
 
 @pytest.mark.parametrize(
-    ("choices", "outcome"),
+    ("choices", "members", "outcome", "text"),
     [
-        ([], "hold"),
-        (["stop"], "stop"),
-        (["scale", "scale", "redesign"], "scale"),
-        (["scale", "redesign"], "hold"),
-        (["scale", "scale", "stop", "stop", "hold"], "hold"),
-        (["redesign", "redesign", "hold"], "redesign"),
+        ([], 3, "", "no quorum (0 of 3 voted, 2 needed)"),
+        (["stop"], 3, "", "no quorum (1 of 3 voted, 2 needed)"),  # below the quorum
+        (["stop"], 1, "stop", "Stop"),
+        (["scale", "scale"], 4, "", "no quorum (2 of 4 voted, 3 needed)"),  # exactly half
+        (["scale", "scale", "redesign"], 4, "scale", "Scale"),  # more than half
+        (["scale", "redesign"], 2, "", "tied (Scale 1 · Redesign 1)"),
+        (["scale", "scale", "stop", "stop", "hold"], 5, "", "tied (Scale 2 · Stop 2)"),
+        (["redesign", "redesign", "hold"], 5, "redesign", "Redesign"),
+        (["hold", "hold", "hold"], 5, "hold", "Hold"),
     ],
 )
-def test_tally(choices, outcome):
-    assert voting.tally(choices) == outcome
+def test_tally(choices, members, outcome, text):
+    counted = voting.tally(choices, members=members)
+    assert (counted.outcome, counted.text) == (outcome, text)
+    assert counted.votes == len(choices)
+
+
+@pytest.mark.parametrize(("members", "needed"), [(0, 1), (1, 1), (2, 2), (4, 3), (5, 3), (8, 5)])
+def test_default_quorum_is_more_than_half(members, needed):
+    assert voting.quorum_for(members) == needed
+
+
+def test_quorum_setting(settings):
+    settings.VALUEGATE_GATE_QUORUM = 2
+    assert voting.quorum_for(8) == 2
+    assert voting.tally(["stop", "stop"], members=8).outcome == "stop"
+    assert voting.tally(["stop"], members=8).text == "no quorum (1 of 8 voted, 2 needed)"
 
 
 def test_while_voting_only_the_closing_day_and_chair_change(voting_gate, pmo, leader2):

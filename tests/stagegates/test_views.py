@@ -5,6 +5,8 @@ use cases they contribute to (404 for the others); the PMO manages; the chair (`
 and decides; Leadership votes (the PMO and a non-Leadership admin do not).
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,7 +14,7 @@ from django.urls import reverse
 
 from stagegates import decisions, services, voting
 from stagegates.models import Decision, Gate, GateStatus, Vote
-from tests.conftest import ROLES, make_use_case, user_of
+from tests.conftest import ROLES, make_use_case, make_user, user_of
 from usecases.models import ChecklistAnswer
 
 from .helpers import create_gate, item_of, monthly, stop_loss_flag, weekly
@@ -214,6 +216,7 @@ def test_vote_form_errors_and_voting_after_close(client_for, voting_gate, pmo, l
 
 
 def test_decision_page_override_and_blockers(client_for, voting_gate, pmo, leader, use_case):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="hold", rationale="r")
     services.gate_close(user=pmo, gate=voting_gate)
     stop_loss_flag(use_case)
     ChecklistAnswer.objects.create(use_case=use_case, item="E1", answer="no")
@@ -389,3 +392,129 @@ def test_htmx_vote_errors_come_back_as_a_swappable_fragment(
     assert body.lstrip().startswith('<section id="voting"')
     assert "This field is required." in body
     assert not Vote.objects.exists()
+
+
+# --- the close summary and explicit decisions (issue 15) ----------------------------------------
+CLOSE_PAGE = {
+    "anonymous": "login",
+    "outsider": 404,
+    "other_owner": 403,
+    "contributor": 403,
+    "owner": 403,
+    "leader": 200,  # the chair
+    "pmo": 200,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_close_summary_page_per_role_closes_nothing(role, role_users, client_for, voting_gate):
+    response = client_for(user_of(role, role_users)).get(
+        reverse("stagegates:close", args=[voting_gate.pk])
+    )
+    assert_status(response, CLOSE_PAGE[role])
+    voting_gate.refresh_from_db()
+    assert voting_gate.is_voting
+
+
+def test_close_summary_then_confirm_without_javascript(
+    client_for, voting_gate, pmo, leader, leader2, use_case, other_use_case
+):
+    make_user("lucy", "Leadership", first_name="Lucy", last_name="Lund")  # 3 members: 2 needed
+    voted = item_of(voting_gate, use_case)
+    voting.vote_cast(user=leader, item=voted, choice="scale", rationale="Good.")
+    voting.vote_cast(user=leader2, item=voted, choice="scale", rationale="Good.")
+    client = client_for(pmo)
+    url = reverse("stagegates:close", args=[voting_gate.pk])
+
+    detail = client.get(voting_gate.get_absolute_url()).content.decode()
+    assert f'href="{url}"' in detail  # the close button leads to the summary, a plain link
+
+    page = client.get(url).content.decode()
+    assert "Close gate 2026-Q4?" in page and "cannot be undone" in page
+    rows = re.findall(
+        r"<tr>\s*<td><a [^>]*>([^<]+)</a></td>\s*<td[^>]*>([^<]+)</td>\s*<td>(.*?)</td>", page
+    )
+    assert sorted((name, votes, re.sub("<[^>]+>", "", out)) for name, votes, out in rows) == [
+        # the PMO has not voted: blind voting hides the choices until closing
+        (use_case.name, "2 of 3", "quorum reached (outcome shown at closing)"),
+        (other_use_case.name, "0 of 3", "no quorum (0 of 3 voted, 2 needed)"),
+    ]
+    assert "Leo Leader — voted on 1 of 2 item(s)" in page
+    assert "Lucy Lund — voted on 0 of 2 item(s)" in page
+    assert f'<form method="post" action="{url}"' in page and "Confirm: close the gate" in page
+
+    response = client.post(url)
+    assert response.status_code == 302 and response["Location"] == voting_gate.get_absolute_url()
+    voting_gate.refresh_from_db()
+    assert voting_gate.is_closed
+    told = client.get(response["Location"]).content.decode()
+    assert "2 decision(s) to record, 1 without a vote outcome." in told
+
+    after = client.get(url).content.decode()
+    assert "Confirm: close the gate" not in after
+    assert "<strong>Scale</strong>" in after and "no quorum (0 of 3 voted, 2 needed)" in after
+    detail = client.get(voting_gate.get_absolute_url()).content.decode()
+    assert "no quorum (0 of 3 voted, 2 needed)" in detail
+
+
+def test_the_chair_sees_outcomes_of_items_voted_on_before_closing(
+    client_for, voting_gate, leader, leader2, use_case
+):
+    item = item_of(voting_gate, use_case)
+    voting.vote_cast(user=leader, item=item, choice="stop", rationale="r")
+    voting.vote_cast(user=leader2, item=item, choice="hold", rationale="r")
+    page = client_for(leader).get(reverse("stagegates:close", args=[voting_gate.pk]))
+    assert "tied (Hold 1 · Stop 1)" in page.content.decode()
+
+
+def test_close_page_of_a_draft_sends_back_with_a_message(client_for, pmo, gate):
+    response = client_for(pmo).get(reverse("stagegates:close", args=[gate.pk]), follow=True)
+    assert "Open voting before closing the gate." in response.content.decode()
+
+
+def _decision_form(html):
+    return html[html.index('action="/gates/items/') : html.index("Record the decision")]
+
+
+def test_each_choice_shows_its_consequence_and_nothing_is_preselected_without_outcome(
+    client_for, voting_gate, pmo, leader, use_case
+):
+    use_case.stage, use_case.funding_status = "scaled", "funded"
+    use_case.save()
+    services.gate_close(user=pmo, gate=voting_gate)
+    item = item_of(voting_gate, use_case)
+    client = client_for(leader)
+    page = client.get(reverse("stagegates:item", args=[item.pk])).content.decode()
+    form = _decision_form(page)
+    name = use_case.name
+    for sentence in (
+        f"Scale: {name} stays at Scaled / Funded",
+        f"Redesign: {name} moves from Scaled / Funded to Redesign / Conditional",
+        f"Hold: {name} moves from Scaled / Funded to On hold / Frozen",
+        f"Stop: {name} moves from Scaled / Funded to Stopped / Ended",
+    ):
+        assert sentence in form
+    assert "checked" not in form
+    assert "No vote outcome: no quorum (0 of 1 voted, 1 needed)" in form
+
+    response = client.post(reverse("stagegates:decide", args=[item.pk]), {"rationale": "?"})
+    assert response.status_code == 400
+    assert "There is no vote outcome: no quorum (0 of 1 voted, 1 needed). Choose a decision." in (
+        response.content.decode()
+    )
+    use_case.refresh_from_db()
+    assert (use_case.stage, use_case.funding_status) == ("scaled", "funded")
+    assert not Decision.objects.exists()
+
+
+def test_the_outcome_is_preselected_when_there_is_one(
+    client_for, voting_gate, pmo, leader, use_case
+):
+    voting.vote_cast(user=leader, item=item_of(voting_gate, use_case), choice="stop", rationale="r")
+    services.gate_close(user=pmo, gate=voting_gate)
+    item = item_of(voting_gate, use_case)
+    form = _decision_form(
+        client_for(leader).get(reverse("stagegates:item", args=[item.pk])).content.decode()
+    )
+    assert re.findall(r'value="(\w+)"[^>]*checked', form) == ["stop"]
