@@ -8,7 +8,9 @@ on_hold/frozen, stop → stopped/ended): the chair is the actor, the reason name
 Funding follows conditions: ``scale`` is refused while the use case has an open
 stop-loss flag or a checklist item of the translation, adoption, execution or quality sections
 answered ``no`` (``scale_blockers``). The default decision is the vote outcome; departing from it
-needs a written rationale. A decision is recorded once per item.
+needs a written rationale. A decision is recorded once per item, names the pack frozen at closing
+it was taken on (``Decision.snapshot``), and withdraws the item's carry-over from a later draft
+gate (``carryover.settle``).
 """
 
 from collections import defaultdict
@@ -35,7 +37,8 @@ from usecases.transitions import apply as transition_apply
 from usecases.transitions import lock as lock_use_case
 from usecases.transitions import plan as transition_plan
 
-from .models import Choice, Decision, Gate, GateItem, GateStatus
+from . import carryover
+from .models import Choice, Decision, Gate, GateItem, GateItemSnapshot, GateStatus
 from .permissions import can_decide
 
 #: The move each decision makes (``usecases.transitions.EFFECTS`` says where it leads).
@@ -154,6 +157,7 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
             rationale=rationale,
             decided_by=user,
             decided_at=now,
+            snapshot=GateItemSnapshot.objects.filter(item=item).first(),  # the pack it was taken on
         )
         stamp(record, user=user, reason=f"Gate {gate.quarter}")
         try:
@@ -162,6 +166,7 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
         except IntegrityError:
             raise ValidationError({"decision": ["This item has been decided already."]}) from None
         _apply(use_case, record, gate=gate, item=item)
+        carryover.settle(item, gate)
     return record
 
 

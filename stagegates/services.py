@@ -28,7 +28,7 @@ from usecases.models import UseCase
 from usecases.permissions import can_manage_gates
 from usecases.roles import LEADERSHIP
 
-from . import agenda, voting
+from . import agenda, snapshots, voting
 from .models import Gate, GateItem, GateStatus, parse_quarter, quarter_bounds, quarter_of
 from .permissions import can_close, can_edit_agenda
 
@@ -179,6 +179,7 @@ def gate_close(*, user, gate: Gate) -> Gate:
     """Close voting (chair or PMO) and fix each item's outcome: most votes; none or a tie → hold.
 
     The gate row is locked, so a vote in flight either lands before the close or is refused.
+    Every on-agenda item's pack is frozen in the same transaction (``snapshots.freeze``).
     """
     if not can_close(user, gate):
         raise PermissionDenied("Only the chair or the PMO closes a gate.")
@@ -204,6 +205,7 @@ def gate_close(*, user, gate: Gate) -> Gate:
         current.closed_by = user
         stamp(current, user=user, reason="Closed")
         current.save()
+        snapshots.freeze(current)
     return current
 
 

@@ -29,6 +29,7 @@ def gate_list(request):
         {
             "gates": selectors.gate_list(user=request.user),
             "can_create": can_manage_gates(request.user),
+            "undecided_count": selectors.undecided_count(user=request.user),
         },
     )
 
@@ -171,9 +172,9 @@ def item_remove(request, pk):
     return redirect(item.gate)
 
 
-def _item_context(request, item, **extra):
+def _item_context(request, item, *, live: bool = False, **extra):
     user = request.user
-    line = selectors.item_pack(user=user, item=item)
+    line = selectors.item_pack(user=user, item=item, live=live)
     item = line.item
     gate = item.gate
     context = {
@@ -193,6 +194,11 @@ def _item_context(request, item, **extra):
         mine = line.votes.mine
         initial = {"choice": mine.choice, "rationale": mine.rationale} if mine else {}
         context["vote_form"] = VoteForm(initial=initial)
+    if context["can_decide"]:
+        # the decision applies now: what blocks scale today, whatever the frozen pack says
+        context["decision_blockers"] = decisions.scale_blockers([item.use_case_id])[
+            item.use_case_id
+        ]
     if context["can_decide"] and "decision_form" not in extra:
         context["decision_form"] = DecisionForm(initial={"decision": item.outcome or "hold"})
     context.update(extra)
@@ -201,8 +207,22 @@ def _item_context(request, item, **extra):
 
 @login_required
 def item_pack(request, pk):
+    """The item's pack; on a closed gate, as frozen at closing (``?live=1``: today's figures)."""
     item = perms.get_item_for_user(request.user, pk)
-    return render(request, "stagegates/item.html", _item_context(request, item))
+    live = request.GET.get("live") in ("1", "true")
+    return render(request, "stagegates/item.html", _item_context(request, item, live=live))
+
+
+@login_required
+def undecided_list(request):
+    """Items closed without a decision and the gate that carries each (PMO)."""
+    if not can_manage_gates(request.user):
+        raise PermissionDenied("Only the PMO sees the undecided items.")
+    return render(
+        request,
+        "stagegates/undecided.html",
+        {"lines": selectors.undecided_items(user=request.user)},
+    )
 
 
 @require_POST
