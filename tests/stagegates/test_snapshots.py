@@ -185,9 +185,12 @@ def test_postgresql_refuses_update_and_delete_of_a_snapshot(closed, use_case):
         f"UPDATE {table} SET pack = '{{}}'::jsonb WHERE id = %s",  # noqa: S608
         f"DELETE FROM {table} WHERE id = %s",  # noqa: S608
     ):
-        with pytest.raises(DatabaseError, match="never change"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [snapshot.pk])
+        with (
+            pytest.raises(DatabaseError, match="never change"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [snapshot.pk])
     assert snapshot_of(closed, use_case).pack == snapshot.pack
 
 
