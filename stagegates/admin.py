@@ -45,7 +45,7 @@ class DecisionAdmin(SimpleHistoryAdmin):
     list_display = ("item", "decision", "outcome", "decided_by", "decided_at")
     list_filter = ("decision",)
     list_select_related = ("item__use_case", "item__gate", "decided_by")
-    raw_id_fields = ("item", "decided_by")
+    raw_id_fields = ("item", "decided_by", "snapshot")
 
 
 @admin.register(GateItemSnapshot)

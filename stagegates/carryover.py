@@ -1,9 +1,9 @@
 """Undecided items are carried over to the next gate (issue 15).
 
 An agenda item of a closed gate without a decision is *undecided*. It is *outstanding* while no
-later closed gate has had its use case on the agenda (that later item, decided or not, takes its
-place). Each outstanding item is carried onto the agenda of every later draft gate, with the
-reason ``carried over from 2026-Q4: no decision``, wherever the agenda rules run
+later gate has put its use case to the vote (that later item, voted on or closed, decided or
+not, takes its place). Each outstanding item is carried onto the agenda of every later draft
+gate, with the reason ``carried over from 2026-Q4: no decision``, wherever the agenda rules run
 (``agenda.autofill_agenda``): when the PMO creates a gate, when the gate of a quarter is created
 at its start (``gate_ensure_for_quarter``), when the PMO refreshes a draft agenda, and in the
 daily refresh of draft gates (``tasks.refresh_agendas``) — so a next gate already drafted when
@@ -30,14 +30,15 @@ REASONS_MAX = GateItem._meta.get_field("reasons").max_length
 
 
 def outstanding(*, before_quarter: str | None = None) -> QuerySet[GateItem]:
-    """Undecided items of closed gates that no later closed gate has superseded (one query).
+    """Undecided items of closed gates that no later gate open for votes or closed has
+    superseded (one query).
 
     With ``before_quarter``, only gates of earlier quarters count (what a gate of that quarter
     inherits).
     """
     later = GateItem.objects.on_agenda().filter(
         use_case_id=OuterRef("use_case_id"),
-        gate__status=GateStatus.CLOSED,
+        gate__status__in=(GateStatus.VOTING, GateStatus.CLOSED),
         gate__quarter__gt=OuterRef("gate__quarter"),
     )
     items = GateItem.objects.on_agenda().filter(

@@ -171,7 +171,7 @@ class UndecidedLine:
     """An item closed without a decision (``carryover.outstanding``) and where it went."""
 
     item: GateItem
-    carried_to: GateItem | None  # its use case's item on a later gate not yet closed
+    carried_to: GateItem | None  # its use case's item on a later draft gate
 
 
 def undecided_items(*, user) -> list[UndecidedLine]:

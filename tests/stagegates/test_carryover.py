@@ -189,3 +189,20 @@ def test_the_undecided_api_list_is_the_pmos(q4_closed, role, role_users, use_cas
         assert [(r["use_case"], r["quarter"], r["carried_to_item"]) for r in rows] == [
             (use_case.pk, "2026-Q4", None)
         ]
+
+
+def test_a_later_gate_open_for_votes_takes_it_over(q4_closed, pmo, leader, use_case):
+    """Once the next gate votes on the item, the old one no longer waits: a gate drafted
+    meanwhile does not carry it a second time, nor does the PMO's list show it."""
+    q1 = q1_gate(pmo, leader)
+    with time_machine.travel(datetime.datetime(2027, 1, 5, 10, tzinfo=BERLIN), tick=False):
+        services.gate_open_voting(user=pmo, gate=q1)
+        q2 = create_gate(
+            pmo,
+            leader,
+            quarter="2027-Q2",
+            opens_on=datetime.date(2027, 4, 1),
+            closes_on=datetime.date(2027, 6, 30),
+        )
+    assert use_case.pk not in agenda(q2)
+    assert selectors.undecided_items(user=pmo) == []
