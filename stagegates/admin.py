@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Decision, Gate, GateItem, Vote
+from .models import Decision, Gate, GateItem, GateItemSnapshot, Vote
 
 
 class GateItemInline(admin.TabularInline):
@@ -45,4 +45,24 @@ class DecisionAdmin(SimpleHistoryAdmin):
     list_display = ("item", "decision", "outcome", "decided_by", "decided_at")
     list_filter = ("decision",)
     list_select_related = ("item__use_case", "item__gate", "decided_by")
-    raw_id_fields = ("item", "decided_by")
+    raw_id_fields = ("item", "decided_by", "snapshot")
+
+
+@admin.register(GateItemSnapshot)
+class GateItemSnapshotAdmin(admin.ModelAdmin):
+    """Read-only: a snapshot is written once, at closing, and never changed or deleted."""
+
+    list_display = ("item", "taken_at", "builder_version")
+    list_filter = ("item__gate__quarter",)
+    list_select_related = ("item__use_case", "item__gate")
+    search_fields = ("item__use_case__name",)
+    readonly_fields = ("item", "pack", "taken_at", "builder_version")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,6 +7,8 @@ A use case joins a gate's agenda when
    and no gate has decided on it since (a use case scaled two years ago and put on hold at a later
    gate does not come back every quarter; one that reached the mark after its last decision does).
    Stopped use cases are left out of this rule.
+4. it was on the agenda of an earlier closed gate and no decision was recorded there
+   (``stagegates.carryover``: "carried over from 2026-Q4: no decision").
 
 ``autofill_agenda`` is idempotent: it only inserts missing (gate, use case) rows, relying on the
 unique constraint; an item the PMO removed keeps its row (``removed_at``), so it is not re-added.
@@ -26,6 +28,7 @@ from usecases import clock, economics
 from usecases.audit import stamp
 from usecases.models import Stage, UseCase
 
+from . import carryover
 from .models import Gate, GateItem, GateStatus
 
 REASON_STAGE = "in {stage}"
@@ -95,6 +98,10 @@ def autofill_agenda(gate: Gate, *, as_of: datetime.date | None = None) -> list[G
     if as_of is None:
         as_of = max(clock.today(), gate.opens_on)
     candidates = agenda_candidates(as_of=as_of)
+    carried = carryover.carry_reasons(gate)
+    for pk, reason in carried.items():
+        candidates.setdefault(pk, []).insert(0, reason)
+    carryover.note_on_agenda(gate, carried)
     if not candidates:
         return []
     existing = set(

@@ -6,7 +6,12 @@ with field messages. A blocked ``scale`` decision is a 400 that lists ``blocking
 """
 
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,6 +32,7 @@ from .serializers import (
     GateWriteSerializer,
     ItemPackSerializer,
     ItemSummarySerializer,
+    UndecidedItemSerializer,
     VoteInputSerializer,
 )
 
@@ -34,12 +40,13 @@ from .serializers import (
 def _gate_response(request, gate, *, status_code=status.HTTP_200_OK) -> Response:
     gate = selectors.gate_list(user=request.user).get(pk=gate.pk)
     lines = selectors.gate_agenda(user=request.user, gate=gate)
-    return Response(GateDetailSerializer(gate, context={"lines": lines}).data, status=status_code)
+    context = {"lines": lines, "request": request}
+    return Response(GateDetailSerializer(gate, context=context).data, status=status_code)
 
 
-def _item_response(request, item, *, status_code=status.HTTP_200_OK) -> Response:
-    line = selectors.item_pack(user=request.user, item=item)
-    return Response(ItemPackSerializer(line).data, status=status_code)
+def _item_response(request, item, *, status_code=status.HTTP_200_OK, live=False) -> Response:
+    line = selectors.item_pack(user=request.user, item=item, live=live)
+    return Response(ItemPackSerializer(line, context={"request": request}).data, status=status_code)
 
 
 @extend_schema_view(
@@ -168,7 +175,15 @@ class GateViewSet(
 
 @extend_schema_view(
     retrieve=extend_schema(
-        summary="One agenda item with its gate pack", responses={200: ItemPackSerializer}
+        summary="One agenda item with its gate pack (on a closed gate: as frozen at closing)",
+        parameters=[
+            OpenApiParameter(
+                "live",
+                bool,
+                description="true: today's figures instead of the pack frozen at closing.",
+            )
+        ],
+        responses={200: ItemPackSerializer},
     ),
     destroy=extend_schema(summary="Take the item off a draft gate's agenda (PMO)"),
 )
@@ -182,7 +197,22 @@ class GateItemViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, views
         return perms.get_item_for_user(self.request.user, self.kwargs["pk"], check=check)
 
     def retrieve(self, request, *args, **kwargs):
-        return _item_response(request, self._item())
+        live = request.query_params.get("live") in ("1", "true")
+        return _item_response(request, self._item(), live=live)
+
+    @extend_schema(
+        summary="Items closed without a decision, and the gate carrying each (PMO)",
+        responses={200: UndecidedItemSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"])
+    def undecided(self, request):
+        if not can_manage_gates(request.user):
+            raise PermissionDenied("Only the PMO sees the undecided items.")
+        lines = selectors.undecided_items(user=request.user)
+        page = self.paginate_queryset(lines)
+        if page is not None:
+            return self.get_paginated_response(UndecidedItemSerializer(page, many=True).data)
+        return Response(UndecidedItemSerializer(lines, many=True).data)
 
     def destroy(self, request, *args, **kwargs):
         item = self._item(check=lambda u, i: perms.can_edit_agenda(u, i.gate))

@@ -15,6 +15,8 @@ on its item. Without a decision given, the vote outcome is taken — but an item
 rationale; a rationale is always accepted. Before recording, every choice shows its consequence
 (``consequences``: the pure ``usecases.transitions.plan`` of its move), and once recorded the
 decision's ``effect`` is read from its ``StageTransition``.
+A decision names the pack frozen at closing it was taken on (``Decision.snapshot``) and
+withdraws the item's carry-over from a later draft gate (``carryover.settle``).
 """
 
 from collections import defaultdict
@@ -44,7 +46,8 @@ from usecases.transitions import apply as transition_apply
 from usecases.transitions import lock as lock_use_case
 from usecases.transitions import plan as transition_plan
 
-from .models import Choice, Decision, Gate, GateItem, GateStatus
+from . import carryover
+from .models import Choice, Decision, Gate, GateItem, GateItemSnapshot, GateStatus
 from .permissions import can_decide
 from .voting import tallies
 
@@ -228,6 +231,7 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
             rationale=rationale,
             decided_by=user,
             decided_at=now,
+            snapshot=GateItemSnapshot.objects.filter(item=item).first(),  # the pack it was taken on
         )
         stamp(record, user=user, reason=f"Gate {gate.quarter}")
         try:
@@ -236,6 +240,7 @@ def decision_record(*, user, item: GateItem, decision: str | None, rationale: st
         except IntegrityError:
             raise ValidationError({"decision": ["This item has been decided already."]}) from None
         _apply(use_case, record, gate=gate, item=item)
+        carryover.settle(item, gate)
     return record
 
 

@@ -6,7 +6,9 @@
 - ``GateItem``: a use case on the agenda; unique per (gate, use case). An item the PMO removes is
   kept with ``removed_at`` set, so the automatic agenda fill never brings it back.
 - ``Vote``: one per leadership member and item (changing a vote updates the row).
-- ``Decision``: one per item; applies to the use case's stage and funding when recorded.
+- ``Decision``: one per item; applies to the use case's stage and funding when recorded; names
+  the snapshot it was taken on.
+- ``GateItemSnapshot``: the item's pack frozen at closing (``stagegates.snapshots``); immutable.
 
 Votes and decisions keep an audit history (django-simple-history).
 """
@@ -218,6 +220,15 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField()
+    snapshot = models.ForeignKey(
+        "GateItemSnapshot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The frozen pack the decision was taken on (empty for gates closed before "
+        "packs were frozen).",
+    )
 
     history = HistoricalRecords()
 
@@ -232,3 +243,49 @@ class Decision(models.Model):
     def is_override(self) -> bool:
         """The chair departed from the vote outcome (never when there was no outcome)."""
         return bool(self.outcome) and self.decision != self.outcome
+
+
+class ImmutableSnapshot(Exception):
+    """A gate item snapshot is written once, at closing, and never changed or deleted."""
+
+
+class GateItemSnapshotQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableSnapshot("Gate item snapshots never change.")
+
+    def delete(self):
+        raise ImmutableSnapshot("Gate item snapshots are never deleted.")
+
+
+class GateItemSnapshot(models.Model):
+    """What leadership saw of an agenda item when its gate closed (``stagegates.snapshots``).
+
+    Written once by ``snapshots.freeze`` inside the closing transaction, never changed: ``save``
+    refuses an existing row, ``delete`` and the queryset's ``update``/``delete`` refuse, and on
+    PostgreSQL a trigger refuses any UPDATE or DELETE of the table (migration 0004). Deleting
+    the gate item (or its gate or use case) is refused too (``PROTECT``).
+    """
+
+    item = models.OneToOneField(GateItem, on_delete=models.PROTECT, related_name="snapshot")
+    pack = models.JSONField(help_text="The gate pack as JSON: Decimals as strings, dates ISO.")
+    taken_at = models.DateTimeField()
+    builder_version = models.PositiveSmallIntegerField(
+        help_text="Version of the JSON shape (stagegates.snapshots.BUILDER_VERSION)."
+    )
+
+    objects = GateItemSnapshotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["item_id"]
+
+    def __str__(self):
+        return f"Snapshot of {self.item} at {self.taken_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableSnapshot("Gate item snapshots never change.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableSnapshot("Gate item snapshots are never deleted.")

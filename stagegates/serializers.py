@@ -4,6 +4,9 @@
 Blind voting: an item's ``votes`` and ``vote_counts`` keys are present only when the user may see
 them (``stagegates.permissions.can_see_votes``); otherwise ``votes_visible`` is false and neither
 key exists — no choice, rationale or count leaks before one's own vote.
+
+Once a gate is closed an item's pack is the one frozen at closing (``snapshot_taken_at`` says
+when; ``live_figures_url`` leads to today's figures; ``?live=true`` on the item asks for them).
 """
 
 from django.contrib.auth import get_user_model
@@ -76,6 +79,12 @@ class DecisionSerializer(serializers.Serializer):
         source="decided_by.username", read_only=True, allow_null=True
     )
     decided_at = serializers.DateTimeField(read_only=True)
+    snapshot = serializers.IntegerField(
+        source="snapshot_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The frozen pack the decision was taken on (null: closed before packs froze).",
+    )
 
 
 class MonthSerializer(serializers.Serializer):
@@ -156,6 +165,15 @@ class ItemSummarySerializer(serializers.Serializer):
     decision = DecisionSerializer(read_only=True, allow_null=True)
     my_vote = serializers.SerializerMethodField()
     votes_visible = serializers.BooleanField(source="votes.visible", read_only=True)
+    snapshot_taken_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the pack shown was frozen (the gate's closing); null: today's figures.",
+    )
+    live_figures_url = serializers.SerializerMethodField(
+        help_text="Today's live figures of a frozen pack (the pack page with ?live=1); null "
+        "while the pack is live."
+    )
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_scale_blockers(self, line) -> list[str]:
@@ -168,6 +186,14 @@ class ItemSummarySerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_outcome_text(self, line):
         return line.tally.text if line.tally is not None else None
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_live_figures_url(self, line):
+        if not line.frozen:
+            return None
+        url = f"{line.item.get_absolute_url()}?live=1"
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_my_vote(self, line):
@@ -206,7 +232,7 @@ class GateDetailSerializer(GateSerializer):
 
     @extend_schema_field(ItemSummarySerializer(many=True))
     def get_items(self, gate):
-        return ItemSummarySerializer(self.context["lines"], many=True).data
+        return ItemSummarySerializer(self.context["lines"], many=True, context=self.context).data
 
 
 class SummaryItemSerializer(serializers.Serializer):
@@ -306,3 +332,21 @@ class DecisionInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
 class AddItemSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     use_case = serializers.IntegerField(help_text="Id of the use case to add.")
+
+
+class UndecidedItemSerializer(serializers.Serializer):
+    """An item closed without a decision (``selectors.UndecidedLine``)."""
+
+    id = serializers.IntegerField(source="item.pk", read_only=True)
+    gate = serializers.IntegerField(source="item.gate_id", read_only=True)
+    quarter = serializers.CharField(source="item.gate.quarter", read_only=True)
+    closed_at = serializers.DateTimeField(source="item.gate.closed_at", read_only=True)
+    use_case = serializers.IntegerField(source="item.use_case_id", read_only=True)
+    use_case_name = serializers.CharField(source="item.use_case.name", read_only=True)
+    outcome = serializers.CharField(source="item.outcome", read_only=True)
+    carried_to_item = serializers.IntegerField(
+        source="carried_to.pk", read_only=True, allow_null=True
+    )
+    carried_to_quarter = serializers.CharField(
+        source="carried_to.gate.quarter", read_only=True, allow_null=True
+    )

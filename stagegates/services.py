@@ -28,7 +28,7 @@ from usecases.models import UseCase
 from usecases.permissions import can_manage_gates
 from usecases.roles import LEADERSHIP
 
-from . import agenda, voting
+from . import agenda, snapshots, voting
 from .models import Gate, GateItem, GateStatus, parse_quarter, quarter_bounds, quarter_of
 from .permissions import can_close, can_edit_agenda
 
@@ -181,7 +181,8 @@ def gate_close(*, user, gate: Gate) -> Gate:
 
     The quorum and the number of Leadership members are fixed on the gate at this moment
     (``selectors.close_summary`` shows them). The gate row is locked, so a vote in flight either
-    lands before the close or is refused. Nothing changes any use case: only the chair's
+    lands before the close or is refused. Every on-agenda item's pack is frozen in the same
+    transaction (``snapshots.freeze``). Nothing changes any use case: only the chair's
     decisions do (``decisions.decision_record``).
     """
     if not can_close(user, gate):
@@ -213,8 +214,8 @@ def gate_close(*, user, gate: Gate) -> Gate:
         current.save()
 
         # What follows a close goes here, in the same transaction, on the closed gate ``current``
-        # and its agenda ``items`` (e.g. freezing each item's pack, telling the chair and the PMO).
-
+        # and its agenda ``items``.
+        snapshots.freeze(current)
     return current
 
 

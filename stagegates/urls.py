@@ -6,6 +6,7 @@ app_name = "stagegates"
 urlpatterns = [
     path("", views.gate_list, name="list"),
     path("new/", views.gate_new, name="new"),
+    path("undecided/", views.undecided_list, name="undecided"),
     path("<int:pk>/", views.gate_detail, name="detail"),
     path("<int:pk>/edit/", views.gate_edit, name="edit"),
     path("<int:pk>/open-voting/", views.gate_open_voting, name="open_voting"),

@@ -29,6 +29,7 @@ def gate_list(request):
         {
             "gates": selectors.gate_list(user=request.user),
             "can_create": can_manage_gates(request.user),
+            "undecided_count": selectors.undecided_count(user=request.user),
         },
     )
 
@@ -186,9 +187,9 @@ def item_remove(request, pk):
     return redirect(item.gate)
 
 
-def _item_context(request, item, **extra):
+def _item_context(request, item, *, live: bool = False, **extra):
     user = request.user
-    line = selectors.item_pack(user=user, item=item)
+    line = selectors.item_pack(user=user, item=item, live=live)
     item = line.item
     gate = item.gate
     context = {
@@ -205,12 +206,12 @@ def _item_context(request, item, **extra):
         "rule_summary": RULE_SUMMARY,
         "quorum_rule": voting.quorum_rule(),
     }
-    if context["can_decide"]:
-        context["consequences"] = decisions.consequences(item, blockers=line.pack.blockers)
     if context["can_vote"] and "vote_form" not in extra:
         mine = line.votes.mine
         initial = {"choice": mine.choice, "rationale": mine.rationale} if mine else {}
         context["vote_form"] = VoteForm(initial=initial)
+    if context["can_decide"]:
+        _add_consequences(context, item)
     if context["can_decide"] and "decision_form" not in extra:
         initial = {"decision": item.outcome} if item.outcome else {}
         context["decision_form"] = DecisionForm(initial=initial)
@@ -220,8 +221,22 @@ def _item_context(request, item, **extra):
 
 @login_required
 def item_pack(request, pk):
+    """The item's pack; on a closed gate, as frozen at closing (``?live=1``: today's figures)."""
     item = perms.get_item_for_user(request.user, pk)
-    return render(request, "stagegates/item.html", _item_context(request, item))
+    live = request.GET.get("live") in ("1", "true")
+    return render(request, "stagegates/item.html", _item_context(request, item, live=live))
+
+
+@login_required
+def undecided_list(request):
+    """Items closed without a decision and the gate that carries each (PMO)."""
+    if not can_manage_gates(request.user):
+        raise PermissionDenied("Only the PMO sees the undecided items.")
+    return render(
+        request,
+        "stagegates/undecided.html",
+        {"lines": selectors.undecided_items(user=request.user)},
+    )
 
 
 @require_POST
@@ -267,8 +282,15 @@ def item_decide(request, pk):
     context = _item_context(request, item, decision_form=form)
     if not context["can_decide"]:  # keep the form (and its errors) on screen
         context["can_decide"] = True
-        context["consequences"] = decisions.consequences(item, blockers=context["pack"].blockers)
+        _add_consequences(context, item)
     return render(request, "stagegates/item.html", context, status=400)
+
+
+def _add_consequences(context: dict, item) -> None:
+    """Each decision choice with its consequence; the decision applies now, so scale is judged
+    on what blocks it today, whatever the frozen pack says."""
+    blockers = decisions.scale_blockers([item.use_case_id])[item.use_case_id]
+    context["consequences"] = decisions.consequences(item, blockers=blockers)
 
 
 @login_required

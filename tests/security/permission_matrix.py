@@ -272,6 +272,8 @@ TABLE: dict[str, Entry] = {
     "stagegates:detail": Entry(kwargs=GATE, checks={"GET": READ_USE_CASE_PAGE}),
     "stagegates:item": Entry(kwargs=ITEM, checks={"GET": READ_USE_CASE_PAGE}),
     "stagegates:checklist": Entry(kwargs=UC_PK, checks={"GET": READ_USE_CASE_PAGE}),
+    # Items closed without a decision (carried over to the next gate): the PMO's list.
+    "stagegates:undecided": Entry(checks={"GET": PMO_PAGE}),
     "stagegates:new": Entry(
         checks={"GET": PMO_PAGE, "POST": expect(403, anonymous=LOGIN, pmo=400, admin=400)}
     ),
@@ -497,6 +499,9 @@ TABLE: dict[str, Entry] = {
             "GET": READ_USE_CASE_API,
             "DELETE": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
         },
+    ),
+    "api:gate-item-undecided": Entry(
+        checks={"GET": expect(403, anonymous=API_ANON, pmo=200, admin=200)}
     ),
     "api:gate-item-vote": Entry(
         kwargs=ITEM,
