@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = "Reviews"
+
+    def ready(self):
+        from usecases.transitions import register_guard
+
+        from .stage_guards import open_stop_loss_flags
+
+        register_guard(open_stop_loss_flags)

@@ -136,6 +136,16 @@ class StopLossRuleSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializ
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {
+            "threshold": {
+                "help_text": (
+                    "In the metric's stored unit: rates (rework_rate, adoption_rate, "
+                    "exception_share) as fractions from 0 to 1 (0.15 = 15 %; the web policy "
+                    "pages type and show them as percentages), quality_score in points from 0 "
+                    "to 100, net_value in money."
+                )
+            }
+        }
 
     def validate(self, attrs):
         instance = self.instance

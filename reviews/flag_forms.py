@@ -7,8 +7,9 @@ from django import forms
 from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
 
+from . import threshold_entry
 from .flags import stop_loss_rule_errors
-from .models import Flag, FlagKind, StopLossRule
+from .models import Flag, FlagKind, Metric, StopLossRule
 
 
 def _visible_use_cases(request):
@@ -60,8 +61,24 @@ class FlagResolveForm(forms.Form):
 
 
 class StopLossRuleForm(forms.ModelForm):
-    """A rule of the default policy or a use case's override. Nonsensical thresholds are
-    rejected at the field (``reviews.flags.stop_loss_rule_errors``)."""
+    """A rule of the default policy or a use case's override. Rates are typed and shown as
+    percentages (``reviews.threshold_entry``); nonsensical thresholds are rejected at the field
+    (``reviews.flags.stop_loss_rule_errors``)."""
+
+    threshold = forms.CharField(
+        label="Threshold",
+        max_length=threshold_entry.MAX_TYPED,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        help_text=(
+            "Rates in percent (15 means 15 %), the quality score in points from 0 to 100, the "
+            "monthly net value in money."
+        ),
+    )
+    small_percent_confirmed = forms.BooleanField(
+        label="I mean less than 1 %",
+        required=False,
+        help_text="Rates are typed as percentages: 0.5 means 0.5 %, not 50 %.",
+    )
 
     class Meta:
         model = StopLossRule
@@ -75,10 +92,6 @@ class StopLossRuleForm(forms.ModelForm):
             "active",
         ]
         help_texts = {
-            "threshold": (
-                "Rates as fractions from 0 to 1 (0.15 = 15%), quality score in points from 0 to "
-                "100, monthly net value in money."
-            ),
             "consecutive_weeks": (
                 "Submitted weeks in a row that must all breach (for monthly net value: months "
                 "with a monthly review)."
@@ -94,9 +107,58 @@ class StopLossRuleForm(forms.ModelForm):
         self.fields["consecutive_weeks"].min_value = 1
         self.fields["consecutive_weeks"].widget.attrs["min"] = 1
         self.fields["grace_weeks"].widget.attrs["min"] = 0
+        self.fields["threshold"].widget.attrs["aria-describedby"] = (
+            "threshold-unit id_threshold_helptext"
+        )
+        self.stored = (self.instance.metric, self.instance.threshold) if self.instance.pk else None
+        if self.instance.pk:
+            self.initial["threshold"] = threshold_entry.to_typed(
+                self.instance.metric, self.instance.threshold
+            )
+        self.units = {metric: threshold_entry.unit(metric) for metric in Metric.values}
+
+    @property
+    def unit(self) -> str:
+        """The unit of the threshold for the metric shown (typed, else the rule's)."""
+        metric = self.data.get("metric") if self.is_bound else None
+        metric = metric or self.initial.get("metric") or self.instance.metric
+        return self.units.get(metric, self.units[Metric.REWORK_RATE])
+
+    @property
+    def asks_small_percent(self) -> bool:
+        """Show the "less than 1 %" box: it was needed, or it was ticked."""
+        return self.is_bound and (
+            bool(self.data.get("small_percent_confirmed")) or self._asked_small_percent
+        )
+
+    _asked_small_percent = False
+
+    def clean_threshold(self):
+        try:
+            self._typed = threshold_entry.parse(self.cleaned_data["threshold"])
+        except threshold_entry.EntryError as exc:
+            raise forms.ValidationError(str(exc), code="invalid") from None
+        return self._typed[0]
 
     def clean(self):
         cleaned = super().clean()
+        metric = cleaned.get("metric")
+        if "threshold" in cleaned and metric:
+            typed, percent_sign = self._typed
+            try:
+                stored = threshold_entry.to_stored(metric, typed, percent_sign=percent_sign)
+            except threshold_entry.EntryError as exc:
+                self.add_error("threshold", str(exc))
+            else:
+                if (
+                    threshold_entry.looks_like_a_fraction(metric, typed)
+                    and not cleaned.get("small_percent_confirmed")
+                    and self.stored != (metric, stored)
+                ):
+                    self._asked_small_percent = True
+                    self.add_error("threshold", threshold_entry.small_percent_message(typed))
+                else:
+                    cleaned["threshold"] = stored
         for field, messages in stop_loss_rule_errors(cleaned).items():
             for message in messages:
                 if field in self.fields and field not in self.errors:

@@ -37,3 +37,10 @@ def format_value(metric: str, value: Decimal | None, *, places: int = 1, exact=F
     if metric == Metric.QUALITY_SCORE:
         return f"{value:.1f}" if not exact else f"{value.normalize():f}"
     return money(value)
+
+
+def rule_text(rule: StopLossRule) -> str:
+    """``Rework rate exceeds 12.0% (default policy)``: a rule as the policy pages say it."""
+    scope = rule.use_case.name if rule.use_case_id else "default policy"
+    threshold = format_value(rule.metric, rule.threshold, exact=True)
+    return f"{rule.get_metric_display()} {comparison_verb(rule.comparison)} {threshold} ({scope})"

@@ -390,8 +390,9 @@ class StopLossRule(models.Model):
         indexes = [models.Index(fields=["use_case", "metric"])]
 
     def __str__(self):
-        scope = self.use_case.name if self.use_case_id else "default policy"
-        return f"{self.get_metric_display()} {self.comparison} {self.threshold} ({scope})"
+        from .metric_format import rule_text  # it formats with this module's choices
+
+        return rule_text(self)
 
 
 class FlagKind(models.TextChoices):

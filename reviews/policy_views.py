@@ -13,6 +13,7 @@ from usecases.permissions import can_manage_policy, get_use_case_for_user
 from .breaches import effective_rules
 from .flag_forms import StopLossRuleForm
 from .flags import stop_loss_rule_save
+from .metric_format import rule_text
 from .models import StopLossRule
 
 
@@ -80,7 +81,7 @@ def _rule_form_page(request, *, rule, use_case):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Rule saved: {saved}.")
+            messages.success(request, f"Rule saved: {rule_text(saved)}.")
             if saved.use_case_id:
                 return redirect("reviews:policy_use_case", use_case_pk=saved.use_case_id)
             return redirect("reviews:policy")

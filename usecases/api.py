@@ -77,7 +77,15 @@ class UseCaseFilter(django_filters.FilterSet):
     list=extend_schema(summary="Use cases the user may see"),
     create=extend_schema(summary="Create a use case (PMO); its business case starts empty"),
     retrieve=extend_schema(summary="One use case"),
-    partial_update=extend_schema(summary="Change a use case's core fields (PMO)"),
+    partial_update=extend_schema(
+        summary="Change a use case's core fields (PMO)",
+        description=(
+            "A change of `stage` or `funding_status` outside a gate decision needs "
+            "`change_reason` (else 400 at `change_reason`); it is audited and the value owner "
+            "is notified. Leaving `redesign` while a stop-loss flag is open is refused (400 at "
+            "`stage`, naming the flag): resolve it, or decide at a gate."
+        ),
+    ),
 )
 class UseCaseViewSet(
     mixins.ListModelMixin,
@@ -106,8 +114,10 @@ class UseCaseViewSet(
             raise PermissionDenied("Only the PMO creates use cases.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("change_reason", "") or "Created"
         with service_errors():
-            use_case = services.use_case_create(user=request.user, data=serializer.validated_data)
+            use_case = services.use_case_create(user=request.user, data=data, reason=reason)
         return Response(self.get_serializer(use_case).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -116,9 +126,11 @@ class UseCaseViewSet(
             raise PermissionDenied("Only the PMO edits use cases.")
         serializer = self.get_serializer(use_case, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        reason = data.pop("change_reason", "")
         with service_errors():
             use_case = services.use_case_update(
-                user=request.user, use_case=use_case, data=serializer.validated_data, via="API"
+                user=request.user, use_case=use_case, data=data, reason=reason, via="API"
             )
         return Response(self.get_serializer(use_case).data)
 

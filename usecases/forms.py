@@ -19,7 +19,7 @@ from .models import (
     UseCase,
 )
 from .selectors import field_label
-from .services import BUSINESS_CASE_FIELDS, MODEL_CHANGE_FIELDS
+from .services import BUSINESS_CASE_FIELDS, CHANGE_REASON_MAX, MODEL_CHANGE_FIELDS
 
 FRACTION_HELP = "Enter a fraction from 0 to 1: 0.30 means 30%."
 
@@ -85,8 +85,18 @@ class UseCaseForm(ServiceErrorsMixin, forms.ModelForm):
             "scaled_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
+    change_reason = forms.CharField(
+        label="Reason for the stage or funding change",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": CHANGE_REASON_MAX}),
+        help_text="Required when you change the stage or funding outside a gate decision: kept "
+        "in the audit and sent to the value owner.",
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            del self.fields["change_reason"]  # a new use case starts where it is created
         if self.instance.pk:
             # Active users to choose from, plus whoever holds the role now (even if their
             # account was deactivated since), so saving other fields never fails on them.

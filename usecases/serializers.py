@@ -170,6 +170,17 @@ class UseCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         required=False,
         help_text="Usernames of the people who may submit reviews for this use case.",
     )
+    change_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="Why the stage or funding changes (PATCH). Required when a PATCH changes "
+        "`stage` or `funding_status` (outside a gate decision): kept in the audit "
+        "(StageTransition) and sent to the value owner. Leaving redesign while a stop-loss "
+        "flag is open is refused at `stage` whatever the reason: resolve the flag, or decide "
+        "at a gate.",
+    )
 
     class Meta:
         model = UseCase
@@ -186,6 +197,7 @@ class UseCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             "live_since",
             "scaled_on",
             "funding_status",
+            "change_reason",
             "created_at",
             "updated_at",
         ]

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from . import clock, transitions
-from .audit import stamp
+from .audit import fit, stamp
 from .models import (
     NAME_TAKEN,
     Answer,
@@ -51,9 +51,14 @@ USE_CASE_FIELDS = (
 )
 #: The fields only ``usecases.transitions`` changes on an existing use case.
 TRANSITION_FIELDS = ("stage", "funding_status")
-#: The history reason of an edit that gives none, and its transition reason.
+#: The history reason of an edit that gives none.
 UPDATED = "Updated"
-PMO_EDIT_REASON = "PMO edit"
+#: A stage/funding change outside a gate decision needs a written reason (``change_reason``).
+CHANGE_REASON_REQUIRED = (
+    "Write why you change the stage or funding outside a gate decision: the reason is kept in "
+    "the audit and sent to the value owner."
+)
+CHANGE_REASON_MAX = 1000
 BUSINESS_CASE_FIELDS = (
     "baseline_tasks_per_week",
     "baseline_minutes_per_task",
@@ -187,16 +192,21 @@ def use_case_update(
 ) -> UseCase:
     """Change the core fields and/or contributors of a use case (PMO). No change, no record.
 
-    A new stage or funding is a ``usecases.transitions`` edit (its ``StageTransition`` names the
-    PMO edit, ``via`` the page or API); the use case's history stays one record for the edit."""
+    A new stage or funding is a ``usecases.transitions`` edit outside a gate decision: it needs
+    ``reason`` (else a message at ``change_reason``), passes the transitions' guards (e.g. no
+    leaving redesign while a stop-loss flag is open: a message at ``stage``), leaves a
+    ``StageTransition`` naming the PMO edit (``via``: the page or API) and tells the value owner.
+    The use case's history stays one record for the edit (its reason: ``reason``, else
+    "Updated")."""
     if not can_edit_use_case(user, use_case):
         raise PermissionDenied("Only the PMO edits use cases.")
+    reason = (reason or "").strip()
     with transaction.atomic():
         current = transitions.lock(use_case.pk)
         planned = transitions.plan(
             current,
             move=transitions.Move.EDIT,
-            reason=reason or PMO_EDIT_REASON,
+            reason=reason,
             stage=data.get("stage"),
             funding=data.get("funding_status"),
         )
@@ -211,7 +221,7 @@ def use_case_update(
         if not changed and not planned.changes and new_contributors is None:
             return current
         if planned.changes:
-            _validate_use_case(_with_stage(current, planned), changed)
+            _check_stage_edit(current, planned, changed)
         else:
             _validate_use_case(current, changed)
         if new_contributors is not None:
@@ -223,13 +233,47 @@ def use_case_update(
                 planned,
                 cause=transitions.Cause(transitions.TransitionCause.PMO_EDIT, None, label),
                 actor=user,
-                history_reason=reason or UPDATED,
+                notice=_stage_edit_notice(current, planned, user),
+                history_reason=reason,
                 save=_save_use_case,
             )
         else:
             stamp(current, user=user, reason=reason or UPDATED)
             _save_use_case(current)
     return current
+
+
+def _check_stage_edit(use_case: UseCase, planned, changed: list[str]) -> None:
+    """All that refuses a stage/funding edit, at once: the reason (missing or too long), the
+    transitions' guards (at ``stage``), and the use case's field rules with the new stage."""
+    errors: dict[str, list] = {}
+    if not planned.reason:
+        errors["change_reason"] = [CHANGE_REASON_REQUIRED]
+    elif len(planned.reason) > CHANGE_REASON_MAX:
+        errors["change_reason"] = [
+            f"At most {CHANGE_REASON_MAX} characters (this text has {len(planned.reason)})."
+        ]
+    refused = transitions.refusals(use_case, planned)
+    if refused:
+        errors["stage"] = refused
+    try:
+        _validate_use_case(_with_stage(use_case, planned), changed)
+    except ValidationError as e:
+        _merge(errors, e)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _stage_edit_notice(use_case: UseCase, planned, user) -> transitions.Notice:
+    """What the value owner is told of a PMO's stage/funding edit (one notice per edit)."""
+    return transitions.Notice(
+        kind="stage_edit",
+        subject=None,  # the StageTransition record
+        period="",
+        title=fit(f"{use_case.name}: stage or funding changed by {user}", 200),
+        body=f"{planned.sentence()}\n\nReason given: {planned.reason}",
+        url=use_case.get_absolute_url(),
+    )
 
 
 def _with_stage(use_case: UseCase, planned) -> UseCase:

@@ -22,7 +22,12 @@ The service owns, in one place:
   edit that caused it) and the simple-history record of the use case, stamped with the actor
   and the reason;
 - the notification of the value owner (``usecases.notify``: one per recipient, kind, subject and
-  period), when the caller says what to tell.
+  period), when the caller says what to tell;
+- the guards: checks that other apps register (``register_guard``; ``usecases`` imports no other
+  app) and that refuse a PMO edit (``GUARDED_MOVES``) — e.g. ``reviews`` refuses leaving redesign
+  while a stop-loss flag is open. A gate decision is where such a condition is overruled, so the
+  gate moves and the stop-loss return are not guarded. ``apply()`` runs them on the locked row
+  (they may query); ``refusals()`` lets a caller show them beside its other field messages.
 
 ``plan()`` previews a change without writing (before → after, or why it is refused);
 ``apply()`` writes a plan on a use case row the caller locked (``lock()``) in its transaction;
@@ -32,7 +37,7 @@ The service owns, in one place:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError
@@ -68,6 +73,9 @@ FROM_STAGES = {move: tuple(Stage) for move in Move} | {
 
 REASON_REQUIRED = "Write a reason for changing the stage or funding."
 CAUSE_LABEL_MAX = 200  # StageTransition.cause_label
+#: The moves the registered guards judge: the PMO's edits. A gate decision overrules a guard
+#: (the stop-loss flag's "resolve it, or decide at a gate"); the stop-loss return is the rule.
+GUARDED_MOVES = (Move.EDIT,)
 
 
 @dataclass(frozen=True)
@@ -81,10 +89,11 @@ class Cause:
 
 @dataclass(frozen=True)
 class Notice:
-    """What to tell the value owner (and ``cc``) about a change: ``usecases.notify`` arguments."""
+    """What to tell the value owner (and ``cc``) about a change: ``usecases.notify`` arguments.
+    ``subject`` None: the ``StageTransition`` record the change writes (one notice per change)."""
 
     kind: str
-    subject: object
+    subject: object | None
     period: str
     title: str
     body: str = ""
@@ -128,6 +137,26 @@ class TransitionRefused(ValidationError):
     def __init__(self, plan: Plan):
         self.plan = plan
         super().__init__({plan.blocked_field: [plan.blocked]})
+
+
+#: A guard: ``(locked use case, plan) → why the plan is refused, or None``. It may query.
+Guard = Callable[[UseCase, "Plan"], str | None]
+_GUARDS: list[Guard] = []
+
+
+def register_guard(guard: Guard) -> None:
+    """Add ``guard`` to the checks of every guarded move (once, however often it is called:
+    an app registers its guards in ``AppConfig.ready()``)."""
+    if guard not in _GUARDS:
+        _GUARDS.append(guard)
+
+
+def refusals(use_case: UseCase, planned: Plan) -> list[str]:
+    """Why the registered guards refuse ``planned`` on ``use_case`` (empty: they let it pass).
+    Only a move in ``GUARDED_MOVES`` that changes something is judged."""
+    if planned.move not in GUARDED_MOVES or not planned.changes:
+        return []
+    return [why for guard in _GUARDS if (why := guard(use_case, planned))]
 
 
 def lock(use_case_id: int) -> UseCase:
@@ -199,7 +228,7 @@ def apply(
     ``actor`` None: a rule made the change (the history keeps simple-history's user).
     ``save``: how to save the row, for a caller that changed other fields on it too (one history
     record for the whole edit); by default only stage, funding (and ``scaled_on``) are saved.
-    Raises ``TransitionRefused`` for a refused or stale plan.
+    Raises ``TransitionRefused`` for a refused or stale plan, or one a guard refuses.
     """
     before = (use_case.pk, use_case.stage, use_case.funding_status)
     if not planned.allowed:
@@ -208,6 +237,9 @@ def apply(
         raise TransitionRefused(
             _refused(planned, "The use case changed meanwhile: review the change and try again.")
         )
+    refused = refusals(use_case, planned)
+    if refused:
+        raise TransitionRefused(_refused(planned, " ".join(refused)))
     with transaction.atomic(savepoint=False):
         use_case.stage, use_case.funding_status = planned.stage_after, planned.funding_after
         fields = ["stage", "funding_status", "updated_at"]
@@ -237,6 +269,8 @@ def apply(
             at=clock.now(),
         )
         if notice is not None:
+            if notice.subject is None:
+                notice = replace(notice, subject=record)
             tell(use_case, notice, cc=cc)
     return record
 

@@ -93,11 +93,16 @@ def use_case_edit(request, pk):
         queryset=UseCase.objects.prefetch_related("contributors"),
     )
     stored_name = use_case.name  # the form writes its input onto the instance
+    stored_stage, stored_funding = use_case.stage, use_case.funding_status
     form = UseCaseForm(_posted(request), instance=use_case)
     if request.method == "POST" and form.is_valid():
         try:
             use_case = services.use_case_update(
-                user=request.user, use_case=use_case, data=form.cleaned_data, via="web form"
+                user=request.user,
+                use_case=use_case,
+                data=form.cleaned_data,
+                reason=form.cleaned_data["change_reason"],
+                via="web form",
             )
         except ValidationError as e:
             form.add_service_errors(e)
@@ -107,7 +112,15 @@ def use_case_edit(request, pk):
     return render(
         request,
         "usecases/use_case_form.html",
-        {"form": form, "use_case": use_case, "use_case_name": stored_name},
+        {
+            "form": form,
+            "use_case": use_case,
+            "use_case_name": stored_name,
+            # What the stored stage and funding are: the page asks for a reason once either
+            # differs (the form writes its input onto ``use_case``).
+            "stored_stage": stored_stage,
+            "stored_funding": stored_funding,
+        },
     )
 
 

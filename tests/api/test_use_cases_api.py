@@ -192,7 +192,9 @@ PATCH = {
 @pytest.mark.parametrize("role", ROLES)
 def test_partial_update_per_role(role, api_for, use_case):
     response = api_for(role).patch(
-        detail(use_case), {"stage": "scaled", "scaled_on": "2026-10-01"}, format="json"
+        detail(use_case),
+        {"stage": "scaled", "scaled_on": "2026-10-01", "change_reason": "Every team uses it."},
+        format="json",
     )
     assert response.status_code == PATCH[role]
     use_case.refresh_from_db()
@@ -205,13 +207,15 @@ def test_partial_update_per_role(role, api_for, use_case):
 
 
 def test_partial_update_of_stage_leaves_a_stage_transition(api_for, use_case, role_users):
-    response = api_for("pmo").patch(detail(use_case), {"funding_status": "funded"}, format="json")
+    body = {"funding_status": "funded", "change_reason": "Budget approved by the CFO."}
+    response = api_for("pmo").patch(detail(use_case), body, format="json")
     assert response.status_code == 200
+    assert "change_reason" not in response.json()  # write-only
     [moved] = StageTransition.objects.filter(use_case=use_case)
     assert (moved.stage_before, moved.stage_after) == ("rollout", "rollout")
     assert (moved.funding_before, moved.funding_after) == ("conditional", "funded")
     assert (moved.cause_kind, moved.cause_label) == ("pmo_edit", "PMO edit by pia (API)")
-    assert (moved.reason, moved.actor) == ("PMO edit", role_users["pmo"])
+    assert (moved.reason, moved.actor) == ("Budget approved by the CFO.", role_users["pmo"])
 
 
 def test_partial_update_owner_and_contributors_by_username(api_for, use_case, role_users):

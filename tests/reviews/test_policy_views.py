@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 RULE_DATA = dict(
     metric="rework_rate",
     comparison="exceeds",
-    threshold="0.20",
+    threshold="20",  # percent: rates are typed as percentages on the policy pages
     consecutive_weeks="2",
     grace_weeks="1",
     action="redesign",
@@ -112,7 +112,7 @@ def test_pmo_adds_an_override_and_sees_the_effective_rules(client_for, pmo, use_
     client = client_for(pmo)
     url = f"{reverse('reviews:policy_rule_new')}?use_case={use_case.pk}"
     assert use_case.name in client.get(url).content.decode()
-    response = client.post(url, {**RULE_DATA, "threshold": "0.30"})
+    response = client.post(url, {**RULE_DATA, "threshold": "30"})
     page = reverse("reviews:policy_use_case", args=[use_case.pk])
     assert response["Location"] == page
     override = StopLossRule.objects.get(use_case=use_case)
@@ -132,12 +132,12 @@ def test_new_override_for_an_unknown_use_case_is_404(client_for, pmo):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"threshold": "1.5"}, "threshold", "A rate is a fraction between 0 and 1"),
-        ({"threshold": "-0.1"}, "threshold", "A rate is a fraction between 0 and 1"),
+        ({"threshold": "150"}, "threshold", "A rate is a percentage from 0 to 100"),
+        ({"threshold": "-10"}, "threshold", "A rate is a percentage from 0 to 100"),
         (
-            {"metric": "adoption_rate", "comparison": "falls_below", "threshold": "60"},
+            {"metric": "adoption_rate", "comparison": "falls_below", "threshold": "160"},
             "threshold",
-            "A rate is a fraction between 0 and 1",
+            "A rate is a percentage from 0 to 100",
         ),
         ({"metric": "quality_score", "threshold": "101"}, "threshold", "between 0 and 100"),
         ({"metric": "quality_score", "threshold": "-1"}, "threshold", "between 0 and 100"),
@@ -163,7 +163,7 @@ def test_nonsensical_rules_are_rejected_at_the_field(client_for, pmo, changes, f
     "changes",
     [
         {"threshold": "0"},
-        {"threshold": "1"},
+        {"threshold": "100"},
         {"metric": "quality_score", "comparison": "falls_below", "threshold": "100"},
         {"metric": "net_value", "comparison": "falls_below", "threshold": "-25000.50"},
         {"grace_weeks": "0", "consecutive_weeks": "1"},

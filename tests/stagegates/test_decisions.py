@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from stagegates import decisions, services, voting
 from stagegates.models import Decision
-from usecases.models import ChecklistAnswer, Notification, StageTransition
+from usecases.models import ChecklistAnswer, Notification, StageTransition, UseCase
 
 from .helpers import TODAY, item_of, stop_loss_flag
 
@@ -106,6 +106,25 @@ def test_resolved_flag_no_longer_blocks(closed_gate, leader, use_case):
     decide(leader, closed_gate, use_case, "scale", rationale="Flag resolved.")
     use_case.refresh_from_db()
     assert use_case.stage == "scaled"
+
+
+@pytest.mark.parametrize(
+    ("decision", "stage"), [("hold", "on_hold"), ("stop", "stopped"), ("redesign", "redesign")]
+)
+def test_a_gate_decision_may_leave_redesign_with_a_stop_loss_flag_open(
+    closed_gate, leader, use_case, decision, stage
+):
+    """The PMO's plain edit may not leave redesign while a stop-loss flag is open (issue 14):
+    "resolve it, or decide at a gate" — the gate decision is not held by that guard."""
+    UseCase.objects.filter(pk=use_case.pk).update(stage="redesign", funding_status="conditional")
+    flag = stop_loss_flag(use_case)
+    decide(leader, closed_gate, use_case, decision, rationale="Decided at the gate.")
+    use_case.refresh_from_db()
+    assert use_case.stage == stage
+    [moved] = StageTransition.objects.filter(use_case=use_case)
+    assert (moved.stage_before, moved.cause_kind) == ("redesign", "gate_decision")
+    flag.refresh_from_db()
+    assert flag.is_open  # the decision does not resolve it
 
 
 @pytest.mark.parametrize("role", ["pmo", "owner", "other_owner", "contributor"])

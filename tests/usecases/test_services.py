@@ -132,6 +132,7 @@ def test_update_with_invalid_dates_saves_nothing(pmo, use_case, leader):
                 "scaled_on": datetime.date(2026, 1, 1),
                 "contributors": [leader],
             },
+            reason="Rolled out to every team.",
         )
     assert list(exc.value.message_dict) == ["scaled_on"]
     use_case.refresh_from_db()

@@ -251,3 +251,61 @@ def test_nothing_is_half_saved_when_the_audit_insert_fails(use_case, owner, lead
     assert state(use_case) == (Stage.ROLLOUT, Funding.CONDITIONAL)
     assert use_case.history.count() == history
     assert not Notification.objects.exists()
+
+
+@pytest.fixture
+def guard_refusing_edits():
+    """A guard registered like an app's ``ready()`` does, removed afterwards."""
+    seen = []
+
+    def guard(use_case, planned):
+        seen.append(planned.move)
+        return "Not while the moon is full."
+
+    transitions.register_guard(guard)
+    transitions.register_guard(guard)  # once, however often
+    yield seen
+    transitions._GUARDS.remove(guard)
+
+
+def test_a_registered_guard_refuses_a_pmo_edit_at_stage(use_case, pmo, guard_refusing_edits):
+    with pytest.raises(TransitionRefused) as excinfo:
+        transitions.transition(
+            use_case_id=use_case.pk,
+            move=Move.EDIT,
+            reason="Paused.",
+            cause=Cause(TransitionCause.PMO_EDIT, None, "PMO edit"),
+            actor=pmo,
+            stage=Stage.ON_HOLD,
+        )
+    assert excinfo.value.message_dict == {"stage": ["Not while the moon is full."]}
+    assert guard_refusing_edits == [Move.EDIT]
+    assert state(use_case) == (Stage.ROLLOUT, Funding.CONDITIONAL)
+    assert not StageTransition.objects.exists()
+
+
+@pytest.mark.parametrize("move", [Move.HOLD, Move.RETURN_TO_REDESIGN])
+def test_gate_moves_and_the_stop_loss_are_not_guarded(use_case, move, guard_refusing_edits):
+    transitions.transition(use_case_id=use_case.pk, move=move, reason="r", cause=CAUSE)
+    assert guard_refusing_edits == []
+    assert StageTransition.objects.count() == 1
+
+
+def test_an_edit_that_changes_nothing_is_not_judged(use_case, guard_refusing_edits):
+    planned = transitions.plan(use_case, move=Move.EDIT, reason="r", stage=use_case.stage)
+    assert transitions.refusals(use_case, planned) == []
+    assert guard_refusing_edits == []
+
+
+def test_a_notice_without_subject_is_about_the_transition_record(use_case, owner, pmo):
+    record = transitions.transition(
+        use_case_id=use_case.pk,
+        move=Move.EDIT,
+        reason="Paused.",
+        cause=Cause(TransitionCause.PMO_EDIT, None, "PMO edit"),
+        actor=pmo,
+        stage=Stage.ON_HOLD,
+        notice=Notice(kind="stage_edit", subject=None, period="", title="Paused"),
+    )
+    [note] = Notification.objects.all()
+    assert (note.recipient, note.subject) == (owner, record)

@@ -179,6 +179,7 @@ def test_history_shows_who_when_and_before_after(client_for, pmo, leader, use_ca
             "contributors": [leader],
             "target_users": 150,
         },
+        reason="Rolled out to every team.",
     )
     response = client_for(leader).get(detail_url(use_case))
     latest = response.context["history"][0]

@@ -218,6 +218,7 @@ def test_edit_happy_path_records_one_history_entry(
             scaled_on="2026-09-01",
             value_owner=str(other_owner.pk),
             contributors=[str(leader.pk)],
+            change_reason="Every team uses it.",
         ),
     )
     assert response.status_code == 302
@@ -229,7 +230,7 @@ def test_edit_happy_path_records_one_history_entry(
     assert use_case.history.count() == before + 1
     record = use_case.history.first()
     assert record.history_user == pmo
-    assert record.history_change_reason == "Updated"
+    assert record.history_change_reason == "Every team uses it."
     assert {r.user_id for r in record.contributors.all()} == {leader.pk}
     diff = record.diff_against(record.prev_record)
     assert set(diff.changed_fields) == {
@@ -257,7 +258,8 @@ def test_edit_clears_value_owner(client_for, pmo, use_case):
 def test_edit_scaled_before_live_is_a_field_error(client_for, pmo, use_case):
     before = use_case.history.count()
     response = client_for(pmo).post(
-        edit_url(use_case), edit_data(use_case, scaled_on="2026-01-01", stage="scaled")
+        edit_url(use_case),
+        edit_data(use_case, scaled_on="2026-01-01", stage="scaled", change_reason="Scaled."),
     )
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["scaled_on"]
@@ -309,15 +311,17 @@ def test_edit_keeps_a_deactivated_contributor_and_owner_choosable(client_for, pm
 
 
 def test_edit_of_stage_leaves_a_stage_transition_naming_the_pmo_edit(client_for, pmo, use_case):
-    data = edit_data(use_case, stage="on_hold", funding_status="frozen")
+    data = edit_data(
+        use_case, stage="on_hold", funding_status="frozen", change_reason="Team on leave."
+    )
     assert client_for(pmo).post(edit_url(use_case), data).status_code == 302
     [moved] = StageTransition.objects.filter(use_case=use_case)
     assert (moved.stage_before, moved.stage_after) == ("rollout", "on_hold")
     assert (moved.funding_before, moved.funding_after) == ("conditional", "frozen")
     assert (moved.cause_kind, moved.cause_id) == ("pmo_edit", None)
     assert moved.cause_label == "PMO edit by pia (web form)"
-    assert (moved.reason, moved.actor) == ("PMO edit", pmo)
-    assert use_case.history.first().history_change_reason == "Updated"
+    assert (moved.reason, moved.actor) == ("Team on leave.", pmo)
+    assert use_case.history.first().history_change_reason == "Team on leave."
 
 
 def test_edit_without_stage_or_funding_change_leaves_no_stage_transition(client_for, pmo, use_case):
