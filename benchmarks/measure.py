@@ -12,7 +12,7 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    the floor is the slowest of them, the page's heaviest aggregate. ``all SQL`` is their sum.
 3. Weekly review submission over HTTP on gunicorn (``--base-url``): tokens from
    ``POST /api/v1/auth/token/`` for the data stewards, then N ``POST /api/v1/weekly-reviews/``
-   for distinct (use case, current week) pairs from T threads (``benchmarks.load``): throughput,
+   for distinct (use case, last complete week) pairs from T threads (``benchmarks.load``): throughput,
    median and p95, and the error count (anything but a 201; the reviews are counted in the
    database afterwards).
 
@@ -43,7 +43,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import load
-from .generate import BENCH_PASSWORD, PMO_USERNAME, SIZES, steward_username, week_label
+from .generate import (
+    BENCH_PASSWORD,
+    PMO_USERNAME,
+    SIZES,
+    steward_username,
+    submission_week,
+    week_label,
+)
 
 #: Per size: page requests, submissions, load threads, SQL floor runs.
 PLANS = {
@@ -389,7 +396,8 @@ def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
     from reviews.models import WeeklyReview
     from usecases.models import UseCase
 
-    week = week_label(today - datetime.timedelta(days=today.weekday()))
+    monday = submission_week(today)
+    week = week_label(monday)
     stewards = {steward_username(i) for i in range(size.stewards)}
     # Tokens through the API, as a client gets them.
     tokens = {}
@@ -409,7 +417,7 @@ def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
         .order_by("usecase_id")
         .values_list("usecase_id", "user__username")
     )
-    last_week = week_label(today - datetime.timedelta(days=today.weekday() + 7))
+    last_week = week_label(monday - datetime.timedelta(weeks=1))
     previous = {
         row["use_case_id"]: row
         for row in WeeklyReview.objects.filter(week=last_week).values(
