@@ -12,9 +12,10 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    the floor is the slowest of them, the page's heaviest aggregate. ``all SQL`` is their sum.
 3. Weekly review submission over HTTP on gunicorn (``--base-url``): tokens from
    ``POST /api/v1/auth/token/`` for the data stewards, then N ``POST /api/v1/weekly-reviews/``
-   for distinct (use case, last complete week) pairs from T threads (``benchmarks.load``): throughput,
-   median and p95, and the error count (anything but a 201; the reviews are counted in the
-   database afterwards).
+   for distinct (use case, last complete week) pairs from T threads (``benchmarks.load``; the
+   generator leaves that week open, only an ended week may be submitted): throughput, median
+   and p95, and the error count (anything but a 201; the reviews are counted in the database
+   afterwards).
 
 Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
 submission ≥ 100/s with p95 ≤ 100 ms; sweep ≤ 10 s. A page above its target is profiled with

@@ -13,7 +13,7 @@ pages, a cell error in the import):
   case went live (``live_since`` minus ``PRE_LIVE_DAYS``: the pilot's weeks and the baseline
   may be recorded, a week from five years earlier is a typo). A use case without
   ``live_since`` only has the 2000 floor. Corrections of existing reviews are not re-checked
-  (like the "not in the future" rule).
+  (like the "period has ended" rule).
 - A new review's period must have ended (issue 14): a week from the Monday after its Sunday, a
   month from the 1st after its last day. The current week or month and any later one is refused
   with the day it can be submitted ("2026-W49 ends on Sunday 6 Dec; submit it from Monday
