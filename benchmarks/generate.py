@@ -8,8 +8,10 @@ tables are analysed at the end, as autovacuum would after such a load.
 The data is deterministic (``--seed``) and plausible rather than uniform noise: adoption ramps
 up after go-live, backlogs shrink, a small share of use cases breaches the default stop-loss
 policy at its latest week or shows an early-warning signal, so the sweep has real work to do.
-Weeks end with the last complete ISO week before today and months with the last complete month:
-nothing is overdue, and the current week is free for the submission load.
+Weeks end with the week before the last complete ISO week, and months with the last complete
+month. The last complete week is left free for the submission load (``submission_week``: only a
+week that has ended may be submitted, issue 14); from its Tuesday due date on it is the only
+overdue review, nothing older is.
 
 Run through ``scripts/bench.sh``; on its own::
 
@@ -92,9 +94,15 @@ def week_label(monday: datetime.date) -> str:
     return f"{iso_year}-W{iso_week:02d}"
 
 
+def submission_week(today: datetime.date) -> datetime.date:
+    """Monday of the last complete week before ``today``: the week the load client submits
+    (``benchmarks.measure``); the generated reviews end the week before."""
+    return today - datetime.timedelta(days=today.weekday() + 7)
+
+
 def review_weeks(today: datetime.date, count: int) -> list[datetime.date]:
-    """Mondays of the ``count`` ISO weeks ending with the last complete week before ``today``."""
-    last = today - datetime.timedelta(days=today.weekday() + 7)
+    """Mondays of the ``count`` ISO weeks ending with the week before ``submission_week``."""
+    last = submission_week(today) - datetime.timedelta(weeks=1)
     return [last - datetime.timedelta(weeks=count - 1 - i) for i in range(count)]
 
 
@@ -273,7 +281,7 @@ def generate(
         for i in range(size.use_cases):
             stage = rng.choice(stages)
             # Live by the first generated week: every week is a week in production. A longer
-            # history only where it lies beyond the cadence's look-back (nothing is overdue).
+            # history only where it lies beyond the cadence's look-back (no older gap is overdue).
             live_since = weeks[0] - datetime.timedelta(days=rng.randrange(0, 120) if long else 0)
             scaled_on = None
             if stage == "scaled":

@@ -12,9 +12,10 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    the floor is the slowest of them, the page's heaviest aggregate. ``all SQL`` is their sum.
 3. Weekly review submission over HTTP on gunicorn (``--base-url``): tokens from
    ``POST /api/v1/auth/token/`` for the data stewards, then N ``POST /api/v1/weekly-reviews/``
-   for distinct (use case, current week) pairs from T threads (``benchmarks.load``): throughput,
-   median and p95, and the error count (anything but a 201; the reviews are counted in the
-   database afterwards).
+   for distinct (use case, last complete week) pairs from T threads (``benchmarks.load``; the
+   generator leaves that week open, only an ended week may be submitted): throughput, median
+   and p95, and the error count (anything but a 201; the reviews are counted in the database
+   afterwards).
 
 Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
 submission ≥ 100/s with p95 ≤ 100 ms; sweep ≤ 10 s. A page above its target is profiled with
@@ -43,7 +44,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import load
-from .generate import BENCH_PASSWORD, PMO_USERNAME, SIZES, steward_username, week_label
+from .generate import (
+    BENCH_PASSWORD,
+    PMO_USERNAME,
+    SIZES,
+    steward_username,
+    submission_week,
+    week_label,
+)
 
 #: Per size: page requests, submissions, load threads, SQL floor runs.
 PLANS = {
@@ -389,7 +397,8 @@ def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
     from reviews.models import WeeklyReview
     from usecases.models import UseCase
 
-    week = week_label(today - datetime.timedelta(days=today.weekday()))
+    monday = submission_week(today)
+    week = week_label(monday)
     stewards = {steward_username(i) for i in range(size.stewards)}
     # Tokens through the API, as a client gets them.
     tokens = {}
@@ -409,7 +418,7 @@ def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
         .order_by("usecase_id")
         .values_list("usecase_id", "user__username")
     )
-    last_week = week_label(today - datetime.timedelta(days=today.weekday() + 7))
+    last_week = week_label(monday - datetime.timedelta(weeks=1))
     previous = {
         row["use_case_id"]: row
         for row in WeeklyReview.objects.filter(week=last_week).values(

@@ -147,6 +147,11 @@ def ended_periods(kind: str, *, today: datetime.date, count: int) -> list[Period
     return periods
 
 
+def last_ended_period(kind: str, *, today: datetime.date) -> Period:
+    """The last period of ``kind`` that ended before ``today``: last week, or last month."""
+    return ended_periods(kind, today=today, count=1)[0]
+
+
 def lookback_periods(*, today: datetime.date, kinds: Iterable[str] = KINDS) -> list[Period]:
     """Every period the cadence looks at: the configured number of ended weeks and months."""
     counts = {
@@ -258,6 +263,18 @@ def missing_reviews(
         return _period_select(use_cases.none(), placeholder, today)
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return combined.order_by("due_on", "use_case_name", "kind", "use_case_id")
+
+
+def period_to_submit(kind: str, *, use_case_id: int, today: datetime.date) -> Period:
+    """The period a new review form of the use case opens on: its earliest missing period in the
+    look-back (``missing_reviews``: a use case that owes reviews, periods that have ended), else
+    the last ended period. One query."""
+    periods = lookback_periods(today=today, kinds=[kind])
+    rows = missing_reviews(today=today, periods=periods, use_case_ids=[use_case_id])
+    first = next(iter(rows[:1]), None)
+    if first is None:
+        return last_ended_period(kind, today=today)
+    return parse_period(kind, first["period"])
 
 
 def overdue_reviews(

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from usecases.form_errors import add_service_errors
 from usecases.models import ModelChange, UseCase
 
+from . import rules
 from .duplicates import DuplicateReview, existing_review, linked_duplicate_message
 from .models import MonthlyReview, WeeklyReview
 
@@ -107,6 +108,7 @@ class WeeklyReviewForm(ReviewForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
             "user_barriers": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {"week": rules.WEEK_HELP}
 
     def __init__(self, *args, use_case: UseCase, **kwargs):
         super().__init__(*args, use_case=use_case, **kwargs)
@@ -144,6 +146,7 @@ class MonthlyReviewForm(ReviewForm):
             "month": forms.TextInput(attrs={"type": "month", "placeholder": "2026-11"}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {"month": rules.MONTH_HELP}
 
     def __init__(self, *args, use_case: UseCase, currency: str | None = None, **kwargs):
         super().__init__(*args, use_case=use_case, **kwargs)

@@ -68,6 +68,8 @@ class WeeklyReview(ReviewBase):
     use_case = models.ForeignKey(
         UseCase, on_delete=models.CASCADE, related_name="weekly_reviews", db_index=False
     )
+    # The forms and the API say "Only weeks that have ended" (``rules.WEEK_HELP``, issue 14); this
+    # text follows with the next migration of this app.
     week = models.CharField(
         "ISO week",
         max_length=8,
@@ -222,6 +224,7 @@ class MonthlyReview(ReviewBase):
     use_case = models.ForeignKey(
         UseCase, on_delete=models.CASCADE, related_name="monthly_reviews", db_index=False
     )
+    # The forms and the API say "Only months that have ended" (``rules.MONTH_HELP``).
     month = models.CharField(
         "Month", max_length=7, help_text="Like 2026-11. Only months that have started."
     )

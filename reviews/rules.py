@@ -13,7 +13,12 @@ pages, a cell error in the import):
   case went live (``live_since`` minus ``PRE_LIVE_DAYS``: the pilot's weeks and the baseline
   may be recorded, a week from five years earlier is a typo). A use case without
   ``live_since`` only has the 2000 floor. Corrections of existing reviews are not re-checked
-  (like the "not in the future" rule).
+  (like the "period has ended" rule).
+- A new review's period must have ended (issue 14): a week from the Monday after its Sunday, a
+  month from the 1st after its last day. The current week or month and any later one is refused
+  with the day it can be submitted ("2026-W49 ends on Sunday 6 Dec; submit it from Monday
+  7 Dec."), at the period field on every path (the model's ``clean()``, which the service's
+  ``full_clean`` runs for the pages, the API and the importer; the previews call it directly).
 - Active users cannot exceed target users: adoption above 100 % means one of the two figures
   is wrong (refused, not warned: every later rate and flag would build on it).
 """
@@ -47,11 +52,34 @@ def _too_early(field: str, label: str, end: datetime.date, live_since) -> Errors
     return {}
 
 
+#: The period fields' help text (the forms' and the API's; the model's is older).
+WEEK_HELP = "Like 2026-W47 (Monday to Sunday). Only weeks that have ended."
+MONTH_HELP = "Like 2026-11. Only months that have ended."
+
+
+def _day(day: datetime.date) -> str:
+    """``Sunday 6 Dec``."""
+    return f"{day:%A} {day.day} {day:%b}"
+
+
+def not_ended_error(label: str, last_day: datetime.date, *, today: datetime.date) -> str | None:
+    """The refusal of a period (``label``, ending on ``last_day``) that has not ended by
+    ``today``: it may be submitted from the day after its last day. ``None`` once it has ended."""
+    if last_day < today:
+        return None
+    if last_day == datetime.date.max:  # 9999-12: no day after it
+        return f"{label} ends on {_day(last_day)}; it cannot be submitted."
+    return (
+        f"{label} ends on {_day(last_day)}; "
+        f"submit it from {_day(last_day + datetime.timedelta(days=1))}."
+    )
+
+
 def week_errors(
     week: str | None, *, today: datetime.date, live_since: datetime.date | None = None
 ) -> Errors:
-    """A week like ``2026-W47`` that exists and has started (no future weeks), not before 2000
-    nor more than a year before ``live_since``."""
+    """A week like ``2026-W47`` that exists and has ended (its Sunday is before ``today``), not
+    before 2000 nor more than a year before ``live_since``."""
     errors: Errors = {}
     if not week:
         return errors
@@ -60,17 +88,17 @@ def week_errors(
     except ValueError as exc:
         _add(errors, "week", str(exc))
         return errors
-    monday, sunday = economics.iso_week_bounds(iso_year, iso_week)
-    if monday > today:
-        _add(errors, "week", f"{week} is in the future: reviews are for weeks that have started.")
+    _, sunday = economics.iso_week_bounds(iso_year, iso_week)
+    if (message := not_ended_error(week, sunday, today=today)) is not None:
+        _add(errors, "week", message)
     return errors or _too_early("week", week, sunday, live_since)
 
 
 def month_errors(
     month: str | None, *, today: datetime.date, live_since: datetime.date | None = None
 ) -> Errors:
-    """A month like ``2026-11`` that has started (no future months), not before 2000 nor more
-    than a year before ``live_since``."""
+    """A month like ``2026-11`` that has ended (its last day is before ``today``), not before
+    2000 nor more than a year before ``live_since``."""
     errors: Errors = {}
     if not month:
         return errors
@@ -79,11 +107,10 @@ def month_errors(
     except ValueError as exc:
         _add(errors, "month", str(exc))
         return errors
-    if datetime.date(year, mon, 1) > today:
-        _add(
-            errors, "month", f"{month} is in the future: reviews are for months that have started."
-        )
-    return errors or _too_early("month", month, economics.month_bounds(year, mon)[1], live_since)
+    _, last_day = economics.month_bounds(year, mon)
+    if (message := not_ended_error(month, last_day, today=today)) is not None:
+        _add(errors, "month", message)
+    return errors or _too_early("month", month, last_day, live_since)
 
 
 def weekly_figures_errors(values: Mapping) -> Errors:

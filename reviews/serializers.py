@@ -24,7 +24,7 @@ from usecases.serializers import (
     money,
 )
 
-from . import selectors
+from . import rules, selectors
 from .models import MonthlyReview, WeeklyReview
 
 MAX_ECONOMICS_MONTHS = 36
@@ -156,7 +156,7 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
-        extra_kwargs = {"target_users": {"required": False}}
+        extra_kwargs = {"target_users": {"required": False}, "week": {"help_text": rules.WEEK_HELP}}
         # (use case, week) is unique in the database; the service names the existing review.
         validators = []
 
@@ -230,6 +230,7 @@ class MonthlyReviewSerializer(ReviewSerializerBase):
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
+        extra_kwargs = {"month": {"help_text": rules.MONTH_HELP}}
         validators = []
 
     #: Set by the list serializer for a whole page; computed on demand for a single review.

@@ -4,7 +4,6 @@ Every write runs in one transaction: the review, its audit record and (via
 ``after_review_saved``) the stop-loss evaluation commit together or not at all.
 """
 
-import datetime
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -173,7 +172,3 @@ def monthly_review_correct(
 ) -> MonthlyReview:
     """Correct a monthly review (see ``weekly_review_correct``)."""
     return _correct(review, user=user, data=data, expected_version=expected_version)
-
-
-def week_label(day: datetime.date) -> str:
-    return economics.format_iso_week(*economics.iso_week_of(day))

@@ -26,12 +26,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from usecases import clock, economics
+from usecases import clock
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user
 from usecases.selectors import business_case_of
 
-from . import conflicts, forms, previews, services
+from . import cadence, conflicts, forms, previews, services
 from .models import MonthlyReview, WeeklyReview
 
 
@@ -73,13 +73,13 @@ def _is_preview(request) -> bool:
 # --- the two kinds ----------------------------------------------------------------------------
 
 
-def last_complete_week(today: datetime.date) -> str:
-    """The ISO week before the one holding ``today`` (it ended last Sunday)."""
-    return services.week_label(today - datetime.timedelta(days=7))
+def _period_to_submit(kind: str) -> Callable[[UseCase, datetime.date], str]:
+    """The period a new review form opens on (``cadence.period_to_submit``)."""
 
+    def default(use_case: UseCase, today: datetime.date) -> str:
+        return cadence.period_to_submit(kind, use_case_id=use_case.pk, today=today).label
 
-def last_complete_month(today: datetime.date) -> str:
-    return economics.format_month(*economics.add_months((today.year, today.month), -1))
+    return default
 
 
 def _weekly_initial(use_case: UseCase, week: str) -> dict:
@@ -101,7 +101,7 @@ class ReviewPages:
     preview: Callable  # (form, *, business_case, today) -> the figures panel
     submit: Callable  # services.<name>_review_submit(*, user, use_case, <period>, data)
     correct: Callable  # services.<name>_review_correct(*, user, review, data, expected_version)
-    default_period: Callable[[datetime.date], str]
+    default_period: Callable[[UseCase, datetime.date], str]  # the form's period when none is asked
     initial: Callable[[UseCase, str], dict]
 
     @property
@@ -125,7 +125,7 @@ WEEKLY = ReviewPages(
     preview=previews.weekly_preview,
     submit=services.weekly_review_submit,
     correct=services.weekly_review_correct,
-    default_period=last_complete_week,
+    default_period=_period_to_submit(cadence.WEEKLY),
     initial=_weekly_initial,
 )
 MONTHLY = ReviewPages(
@@ -136,7 +136,7 @@ MONTHLY = ReviewPages(
     preview=previews.monthly_preview,
     submit=services.monthly_review_submit,
     correct=services.monthly_review_correct,
-    default_period=last_complete_month,
+    default_period=_period_to_submit(cadence.MONTHLY),
     initial=lambda use_case, month: {"month": month},
 )
 
@@ -169,7 +169,9 @@ def _context(pages: ReviewPages, form, *, review=None, conflict=None, checks=Fal
 def review_new(request, use_case_pk, *, pages: ReviewPages):
     use_case = _use_case_for(request.user, use_case_pk)
     if request.method == "GET":
-        period = request.GET.get(pages.period_field) or pages.default_period(clock.today())
+        period = request.GET.get(pages.period_field) or pages.default_period(
+            use_case, clock.today()
+        )
         form = pages.form(use_case=use_case, initial=pages.initial(use_case, period))
         return render(request, pages.template, _context(pages, form))
 

@@ -255,14 +255,26 @@ def test_create_rejects(overrides, field, api_for, use_case):
 
 def test_future_month_message(api_for, use_case):
     response = api_for("owner").post(LIST, monthly_payload(use_case, "2026-12"), format="json")
+    assert response.status_code == 400
     assert response.json() == {
-        "month": ["2026-12 is in the future: reviews are for months that have started."]
+        "month": ["2026-12 ends on Thursday 31 Dec; submit it from Friday 1 Jan."]
     }
 
 
+def test_the_current_month_is_refused_until_it_has_ended(api_for, use_case):
+    """Issue 14: a month is submitted once it has ended, from the 1st of the next."""
+    body = monthly_payload(use_case, "2026-11", **dict.fromkeys(MONTHLY_VALUES, "0"))
+    response = api_for("owner").post(LIST, body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "month": ["2026-11 ends on Monday 30 Nov; submit it from Tuesday 1 Dec."]
+    }
+    assert not MonthlyReview.objects.exists()
+
+
 # 2025-06: the earliest month the use case (live since 2026-06-01) accepts (reviews.rules).
-@pytest.mark.parametrize("month", ["2026-11", "2025-06"])
-def test_current_and_past_months_are_accepted(month, api_for, use_case):
+@pytest.mark.parametrize("month", ["2026-10", "2025-06"])
+def test_ended_months_are_accepted(month, api_for, use_case):
     body = monthly_payload(use_case, month, **dict.fromkeys(MONTHLY_VALUES, "0"))
     response = api_for("owner").post(LIST, body, format="json")
     assert response.status_code == 201

@@ -4,8 +4,10 @@ Time is frozen on Wednesday 2026-11-25 (ISO week 2026-W48).
 """
 
 import datetime
+import zoneinfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -15,6 +17,8 @@ from tests.conftest import api_token, make_use_case, make_user
 from usecases.models import ModelChange
 
 from .conftest import ROLES, make_weekly, weekly_payload
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 pytestmark = pytest.mark.django_db
 
@@ -212,18 +216,18 @@ def test_defaults_target_users_and_model_version_in_effect(api_for, use_case):
         use_case=use_case, version_label="v2", kind="model", effective_date="2026-10-01"
     )
     v3 = ModelChange.objects.create(
-        use_case=use_case, version_label="v3", kind="prompt", effective_date="2026-11-24"
+        use_case=use_case, version_label="v3", kind="prompt", effective_date="2026-11-17"
     )
     api = api_for("owner")
-    body = weekly_payload(use_case, "2026-W47")
+    body = weekly_payload(use_case, "2026-W46")
     del body["target_users"]
-    w47 = api.post(LIST, body, format="json").json()
-    assert (w47["target_users"], w47["model_version"]) == (100, v2.pk)
-    # 2026-W48 is Mon 23 – Sun 29 November: v3 (24 November) is in effect at its end.
-    w48 = api.post(LIST, weekly_payload(use_case, "2026-W48"), format="json").json()
-    assert w48["model_version"] == v3.pk
+    w46 = api.post(LIST, body, format="json").json()
+    assert (w46["target_users"], w46["model_version"]) == (100, v2.pk)
+    # 2026-W47 is Mon 16 – Sun 22 November: v3 (17 November) is in effect at its end.
+    w47 = api.post(LIST, weekly_payload(use_case, "2026-W47"), format="json").json()
+    assert w47["model_version"] == v3.pk
     explicit = api.post(
-        LIST, weekly_payload(use_case, "2026-W46", model_version=v2.pk), format="json"
+        LIST, weekly_payload(use_case, "2026-W45", model_version=v2.pk), format="json"
     ).json()
     assert explicit["model_version"] == v2.pk
     before = api.post(LIST, weekly_payload(use_case, "2026-W30"), format="json").json()
@@ -273,12 +277,35 @@ def test_create_rejects(overrides, field, api_for, use_case):
     [
         ("2026-W00", "is not an ISO week: year 2026 has weeks 01-53"),
         ("2027-W53", "is not an ISO week: year 2027 has weeks 01-52"),
-        ("2026-W53", "is in the future"),
+        ("2026-W53", "2026-W53 ends on Sunday 3 Jan; submit it from Monday 4 Jan."),
     ],
 )
 def test_week_messages(week, message, api_for, use_case):
     response = api_for("owner").post(LIST, weekly_payload(use_case, week), format="json")
     assert message in response.json()["week"][0]
+
+
+def test_the_current_week_is_refused_with_the_day_it_can_be_submitted(api_for, use_case):
+    """Issue 14: the unfinished week (W48 on Wednesday 25 November) is a 400 at ``week``."""
+    response = api_for("owner").post(LIST, weekly_payload(use_case, "2026-W48"), format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "week": ["2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov."]
+    }
+    assert not WeeklyReview.objects.exists()
+
+
+def test_the_week_is_accepted_from_the_monday_after_it(api_for, use_case):
+    api = api_for("owner")
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 23, 30, tzinfo=BERLIN), tick=False):
+        sunday = api.post(LIST, weekly_payload(use_case, "2026-W48"), format="json")
+    assert sunday.status_code == 400
+    assert sunday.json()["week"] == [
+        "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov."
+    ]
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 0, 5, tzinfo=BERLIN), tick=False):
+        monday = api.post(LIST, weekly_payload(use_case, "2026-W48"), format="json")
+    assert monday.status_code == 201, monday.json()
 
 
 def test_cross_field_messages_are_the_rules(api_for, use_case):
@@ -303,7 +330,7 @@ def test_cross_field_messages_are_the_rules(api_for, use_case):
             "reworked_outputs": 0,
             "exceptions": 0,
         },
-        {"week": "2026-W48"},  # the current week has started
+        {"week": "2026-W47"},  # the last complete week
         {"week": "2026-W01"},
     ],
 )

@@ -17,7 +17,9 @@ TODAY = datetime.date(2026, 11, 25)  # a Wednesday of ISO week 2026-W48
 
 def test_review_periods_end_before_today():
     weeks = generate.review_weeks(TODAY, 3)
-    assert [generate.week_label(w) for w in weeks] == ["2026-W45", "2026-W46", "2026-W47"]
+    assert [generate.week_label(w) for w in weeks] == ["2026-W44", "2026-W45", "2026-W46"]
+    # The last complete week is left for the load client: only an ended week can be submitted.
+    assert generate.week_label(generate.submission_week(TODAY)) == "2026-W47"
     assert generate.review_months(TODAY, 2) == [
         datetime.date(2026, 9, 1),
         datetime.date(2026, 10, 1),
@@ -53,7 +55,7 @@ def test_small_portfolio_is_generated_with_consistent_periods(small_portfolio):
     through = UseCase.contributors.through
     assert through.objects.count() == size.use_cases
     latest = WeeklyReview.objects.order_by("-week_start").values_list("week", flat=True)[0]
-    assert latest == "2026-W47"
+    assert latest == "2026-W46"
 
 
 @pytest.mark.postgres

@@ -31,7 +31,8 @@ def frozen_today():
 @pytest.fixture
 def setup(live_server):
     owner = make_user("olivia", first_name="Olivia", last_name="Owner")
-    use_case = make_use_case(owner=owner)
+    # Live since Monday of 2026-W47: the weekly form opens on W47, the only week it owes.
+    use_case = make_use_case(owner=owner, live_since=datetime.date(2026, 11, 16))
     return live_server.url, owner, use_case
 
 
@@ -239,3 +240,44 @@ def test_weekly_form_works_without_javascript(browser, setup, artifacts_dir):
         assert WeeklyReview.objects.get().tasks_with_ai == 800
     finally:
         context.close()
+
+
+def test_contributor_form_opens_on_the_missing_week_and_refuses_the_current_one(
+    page, setup, artifacts_dir
+):
+    """Issue 14: Carl's form opened on a week already filed and accepted the unfinished W48."""
+    base_url, owner, use_case = setup
+    carl = make_user("carl", first_name="Carl", last_name="Contributor")
+    use_case.contributors.add(carl)
+    use_case.live_since = datetime.date(2026, 10, 26)  # owes 2026-W44 .. W47
+    use_case.save(update_fields=["live_since"])
+    for week in ("2026-W44", "2026-W46", "2026-W47"):
+        WeeklyReviewFactory(use_case=use_case, week=week, submitted_by=owner)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, base_url, carl.username, f"/reviews/use-cases/{use_case.pk}/weekly/new/")
+
+    expect(page.locator("#id_week")).to_have_value("2026-W45")
+    expect(page.locator("#figures")).to_contain_text("Mon 2 Nov – Sun 8 Nov 2026")
+    expect(page.locator("#figures")).not_to_contain_text("already exists")
+    shot(page, artifacts_dir, "weekly-opens-on-missing-week.png")
+
+    refusal = "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov."
+    page.fill("#id_week", "2026-W48")
+    for name, value in (
+        ("active_users", "75"),
+        ("tasks_total", "1000"),
+        ("tasks_with_ai", "800"),
+        ("reworked_outputs", "100"),
+        ("exceptions", "50"),
+        ("minutes_saved_per_task", "2.5"),
+        ("rework_minutes_per_output", "7.5"),
+        ("quality_score", "88"),
+        ("backlog", "120"),
+    ):
+        page.fill(f"#id_{name}", value)
+    expect(page.locator("#figures")).to_contain_text(refusal)
+    page.get_by_role("button", name="Submit review").click()
+    expect(page.locator("#id_week_error")).to_have_text(refusal)
+    expect(page.locator("#id_week")).to_have_attribute("aria-invalid", "true")
+    shot(page, artifacts_dir, "weekly-refuses-current-week.png")
+    assert not WeeklyReview.objects.filter(week="2026-W48").exists()

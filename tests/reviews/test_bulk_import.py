@@ -265,14 +265,43 @@ def test_cross_field_rule_of_the_form(client_for, owner, use_case):
 def test_several_errors_per_row_and_future_week(client_for, owner, use_case):
     rows = [
         ROWS[0].replace(",85,100,", ",120,100,"),  # quality above 100
-        "2026-W49" + ROWS[1][len("2026-W45") :],  # next week: the future
+        "2026-W48" + ROWS[1][len("2026-W45") :],  # the current week: not ended
         "2026-W60" + ROWS[2][len("2026-W46") :],  # no such week
     ]
     response = upload(client_for(owner), use_case, csv_file(*rows))
     errors = errors_of(response)
     assert (2, "quality_score", "Ensure this value is less than or equal to 100.") in errors
-    assert any(e[:2] == (3, "week") and "in the future" in e[2] for e in errors)
+    assert (3, "week", "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov.") in errors
     assert any(e[:2] == (4, "week") and "not an ISO week" in e[2] for e in errors)
+    assert not WeeklyReview.objects.exists()
+
+
+def test_an_unfinished_week_is_a_row_error_and_nothing_is_imported(owner, use_case):
+    """Issue 14: the current week (W48 on its Wednesday) and a future week are refused at their
+    row with the day they can be submitted; the valid rows are not saved either."""
+    rows = rows_of(
+        *ROWS[:2],
+        "2026-W48" + ROWS[2][len("2026-W46") :],
+        "2026-W50" + ROWS[2][len("2026-W46") :],
+    )
+    result = bulk_import.weekly_reviews_import(
+        user=owner, use_case=use_case, rows=rows, commit=True
+    )
+    assert [(e.row, e.column, str(e.message)) for e in result.errors] == [
+        (4, "week", "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov."),
+        (5, "week", "2026-W50 ends on Sunday 13 Dec; submit it from Monday 14 Dec."),
+    ]
+    assert not result.committed and result.imported == 0
+    assert not WeeklyReview.objects.exists()
+
+
+def test_an_unfinished_week_in_an_xlsx_file_is_told_at_its_row(client_for, owner, use_case):
+    header = HEADER.split(",")
+    rows = [header, ROWS[0].split(","), ("2026-W48" + ROWS[1][len("2026-W45") :]).split(",")]
+    response = upload(client_for(owner), use_case, xlsx_file(rows))
+    assert errors_of(response) == [
+        (3, "week", "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov.")
+    ]
     assert not WeeklyReview.objects.exists()
 
 

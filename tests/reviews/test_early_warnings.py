@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from reviews import early_warnings as ew
 from reviews.flags import flag_resolve
@@ -242,6 +243,10 @@ def signal_flags(use_case, kind):
     return list(Flag.objects.filter(use_case=use_case, kind=kind).order_by("id"))
 
 
+#: Monday 30 November 2026, noon UTC: 2026-W48 has ended.
+MONDAY_AFTER_W48 = datetime.datetime(2026, 11, 30, 12, tzinfo=datetime.UTC)
+
+
 @pytestmark_db
 @pytest.mark.usefixtures("frozen_today")
 def test_hook_raises_signal_flags_that_change_no_stage(use_case, owner, pmo):
@@ -257,13 +262,15 @@ def test_hook_raises_signal_flags_that_change_no_stage(use_case, owner, pmo):
     assert use_case.stage == Stage.ROLLOUT
     assert not use_case.history.filter(history_change_reason__startswith="stop-loss").exists()
 
-    # The condition persists: no second flag while the first is open ...
-    submit_week(use_case, "2026-W48", user=owner, backlog=170, declared_hours_saved=D("24"))
-    assert len(signal_flags(use_case, FlagKind.SAVINGS_BACKLOG_DIVERGENCE)) == 1
-    # ... after the PMO resolved it, the next occurrence is flagged again.
-    flag_resolve(user=pmo, flag=flag, note="Backlog grows with the new product line.")
-    review = use_case.weekly_reviews.get(week="2026-W48")
-    correct_week(review, user=owner, backlog=171)
+    # The condition persists: no second flag while the first is open (W48, submitted once it
+    # has ended) ...
+    with time_machine.travel(MONDAY_AFTER_W48, tick=False):
+        submit_week(use_case, "2026-W48", user=owner, backlog=170, declared_hours_saved=D("24"))
+        assert len(signal_flags(use_case, FlagKind.SAVINGS_BACKLOG_DIVERGENCE)) == 1
+        # ... after the PMO resolved it, the next occurrence is flagged again.
+        flag_resolve(user=pmo, flag=flag, note="Backlog grows with the new product line.")
+        review = use_case.weekly_reviews.get(week="2026-W48")
+        correct_week(review, user=owner, backlog=171)
     assert [f.period for f in signal_flags(use_case, FlagKind.SAVINGS_BACKLOG_DIVERGENCE)] == [
         "2026-W47",
         "2026-W48",

@@ -15,8 +15,8 @@ TODAY = datetime.date(2026, 11, 25)
 # --- weeks ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("week", ["2026-W48", "2026-W47", "2026-W01", "2020-W53", "2000-W01"])
-def test_existing_started_weeks_are_valid(week):
+@pytest.mark.parametrize("week", ["2026-W47", "2026-W46", "2026-W01", "2020-W53", "2000-W01"])
+def test_existing_ended_weeks_are_valid(week):
     assert rules.week_errors(week, today=TODAY) == {}
 
 
@@ -48,24 +48,41 @@ def test_malformed_weeks(week):
 
 def test_2026_has_53_weeks_but_w53_is_in_the_future_on_25_november():
     assert rules.week_errors("2026-W53", today=TODAY) == {
-        "week": ["2026-W53 is in the future: reviews are for weeks that have started."]
+        "week": ["2026-W53 ends on Sunday 3 Jan; submit it from Monday 4 Jan."]
     }
-    # Monday 28 December 2026 starts 2026-W53: from then on it may be reviewed.
-    assert rules.week_errors("2026-W53", today=datetime.date(2026, 12, 27)) != {}
-    assert rules.week_errors("2026-W53", today=datetime.date(2026, 12, 28)) == {}
+    # 2026-W53 runs from Monday 28 December 2026 to Sunday 3 January 2027.
+    assert rules.week_errors("2026-W53", today=datetime.date(2027, 1, 3)) != {}
+    assert rules.week_errors("2026-W53", today=datetime.date(2027, 1, 4)) == {}
 
 
-def test_a_week_may_be_reviewed_from_its_monday():
-    monday = datetime.date(2026, 11, 30)  # 2026-W49
-    assert rules.week_errors("2026-W49", today=monday - datetime.timedelta(days=1)) != {}
-    assert rules.week_errors("2026-W49", today=monday) == {}
+def test_the_current_week_is_refused_with_the_day_it_can_be_submitted():
+    """Issue 14: the unfinished week W49 was accepted on a Wednesday."""
+    wednesday = datetime.date(2026, 12, 2)
+    assert rules.week_errors("2026-W49", today=wednesday) == {
+        "week": ["2026-W49 ends on Sunday 6 Dec; submit it from Monday 7 Dec."]
+    }
+
+
+def test_a_week_may_be_reviewed_from_the_monday_after_it():
+    sunday = datetime.date(2026, 12, 6)  # the last day of 2026-W49
+    assert rules.week_errors("2026-W49", today=sunday - datetime.timedelta(days=6)) != {}
+    assert rules.week_errors("2026-W49", today=sunday) == {
+        "week": ["2026-W49 ends on Sunday 6 Dec; submit it from Monday 7 Dec."]
+    }
+    assert rules.week_errors("2026-W49", today=sunday + datetime.timedelta(days=1)) == {}
+
+
+def test_a_future_week_is_refused_the_same_way():
+    assert rules.week_errors("2027-W10", today=TODAY) == {
+        "week": ["2027-W10 ends on Sunday 14 Mar; submit it from Monday 15 Mar."]
+    }
 
 
 # --- months -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("month", ["2026-11", "2026-01", "2019-12", None, ""])
-def test_started_months_are_valid(month):
+@pytest.mark.parametrize("month", ["2026-10", "2026-01", "2019-12", None, ""])
+def test_ended_months_are_valid(month):
     assert rules.month_errors(month, today=TODAY) == {}
 
 
@@ -75,11 +92,25 @@ def test_malformed_months(month):
     assert "is not a month" in message
 
 
+def test_the_current_month_is_refused_until_it_has_ended():
+    assert rules.month_errors("2026-11", today=TODAY) == {
+        "month": ["2026-11 ends on Monday 30 Nov; submit it from Tuesday 1 Dec."]
+    }
+    assert rules.month_errors("2026-11", today=datetime.date(2026, 11, 30)) != {}
+    assert rules.month_errors("2026-11", today=datetime.date(2026, 12, 1)) == {}
+
+
 def test_future_month():
     assert rules.month_errors("2026-12", today=TODAY) == {
-        "month": ["2026-12 is in the future: reviews are for months that have started."]
+        "month": ["2026-12 ends on Thursday 31 Dec; submit it from Friday 1 Jan."]
     }
-    assert rules.month_errors("2026-12", today=datetime.date(2026, 12, 1)) == {}
+    assert rules.month_errors("2026-12", today=datetime.date(2027, 1, 1)) == {}
+
+
+def test_the_last_month_there_is_has_no_day_after_it():
+    assert rules.month_errors("9999-12", today=TODAY) == {
+        "month": ["9999-12 ends on Friday 31 Dec; it cannot be submitted."]
+    }
 
 
 # --- weekly figures ---------------------------------------------------------------------------

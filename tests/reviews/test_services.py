@@ -22,6 +22,7 @@ from reviews.services import (
     weekly_review_correct,
     weekly_review_submit,
 )
+from tests.factories import WeeklyReviewFactory
 from usecases.models import ModelChange
 
 NOW = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
@@ -114,16 +115,16 @@ def test_target_users_defaults_to_the_use_cases(use_case, owner):
 @pytest.mark.django_db
 def test_model_version_defaults_to_the_one_in_effect_at_the_end_of_the_week(use_case, owner):
     v1 = change(use_case, "v1", datetime.date(2026, 9, 1), kind="model")
-    v2 = change(use_case, "v2", datetime.date(2026, 11, 22))  # Sunday of 2026-W47
-    v3 = change(use_case, "v3", datetime.date(2026, 11, 23))  # Monday of 2026-W48
+    v2 = change(use_case, "v2", datetime.date(2026, 11, 15))  # Sunday of 2026-W46
+    v3 = change(use_case, "v3", datetime.date(2026, 11, 16))  # Monday of 2026-W47
     submit = lambda week, **extra: weekly_review_submit(  # noqa: E731
         user=owner, use_case=use_case, week=week, data={**WEEK, **extra}
     )
     assert submit("2026-W35").model_version is None  # before any change
-    assert submit("2026-W46").model_version == v1
-    assert submit("2026-W47").model_version == v2
-    assert submit("2026-W48").model_version == v3
-    assert submit("2026-W45", model_version=v3).model_version == v3  # explicit choice kept
+    assert submit("2026-W45").model_version == v1
+    assert submit("2026-W46").model_version == v2
+    assert submit("2026-W47").model_version == v3
+    assert submit("2026-W44", model_version=v3).model_version == v3  # explicit choice kept
     assert model_version_in_effect(use_case, "2026-W00") is None
 
 
@@ -159,6 +160,35 @@ def test_submit_validation_writes_nothing(week, changes, field, use_case, owner)
     assert field in exc.value.message_dict
     assert not WeeklyReview.objects.exists()
     assert not WeeklyReview.history.exists()
+
+
+@pytest.mark.django_db
+def test_the_unfinished_week_and_month_are_refused_with_the_day_they_can_be_submitted(
+    use_case, owner
+):
+    """Issue 14: every path (pages, API, import) goes through here."""
+    with pytest.raises(ValidationError) as exc:
+        weekly_review_submit(user=owner, use_case=use_case, week="2026-W48", data=WEEK)
+    assert exc.value.message_dict == {
+        "week": ["2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov."]
+    }
+    with pytest.raises(ValidationError) as exc:
+        monthly_review_submit(user=owner, use_case=use_case, month="2026-11", data=MONTH)
+    assert exc.value.message_dict == {
+        "month": ["2026-11 ends on Monday 30 Nov; submit it from Tuesday 1 Dec."]
+    }
+    assert not WeeklyReview.objects.exists() and not MonthlyReview.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_review_of_the_current_week_saved_earlier_can_still_be_corrected(use_case, owner):
+    """Rows saved before the rule (the issue's W49) stay correctable: corrections are not
+    re-checked against the period rules."""
+    row = WeeklyReviewFactory(use_case=use_case, week="2026-W48", submitted_by=owner)
+    corrected = weekly_review_correct(
+        user=owner, review=row, data={"backlog": 7}, expected_version=row.version
+    )
+    assert (corrected.week, corrected.backlog) == ("2026-W48", 7)
 
 
 @pytest.mark.django_db
@@ -320,7 +350,7 @@ def test_monthly_permission_denied(role, role_users, use_case, owner):
 
 @pytest.mark.django_db
 def test_monthly_correct_and_stale(use_case, owner, contributor):
-    review = monthly_review_submit(user=owner, use_case=use_case, month="2026-11", data=MONTH)
+    review = monthly_review_submit(user=owner, use_case=use_case, month="2026-10", data=MONTH)
     corrected = monthly_review_correct(
         user=contributor, review=review, data={"run_cost": Decimal("1300.00")}, expected_version=1
     )

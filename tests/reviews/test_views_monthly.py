@@ -23,6 +23,7 @@ from tests.reviews.test_views_weekly import (
     field_errors,
     figure,
     input_tag,
+    live_from,
     make_review,
 )
 
@@ -161,10 +162,23 @@ def test_review_of_another_use_case_is_404_for_its_contributor(
 # --- defaults ---------------------------------------------------------------------------------
 
 
-def test_default_month_is_the_last_complete_month(owner, use_case, client_for):
+def test_default_month_is_the_earliest_missing_month(owner, use_case, client_for):
+    """Issue 14. Due: August to October (live since 1 August); filed: August and October."""
+    live_from(use_case, datetime.date(2026, 8, 1))
+    make_monthly(use_case, "2026-08")
+    make_monthly(use_case, "2026-10")
+    response = client_for(owner).get(new_url(use_case))
+    assert 'value="2026-09"' in input_tag(response, "month")
+    assert 'type="month"' in input_tag(response, "month")
+
+
+def test_default_month_is_the_last_complete_month_when_none_is_missing(owner, use_case, client_for):
+    live_from(use_case, datetime.date(2026, 10, 1))
+    make_monthly(use_case, "2026-10")
     response = client_for(owner).get(new_url(use_case))
     assert 'value="2026-10"' in input_tag(response, "month")
-    assert 'type="month"' in input_tag(response, "month")
+    use_case.stage = "pilot"  # owes no reviews
+    use_case.save(update_fields=["stage"])
     with time_machine.travel(datetime.datetime(2027, 1, 1, 9, tzinfo=datetime.UTC)):
         assert 'value="2026-12"' in input_tag(client_for(owner).get(new_url(use_case)), "month")
 
@@ -189,7 +203,13 @@ BAD_VALUES = [
     ({"month": "2026-13"}, "month", "'2026-13' is not a month"),
     ({"month": "2026-1"}, "month", "expected YYYY-MM"),
     ({"month": "Nov 26"}, "month", "expected YYYY-MM"),
-    ({"month": "2026-12"}, "month", "2026-12 is in the future"),
+    (
+        {"month": "2026-12"},
+        "month",
+        "2026-12 ends on Thursday 31 Dec; submit it from Friday 1 Jan.",
+    ),
+    # Issue 14: the current month is refused until it has ended.
+    ({"month": "2026-11"}, "month", "2026-11 ends on Monday 30 Nov; submit it from Tuesday 1 Dec."),
     ({"month": ""}, "month", "This field is required."),
 ]
 
@@ -206,7 +226,7 @@ def test_bad_value_is_told_at_the_field_and_nothing_is_saved(
 
 
 @pytest.mark.parametrize(
-    "changes", [{"month": "2026-11"}, dict.fromkeys(VALID, "0") | {"month": "2026-01"}]
+    "changes", [{"month": "2026-10"}, dict.fromkeys(VALID, "0") | {"month": "2026-01"}]
 )
 def test_boundary_values_are_accepted(changes, owner, use_case, client_for):
     response = client_for(owner).post(new_url(use_case), {**VALID, **changes, "notes": ""})
@@ -300,7 +320,14 @@ def test_preview_lists_the_rules_messages_and_month_problems(owner, use_case, cl
     text = html.unescape(re.sub(r"<[^>]+>", "", response.content.decode()))
     assert "Run cost (EUR): Costs cannot be negative." in text
     future = client.post(preview_url(use_case), {**VALID, "month": "2027-02"}).content.decode()
-    assert "2027-02 is in the future" in future
+    assert "2027-02 ends on Sunday 28 Feb; submit it from Monday 1 Mar." in future
+    current = client.post(preview_url(use_case), {**VALID, "month": "2026-11"}).content.decode()
+    assert "2026-11 ends on Monday 30 Nov; submit it from Tuesday 1 Dec." in current
+    no_js = client.post(new_url(use_case), {**VALID, "month": "2026-11", "preview": "1"})
+    assert field_errors(no_js, "month") == [
+        "2026-11 ends on Monday 30 Nov; submit it from Tuesday 1 Dec."
+    ]
+    assert not MonthlyReview.objects.exists()
     assert figure(client.post(preview_url(use_case), {**VALID, "month": "x"}), "net_value") == "—"
 
 

@@ -238,12 +238,50 @@ def test_preview_only_accepts_post(owner, use_case, client_for):
 # --- defaults ---------------------------------------------------------------------------------
 
 
-def test_defaults_last_complete_week_and_use_case_target_users(owner, use_case, client_for):
+def live_from(use_case, monday: datetime.date):
+    """The use case owes weekly reviews from the week of ``monday`` on (``reviews.cadence``)."""
+    use_case.live_since = monday
+    use_case.save(update_fields=["live_since"])
+    return use_case
+
+
+W44_MONDAY = datetime.date(2026, 10, 26)
+W47_MONDAY = datetime.date(2026, 11, 16)
+
+
+def test_defaults_to_the_earliest_missing_week_and_use_case_target_users(
+    owner, use_case, client_for
+):
+    """Issue 14: the form opened on a week already filed. Due: W44..W47; filed: W44 and W46."""
+    live_from(use_case, W44_MONDAY)
+    make_review(use_case, week="2026-W44")
+    make_review(use_case, week="2026-W46")
     response = client_for(owner).get(new_url(use_case))
-    assert 'value="2026-W47"' in input_tag(response, "week")
+    assert 'value="2026-W45"' in input_tag(response, "week")
     assert 'type="week"' in input_tag(response, "week")
     assert 'value="100"' in input_tag(response, "target_users")
+    assert "Mon 2 Nov – Sun 8 Nov 2026" in response.content.decode()
+    assert not field_errors(response, "week")
+
+
+def test_defaults_to_the_last_complete_week_when_none_is_missing(owner, use_case, client_for):
+    live_from(use_case, W44_MONDAY)
+    for week in ("2026-W44", "2026-W45", "2026-W46"):
+        make_review(use_case, week=week)
+    response = client_for(owner).get(new_url(use_case))
+    assert 'value="2026-W47"' in input_tag(response, "week")  # missing, and the last complete
+    make_review(use_case, week="2026-W47")
+    response = client_for(owner).get(new_url(use_case))
+    assert 'value="2026-W47"' in input_tag(response, "week")  # nothing missing
     assert "Mon 16 Nov – Sun 22 Nov 2026" in response.content.decode()
+
+
+def test_a_use_case_that_owes_no_reviews_opens_on_the_last_complete_week(
+    owner, use_case, client_for
+):
+    use_case.stage = "pilot"
+    use_case.save(update_fields=["stage"])
+    assert 'value="2026-W47"' in input_tag(client_for(owner).get(new_url(use_case)), "week")
 
 
 def test_week_from_query_string(owner, use_case, client_for):
@@ -252,6 +290,7 @@ def test_week_from_query_string(owner, use_case, client_for):
 
 
 def test_last_complete_week_on_a_sunday_and_a_monday(owner, use_case, client_for):
+    live_from(use_case, W47_MONDAY)
     client = client_for(owner)
     with time_machine.travel(datetime.datetime(2026, 11, 22, 20, tzinfo=datetime.UTC)):
         # Sunday 22 Nov, 21:00 in Berlin: the current week 2026-W47 is not over yet.
@@ -289,6 +328,7 @@ def versions(use_case, other_use_case):
 def test_model_version_defaults_to_the_one_in_effect_that_week(
     owner, use_case, versions, client_for
 ):
+    live_from(use_case, W47_MONDAY)  # the form opens on 2026-W47
     client = client_for(owner)
     assert _selected_option(client.get(new_url(use_case))) == str(versions["v2"].pk)
     assert _selected_option(client.get(new_url(use_case, week="2026-W45"))) == str(
@@ -362,9 +402,11 @@ BAD_VALUES = [
     ({"week": "2026-47"}, "week", "is not an ISO week; expected YYYY-Www"),
     ({"week": "2026-W7"}, "week", "is not an ISO week; expected YYYY-Www"),
     ({"week": ""}, "week", "This field is required."),
-    # 2026 has 53 ISO weeks, but 2026-W53 (from Mon 28 Dec) has not started yet.
-    ({"week": "2026-W53"}, "week", "2026-W53 is in the future"),
-    ({"week": "2026-W49"}, "week", "2026-W49 is in the future"),
+    # 2026 has 53 ISO weeks, but 2026-W53 (Mon 28 Dec – Sun 3 Jan) has not ended yet.
+    ({"week": "2026-W53"}, "week", "2026-W53 ends on Sunday 3 Jan; submit it from Monday 4 Jan."),
+    ({"week": "2026-W49"}, "week", "2026-W49 ends on Sunday 6 Dec; submit it from Monday 7 Dec."),
+    # Issue 14: the current week (W48 on its Wednesday) is refused until it has ended.
+    ({"week": "2026-W48"}, "week", "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov."),
 ]
 
 
@@ -409,7 +451,7 @@ def test_error_list_is_under_its_input(owner, use_case, client_for):
             "reworked_outputs": "0",
             "exceptions": "0",
         },
-        {"week": "2026-W48"},  # the current week has started
+        {"week": "2026-W47"},  # the last complete week
         {"week": "2026-W01"},
     ],
 )
@@ -512,12 +554,47 @@ def test_preview_tells_about_the_week(owner, use_case, client_for):
     url = reverse("reviews:weekly_preview", args=[use_case.pk])
     client = client_for(owner)
     future = client.post(url, {**VALID, "week": "2026-W50"}).content.decode()
-    assert "2026-W50 is in the future" in future
+    assert "2026-W50 ends on Sunday 13 Dec; submit it from Monday 14 Dec." in future
     duplicate = client.post(url, {**VALID, "week": "2026-W46"}).content.decode()
     edit_url = reverse("reviews:weekly_edit", args=[existing.pk])
     assert f'<a href="{edit_url}">review #{existing.pk}</a>' in duplicate
     straddling = client.post(url, {**VALID, "week": "2026-W44"}).content.decode()
     assert "Mon 26 Oct – Sun 1 Nov 2026 · counts towards October 2026" in straddling
+
+
+@pytest.mark.parametrize(
+    ("now", "message"),
+    [
+        # Wednesday of W48, and its Sunday evening: not ended.
+        (NOW, "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov."),
+        (
+            datetime.datetime(2026, 11, 29, 22, tzinfo=datetime.UTC),
+            "2026-W48 ends on Sunday 29 Nov; submit it from Monday 30 Nov.",
+        ),
+    ],
+)
+def test_the_unfinished_week_is_refused_in_the_preview_and_the_no_js_preview(
+    now, message, owner, use_case, client_for
+):
+    client = client_for(owner)
+    data = {**VALID, "week": "2026-W48"}
+    with time_machine.travel(now, tick=False):
+        live = client.post(reverse("reviews:weekly_preview", args=[use_case.pk]), data)
+        no_js = client.post(new_url(use_case), {**data, "preview": "1"})
+        submit = client.post(new_url(use_case), data)
+    assert message in html.unescape(live.content.decode())
+    assert message in field_errors(no_js, "week")
+    assert message in html.unescape(no_js.content.decode().split('id="figures"', 1)[1])
+    assert field_errors(submit, "week") == [message]
+    assert not WeeklyReview.objects.exists()
+
+
+def test_the_week_is_accepted_from_the_monday_after_it(owner, use_case, client_for):
+    data = {**VALID, "week": "2026-W48"}
+    with time_machine.travel(datetime.datetime(2026, 11, 29, 23, 1, tzinfo=datetime.UTC)):
+        response = client_for(owner).post(new_url(use_case), data)  # 00:01 on Monday in Berlin
+    assert response.status_code == 302, field_errors(response, "week")
+    assert WeeklyReview.objects.get().week == "2026-W48"
 
 
 def test_preview_without_business_case_uses_zero_hourly_cost(owner, client_for):
