@@ -35,7 +35,6 @@ from . import lookback
 from .metric_format import comparison_verb, format_value, places_for
 from .models import (
     Comparison,
-    Flag,
     FlagKind,
     MonthlyReview,
     RuleAction,
@@ -309,15 +308,4 @@ def _historical(kind, rule_key, period, rule, source) -> Consequence:
         message=lookback.sentence(
             kind=kind, period=period, rule=rule, observed=observed, threshold=threshold
         ),
-    )
-
-
-def flag_sentence(flag: Flag) -> str:
-    """A historical flag in words (pages and the import preview)."""
-    return lookback.sentence(
-        kind=flag.kind,
-        period=flag.period,
-        rule=flag.rule,
-        observed=flag.observed_value,
-        threshold=flag.threshold,
     )

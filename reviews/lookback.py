@@ -82,3 +82,14 @@ def sentence(*, kind: str, period: str, rule=None, observed=None, threshold=None
         f"historical: {unit} {period} {what}, no flag — older than the {lookback_weeks()}-week "
         "look-back"
     )
+
+
+def flag_sentence(flag) -> str:
+    """A historical flag in words (the use case page, the import preview)."""
+    return sentence(
+        kind=flag.kind,
+        period=flag.period,
+        rule=flag.rule,
+        observed=flag.observed_value,
+        threshold=flag.threshold,
+    )
