@@ -124,7 +124,7 @@ def test_correction_preview_and_warning(owner, use_case, client_for):
     data = {k: v for k, v in BREACHING.items() if k != "week"} | {"version": review.version}
     url = reverse("reviews:weekly_edit", args=[review.pk])
     text = client.post(url, {**data, "preview": "1"}).content.decode()
-    assert "Saving this correction will" in text
+    assert "What saving this correction does" in text
     assert "Saving the correction returns" in text
     assert not Flag.objects.exists()
     response = client.post(url, data)
