@@ -317,6 +317,10 @@ CELERY_BEAT_SCHEDULE["sweep-stop-loss"] = {
     "schedule": crontab(minute="*/15"),
     "options": {"expires": 15 * 60},
 }
+# Stop-loss look-back (reviews/lookback.py): a breach in a period older than this many complete
+# weeks (counted back from the last complete week) is recorded as historical: no flag, no stage
+# change, no action item.
+VALUEGATE_STOP_LOSS_LOOKBACK_WEEKS = int(os.environ.get("VALUEGATE_STOP_LOSS_LOOKBACK_WEEKS", "4"))
 # Early-warning signal thresholds (reviews/early_warnings.py; missing keys take its DEFAULTS).
 VALUEGATE_SIGNALS = {
     "weeks_window": 4,  # savings vs backlog, exceptions growing: the last N submitted weeks

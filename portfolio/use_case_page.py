@@ -48,6 +48,7 @@ from django.shortcuts import render
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
+from reviews import lookback
 from reviews.flags import flag_figures
 from reviews.models import (
     Flag,
@@ -415,6 +416,7 @@ def use_case_flags(use_case_id: int) -> tuple[list[Flag], list[Flag], bool]:
     for flag in [*open_flags, *resolved]:
         flag.observed_display, flag.threshold_display = flag_figures(flag)
         flag.kind_help = FLAG_KIND_HELP.get(flag.kind, "")
+        flag.historical_sentence = lookback.flag_sentence(flag) if flag.historical else ""
     return open_flags, resolved[:RESOLVED_FLAGS_SHOWN], len(resolved) > RESOLVED_FLAGS_SHOWN
 
 

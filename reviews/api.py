@@ -10,6 +10,11 @@ and validation rules (``reviews.rules`` via the models' ``clean()``) as the web 
 - PATCH must carry the ``version`` the client read; a stale one is a 409
   ``{"detail", "current_version"}`` and nothing is written;
 - ``use_case`` and the period cannot change; unknown fields are a 400.
+
+``POST .../preview/`` takes a create body, validates it as create does (same permission, same
+400s) and saves nothing: the figures and the ``consequences`` saving it would have
+(``reviews.consequences``). Create (201) and correct (200) answer with the ``consequences`` the
+save had.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -21,6 +26,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import generics, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -30,14 +36,16 @@ from usecases.api import service_errors, use_case_pk_from, validation_detail
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user, visible_use_cases
 
-from . import selectors, services
+from . import consequences, selectors, services
 from .duplicates import DuplicateReview
 from .filters import MonthlyReviewFilter, WeeklyReviewFilter
 from .models import MonthlyReview, WeeklyReview
 from .serializers import (
     EconomicsQuerySerializer,
     EconomicsSerializer,
+    MonthlyReviewResultSerializer,
     MonthlyReviewSerializer,
+    WeeklyReviewResultSerializer,
     WeeklyReviewSerializer,
 )
 
@@ -54,6 +62,16 @@ DUPLICATE_NOTE = (
 )
 
 
+PREVIEW_NOTE = (
+    "Takes the body of a create, validates it exactly as create does (same permission: 404 for "
+    "a use case you cannot see, 403 for one you may not submit for; same 400s) and saves "
+    "nothing. Answers with the figures and `consequences`: the stop-loss flags (`effect` "
+    "`return_to_redesign` or `flag`), early-warning signals (`signal`) and historical breaches "
+    "(kind `historical_breach`, effect `none`: older than the stop-loss look-back) that "
+    "submitting it would trigger, evaluated by the same code as the save."
+)
+
+
 class ReviewViewSetBase(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -62,6 +80,7 @@ class ReviewViewSetBase(
     """List, create, retrieve and correct (PATCH) reviews. No PUT, no DELETE."""
 
     model: type[WeeklyReview] | type[MonthlyReview]
+    result_serializer_class: type
     period_field = ""
     detail_route = ""
     ordering: tuple[str, ...] = ()
@@ -83,8 +102,23 @@ class ReviewViewSetBase(
     def correct(self, *, review, data, expected_version):
         raise NotImplementedError
 
+    def preview_of(self, *, use_case, period, data):
+        raise NotImplementedError
+
+    def _result(self, review, found) -> dict:
+        """The review's representation with its consequences."""
+        review.consequences = found
+        return self.result_serializer_class(review, context=self.get_serializer_context()).data
+
     # --- endpoints ---------------------------------------------------------------------------
     def create(self, request, *args, **kwargs):
+        return self._create_or_preview(request, preview=False)
+
+    @action(detail=False, methods=["post"])
+    def preview(self, request, *args, **kwargs):
+        return self._create_or_preview(request, preview=True)
+
+    def _create_or_preview(self, request, *, preview: bool):
         # The use case is read once (with its value owner, business case and whether the user
         # contributes to it): the permission check, the serializer's ``use_case`` field, the
         # service and the response's figures all use that instance.
@@ -105,12 +139,17 @@ class ReviewViewSetBase(
         use_case = data.pop("use_case")
         period = data.pop(self.period_field)
         try:
-            review = self.submit(use_case=use_case, period=period, data=data)
+            if preview:
+                review, found = self.preview_of(use_case=use_case, period=period, data=data)
+            else:
+                review = self.submit(use_case=use_case, period=period, data=data)
+                found = consequences.of_outcome(review.outcome, use_case)
         except DjangoValidationError as exc:
             return Response(self._error_body(exc), status=status.HTTP_400_BAD_REQUEST)
-        # The validated serializer renders the new review (as ``save()`` would have).
-        serializer.instance = review
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+        return Response(
+            self._result(review, found),
+            status=status.HTTP_200_OK if preview else status.HTTP_201_CREATED,
+        )
 
     def partial_update(self, request, *args, **kwargs):
         review = self.get_object()
@@ -128,7 +167,9 @@ class ReviewViewSetBase(
                 {"detail": str(exc), "current_version": exc.current_version},
                 status=status.HTTP_409_CONFLICT,
             )
-        return Response(self.get_serializer(review).data)
+        return Response(
+            self._result(review, consequences.of_outcome(review.outcome, review.use_case))
+        )
 
     def _error_body(self, exc: DjangoValidationError):
         """The service's field messages; for a ``DuplicateReview``, the existing review too."""
@@ -147,14 +188,23 @@ class ReviewViewSetBase(
     create=extend_schema(
         summary="Submit a weekly review (value owner or contributor)",
         responses={
-            201: WeeklyReviewSerializer,
+            201: WeeklyReviewResultSerializer,
+            400: OpenApiResponse(description=DUPLICATE_NOTE),
+        },
+    ),
+    preview=extend_schema(
+        summary="Preview a weekly review: its figures and the consequences it would have",
+        description=PREVIEW_NOTE,
+        request=WeeklyReviewSerializer,
+        responses={
+            200: WeeklyReviewResultSerializer,
             400: OpenApiResponse(description=DUPLICATE_NOTE),
         },
     ),
     partial_update=extend_schema(
         summary="Correct a weekly review; send the version you read",
         responses={
-            200: WeeklyReviewSerializer,
+            200: WeeklyReviewResultSerializer,
             400: OpenApiResponse(description="Field messages; `version` is required."),
             409: OpenApiResponse(CONFLICT, description="The review changed meanwhile."),
         },
@@ -164,6 +214,7 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
     """Weekly operational reviews. Fractions are strings with 4 decimals, money with 2."""
 
     serializer_class = WeeklyReviewSerializer
+    result_serializer_class = WeeklyReviewResultSerializer
     filterset_class = WeeklyReviewFilter
     model = WeeklyReview
     period_field = "week"
@@ -180,6 +231,11 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
             user=self.request.user, review=review, data=data, expected_version=expected_version
         )
 
+    def preview_of(self, *, use_case, period, data):
+        return services.weekly_review_preview(
+            user=self.request.user, use_case=use_case, week=period, data=data
+        )
+
 
 @extend_schema_view(
     list=extend_schema(summary="Monthly reviews of the use cases the user may see"),
@@ -187,14 +243,23 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
     create=extend_schema(
         summary="Submit a monthly financial review (value owner or contributor)",
         responses={
-            201: MonthlyReviewSerializer,
+            201: MonthlyReviewResultSerializer,
+            400: OpenApiResponse(description=DUPLICATE_NOTE),
+        },
+    ),
+    preview=extend_schema(
+        summary="Preview a monthly review: its figures and the consequences it would have",
+        description=PREVIEW_NOTE,
+        request=MonthlyReviewSerializer,
+        responses={
+            200: MonthlyReviewResultSerializer,
             400: OpenApiResponse(description=DUPLICATE_NOTE),
         },
     ),
     partial_update=extend_schema(
         summary="Correct a monthly review; send the version you read",
         responses={
-            200: MonthlyReviewSerializer,
+            200: MonthlyReviewResultSerializer,
             400: OpenApiResponse(description="Field messages; `version` is required."),
             409: OpenApiResponse(CONFLICT, description="The review changed meanwhile."),
         },
@@ -204,6 +269,7 @@ class MonthlyReviewViewSet(ReviewViewSetBase):
     """Monthly financial reviews, each with its month's CFO figures for the use case."""
 
     serializer_class = MonthlyReviewSerializer
+    result_serializer_class = MonthlyReviewResultSerializer
     filterset_class = MonthlyReviewFilter
     model = MonthlyReview
     period_field = "month"
@@ -218,6 +284,11 @@ class MonthlyReviewViewSet(ReviewViewSetBase):
     def correct(self, *, review, data, expected_version):
         return services.monthly_review_correct(
             user=self.request.user, review=review, data=data, expected_version=expected_version
+        )
+
+    def preview_of(self, *, use_case, period, data):
+        return services.monthly_review_preview(
+            user=self.request.user, use_case=use_case, month=period, data=data
         )
 
 

@@ -15,7 +15,9 @@ Rules:
   and then ``reviews.services.weekly_review_submit`` (permission, duplicate week, the stop-loss
   and early-warning evaluation), all in ONE transaction with a savepoint per row.
 - ``weekly_reviews_import(commit=False)`` is the preview: it runs exactly that, reports every
-  error by row and column and what the import would raise (flags, a stage change), then rolls
+  error by row and column and what the import would raise (flags, a stage change, and the
+  breaches older than the stop-loss look-back it records as historical, ``reviews.lookback``),
+  then rolls
   everything back. ``commit=True`` runs it again (the data may have changed meanwhile) and keeps
   the result only if every row is valid: one bad cell and nothing is imported.
 - A week that appears twice in the file is an error on each later row; a week that already has a
@@ -46,7 +48,7 @@ from usecases import economics
 from usecases.models import BusinessCase, ModelChange, Stage, UseCase
 from usecases.permissions import can_import_reviews
 
-from . import services, spreadsheets
+from . import lookback, services, spreadsheets
 from .forms import WeeklyReviewForm
 from .models import Flag, WeeklyReview
 
@@ -149,6 +151,8 @@ class ImportResult:
     rows: list[RowResult]
     committed: bool = False
     flags: list[RaisedFlag] = field(default_factory=list)
+    #: Breaches and signals older than the stop-loss look-back: recorded, no flag (in words).
+    historical: list[str] = field(default_factory=list)
     stage_before: str = ""
     stage_after: str = ""
 
@@ -396,12 +400,18 @@ def weekly_reviews_import(
             row.adoption_rate, row.rework_rate = metrics.adoption_rate, metrics.rework_rate
         result.stage_before = stage_before
         result.stage_after = UseCase.objects.values_list("stage", flat=True).get(pk=use_case.pk)
+        new_flags = list(
+            Flag.objects.filter(use_case=use_case)
+            .exclude(pk__in=flags_before)
+            .select_related("rule")
+            .order_by("raised_at", "pk")
+        )
         result.flags = [
             RaisedFlag(flag.get_kind_display(), flag.period, flag.explanation)
-            for flag in Flag.objects.filter(use_case=use_case)
-            .exclude(pk__in=flags_before)
-            .order_by("raised_at", "pk")
+            for flag in new_flags
+            if not flag.historical
         ]
+        result.historical = [lookback.flag_sentence(f) for f in new_flags if f.historical]
         if commit and result.ok:
             result.committed = True
         else:

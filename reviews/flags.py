@@ -21,6 +21,7 @@ from usecases.audit import stamp
 from usecases.permissions import can_manage_policy, can_resolve_flags, visible_use_cases
 from usecases.text import check_field
 
+from . import lookback
 from .metric_format import format_value
 from .models import FRACTION_METRICS, Flag, FlagKind, Metric, StopLossRule
 from .rules import Errors
@@ -57,8 +58,10 @@ def flag_raise(
     observed: Decimal | None = None,
     threshold: Decimal | None = None,
     triggered_by: str = "",
+    historical: bool = False,
 ) -> tuple[Flag, bool]:
-    """Create the flag of (use case, ``rule_key``, ``period``) unless it exists.
+    """Create the flag of (use case, ``rule_key``, ``period``) unless it exists. ``historical``:
+    a period older than the look-back (``reviews.lookback``): created resolved, never open.
 
     Runs in a savepoint: a concurrent transaction that inserted the same key first makes our
     INSERT fail on the unique constraint (PostgreSQL waits for it to commit), which is turned
@@ -75,6 +78,9 @@ def flag_raise(
                 threshold=_stored(threshold),
                 explanation=explanation,
                 triggered_by=triggered_by[:60],
+                historical=historical,
+                resolved_at=clock.now() if historical else None,
+                resolution_note=lookback.note() if historical else "",
             )
     except IntegrityError:
         return Flag.objects.get(**key), False

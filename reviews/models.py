@@ -436,6 +436,13 @@ class Flag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution_note = free_text(blank=True)
+    historical = models.BooleanField(
+        default=False,
+        help_text=(
+            "A breach or signal at a period older than the stop-loss look-back: recorded "
+            "(resolved from the start), no action taken (reviews.lookback)."
+        ),
+    )
 
     history = audit_history()
     objects = FlagQuerySet.as_manager()

@@ -48,6 +48,7 @@ class Figure:
     value: Decimal | None  # None: an input is missing
     kind: str  # "percent" or "money"
     formula: str
+    mark: str = ""  # "above 15.0% stop-loss": a stop-loss threshold it crosses
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,8 @@ response adds are computed by the economics engine (``usecases.economics``) and 
 the validation rules are ``reviews.rules``, applied by the services the API calls.
 """
 
+import dataclasses
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -24,7 +26,7 @@ from usecases.serializers import (
     money,
 )
 
-from . import rules, selectors
+from . import consequences, rules, selectors
 from .models import MonthlyReview, WeeklyReview
 
 MAX_ECONOMICS_MONTHS = 36
@@ -195,11 +197,23 @@ def month_figures(reviews) -> dict:
     )
     return {
         (review.use_case_id, review.month_start): economics.period_figures(
-            totals.get(review.use_case_id, {}).get(review.month_start, economics.PeriodTotals()),
+            _with_costs(
+                totals.get(review.use_case_id, {}).get(
+                    review.month_start, economics.PeriodTotals()
+                ),
+                review,
+            ),
             business_case_inputs(review.use_case),
         )
         for review in reviews
     }
+
+
+def _with_costs(totals: economics.PeriodTotals, review) -> economics.PeriodTotals:
+    """A review not saved (a preview) counts with its own costs."""
+    if review.pk is not None:
+        return totals
+    return dataclasses.replace(totals, **dataclasses.asdict(review.costs()))
 
 
 class MonthlyReviewSerializer(ReviewSerializerBase):
@@ -241,6 +255,62 @@ class MonthlyReviewSerializer(ReviewSerializerBase):
         if self.figures_by_month is None or key not in self.figures_by_month:
             self.figures_by_month = month_figures([review])
         return self.figures_by_month[key]
+
+
+# --- consequences ---------------------------------------------------------------------------
+
+
+class ConsequenceSerializer(serializers.Serializer):
+    """A consequence of a review (``reviews.consequences``), foreseen or done."""
+
+    kind = serializers.ChoiceField(
+        choices=consequences.KINDS,
+        help_text=(
+            "`stop_loss`, an early-warning signal's kind, or `historical_breach`: a breach or "
+            "signal at a period older than the stop-loss look-back (recorded, no flag)."
+        ),
+    )
+    rule = serializers.CharField(help_text="The rule (`rule:<id>`) or the signal's kind.")
+    metric = serializers.CharField(allow_null=True, help_text="The rule's metric (null: signal).")
+    period = serializers.CharField(help_text="The ISO week or month judged.")
+    observed = serializers.DecimalField(
+        max_digits=24, decimal_places=4, allow_null=True, help_text="Fractions for rates."
+    )
+    threshold = serializers.DecimalField(max_digits=24, decimal_places=4, allow_null=True)
+    effect = serializers.ChoiceField(
+        choices=consequences.EFFECTS,
+        help_text=(
+            "`return_to_redesign`: a stop-loss flag that returns the use case to redesign with "
+            "funding conditional; `flag`: a stop-loss flag that moves nothing (flag-only rule, "
+            "or a use case not in rollout/scaled); `signal`: an early-warning flag (no stage "
+            "change); `none`: historical, no flag and no stage change."
+        ),
+    )
+    message = serializers.CharField(help_text="The consequence in words.")
+
+
+CONSEQUENCES_HELP = (
+    "What the review triggered (create, correction) or would trigger (preview): the stop-loss "
+    "flags with their stage/funding move, the early-warning flags and the historical breaches."
+)
+
+
+class WeeklyReviewResultSerializer(WeeklyReviewSerializer):
+    """A weekly review as created, corrected or previewed, with its consequences."""
+
+    consequences = ConsequenceSerializer(many=True, read_only=True, help_text=CONSEQUENCES_HELP)
+
+    class Meta(WeeklyReviewSerializer.Meta):
+        fields = [*WeeklyReviewSerializer.Meta.fields, "consequences"]
+
+
+class MonthlyReviewResultSerializer(MonthlyReviewSerializer):
+    """A monthly review as created, corrected or previewed, with its consequences."""
+
+    consequences = ConsequenceSerializer(many=True, read_only=True, help_text=CONSEQUENCES_HELP)
+
+    class Meta(MonthlyReviewSerializer.Meta):
+        fields = [*MonthlyReviewSerializer.Meta.fields, "consequences"]
 
 
 # --- economics ------------------------------------------------------------------------------

@@ -9,14 +9,18 @@ weeks up to an explicit week with its ``live_since`` (1, 2 for an earlier week);
 the model/prompt changes (1, none when the caller hands the one in effect over); the overdue
 reviews of the owner signal (1). So the save hook of a weekly review that breaches nothing costs
 two queries, and a sweep batch a fixed number whatever its size.
+
+``Overlay``: an unsaved review laid over the rows read (``reviews.consequences`` previews what a
+review would trigger with the very same evaluation): its week replaces (or joins) the weeks
+loaded, and the month it belongs to is judged with its figures. No query more, nothing written.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
@@ -35,6 +39,44 @@ from .targets import LATEST, Target
 
 #: ``load(change_in_effect=...)`` not given: the model changes are read.
 NOT_LOADED = object()
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """An unsaved review of one use case, as the evaluation should see it."""
+
+    use_case_id: int
+    live_since: datetime.date | None
+    #: A weekly review: its point, in place of the saved review of its week (if any).
+    week: WeekPoint | None = None
+    #: The month whose net value the review changes, and how: its totals with the review.
+    month_start: datetime.date | None = None
+    month_totals: Callable[[economics.PeriodTotals], economics.PeriodTotals] | None = None
+    #: A monthly review: the month has a monthly review (even if not saved yet).
+    month_label: str = ""
+
+    def weeks(self, points: list[WeekPoint], limit: int) -> list[WeekPoint]:
+        """``points`` (oldest first) with this review's week in place, the last ``limit``."""
+        merged = [p for p in points if p.week != self.week.week] + [self.week]
+        merged.sort(key=lambda p: p.week_start)
+        return merged[-limit:] if limit > 0 else []
+
+
+def replace_week(
+    totals: economics.PeriodTotals,
+    *,
+    old: economics.WeekFigures | None,
+    new: economics.WeekFigures,
+) -> economics.PeriodTotals:
+    """A month's ``totals`` with the week ``old`` (None: none saved) replaced by ``new``."""
+    minus = economics.PeriodTotals.from_weeks_and_costs([old] if old else [])
+    plus = economics.PeriodTotals.from_weeks_and_costs([new])
+    return economics.PeriodTotals(
+        **{
+            f.name: getattr(totals, f.name) - getattr(minus, f.name) + getattr(plus, f.name)
+            for f in fields(economics.PeriodTotals)
+        }
+    )
 
 
 @dataclass
@@ -64,13 +106,18 @@ class Loaded:
 
 
 def load(
-    targets: dict[int, Target], *, today: datetime.date, change_in_effect=NOT_LOADED
+    targets: dict[int, Target],
+    *,
+    today: datetime.date,
+    change_in_effect=NOT_LOADED,
+    overlay: Overlay | None = None,
 ) -> Loaded:
     """The rows to evaluate ``targets`` (use case id → what to evaluate).
 
     ``change_in_effect`` (one target only): the caller's ``services.model_version_in_effect`` of
     the evaluated week (a ``ModelChange`` or None) — all the weekly signals need to know of the
-    model/prompt log is the latest change effective by the end of that week."""
+    model/prompt log is the latest change effective by the end of that week. ``overlay``: an
+    unsaved review laid over the rows read (its use case's target must name its period)."""
     ids = sorted(targets)
     rules = list(
         StopLossRule.objects.filter(
@@ -92,6 +139,8 @@ def load(
             uc.pk: uc for uc in UseCase.objects.filter(pk__in=ids).select_related(*related)
         }
     live_since = {pk: uc.live_since for pk, uc in use_cases.items()}
+    if overlay is not None:
+        live_since.setdefault(overlay.use_case_id, overlay.live_since)
 
     week_limit = max(
         [weekly_limit(rules)]
@@ -102,6 +151,8 @@ def load(
     for i in explicit_week_ids:
         found = load_weeks_of(i, upto=week_monday(targets[i].week), limit=week_limit)
         weeks[i] = found.points
+        if overlay is not None and overlay.week is not None and overlay.use_case_id == i:
+            weeks[i] = overlay.weeks(found.points, week_limit)
         live_since.setdefault(i, found.live_since)
         if targets[i].signals and not found.has_later:
             signal_ids.add(i)
@@ -115,6 +166,7 @@ def load(
             if (use_case := use_cases.get(pk)) is not None
         },
         cutoffs={i: month_first(targets[i].month) for i in month_ids if targets[i].month != LATEST},
+        overlay=overlay,
     )
     change_ids = [i for i in sorted(signal_ids) if weeks.get(i)]
     if change_in_effect is not NOT_LOADED and len(ids) == 1:
@@ -238,9 +290,11 @@ def load_months(
     limit: int,
     business_cases: dict[int, economics.BusinessCaseInputs],
     cutoffs: dict[int, datetime.date] | None = None,
+    overlay: Overlay | None = None,
 ) -> dict[int, list[MonthPoint]]:
     """The last ``limit`` months with a monthly review of each use case (up to its cutoff month),
-    oldest first, with their net value. Three queries."""
+    oldest first, with their net value (``overlay``: with the unsaved review's figures; a
+    monthly one adds its month). Three queries."""
     if not use_case_ids or limit < 1:
         return {}
     ranked = list(
@@ -254,6 +308,8 @@ def load_months(
         .order_by("use_case_id", "month_start")
         .values_list("id", "use_case_id", "month", "month_start")
     )
+    if overlay is not None and overlay.month_start and overlay.use_case_id in use_case_ids:
+        ranked = _with_month(ranked, overlay, limit)
     if not ranked:
         return {}
     starts = [row[3] for row in ranked]
@@ -264,10 +320,26 @@ def load_months(
     for review_id, uc_id, month, start in ranked:
         bc = business_cases.get(uc_id) or BusinessCase(use_case_id=uc_id).inputs()
         period = totals.get(uc_id, {}).get(start, economics.PeriodTotals())
+        if overlay is not None and (uc_id, start) == (overlay.use_case_id, overlay.month_start):
+            period = overlay.month_totals(period) if overlay.month_totals else period
         series[uc_id].append(
             MonthPoint(review_id, month, start, economics.period_figures(period, bc).net_value)
         )
     return series
+
+
+def _with_month(ranked: list, overlay: Overlay, limit: int) -> list:
+    """The ranked (review id, use case id, month, start) rows with the overlay's month added
+    (a monthly review not saved yet), its use case's keeping the last ``limit``."""
+    uc_id, start = overlay.use_case_id, overlay.month_start
+    if not overlay.month_label or any(r[1] == uc_id and r[3] == start for r in ranked):
+        return ranked
+    mine = sorted(
+        [r for r in ranked if r[1] == uc_id] + [(0, uc_id, overlay.month_label, start)],
+        key=lambda r: r[3],
+    )[-limit:]
+    others = [r for r in ranked if r[1] != uc_id]
+    return sorted(others + mine, key=lambda r: (r[1], r[3]))
 
 
 def load_changes(use_case_ids: Sequence[int]) -> dict[int, list[ew.Change]]:

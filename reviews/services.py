@@ -1,9 +1,17 @@
 """Writes of weekly and monthly reviews: submit and correct, shared by web views and the API.
 
 Every write runs in one transaction: the review, its audit record and (via
-``after_review_saved``) the stop-loss evaluation commit together or not at all.
+``after_review_saved``) the stop-loss evaluation commit together or not at all. A review saved
+carries what the evaluation did as ``review.outcome`` (``stoploss_effects.Outcome``; in words:
+``reviews.consequences.of_outcome``).
+
+``*_preview`` validate a review exactly as the submit / correct functions do (permission, the
+model's rules, a duplicate period) and return it unsaved with the consequences saving it would
+have (``reviews.consequences.of_unsaved``): nothing is written.
 """
 
+import copy
+import datetime
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,10 +23,11 @@ from usecases.fastpaths import loaded_relations
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 
-from . import cadence, reminders
+from . import cadence, consequences, reminders
 from .duplicates import DuplicateReview, existing_review
-from .models import MonthlyReview, WeeklyReview
+from .models import MonthlyReview, WeeklyReview, weekly_period_dates
 from .stoploss import evaluate_after_review
+from .stoploss_effects import Outcome
 
 
 class StaleVersionError(Exception):
@@ -45,11 +54,11 @@ def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
     )
 
 
-def after_review_saved(review, **known) -> None:
+def after_review_saved(review, **known) -> Outcome:
     """Hook run inside the review's transaction: the stop-loss rules (and, for the latest week,
     the early-warning signals) are evaluated for the review's period (``reviews.stoploss``).
     ``known``: what the caller already read for it (``change_in_effect``)."""
-    evaluate_after_review(review, **known)
+    return evaluate_after_review(review, **known)
 
 
 def _settle_reminders(review) -> None:
@@ -68,6 +77,27 @@ def _check_permission(user, use_case, permission=can_submit_review) -> None:
 
 def _pick(data: Mapping, fields) -> dict:
     return {k: data[k] for k in fields if k in data}
+
+
+def _check_new(review) -> None:
+    """What ``_insert`` checks before its INSERT: the model's rules, then the period's
+    uniqueness (``DuplicateReview``)."""
+    try:
+        review.full_clean(exclude=loaded_relations(review), validate_constraints=False)
+    except ValidationError:
+        error = _duplicate_of(review)
+        if error is not None:
+            raise error from None
+        raise
+    error = _duplicate_of(review)
+    if error is not None:
+        raise error
+
+
+def _duplicate_of(review) -> DuplicateReview | None:
+    period = getattr(review, review.period_field)
+    existing = existing_review(type(review), use_case=review.use_case, period=period)
+    return None if existing is None else DuplicateReview(existing)
 
 
 def _insert(review, **known) -> None:
@@ -92,7 +122,7 @@ def _insert(review, **known) -> None:
     try:
         with transaction.atomic():
             review.save()
-            after_review_saved(review, **known)
+            review.outcome = after_review_saved(review, **known)
             _settle_reminders(review)
     except IntegrityError:
         error = duplicate()
@@ -115,7 +145,7 @@ def _correct(review, *, user, data: Mapping, expected_version: int | None):
         current.full_clean(exclude=loaded_relations(current), validate_constraints=False)
         stamp(current, user=user, reason=f"corrected (version {current.version})")
         current.save()
-        after_review_saved(current)
+        current.outcome = after_review_saved(current)
     return current
 
 
@@ -131,6 +161,12 @@ def weekly_review_submit(
     ``can_import_reviews``).
     """
     _check_permission(user, use_case, permission)
+    review, in_effect = _new_weekly(user, use_case, week, data)
+    _insert(review, change_in_effect=in_effect)
+    return review
+
+
+def _new_weekly(user, use_case: UseCase, week: str, data: Mapping):
     values = _pick(data, WeeklyReview.INPUT_FIELDS)
     if values.get("target_users") is None:
         values["target_users"] = use_case.target_users
@@ -141,8 +177,18 @@ def weekly_review_submit(
     in_effect = model_version_in_effect(use_case, week)
     if review.model_version is None:
         review.model_version = in_effect
-    _insert(review, change_in_effect=in_effect)
-    return review
+    return review, in_effect
+
+
+def weekly_review_preview(*, user, use_case: UseCase, week: str, data: Mapping):
+    """``(review, consequences)``: the weekly review ``weekly_review_submit`` would create,
+    validated as it does (``ValidationError`` / ``DuplicateReview`` / ``PermissionDenied``),
+    not saved, and what saving it would trigger. Writes nothing."""
+    _check_permission(user, use_case)
+    review, _ = _new_weekly(user, use_case, week, data)
+    _check_new(review)
+    review.week_start, review.month_start = weekly_period_dates(week)
+    return review, consequences.of_unsaved(review)
 
 
 def weekly_review_correct(
@@ -156,15 +202,42 @@ def weekly_review_correct(
 def monthly_review_submit(*, user, use_case: UseCase, month: str, data: Mapping) -> MonthlyReview:
     """Create the monthly financial review of ``use_case`` for ``month`` (see weekly)."""
     _check_permission(user, use_case)
-    review = MonthlyReview(
+    review = _new_monthly(user, use_case, month, data)
+    _insert(review)
+    return review
+
+
+def _new_monthly(user, use_case: UseCase, month: str, data: Mapping) -> MonthlyReview:
+    return MonthlyReview(
         use_case=use_case,
         month=month,
         submitted_by=user,
         updated_by=user,
         **_pick(data, MonthlyReview.INPUT_FIELDS),
     )
-    _insert(review)
-    return review
+
+
+def monthly_review_preview(*, user, use_case: UseCase, month: str, data: Mapping):
+    """``(review, consequences)`` of a monthly review not saved (see ``weekly_review_preview``)."""
+    _check_permission(user, use_case)
+    review = _new_monthly(user, use_case, month, data)
+    _check_new(review)
+    year, number = economics.parse_month(month)
+    review.month_start = datetime.date(year, number, 1)
+    return review, consequences.of_unsaved(review)
+
+
+def correction_preview(*, user, review, data: Mapping):
+    """``(corrected, consequences)``: ``review`` (weekly or monthly) with ``data`` applied and
+    validated as ``_correct`` does, not saved, and what saving it would trigger."""
+    _check_permission(user, review.use_case)
+    saved = type(review).objects.get(pk=review.pk)  # a form may have changed ``review`` already
+    corrected = copy.copy(saved)
+    corrected.use_case = review.use_case
+    for field, value in _pick(data, type(review).INPUT_FIELDS).items():
+        setattr(corrected, field, value)
+    corrected.full_clean(exclude=loaded_relations(corrected), validate_constraints=False)
+    return corrected, consequences.of_unsaved(corrected, saved=saved)
 
 
 def monthly_review_correct(

@@ -13,6 +13,13 @@ What is judged (DESIGN.md "Stop-loss rules"; decisions where it is silent are ma
 - A weekly review is judged at its week, and its month for the net-value rules (its figures
   change the month's net value; only if the month has a monthly review); the weekly signals only
   when it is the latest submitted week. A monthly review: the net-value rules at its month.
+- A breach or signal at a period older than the look-back (``reviews.lookback``, setting
+  ``VALUEGATE_STOP_LOSS_LOOKBACK_WEEKS``) is recorded as a historical flag and does nothing else;
+  the sweep and the save hook judge it alike (both run ``evaluate``).
+
+``judge`` is the evaluation without its effects (what would be raised, nothing written):
+``evaluate`` raises what it finds, ``reviews.consequences`` previews an unsaved review with it
+(``overlay``).
 """
 
 from __future__ import annotations
@@ -24,13 +31,14 @@ from django.db.models import Q
 from usecases import clock, economics
 
 from . import early_warnings as ew
+from . import lookback
 from .breaches import effective_rules, rule_breach
 from .models import Flag, FlagKind, Metric
-from .series import NOT_LOADED, Loaded, load, use_case_rows
+from .series import NOT_LOADED, Loaded, Overlay, load, use_case_rows
 from .stoploss_effects import Candidate, Outcome, PmoRecipients, raise_candidate
 from .targets import LATEST, Target, Trigger
 
-__all__ = ["LATEST", "NOT_LOADED", "Outcome", "Target", "Trigger", "evaluate"]
+__all__ = ["LATEST", "NOT_LOADED", "Outcome", "Overlay", "Target", "Trigger", "evaluate", "judge"]
 
 
 def evaluate(
@@ -47,14 +55,27 @@ def evaluate(
     today = today or clock.today()
     if not targets:
         return Outcome()
-    loaded = load(targets, today=today, change_in_effect=change_in_effect)
+    return _raise_new(judge(targets, today=today, change_in_effect=change_in_effect))
+
+
+def judge(
+    targets: dict[int, Target],
+    *,
+    today: datetime.date,
+    change_in_effect=NOT_LOADED,
+    overlay: Overlay | None = None,
+) -> list[Candidate]:
+    """What the rules and signals call for at ``targets`` (before looking at the flags already
+    raised), each with its use case row. Reads only. ``overlay``: an unsaved review laid over
+    the rows read (``reviews.series.Overlay``)."""
+    loaded = load(targets, today=today, change_in_effect=change_in_effect, overlay=overlay)
     candidates = _candidates(targets, loaded, today=today)
     if candidates and not loaded.rows_read:
         rows = use_case_rows(loaded, (c.use_case.pk for c in candidates))
         candidates = [c for c in candidates if c.use_case.pk in rows]  # gone: deleted meanwhile
         for candidate in candidates:
             candidate.use_case = rows[candidate.use_case.pk]
-    return _raise_new(candidates)
+    return candidates
 
 
 def evaluate_after_review(review, *, change_in_effect=NOT_LOADED) -> Outcome:
@@ -105,6 +126,7 @@ def _candidates(
                     triggered_by=trigger.label,
                     breach=breach,
                     trigger=trigger,
+                    historical=lookback.is_historical(breach.period, today),
                 )
             )
         found: list[ew.Signal] = []
@@ -136,18 +158,22 @@ def _candidates(
                     observed=signal.observed,
                     threshold=signal.threshold,
                     triggered_by=trigger.label if trigger else "sweep",
+                    historical=(
+                        signal.kind != FlagKind.NO_ACCOUNTABLE_OWNER
+                        and lookback.is_historical(signal.period, today)
+                    ),
                 )
             )
     return candidates
 
 
-def _raise_new(candidates: list[Candidate]) -> Outcome:
-    """Raise the candidates not flagged yet (one query to find those, then a few per flag)."""
-    outcome = Outcome()
+def new_candidates(candidates: list[Candidate]) -> list[Candidate]:
+    """The candidates not flagged yet (one query): a flag exists for (use case, rule/signal,
+    period), or a signal's flag is still open on the use case."""
     if not candidates:
-        return outcome
+        return []
     existing, open_signals = _existing_flags(candidates)
-    recipients = PmoRecipients()
+    new = []
     for candidate in candidates:
         key = (candidate.use_case.pk, candidate.rule_key, candidate.period)
         if key in existing:
@@ -156,8 +182,17 @@ def _raise_new(candidates: list[Candidate]) -> Outcome:
             (candidate.use_case.pk, candidate.kind) in open_signals
         ):
             continue
-        outcome.extend(raise_candidate(candidate, recipients))
+        new.append(candidate)
         existing.add(key)
+    return new
+
+
+def _raise_new(candidates: list[Candidate]) -> Outcome:
+    """Raise the candidates not flagged yet (one query to find those, then a few per flag)."""
+    outcome = Outcome()
+    recipients = PmoRecipients()
+    for candidate in new_candidates(candidates):
+        outcome.extend(raise_candidate(candidate, recipients))
     return outcome
 
 

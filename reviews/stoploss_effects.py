@@ -11,6 +11,8 @@
 - * Early-warning signals raise flags that change no stage and notify nobody (they are shown
   on the flags page and wherever flags are shown); while a signal's flag is open on a use case,
   the signal raises no further flag for later periods (one open warning per signal).
+- A breach or signal at a period older than the look-back (``reviews.lookback``) is recorded as a
+  historical flag (never open): no stage change, nobody notified.
 """
 
 from __future__ import annotations
@@ -40,10 +42,16 @@ class Outcome:
     flags: list[Flag] = field(default_factory=list)
     #: (use case id, previous stage) of every use case moved to redesign.
     stage_changes: list[tuple[int, str]] = field(default_factory=list)
+    #: The stage/funding moves made, by the pk of the flag that made them.
+    moves: dict[int, transitions.Plan] = field(default_factory=dict)
+    #: Breaches and signals recorded as historical (``reviews.lookback``): no flag opened.
+    historical: list[Flag] = field(default_factory=list)
 
     def extend(self, other: Outcome) -> None:
         self.flags += other.flags
         self.stage_changes += other.stage_changes
+        self.moves.update(other.moves)
+        self.historical += other.historical
 
 
 @dataclass
@@ -58,6 +66,8 @@ class Candidate:
     triggered_by: str
     breach: Breach | None = None
     trigger: Trigger | None = None
+    #: Its period is older than the look-back (``reviews.lookback``): recorded, no action.
+    historical: bool = False
 
 
 class PmoRecipients:
@@ -82,7 +92,11 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
     explanation = candidate.explanation
     with transaction.atomic():
         locked = planned = None
-        if breach is not None and breach.rule.action == RuleAction.REDESIGN:
+        if (
+            not candidate.historical
+            and breach is not None
+            and breach.rule.action == RuleAction.REDESIGN
+        ):
             locked = transitions.lock(candidate.use_case.pk)
             planned = transitions.plan(
                 locked,
@@ -101,8 +115,12 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
             threshold=candidate.threshold,
             explanation=explanation,
             triggered_by=candidate.triggered_by,
+            historical=candidate.historical,
         )
         if not created:
+            return outcome
+        if candidate.historical:
+            outcome.historical.append(flag)
             return outcome
         outcome.flags.append(flag)
         if breach is None:
@@ -116,6 +134,7 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
             )
             transitions.apply(locked, planned, cause=cause, notice=notice, cc=pmo_members())
             outcome.stage_changes.append((locked.pk, planned.stage_before))
+            outcome.moves[flag.pk] = planned
         else:
             transitions.tell(candidate.use_case, notice, cc=pmo_members())
     return outcome

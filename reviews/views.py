@@ -10,6 +10,9 @@ the forms' (the model's rules); writes go through ``reviews.services``.
 Without JavaScript the pages are plain forms: a "Preview figures" submit button (``preview``)
 re-renders the page with the figures and saves nothing. With htmx the form posts itself to the
 preview endpoint as one types, which renders only the ``figures`` partial of the page template.
+Both show, once the values are valid, the consequences submitting would have
+(``services.*_preview`` → ``reviews.consequences``), and mark the figures that cross a stop-loss
+threshold. After a save that had consequences the page says so as a warning.
 """
 
 import dataclasses
@@ -31,7 +34,7 @@ from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user
 from usecases.selectors import business_case_of
 
-from . import cadence, conflicts, forms, previews, services
+from . import cadence, conflicts, consequences, forms, previews, services
 from .models import MonthlyReview, WeeklyReview
 
 
@@ -100,6 +103,7 @@ class ReviewPages:
     correction_form: type
     preview: Callable  # (form, *, business_case, today) -> the figures panel
     submit: Callable  # services.<name>_review_submit(*, user, use_case, <period>, data)
+    foresee: Callable  # services.<name>_review_preview(*, user, use_case, <period>, data)
     correct: Callable  # services.<name>_review_correct(*, user, review, data, expected_version)
     default_period: Callable[[UseCase, datetime.date], str]  # the form's period when none is asked
     initial: Callable[[UseCase, str], dict]
@@ -124,6 +128,7 @@ WEEKLY = ReviewPages(
     correction_form=forms.WeeklyCorrectionForm,
     preview=previews.weekly_preview,
     submit=services.weekly_review_submit,
+    foresee=services.weekly_review_preview,
     correct=services.weekly_review_correct,
     default_period=_period_to_submit(cadence.WEEKLY),
     initial=_weekly_initial,
@@ -135,6 +140,7 @@ MONTHLY = ReviewPages(
     correction_form=forms.MonthlyCorrectionForm,
     preview=previews.monthly_preview,
     submit=services.monthly_review_submit,
+    foresee=services.monthly_review_preview,
     correct=services.monthly_review_correct,
     default_period=_period_to_submit(cadence.MONTHLY),
     initial=lambda use_case, month: {"month": month},
@@ -144,23 +150,52 @@ MONTHLY = ReviewPages(
 # --- views ------------------------------------------------------------------------------------
 
 
-def _context(pages: ReviewPages, form, *, review=None, conflict=None, checks=False) -> dict:
+def _foreseen(pages: ReviewPages, form, *, user, review=None) -> list | None:
+    """What submitting the form would trigger (None: its values are not valid yet)."""
+    if user is None or not form.is_bound or not form.is_valid():
+        return None
+    try:
+        if review is None:
+            period = {pages.period_field: form.cleaned_data[pages.period_field]}
+            _, found = pages.foresee(
+                user=user, use_case=form.use_case, data=form.service_data(), **period
+            )
+        else:
+            _, found = services.correction_preview(
+                user=user, review=review, data=form.service_data()
+            )
+    except ValidationError:
+        return None
+    return found
+
+
+def _context(
+    pages: ReviewPages, form, *, review=None, conflict=None, checks=False, user=None
+) -> dict:
     use_case = form.use_case
     preview_url = (
         reverse(f"reviews:{pages.name}_edit_preview", args=[review.pk])
         if review
         else reverse(f"reviews:{pages.name}_preview", args=[use_case.pk])
     )
+    found = _foreseen(pages, form, user=user, review=review)
+    marks = consequences.figure_marks(found or [])
+    preview = pages.preview(form, business_case=business_case_of(use_case), today=clock.today())
+    if marks and hasattr(preview, "figures") and isinstance(preview.figures, list):
+        preview = dataclasses.replace(
+            preview,
+            figures=[dataclasses.replace(f, mark=marks.get(f.key, "")) for f in preview.figures],
+        )
     return {
+        "consequences": found,
+        "marks": marks,
         "use_case": use_case,
         "form": form,
         "review": review,
         "conflict": conflict,
         "preview_url": preview_url,
         "show_checks": checks,
-        "preview": pages.preview(
-            form, business_case=business_case_of(use_case), today=clock.today()
-        ),
+        "preview": preview,
     }
 
 
@@ -187,9 +222,9 @@ def review_new(request, use_case_pk, *, pages: ReviewPages):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, f"{pages.title(review)} saved.")
+            _tell_saved(request, pages.title(review), "saved", review.outcome, use_case)
             return redirect(use_case)
-    return render(request, pages.template, _context(pages, form))
+    return render(request, pages.template, _context(pages, form, user=request.user))
 
 
 @login_required
@@ -204,7 +239,7 @@ def review_edit(request, pk, *, pages: ReviewPages):
     form = pages.correction_form(request.POST, instance=review, use_case=use_case)
     if not _is_preview(request) and form.is_valid():
         try:
-            pages.correct(
+            corrected = pages.correct(
                 user=request.user,
                 review=review,
                 data=form.service_data(),
@@ -215,9 +250,20 @@ def review_edit(request, pk, *, pages: ReviewPages):
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            messages.success(request, f"{pages.title(review)} corrected.")
+            _tell_saved(request, pages.title(review), "corrected", corrected.outcome, use_case)
             return redirect(use_case)
-    return render(request, pages.template, _context(pages, form, review=review))
+    context = _context(pages, form, review=review, user=request.user)
+    return render(request, pages.template, context)
+
+
+def _tell_saved(request, title: str, done: str, outcome, use_case) -> None:
+    """A success message, or a warning naming the consequences the save had."""
+    found = consequences.of_outcome(outcome, use_case)
+    if not found:
+        messages.success(request, f"{title} {done}.")
+        return
+    lines = " ".join(c.message for c in found)
+    messages.warning(request, f"{title} {done}, with consequences: {lines}")
 
 
 def _conflict(request, pages: ReviewPages, form, current):
@@ -234,7 +280,8 @@ def _conflict(request, pages: ReviewPages, form, current):
 def review_preview(request, use_case_pk, *, pages: ReviewPages):
     use_case = _use_case_for(request.user, use_case_pk)
     form = pages.form(request.POST, use_case=use_case)
-    return render(request, f"{pages.template}#figures", _context(pages, form, checks=True))
+    context = _context(pages, form, checks=True, user=request.user)
+    return render(request, f"{pages.template}#figures", context)
 
 
 @_login_required_htmx
@@ -242,5 +289,5 @@ def review_preview(request, use_case_pk, *, pages: ReviewPages):
 def review_edit_preview(request, pk, *, pages: ReviewPages):
     review = _review_for(request.user, pages.model, pk)
     form = pages.correction_form(request.POST, instance=review, use_case=review.use_case)
-    context = _context(pages, form, review=review, checks=True)
+    context = _context(pages, form, review=review, checks=True, user=request.user)
     return render(request, f"{pages.template}#figures", context)

@@ -389,6 +389,14 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_weekly_form(w)}},
     ),
+    "api:weekly-review-preview": Entry(
+        checks={
+            "POST": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=200, owner=200, admin=200
+            ),
+        },
+        bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_weekly_form(w)}},
+    ),
     "api:weekly-review-detail": Entry(
         kwargs={"pk": "weekly_review"},
         checks={
@@ -404,6 +412,14 @@ TABLE: dict[str, Entry] = {
             "GET": API_LIST,
             "POST": expect(
                 403, anonymous=API_ANON, outsider=404, contributor=201, owner=201, admin=201
+            ),
+        },
+        bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_monthly_form(w)}},
+    ),
+    "api:monthly-review-preview": Entry(
+        checks={
+            "POST": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=200, owner=200, admin=200
             ),
         },
         bodies={"POST": lambda w: {"use_case": w.use_case.pk, **_monthly_form(w)}},
