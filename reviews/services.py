@@ -19,7 +19,8 @@ from usecases.permissions import can_submit_review
 from . import cadence, reminders
 from .duplicates import DuplicateReview, existing_review
 from .models import MonthlyReview, WeeklyReview
-from .stoploss import evaluate_after_review
+from .stoploss import Outcome, evaluate_after_review
+from .withdrawals import Correction
 
 
 class StaleVersionError(Exception):
@@ -46,11 +47,12 @@ def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
     )
 
 
-def after_review_saved(review, **known) -> None:
+def after_review_saved(review, **known) -> Outcome:
     """Hook run inside the review's transaction: the stop-loss rules (and, for the latest week,
     the early-warning signals) are evaluated for the review's period (``reviews.stoploss``).
-    ``known``: what the caller already read for it (``change_in_effect``)."""
-    evaluate_after_review(review, **known)
+    ``known``: what the caller already read for it (``change_in_effect``), and for a correction
+    the ``correction`` (its flags whose breach it removed are withdrawn)."""
+    return evaluate_after_review(review, **known)
 
 
 def _settle_reminders(review) -> None:
@@ -103,7 +105,9 @@ def _insert(review, **known) -> None:
 
 
 def _correct(review, *, user, data: Mapping, expected_version: int | None):
-    """Correct ``review`` under a row lock; a stale ``expected_version`` writes nothing."""
+    """Correct ``review`` under a row lock; a stale ``expected_version`` writes nothing. The
+    returned review carries ``stop_loss_outcome`` (``stoploss.Outcome``: flags raised, stages
+    changed, flags withdrawn by the correction)."""
     _check_permission(user, review.use_case)
     with transaction.atomic():
         current = type(review).objects.select_for_update().get(pk=review.pk)
@@ -112,11 +116,13 @@ def _correct(review, *, user, data: Mapping, expected_version: int | None):
         for field, value in _pick(data, type(review).INPUT_FIELDS).items():
             setattr(current, field, value)
         current.updated_by = user
+        version_before = current.version
         current.version += 1
         current.full_clean(exclude=loaded_relations(current), validate_constraints=False)
         stamp(current, user=user, reason=f"corrected (version {current.version})")
         current.save()
-        after_review_saved(current)
+        correction = Correction(current, user, clock.now(), version_before)
+        current.stop_loss_outcome = after_review_saved(current, correction=correction)
     return current
 
 
