@@ -187,6 +187,16 @@ def restore_refusal(
 ) -> str | None:
     """Why putting back what ``moved`` changed would be wrong now (None: it is right): another
     stop-loss flag is open, or stage and funding are no longer what the flag made them."""
+    obstacle = _obstacle(use_case, flag, moved, also_withdrawn=also_withdrawn)
+    if obstacle is None:
+        return None
+    back_to = state_label(moved.stage_before, moved.funding_before)
+    what, advice = obstacle
+    return f"{what[0].upper()}{what[1:]}: restoring {back_to} would {advice}"
+
+
+def _obstacle(use_case, flag, moved, *, also_withdrawn=()) -> tuple[str, str] | None:
+    """(what stands in the way, what the restore would do then), or None."""
     other = (
         Flag.objects.open()
         .filter(use_case_id=use_case.pk, kind=FlagKind.STOP_LOSS)
@@ -194,20 +204,17 @@ def restore_refusal(
         .order_by("pk")
         .first()
     )
-    back_to = state_label(moved.stage_before, moved.funding_before)
     if other is not None:
         return (
-            f"Stop-loss flag #{other.pk} ({other.period}) is still open on this use case: "
-            f"restoring {back_to} would override it. Resolve it first, or resolve this flag "
-            "without restoring."
+            f"stop-loss flag #{other.pk} ({other.period}) is still open on this use case",
+            "override it. Resolve it first, or resolve this flag without restoring.",
         )
     now = (use_case.stage, use_case.funding_status)
     if now != (moved.stage_after, moved.funding_after):
         return (
-            f"The use case has moved since this flag returned it to "
-            f"{state_label(moved.stage_after, moved.funding_after)} (now "
-            f"{state_label(*now)}): restoring {back_to} would undo that. Resolve the flag "
-            "without restoring, or decide at a gate."
+            f"the use case has moved since this flag returned it to "
+            f"{state_label(moved.stage_after, moved.funding_after)} (now {state_label(*now)})",
+            "undo that. Resolve the flag without restoring, or decide at a gate.",
         )
     return None
 
@@ -248,9 +255,10 @@ def _withdraw(
         return Withdrawn(flag, observed_now, WithdrawalEffect.RESOLVED, None, message)
 
     back = (moved.stage_before, moved.funding_before)
-    why_not = restore_refusal(locked, flag, moved, also_withdrawn=withdrawn_ids)
+    obstacle = _obstacle(locked, flag, moved, also_withdrawn=withdrawn_ids)
+    why_not = obstacle[0] if obstacle else None
     if why_not is None and _later_change(moved):
-        why_not = "the use case changed after the flag (a later stage or funding change)."
+        why_not = "the stage or funding was changed after the flag (e.g. at a gate)"
     if why_not is None:
         flag_close(flag, user=None, note=f"withdrawn: {facts}", kind=FlagResolution.WITHDRAWN)
         message = (
@@ -284,8 +292,8 @@ def _withdraw(
     _mark(flag, at=correction.at, note=f"breach withdrawn by correction: {facts}")
     message = (
         f"{flag_label}: breach withdrawn by correction ({now_text}), but nothing is restored "
-        f"automatically — {why_not[0].lower()}{why_not[1:]} The flag stays open for the PMO, "
-        f"who may resolve it and restore {state_label(*back)}."
+        f"automatically: {why_not}. The flag stays open for the PMO, who may resolve it and "
+        f"restore {state_label(*back)}."
     )
     transitions.tell(locked, _notice(flag, locked, message), cc=pmo_members())
     return Withdrawn(flag, observed_now, WithdrawalEffect.PMO_TO_RESOLVE, back, message)
