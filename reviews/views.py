@@ -202,7 +202,7 @@ def review_edit(request, pk, *, pages: ReviewPages):
     form = pages.correction_form(request.POST, instance=review, use_case=use_case)
     if not _is_preview(request) and form.is_valid():
         try:
-            pages.correct(
+            corrected = pages.correct(
                 user=request.user,
                 review=review,
                 data=form.service_data(),
@@ -214,6 +214,8 @@ def review_edit(request, pk, *, pages: ReviewPages):
             form.add_service_errors(exc)
         else:
             messages.success(request, f"{pages.title(review)} corrected.")
+            for withdrawn in corrected.stop_loss_outcome.withdrawn:
+                messages.warning(request, withdrawn.message)
             return redirect(use_case)
     return render(request, pages.template, _context(pages, form, review=review))
 
