@@ -32,7 +32,7 @@ from usecases.serializers import IdField, RejectUnknownFieldsMixin
 
 from .flag_forms import FlagFilter
 from .flags import flag_resolve, stop_loss_rule_errors, stop_loss_rule_save, visible_flags
-from .models import Flag, StopLossRule
+from .models import Flag, FlagResolution, StopLossRule
 from .withdrawals import flag_resolve_and_restore
 
 
@@ -43,6 +43,13 @@ class FlagSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     is_open = serializers.BooleanField(read_only=True)
+    resolution_kind = serializers.ChoiceField(
+        choices=[("", "Open"), *FlagResolution.choices],
+        read_only=True,
+        help_text="How the flag was closed: resolved (by the PMO with a note), withdrawn (a "
+        "review correction removed the breach), restored (the PMO resolved it and put the stage "
+        "back); empty while open.",
+    )
     withdrawn_by_correction = serializers.BooleanField(
         read_only=True,
         help_text="A review correction removed the breach; the flag is open until the PMO "
