@@ -374,7 +374,9 @@ def flag_resolve_and_restore(*, user, flag: Flag, note: str = "") -> Flag:
         check_field(Flag, "resolution_note", note, key="note")
     with transaction.atomic():
         locked = transitions.lock(flag.use_case_id)
-        current = Flag.objects.select_for_update().select_related("rule").get(pk=flag.pk)
+        current = (
+            Flag.objects.select_for_update(of=("self",)).select_related("rule").get(pk=flag.pk)
+        )
         refuse_if_resolved(current)
         if current.withdrawn_at is None:
             raise ValidationError({"restore": [NOT_RESTORABLE + " Resolve it with a note."]})
