@@ -120,6 +120,13 @@ def withdraw_after_correction(
     if not judged:
         return []
     locked = transitions.lock(review.use_case_id)
+    # Locked and read again: a PMO resolving one of them meanwhile is not overwritten.
+    judged = list(
+        Flag.objects.select_for_update(of=("self",))
+        .select_related("rule")
+        .filter(pk__in=[f.pk for f in judged], resolved_at__isnull=True)
+        .order_by("-raised_at", "-id")
+    )
     gone: list[tuple[Flag, Decimal | None]] = []
     for flag in judged:
         still, in_run, observed_now = _judge(flag, correction, locked)
