@@ -19,7 +19,12 @@ A ``Consequence`` is ``{kind, rule, metric, period, observed, threshold, effect,
 - ``effect``: ``return_to_redesign`` (the flag moves the use case to redesign, funding
   conditional), ``flag`` (a stop-loss flag that moves nothing: a flag-only rule, or a use case
   not in rollout/scaled), ``signal`` (an early-warning flag) or ``none`` (historical: recorded,
-  no flag, no stage change).
+  no flag, no stage change);
+- after a correction, ``kind`` ``withdrawal``: the breach behind an open flag is gone, and
+  ``effect`` says what followed (``reviews.withdrawals``): ``restored`` (flag resolved as
+  withdrawn, stage and funding back to before it), ``pmo_to_resolve`` (something else changed
+  the use case since: the flag stays open, marked, for the PMO) or ``withdrawn`` (the flag had
+  moved nothing: resolved as withdrawn).
 """
 
 from __future__ import annotations
@@ -45,16 +50,34 @@ from .models import (
 from .points import week_point
 from .series import Overlay, replace_week
 from .stoploss import judge, new_candidates
-from .stoploss_effects import Candidate, Outcome
+from .stoploss_effects import Candidate, Outcome, WithdrawalEffect
 from .targets import Target, Trigger
 
 EFFECT_RETURN_TO_REDESIGN = "return_to_redesign"
 EFFECT_FLAG = "flag"
 EFFECT_SIGNAL = "signal"
 EFFECT_NONE = "none"
-EFFECTS = (EFFECT_FLAG, EFFECT_RETURN_TO_REDESIGN, EFFECT_SIGNAL, EFFECT_NONE)
+#: A correction removed the breach behind an open flag (``reviews.withdrawals``).
+EFFECT_RESTORED = "restored"
+EFFECT_PMO_TO_RESOLVE = "pmo_to_resolve"
+EFFECT_WITHDRAWN = "withdrawn"
+EFFECTS = (
+    EFFECT_FLAG,
+    EFFECT_RETURN_TO_REDESIGN,
+    EFFECT_SIGNAL,
+    EFFECT_NONE,
+    EFFECT_RESTORED,
+    EFFECT_PMO_TO_RESOLVE,
+    EFFECT_WITHDRAWN,
+)
 HISTORICAL = "historical_breach"
-KINDS = (*FlagKind.values, HISTORICAL)
+WITHDRAWAL = "withdrawal"
+KINDS = (*FlagKind.values, HISTORICAL, WITHDRAWAL)
+_WITHDRAWAL_EFFECTS = {
+    WithdrawalEffect.RESTORED: EFFECT_RESTORED,
+    WithdrawalEffect.PMO_TO_RESOLVE: EFFECT_PMO_TO_RESOLVE,
+    WithdrawalEffect.RESOLVED: EFFECT_WITHDRAWN,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -262,6 +285,21 @@ def of_outcome(outcome: Outcome, use_case: UseCase) -> list[Consequence]:
         )
     for flag in outcome.historical:
         found.append(_historical(flag.kind, flag.rule_key, flag.period, flag.rule, flag))
+    for withdrawn in outcome.withdrawn:
+        flag = withdrawn.flag
+        found.append(
+            Consequence(
+                kind=WITHDRAWAL,
+                rule=flag.rule_key,
+                metric=flag.rule.metric if flag.rule else None,
+                period=flag.period,
+                observed=withdrawn.observed_now,
+                threshold=flag.threshold,
+                effect=_WITHDRAWAL_EFFECTS[withdrawn.effect],
+                message=withdrawn.message,
+                comparison=flag.rule.comparison if flag.rule else "",
+            )
+        )
     return found
 
 

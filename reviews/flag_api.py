@@ -2,8 +2,11 @@
 
 - ``flags/``: list and retrieve the flags of the use cases the user may see; filters
   ``use_case``, ``kind``, ``open=true|false`` (the same filterset as the flags page).
-  ``POST flags/{id}/resolve/ {"note"}``: PMO only (403 for everyone else who sees the flag,
-  404 for who does not), 400 without a note or when the flag is already resolved. As everywhere
+  ``POST flags/{id}/resolve/ {"note", "restore"}``: PMO only (403 for everyone else who sees the
+  flag, 404 for who does not), 400 without a note or when the flag is already resolved.
+  ``restore: true`` (a flag whose breach a correction withdrew, ``withdrawn_by_correction``):
+  resolve and put back the stage and funding the flag changed, in one action; 400 at ``restore``
+  when that would be wrong now (``reviews.withdrawals``). As everywhere
   in the API, a body key that is not a field is a 400 (``RejectUnknownFieldsMixin``).
 - ``stop-loss-rules/``: everyone logged in reads the default policy and the overrides of the use
   cases they may see; only the PMO creates and changes rules (403 otherwise). Rules are not
@@ -29,7 +32,8 @@ from usecases.serializers import IdField, RejectUnknownFieldsMixin
 
 from .flag_forms import FlagFilter
 from .flags import flag_resolve, stop_loss_rule_errors, stop_loss_rule_save, visible_flags
-from .models import Flag, StopLossRule
+from .models import Flag, FlagResolution, StopLossRule
+from .withdrawals import flag_resolve_and_restore
 
 
 class FlagSerializer(serializers.ModelSerializer):
@@ -39,6 +43,18 @@ class FlagSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     is_open = serializers.BooleanField(read_only=True)
+    resolution_kind = serializers.ChoiceField(
+        choices=[("", "Open"), *FlagResolution.choices],
+        read_only=True,
+        help_text="How the flag was closed: resolved (by the PMO with a note), withdrawn (a "
+        "review correction removed the breach), restored (the PMO resolved it and put the stage "
+        "back); empty while open.",
+    )
+    withdrawn_by_correction = serializers.BooleanField(
+        read_only=True,
+        help_text="A review correction removed the breach; the flag is open until the PMO "
+        "resolves it (``restore``: true puts the stage back).",
+    )
 
     class Meta:
         model = Flag
@@ -60,13 +76,26 @@ class FlagSerializer(serializers.ModelSerializer):
             "resolved_at",
             "resolved_by",
             "resolution_note",
+            "resolution_kind",
+            "withdrawn_by_correction",
+            "withdrawn_at",
+            "withdrawal_note",
         ]
         read_only_fields = fields
 
 
 class FlagResolveSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     note = serializers.CharField(
-        required=False, allow_blank=True, help_text="Why the flag is resolved (required)."
+        required=False,
+        allow_blank=True,
+        help_text="Why the flag is resolved (required, unless ``restore``: then the withdrawal "
+        "note is used when empty).",
+    )
+    restore = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="For a flag whose breach a correction withdrew: also put the stage and funding "
+        "back to what they were before the flag (400 at ``restore`` when that would be wrong).",
     )
 
 
@@ -86,7 +115,9 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
         request=FlagResolveSerializer,
         responses={
             200: FlagSerializer,
-            400: OpenApiResponse(description="No note, or the flag is already resolved."),
+            400: OpenApiResponse(
+                description="No note, the flag is already resolved, or the restore is refused."
+            ),
             403: OpenApiResponse(description="Not PMO."),
         },
     )
@@ -95,10 +126,10 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
         flag = self.get_object()
         body = FlagResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        note = body.validated_data.get("note", "")
+        resolve = flag_resolve_and_restore if body.validated_data["restore"] else flag_resolve
         with service_errors():
-            resolved = flag_resolve(
-                user=request.user, flag=flag, note=body.validated_data.get("note", "")
-            )
+            resolved = resolve(user=request.user, flag=flag, note=note)
         resolved = self.get_queryset().get(pk=resolved.pk)
         return Response(FlagSerializer(resolved, context=self.get_serializer_context()).data)
 

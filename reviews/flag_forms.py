@@ -46,18 +46,23 @@ class FlagFilter(django_filters.FilterSet):
 
 
 class FlagResolveForm(forms.Form):
+    """The note, and ``restore`` (the "Resolve and restore …" button of a flag whose breach a
+    correction withdrew: the note may then stay empty, the withdrawal note is used)."""
+
     note = forms.CharField(
         label="Resolution note",
+        required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Why is this flag resolved? Kept with the flag for the gate and the audit.",
-        error_messages={"required": "Write a note: why is this flag resolved?"},
     )
+    restore = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def clean_note(self):
-        note = self.cleaned_data["note"].strip()
-        if not note:
-            raise forms.ValidationError("Write a note: why is this flag resolved?")
-        return note
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["note"] = (cleaned.get("note") or "").strip()
+        if not cleaned["note"] and not cleaned.get("restore") and "note" not in self.errors:
+            self.add_error("note", "Write a note: why is this flag resolved?")
+        return cleaned
 
 
 class StopLossRuleForm(forms.ModelForm):

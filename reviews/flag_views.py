@@ -11,6 +11,7 @@ from usecases.permissions import can_resolve_flags
 
 from .flag_forms import FlagFilter, FlagResolveForm
 from .flags import flag_figures, flag_resolve, visible_flags
+from .withdrawals import flag_resolve_and_restore, restore_offer, state_label
 
 PAGE_SIZE = 50
 
@@ -40,19 +41,35 @@ def flag_list(request):
 
 @login_required
 def flag_resolve_view(request, pk):
-    """GET: the form; POST: resolve with a note. 404 for a flag the user may not see, 403 for
-    anyone but the PMO."""
+    """GET: the form; POST: resolve with a note — or, for a flag whose breach a correction
+    withdrew, resolve and restore the stage it changed (``restore``: one action). 404 for a flag
+    the user may not see, 403 for anyone but the PMO."""
     flag = get_object_or_404(visible_flags(request.user), pk=pk)
     if not can_resolve_flags(request.user):
         raise PermissionDenied("Only the PMO resolves flags.")
-    form = FlagResolveForm(request.POST or None)
+    initial = {"note": flag.withdrawal_note} if flag.withdrawn_by_correction else None
+    form = FlagResolveForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        note, restore = form.cleaned_data["note"], form.cleaned_data["restore"]
         try:
-            flag_resolve(user=request.user, flag=flag, note=form.cleaned_data["note"])
+            if restore:
+                flag_resolve_and_restore(user=request.user, flag=flag, note=note)
+            else:
+                flag_resolve(user=request.user, flag=flag, note=note)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            at_restore = getattr(exc, "error_dict", {}).get("restore")
+            form.add_error(None, ValidationError(at_restore) if at_restore else exc)
         else:
-            messages.success(request, f"Flag resolved: {flag}.")
+            if restore:
+                flag.use_case.refresh_from_db()
+                messages.success(
+                    request,
+                    f"Flag resolved: {flag}. {flag.use_case.name} is back in "
+                    f"{state_label(flag.use_case.stage, flag.use_case.funding_status)}.",
+                )
+            else:
+                messages.success(request, f"Flag resolved: {flag}.")
             return redirect(f"{reverse('reviews:flags')}?use_case={flag.use_case_id}")
     flag.observed_display, flag.threshold_display = flag_figures(flag)
-    return render(request, "reviews/flags_resolve.html", {"flag": flag, "form": form})
+    context = {"flag": flag, "form": form, "restore": restore_offer(flag)}
+    return render(request, "reviews/flags_resolve.html", context)

@@ -23,7 +23,7 @@ from usecases.text import check_field
 
 from . import lookback
 from .metric_format import format_value
-from .models import FRACTION_METRICS, Flag, FlagKind, Metric, StopLossRule
+from .models import FRACTION_METRICS, Flag, FlagKind, FlagResolution, Metric, StopLossRule
 from .rules import Errors
 
 STORED = Decimal("0.0001")  # Flag.observed_value / threshold keep 4 decimal places
@@ -99,19 +99,36 @@ def flag_resolve(*, user, flag: Flag, note: str) -> Flag:
     check_field(Flag, "resolution_note", note, key="note")
     with transaction.atomic():
         current = Flag.objects.select_for_update().get(pk=flag.pk)
-        if current.resolved_at is not None:
-            who = current.resolved_by.username if current.resolved_by else "someone"
-            raise ValidationError(
-                f"This flag was already resolved by {who} on "
-                f"{date_format(timezone.localtime(current.resolved_at), 'DATETIME_FORMAT')}.",
-                code="already_resolved",
-            )
-        current.resolved_at = clock.now()
-        current.resolved_by = user
-        current.resolution_note = note
-        stamp(current, user=user, reason="resolved")
-        current.save(update_fields=["resolved_at", "resolved_by", "resolution_note"])
+        refuse_if_resolved(current)
+        flag_close(current, user=user, note=note, kind=FlagResolution.RESOLVED)
     return current
+
+
+def refuse_if_resolved(flag: Flag) -> None:
+    """``ValidationError`` (non-field, ``already_resolved``) for a flag resolved already."""
+    if flag.resolved_at is not None:
+        who = flag.resolved_by.username if flag.resolved_by else "someone"
+        raise ValidationError(
+            f"This flag was already resolved by {who} on "
+            f"{date_format(timezone.localtime(flag.resolved_at), 'DATETIME_FORMAT')}.",
+            code="already_resolved",
+        )
+
+
+def flag_close(flag: Flag, *, user, note: str, kind: str) -> None:
+    """Write the resolution of ``flag`` (a row the caller locked): by ``user`` (None: a
+    correction withdrew it), with ``note`` and how (``FlagResolution``)."""
+    flag.resolved_at = clock.now()
+    flag.resolved_by = user
+    flag.resolution_note = note
+    flag.resolution_kind = kind
+    reasons = {
+        FlagResolution.RESOLVED: "resolved",
+        FlagResolution.WITHDRAWN: "withdrawn by correction",
+        FlagResolution.RESTORED: "resolved, stage restored",
+    }
+    stamp(flag, user=user, reason=reasons[kind])
+    flag.save(update_fields=["resolved_at", "resolved_by", "resolution_note", "resolution_kind"])
 
 
 def _add(errors: Errors, field: str, message: str) -> None:

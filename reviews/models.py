@@ -406,6 +406,14 @@ class FlagKind(models.TextChoices):
     NO_ACCOUNTABLE_OWNER = "no_accountable_owner", "No accountable owner"
 
 
+class FlagResolution(models.TextChoices):
+    """How a flag was closed (empty while it is open)."""
+
+    RESOLVED = "resolved", "Resolved by the PMO"
+    WITHDRAWN = "withdrawn", "Withdrawn by a correction"
+    RESTORED = "restored", "Resolved by the PMO, stage restored"
+
+
 class FlagQuerySet(models.QuerySet):
     def open(self):
         return self.filter(resolved_at__isnull=True)
@@ -443,6 +451,16 @@ class Flag(models.Model):
             "(resolved from the start), no action taken (reviews.lookback)."
         ),
     )
+    resolution_kind = models.CharField(
+        max_length=12, choices=FlagResolution.choices, blank=True, default=""
+    )
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a review correction removed the breach while the flag stayed open "
+        "(``reviews.withdrawals``): the PMO resolves it, and may restore the stage.",
+    )
+    withdrawal_note = free_text(blank=True)
 
     history = audit_history()
     objects = FlagQuerySet.as_manager()
@@ -465,3 +483,8 @@ class Flag(models.Model):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def withdrawn_by_correction(self) -> bool:
+        """A correction removed the breach; the flag is open until the PMO resolves it."""
+        return self.withdrawn_at is not None and self.resolved_at is None

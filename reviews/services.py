@@ -28,6 +28,7 @@ from .duplicates import DuplicateReview, existing_review
 from .models import MonthlyReview, WeeklyReview, weekly_period_dates
 from .stoploss import evaluate_after_review
 from .stoploss_effects import Outcome
+from .withdrawals import Correction
 
 
 class StaleVersionError(Exception):
@@ -57,7 +58,8 @@ def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
 def after_review_saved(review, **known) -> Outcome:
     """Hook run inside the review's transaction: the stop-loss rules (and, for the latest week,
     the early-warning signals) are evaluated for the review's period (``reviews.stoploss``).
-    ``known``: what the caller already read for it (``change_in_effect``)."""
+    ``known``: what the caller already read for it (``change_in_effect``), and for a correction
+    the ``correction`` (its flags whose breach it removed are withdrawn)."""
     return evaluate_after_review(review, **known)
 
 
@@ -132,7 +134,9 @@ def _insert(review, **known) -> None:
 
 
 def _correct(review, *, user, data: Mapping, expected_version: int | None):
-    """Correct ``review`` under a row lock; a stale ``expected_version`` writes nothing."""
+    """Correct ``review`` under a row lock; a stale ``expected_version`` writes nothing. The
+    returned review carries ``outcome`` (``stoploss.Outcome``: flags raised, stages
+    changed, flags withdrawn by the correction)."""
     _check_permission(user, review.use_case)
     with transaction.atomic():
         current = type(review).objects.select_for_update().get(pk=review.pk)
@@ -141,11 +145,13 @@ def _correct(review, *, user, data: Mapping, expected_version: int | None):
         for field, value in _pick(data, type(review).INPUT_FIELDS).items():
             setattr(current, field, value)
         current.updated_by = user
+        version_before = current.version
         current.version += 1
         current.full_clean(exclude=loaded_relations(current), validate_constraints=False)
         stamp(current, user=user, reason=f"corrected (version {current.version})")
         current.save()
-        current.outcome = after_review_saved(current)
+        correction = Correction(current, user, clock.now(), version_before)
+        current.outcome = after_review_saved(current, correction=correction)
     return current
 
 

@@ -37,6 +37,7 @@ from .models import Flag, FlagKind, Metric
 from .series import NOT_LOADED, Loaded, Overlay, load, use_case_rows
 from .stoploss_effects import Candidate, Outcome, PmoRecipients, raise_candidate
 from .targets import LATEST, Target, Trigger
+from .withdrawals import Correction, withdraw_after_correction
 
 __all__ = ["LATEST", "NOT_LOADED", "Outcome", "Overlay", "Target", "Trigger", "evaluate", "judge"]
 
@@ -78,17 +79,25 @@ def judge(
     return candidates
 
 
-def evaluate_after_review(review, *, change_in_effect=NOT_LOADED) -> Outcome:
+def evaluate_after_review(
+    review, *, change_in_effect=NOT_LOADED, correction: Correction | None = None
+) -> Outcome:
     """Evaluate the rules for a weekly or monthly review just saved (inside its transaction):
     ``evaluate`` of ``Target.of_review(review)``. ``change_in_effect``: the caller's
     ``services.model_version_in_effect`` of a weekly review's week (not given: read here).
+    ``correction``: the review was corrected — then the open stop-loss flags whose breach the
+    correction removed are withdrawn too (``reviews.withdrawals``; one more query when the use
+    case has no open stop-loss flag), in ``Outcome.withdrawn``.
 
     Queries for a weekly review that breaches nothing: its rules with the default policy and its
     latest weeks with ``live_since`` (two; three for an earlier week); with net-value rules also
     the use case with its business case and its months (four)."""
-    return evaluate(
+    outcome = evaluate(
         {review.use_case_id: Target.of_review(review)}, change_in_effect=change_in_effect
     )
+    if correction is not None:
+        outcome.withdrawn += withdraw_after_correction(correction, PmoRecipients())
+    return outcome
 
 
 def _candidates(

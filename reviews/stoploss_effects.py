@@ -6,8 +6,9 @@
   ``usecases.transitions`` (the use case row is locked first, so a concurrent sweep cannot apply
   it twice; the reason names the breach and the review, the ``StageTransition`` the flag), and
   the value owner and every PMO member are notified.
-- * A correction that removes a breach does not delete or resolve its flag: the PMO resolves
-  it with a note. A flag that was resolved is never raised again for the same period.
+- A correction that removes a breach withdraws its flag (``reviews.withdrawals``): resolved and
+  the stage restored when nothing else changed the use case since, else marked for the PMO.
+  A flag that was resolved (or withdrawn) is never raised again for the same period.
 - * Early-warning signals raise flags that change no stage and notify nobody (they are shown
   on the flags page and wherever flags are shown); while a signal's flag is open on a use case,
   the signal raises no further flag for later periods (one open warning per signal).
@@ -35,6 +36,30 @@ from .models import Flag, RuleAction
 from .targets import Trigger
 
 
+class WithdrawalEffect:
+    """What a withdrawal did (``Withdrawn.effect``)."""
+
+    #: a) the flag is resolved and the stage/funding it changed are back to before it.
+    RESTORED = "restored"
+    #: b) something else changed the use case since: the flag stays open, marked, for the PMO.
+    PMO_TO_RESOLVE = "pmo_to_resolve"
+    #: c) the flag moved no stage: it is resolved, nothing else changes.
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """One stop-loss flag whose breach a review correction removed (``reviews.withdrawals``)."""
+
+    flag: Flag
+    #: The rule's metric on the corrected review(s), in the rule's units (None: not known).
+    observed_now: Decimal | None
+    effect: str  # a ``WithdrawalEffect``
+    #: (stage, funding) put back (``RESTORED``), or the PMO may put back (``PMO_TO_RESOLVE``).
+    restore_to: tuple[str, str] | None
+    message: str
+
+
 @dataclass
 class Outcome:
     """What an evaluation did."""
@@ -46,12 +71,15 @@ class Outcome:
     moves: dict[int, transitions.Plan] = field(default_factory=dict)
     #: Breaches and signals recorded as historical (``reviews.lookback``): no flag opened.
     historical: list[Flag] = field(default_factory=list)
+    #: The flags whose breach a correction removed, and what was done about each.
+    withdrawn: list[Withdrawn] = field(default_factory=list)
 
     def extend(self, other: Outcome) -> None:
         self.flags += other.flags
         self.stage_changes += other.stage_changes
         self.moves.update(other.moves)
         self.historical += other.historical
+        self.withdrawn += other.withdrawn
 
 
 @dataclass

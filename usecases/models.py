@@ -389,6 +389,7 @@ class TransitionCause(models.TextChoices):
     STOP_LOSS = "stop_loss", "Stop-loss flag"
     GATE_DECISION = "gate_decision", "Gate decision"
     PMO_EDIT = "pmo_edit", "PMO edit"
+    WITHDRAWAL = "withdrawal", "Stop-loss flag withdrawn by a correction"
 
 
 class StageTransition(models.Model):

@@ -95,6 +95,10 @@ def test_flag_fields(api_for, flags, use_case):
         "resolved_at": None,
         "resolved_by": None,
         "resolution_note": "",
+        "resolution_kind": "",
+        "withdrawn_by_correction": False,
+        "withdrawn_at": None,
+        "withdrawal_note": "",
     }
 
 

@@ -15,7 +15,10 @@ from django.db.migrations.executor import MigrationExecutor
 from reviews import selectors
 from tests.conftest import make_use_case, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after each test then leaves the content types to the next
+# serialized test (a plain transactional flush re-creates them under new ids, and a later
+# serialized_rollback test then collides with them on PostgreSQL).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = ("reviews", "0004_use_case_period_indexes")
 AFTER = ("reviews", "0005_canonical_periods")

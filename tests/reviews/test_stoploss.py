@@ -227,10 +227,10 @@ def test_correction_reevaluates(use_case, owner):
     use_case.refresh_from_db()
     assert use_case.stage == Stage.REDESIGN
     assert f"weekly review #{review.pk}" in use_case.history.latest().history_change_reason
-    # Correcting the breach away keeps the flag: the PMO resolves it.
+    # Correcting the breach away withdraws the flag (``tests/reviews/test_withdrawals.py``).
     correct_week(review, user=owner, reworked_outputs=100)
     assert stop_loss_flags(use_case) == [flag]
-    assert Flag.objects.get(pk=flag.pk).is_open
+    assert not Flag.objects.get(pk=flag.pk).is_open
 
 
 def test_consecutive_weeks_count_only_submitted_weeks(use_case, owner):
