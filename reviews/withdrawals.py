@@ -269,7 +269,7 @@ def _withdraw(
     if why_not is None:
         flag_close(flag, user=None, note=f"withdrawn: {facts}", kind=FlagResolution.WITHDRAWN)
         message = (
-            f"{flag_label} withdrawn: {now_text}. {locked.name} returns to "
+            f"{flag_label} withdrawn: {now_text}. {locked.name} returned to "
             f"{state_label(*back)}; {_told(locked)} notified."
         )
         planned = transitions.plan(
@@ -322,8 +322,8 @@ def _observed_text(flag: Flag, value: Decimal | None) -> str:
 def _told(use_case: UseCase) -> str:
     owner = use_case.value_owner
     if owner is None:
-        return "the PMO is"
-    return f"{owner.get_full_name() or owner.username} and the PMO are"
+        return "the PMO was"
+    return f"{owner.get_full_name() or owner.username} and the PMO were"
 
 
 def _notice(flag: Flag, use_case: UseCase, message: str, *, kind="stop_loss_withdrawn"):
@@ -399,7 +399,7 @@ def flag_resolve_and_restore(*, user, flag: Flag, note: str = "") -> Flag:
         message = (
             f"Stop-loss flag #{current.pk} ({current.period}) resolved by "
             f"{user.get_full_name() or user.username} after its breach was withdrawn by "
-            f"correction: {locked.name} returns to {state_label(*back)}."
+            f"correction: {locked.name} returned to {state_label(*back)}."
         )
         planned = transitions.plan(
             locked,

@@ -206,6 +206,12 @@ class UseCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         extra_kwargs = {"name": {"validators": []}}
         validators = []
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Contributors in a stable order, whatever order the database returns them in.
+        data["contributors"] = sorted(data["contributors"])
+        return data
+
 
 class BusinessCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """Every field of the business case. PUT replaces it whole: every field is required."""

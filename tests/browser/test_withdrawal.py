@@ -51,7 +51,7 @@ def test_owner_corrects_a_typo_and_the_penalty_goes(page, live_server, artifacts
     page.wait_for_url(f"{live_server.url}/use-cases/{use_case.pk}/")
 
     expect(page.locator(".msg-warning")).to_contain_text(
-        "withdrawn: rework rate now 10.0%. Job ad writer returns to Rollout / Funded"
+        "withdrawn: rework rate now 10.0%. Job ad writer returned to Rollout / Funded"
     )
     header = page.locator(".page-head").first
     expect(page.get_by_text("Rollout", exact=True).first).to_be_visible()
@@ -59,7 +59,7 @@ def test_owner_corrects_a_typo_and_the_penalty_goes(page, live_server, artifacts
     assert "Redesign" not in header.inner_text()
     flags = page.locator("#flags")
     expect(flags).to_contain_text("No open flags")
-    flags.locator("summary", has_text="Resolved flags").click()
+    flags.locator("summary", has_text="Resolved and historical flags").click()
     expect(flags).to_contain_text("Withdrawn by correction")
     expect(flags).to_contain_text(
         "withdrawn: review 2026-W48 corrected by olivia at 2026-12-02 14:0"

@@ -86,7 +86,7 @@ def test_weekly_correction_withdraws_the_flag_and_restores_the_stage(use_case, o
     assert withdrawn.effect == WithdrawalEffect.RESTORED
     assert withdrawn.observed_now == Decimal("0.1")
     assert withdrawn.restore_to == ROLLOUT
-    assert "returns to Rollout / Funded" in withdrawn.message
+    assert "returned to Rollout / Funded" in withdrawn.message
     assert flag.history.latest().history_change_reason == "withdrawn by correction"
 
 
