@@ -238,7 +238,7 @@ def test_session_auth_enforces_csrf_on_writes(owner, use_case):
     assert "CSRF" in response.json()["detail"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_migration_drops_the_old_plaintext_token_table():
     """``usecases.0007``: DRF's ``authtoken_token`` held tokens in plain text; it goes."""
     from importlib import import_module

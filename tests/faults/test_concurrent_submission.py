@@ -74,6 +74,7 @@ def _at_once(calls) -> list:
     return results
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_same_week_submitted_twice_at_once_gives_one_review_and_one_400(live_server):
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent writers: PostgreSQL only")

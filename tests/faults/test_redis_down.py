@@ -99,7 +99,7 @@ def broker_down():
 
 
 @pytest.fixture
-def portfolio(transactional_db):
+def portfolio(django_db_serialized_rollback, transactional_db):
     """A use case in rollout, its value owner and contributor, and a PMO of three.
 
     Real time throughout (a worker process cannot share a frozen clock, and the e-mail sweep

@@ -58,7 +58,7 @@ def _business_case(use_case: UseCase) -> BusinessCase:
 
 
 @pytest.fixture
-def breaching_portfolio(transactional_db):
+def breaching_portfolio(django_db_serialized_rollback, transactional_db):
     if connection.vendor != "postgresql":
         pytest.skip("the worker process shares the test database: PostgreSQL only")
     ensure_default_policy()
@@ -127,7 +127,7 @@ def _assert_no_use_case_half_changed() -> int:
     return changed.count()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sigkill_mid_sweep_leaves_no_half_changed_use_case(breaching_portfolio, tmp_path):
     with celery_worker(tmp_path, concurrency=1) as worker:
         worker.producer.send_task(SWEEP)

@@ -45,7 +45,7 @@ def owing(db):
     return use_case
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_reminders_run_twice_and_concurrently_notify_and_email_once(owing, tmp_path):
     with celery_worker(tmp_path, concurrency=4) as worker:
         producer = worker.producer
@@ -81,7 +81,7 @@ def test_reminders_run_twice_and_concurrently_notify_and_email_once(owing, tmp_p
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_email_sweeps_send_each_email_once(owing, tmp_path):
     """Four sweeps at once over the same 24 unsent notifications: the conditional-UPDATE claim
     lets exactly one of them send each e-mail."""

@@ -74,7 +74,7 @@ def test_other_period_kind_or_recipient_is_another_notification(owner, contribut
     assert Notification.objects.count() == 4
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_rolled_back_notification_is_neither_kept_nor_emailed(owner, use_case):
     with pytest.raises(RuntimeError), transaction.atomic():
         remind(owner, use_case)
