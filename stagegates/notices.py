@@ -179,7 +179,7 @@ def decision_notice(
         f"{_day(record.decided_at)}."
     ]
     if not record.outcome:
-        lines.append(f"Vote outcome: none ({why_none or 'no majority'}); the chair chose.")
+        lines.append(f"Vote outcome: none — {why_none or 'no majority'}; the chair chose.")
     elif record.is_override:
         lines.append(f"Vote outcome: {Choice(record.outcome).label}; the chair departed from it.")
     else:

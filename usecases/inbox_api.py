@@ -2,8 +2,8 @@
 (``usecases.inbox_views``), so integrations and tests can see what a person was told.
 
 - ``GET notifications/``: the caller's notifications only, newest first, paginated like every
-  list; ``?unread=true`` keeps the unread ones (``false``: every one). Any other value is a 400
-  at ``unread``.
+  list; ``?unread=true`` keeps the unread ones, ``?unread=false`` the read ones (left out or
+  empty: all). Any other value is a 400 at ``unread``.
 - ``POST notifications/{id}/read/``: mark one read (idempotent: the first reading time is kept)
   and answer it. Someone else's notification does not exist for the caller: 404, whatever their
   role.
@@ -21,7 +21,10 @@ from .notify import notification_mark_read
 
 #: How ``?unread=`` may be written (any case); an empty value is no filter.
 UNREAD_VALUES = {"true": True, "1": True, "false": False, "0": False}
-UNREAD_INVALID = "Use unread=true for the unread notifications only, or unread=false for all."
+UNREAD_INVALID = (
+    "Use unread=true for the unread notifications, unread=false for the read ones, or leave "
+    "it out for all."
+)
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -98,7 +101,9 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             OpenApiParameter(
                 "unread",
                 bool,
-                description="true: only the unread notifications; false or left out: all.",
+                description=(
+                    "true: only the unread notifications; false: only the read ones; left out: all."
+                ),
             )
         ],
         responses={
