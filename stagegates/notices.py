@@ -5,20 +5,14 @@ period), the unique constraint making it once whoever races — written in the t
 change it is about; its e-mail is enqueued after commit (``notify``/``notify_many``). The period
 is the gate's quarter.
 
-==========================  ============================  =========================  ===========
-when                        who                           kind                       links to
-==========================  ============================  =========================  ===========
-voting opened               every Leadership member       ``gate_voting_opened``     the agenda
-3 days before ``closes_on`` each member who has not       ``gate_vote_reminder``     the agenda
-                            voted on every item           (``reminders``)
-gate closed                 the chair: "N decisions to    ``gate_decisions_to_record`` the agenda
-                            record"
-gate closed                 the PMO                       ``gate_closed``            the agenda
-decision recorded           the value owner and the PMO   ``gate_decision``          the item's
-                            (the decision, the rationale,                            frozen pack
-                            stage and funding before →
-                            after)
-==========================  ============================  =========================  ===========
+- voting opened → every Leadership member (``gate_voting_opened``), with the agenda link;
+- 3 days before ``closes_on`` → each member who has not voted on every item
+  (``gate_vote_reminder``, sent by ``reminders.remind_voters``), with the agenda link;
+- gate closed → the chair, "N decisions to record" (``gate_decisions_to_record``), and the PMO
+  (``gate_closed``), with the agenda link;
+- decision recorded → the value owner and the PMO (``gate_decision``): the decision, the vote
+  outcome, the rationale, stage and funding before → after, and a link to the item's page, which
+  shows the pack frozen at closing.
 
 The decision notice goes through ``usecases.transitions`` (``decision_notice`` builds it,
 ``decisions`` hands it to ``transitions.apply`` with the PMO copied), as every stage change's.
