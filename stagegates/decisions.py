@@ -3,7 +3,8 @@
 A decision applies at once, in the transaction that records it, as the move of the same name of
 ``usecases.transitions`` (scale → scaled/funded, redesign → redesign/conditional, hold →
 on_hold/frozen, stop → stopped/ended): the chair is the actor, the reason names the gate, the
-``StageTransition`` names the decision, and the value owner is notified.
+``StageTransition`` names the decision, and the value owner and the PMO are notified
+(``notices.decision_notice``).
 
 Funding follows conditions: ``scale`` is refused while the use case has an open
 stop-loss flag or a checklist item of the translation, adoption, execution or quality sections
@@ -41,12 +42,12 @@ from usecases.models import (
     UseCase,
 )
 from usecases.text import check_field
-from usecases.transitions import Cause, Move, Notice, Plan, TransitionCause
+from usecases.transitions import Cause, Move, Plan, TransitionCause
 from usecases.transitions import apply as transition_apply
 from usecases.transitions import lock as lock_use_case
 from usecases.transitions import plan as transition_plan
 
-from . import carryover
+from . import carryover, notices
 from .models import Choice, Decision, Gate, GateItem, GateItemSnapshot, GateStatus
 from .permissions import can_decide
 from .voting import tallies
@@ -254,8 +255,8 @@ def _why_none(item: GateItem, gate: Gate) -> str:
 
 
 def _apply(use_case: UseCase, record: Decision, *, gate: Gate, item: GateItem) -> None:
-    """The decision's move on the (locked) use case; its value owner is told."""
-    label = Choice(record.decision).label.lower()
+    """The decision's move on the (locked) use case; its value owner and the PMO are told
+    (``notices.decision_notice``: the decision, the rationale, before → after, the frozen pack)."""
     reason = _reason(gate, record.decision)
     planned = transition_plan(use_case, move=MOVES[Choice(record.decision)], reason=reason)
     transition_apply(
@@ -263,12 +264,13 @@ def _apply(use_case: UseCase, record: Decision, *, gate: Gate, item: GateItem) -
         planned,
         cause=Cause(TransitionCause.GATE_DECISION, record.pk, f"{reason} (decision #{record.pk})"),
         actor=record.decided_by,
-        notice=Notice(
-            kind="gate_decision",
-            subject=item,
-            period=gate.quarter,
-            title=f"Gate {gate.quarter}: {label} for {use_case}",
-            body=record.rationale,
-            url=item.get_absolute_url(),
+        notice=notices.decision_notice(
+            gate=gate,
+            item=item,
+            use_case_name=use_case.name,
+            record=record,
+            planned=planned,
+            why_none="" if record.outcome else _why_none(item, gate),
         ),
+        cc=notices.decision_copied_to(),
     )

@@ -2,8 +2,8 @@
 
 from django import forms
 
+from .members import leadership_members
 from .models import Choice
-from .services import leadership_members
 
 
 class LeaderChoiceField(forms.ModelChoiceField):

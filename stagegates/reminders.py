@@ -2,23 +2,24 @@
 voted are reminded 3 days before ``closes_on``).
 
 From ``closes_on − 3 days`` until the gate closes (the task may have missed the exact day), each
-Leadership member with an item still to vote on gets ``notify(kind="gate_vote_reminder",
-subject=gate, period=gate.quarter)``; the unique notification makes it once per gate.
+Leadership member with an item still to vote on gets ``notices.vote_reminder`` (kind
+``gate_vote_reminder``, subject the gate, period its quarter, a link to the agenda); the unique
+notification makes it once per gate, so a member who votes on everything later is not reminded
+again, and one who had voted on everything is never reminded.
 """
 
 import datetime
 
 from django.db.models import Count
-from django.urls import reverse
 
 from usecases import clock
-from usecases.notify import notify
 
+from . import notices
+from .members import leadership_members
 from .models import Gate, GateItem, GateStatus, Vote
-from .services import leadership_members
 
 REMIND_DAYS_BEFORE = 3
-KIND = "gate_vote_reminder"
+KIND = notices.KIND_VOTE_REMINDER
 
 
 def remind_voters(*, today: datetime.date | None = None) -> int:
@@ -42,22 +43,10 @@ def remind_voters(*, today: datetime.date | None = None) -> int:
             .annotate(n=Count("item_id"))
             .values_list("voter_id", "n")
         )
-        url = reverse("stagegates:detail", args=[gate.pk])
         for member in members:
             missing = item_count - voted.get(member.pk, 0)
-            if missing <= 0:
-                continue
-            _, created = notify(
-                recipient=member,
-                kind=KIND,
-                subject=gate,
-                period=gate.quarter,
-                title=f"Gate {gate.quarter}: your vote is missing on {missing} item(s)",
-                body=(
-                    f"Voting at gate {gate.quarter} closes on {gate.closes_on:%Y-%m-%d}. "
-                    f"You have not voted on {missing} of {item_count} item(s)."
-                ),
-                url=url,
-            )
-            sent += created
+            if missing > 0:
+                sent += notices.vote_reminder(
+                    gate, member=member, missing=missing, items=item_count
+                )
     return sent

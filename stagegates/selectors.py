@@ -13,8 +13,8 @@ from usecases.permissions import can_manage_gates, reads_whole_portfolio, visibl
 from . import carryover, snapshots
 from . import permissions as perms
 from .gatepack import GatePack, build_packs
+from .members import leadership_members
 from .models import Gate, GateItem, GateItemSnapshot, GateStatus, Vote
-from .services import leadership_members
 from .voting import ItemVotes, Tally, quorum_for, tallies, votes_for
 
 

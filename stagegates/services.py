@@ -18,7 +18,6 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
@@ -26,25 +25,15 @@ from usecases import clock
 from usecases.audit import stamp
 from usecases.models import UseCase
 from usecases.permissions import can_manage_gates
-from usecases.roles import LEADERSHIP
 
-from . import agenda, snapshots, voting
+from . import agenda, notices, snapshots, voting
+from .members import leadership_members
 from .models import Gate, GateItem, GateStatus, parse_quarter, quarter_bounds, quarter_of
 from .permissions import can_close, can_edit_agenda
 
 CLOSE_GRACE_DAYS = 31
 QUARTER_TAKEN = "A gate for this quarter already exists."
 GATE_FIELDS = ("quarter", "opens_on", "closes_on", "chair")
-
-
-def leadership_members():
-    """Active Leadership members, oldest account first."""
-    return (
-        get_user_model()
-        .objects.filter(groups__name=LEADERSHIP, is_active=True)
-        .order_by("pk")
-        .distinct()
-    )
 
 
 def gate_errors(
@@ -142,7 +131,8 @@ def gate_update(*, user, gate: Gate, data: Mapping[str, Any]) -> Gate:
 
 
 def gate_open_voting(*, user, gate: Gate) -> Gate:
-    """Lock the agenda and open the gate for votes (PMO)."""
+    """Lock the agenda and open the gate for votes (PMO); every Leadership member is told, with
+    the agenda (``notices.voting_opened``)."""
     if not can_manage_gates(user):
         raise PermissionDenied("Only the PMO opens voting.")
     with transaction.atomic():
@@ -165,6 +155,8 @@ def gate_open_voting(*, user, gate: Gate) -> Gate:
         current.voting_opened_at = clock.now()
         stamp(current, user=user, reason="Voting opened")
         current.save()
+        agenda_items = current.items.on_agenda().select_related("use_case")
+        notices.voting_opened(current, items=list(agenda_items.order_by("use_case__name", "pk")))
     return current
 
 
@@ -182,8 +174,9 @@ def gate_close(*, user, gate: Gate) -> Gate:
     The quorum and the number of Leadership members are fixed on the gate at this moment
     (``selectors.close_summary`` shows them). The gate row is locked, so a vote in flight either
     lands before the close or is refused. Every on-agenda item's pack is frozen in the same
-    transaction (``snapshots.freeze``). Nothing changes any use case: only the chair's
-    decisions do (``decisions.decision_record``).
+    transaction (``snapshots.freeze``), and the chair ("N decisions to record") and the PMO are
+    told (``notices.gate_closed``). Nothing changes any use case: only the chair's decisions do
+    (``decisions.decision_record``).
     """
     if not can_close(user, gate):
         raise PermissionDenied("Only the chair or the PMO closes a gate.")
@@ -216,6 +209,7 @@ def gate_close(*, user, gate: Gate) -> Gate:
         # What follows a close goes here, in the same transaction, on the closed gate ``current``
         # and its agenda ``items``.
         snapshots.freeze(current)
+        notices.gate_closed(current, items=items)
     return current
 
 

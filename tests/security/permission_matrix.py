@@ -527,6 +527,13 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"POST": {"choice": "scale", "rationale": "Adoption is above plan."}},
     ),
+    # The caller's own inbox: everyone logged in has one (the outsider's is empty); marking a
+    # notification read is for its recipient only, anyone else's is a 404 (admins included).
+    "api:notification-list": Entry(checks={"GET": API_LIST}),
+    "api:notification-read": Entry(
+        kwargs={"pk": "notification"},
+        checks={"GET": API_NO_GET, "POST": expect(404, anonymous=API_ANON, owner=200)},
+    ),
     "api:gate-item-decide": Entry(
         kwargs=ITEM,
         checks={
