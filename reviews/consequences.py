@@ -248,6 +248,11 @@ def figure_marks(found: list[Consequence]) -> dict[str, str]:
     return marks
 
 
+def good_news(found: list[Consequence]) -> bool:
+    """Only withdrawals that take a penalty away (the panel is shown in green, not red)."""
+    return bool(found) and all(c.effect in (EFFECT_RESTORED, EFFECT_WITHDRAWN) for c in found)
+
+
 # --- after the save ----------------------------------------------------------------------------
 
 

@@ -210,6 +210,7 @@ def test_correction_page_no_javascript_preview_says_the_flag_is_withdrawn(
         "notified."
     ) in text
     assert 'data-effect="restored"' in text
+    assert 'class="consequences consequences-good"' in text  # good news, not a red alarm
     assert "returned to" not in text  # the preview speaks of the future
     assert "(above 15.0% stop-loss)" not in text
     assert written() == before
