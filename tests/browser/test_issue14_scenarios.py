@@ -236,3 +236,46 @@ def test_gates_section_says_no_quorum_and_carried_over(page, job_ad_writer, arti
     expect(gates).not_to_contain_text("Not decided yet")
     gates.scroll_into_view_if_needed()
     page.screenshot(path=f"{artifacts_dir}/gates-no-quorum.png", clip=gates.bounding_box())
+
+
+def test_pmo_restores_a_flag_whose_breach_was_withdrawn_in_one_action(
+    page, job_ad_writer, artifacts_dir
+):
+    """Item 2, when something else changed the use case in between: the correction withdrew the
+    W46 breach, but W47's flag was open, so nothing was restored; once W47's is resolved the PMO
+    resolves W46's with one action that puts back Rollout / Funded."""
+    from reviews.flags import flag_resolve
+
+    base_url, owner, use_case = job_ad_writer
+    pmo = use_case.value_owner.__class__.objects.get(username="pia")
+    figures = {**HEALTHY, "tasks_total": 400, "tasks_with_ai": 300, "reworked_outputs": 60}
+    w46 = services.weekly_review_submit(
+        user=owner, use_case=use_case, week="2026-W46", data=figures
+    )
+    services.weekly_review_submit(user=owner, use_case=use_case, week="2026-W47", data=figures)
+    first, second = Flag.objects.filter(kind=FlagKind.STOP_LOSS).order_by("pk")
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, base_url, owner.username, f"/reviews/weekly/{w46.pk}/")
+    page.fill("#id_reworked_outputs", "30")
+    panel = page.locator("#figure-consequences")
+    expect(panel).to_contain_text(
+        f"Saving the correction withdraws the breach behind stop-loss flag #{first.pk} "
+        "(2026-W46) (rework rate now 10.0%), but restores nothing automatically: stop-loss "
+        f"flag #{second.pk} (2026-W47) is still open on this use case."
+    )
+    expect(panel.locator("li")).to_have_attribute("data-effect", "pmo_to_resolve")
+    page.get_by_role("button", name="Save correction").click()
+    page.wait_for_url(f"{base_url}/use-cases/{use_case.pk}/")
+    expect(page.locator(".msg-warning")).to_contain_text("nothing was restored automatically")
+    assert state(use_case) == (Stage.REDESIGN, Funding.CONDITIONAL)
+    flag_resolve(user=pmo, flag=second, note="Onboarding week, explained.")
+
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, base_url, "pia", f"/reviews/flags/{first.pk}/resolve/")
+    expect(page.get_by_text("Breach withdrawn by correction").first).to_be_visible()
+    shot(page, artifacts_dir, "pmo-resolve-and-restore.png")
+    page.get_by_role("button", name="Resolve and restore Rollout / Funded").click()
+    expect(page.locator(".messages")).to_contain_text("Rollout / Funded")
+    assert state(use_case) == (Stage.ROLLOUT, Funding.FUNDED)
+    assert Flag.objects.get(pk=first.pk).resolution_kind == FlagResolution.RESTORED
