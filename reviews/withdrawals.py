@@ -29,6 +29,15 @@ Decisions where the issue is silent (marked * in the docs):
   are no longer what the flag made them (a gate decision or an edit moved the use case since:
   restoring would undo that decision). Later changes that left stage and funding as the flag made
   them (e.g. a second flag that moved nothing and was resolved) do not stand in the way.
+* A breach that a later correction (or the sweep) finds again after its flag was withdrawn
+  raises a new flag with its action: a withdrawn flag no longer holds its (use case, rule,
+  period) key (``models.STANDING``, ``Flag.objects.standing()``). A flag the PMO resolved with
+  the breach standing still holds it.
+* Preview (``foresee``): ``plan`` — the decision the save carries out — run on the series with
+  the unsaved correction laid over it (``series.Overlay``), on the use case as stored; a
+  stop-loss flag the correction itself raises counts as open (the save raises it before it
+  judges the withdrawals). Worded in the future tense (``foreseen_message``); what the save did,
+  in the past tense (``done_message``).
 * A flag resolved automatically names no resolver (``resolved_by`` empty, ``resolution_kind``
   ``withdrawn``); the note names who corrected the review.
 """
