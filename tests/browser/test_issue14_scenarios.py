@@ -93,6 +93,7 @@ def test_correction_live_panel_foresees_the_withdrawal(page, job_ad_writer, arti
     assert Flag.objects.get(pk=flag.pk).is_open
     assert state(use_case) == (Stage.REDESIGN, Funding.CONDITIONAL)
 
+    page.set_viewport_size({"width": 1440, "height": 900})
     page.get_by_role("button", name="Save correction").click()
     page.wait_for_url(f"{base_url}/use-cases/{use_case.pk}/")
     warning = page.locator(".msg-warning")
@@ -100,7 +101,7 @@ def test_correction_live_panel_foresees_the_withdrawal(page, job_ad_writer, arti
         f"Stop-loss flag #{flag.pk} (2026-W47) withdrawn: rework rate now 10.0%. Job ad writer "
         "returned to Rollout / Funded; Olivia Owens and the PMO were notified."
     )
-    shot(page, artifacts_dir, "weekly-after-correction.png")
+    shot(page, artifacts_dir, "weekly-after-correction.png", full_page=False)
     assert state(use_case) == (Stage.ROLLOUT, Funding.FUNDED)
 
 
