@@ -60,6 +60,7 @@ from reviews.models import (
 from reviews.selectors import monthly_totals, use_case_economics
 from reviews.thresholds import Threshold, TrendWeek, trend_week, use_case_thresholds
 from stagegates.models import GateItem
+from stagegates.selectors import undecided_of_use_case
 from usecases import clock, economics, selectors
 from usecases.models import REVIEW_STAGES
 from usecases.permissions import (
@@ -422,13 +423,20 @@ def use_case_flags(use_case_id: int) -> tuple[list[Flag], list[Flag], bool]:
 
 def use_case_gate_items(use_case_id: int) -> list[GateItem]:
     """The use case's items on stage-gate agendas, newest gate first, with their decisions
-    (one query). Anyone who may see the use case may see them (``stagegates.permissions``)."""
-    return list(
+    (one query) and, for those a closed gate left without an outcome or a decision, why and
+    where they went (``item.undecided``, ``stagegates.selectors.undecided_of_use_case``: one
+    more query then). Anyone who may see the use case may see them
+    (``stagegates.permissions``)."""
+    items = list(
         GateItem.objects.on_agenda()
         .filter(use_case_id=use_case_id)
         .select_related("gate", "decision", "decision__decided_by")
         .order_by("-gate__opens_on", "-pk")
     )
+    undecided = undecided_of_use_case(items)
+    for item in items:
+        item.undecided = undecided.get(item.pk)
+    return items
 
 
 # --- the page -------------------------------------------------------------------------------------

@@ -13,8 +13,11 @@ and validation rules (``reviews.rules`` via the models' ``clean()``) as the web 
 
 ``POST .../preview/`` takes a create body, validates it as create does (same permission, same
 400s) and saves nothing: the figures and the ``consequences`` saving it would have
-(``reviews.consequences``). Create (201) and correct (200) answer with the ``consequences`` the
-save had.
+(``reviews.consequences``). ``POST .../{id}/preview/`` does the same for a correction: the PATCH
+body (with the ``version`` read: a stale one is the PATCH's 409), the review as corrected and
+the ``consequences`` — the withdrawals too (kind ``withdrawal``,
+``reviews.withdrawals.foresee``). Create (201) and correct (200) answer with the
+``consequences`` the save had.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -69,6 +72,20 @@ PREVIEW_NOTE = (
     "`return_to_redesign` or `flag`), early-warning signals (`signal`) and historical breaches "
     "(kind `historical_breach`, effect `none`: older than the stop-loss look-back) that "
     "submitting it would trigger, evaluated by the same code as the save."
+)
+
+
+CORRECTION_PREVIEW_NOTE = (
+    "Takes the body of a correction (PATCH), validates it exactly as the correction does (same "
+    "permission: 404 for a review you cannot see, 403 for one you may not correct; same 400s; "
+    "`version` required, a stale one is a 409) and saves nothing. Answers with the review as "
+    "corrected, its figures and `consequences`: the flags and signals saving it would raise "
+    "(as the create preview) and the stop-loss flags whose breach it would withdraw (kind "
+    "`withdrawal`, effect `restored`: the flag is resolved and stage and funding return to "
+    "before it; `pmo_to_resolve`: something else changed the use case since, the flag stays "
+    "open, marked, for the PMO; `withdrawn`: the flag moved no stage), evaluated by the same "
+    'code as the save. Messages are in the future tense ("Saving the correction withdraws '
+    "…\"); a correction's response says what happened, in the past tense."
 )
 
 
@@ -151,22 +168,43 @@ class ReviewViewSetBase(
             status=status.HTTP_200_OK if preview else status.HTTP_201_CREATED,
         )
 
-    def partial_update(self, request, *args, **kwargs):
+    def _correction_body(self, request):
+        """(the review, the validated correction body, the version it was read at): as PATCH
+        reads them (404 for a review the user cannot see, 403 for one they may not correct,
+        400 for a bad body)."""
         review = self.get_object()
         if not can_submit_review(request.user, review.use_case):
             raise PermissionDenied("You may not correct reviews of this use case.")
         serializer = self.get_serializer(review, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        expected_version = data.pop("version")
+        return review, data, data.pop("version")
+
+    @staticmethod
+    def _stale(current_version: int, exc_text: str) -> Response:
+        return Response(
+            {"detail": exc_text, "current_version": current_version},
+            status=status.HTTP_409_CONFLICT,
+        )
+
+    @action(detail=True, methods=["post"], url_path="preview", url_name="correction-preview")
+    def correction_preview(self, request, *args, **kwargs):
+        review, data, expected_version = self._correction_body(request)
+        if expected_version != review.version:
+            return self._stale(review.version, str(services.StaleVersionError(review)))
+        with service_errors():
+            corrected, found = services.correction_preview(
+                user=request.user, review=review, data=data
+            )
+        return Response(self._result(corrected, found))
+
+    def partial_update(self, request, *args, **kwargs):
+        review, data, expected_version = self._correction_body(request)
         try:
             with service_errors():
                 review = self.correct(review=review, data=data, expected_version=expected_version)
         except services.StaleVersionError as exc:
-            return Response(
-                {"detail": str(exc), "current_version": exc.current_version},
-                status=status.HTTP_409_CONFLICT,
-            )
+            return self._stale(exc.current_version, str(exc))
         return Response(
             self._result(review, consequences.of_outcome(review.outcome, review.use_case))
         )
@@ -199,6 +237,17 @@ class ReviewViewSetBase(
         responses={
             200: WeeklyReviewResultSerializer,
             400: OpenApiResponse(description=DUPLICATE_NOTE),
+        },
+    ),
+    correction_preview=extend_schema(
+        summary="Preview a correction of a weekly review: the consequences saving it would have",
+        operation_id="weekly_reviews_correction_preview",
+        description=CORRECTION_PREVIEW_NOTE,
+        request=WeeklyReviewSerializer,
+        responses={
+            200: WeeklyReviewResultSerializer,
+            400: OpenApiResponse(description="Field messages; `version` is required."),
+            409: OpenApiResponse(CONFLICT, description="The review changed meanwhile."),
         },
     ),
     partial_update=extend_schema(
@@ -254,6 +303,17 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
         responses={
             200: MonthlyReviewResultSerializer,
             400: OpenApiResponse(description=DUPLICATE_NOTE),
+        },
+    ),
+    correction_preview=extend_schema(
+        summary="Preview a correction of a monthly review: the consequences saving it would have",
+        operation_id="monthly_reviews_correction_preview",
+        description=CORRECTION_PREVIEW_NOTE,
+        request=MonthlyReviewSerializer,
+        responses={
+            200: MonthlyReviewResultSerializer,
+            400: OpenApiResponse(description="Field messages; `version` is required."),
+            409: OpenApiResponse(CONFLICT, description="The review changed meanwhile."),
         },
     ),
     partial_update=extend_schema(

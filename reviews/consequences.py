@@ -20,8 +20,10 @@ A ``Consequence`` is ``{kind, rule, metric, period, observed, threshold, effect,
   conditional), ``flag`` (a stop-loss flag that moves nothing: a flag-only rule, or a use case
   not in rollout/scaled), ``signal`` (an early-warning flag) or ``none`` (historical: recorded,
   no flag, no stage change);
-- after a correction, ``kind`` ``withdrawal``: the breach behind an open flag is gone, and
-  ``effect`` says what followed (``reviews.withdrawals``): ``restored`` (flag resolved as
+- for a correction (foreseen by the preview with ``withdrawals.foresee``, the code the save
+  runs, in the future tense; after the save, what was done, in the past tense), ``kind``
+  ``withdrawal``: the breach behind an open flag is gone, and ``effect`` says what follows
+  (``reviews.withdrawals``): ``restored`` (flag resolved as
   withdrawn, stage and funding back to before it), ``pmo_to_resolve`` (something else changed
   the use case since: the flag stays open, marked, for the PMO) or ``withdrawn`` (the flag had
   moved nothing: resolved as withdrawn).
@@ -36,7 +38,7 @@ from decimal import Decimal
 from usecases import clock, economics, transitions
 from usecases.models import Funding, Stage, UseCase
 
-from . import lookback
+from . import lookback, withdrawals
 from .metric_format import comparison_verb, format_value, places_for
 from .models import (
     Comparison,
@@ -111,9 +113,20 @@ def of_unsaved(review, *, saved=None, today=None) -> list[Consequence]:
     verb = "Saving the correction" if saved is not None else "Submitting"
     state: dict[int, UseCase] = {}
     found = []
-    for candidate in new_candidates(candidates):
+    new = new_candidates(candidates)
+    for candidate in new:
         row = state.setdefault(candidate.use_case.pk, copy.copy(candidate.use_case))
         found.append(_foreseen(candidate, row, verb))
+    if saved is not None:
+        # As the save: the rules first, then the withdrawals (``withdrawals.plan``), with the
+        # stop-loss flags this correction raises open by then.
+        pending = [
+            withdrawals.Pending(c.rule_key, c.period)
+            for c in new
+            if c.kind == FlagKind.STOP_LOSS and not c.historical
+        ]
+        planned = withdrawals.foresee(review, saved=saved, overlay=overlay, pending=pending)
+        found += [_withdrawal(p, withdrawals.foreseen_message(p, use_case)) for p in planned]
     return found
 
 
@@ -221,15 +234,23 @@ def _foreseen(candidate: Candidate, use_case: UseCase, verb: str) -> Consequence
 
 def figure_marks(found: list[Consequence]) -> dict[str, str]:
     """``{metric: "above 15.0% stop-loss"}`` for the figures a stop-loss consequence is about
-    (historical ones too: the figure did cross the threshold)."""
+    (historical ones too: the figure did cross the threshold; not a withdrawal: it no longer
+    does)."""
     marks = {}
     for consequence in found:
         if consequence.metric is None or consequence.threshold is None:
+            continue
+        if consequence.kind == WITHDRAWAL:  # the figure no longer crosses it
             continue
         side = "below" if consequence.comparison == Comparison.FALLS_BELOW else "above"
         threshold = format_value(consequence.metric, consequence.threshold, exact=True)
         marks.setdefault(consequence.metric, f"{side} {threshold} stop-loss")
     return marks
+
+
+def good_news(found: list[Consequence]) -> bool:
+    """Only withdrawals that take a penalty away (the panel is shown in green, not red)."""
+    return bool(found) and all(c.effect in (EFFECT_RESTORED, EFFECT_WITHDRAWN) for c in found)
 
 
 # --- after the save ----------------------------------------------------------------------------
@@ -285,22 +306,24 @@ def of_outcome(outcome: Outcome, use_case: UseCase) -> list[Consequence]:
         )
     for flag in outcome.historical:
         found.append(_historical(flag.kind, flag.rule_key, flag.period, flag.rule, flag))
-    for withdrawn in outcome.withdrawn:
-        flag = withdrawn.flag
-        found.append(
-            Consequence(
-                kind=WITHDRAWAL,
-                rule=flag.rule_key,
-                metric=flag.rule.metric if flag.rule else None,
-                period=flag.period,
-                observed=withdrawn.observed_now,
-                threshold=flag.threshold,
-                effect=_WITHDRAWAL_EFFECTS[withdrawn.effect],
-                message=withdrawn.message,
-                comparison=flag.rule.comparison if flag.rule else "",
-            )
-        )
+    found += [_withdrawal(w, w.message) for w in outcome.withdrawn]
     return found
+
+
+def _withdrawal(withdrawal, message: str) -> Consequence:
+    """A withdrawal (``withdrawals.Planned`` foreseen, or ``Withdrawn`` done) in words."""
+    flag = withdrawal.flag
+    return Consequence(
+        kind=WITHDRAWAL,
+        rule=flag.rule_key,
+        metric=flag.rule.metric if flag.rule else None,
+        period=flag.period,
+        observed=withdrawal.observed_now,
+        threshold=flag.threshold,
+        effect=_WITHDRAWAL_EFFECTS[withdrawal.effect],
+        message=message,
+        comparison=flag.rule.comparison if flag.rule else "",
+    )
 
 
 # --- words -------------------------------------------------------------------------------------

@@ -80,6 +80,7 @@ class FlagSerializer(serializers.ModelSerializer):
             "withdrawn_by_correction",
             "withdrawn_at",
             "withdrawal_note",
+            "historical",
         ]
         read_only_fields = fields
 

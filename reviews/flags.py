@@ -1,7 +1,9 @@
 """Writes on flags and on the stop-loss policy, shared by the web pages, the API and the sweep.
 
-- ``flag_raise``: create a flag unless one exists for (use case, rule/signal, period). The database
-  constraint decides: two concurrent raisers create one row, the loser gets ``created=False``.
+- ``flag_raise``: create a flag unless one stands for (use case, rule/signal, period)
+  (``Flag.objects.standing()``: a flag withdrawn by a correction makes way for a new one). The
+  database constraint decides: two concurrent raisers create one row, the loser gets
+  ``created=False``.
 - ``flag_resolve``: the PMO closes a flag with a note.
 - ``stop_loss_rule_save``: the PMO edits the default policy or a use case's override.
 - ``stop_loss_rule_errors``: the field rules of a rule, used by the form, the serializer and the
@@ -60,7 +62,8 @@ def flag_raise(
     triggered_by: str = "",
     historical: bool = False,
 ) -> tuple[Flag, bool]:
-    """Create the flag of (use case, ``rule_key``, ``period``) unless it exists. ``historical``:
+    """Create the flag of (use case, ``rule_key``, ``period``) unless one stands for it
+    (``models.STANDING``). ``historical``:
     a period older than the look-back (``reviews.lookback``): created resolved, never open.
 
     Runs in a savepoint: a concurrent transaction that inserted the same key first makes our
@@ -83,7 +86,7 @@ def flag_raise(
                 resolution_note=lookback.note() if historical else "",
             )
     except IntegrityError:
-        return Flag.objects.get(**key), False
+        return Flag.objects.standing().get(**key), False
     return flag, True
 
 

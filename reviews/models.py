@@ -414,16 +414,32 @@ class FlagResolution(models.TextChoices):
     RESTORED = "restored", "Resolved by the PMO, stage restored"
 
 
+#: A flag *stands* for its (use case, rule/signal, period) unless it was closed after a review
+#: correction withdrew its breach: resolved as withdrawn (``reviews.withdrawals``), or resolved
+#: by the PMO while marked "breach withdrawn by correction" (with or without the restore). Open
+#: flags, flags the PMO resolved (the breach accepted) and historical ones stand. At most one
+#: standing flag per key (the partial unique constraint below): a breach that a later correction
+#: brings back after a withdrawal raises a new flag; one the PMO resolved is not raised again.
+STANDING = models.Q(resolved_at__isnull=True) | (
+    models.Q(withdrawn_at__isnull=True) & ~models.Q(resolution_kind=FlagResolution.WITHDRAWN)
+)
+
+
 class FlagQuerySet(models.QuerySet):
     def open(self):
         return self.filter(resolved_at__isnull=True)
+
+    def standing(self):
+        """The flags that hold their (use case, rule/signal, period) key (``STANDING``)."""
+        return self.filter(STANDING)
 
 
 class Flag(models.Model):
     """A stop-loss breach or an early-warning signal on a use case for one period.
 
     ``rule_key`` names the rule (``rule:<id>``) or the signal (its kind); (use case, rule_key,
-    period) is unique in the database, so a flag is never raised twice for the same thing."""
+    period) is unique in the database among the *standing* flags (``STANDING``), so a flag is
+    never raised twice for the same thing — only again after a correction withdrew its breach."""
 
     use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="flags")
     kind = models.CharField(max_length=40, choices=FlagKind.choices, db_index=True)
@@ -469,7 +485,9 @@ class Flag(models.Model):
         ordering = ["-raised_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["use_case", "rule_key", "period"], name="unique_flag_per_rule_and_period"
+                fields=["use_case", "rule_key", "period"],
+                condition=STANDING,
+                name="unique_standing_flag_per_rule_and_period",
             )
         ]
         indexes = [

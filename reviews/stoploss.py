@@ -177,8 +177,9 @@ def _candidates(
 
 
 def new_candidates(candidates: list[Candidate]) -> list[Candidate]:
-    """The candidates not flagged yet (one query): a flag exists for (use case, rule/signal,
-    period), or a signal's flag is still open on the use case."""
+    """The candidates not flagged yet (one query): a flag stands for (use case, rule/signal,
+    period) (``Flag.objects.standing()``: one withdrawn by a correction does not), or a
+    signal's flag is still open on the use case."""
     if not candidates:
         return []
     existing, open_signals = _existing_flags(candidates)
@@ -216,11 +217,14 @@ def _series_at(series: list, period: str | None) -> list:
 
 
 def _existing_flags(candidates: list[Candidate]):
-    """One query: the keys already flagged among the candidates, and the open signal flags."""
+    """One query: the keys a standing flag holds among the candidates, and the open signal
+    flags."""
     ids = {c.use_case.pk for c in candidates}
     periods = {c.period for c in candidates}
-    rows = Flag.objects.filter(use_case_id__in=ids).filter(
-        Q(period__in=periods) | Q(resolved_at__isnull=True, kind__in=ew.SIGNAL_KINDS)
+    rows = (
+        Flag.objects.standing()
+        .filter(use_case_id__in=ids)
+        .filter(Q(period__in=periods) | Q(resolved_at__isnull=True, kind__in=ew.SIGNAL_KINDS))
     )
     existing, open_signals = set(), set()
     for uc_id, rule_key, period, kind, resolved_at in rows.values_list(

@@ -8,7 +8,10 @@
   the value owner and every PMO member are notified.
 - A correction that removes a breach withdraws its flag (``reviews.withdrawals``): resolved and
   the stage restored when nothing else changed the use case since, else marked for the PMO.
-  A flag that was resolved (or withdrawn) is never raised again for the same period.
+  A flag the PMO resolved (the breach accepted) is never raised again for the same period; a
+  flag whose breach a correction withdrew (resolved as withdrawn, or resolved by the PMO after
+  the "breach withdrawn" mark) no longer stands (``Flag.objects.standing()``): a later
+  correction that brings the breach back raises a new flag, with its action.
 - * Early-warning signals raise flags that change no stage and notify nobody (they are shown
   on the flags page and wherever flags are shown); while a signal's flag is open on a use case,
   the signal raises no further flag for later periods (one open warning per signal).

@@ -6,10 +6,12 @@ submitted week and at its latest month with a monthly review, the weekly signals
 week, and ``no_accountable_owner`` for the current month. (Use cases in other stages owe no
 reviews: the sweep leaves them alone; a review saved on one is still evaluated by the hook.)
 
-Idempotent and safe when two sweeps overlap: a flag is unique per (use case, rule/signal,
-period) in the database, and only the transaction that created a stop-loss flag applies its
-action, on a locked use case row. Queries: a fixed number per batch of ``BATCH_SIZE`` use cases
-(see ``evaluate``), plus a few per flag actually raised.
+Idempotent and safe when two sweeps overlap: a standing flag is unique per (use case,
+rule/signal, period) in the database (``Flag.objects.standing()``: a flag withdrawn by a
+correction does not stand, so the sweep raises a new one if the breach is back), and only the
+transaction that created a stop-loss flag applies its action, on a locked use case row.
+Queries: a fixed number per batch of ``BATCH_SIZE`` use cases (see ``evaluate``), plus a few
+per flag actually raised.
 """
 
 import datetime

@@ -188,6 +188,7 @@ def _context(
         )
     return {
         "consequences": found,
+        "good_news": consequences.good_news(found or []),
         "marks": marks,
         "use_case": use_case,
         "form": form,

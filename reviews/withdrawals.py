@@ -29,6 +29,15 @@ Decisions where the issue is silent (marked * in the docs):
   are no longer what the flag made them (a gate decision or an edit moved the use case since:
   restoring would undo that decision). Later changes that left stage and funding as the flag made
   them (e.g. a second flag that moved nothing and was resolved) do not stand in the way.
+* A breach that a later correction (or the sweep) finds again after its flag was withdrawn
+  raises a new flag with its action: a withdrawn flag no longer holds its (use case, rule,
+  period) key (``models.STANDING``, ``Flag.objects.standing()``). A flag the PMO resolved with
+  the breach standing still holds it.
+* Preview (``foresee``): ``plan`` — the decision the save carries out — run on the series with
+  the unsaved correction laid over it (``series.Overlay``), on the use case as stored; a
+  stop-loss flag the correction itself raises counts as open (the save raises it before it
+  judges the withdrawals). Worded in the future tense (``foreseen_message``); what the save did,
+  in the past tense (``done_message``).
 * A flag resolved automatically names no resolver (``resolved_by`` empty, ``resolution_kind``
   ``withdrawn``); the note names who corrected the review.
 """
@@ -46,7 +55,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from usecases import economics, transitions
+from usecases import clock, economics, transitions
 from usecases.audit import fit, stamp
 from usecases.models import Funding, Stage, StageTransition, TransitionCause, UseCase
 from usecases.permissions import can_resolve_flags
@@ -57,7 +66,7 @@ from .breaches import WEEKLY_METRICS, rule_breach
 from .flags import flag_close, refuse_if_resolved
 from .metric_format import format_value, places_for
 from .models import Flag, FlagKind, FlagResolution, Metric, MonthlyReview, WeeklyReview
-from .series import load_months, load_weeks_of, month_first, week_monday
+from .series import Overlay, load_months, load_weeks_of, month_first, week_monday
 from .stoploss_effects import PmoRecipients, WithdrawalEffect, Withdrawn
 
 NOT_RESTORABLE = "Only a flag whose breach a correction withdrew can be resolved with a restore."
@@ -103,6 +112,33 @@ class Correction:
         return f"{self.kind} review #{self.review.pk} ({self.period}) corrected by {who}"
 
 
+@dataclass(frozen=True)
+class Planned:
+    """What withdrawing one flag's breach calls for, decided before anything is written
+    (``plan``): the save carries it out (``withdraw_after_correction``), the preview words it
+    (``foresee``, ``foreseen_message``)."""
+
+    flag: Flag
+    #: The rule's metric on the corrected review(s), in the rule's units (None: not known).
+    observed_now: Decimal | None
+    effect: str  # a ``WithdrawalEffect``
+    #: The ``StageTransition`` the flag caused (None: it moved no stage).
+    moved: StageTransition | None
+    #: (stage, funding) put back (``RESTORED``), or the PMO may put back (``PMO_TO_RESOLVE``).
+    restore_to: tuple[str, str] | None
+    #: ``PMO_TO_RESOLVE``: what stands in the way of the automatic restore.
+    why_not: str | None = None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A stop-loss flag the correction itself raises (foreseen, not saved yet): after the save
+    it is open like any other, so it stands in the way of a restore as they do."""
+
+    rule_key: str
+    period: str
+
+
 def withdraw_after_correction(
     correction: Correction, pmo_members: PmoRecipients
 ) -> list[Withdrawn]:
@@ -110,13 +146,7 @@ def withdraw_after_correction(
     correction removed (see the module). Inside the correction's transaction. One query when the
     use case has no open stop-loss flag."""
     review = correction.review
-    open_flags = list(
-        Flag.objects.open()
-        .filter(use_case_id=review.use_case_id, kind=FlagKind.STOP_LOSS)
-        .select_related("rule")
-        .order_by("-raised_at", "-id")
-    )
-    judged = [f for f in open_flags if f.rule is not None and _could_hold(f, correction)]
+    judged = _open_flags_to_judge(correction)
     if not judged:
         return []
     locked = transitions.lock(review.use_case_id)
@@ -127,21 +157,86 @@ def withdraw_after_correction(
         .filter(pk__in=[f.pk for f in judged], resolved_at__isnull=True)
         .order_by("-raised_at", "-id")
     )
+    planned, breach_back = plan(judged, correction, locked)
+    for flag in breach_back:  # a marked flag whose breach is back: the mark goes
+        _mark(flag, at=None, note="", reason="breach back after correction")
+    return [_withdraw(p, correction, locked, pmo_members) for p in planned]
+
+
+def foresee(review, *, saved, overlay, pending=()) -> list[Planned]:
+    """What saving ``review`` — an unsaved correction of ``saved`` (same pk), validated — would
+    withdraw: ``plan``, the code the save runs, on the series with ``overlay``
+    (``reviews.series.Overlay``: the corrected figures laid over the rows read). ``pending``:
+    the stop-loss flags the correction itself would raise (``Pending``). Reads only (one query
+    when the use case has no open stop-loss flag); writes nothing."""
+    correction = Correction(review, None, clock.now(), saved.version)
+    flags = _open_flags_to_judge(correction)
+    if not flags:
+        return []
+    # Read as it is now (as the save reads it locked), not as the caller's copy may say.
+    use_case = UseCase.objects.select_related("value_owner").get(pk=review.use_case_id)
+    planned, _ = plan(flags, correction, use_case, overlay=overlay, pending=pending)
+    return planned
+
+
+def _open_flags_to_judge(correction: Correction) -> list[Flag]:
+    """The open stop-loss flags (with a rule) whose breach run could hold the corrected period,
+    newest first. One query."""
+    open_flags = (
+        Flag.objects.open()
+        .filter(use_case_id=correction.review.use_case_id, kind=FlagKind.STOP_LOSS)
+        .select_related("rule")
+        .order_by("-raised_at", "-id")
+    )
+    return [f for f in open_flags if f.rule is not None and _could_hold(f, correction)]
+
+
+def plan(
+    flags: list[Flag],
+    correction: Correction,
+    use_case: UseCase,
+    *,
+    overlay: Overlay | None = None,
+    pending=(),
+) -> tuple[list[Planned], list[Flag]]:
+    """(what to do about each of ``flags`` whose breach the correction removed, the marked
+    flags whose breach it brings back). Judged on the series as stored (the save: the corrected
+    review is saved already) or with ``overlay`` (the preview). Each restore is planned on the
+    state the earlier ones leave, as the save writes them one after the other. Reads only."""
     gone: list[tuple[Flag, Decimal | None]] = []
-    for flag in judged:
-        still, in_run, observed_now = _judge(flag, correction, locked)
+    breach_back: list[Flag] = []
+    for flag in flags:
+        still, in_run, observed_now = _judge(flag, correction, use_case, overlay)
         if not in_run:
             continue
         if still:
-            if flag.withdrawn_at is not None:  # the breach is back: the mark goes
-                _mark(flag, at=None, note="", reason="breach back after correction")
+            if flag.withdrawn_at is not None:
+                breach_back.append(flag)
             continue
         gone.append((flag, observed_now))
     withdrawn_ids = {flag.pk for flag, _ in gone}
-    return [
-        _withdraw(flag, observed_now, correction, locked, withdrawn_ids, pmo_members)
-        for flag, observed_now in gone
-    ]
+    state = copy.copy(use_case)
+    restored = False
+    planned = []
+    for flag, observed_now in gone:
+        moved = caused_by(flag)
+        if moved is None:
+            planned.append(Planned(flag, observed_now, WithdrawalEffect.RESOLVED, None, None))
+            continue
+        back = (moved.stage_before, moved.funding_before)
+        obstacle = _obstacle(state, flag, moved, also_withdrawn=withdrawn_ids, pending=pending)
+        why_not = obstacle[0] if obstacle else None
+        if why_not is None and (restored or _later_change(moved)):
+            why_not = "the stage or funding was changed after the flag (e.g. at a gate)"
+        if why_not is None:
+            planned.append(Planned(flag, observed_now, WithdrawalEffect.RESTORED, moved, back))
+            state.stage, state.funding_status = back
+            restored = True
+        else:
+            planned.append(
+                Planned(flag, observed_now, WithdrawalEffect.PMO_TO_RESOLVE, moved, back, why_not)
+            )
+    return planned, breach_back
 
 
 def _could_hold(flag: Flag, correction: Correction) -> bool:
@@ -153,9 +248,10 @@ def _could_hold(flag: Flag, correction: Correction) -> bool:
     return week_monday(flag.period) >= correction.review.week_start
 
 
-def _judge(flag: Flag, correction: Correction, use_case: UseCase):
+def _judge(flag: Flag, correction: Correction, use_case: UseCase, overlay: Overlay | None):
     """(still breaches, the corrected period is in its run, the value now) for ``flag``'s rule
-    at its period, on the series as corrected."""
+    at its period, on the series as corrected (``overlay``: the correction not saved yet, laid
+    over the rows read)."""
     rule = copy.copy(flag.rule)
     if flag.threshold is not None:
         rule.threshold = flag.threshold  # judged as it was raised, not as the policy is now
@@ -166,10 +262,13 @@ def _judge(flag: Flag, correction: Correction, use_case: UseCase):
             limit=n,
             business_cases={use_case.pk: business_case_inputs(use_case)},
             cutoffs={use_case.pk: month_first(flag.period)},
+            overlay=overlay,
         ).get(use_case.pk, [])
         in_run = any(p.period == correction.month for p in points[-n:])
     else:
         points = load_weeks_of(use_case.pk, upto=week_monday(flag.period), limit=n).points
+        if overlay is not None and overlay.week is not None:
+            points = overlay.weeks(points, n)  # its week is at most the flag's (``_could_hold``)
         in_run = any(p.review_id == correction.review.pk for p in points[-n:])
     if not points or points[-1].period != flag.period:
         return True, False, None  # the flagged period has no review any more: not ours to judge
@@ -202,8 +301,9 @@ def restore_refusal(
     return f"{what[0].upper()}{what[1:]}: restoring {back_to} would {advice}"
 
 
-def _obstacle(use_case, flag, moved, *, also_withdrawn=()) -> tuple[str, str] | None:
-    """(what stands in the way, what the restore would do then), or None."""
+def _obstacle(use_case, flag, moved, *, also_withdrawn=(), pending=()) -> tuple[str, str] | None:
+    """(what stands in the way, what the restore would do then), or None. ``pending``: the
+    stop-loss flags a correction being previewed would raise (``Pending``)."""
     other = (
         Flag.objects.open()
         .filter(use_case_id=use_case.pk, kind=FlagKind.STOP_LOSS)
@@ -214,6 +314,12 @@ def _obstacle(use_case, flag, moved, *, also_withdrawn=()) -> tuple[str, str] | 
     if other is not None:
         return (
             f"stop-loss flag #{other.pk} ({other.period}) is still open on this use case",
+            "override it. Resolve it first, or resolve this flag without restoring.",
+        )
+    if pending:
+        return (
+            f"the stop-loss flag this correction raises ({pending[0].period}) will be open on "
+            "this use case",
             "override it. Resolve it first, or resolve this flag without restoring.",
         )
     now = (use_case.stage, use_case.funding_status)
@@ -240,39 +346,21 @@ def _later_change(moved: StageTransition) -> bool:
 
 
 def _withdraw(
-    flag: Flag,
-    observed_now: Decimal | None,
-    correction: Correction,
-    locked: UseCase,
-    withdrawn_ids: set[int],
-    pmo_members: PmoRecipients,
+    planned: Planned, correction: Correction, locked: UseCase, pmo_members: PmoRecipients
 ) -> Withdrawn:
-    now_text = _observed_text(flag, observed_now)
+    """Carry out ``planned`` (inside the correction's transaction, the use case locked)."""
+    flag, back = planned.flag, planned.restore_to
+    now_text = _observed_text(flag, planned.observed_now)
     when = timezone.localtime(correction.at).strftime("%Y-%m-%d %H:%M")
     who = getattr(correction.user, "username", "") or "someone"
     facts = f"review {correction.period} corrected by {who} at {when}, {now_text}"
-    moved = caused_by(flag)
-    flag_label = f"Stop-loss flag #{flag.pk} ({flag.period})"
-    if moved is None:
+    message = done_message(planned, locked)
+    if planned.effect == WithdrawalEffect.RESOLVED:
         flag_close(flag, user=None, note=f"withdrawn: {facts}", kind=FlagResolution.WITHDRAWN)
-        message = (
-            f"{flag_label} withdrawn: {now_text}. The flag moved no stage, so nothing else changes."
-        )
         transitions.tell(locked, _notice(flag, locked, message), cc=pmo_members())
-        return Withdrawn(flag, observed_now, WithdrawalEffect.RESOLVED, None, message)
-
-    back = (moved.stage_before, moved.funding_before)
-    obstacle = _obstacle(locked, flag, moved, also_withdrawn=withdrawn_ids)
-    why_not = obstacle[0] if obstacle else None
-    if why_not is None and _later_change(moved):
-        why_not = "the stage or funding was changed after the flag (e.g. at a gate)"
-    if why_not is None:
+    elif planned.effect == WithdrawalEffect.RESTORED:
         flag_close(flag, user=None, note=f"withdrawn: {facts}", kind=FlagResolution.WITHDRAWN)
-        message = (
-            f"{flag_label} withdrawn: {now_text}. {locked.name} returned to "
-            f"{state_label(*back)}; {_told(locked)} notified."
-        )
-        planned = transitions.plan(
+        move = transitions.plan(
             locked,
             move=transitions.Move.EDIT,
             reason=f"stop-loss flag #{flag.pk} withdrawn: {facts}",
@@ -287,23 +375,63 @@ def _withdraw(
         )
         transitions.apply(
             locked,
-            planned,
+            move,
             cause=cause,
             actor=correction.user,
             notice=_notice(flag, locked, message),
             cc=pmo_members(),
             history_reason=f"stop-loss flag #{flag.pk} withdrawn by correction",
         )
-        return Withdrawn(flag, observed_now, WithdrawalEffect.RESTORED, back, message)
+    else:
+        _mark(flag, at=correction.at, note=f"breach withdrawn by correction: {facts}")
+        transitions.tell(locked, _notice(flag, locked, message), cc=pmo_members())
+    return Withdrawn(flag, planned.observed_now, planned.effect, back, message)
 
-    _mark(flag, at=correction.at, note=f"breach withdrawn by correction: {facts}")
-    message = (
-        f"{flag_label}: breach withdrawn by correction ({now_text}), but nothing is restored "
-        f"automatically: {why_not}. The flag stays open for the PMO, who may resolve it and "
-        f"restore {state_label(*back)}."
+
+def done_message(planned: Planned, use_case: UseCase) -> str:
+    """What a withdrawal did, in the past tense (the save's warning, the notices, the API)."""
+    flag = planned.flag
+    now_text = _observed_text(flag, planned.observed_now)
+    flag_label = f"Stop-loss flag #{flag.pk} ({flag.period})"
+    if planned.effect == WithdrawalEffect.RESOLVED:
+        return (
+            f"{flag_label} withdrawn: {now_text}. The flag moved no stage, so nothing else changed."
+        )
+    if planned.effect == WithdrawalEffect.RESTORED:
+        return (
+            f"{flag_label} withdrawn: {now_text}. {use_case.name} returned to "
+            f"{state_label(*planned.restore_to)}; {_told(use_case)} notified."
+        )
+    return (
+        f"{flag_label}: breach withdrawn by correction ({now_text}), but nothing was restored "
+        f"automatically: {planned.why_not}. The flag stays open for the PMO, who may resolve it "
+        f"and restore {state_label(*planned.restore_to)}."
     )
-    transitions.tell(locked, _notice(flag, locked, message), cc=pmo_members())
-    return Withdrawn(flag, observed_now, WithdrawalEffect.PMO_TO_RESOLVE, back, message)
+
+
+def foreseen_message(planned: Planned, use_case: UseCase) -> str:
+    """What saving the correction would do about one flag, in the future tense (the preview:
+    the page's panel, the no-JavaScript preview, ``POST …/{id}/preview/``)."""
+    flag = planned.flag
+    now_text = _observed_text(flag, planned.observed_now)
+    flag_label = f"stop-loss flag #{flag.pk} ({flag.period})"
+    told = _told(use_case, past=False)
+    if planned.effect == WithdrawalEffect.RESOLVED:
+        return (
+            f"Saving the correction withdraws {flag_label}: {now_text}. The flag moved no stage, "
+            f"so nothing else changes; {told} notified."
+        )
+    if planned.effect == WithdrawalEffect.RESTORED:
+        return (
+            f"Saving the correction withdraws {flag_label}: {now_text}. {use_case.name} returns "
+            f"to {state_label(*planned.restore_to)}; {told} notified."
+        )
+    return (
+        f"Saving the correction withdraws the breach behind {flag_label} ({now_text}), but "
+        f"restores nothing automatically: {planned.why_not}. The flag stays open, marked "
+        f"“breach withdrawn by correction”, for the PMO, who may resolve it and restore "
+        f"{state_label(*planned.restore_to)}; {told} notified."
+    )
 
 
 def _mark(flag: Flag, *, at, note: str, reason: str = "breach withdrawn by correction") -> None:
@@ -319,11 +447,11 @@ def _observed_text(flag: Flag, value: Decimal | None) -> str:
     return f"{rule.get_metric_display().lower()} now {shown}"
 
 
-def _told(use_case: UseCase) -> str:
-    owner = use_case.value_owner
+def _told(use_case: UseCase, *, past: bool = True) -> str:
+    owner = use_case.value_owner if use_case.value_owner_id else None
     if owner is None:
-        return "the PMO was"
-    return f"{owner.get_full_name() or owner.username} and the PMO were"
+        return "the PMO was" if past else "the PMO is"
+    return f"{owner.get_full_name() or owner.username} and the PMO {'were' if past else 'are'}"
 
 
 def _notice(flag: Flag, use_case: UseCase, message: str, *, kind="stop_loss_withdrawn"):

@@ -15,7 +15,7 @@ from . import permissions as perms
 from .gatepack import GatePack, build_packs
 from .members import leadership_members
 from .models import Gate, GateItem, GateItemSnapshot, GateStatus, Vote
-from .voting import ItemVotes, Tally, quorum_for, tallies, votes_for
+from .voting import ItemVotes, Tally, quorum_for, tallies, tally, votes_for
 
 
 def gate_list(*, user):
@@ -119,6 +119,64 @@ def closed_tallies(gate: Gate, items: list[GateItem]) -> dict[int, Tally]:
         return {}
     ids = [item.pk for item in items if item.on_agenda]
     return tallies(ids, members=gate.members_at_close, quorum=gate.quorum_at_close)
+
+
+@dataclass(frozen=True)
+class Undecided:
+    """An item of a closed gate left without an outcome or a decision, in words (the use case
+    page)."""
+
+    #: ``"no quorum (1 of 3 voted, 2 needed)"``, ``"tied (Scale 1 · Stop 1)"``; empty: it had one.
+    no_outcome: str
+    #: ``"carried over to the 2027-Q1 gate"`` / ``"… to the next gate"``; empty: it was decided.
+    carried_over: str
+
+
+def undecided_of_use_case(items: list[GateItem]) -> dict[int, Undecided]:
+    """``{item_id: Undecided}`` for ``items`` — one use case's agenda items, each with its gate
+    and decision loaded — of closed gates without an outcome or a decision: why there was no
+    outcome (the tally with the quorum fixed at closing) and where the item went (the use case's
+    item at the next later gate, or the next gate to come: ``carryover``). One query (the
+    votes), none when every closed item was decided with an outcome."""
+    closed = [
+        item
+        for item in items
+        if item.gate.is_closed and item.on_agenda and not (item.outcome and _decided(item))
+    ]
+    if not closed:
+        return {}
+    choices: dict[int, list[str]] = {item.pk: [] for item in closed}
+    for item_id, choice in Vote.objects.filter(item__in=list(choices)).values_list(
+        "item_id", "choice"
+    ):
+        choices[item_id].append(choice)
+    found = {}
+    for item in closed:
+        no_outcome = ""
+        if not item.outcome:
+            gate = item.gate
+            if gate.quorum_at_close is None:
+                no_outcome = "no quorum or a tie"
+            else:
+                no_outcome = tally(
+                    choices[item.pk], members=gate.members_at_close, quorum=gate.quorum_at_close
+                ).text
+        carried_over = ""
+        if not _decided(item):
+            later = sorted(
+                (i.gate.quarter for i in items if i.gate.quarter > item.gate.quarter),
+            )
+            where = f"the {later[0]} gate" if later else "the next gate"
+            carried_over = f"carried over to {where}"
+        found[item.pk] = Undecided(no_outcome, carried_over)
+    return found
+
+
+def _decided(item: GateItem) -> bool:
+    try:
+        return item.decision is not None
+    except GateItem.decision.RelatedObjectDoesNotExist:
+        return False
 
 
 def _frozen_line(

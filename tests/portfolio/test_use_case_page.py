@@ -511,3 +511,49 @@ def test_change_markers_position():
         axis,
     )
     assert [(m["label"], m["x"]) for m in markers] == [("a", 0), ("b", 1.5), ("c", 1.929)]
+
+
+def test_gate_items_closed_without_an_outcome_or_a_decision_say_so(
+    client_for, pmo, leader, use_case
+):
+    """Issue 14 follow-up: an item of a closed gate without a quorum (or on a tie) and without a
+    decision says so in words — no empty outcome, no "Not decided yet" as if voting went on."""
+    from django.utils.html import strip_tags
+
+    from stagegates.models import Vote
+
+    q4 = Gate.objects.create(
+        quarter="2026-Q3",
+        opens_on=datetime.date(2026, 9, 1),
+        closes_on=datetime.date(2026, 9, 20),
+        chair=leader,
+        status=GateStatus.CLOSED,
+        members_at_close=3,
+        quorum_at_close=2,
+    )
+    item = GateItem.objects.create(gate=q4, use_case=use_case)
+    Vote.objects.create(item=item, voter=leader, choice="scale", rationale="Good numbers.")
+    tied_gate = Gate.objects.create(
+        quarter="2026-Q2",
+        opens_on=datetime.date(2026, 5, 1),
+        closes_on=datetime.date(2026, 5, 20),
+        status=GateStatus.CLOSED,
+        members_at_close=2,
+        quorum_at_close=2,
+    )
+    tied = GateItem.objects.create(gate=tied_gate, use_case=use_case)
+    leo = make_user("leo", "Leadership")
+    Vote.objects.create(item=tied, voter=leader, choice="scale", rationale="Yes.")
+    Vote.objects.create(item=tied, voter=leo, choice="stop", rationale="No.")
+
+    html = client_for(leader).get(url(use_case)).content.decode()
+    section = html[html.index('id="gates"') : html.index("</section>", html.index('id="gates"'))]
+    words = " ".join(strip_tags(section).split())
+
+    assert "No outcome: no quorum (1 of 3 voted, 2 needed)" in words
+    assert "No outcome: tied (Scale 1 · Stop 1)" in words
+    # The later gate took the tied item's place; the latest one waits for the next gate.
+    assert "No decision — carried over to the 2026-Q3 gate" in words
+    assert "No decision — carried over to the next gate" in words
+    assert "Not decided yet" not in words
+    assert "<td>—</td>" not in section

@@ -99,6 +99,7 @@ def test_flag_fields(api_for, flags, use_case):
         "withdrawn_by_correction": False,
         "withdrawn_at": None,
         "withdrawal_note": "",
+        "historical": False,
     }
 
 

@@ -314,3 +314,105 @@ def test_resolve_with_restore_needs_a_withdrawn_flag(use_case, owner, pmo):
         flag_resolve_and_restore(user=pmo, flag=flag, note="x")
     assert "correction withdrew" in refused.value.message_dict["restore"][0]
     assert state(use_case) == REDESIGN
+
+
+# --- re-breach after a withdrawal: a new flag (issue 14 follow-up) -------------------------------
+
+
+def test_a_correction_that_breaches_again_after_a_withdrawal_raises_a_new_flag(
+    use_case, owner, pmo
+):
+    review = submit_week(use_case, "2026-W47", user=owner, **rework("0.20"))
+    [first] = flags_of(use_case)
+    review = correct_week(review, user=owner, **rework("0.10"))  # withdrawn, Rollout / Funded
+    assert state(use_case) == ROLLOUT
+
+    again = correct_week(review, user=owner, **rework("0.22"))
+
+    first.refresh_from_db()
+    assert first.resolution_kind == FlagResolution.WITHDRAWN  # stays as it was
+    old, new = flags_of(use_case)
+    assert old == first
+    assert new.is_open and new.period == "2026-W47" and new.rule_key == first.rule_key
+    assert new.observed_value == Decimal("0.22")
+    assert [f.pk for f in again.outcome.flags] == [new.pk]
+    assert state(use_case) == REDESIGN
+    moved = StageTransition.objects.filter(use_case=use_case).first()  # the latest
+    assert (moved.cause_kind, moved.cause_id) == (TransitionCause.STOP_LOSS, new.pk)
+    assert list(Flag.objects.standing().filter(use_case=use_case)) == [new]
+    # ... and withdrawn again by the next correction, restored again.
+    correct_week(again, user=owner, **rework("0.05"))
+    new.refresh_from_db()
+    assert new.resolution_kind == FlagResolution.WITHDRAWN
+    assert state(use_case) == ROLLOUT
+
+
+def test_a_flag_the_pmo_resolved_still_stands_for_its_period(use_case, owner, pmo):
+    """Only a flag whose breach a correction withdrew makes way: a flag the PMO resolved
+    (the breach accepted) is not raised again for the same period by a later correction."""
+    review = submit_week(use_case, "2026-W47", user=owner, **rework("0.20"))
+    [flag] = flags_of(use_case)
+    flag_resolve(user=pmo, flag=flag, note="Onboarding week, explained.")
+    correct_week(review, user=owner, **rework("0.25"))
+    assert flags_of(use_case) == [flag]
+
+
+def test_a_rebreach_after_the_pmo_resolved_a_marked_flag_raises_a_new_one(use_case, owner, pmo):
+    w46 = submit_week(use_case, "2026-W46", user=owner, **rework("0.20"))
+    submit_week(use_case, "2026-W47", user=owner, **rework("0.25"))
+    first, second = flags_of(use_case)
+    w46 = correct_week(w46, user=owner, **rework("0.10"))  # marked: W47's flag is open
+    flag_resolve(user=pmo, flag=second, note="Explained.")
+    flag_resolve_and_restore(user=pmo, flag=first)
+    assert state(use_case) == ROLLOUT
+    correct_week(w46, user=owner, **rework("0.30"))
+    newest = flags_of(use_case)[-1]
+    assert newest.pk not in (first.pk, second.pk)
+    assert newest.period == "2026-W46" and newest.is_open
+    assert state(use_case) == REDESIGN
+
+
+def test_the_database_refuses_two_standing_flags_for_one_rule_and_period(use_case, owner):
+    from django.db import IntegrityError, transaction
+
+    submit_week(use_case, "2026-W47", user=owner, **rework("0.20"))
+    [flag] = flags_of(use_case)
+    twin = dict(
+        use_case=use_case,
+        kind=flag.kind,
+        rule_key=flag.rule_key,
+        period=flag.period,
+        explanation="twin",
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Flag.objects.create(**twin)
+    Flag.objects.filter(pk=flag.pk).update(
+        resolved_at=flag.raised_at, resolution_kind=FlagResolution.WITHDRAWN
+    )
+    Flag.objects.create(**twin)  # the withdrawn one no longer holds the key
+
+
+def test_the_sweep_raises_a_new_flag_where_a_withdrawn_one_was(use_case, owner, pmo):
+    """The breach is back without a correction (the PMO tightened the rule): the sweep, which
+    judges the same key, is not held back by the withdrawn flag."""
+    from reviews.sweep import sweep_portfolio
+
+    from .stoploss_helpers import TODAY
+
+    review = submit_week(use_case, "2026-W47", user=owner, **rework("0.20"))
+    [first] = flags_of(use_case)
+    correct_week(review, user=owner, **rework("0.10"))
+    assert stop_loss(sweep_portfolio(today=TODAY)) == []  # withdrawn, nothing breaches
+    first.rule.threshold = Decimal("0.08")
+    first.rule.save()
+
+    outcome = sweep_portfolio(today=TODAY)
+
+    [new] = stop_loss(outcome)
+    assert new.pk != first.pk and (new.rule_key, new.period) == (first.rule_key, "2026-W47")
+    assert state(use_case) == REDESIGN
+    assert stop_loss(sweep_portfolio(today=TODAY)) == []  # once
+
+
+def stop_loss(outcome):
+    return [f for f in outcome.flags if f.kind == FlagKind.STOP_LOSS]

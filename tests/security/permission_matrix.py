@@ -380,6 +380,17 @@ TABLE: dict[str, Entry] = {
     "api:model-change-detail": Entry(
         kwargs={"pk": "model_change"}, checks={"GET": READ_USE_CASE_API}
     ),
+    # Previewing a correction: as correcting (PATCH), nothing saved.
+    "api:weekly-review-correction-preview": Entry(
+        kwargs={"pk": "weekly_review"},
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=200, owner=200, admin=200
+            ),
+        },
+        bodies={"POST": {"version": 1, "notes": "Corrected the backlog count."}},
+    ),
     "api:weekly-review-list": Entry(
         checks={
             "GET": API_LIST,
@@ -406,6 +417,17 @@ TABLE: dict[str, Entry] = {
             ),
         },
         bodies={"PATCH": {"version": 1, "notes": "Corrected the backlog count."}},
+    ),
+    # Previewing a correction: as correcting (PATCH), nothing saved.
+    "api:monthly-review-correction-preview": Entry(
+        kwargs={"pk": "monthly_review"},
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(
+                403, anonymous=API_ANON, outsider=404, contributor=200, owner=200, admin=200
+            ),
+        },
+        bodies={"POST": {"version": 1, "notes": "Support invoice added."}},
     ),
     "api:monthly-review-list": Entry(
         checks={
