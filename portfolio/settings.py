@@ -152,6 +152,8 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "base-uri": [CSP.SELF],
 }
+# A form sent with an old or missing CSRF token: a 400 page in the layout saying to reload.
+CSRF_FAILURE_VIEW = "portfolio.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
