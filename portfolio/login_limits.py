@@ -27,10 +27,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpResponse
 from rest_framework.exceptions import Throttled
 
 from .client_ip import client_ip
+from .errors import too_many_requests
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,5 @@ class LoginThrottledMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, LoginThrottled):
-            response = HttpResponse(
-                str(exception.detail), status=429, content_type="text/plain; charset=utf-8"
-            )
-            response["Retry-After"] = str(exception.wait)
-            return response
+            return too_many_requests(request, str(exception.detail), exception.wait)
         return None

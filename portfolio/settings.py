@@ -152,6 +152,8 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "base-uri": [CSP.SELF],
 }
+# A form sent with an old or missing CSRF token: a 400 page in the layout saying to reload.
+CSRF_FAILURE_VIEW = "portfolio.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -173,6 +175,8 @@ if CACHE_URL:
 #: A bad entry stops start-up (ValueError) rather than silently trusting nobody.
 TRUSTED_PROXIES = [str(ipaddress.ip_network(p, strict=False)) for p in env_list("TRUSTED_PROXIES")]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# No "AXES: BEGIN version …" banner from every process that starts Django (issue 16).
+AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = 0.25  # hours
 # Failures per username (from any address) and per address (for any username), each up to
@@ -375,6 +379,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's records go to the root's console only: its own default console handler
+        # (DEBUG) printed each of them a second time ("Watching for file changes" twice).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "INFO"},
         # A 403 is one line, not a traceback (issue 13).
         "django.request": {"filters": ["forbidden_one_line"]},

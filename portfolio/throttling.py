@@ -24,9 +24,10 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.http import HttpResponse
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
+
+from .errors import too_many_requests
 
 
 def _cool_off_seconds() -> int | None:
@@ -40,15 +41,9 @@ def api_lockout_is_429(sender, request=None, **kwargs):
         raise Throttled(wait=_cool_off_seconds(), detail=str(get_lockout_message()))
 
 
-def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
-    """``AXES_LOCKOUT_CALLABLE``: the login pages' 429, with ``Retry-After``."""
-    response = HttpResponse(
-        str(get_lockout_message()), status=429, content_type="text/plain; charset=utf-8"
-    )
-    seconds = _cool_off_seconds()
-    if seconds:
-        response["Retry-After"] = str(seconds)
-    return response
+def lockout_response(request, original_response=None, credentials=None):
+    """``AXES_LOCKOUT_CALLABLE``: the login pages' 429 (in the layout), with ``Retry-After``."""
+    return too_many_requests(request, str(get_lockout_message()), _cool_off_seconds())
 
 
 @receiver(user_logged_in, dispatch_uid="valuegate.reset_failures_of_user")

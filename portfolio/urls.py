@@ -1,10 +1,32 @@
 """The site's URLs: one namespaced include per app (``usecases:``, ``reviews:``, ``stagegates:``,
 ``portfolio:``), each app's ``urls.py`` holding the full paths of its pages; the REST API under
-``api/v1/``; Django's login and logout (the names ``LOGIN_URL`` expects) and the admin."""
+``api/v1/``; Django's login and logout (the names ``LOGIN_URL`` expects) and the admin; the error
+pages (``portfolio.errors``) and ``/favicon.ico``."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Valuegate administration"
+admin.site.site_title = "Valuegate admin"
+admin.site.index_title = "Records"
+
+handler400 = "portfolio.errors.bad_request"
+handler403 = "portfolio.errors.permission_denied"
+handler404 = "portfolio.errors.page_not_found"
+handler500 = "portfolio.errors.server_error"
+
+
+class FaviconView(RedirectView):
+    """Browsers ask for ``/favicon.ico`` on pages that name no icon (a JSON answer, a file)."""
+
+    permanent = False  # the static URL carries a hash in production: do not cache the redirect
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("img/favicon.svg")
+
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -15,4 +37,5 @@ urlpatterns = [
     path("", include("portfolio.page_urls")),  # home, healthz, portfolio/ and reports/
     path("api/v1/", include("portfolio.api_urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", FaviconView.as_view(), name="favicon"),
 ]

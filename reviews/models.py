@@ -315,7 +315,6 @@ class MonthlyReview(ReviewBase):
             rules.month_errors(self.month, today=clock.today(), live_since=self._live_since())
             if self._state.adding
             else {},
-            rules.monthly_costs_errors(self.__dict__),
         )
 
     def costs(self) -> economics.MonthCosts:

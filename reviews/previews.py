@@ -1,7 +1,8 @@
 """The figures the weekly and monthly review pages preview as one types.
 
 The previews take the values *as typed* (converted, not validated), hand them to the economics
-engine and list what ``reviews.rules`` says about them: nothing is computed here. They read the
+engine and list what the model fields' validators and ``reviews.rules`` say about them: nothing
+is computed here. They read the
 database (the version in effect, the month's weekly reviews, an existing review of the period),
 so they are selectors of the pages, not part of the forms.
 """
@@ -10,7 +11,7 @@ import dataclasses
 import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 from usecases import economics
 from usecases.models import BusinessCase, ModelChange
@@ -128,6 +129,33 @@ WEEK_FIGURES = (
 )
 
 
+def field_errors(model, values: dict) -> rules.Errors:
+    """What the model fields' own validators (non-negative, quality 0..100, digits) say about the
+    typed numbers: the messages ``full_clean`` gives on submit, from the one place they are
+    stated. Values that are not numbers were not converted and are left to the submit."""
+    errors: rules.Errors = {}
+    for name, value in values.items():
+        if not isinstance(value, int | Decimal) or isinstance(value, bool):
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        try:
+            field.run_validators(value)
+        except ValidationError as exc:
+            errors[name] = list(exc.messages)
+    return errors
+
+
+def _merged(*error_dicts: rules.Errors) -> rules.Errors:
+    merged: rules.Errors = {}
+    for errors in error_dicts:
+        for field, messages in errors.items():
+            merged.setdefault(field, []).extend(messages)
+    return merged
+
+
 def _checks(form: ReviewForm, errors: rules.Errors) -> list[Check]:
     return [
         Check(field, str(form.fields[field].label) if field in form.fields else field, message)
@@ -181,7 +209,9 @@ def weekly_preview(
     return WeeklyPreview(
         period=period,
         figures=figures,
-        checks=_checks(form, rules.weekly_figures_errors(values)),
+        checks=_checks(
+            form, _merged(field_errors(WeeklyReview, values), rules.weekly_figures_errors(values))
+        ),
         hourly_cost=hourly_cost,
         has_business_case=business_case.pk is not None,
         version_in_effect=in_effect,
@@ -238,7 +268,7 @@ def monthly_preview(
     return MonthlyPreview(
         period=period,
         figures=figures,
-        checks=_checks(form, rules.monthly_costs_errors(values)),
+        checks=_checks(form, field_errors(MonthlyReview, values)),
         costs=economics.PeriodTotals(**typed_costs).costs,
         weeks_in_month=weeks,
         weeks_reviewed=reviewed,

@@ -1,9 +1,11 @@
 """Validation rules for reviews, written once: the model's ``clean()`` (and so every ModelForm)
 and the API serializers call these functions.
 
-Each function returns ``{field: [message, ...]}``; empty means valid. Field-level rules that the
-model fields already enforce (non-negative integers, decimals >= 0, quality 0..100) are repeated
-here only where a cross-field rule needs the value.
+Each function returns ``{field: [message, ...]}``; empty means valid. Field-level rules
+(non-negative counts and decimals, quality 0..100, costs >= 0) are the model fields' validators,
+stated once there: ``full_clean`` runs them before ``clean()``, the API's serializers take them
+over, and the previews run them (``previews.field_errors``). They are not repeated here, or a
+form would show two messages for one value (issue 16).
 
 Decisions (issue 13, "validation gaps"), all field errors (400 in the API, a form error on the
 pages, a cell error in the import):
@@ -114,14 +116,10 @@ def month_errors(
 
 
 def weekly_figures_errors(values: Mapping) -> Errors:
-    """Cross-field rules of a weekly review's counts (values may be missing or None)."""
+    """Cross-field rules of a weekly review's counts (values may be missing or None). A value
+    out of its own range (negative, quality above 100) is its field's validators' to tell."""
     errors: Errors = {}
     v = {name: values.get(name) for name in _weekly_kpis()}
-    for field in v:
-        if field == "quality_score":  # its own range, below
-            continue
-        if v[field] is not None and v[field] < 0:
-            _add(errors, field, "Must be zero or more.")
     if v["target_users"] is not None and v["target_users"] == 0:
         _add(errors, "target_users", "Target users must be at least 1 to measure adoption.")
     elif _both(v, "active_users", "target_users") and v["active_users"] > v["target_users"]:
@@ -151,18 +149,6 @@ def weekly_figures_errors(values: Mapping) -> Errors:
             "exceptions",
             f"Exceptions ({v['exceptions']}) cannot exceed tasks in total ({v['tasks_total']}).",
         )
-    q = v["quality_score"]
-    if q is not None and not (0 <= q <= 100):
-        _add(errors, "quality_score", "Quality score must be between 0 and 100.")
-    return errors
-
-
-def monthly_costs_errors(values: Mapping) -> Errors:
-    errors: Errors = {}
-    for field in _monthly_costs():
-        value = values.get(field)
-        if value is not None and value < 0:
-            _add(errors, field, "Costs cannot be negative.")
     return errors
 
 
@@ -178,12 +164,6 @@ def _weekly_kpis() -> tuple[str, ...]:
     from .models import WeeklyReview
 
     return WeeklyReview.KPI_FIELDS
-
-
-def _monthly_costs() -> tuple[str, ...]:
-    from .models import MonthlyReview
-
-    return MonthlyReview.COST_FIELDS
 
 
 def _both(values: Mapping, a: str, b: str) -> bool:

@@ -111,14 +111,12 @@ class UseCaseForm(ServiceErrorsMixin, forms.ModelForm):
             self.fields["contributors"].queryset = users
 
 
-def _min_zero(value):
-    if value is not None and value < 0:
-        raise ValidationError("Enter a number of 0 or more.", code="min_value")
-
-
-def _max_one(value):
-    if value is not None and value > 1:
-        raise ValidationError("Enter a fraction from 0 to 1 (0.30 means 30%).", code="max_value")
+#: How the business case form words its fields' range errors. The ranges themselves are the
+#: model fields' validators (``usecases.models.NON_NEGATIVE``, ``FRACTION``), run once by
+#: ``full_clean``; a ModelForm puts a field's ``error_messages`` in place of the model's
+#: message of the same code, so each value gets one message, in these words.
+MIN_ZERO_MESSAGE = "Enter a number of 0 or more."
+MAX_ONE_MESSAGE = "Enter a fraction from 0 to 1 (0.30 means 30%%)."  # %-formatted: "%%" is "%"
 
 
 class BusinessCaseForm(ServiceErrorsMixin, forms.ModelForm):
@@ -134,10 +132,12 @@ class BusinessCaseForm(ServiceErrorsMixin, forms.ModelForm):
             if not isinstance(field, forms.DecimalField):
                 continue
             field.widget.attrs["min"] = "0"
-            field.validators.append(_min_zero)
+            field.error_messages["min_value"] = MIN_ZERO_MESSAGE
             if name.startswith(("pilot_", "reclaimable_", "adoption_")):
                 field.widget.attrs["max"] = "1"
-                field.validators.append(_max_one)
+                # "30" (meaning 30 %) has too many whole digits for a fraction: say what it is.
+                field.error_messages["max_value"] = MAX_ONE_MESSAGE
+                field.error_messages["max_whole_digits"] = MAX_ONE_MESSAGE
                 field.help_text = " ".join(filter(None, [str(field.help_text), FRACTION_HELP]))
             elif name == "hourly_cost":
                 field.help_text = f"Fully loaded cost of one hour of work, in {currency}."

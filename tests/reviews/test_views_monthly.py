@@ -318,7 +318,7 @@ def test_preview_lists_the_rules_messages_and_month_problems(owner, use_case, cl
     client = client_for(owner)
     response = client.post(preview_url(use_case), {**VALID, "run_cost": "-3"})
     text = html.unescape(re.sub(r"<[^>]+>", "", response.content.decode()))
-    assert "Run cost (EUR): Costs cannot be negative." in text
+    assert text.count("Run cost (EUR): Ensure this value is greater than or equal to 0.") == 1
     future = client.post(preview_url(use_case), {**VALID, "month": "2027-02"}).content.decode()
     assert "2027-02 ends on Sunday 28 Feb; submit it from Monday 1 Mar." in future
     current = client.post(preview_url(use_case), {**VALID, "month": "2026-11"}).content.decode()
@@ -398,3 +398,19 @@ def test_own_change_in_another_tab_is_named_as_such(owner, use_case, client_for)
     assert "changed by you (in another window or tab)" in re.sub(
         r"\s+", " ", response.content.decode()
     )
+
+
+def test_a_negative_cost_is_told_once(owner, use_case, client_for):
+    """Issue 16: the model field's validator and a rule both refused a negative cost."""
+    client = client_for(owner)
+    data = {**VALID, "run_cost": "-5", "other_cost": "-0.01"}
+    response = client.post(new_url(use_case), data)
+    assert response.status_code == 200
+    message = "Ensure this value is greater than or equal to 0."
+    assert field_errors(response, "run_cost") == [message]
+    assert field_errors(response, "other_cost") == [message]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+    assert text.count(message) == 2
+    assert not MonthlyReview.objects.exists()
+    preview = client.post(preview_url(use_case), data).content.decode()
+    assert html.unescape(re.sub(r"<[^>]+>", " ", preview)).count(message) == 2

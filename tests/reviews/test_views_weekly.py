@@ -543,8 +543,9 @@ def test_preview_lists_the_rules_messages_for_the_typed_values(owner, use_case, 
     response = client_for(owner).post(reverse("reviews:weekly_preview", args=[use_case.pk]), data)
     checks = html.unescape(re.sub(r"<[^>]+>", "", response.content.decode()))
     assert "Tasks done with AI: Tasks with AI (1200) cannot exceed tasks in total (1000)." in checks
-    assert "Quality score (0–100): Quality score must be between 0 and 100." in checks
-    assert "Backlog at week end (items): Must be zero or more." in checks
+    # Field ranges in the words the submit uses (the model fields' validators), once each.
+    assert checks.count("Quality score (0–100): Ensure this value is less than or") == 1
+    assert checks.count("Backlog at week end (items): Ensure this value is greater than") == 1
     # The figures are still shown, computed from the typed values.
     assert figure(response, "rework_rate") == "8.3%"
 
@@ -710,3 +711,37 @@ def test_page_query_count_does_not_grow_with_the_change_log(owner, use_case, cli
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(one)
+
+
+# --- one message per value (issue 16) -----------------------------------------------------------
+
+OUT_OF_RANGE = {
+    "quality_score": ("150", "Ensure this value is less than or equal to 100."),
+    "minutes_saved_per_task": ("-1", "Ensure this value is greater than or equal to 0."),
+    "rework_minutes_per_output": ("-2", "Ensure this value is greater than or equal to 0."),
+    "declared_hours_saved": ("-3", "Ensure this value is greater than or equal to 0."),
+    "backlog": ("-4", "Ensure this value is greater than or equal to 0."),
+}
+
+
+def page_text(response) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_each_out_of_range_value_is_told_once(owner, use_case, client_for):
+    """The model field's validator and a rule used to both refuse quality > 100 and negative
+    decimals: two messages at one field. Now each value has one message, once on the page."""
+    data = {**VALID, **{field: value for field, (value, _) in OUT_OF_RANGE.items()}}
+    client = client_for(owner)
+    response = client.post(new_url(use_case), data)
+    assert response.status_code == 200
+    for field, (_, message) in OUT_OF_RANGE.items():
+        assert field_errors(response, field) == [message], field
+    text = page_text(response)
+    assert text.count("less than or equal to 100") == 1
+    assert text.count("greater than or equal to 0") == len(OUT_OF_RANGE) - 1
+    assert not WeeklyReview.objects.exists()
+    # The preview (as one types) says the same, once per value.
+    preview = page_text(client.post(reverse("reviews:weekly_preview", args=[use_case.pk]), data))
+    assert preview.count("less than or equal to 100") == 1
+    assert preview.count("greater than or equal to 0") == len(OUT_OF_RANGE) - 1

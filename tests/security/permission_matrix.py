@@ -125,6 +125,8 @@ ITEM = {"pk": "gate_item"}
 TABLE: dict[str, Entry] = {
     # --- public -------------------------------------------------------------------------------
     "portfolio:healthz": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    # The site's icon for browsers that ask for /favicon.ico: a redirect to the static file.
+    "favicon": Entry(checks={"GET": expect(302)}, roles=PUBLIC),
     # The schema and its docs page describe the API, not its data: public (drf-spectacular's
     # default, SERVE_PERMISSIONS AllowAny); every operation in it needs authentication.
     "api:schema": Entry(checks={"GET": expect(200)}, roles=PUBLIC),

@@ -160,3 +160,26 @@ def test_use_case_without_business_case_gets_one(client_for, pmo):
 def test_wrong_method(client_for, pmo, use_case):
     assert client_for(pmo).put(url(use_case)).status_code == 405
     assert client_for(pmo).delete(url(use_case)).status_code == 405
+
+
+def test_each_out_of_range_value_is_told_once(client_for, owner, use_case):
+    """Issue 16: the range is the model field's validator, worded by the form: one message per
+    value, once on the page."""
+    data = current_data(
+        use_case,
+        one_off_training_cost="-5",
+        hourly_cost="-1",
+        pilot_effort_reduction="1.5",
+        reclaimable_share="30",  # 30 % typed as a percentage: too many whole digits, one message
+    )
+    response = client_for(owner).post(url(use_case), data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["one_off_training_cost"] == ["Enter a number of 0 or more."]
+    assert errors["hourly_cost"] == ["Enter a number of 0 or more."]
+    fraction = "Enter a fraction from 0 to 1 (0.30 means 30%)."
+    assert errors["pilot_effort_reduction"] == [fraction]
+    assert errors["reclaimable_share"] == [fraction]
+    html = response.content.decode()
+    assert html.count("Enter a number of 0 or more.") == 2
+    assert html.count(fraction) == 2
