@@ -1,0 +1,293 @@
+"""Every page, for every role, at 1440 and 390 px wide, on the demo portfolio (``seed_demo``):
+
+- no page scrolls sideways (``scrollWidth`` ≤ the viewport): wide tables scroll in their own box;
+- zero console errors and zero script errors, with the Content-Security-Policy on;
+- zero serious or critical axe-core violations (axe-core vendored in ``tests/browser/vendor``).
+
+The pages of each role are its known pages (listed below from the apps' ``urls.py``) plus every
+link of its navigation. Each page loads once per role, at 1440 px, and is checked again after the
+window narrows to 390 px (media queries apply on resize; no reload needed), one browser context per
+role on one seeded database. The navigation menu at 390 px and the primary action on My work are
+checked by their own tests below, with screenshots in the test artifacts folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from portfolio.demo import USERS, seed_demo
+from reviews.models import Flag, MonthlyReview, WeeklyReview
+from stagegates.models import GateItem
+from stagegates.services import gate_ensure_for_quarter
+from usecases.models import UseCase
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-4.10.3.min.js"
+WIDE, NARROW = 1440, 390
+PASSWORDS = {user.username: user.password for user in USERS}
+ROLES = {
+    "anonymous": None,
+    "owner": "olivia",
+    "contributor": "carl",
+    "leader": "lena",
+    "pmo": "pia",
+}
+#: The admin and the API pages are Django's and DRF's own (not our layout): not crawled here.
+NOT_CRAWLED = re.compile(r"^/(admin|api)/")
+
+# Console messages left to another branch, to be removed when it merges:
+# fixed on h-errors — htmx's inline indicator styles refused by the CSP, and favicon 404s.
+FIXED_ON_H_ERRORS = (
+    re.compile(r"Refused to apply inline style"),
+    re.compile(r"favicon"),
+)
+
+
+@pytest.fixture
+def demo(live_server):
+    seed_demo()  # users, use cases, reviews; then the sweep (flags) and the quarter's gate
+    gate, _ = gate_ensure_for_quarter()
+    use_case = UseCase.objects.get(name="Customer-response assistant")
+    item = GateItem.objects.filter(gate=gate, use_case=use_case).first() or (
+        GateItem.objects.filter(gate=gate).order_by("pk").first()
+    )
+    assert item is not None, "the demo's gate has an agenda"
+    return live_server.url, use_case, gate, item
+
+
+def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
+    """The known pages of ``role`` (every one must answer 200)."""
+    if role == "anonymous":
+        return [reverse("login")]
+    uc = use_case.pk
+    weekly = WeeklyReview.objects.filter(use_case=use_case).order_by("-week_start").first()
+    monthly = MonthlyReview.objects.filter(use_case=use_case).order_by("-pk").first()
+    common = [
+        reverse("portfolio:home"),
+        reverse("usecases:list"),
+        reverse("usecases:detail", args=[uc]),
+        reverse("usecases:business_case_history", args=[uc]),
+        reverse("portfolio:dashboard"),
+        reverse("portfolio:cfo_report"),
+        reverse("stagegates:list"),
+        reverse("stagegates:detail", args=[gate.pk]),
+        reverse("stagegates:item", args=[item.pk]),
+        reverse("stagegates:checklist", args=[uc]),
+        reverse("reviews:flags"),
+        reverse("usecases:inbox"),
+    ]
+    submit = [
+        reverse("reviews:weekly_new", args=[uc]),
+        reverse("reviews:monthly_new", args=[uc]),
+        reverse("reviews:weekly_import", args=[uc]),
+        reverse("reviews:weekly_edit", args=[weekly.pk]),
+        reverse("reviews:monthly_edit", args=[monthly.pk]),
+    ]
+    open_flag = Flag.objects.filter(resolved_at__isnull=True).order_by("pk").first()
+    return {
+        "owner": common
+        + submit
+        + [
+            reverse("usecases:business_case_edit", args=[uc]),
+            reverse("usecases:model_change_create", args=[uc]),
+            reverse("usecases:checklist_edit", args=[uc]),
+        ],
+        "contributor": common + submit,
+        "leader": common,
+        "pmo": common
+        + [
+            reverse("usecases:create"),
+            reverse("usecases:edit", args=[uc]),
+            reverse("reviews:policy"),
+            reverse("reviews:policy_rule_new"),
+            reverse("reviews:policy_use_case", args=[uc]),
+            reverse("reviews:overdue"),
+            reverse("reviews:weekly_import", args=[uc]),
+            reverse("reviews:flag_resolve", args=[open_flag.pk]),
+            reverse("stagegates:new"),
+            reverse("stagegates:undecided"),
+        ],
+    }[role]
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORDS[username])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def watch_console(page) -> list[str]:
+    """Console errors and uncaught script errors of ``page``, as they come."""
+    errors: list[str] = []
+
+    def on_console(msg):
+        if msg.type != "error":
+            return
+        text = f"{msg.text} ({msg.location.get('url', '')})"
+        if not any(pattern.search(text) for pattern in FIXED_ON_H_ERRORS):
+            errors.append(text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
+    return errors
+
+
+def axe_violations(page) -> list[str]:
+    """The serious and critical axe-core violations of the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # evaluate() is not subject to the page's CSP, unlike an injected <script>.
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    results = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+        "v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {v['nodes']}"
+        for v in results
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def nav_links(page) -> list[str]:
+    hrefs = page.eval_on_selector_all(
+        "nav.mainnav a[href]", "links => links.map(a => a.getAttribute('href'))"
+    )
+    return [href for href in hrefs if href.startswith("/") and not NOT_CRAWLED.match(href)]
+
+
+def test_every_page_every_role_wide_and_narrow(browser, demo):
+    base_url, use_case, gate, item = demo
+    problems: list[str] = []
+    checked = 0
+    for role, username in ROLES.items():
+        context = browser.new_context(viewport={"width": WIDE, "height": 900})
+        page = context.new_page()
+        errors = watch_console(page)
+        if username:
+            log_in(page, base_url, username)
+        queue = pages_for(role, use_case, gate, item)
+        seen: set[str] = set()
+        while queue:
+            path = queue.pop(0)
+            if path in seen:
+                continue
+            seen.add(path)
+            page.set_viewport_size({"width": WIDE, "height": 900})
+            response = page.goto(f"{base_url}{path}")
+            if response.status != 200:
+                problems.append(f"{role} {path}: HTTP {response.status}")
+                continue
+            page.wait_for_load_state("networkidle")
+            if username:
+                queue.extend(link for link in nav_links(page) if link not in seen)
+            for width in (WIDE, NARROW):
+                if width != WIDE:
+                    page.set_viewport_size({"width": width, "height": 844})
+                where = f"{role} {path} @{width}px"
+                if (scroll := page_width(page)) > width:
+                    problems.append(f"{where}: the page is {scroll} px wide")
+                problems.extend(f"{where}: {v}" for v in axe_violations(page))
+                problems.extend(f"{where}: console: {e}" for e in errors)
+                errors.clear()
+                checked += 1
+        context.close()
+    assert not problems, "\n".join(problems)
+    assert checked >= 2 * (1 + 4 * 12), checked  # every role's pages, at both widths
+
+
+def shot(page, artifacts_dir, name, full_page=True):
+    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=full_page)
+
+
+def test_narrow_menu_works_by_keyboard_and_without_javascript(browser, demo, artifacts_dir):
+    """At 390 px the navigation is one "Menu" button: Tab reaches it, Enter opens it, its links
+    are then visible and lead on; at 1440 px the links are a bar and the button is gone. Without
+    JavaScript the menu opens all the same (it is a <details>)."""
+    base_url, *_ = demo
+    for javascript in (True, False):
+        context = browser.new_context(
+            viewport={"width": NARROW, "height": 844}, java_script_enabled=javascript
+        )
+        page = context.new_page()
+        log_in(page, base_url, "pia")
+        menu = page.get_by_text("Menu", exact=True)
+        flags_link = page.locator("nav.mainnav").get_by_role("link", name="Flags", exact=True)
+        expect(menu).to_be_visible()
+        expect(flags_link).to_be_hidden()
+        assert page.locator(".topbar").bounding_box()["height"] < 70  # one line, not four
+        page.locator(".brand").focus()
+        page.keyboard.press("Tab")
+        expect(page.locator("summary.navmenu-toggle")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(flags_link).to_be_visible()
+        box = flags_link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW
+        if javascript:
+            shot(page, artifacts_dir, "crawl-390-nav-menu-open.png", full_page=False)
+        page.keyboard.press("Tab")  # the first link of the menu: My work
+        expect(page.locator("nav.mainnav a").first).to_be_focused()
+        flags_link.click()
+        page.wait_for_url(f"{base_url}/reviews/flags/")
+        expect(page.get_by_role("heading", name="Flags", level=1)).to_be_visible()
+        expect(flags_link).to_be_hidden()  # a new page starts with the menu closed
+
+        page.set_viewport_size({"width": WIDE, "height": 900})
+        if javascript:  # the wide bar needs ::details-content, not JavaScript; once is enough
+            expect(menu).to_be_hidden()
+            expect(flags_link).to_be_visible()
+            assert page.locator(".topbar").bounding_box()["height"] < 70
+        context.close()
+
+
+def test_primary_actions_and_wide_tables_at_390(browser, demo, artifacts_dir):
+    """On a phone, My work's "Submit … review" buttons are in view without scrolling sideways;
+    the gate agenda, the flags and the use case page keep the page 390 px wide, their tables
+    scrolling inside a focusable, named region. Screenshots to look at."""
+    base_url, use_case, gate, _ = demo
+    context = browser.new_context(viewport={"width": NARROW, "height": 844})
+    page = context.new_page()
+    log_in(page, base_url, "olivia")
+    buttons = page.get_by_role("link", name=re.compile(r"^Submit (weekly|monthly) review$"))
+    assert buttons.count() >= 1
+    for button in buttons.all():
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW, box
+    shot(page, artifacts_dir, "crawl-390-my-work-owner.png")
+
+    for name, path, table in (
+        ("gate-agenda", reverse("stagegates:detail", args=[gate.pk]), "table.agenda"),
+        ("flags", reverse("reviews:flags"), "table.flags"),
+        ("use-case", reverse("usecases:detail", args=[use_case.pk]), "#weekly-table"),
+    ):
+        page.goto(f"{base_url}{path}")
+        assert page_width(page) <= NARROW, name
+        region = page.locator(f".table-scroll:has({table})")
+        expect(region).to_have_attribute("role", "region")
+        expect(region).to_have_attribute("tabindex", "0")
+        expect(region).to_have_attribute("aria-label", re.compile(r"\w"))
+        if name != "use-case":  # these are wider than a phone: they scroll in their box
+            assert region.evaluate("el => el.scrollWidth > el.clientWidth"), name
+            region.focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function("el => el.scrollLeft > 0", arg=region.element_handle())
+            region.evaluate("el => { el.scrollLeft = 0; }")
+        shot(page, artifacts_dir, f"crawl-390-{name}.png")
+    context.close()
