@@ -18,29 +18,33 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from portfolio.demo import USERS, seed_demo
-from reviews.models import Flag, MonthlyReview, WeeklyReview
+from reviews.models import Flag, MonthlyReview, StopLossRule, WeeklyReview
 from stagegates.models import GateItem
-from stagegates.services import gate_ensure_for_quarter
-from usecases.models import UseCase
+from stagegates.services import gate_ensure_for_quarter, gate_open_voting
+from usecases.models import BusinessCase, UseCase
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
+User = get_user_model()
 AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-4.10.3.min.js"
 WIDE, NARROW = 1440, 390
 PASSWORDS = {user.username: user.password for user in USERS}
+#: The PMO first, on the draft gate (its agenda forms); then voting opens for the others (the
+#: leaders' vote form, the hidden tallies).
 ROLES = {
+    "pmo": "pia",
     "anonymous": None,
     "owner": "olivia",
     "contributor": "carl",
     "leader": "lena",
-    "pmo": "pia",
 }
 #: The admin and the API pages are Django's and DRF's own (not our layout): not crawled here.
 NOT_CRAWLED = re.compile(r"^/(admin|api)/")
@@ -94,6 +98,9 @@ def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
         reverse("reviews:monthly_edit", args=[monthly.pk]),
     ]
     open_flag = Flag.objects.filter(resolved_at__isnull=True).order_by("pk").first()
+    version = BusinessCase.history.filter(use_case_id=uc).order_by("-history_id").first()
+    common.append(reverse("usecases:business_case_version", args=[uc, version.history_id]))
+    rule = StopLossRule.objects.order_by("pk").first()
     return {
         "owner": common
         + submit
@@ -114,7 +121,9 @@ def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
             reverse("reviews:overdue"),
             reverse("reviews:weekly_import", args=[uc]),
             reverse("reviews:flag_resolve", args=[open_flag.pk]),
+            reverse("reviews:policy_rule_edit", args=[rule.pk]),
             reverse("stagegates:new"),
+            reverse("stagegates:edit", args=[gate.pk]),
             reverse("stagegates:undecided"),
         ],
     }[role]
@@ -213,8 +222,11 @@ def test_every_page_every_role_wide_and_narrow(browser, demo):
                 errors.clear()
                 checked += 1
         context.close()
+        if role == "pmo":
+            gate = gate_open_voting(user=User.objects.get(username=username), gate=gate)
+    assert gate.is_voting
     assert not problems, "\n".join(problems)
-    assert checked >= 2 * (1 + 4 * 12), checked  # every role's pages, at both widths
+    assert checked >= 2 * (1 + 4 * 13), checked  # every role's pages, at both widths
 
 
 def shot(page, artifacts_dir, name, full_page=True):
