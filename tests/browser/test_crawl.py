@@ -244,14 +244,19 @@ def test_narrow_menu_works_by_keyboard_and_without_javascript(browser, demo, art
         )
         page = context.new_page()
         log_in(page, base_url, "pia")
-        menu = page.get_by_text("Menu", exact=True)
+        menu = page.locator("summary.navmenu-toggle")
         flags_link = page.locator("nav.mainnav").get_by_role("link", name="Flags", exact=True)
         expect(menu).to_be_visible()
+        expect(menu).to_have_accessible_name(re.compile(r"^Menu"))
         expect(flags_link).to_be_hidden()
+        unread = page.locator("#inbox-count").text_content()
+        assert int(unread) > 0  # the demo's reminders: the button shows them while closed
+        expect(page.locator("#menu-unread")).to_be_visible()
+        expect(page.locator("#menu-unread")).to_have_text(f"{unread} unread")
         assert page.locator(".topbar").bounding_box()["height"] < 70  # one line, not four
         page.locator(".brand").focus()
         page.keyboard.press("Tab")
-        expect(page.locator("summary.navmenu-toggle")).to_be_focused()
+        expect(menu).to_be_focused()
         page.keyboard.press("Enter")
         expect(flags_link).to_be_visible()
         box = flags_link.bounding_box()
@@ -268,6 +273,7 @@ def test_narrow_menu_works_by_keyboard_and_without_javascript(browser, demo, art
         page.set_viewport_size({"width": WIDE, "height": 900})
         if javascript:  # the wide bar needs ::details-content, not JavaScript; once is enough
             expect(menu).to_be_hidden()
+            expect(page.locator("#menu-unread")).to_be_hidden()
             expect(flags_link).to_be_visible()
             assert page.locator(".topbar").bounding_box()["height"] < 70
         context.close()
