@@ -75,6 +75,7 @@ def test_mark_read_with_a_form_post(owner, use_case, client_for):
     assert n.read_at == first_read  # reading again keeps the first time
     page = client.get(INBOX)
     assert b'Inbox (<span id="inbox-count">0</span>)' in page.content
+    assert b'<span id="menu-unread" class="badge navmenu-unread" hidden>0<' in page.content
 
 
 @pytest.mark.django_db
@@ -107,13 +108,19 @@ def test_open_never_redirects_off_site(owner, use_case, client_for):
 @pytest.mark.django_db
 def test_htmx_mark_read_returns_the_item_and_the_new_count(owner, use_case, client_for):
     n = note(owner, use_case)
-    note(owner, use_case, period="2026-W21")
+    other = note(owner, use_case, period="2026-W21")
     response = client_for(owner).post(f"/inbox/{n.pk}/read/", headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="notification-{n.pk}"' in html
     assert "Mark read" not in html and "<html" not in html
     assert '<span id="inbox-count" hx-swap-oob="true">1</span>' in html
+    # the count on the narrow screens' "Menu" button follows too; at zero it hides
+    assert '<span id="menu-unread" class="badge navmenu-unread" hx-swap-oob="true">1<' in html
+    last = client_for(owner).post(f"/inbox/{other.pk}/read/", headers={"HX-Request": "true"})
+    assert 'id="menu-unread" class="badge navmenu-unread" hx-swap-oob="true" hidden>0<' in (
+        last.content.decode()
+    )
 
 
 @pytest.mark.django_db

@@ -1,0 +1,326 @@
+"""Every page, for every role, at 1440 and 390 px wide, on the demo portfolio (``seed_demo``):
+
+- no page scrolls sideways (``scrollWidth`` ≤ the viewport): wide tables scroll in their own box;
+- zero console errors and zero script errors, with the Content-Security-Policy on;
+- zero serious or critical axe-core violations (axe-core vendored in ``tests/browser/vendor``).
+
+The pages of each role are its known pages (listed below from the apps' ``urls.py``) plus every
+link of its navigation. Each page loads once per role, at 1440 px, and is checked again after the
+window narrows to 390 px (media queries apply on resize; no reload needed), one browser context per
+role on one seeded database. The navigation menu at 390 px and the primary action on My work are
+checked by their own tests below, with screenshots in the test artifacts folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from portfolio.demo import USERS, seed_demo
+from reviews.models import Flag, MonthlyReview, StopLossRule, WeeklyReview
+from stagegates.models import GateItem
+from stagegates.services import gate_ensure_for_quarter, gate_open_voting
+from usecases.models import BusinessCase, UseCase
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+User = get_user_model()
+AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-4.10.3.min.js"
+WIDE, NARROW = 1440, 390
+PASSWORDS = {user.username: user.password for user in USERS}
+#: The PMO first, on the draft gate (its agenda forms); then voting opens for the others (the
+#: leaders' vote form, the hidden tallies).
+ROLES = {
+    "pmo": "pia",
+    "anonymous": None,
+    "owner": "olivia",
+    "contributor": "carl",
+    "leader": "lena",
+}
+#: The admin and the API pages are Django's and DRF's own (not our layout): not crawled here.
+NOT_CRAWLED = re.compile(r"^/(admin|api)/")
+
+# Console messages left to another branch, to be removed when it merges:
+# fixed on h-errors — htmx's inline indicator styles refused by the CSP, and favicon 404s.
+FIXED_ON_H_ERRORS = (
+    re.compile(r"Refused to apply inline style"),
+    re.compile(r"favicon"),
+)
+
+
+@pytest.fixture
+def demo(live_server):
+    seed_demo()  # users, use cases, reviews; then the sweep (flags) and the quarter's gate
+    gate, _ = gate_ensure_for_quarter()
+    use_case = UseCase.objects.get(name="Customer-response assistant")
+    item = GateItem.objects.filter(gate=gate, use_case=use_case).first() or (
+        GateItem.objects.filter(gate=gate).order_by("pk").first()
+    )
+    assert item is not None, "the demo's gate has an agenda"
+    return live_server.url, use_case, gate, item
+
+
+def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
+    """The known pages of ``role`` (every one must answer 200)."""
+    if role == "anonymous":
+        return [reverse("login")]
+    uc = use_case.pk
+    weekly = WeeklyReview.objects.filter(use_case=use_case).order_by("-week_start").first()
+    monthly = MonthlyReview.objects.filter(use_case=use_case).order_by("-pk").first()
+    common = [
+        reverse("portfolio:home"),
+        reverse("usecases:list"),
+        reverse("usecases:detail", args=[uc]),
+        reverse("usecases:business_case_history", args=[uc]),
+        reverse("portfolio:dashboard"),
+        reverse("portfolio:cfo_report"),
+        reverse("stagegates:list"),
+        reverse("stagegates:detail", args=[gate.pk]),
+        reverse("stagegates:item", args=[item.pk]),
+        reverse("stagegates:checklist", args=[uc]),
+        reverse("reviews:flags"),
+        reverse("usecases:inbox"),
+    ]
+    submit = [
+        reverse("reviews:weekly_new", args=[uc]),
+        reverse("reviews:monthly_new", args=[uc]),
+        reverse("reviews:weekly_import", args=[uc]),
+        reverse("reviews:weekly_edit", args=[weekly.pk]),
+        reverse("reviews:monthly_edit", args=[monthly.pk]),
+    ]
+    open_flag = Flag.objects.filter(resolved_at__isnull=True).order_by("pk").first()
+    version = BusinessCase.history.filter(use_case_id=uc).order_by("-history_id").first()
+    common.append(reverse("usecases:business_case_version", args=[uc, version.history_id]))
+    rule = StopLossRule.objects.order_by("pk").first()
+    return {
+        "owner": common
+        + submit
+        + [
+            reverse("usecases:business_case_edit", args=[uc]),
+            reverse("usecases:model_change_create", args=[uc]),
+            reverse("usecases:checklist_edit", args=[uc]),
+        ],
+        "contributor": common + submit,
+        "leader": common,
+        "pmo": common
+        + [
+            reverse("usecases:create"),
+            reverse("usecases:edit", args=[uc]),
+            reverse("reviews:policy"),
+            reverse("reviews:policy_rule_new"),
+            reverse("reviews:policy_use_case", args=[uc]),
+            reverse("reviews:overdue"),
+            reverse("reviews:weekly_import", args=[uc]),
+            reverse("reviews:flag_resolve", args=[open_flag.pk]),
+            reverse("reviews:policy_rule_edit", args=[rule.pk]),
+            reverse("stagegates:new"),
+            reverse("stagegates:edit", args=[gate.pk]),
+            reverse("stagegates:undecided"),
+        ],
+    }[role]
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORDS[username])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def watch_console(page) -> list[str]:
+    """Console errors and uncaught script errors of ``page``, as they come."""
+    errors: list[str] = []
+
+    def on_console(msg):
+        if msg.type != "error":
+            return
+        text = f"{msg.text} ({msg.location.get('url', '')})"
+        if not any(pattern.search(text) for pattern in FIXED_ON_H_ERRORS):
+            errors.append(text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
+    return errors
+
+
+def axe_violations(page, *, contrast: bool = True) -> list[str]:
+    """The serious and critical axe-core violations of the page as it is now (``contrast=False``:
+    without the colour-contrast rule, the slowest, when the same page was checked at another width:
+    the colours do not change with it)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # evaluate() is not subject to the page's CSP, unlike an injected <script>.
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    results = page.evaluate(
+        "contrast => axe.run(document, {resultTypes: ['violations'],"
+        " rules: {'color-contrast': {enabled: contrast}}}).then(r => r.violations.map("
+        "v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))",
+        contrast,
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {v['nodes']}"
+        for v in results
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def page_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def nav_links(page) -> list[str]:
+    hrefs = page.eval_on_selector_all(
+        "nav.mainnav a[href]", "links => links.map(a => a.getAttribute('href'))"
+    )
+    return [href for href in hrefs if href.startswith("/") and not NOT_CRAWLED.match(href)]
+
+
+def test_every_page_every_role_wide_and_narrow(browser, demo):
+    base_url, use_case, gate, item = demo
+    problems: list[str] = []
+    checked = 0
+    for role, username in ROLES.items():
+        context = browser.new_context(viewport={"width": WIDE, "height": 900})
+        page = context.new_page()
+        errors = watch_console(page)
+        if username:
+            log_in(page, base_url, username)
+        queue = pages_for(role, use_case, gate, item)
+        seen: set[str] = set()
+        while queue:
+            path = queue.pop(0)
+            if path in seen:
+                continue
+            seen.add(path)
+            page.set_viewport_size({"width": WIDE, "height": 900})
+            response = page.goto(f"{base_url}{path}")
+            if response.status != 200:
+                problems.append(f"{role} {path}: HTTP {response.status}")
+                continue
+            page.wait_for_load_state("networkidle")
+            if username:
+                queue.extend(link for link in nav_links(page) if link not in seen)
+            for width in (WIDE, NARROW):
+                if width != WIDE:
+                    page.set_viewport_size({"width": width, "height": 844})
+                where = f"{role} {path} @{width}px"
+                if (scroll := page_width(page)) > width:
+                    problems.append(f"{where}: the page is {scroll} px wide")
+                violations = axe_violations(page, contrast=width == WIDE)
+                problems.extend(f"{where}: {v}" for v in violations)
+                problems.extend(f"{where}: console: {e}" for e in errors)
+                errors.clear()
+                checked += 1
+        context.close()
+        if role == "pmo":
+            gate = gate_open_voting(user=User.objects.get(username=username), gate=gate)
+    assert gate.is_voting
+    assert not problems, "\n".join(problems)
+    assert checked >= 2 * (1 + 4 * 13), checked  # every role's pages, at both widths
+
+
+def shot(page, artifacts_dir, name, full_page=True):
+    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=full_page)
+
+
+def test_narrow_menu_works_by_keyboard_and_without_javascript(browser, demo, artifacts_dir):
+    """At 390 px the navigation is one "Menu" button: Tab reaches it, Enter opens it, its links
+    are then visible and lead on; at 1440 px the links are a bar and the button is gone. Without
+    JavaScript the menu opens all the same (it is a <details>)."""
+    base_url, *_ = demo
+    for javascript in (True, False):
+        context = browser.new_context(
+            viewport={"width": NARROW, "height": 844}, java_script_enabled=javascript
+        )
+        page = context.new_page()
+        log_in(page, base_url, "pia")
+        menu = page.locator("summary.navmenu-toggle")
+        flags_link = page.locator("nav.mainnav").get_by_role("link", name="Flags", exact=True)
+        expect(menu).to_be_visible()
+        expect(menu).to_have_accessible_name(re.compile(r"^Menu"))
+        expect(flags_link).to_be_hidden()
+        unread = page.locator("#inbox-count").text_content()
+        assert int(unread) > 0  # the demo's reminders: the button shows them while closed
+        expect(page.locator("#menu-unread")).to_be_visible()
+        expect(page.locator("#menu-unread")).to_have_text(f"{unread} unread")
+        assert page.locator(".topbar").bounding_box()["height"] < 70  # one line, not four
+        page.locator(".brand").focus()
+        page.keyboard.press("Tab")
+        expect(menu).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(flags_link).to_be_visible()
+        box = flags_link.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW
+        if javascript:
+            shot(page, artifacts_dir, "crawl-390-nav-menu-open.png", full_page=False)
+        page.keyboard.press("Tab")  # the first link of the menu: My work
+        expect(page.locator("nav.mainnav a").first).to_be_focused()
+        flags_link.click()
+        page.wait_for_url(f"{base_url}/reviews/flags/")
+        expect(page.get_by_role("heading", name="Flags", level=1)).to_be_visible()
+        expect(flags_link).to_be_hidden()  # a new page starts with the menu closed
+
+        page.set_viewport_size({"width": WIDE, "height": 900})
+        if javascript:  # the wide bar needs ::details-content, not JavaScript; once is enough
+            expect(menu).to_be_hidden()
+            expect(page.locator("#menu-unread")).to_be_hidden()
+            expect(flags_link).to_be_visible()
+            assert page.locator(".topbar").bounding_box()["height"] < 70
+        context.close()
+
+
+def test_primary_actions_and_wide_tables_at_390(browser, demo, artifacts_dir):
+    """On a phone, My work's "Submit … review" buttons are in view without scrolling sideways;
+    the gate agenda scrolls inside a focusable, named region (the arrow keys scroll it); the flags
+    stack one block per flag; the use case page stays 390 px wide. Screenshots to look at."""
+    base_url, use_case, gate, _ = demo
+    context = browser.new_context(viewport={"width": NARROW, "height": 844})
+    page = context.new_page()
+    log_in(page, base_url, "olivia")
+    buttons = page.get_by_role("link", name=re.compile(r"^Submit (weekly|monthly) review$"))
+    assert buttons.count() >= 1
+    for button in buttons.all():
+        expect(button).to_be_visible()
+        box = button.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW, box
+    shot(page, artifacts_dir, "crawl-390-my-work-owner.png")
+
+    page.goto(f"{base_url}{reverse('stagegates:detail', args=[gate.pk])}")
+    assert page_width(page) <= NARROW
+    region = page.locator(".table-scroll:has(table.agenda)")
+    expect(region).to_have_attribute("role", "region")
+    expect(region).to_have_attribute("tabindex", "0")
+    expect(region).to_have_attribute("aria-label", "Agenda")
+    assert region.evaluate("el => el.scrollWidth > el.clientWidth")  # wider than a phone
+    shot(page, artifacts_dir, "crawl-390-gate-agenda.png")
+    region.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("el => el.scrollLeft > 0", arg=region.element_handle())
+
+    page.goto(f"{base_url}{reverse('reviews:flags')}")
+    assert page_width(page) <= NARROW
+    rows = page.locator("table.flags tr.flag-row")
+    assert rows.count() >= 1
+    for row in rows.all()[:3]:  # one block per flag, all of it in view: no sideways scroll
+        box = row.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW, box
+        expect(row.locator("td.flag-explanation")).to_be_visible()
+    expect(page.locator("table.flags thead")).to_have_css("position", "absolute")
+    shot(page, artifacts_dir, "crawl-390-flags.png")
+
+    page.goto(f"{base_url}{reverse('usecases:detail', args=[use_case.pk])}")
+    page.wait_for_load_state("networkidle")
+    assert page_width(page) <= NARROW
+    expect(page.get_by_role("link", name="Submit weekly review").first).to_be_in_viewport()
+    shot(page, artifacts_dir, "crawl-390-use-case.png")
+    context.close()
