@@ -60,7 +60,7 @@ from reviews.models import (
 from reviews.selectors import monthly_totals, use_case_economics
 from reviews.thresholds import Threshold, TrendWeek, trend_week, use_case_thresholds
 from stagegates.models import GateItem
-from usecases import clock, economics, selectors
+from usecases import clock, economics, money, selectors
 from usecases.models import REVIEW_STAGES
 from usecases.permissions import (
     can_import_reviews,
@@ -490,7 +490,7 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
                 month=row["month"],
                 month_start=month,
                 costs=totals.costs,
-                figures=economics.period_figures(totals, bc),
+                figures=money.Figures.of_period(totals, bc),
                 weeks_reviewed=weeks_per_month.get(month, 0),
                 weeks_in_month=len(economics.iso_weeks_of_month(month.year, month.month)),
                 updated_by=row["updated_by__username"],
@@ -531,6 +531,7 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
         "months": month_rows,
         "kpis": WEEKLY_KPIS,
         "economics": econ,
+        "value_months": value_months(month_range, econ.by_month),
         "has_data": has_data,
         "waterfall": bars,
         "scenarios": scenario_rows(forecasts, actual),
@@ -552,6 +553,13 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
         "can_resolve": can_resolve_flags(user),
         "can_manage_policy": can_manage_policy(user),
     }
+
+
+def value_months(month_range, by_month) -> list[tuple[datetime.date, money.Figures | None]]:
+    """Every month of the range with its rounded figures, None for a month without a review
+    (shown as "—", not as zeros)."""
+    given = dict(by_month)
+    return [(month, given.get(month)) for month in month_range.months]
 
 
 @login_required
