@@ -71,6 +71,7 @@ from usecases.permissions import (
 )
 
 from . import dashboard
+from .chart_axes import axis_range
 
 Month = datetime.date
 ZERO = Decimal(0)
@@ -290,19 +291,34 @@ def chart_data(
     kpis = []
     for metric, label, fraction in WEEKLY_KPIS:
         scale = 100 if fraction else 1
+        values = _series(
+            index,
+            n,
+            ((w.week_start, _chart_number(w.value(metric), scale=scale)) for w in weeks),
+        )
+        lines = [threshold_chart(t) for t in thresholds if t.metric == metric]
         kpis.append(
             {
                 "key": str(metric),
                 "label": label,
                 "unit": "%" if fraction else "",
-                "values": _series(
-                    index,
-                    n,
-                    ((w.week_start, _chart_number(w.value(metric), scale=scale)) for w in weeks),
-                ),
-                "thresholds": [threshold_chart(t) for t in thresholds if t.metric == metric],
+                "values": values,
+                "thresholds": lines,
+                "axis": axis_range(values, [line["value"] for line in lines]),
             }
         )
+    adoption_actual = _series(
+        index,
+        n,
+        ((w.week_start, _chart_number(w.metrics.adoption_rate, scale=100)) for w in weeks),
+    )
+    adoption_lines = [
+        {
+            "label": f"{SCENARIO_LABELS[f.scenario]} scenario",
+            "value": _chart_number(f.adoption, scale=100),
+        }
+        for f in forecasts
+    ]
     return {
         "currency": settings.VALUEGATE_CURRENCY,
         "weeks": [_label(monday) for monday in axis],
@@ -312,21 +328,9 @@ def chart_data(
             "adoption": {
                 "label": "Adoption rate",
                 "unit": "%",
-                "actual": _series(
-                    index,
-                    n,
-                    (
-                        (w.week_start, _chart_number(w.metrics.adoption_rate, scale=100))
-                        for w in weeks
-                    ),
-                ),
-                "lines": [
-                    {
-                        "label": f"{SCENARIO_LABELS[f.scenario]} scenario",
-                        "value": _chart_number(f.adoption, scale=100),
-                    }
-                    for f in forecasts
-                ],
+                "actual": adoption_actual,
+                "lines": adoption_lines,
+                "axis": axis_range(adoption_actual, [line["value"] for line in adoption_lines]),
             },
             "net": {
                 "label": "Net value per week",

@@ -141,6 +141,11 @@ class GatePack:
     def open_stop_loss(self) -> list[Flag]:
         return [f for f in self.open_flags if f.kind == FlagKind.STOP_LOSS]
 
+    @property
+    def open_signals(self) -> list[Flag]:
+        """The open early-warning signals (every open flag that is not a stop-loss breach)."""
+        return [f for f in self.open_flags if f.kind != FlagKind.STOP_LOSS]
+
 
 def _ninety_months(scaled_on) -> list[Month]:
     if scaled_on is None:
