@@ -12,7 +12,7 @@ and 80 drawn over the full height). The axis therefore:
    one is shifted back inside, keeping its span;
 4. ends on whole multiples of ``STEP`` (5 points) beyond the data and the thresholds (a value
    or a threshold exactly on a multiple gets one step of room, except at 0 and 100), so the
-   ticks are round and nothing is drawn on the frame.
+   ticks are round and nothing is drawn on the frame; the ticks are evenly spaced (``step``).
 
 Money charts (net value per week, the waterfall) are not rates: Chart.js scales them as usual.
 """
@@ -26,12 +26,15 @@ from collections.abc import Iterable
 MIN_SPAN = 10
 #: Axis ends are multiples of this.
 STEP = 5
+#: Tick spacing: the smallest of these that divides the span into at most ``MAX_TICKS`` parts.
+TICK_STEPS = (1, 2, 5, 10, 20, 25, 50, 100, 250, 500)
+MAX_TICKS = 8
 #: The natural bounds of a rate in % and of the quality score.
 LOWEST, HIGHEST = 0, 100
 
 
 def axis_range(values: Iterable[float | None], thresholds: Iterable[float] = ()) -> dict | None:
-    """``{"min": …, "max": …}`` for a chart of ``values`` (None: no data that week) with
+    """``{"min": …, "max": …, "step": …}`` for a chart of ``values`` (None: no data that week) with
     ``thresholds`` drawn as lines; None when there is nothing to draw."""
     shown = [float(v) for v in [*values, *thresholds] if v is not None]
     if not shown:
@@ -54,4 +57,11 @@ def axis_range(values: Iterable[float | None], thresholds: Iterable[float] = ())
         low = LOWEST
     if high > HIGHEST >= highest_shown:
         high = HIGHEST
-    return {"min": low, "max": high}
+    span = high - low
+    steps = [s for s in TICK_STEPS if span % s == 0 and span / s <= MAX_TICKS]
+    if steps:
+        step = steps[0]
+    else:  # no round step divides the span: widen both ends to multiples of one that fits
+        step = next((s for s in TICK_STEPS if math.ceil(span / s) <= MAX_TICKS), TICK_STEPS[-1])
+        low, high = step * math.floor(low / step), step * math.ceil(high / step)
+    return {"min": low, "max": high, "step": step}

@@ -25,9 +25,10 @@ def test_a_threshold_is_always_in_view():
 @pytest.mark.parametrize(
     ("values", "expected"),
     [
-        ([0, 1.5, 2], {"min": 0, "max": 10}),  # never below 0 for a rate
-        ([96, 99.5, 100], {"min": 90, "max": 100}),  # never above 100
-        ([55, 58], {"min": 50, "max": 65}),  # 10 points around the data, round ends
+        ([0, 1.5, 2], {"min": 0, "max": 10, "step": 2}),  # never below 0 for a rate
+        ([96, 99.5, 100], {"min": 90, "max": 100, "step": 2}),  # never above 100
+        ([55, 58], {"min": 50, "max": 65, "step": 5}),  # 10 points around the data, round ends
+        ([20, 95], {"min": 0, "max": 100, "step": 20}),  # widened to a round step
     ],
 )
 def test_bounds_of_the_scale(values, expected):
