@@ -155,10 +155,10 @@ CfoFigures = money.Figures
 def by_use_case(atoms: Mapping[tuple, money.Figures]) -> dict[int, money.Figures]:
     """``{use_case_id: Figures}``: the sum of each use case's rounded months (the atoms of
     ``reviews.selectors.month_figures``); a use case without a review in the range is absent."""
-    result: dict[int, money.Figures] = {}
+    months: dict[int, list[money.Figures]] = {}
     for key, figures in atoms.items():
-        result[key[0]] = result[key[0]] + figures if key[0] in result else figures
-    return result
+        months.setdefault(key[0], []).append(figures)
+    return {pk: money.total(figures) for pk, figures in months.items()}
 
 
 def use_case_ids_for(user):

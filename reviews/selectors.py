@@ -214,10 +214,28 @@ def month_figures(
     """The atoms of the rounding rule (``usecases.money``): ``{(use_case_id, month): Figures}``
     (``(use_case_id, month, business_unit)`` with ``with_unit``) for every use case and month in
     [start, end] with a weekly or a monthly review, each rounded on its own. Two aggregate
-    queries (``weighted_totals`` grouped by use case and month)."""
+    queries (the weighted sums of ``weighted_totals`` grouped by use case and month)."""
     group_by = ("use_case_id", "month_start") + (("use_case__business_unit",) if with_unit else ())
-    weighted = weighted_totals(start=start, end=end, use_case_ids=use_case_ids, group_by=group_by)
-    return {key: money.Figures.of_weighted(sums) for key, sums in weighted.items()}
+    weekly, monthly = _reviews_in(start, end, use_case_ids)
+    width = len(group_by)
+    weekly_rows = {
+        row[:width]: dict(zip(WEIGHTED_WEEKLY, row[width:], strict=True))
+        for row in weekly.order_by()
+        .values(*group_by)
+        .annotate(**WEIGHTED_WEEKLY_SUMS)
+        .values_list(*group_by, *WEIGHTED_WEEKLY_SUMS)
+    }
+    cost_rows = {
+        row[:width]: dict(zip(COST_FIELDS, row[width:], strict=True))
+        for row in monthly.order_by()
+        .values(*group_by)
+        .annotate(**MONTHLY_SUMS)
+        .values_list(*group_by, *MONTHLY_SUMS)
+    }
+    return {
+        key: money.Figures.of_weighted_sums(weekly_rows.get(key), cost_rows.get(key))
+        for key in weekly_rows.keys() | cost_rows.keys()
+    }
 
 
 def months_with_monthly_review(*, use_case_id: int, months: list[Month]) -> set[Month]:

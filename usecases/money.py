@@ -21,8 +21,9 @@ figure of the whole range rounded once; that difference is the price of footing.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import economics
@@ -35,24 +36,14 @@ def cents(value) -> Decimal | None:
     """``value`` rounded half-up (ties away from zero) to the cent; None stays None."""
     if value is None:
         return None
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    if not isinstance(value, Decimal):
+        value = Decimal(value)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 #: The waterfall steps an atom rounds (everything else is derived from them).
-ROUNDED_STEPS = (
-    "pilot_promise",
-    "adoption_gap",
-    "gross_efficiency",
-    "translation_gap",
-    "rework",
-    "integration",
-    "support",
-    "training",
-    "run",
-    "maintenance",
-    "other",
-)
-COST_STEPS = ("integration", "support", "training", "run", "maintenance", "other")
+ROUNDED_STEPS = economics.WEIGHTED_AMOUNT_STEPS
+COST_STEPS = economics.COST_STEPS
 
 
 @dataclass(frozen=True)
@@ -85,12 +76,22 @@ class Figures:
     @classmethod
     def of_weighted(cls, weighted: economics.WeightedTotals) -> Figures:
         """An atom from the weighted sums of one use case's month."""
-        return cls.of_steps(economics.weighted_waterfall(weighted))
+        return cls(*map(cents, economics.weighted_amounts(weighted)))
+
+    @classmethod
+    def of_weighted_sums(cls, weekly, costs: dict | None) -> Figures:
+        """An atom from SQL's weighted sums as read: ``weekly`` the weekly ``WeightedTotals``
+        sums by name (promise, promise_with_ai, saved, reclaimed, rework; None: no weekly
+        review), ``costs`` the monthly review's sums by cost field (None: no monthly review)."""
+        amounts = economics.weighted_weekly_amounts(**weekly) if weekly else (ZERO,) * 5
+        rounded = [cents(a) for a in amounts]
+        for name in economics.COST_FIELDS_BY_STEP:
+            value = costs.get(name) if costs else None
+            rounded.append(ZERO if value is None else cents(value))
+        return cls(*rounded)
 
     def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
+        return total((self, other))
 
     @property
     def costs(self) -> Decimal:
@@ -120,9 +121,15 @@ class Figures:
         ]
 
 
+_VALUES = operator.attrgetter(*ROUNDED_STEPS)
+
+
 def total(items: Iterable[Figures]) -> Figures:
-    """The sum of rounded figures (the rule's step 3)."""
-    return sum(items, Figures())
+    """The sum of rounded figures (the rule's step 3), column by column."""
+    rows = [_VALUES(f) for f in items]
+    if not rows:
+        return Figures()
+    return Figures(*(sum(column, ZERO) for column in zip(*rows, strict=True)))
 
 
 _EMPTY_WATERFALL = economics.waterfall(
