@@ -3,12 +3,14 @@ the leakage waterfall summed over use cases, stage counts, open flags and the us
 
 Each use case has its own business case (hourly cost, reclaimable share...), so portfolio figures
 are the sum of per-use-case figures, never the engine applied to portfolio-wide sums. SQL adds
-them up in one pass: each weekly review is weighted by its own use case's business case
-(``reviews.selectors.weighted_totals*``; ``economics.weighted_figures`` and
-``weighted_waterfall`` turn the sums into figures). The table is sorted and paged in SQL; each
-row of the page gets its figures from the engine, fed with the range's sums (correlated
-subqueries of the page's query). Every function runs a fixed number of queries whatever the
-portfolio size, and Python never loops over more than a page of use cases.
+them up in one pass per review kind, grouped by use case and month: each weekly review is
+weighted by its own use case's business case (``reviews.selectors.month_figures``). Each use
+case's month is then rounded on its own and every figure shown is a sum of those rounded months
+(the one rounding rule, ``usecases.money``, docs/figures.md), so the rows foot to the totals.
+That rounding is Python over every (use case, month) with a review in the range — the price of
+footing; about 15 µs each. The table is sorted and paged in SQL (net value by the engine's exact
+figure, ``economics.NET_VALUE_X60``: rows a cent apart may sort by their unrounded values).
+Every function runs a fixed number of queries whatever the portfolio size.
 """
 
 from __future__ import annotations
