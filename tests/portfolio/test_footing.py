@@ -27,7 +27,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import make_user
 from tests.portfolio.test_sql_equals_engine import WEEKS, build
+from tests.stagegates.helpers import create_gate
 from usecases import economics
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +183,19 @@ def assert_waterfall_foots(t, label):
     return running
 
 
+def assert_waterfall_foots_plain(t):
+    """The gate pack's waterfall: rows marked ``total`` carry the running value."""
+    running = None
+    for row in t["body"]:
+        value = amount(row["cells"][-1]["text"])
+        if "total" in (row["attrs"].get("class") or "").split():
+            assert running is None or running == value, (running, value)
+            running = value
+        else:
+            running -= value
+    return running
+
+
 # --- the property ---------------------------------------------------------------------------
 
 
@@ -247,6 +262,24 @@ def check_portfolio(pmo, built):
                 letter = openpyxl.utils.get_column_letter(column)
                 formula = sheet.cell(row=last_row, column=column).value
                 assert formula == f"=SUM({letter}2:{letter}{last_row - 1})"
+
+    # Gate packs (quarter Aug-Oct): the months foot to the quarter row, the waterfall to its
+    # net value; a month without any review shows "—".
+    gate = create_gate(pmo, make_user("lena-footing", "Leadership"))
+    assert gate.items.count() == len(built)  # every random use case is in rollout
+    for item in gate.items.select_related("use_case"):
+        tables = tables_of(client.get(f"/gates/items/{item.pk}/"))
+        months = next(
+            t for t in tables if t["foot"] and "Quarter" in t["foot"][0]["cells"][0]["text"]
+        )
+        rows = [[amount(c["text"]) for c in r["cells"][1:5]] for r in months["body"]]
+        total = [amount(c["text"]) for c in months["foot"][0]["cells"][1:5]]
+        # the gate pack's columns: gross, translation gap, absorption, net
+        rows = [[r[0], r[2], r[3], r[1]] for r in rows]
+        total = [total[0], total[2], total[3], total[1]]
+        assert_foots(rows, total, f"gate pack {item.use_case.name}")
+        waterfall = table(tables, css="waterfall")
+        assert assert_waterfall_foots_plain(waterfall) == total[2]
 
     # Use case pages: month by month foots to the total, the waterfall to net value.
     for uc, *_ in built:
