@@ -22,21 +22,13 @@ from django.core.paginator import Page
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 
-from reviews.selectors import Month, monthly_totals_and_reviewed, weighted_totals
-from usecases import economics
+from reviews.selectors import Month, month_figures, monthly_totals_and_reviewed
+from usecases import economics, money
 from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
 from usecases.selectors import business_case_inputs
 
-from .dashboard import (
-    CfoFigures,
-    CountedPaginator,
-    MonthRange,
-    range_figures,
-    range_has_data,
-    use_case_ids_for,
-    with_range_sums,
-)
+from .dashboard import CfoFigures, CountedPaginator, MonthRange, by_use_case, use_case_ids_for
 
 #: Use case lines and 90-day lines per page of the report page.
 PAGE_SIZE = 50
@@ -59,6 +51,7 @@ class BusinessUnitLine:
     business_unit: str
     use_case_count: int
     figures: CfoFigures
+    has_data: bool = True
 
 
 @dataclass(frozen=True)
@@ -117,16 +110,13 @@ class CfoReport:
     ninety_page: Page | None = None
 
 
-def _sum(items) -> economics.WeightedTotals:
-    return sum(items, economics.WeightedTotals())
-
-
 def cfo_report(
     *, user, month_range: MonthRange, paginate: bool = False, page=None, ninety_page=None
 ) -> CfoReport:
     """The report over the use cases ``user`` may see (a contributor: only theirs). With
     ``paginate``, only page ``page`` of the use case lines and page ``ninety_page`` of the 90-day
-    lines are computed (the page); without, all of them (the exports)."""
+    lines are listed (the page); without, all of them (the exports). Every figure is a sum of
+    rounded use case months (``usecases.money``), so each table foots to the one total."""
     visible = visible_use_cases(user)
     unit_counts, scaled_count = {}, 0
     for unit, count, scaled in (
@@ -136,23 +126,21 @@ def cfo_report(
     ):
         unit_counts[unit] = count
         scaled_count += scaled
-    weighted = weighted_totals(
+    atoms = month_figures(
         start=month_range.start,
         end=month_range.end,
         use_case_ids=use_case_ids_for(user),
-        group_by=("use_case__business_unit", "month_start"),
+        with_unit=True,
     )
     by_unit: dict[str, list] = defaultdict(list)
     by_month: dict[Month, list] = defaultdict(list)
-    for (unit, month), sums in weighted.items():
-        by_unit[unit].append(sums)
-        by_month[month].append(sums)
+    for (_, month, unit), figures in atoms.items():
+        by_unit[unit].append(figures)
+        by_month[month].append(figures)
+    per_use_case = by_use_case(atoms)
     use_case_count = sum(unit_counts.values())
 
-    use_cases = with_range_sums(
-        visible.select_related("business_case", "value_owner").order_by(Lower("name"), "pk"),
-        month_range,
-    )
+    use_cases = visible.select_related("business_case", "value_owner").order_by(Lower("name"), "pk")
     scaled = (
         visible.filter(scaled_on__isnull=False)
         .select_related("business_case")
@@ -165,7 +153,7 @@ def cfo_report(
         ninety = CountedPaginator(scaled, PAGE_SIZE, count=scaled_count).get_page(ninety_page)
         scaled = ninety.object_list
     lines = [
-        UseCaseLine(uc, CfoFigures.of(range_figures(uc)), has_data=range_has_data(uc))
+        UseCaseLine(uc, per_use_case.get(uc.pk, CfoFigures()), has_data=uc.pk in per_use_case)
         for uc in use_cases
     ]
     return CfoReport(
@@ -173,19 +161,17 @@ def cfo_report(
         use_case_count=use_case_count,
         by_use_case=lines,
         by_business_unit=[
-            BusinessUnitLine(unit, count, CfoFigures.of_weighted(_sum(by_unit.get(unit, []))))
+            BusinessUnitLine(
+                unit, count, money.total(by_unit.get(unit, [])), has_data=unit in by_unit
+            )
             for unit, count in sorted(unit_counts.items(), key=lambda kv: kv[0].lower())
         ],
         by_month=[
-            MonthLine(
-                month,
-                CfoFigures.of_weighted(_sum(by_month.get(month, []))),
-                has_data=month in by_month,
-            )
+            MonthLine(month, money.total(by_month.get(month, [])), has_data=month in by_month)
             for month in month_range.months
         ],
-        total=CfoFigures.of_weighted(_sum(weighted.values())),
-        has_data=bool(weighted),
+        total=money.total(atoms.values()),
+        has_data=bool(atoms),
         ninety_day_count=scaled_count,
         ninety_days=ninety_day_lines(list(scaled)),
         use_case_page=use_case_page,
@@ -212,8 +198,8 @@ def ninety_day_lines(scaled: list[UseCase]) -> list[NinetyDayLine]:
     for use_case in scaled:
         bc = business_case_inputs(use_case)
         per_month = sums.get(use_case.pk, {})
-        net_values = {
-            (m.year, m.month): economics.period_figures(
+        net_values = {  # each month rounded on its own (usecases.money), the 90 days their sum
+            (m.year, m.month): money.Figures.of_period(
                 per_month.get(m, economics.PeriodTotals()), bc
             ).net_value
             for m in windows[use_case.pk]

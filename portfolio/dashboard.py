@@ -3,12 +3,14 @@ the leakage waterfall summed over use cases, stage counts, open flags and the us
 
 Each use case has its own business case (hourly cost, reclaimable share...), so portfolio figures
 are the sum of per-use-case figures, never the engine applied to portfolio-wide sums. SQL adds
-them up in one pass: each weekly review is weighted by its own use case's business case
-(``reviews.selectors.weighted_totals*``; ``economics.weighted_figures`` and
-``weighted_waterfall`` turn the sums into figures). The table is sorted and paged in SQL; each
-row of the page gets its figures from the engine, fed with the range's sums (correlated
-subqueries of the page's query). Every function runs a fixed number of queries whatever the
-portfolio size, and Python never loops over more than a page of use cases.
+them up in one pass per review kind, grouped by use case and month: each weekly review is
+weighted by its own use case's business case (``reviews.selectors.month_figures``). Each use
+case's month is then rounded on its own and every figure shown is a sum of those rounded months
+(the one rounding rule, ``usecases.money``, docs/figures.md), so the rows foot to the totals.
+That rounding is Python over every (use case, month) with a review in the range — the price of
+footing; about 15 µs each. The table is sorted and paged in SQL (net value by the engine's exact
+figure, ``economics.NET_VALUE_X60``: rows a cent apart may sort by their unrounded values).
+Every function runs a fixed number of queries whatever the portfolio size.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import datetime
 import decimal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -42,8 +44,8 @@ from django.db.models.functions import Cast, Coalesce, Collate, Concat, Lower, N
 
 from reviews.flags import visible_flags
 from reviews.models import Flag, MonthlyReview, WeeklyReview
-from reviews.selectors import COST_FIELDS, Month, review_product, weighted_totals_with_subset
-from usecases import economics
+from reviews.selectors import COST_FIELDS, Month, month_figures, review_product
+from usecases import economics, money
 from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
 from usecases.selectors import business_case_inputs
@@ -51,7 +53,6 @@ from usecases.selectors import business_case_inputs
 from .filters import DEFAULT_SORT, SORT_FIELDS
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 #: Default range: the last this many complete calendar months.
 DEFAULT_MONTHS = 3
 #: The longest range a page or an export accepts.
@@ -149,28 +150,17 @@ def _exact():
     return decimal.localcontext(prec=economics.PRECISION)
 
 
-@dataclass(frozen=True)
-class CfoFigures:
-    """The three CFO figures and the translation gap (money unrounded)."""
+#: The CFO figures as shown and exported: rounded by the one rule (``usecases.money``).
+CfoFigures = money.Figures
 
-    gross_efficiency: Decimal = ZERO
-    absorption_cost: Decimal = ZERO
-    net_value: Decimal = ZERO
-    translation_gap: Decimal = ZERO
 
-    @classmethod
-    def of(cls, figures: economics.PeriodFigures) -> CfoFigures:
-        return cls(
-            gross_efficiency=figures.gross_efficiency,
-            absorption_cost=figures.absorption_cost,
-            net_value=figures.net_value,
-            translation_gap=figures.translation_gap,
-        )
-
-    @classmethod
-    def of_weighted(cls, weighted: economics.WeightedTotals | None) -> CfoFigures:
-        """The figures of sums weighted in SQL (None, no review: all zero)."""
-        return cls.of(economics.weighted_figures(weighted or economics.WeightedTotals()))
+def by_use_case(atoms: Mapping[tuple, money.Figures]) -> dict[int, money.Figures]:
+    """``{use_case_id: Figures}``: the sum of each use case's rounded months (the atoms of
+    ``reviews.selectors.month_figures``); a use case without a review in the range is absent."""
+    months: dict[int, list[money.Figures]] = {}
+    for key, figures in atoms.items():
+        months.setdefault(key[0], []).append(figures)
+    return {pk: money.total(figures) for pk, figures in months.items()}
 
 
 def use_case_ids_for(user):
@@ -220,7 +210,7 @@ class WaterfallBar:
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return money.cents(value)
 
 
 def portfolio_waterfall(
@@ -271,19 +261,20 @@ class PortfolioSummary:
     has_data: bool
     table_total: CfoFigures = field(default_factory=CfoFigures)
     chart: dict = field(default_factory=dict)
+    by_use_case: dict[int, CfoFigures] = field(default_factory=dict)
 
 
 def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> PortfolioSummary:
     """The dashboard's summary of the visible portfolio: the CFO figures and the leakage waterfall
-    added up in SQL (each review weighted by its own use case's business case), stage counts and
-    open flags. ``table_ids`` (a subquery of the filtered table's use cases): their total comes
-    from the same queries, as ``summary.table_total``. Five queries whatever the portfolio size."""
-    weighted, table_weighted = weighted_totals_with_subset(
-        start=month_range.start,
-        end=month_range.end,
-        use_case_ids=use_case_ids_for(user),
-        subset_ids=table_ids,
+    (each use case's month weighted in SQL by its own business case and rounded on its own, then
+    added up: ``usecases.money``), stage counts and open flags. ``table_ids`` (a subquery of the
+    filtered table's use cases): their total, as ``summary.table_total``, is the sum of the same
+    rounded use case figures the table shows. Five queries (six with ``table_ids``) whatever the
+    portfolio size."""
+    atoms = month_figures(
+        start=month_range.start, end=month_range.end, use_case_ids=use_case_ids_for(user)
     )
+    per_use_case = by_use_case(atoms)
     stage_counter: dict[str, int] = dict.fromkeys(Stage.values, 0)
     for stage, count in (
         visible_use_cases(user).order_by().values_list("stage").annotate(n=Count("pk"))
@@ -292,24 +283,29 @@ def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> Portf
     open_flags = list(
         visible_flags(user).open().annotate(open_total=Window(Count("pk")))[:FLAGS_SHOWN]
     )
-    bars = portfolio_waterfall(
-        [economics.weighted_waterfall(weighted or economics.WeightedTotals())]
-    )
+    figures = money.total(per_use_case.values())
+    bars = portfolio_waterfall([figures.waterfall()])
+    if table_ids is not None:
+        in_table = set(table_ids.values_list("pk", flat=True))
+        table_figures = money.total(f for pk, f in per_use_case.items() if pk in in_table)
+    else:
+        table_figures = figures
     return PortfolioSummary(
         month_range=month_range,
         use_case_count=sum(stage_counter.values()),
         stage_counts=[(value, label, stage_counter[value]) for value, label in Stage.choices],
-        figures=CfoFigures.of_weighted(weighted),
+        figures=figures,
         waterfall=bars,
         open_flags=open_flags,
         open_flag_count=open_flags[0].open_total if open_flags else 0,
-        has_data=weighted is not None,
-        table_total=CfoFigures.of_weighted(table_weighted if table_ids is not None else weighted),
+        has_data=bool(atoms),
+        table_total=table_figures,
         chart={
             "range": month_range.label,
             "currency": settings.VALUEGATE_CURRENCY,
             "bars": [bar.as_chart() for bar in bars],
         },
+        by_use_case=per_use_case,
     )
 
 
@@ -558,8 +554,9 @@ class DashboardRow:
         return (owner.get_full_name() or owner.username) if owner else ""
 
 
-def table_row(use_case: UseCase) -> DashboardRow:
-    """One row from a ``with_figures`` use case: rates and net value from the engine."""
+def table_row(use_case: UseCase, figures: CfoFigures | None) -> DashboardRow:
+    """One row from a ``with_figures`` use case: rates from the engine, net value the sum of its
+    rounded months (``figures``; None without a review in the range)."""
     has_week = use_case.latest_week is not None
     return DashboardRow(
         use_case=use_case,
@@ -574,9 +571,9 @@ def table_row(use_case: UseCase) -> DashboardRow:
             if has_week
             else None
         ),
-        net_value=range_figures(use_case).net_value,
+        net_value=figures.net_value if figures is not None else money.ZERO,
         open_flags=use_case.open_flag_count,
-        has_data=range_has_data(use_case),
+        has_data=figures is not None,
     )
 
 
@@ -591,10 +588,18 @@ class TablePage:
 
 
 def table_page(
-    queryset, *, month_range: MonthRange, sort: str, page_number, count: int | None = None
+    queryset,
+    *,
+    month_range: MonthRange,
+    sort: str,
+    page_number,
+    count: int | None = None,
+    figures: Mapping[int, CfoFigures] | None = None,
 ) -> TablePage:
     """One page of the table, sorted in SQL over every row of ``queryset`` (a filtered
-    ``table_queryset``): the page's query, and a COUNT unless ``count`` is known."""
+    ``table_queryset``): the page's query, and a COUNT unless ``count`` is known. ``figures``
+    (``PortfolioSummary.by_use_case``) gives the rows' rounded figures; without it, two more
+    queries read them for the page's use cases."""
     ordered = sorted_queryset(with_figures(queryset, month_range), sort, month_range)
     paginator = (
         Paginator(ordered, PAGE_SIZE)
@@ -602,14 +607,22 @@ def table_page(
         else CountedPaginator(ordered, PAGE_SIZE, count=count)
     )
     page = paginator.get_page(page_number)
-    return TablePage(page=page, rows=[table_row(use_case) for use_case in page.object_list])
+    use_cases = list(page.object_list)
+    if figures is None:
+        figures = by_use_case(
+            month_figures(
+                start=month_range.start,
+                end=month_range.end,
+                use_case_ids=[uc.pk for uc in use_cases],
+            )
+        )
+    return TablePage(page=page, rows=[table_row(uc, figures.get(uc.pk)) for uc in use_cases])
 
 
 def table_total(queryset, *, month_range: MonthRange) -> CfoFigures:
-    """The CFO figures of every use case of ``queryset`` (all pages), added up in SQL (two
-    queries: the htmx table fragment, which has no summary to share them with)."""
+    """The figures of every use case of ``queryset`` (all pages): the sum of their rounded
+    months (two queries: the htmx table fragment, which has no summary to share them with)."""
     ids = queryset.order_by().values("pk")
-    weighted, _ = weighted_totals_with_subset(
-        start=month_range.start, end=month_range.end, use_case_ids=ids, subset_ids=ids
+    return money.total(
+        month_figures(start=month_range.start, end=month_range.end, use_case_ids=ids).values()
     )
-    return CfoFigures.of_weighted(weighted)

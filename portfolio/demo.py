@@ -12,9 +12,19 @@ passwords, groups and superuser flag are reset so that every printed login works
 
 The story, told by the data:
 - "Customer-response assistant": the pilot promised 30% effort reduction (baseline taken from
-  pilot data); production saves about 10% per task and active adoption is stuck near 55%.
+  pilot data); production saves about 10% per task, and since the switch to GPT-4.1 four
+  weeks ago active adoption has slid under the 60% stop-loss line (a breach every week since).
 - "Expense report auditor" is in rollout without a value owner, and its reviews are late.
-- "Maintenance ticket triage" reworks more every week since a prompt change (6% -> 19%).
+- "Maintenance ticket triage" reworks more every week since a prompt change (6% -> 19%), over
+  the 15% stop-loss line for the last three weeks.
+- "Shift planning assistant" is in redesign after weeks under 60% adoption at go-live (flags
+  recorded as historical: older than the look-back); "Supplier contract summariser" was stopped
+  after its rework jumped over 15%.
+
+The data obeys the product's rules: ``seed_demo`` evaluates every seeded week and month with the
+stop-loss rules, as the save hook would for a back-filled history (``replay_rules``), so every
+breach shown on a chart has its flag — open inside the look-back, historical before it — and
+no flag lacks a breach (``tests/portfolio/test_seed_demo.py``).
 - "Complaint classifier" scaled 4-5 months ago (its 90-day net value is complete);
   "Invoice matching" scaled last month (pending).
 
@@ -38,7 +48,9 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from reviews.models import MonthlyReview, WeeklyReview, weekly_period_dates
+from reviews.stoploss import evaluate
 from reviews.sweep import sweep_portfolio
+from reviews.targets import Target
 from stagegates.services import gate_ensure_for_quarter
 from usecases import clock, economics
 from usecases.models import (
@@ -349,7 +361,9 @@ USE_CASES = (
             ("G3", NO, "Moved to rollout on the pilot result, without a gate decision."),
         ),
         profile=WeeklyProfile(
-            adoption=trend((29, 0.50), (22, 0.55), (0, 0.56), noise=0.015),
+            # Above the 60% stop-loss line until the GPT-4.1 switch (v2.0, 4 weeks ago), below
+            # it for the last 3 weeks: the breach starts where the chart crosses the line.
+            adoption=trend((29, 0.66), (5, 0.64), (3, 0.63), (2, 0.565), (0, 0.555), noise=0.01),
             effort=flat(0.10, noise=0.008),
             rework=flat(0.09, noise=0.008),
             exceptions=flat(0.06, noise=0.006),
@@ -486,7 +500,7 @@ USE_CASES = (
             ("G2", PARTIAL, "Reviews submitted irregularly."),
         ),
         profile=WeeklyProfile(
-            adoption=trend((22, 0.55), (10, 0.66), (0, 0.64), noise=0.02),
+            adoption=trend((22, 0.63), (10, 0.67), (0, 0.65), noise=0.01),
             effort=flat(0.15, noise=0.01),
             rework=flat(0.07, noise=0.006),
             exceptions=flat(0.05, noise=0.005),
@@ -547,7 +561,8 @@ USE_CASES = (
         profile=WeeklyProfile(
             adoption=flat(0.72, noise=0.015),
             effort=flat(0.22, noise=0.008),
-            rework=trend((7, 0.06), (0, 0.19), noise=0.003),
+            # Over the 15% stop-loss line from 2 weeks ago (inside the look-back: open flags).
+            rework=trend((7, 0.06), (3, 0.13), (2, 0.16), (0, 0.19), noise=0.003),
             exceptions=flat(0.04, noise=0.004),
             quality=trend((8, 86), (7, 84), (0, 74), noise=1),
             backlog=trend((29, 640), (8, 520), (0, 610), noise=15),
@@ -581,7 +596,9 @@ USE_CASES = (
             ("G3", YES, "Sent back to redesign after adoption stayed below 60%."),
         ),
         profile=WeeklyProfile(
-            adoption=trend((26, 0.42), (6, 0.48), (0, 0.53), noise=0.02),
+            # Under 60% in its first weeks (historical stop-loss flags: the reason for the
+            # redesign), then the redesigned roster view brought adoption back above the line.
+            adoption=trend((26, 0.50), (22, 0.56), (20, 0.64), (0, 0.68), noise=0.01),
             effort=flat(0.18, noise=0.01),
             rework=flat(0.11, noise=0.008),
             exceptions=flat(0.09, noise=0.006),
@@ -615,7 +632,7 @@ USE_CASES = (
             ("G3", YES, "Put on hold at the gate until the carrier API is available."),
         ),
         profile=WeeklyProfile(
-            adoption=flat(0.50, noise=0.02),
+            adoption=flat(0.66, noise=0.02),
             effort=flat(0.14, noise=0.01),
             rework=flat(0.13, noise=0.008),
             exceptions=trend((29, 0.08), (6, 0.16), noise=0.005),
@@ -649,9 +666,10 @@ USE_CASES = (
             ("G3", YES, "Stopped at the gate: rework above 15% for 8 weeks."),
         ),
         profile=WeeklyProfile(
-            adoption=trend((29, 0.40), (14, 0.32), noise=0.02),
+            adoption=trend((29, 0.70), (14, 0.64), noise=0.01),
             effort=flat(0.12, noise=0.01),
-            rework=trend((29, 0.15), (14, 0.21), noise=0.01),
+            # Rework jumped over 15% in its last three weeks: stopped at the gate.
+            rework=trend((29, 0.10), (17, 0.12), (16, 0.17), (14, 0.21), noise=0.005),
             exceptions=flat(0.10, noise=0.008),
             quality=trend((29, 72), (14, 64), noise=2),
             backlog=flat(60, noise=6),
@@ -698,7 +716,7 @@ USE_CASES = (
             ("G1", YES, "Olivia Owens."),
         ),
         profile=WeeklyProfile(
-            adoption=trend((12, 0.40), (0, 0.68), noise=0.02),
+            adoption=trend((12, 0.62), (0, 0.70), noise=0.01),
             effort=flat(0.22, noise=0.015),
             rework=flat(0.06, noise=0.008),
             exceptions=flat(0.02, noise=0.004),
@@ -771,7 +789,7 @@ USE_CASES = (
             ("G3", YES, "Stopped at the gate."),
         ),
         profile=WeeklyProfile(
-            adoption=flat(0.60, noise=0.03),
+            adoption=flat(0.66, noise=0.02),
             effort=flat(0.20, noise=0.015),
             rework=flat(0.10, noise=0.01),
             exceptions=flat(0.05, noise=0.005),
@@ -813,9 +831,32 @@ def seed_demo(*, today: datetime.date | None = None) -> SeedResult:
         seed_checklists(USE_CASES, use_cases, users, result)
         seed_weekly_reviews(USE_CASES, use_cases, changes, users, cal, result)
         seed_monthly_reviews(USE_CASES, use_cases, users, cal, result)
+    replay_rules(use_cases.values(), today=today)
     sweep_portfolio(today=today)
     gate_ensure_for_quarter(today=today)  # the current quarter's gate, as the beat job would
     return result
+
+
+def replay_rules(use_cases: Iterable[UseCase], *, today: datetime.date) -> None:
+    """Judge every week and every month the demo's reviews hold, oldest first, with the
+    stop-loss rules, as the save hook would judge a back-filled history: a breach inside the
+    look-back raises an open flag (and its action), one before it is recorded as historical
+    (``reviews.lookback``). Bulk-inserted reviews bypass the hook; without this the charts would
+    show breaches that have no flag. Flags are unique per period, so a second seed adds none."""
+    ids = [uc.pk for uc in use_cases]
+    periods: dict[tuple, dict[int, Target]] = defaultdict(dict)
+    for use_case_id, week, week_start in WeeklyReview.objects.filter(
+        use_case_id__in=ids
+    ).values_list("use_case_id", "week", "week_start"):
+        periods[(week_start, 0)][use_case_id] = Target(week=week)
+    for use_case_id, month, month_start in MonthlyReview.objects.filter(
+        use_case_id__in=ids
+    ).values_list("use_case_id", "month", "month_start"):
+        last_day = economics.month_bounds(month_start.year, month_start.month)[1]
+        periods[(last_day, 1)][use_case_id] = Target(month=month)
+    for key in sorted(periods):
+        with transaction.atomic():
+            evaluate(periods[key], today=today)
 
 
 def seed_users(demo_users: Iterable[DemoUser], result: SeedResult) -> dict:

@@ -6,7 +6,14 @@
 - XLSX (openpyxl): one sheet per table plus an "About" sheet; numbers are numeric cells with a
   money number format naming the installation's currency, months and dates are date cells, the
   header row is bold and frozen, column widths fit their content, and each figures sheet ends with
-  a bold total row.
+  a bold total row of ``SUM`` formulas over the rows above, with their values cached in the file
+  (openpyxl writes formulas without a value; ``_cache_formula_values`` adds it) so a viewer that
+  does not calculate shows them too.
+
+Money is rounded by the one rule (``usecases.money``): the report's figures are already sums of
+rounded use case months, so every row's net value is its gross efficiency − translation gap −
+absorption cost to the cent and the rows add up to the total. A row without any review in the
+range has empty money cells (no data), not zeros.
 
 User-entered text (use case names, business units) is neutralised against spreadsheet formula
 injection in both formats.
@@ -17,9 +24,11 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -27,12 +36,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from usecases import clock
+from usecases import clock, money
 from usecases.text import control_characters
 
 from .cfo import CfoReport
 
-CENT = Decimal("0.01")
 FIGURE_COLUMNS = ("gross_efficiency", "absorption_cost", "net_value", "translation_gap")
 FIGURE_HEADERS = ("Gross efficiency", "Absorption cost", "Net value", "Translation gap")
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -41,8 +49,9 @@ MAX_WIDTH = 48
 MONEY, TEXT, INT, MONTH, DATE = "money", "text", "int", "month", "date"
 
 
-def cents(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+cents = money.cents
+#: In a table's total row: a ``SUM`` formula over the column's rows (XLSX).
+SUM = "=SUM"
 
 
 def safe_text(text: str) -> str:
@@ -71,7 +80,10 @@ class Table:
     total: Callable[[CfoReport], list] | None = None
 
 
-def _figures(figures) -> list:
+def _figures(figures, has_data: bool = True) -> list:
+    """A line's money cells: empty without any review in the range (no data, not zero)."""
+    if not has_data:
+        return [None] * len(FIGURE_COLUMNS)
     return [cents(getattr(figures, name)) for name in FIGURE_COLUMNS]
 
 
@@ -86,7 +98,7 @@ def _use_case_rows(report: CfoReport) -> list[list]:
             line.use_case.name,
             line.use_case.business_unit,
             line.use_case.get_stage_display(),
-            *_figures(line.figures),
+            *_figures(line.figures, line.has_data),
         ]
         for line in report.by_use_case
     ]
@@ -94,13 +106,13 @@ def _use_case_rows(report: CfoReport) -> list[list]:
 
 def _unit_rows(report: CfoReport) -> list[list]:
     return [
-        [line.business_unit, line.use_case_count, *_figures(line.figures)]
+        [line.business_unit, line.use_case_count, *_figures(line.figures, line.has_data)]
         for line in report.by_business_unit
     ]
 
 
 def _month_rows(report: CfoReport) -> list[list]:
-    return [[line.month, *_figures(line.figures)] for line in report.by_month]
+    return [[line.month, *_figures(line.figures, line.has_data)] for line in report.by_month]
 
 
 def _ninety_rows(report: CfoReport) -> list[list]:
@@ -132,7 +144,7 @@ TABLES = {
             *_figure_columns(),
         ],
         _use_case_rows,
-        lambda r: ["", "Total", "", "", *_figures(r.total)],
+        lambda r: ["", "Total", "", "", *[SUM] * len(FIGURE_COLUMNS)],
     ),
     "business_unit": Table(
         "business_unit",
@@ -143,14 +155,14 @@ TABLES = {
             *_figure_columns(),
         ],
         _unit_rows,
-        lambda r: ["Total", len(r.by_use_case), *_figures(r.total)],
+        lambda r: ["Total", SUM, *[SUM] * len(FIGURE_COLUMNS)],
     ),
     "month": Table(
         "month",
         "By month",
         [Column("month", "Month", MONTH), *_figure_columns()],
         _month_rows,
-        lambda r: ["Total", *_figures(r.total)],
+        lambda r: ["Total", *[SUM] * len(FIGURE_COLUMNS)],
     ),
     "ninety_days": Table(
         "ninety_days",
@@ -228,7 +240,9 @@ def _display_width(value, kind: str, currency: str) -> int:
     return len(str(value))
 
 
-def _add_sheet(workbook: Workbook, table: Table, report: CfoReport, currency: str) -> None:
+def _add_sheet(workbook: Workbook, table: Table, report: CfoReport, currency: str) -> dict:
+    """Add ``table`` as a sheet; return the cached values of its total row's formulas
+    (``{cell reference: value}``)."""
     sheet = workbook.create_sheet(table.title)
     sheet.append([c.title for c in table.columns])
     bold = Font(bold=True)
@@ -236,27 +250,71 @@ def _add_sheet(workbook: Workbook, table: Table, report: CfoReport, currency: st
         cell.font = bold
     rows = table.rows(report)
     total_row = table.total(report) if table.total else None
-    body = [*rows, total_row] if total_row is not None else rows
     widths = [len(c.title) for c in table.columns]
     number_formats = {
         i: money_format(currency) if c.kind == MONEY else FORMATS.get(c.kind)
         for i, c in enumerate(table.columns)
     }
-    for r, row in enumerate(body, start=2):
+    cached = {}
+    if total_row is not None:
+        sums = [
+            sum((row[i] for row in rows if row[i] is not None), Decimal(0))
+            if value == SUM
+            else None
+            for i, value in enumerate(total_row)
+        ]
+    for r, row in enumerate([*rows, total_row] if total_row is not None else rows, start=2):
+        is_total = total_row is not None and r == len(rows) + 2
         for i, (value, column) in enumerate(zip(row, table.columns, strict=True)):
-            if column.kind == TEXT and isinstance(value, str):
-                value = safe_text(value)
+            shown = value
+            if is_total and value == SUM and not rows:
+                value = shown = 0  # nothing to add up
+            elif is_total and value == SUM:
+                letter = get_column_letter(i + 1)
+                value = f"=SUM({letter}2:{letter}{len(rows) + 1})"
+                shown = sums[i]
+                cached[f"{letter}{r}"] = shown
+            elif column.kind == TEXT and isinstance(value, str):
+                value = shown = safe_text(value)
             if value == "":
-                value = None
+                value = shown = None
             cell = sheet.cell(row=r, column=i + 1, value=value)
-            if number_formats[i] and value is not None and not isinstance(value, str):
+            if number_formats[i] and shown is not None and not isinstance(shown, str):
                 cell.number_format = number_formats[i]  # a total row's label stays text
-            if total_row is not None and r == len(body) + 1:
+            if is_total:
                 cell.font = bold
-            widths[i] = max(widths[i], _display_width(value, column.kind, currency))
+            widths[i] = max(widths[i], _display_width(shown, column.kind, currency))
     for i, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = min(width + 2, MAX_WIDTH)
     sheet.freeze_panes = "A2"
+    return cached
+
+
+def _cache_formula_values(data: bytes, cached: dict[int, dict[str, object]]) -> bytes:
+    """Write each formula's value into the saved workbook (``cached``: sheet number, from 1 →
+    cell reference → value). openpyxl saves a formula cell as ``<f>…</f><v />``; the value goes
+    into ``<v>``, so a viewer that does not calculate shows the total (Excel and LibreOffice
+    recalculate on opening anyway)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
+            values = cached.get(int(match[1])) if match else None
+            if values:
+                text = content.decode("utf-8")
+                for ref, value in values.items():
+                    text, n = re.subn(
+                        rf'(<c r="{ref}"[^>]*>)(<f>[^<]*</f>)<v ?/>',
+                        lambda m, v=value: f"{m[1]}{m[2]}<v>{v}</v>",
+                        text,
+                    )
+                    if n != 1:
+                        raise ValueError(f"no formula cell {ref} in {info.filename}")
+                content = text.encode("utf-8")
+            target.writestr(info, content)
+    return out.getvalue()
 
 
 def xlsx_bytes(report: CfoReport) -> bytes:
@@ -264,8 +322,9 @@ def xlsx_bytes(report: CfoReport) -> bytes:
     currency = settings.VALUEGATE_CURRENCY
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for table in TABLES.values():
-        _add_sheet(workbook, table, report, currency)
+    cached = {}
+    for number, table in enumerate(TABLES.values(), start=1):
+        cached[number] = _add_sheet(workbook, table, report, currency)
     about = workbook.create_sheet("About")
     about.append(["Valuegate CFO report"])
     about["A1"].font = Font(bold=True)
@@ -285,9 +344,17 @@ def xlsx_bytes(report: CfoReport) -> bytes:
             "translation gap = gross efficiency × (1 − reclaimable share)."
         ]
     )
+    about.append(
+        [
+            "Rounding: each use case's month is rounded half-up to the cent, its net value is "
+            "its rounded gross efficiency − translation gap − absorption cost, and every other "
+            "figure (a use case over the range, a business unit, a month, a total) is the sum "
+            "of rounded months. Totals are SUM formulas over the rows. Empty cells: no review."
+        ]
+    )
     about.column_dimensions["A"].width = 14
     about.column_dimensions["B"].width = 20
     workbook.properties.title = f"CFO report {report.month_range.label}"
     out = io.BytesIO()
     workbook.save(out)
-    return out.getvalue()
+    return _cache_formula_values(out.getvalue(), cached)

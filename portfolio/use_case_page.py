@@ -61,7 +61,7 @@ from reviews.selectors import monthly_totals, use_case_economics
 from reviews.thresholds import Threshold, TrendWeek, trend_week, use_case_thresholds
 from stagegates.models import GateItem
 from stagegates.selectors import undecided_of_use_case
-from usecases import clock, economics, selectors
+from usecases import clock, economics, money, selectors
 from usecases.models import REVIEW_STAGES
 from usecases.permissions import (
     can_import_reviews,
@@ -72,6 +72,7 @@ from usecases.permissions import (
 )
 
 from . import dashboard
+from .chart_axes import axis_range
 
 Month = datetime.date
 ZERO = Decimal(0)
@@ -291,19 +292,34 @@ def chart_data(
     kpis = []
     for metric, label, fraction in WEEKLY_KPIS:
         scale = 100 if fraction else 1
+        values = _series(
+            index,
+            n,
+            ((w.week_start, _chart_number(w.value(metric), scale=scale)) for w in weeks),
+        )
+        lines = [threshold_chart(t) for t in thresholds if t.metric == metric]
         kpis.append(
             {
                 "key": str(metric),
                 "label": label,
                 "unit": "%" if fraction else "",
-                "values": _series(
-                    index,
-                    n,
-                    ((w.week_start, _chart_number(w.value(metric), scale=scale)) for w in weeks),
-                ),
-                "thresholds": [threshold_chart(t) for t in thresholds if t.metric == metric],
+                "values": values,
+                "thresholds": lines,
+                "axis": axis_range(values, [line["value"] for line in lines]),
             }
         )
+    adoption_actual = _series(
+        index,
+        n,
+        ((w.week_start, _chart_number(w.metrics.adoption_rate, scale=100)) for w in weeks),
+    )
+    adoption_lines = [
+        {
+            "label": f"{SCENARIO_LABELS[f.scenario]} scenario",
+            "value": _chart_number(f.adoption, scale=100),
+        }
+        for f in forecasts
+    ]
     return {
         "currency": settings.VALUEGATE_CURRENCY,
         "weeks": [_label(monday) for monday in axis],
@@ -313,21 +329,9 @@ def chart_data(
             "adoption": {
                 "label": "Adoption rate",
                 "unit": "%",
-                "actual": _series(
-                    index,
-                    n,
-                    (
-                        (w.week_start, _chart_number(w.metrics.adoption_rate, scale=100))
-                        for w in weeks
-                    ),
-                ),
-                "lines": [
-                    {
-                        "label": f"{SCENARIO_LABELS[f.scenario]} scenario",
-                        "value": _chart_number(f.adoption, scale=100),
-                    }
-                    for f in forecasts
-                ],
+                "actual": adoption_actual,
+                "lines": adoption_lines,
+                "axis": axis_range(adoption_actual, [line["value"] for line in adoption_lines]),
             },
             "net": {
                 "label": "Net value per week",
@@ -498,7 +502,7 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
                 month=row["month"],
                 month_start=month,
                 costs=totals.costs,
-                figures=economics.period_figures(totals, bc),
+                figures=money.Figures.of_period(totals, bc),
                 weeks_reviewed=weeks_per_month.get(month, 0),
                 weeks_in_month=len(economics.iso_weeks_of_month(month.year, month.month)),
                 updated_by=row["updated_by__username"],
@@ -539,6 +543,7 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
         "months": month_rows,
         "kpis": WEEKLY_KPIS,
         "economics": econ,
+        "value_months": value_months(month_range, econ.by_month),
         "has_data": has_data,
         "waterfall": bars,
         "scenarios": scenario_rows(forecasts, actual),
@@ -560,6 +565,13 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
         "can_resolve": can_resolve_flags(user),
         "can_manage_policy": can_manage_policy(user),
     }
+
+
+def value_months(month_range, by_month) -> list[tuple[datetime.date, money.Figures | None]]:
+    """Every month of the range with its rounded figures, None for a month without a review
+    (shown as "—", not as zeros)."""
+    given = dict(by_month)
+    return [(month, given.get(month)) for month in month_range.months]
 
 
 @login_required

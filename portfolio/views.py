@@ -128,6 +128,7 @@ def portfolio_dashboard(request):
         sort=sort,
         page_number=request.GET.get("page"),
         count=summary.use_case_count if summary is not None and not filtered else None,
+        figures=summary.by_use_case if summary is not None else None,
     )
     table_total = (
         summary.table_total

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
 
-from usecases import economics
+from usecases import economics, money
 from usecases.models import BusinessCase, UseCase
 
 from .models import MonthlyReview, WeeklyReview
@@ -208,6 +208,36 @@ def weighted_totals(
     }
 
 
+def month_figures(
+    *, start: Month, end: Month, use_case_ids=None, with_unit: bool = False
+) -> dict[tuple, money.Figures]:
+    """The atoms of the rounding rule (``usecases.money``): ``{(use_case_id, month): Figures}``
+    (``(use_case_id, month, business_unit)`` with ``with_unit``) for every use case and month in
+    [start, end] with a weekly or a monthly review, each rounded on its own. Two aggregate
+    queries (the weighted sums of ``weighted_totals`` grouped by use case and month)."""
+    group_by = ("use_case_id", "month_start") + (("use_case__business_unit",) if with_unit else ())
+    weekly, monthly = _reviews_in(start, end, use_case_ids)
+    width = len(group_by)
+    weekly_rows = {
+        row[:width]: dict(zip(WEIGHTED_WEEKLY, row[width:], strict=True))
+        for row in weekly.order_by()
+        .values(*group_by)
+        .annotate(**WEIGHTED_WEEKLY_SUMS)
+        .values_list(*group_by, *WEIGHTED_WEEKLY_SUMS)
+    }
+    cost_rows = {
+        row[:width]: dict(zip(COST_FIELDS, row[width:], strict=True))
+        for row in monthly.order_by()
+        .values(*group_by)
+        .annotate(**MONTHLY_SUMS)
+        .values_list(*group_by, *MONTHLY_SUMS)
+    }
+    return {
+        key: money.Figures.of_weighted_sums(weekly_rows.get(key), cost_rows.get(key))
+        for key in weekly_rows.keys() | cost_rows.keys()
+    }
+
+
 def months_with_monthly_review(*, use_case_id: int, months: list[Month]) -> set[Month]:
     return set(
         MonthlyReview.objects.filter(use_case_id=use_case_id, month_start__in=months).values_list(
@@ -221,16 +251,18 @@ class UseCaseEconomics:
     start: Month
     end: Month
     totals: economics.PeriodTotals
-    figures: economics.PeriodFigures
+    figures: money.Figures
     waterfall: list[economics.WaterfallStep]
-    by_month: list[tuple[Month, economics.PeriodFigures]]
+    by_month: list[tuple[Month, money.Figures]]
     net_value_90_days: economics.NinetyDayValue
 
 
 def use_case_economics(use_case: UseCase, *, start: Month, end: Month) -> UseCaseEconomics:
     """The CFO figures, waterfall, per-month figures and the 90-day figure of one use case for the
-    months [start, end], with the current business case. Four queries (business case, weekly sums,
-    monthly sums, months with a monthly review among the 90-day months)."""
+    months [start, end], with the current business case, rounded by ``usecases.money``: each
+    month on its own, the range and the 90 days as the sums of their months. Four queries
+    (business case, weekly sums, monthly sums, months with a monthly review among the 90-day
+    months)."""
     business_case = BusinessCase.objects.filter(use_case=use_case).first() or BusinessCase(
         use_case=use_case
     )
@@ -253,17 +285,19 @@ def use_case_economics(use_case: UseCase, *, start: Month, end: Month) -> UseCas
         else set()
     )
     ninety_net = {
-        (m.year, m.month): economics.period_figures(
+        (m.year, m.month): money.Figures.of_period(
             per_month.get(m, economics.PeriodTotals()), bc
         ).net_value
         for m in reviewed
     }
+    by_month = [(m, money.Figures.of_period(in_range[m], bc)) for m in sorted(in_range)]
+    figures = money.total(f for _, f in by_month)
     return UseCaseEconomics(
         start=start,
         end=end,
         totals=totals,
-        figures=economics.period_figures(totals, bc),
-        waterfall=economics.waterfall(totals, bc),
-        by_month=[(m, economics.period_figures(in_range[m], bc)) for m in sorted(in_range)],
+        figures=figures,
+        waterfall=figures.waterfall(),
+        by_month=by_month,
         net_value_90_days=economics.net_value_90_days(use_case.scaled_on, ninety_net),
     )

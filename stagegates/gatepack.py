@@ -39,7 +39,7 @@ from reviews.thresholds import (
     applicable_thresholds,
     weekly_trend,
 )
-from usecases import clock, economics
+from usecases import clock, economics, money
 from usecases.models import ChecklistAnswer, Stage
 from usecases.selectors import business_case_inputs
 
@@ -73,8 +73,9 @@ def weeks_in(months: list[Month]) -> int:
 @dataclass(frozen=True)
 class MonthLine:
     month: Month
-    figures: economics.PeriodFigures
+    figures: money.Figures
     has_monthly_review: bool
+    has_data: bool = True  # a weekly or a monthly review of the month (else shown as "—")
 
     @property
     def label(self) -> str:
@@ -103,7 +104,7 @@ class ScenarioLine:
 class GatePack:
     item: GateItem
     months: list[MonthLine]
-    figures: economics.PeriodFigures
+    figures: money.Figures
     waterfall: list[economics.WaterfallStep]
     ninety_days: economics.NinetyDayValue
     adoption_rate: Decimal | None
@@ -139,6 +140,11 @@ class GatePack:
     @property
     def open_stop_loss(self) -> list[Flag]:
         return [f for f in self.open_flags if f.kind == FlagKind.STOP_LOSS]
+
+    @property
+    def open_signals(self) -> list[Flag]:
+        """The open early-warning signals (every open flag that is not a stop-loss breach)."""
+        return [f for f in self.open_flags if f.kind != FlagKind.STOP_LOSS]
 
 
 def _ninety_months(scaled_on) -> list[Month]:
@@ -224,17 +230,15 @@ def build_packs(
         months = [
             MonthLine(
                 month=m,
-                figures=economics.period_figures(per_month.get(m, economics.PeriodTotals()), bc),
+                figures=money.Figures.of_period(per_month.get(m, economics.PeriodTotals()), bc),
                 has_monthly_review=m in reviewed[uc.pk],
+                has_data=m in per_month,
             )
             for m in window
         ]
-        quarter_totals = sum(
-            (per_month[m] for m in window if m in per_month), economics.PeriodTotals()
-        )
-        figures = economics.period_figures(quarter_totals, bc)
+        figures = money.total(line.figures for line in months)  # the sum of its rounded months
         ninety_net = {
-            (m.year, m.month): economics.period_figures(
+            (m.year, m.month): money.Figures.of_period(
                 per_month.get(m, economics.PeriodTotals()), bc
             ).net_value
             for m in ninety[uc.pk]
@@ -275,7 +279,7 @@ def build_packs(
             item=item,
             months=months,
             figures=figures,
-            waterfall=economics.waterfall(quarter_totals, bc),
+            waterfall=figures.waterfall(),
             ninety_days=economics.net_value_90_days(uc.scaled_on, ninety_net),
             adoption_rate=adoption_rate,
             weeks_reviewed=a["n"] if a else 0,

@@ -85,13 +85,14 @@ def pack_json(pack: GatePack, votes: list[Vote], *, taken_at: datetime.datetime)
             "scaled_on": _plain(uc.scaled_on),
         },
         "quarter_label": pack.quarter_label,
-        "figures": _plain(pack.figures),
+        "figures": _figures_json(pack.figures),
         "months": [
             {
                 "month": _plain(m.month),
                 "label": m.label,
-                "figures": _plain(m.figures),
+                "figures": _figures_json(m.figures),
                 "has_monthly_review": m.has_monthly_review,
+                "has_data": m.has_data,
             }
             for m in pack.months
         ],
@@ -198,6 +199,15 @@ def _moment(text: str | None) -> datetime.datetime | None:
     return None if text is None else datetime.datetime.fromisoformat(text)
 
 
+#: The CFO figures a snapshot keeps (as shown: rounded by ``usecases.money``; snapshots taken
+#: before that hold the same keys).
+FIGURE_KEYS = tuple(f.name for f in dataclasses.fields(economics.PeriodFigures))
+
+
+def _figures_json(figures) -> dict:
+    return {name: _plain(getattr(figures, name)) for name in FIGURE_KEYS}
+
+
 def _figures(data: dict) -> economics.PeriodFigures:
     return economics.PeriodFigures(**{name: Decimal(value) for name, value in data.items()})
 
@@ -226,6 +236,7 @@ def frozen_pack(snapshot: GateItemSnapshot, item: GateItem) -> GatePack:
                 month=_date(m["month"]),
                 figures=_figures(m["figures"]),
                 has_monthly_review=m["has_monthly_review"],
+                has_data=m.get("has_data", True),
             )
             for m in data["months"]
         ],

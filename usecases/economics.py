@@ -843,6 +843,50 @@ def weighted_figures(totals: WeightedTotals) -> PeriodFigures:
     )
 
 
+#: The six cost steps of the waterfall, in its order, and the cost field each one shows.
+COST_STEPS = ("integration", "support", "training", "run", "maintenance", "other")
+COST_FIELDS_BY_STEP = tuple(f"{step}_cost" for step in COST_STEPS)
+
+#: The steps ``weighted_amounts`` gives: every waterfall step that is not a difference of two
+#: others (the effort gap and net value are).
+WEIGHTED_AMOUNT_STEPS = (
+    "pilot_promise",
+    "adoption_gap",
+    "gross_efficiency",
+    "translation_gap",
+    "rework",
+    *COST_STEPS,
+)
+
+
+@_exact
+def weighted_weekly_amounts(promise, promise_with_ai, saved, reclaimed, rework) -> tuple:
+    """Pilot promise, adoption gap, gross efficiency, translation gap and rework of the weekly
+    weighted sums (``WeightedTotals`` fields; None counts as 0), unrounded: the arithmetic of
+    ``weighted_waterfall`` without building its steps (``usecases.money`` runs it once per use
+    case and month)."""
+    promise, promise_with_ai, saved, reclaimed, rework = (
+        ZERO if v is None else v for v in (promise, promise_with_ai, saved, reclaimed, rework)
+    )
+    return (
+        promise / MINUTES_PER_HOUR,
+        (promise - promise_with_ai) / MINUTES_PER_HOUR,
+        saved / MINUTES_PER_HOUR,
+        (saved - reclaimed) / MINUTES_PER_HOUR,
+        rework / MINUTES_PER_HOUR,
+    )
+
+
+def weighted_amounts(totals: WeightedTotals) -> tuple[Decimal, ...]:
+    """The amounts of ``WEIGHTED_AMOUNT_STEPS`` of weighted sums, in that order (unrounded)."""
+    return (
+        *weighted_weekly_amounts(
+            totals.promise, totals.promise_with_ai, totals.saved, totals.reclaimed, totals.rework
+        ),
+        *(getattr(totals, name) for name in COST_FIELDS_BY_STEP),
+    )
+
+
 @_exact
 def weighted_waterfall(totals: WeightedTotals) -> list[WaterfallStep]:
     """The value-leakage waterfall of weighted sums: the same steps, leakage points and

@@ -151,7 +151,11 @@
       grid: { color: COLORS.grid }
     };
     Object.keys(yBounds).forEach(function (k) { y[k] = yBounds[k]; });
-    if (unit === "%" && (yBounds.suggestedMin === undefined || yBounds.suggestedMin >= 0)) {
+    if (yBounds.min !== undefined) {
+      y.grace = 0; // the server's axis rule (portfolio/chart_axes.py) already leaves room
+      delete y.step;
+      y.ticks.stepSize = yBounds.step;
+    } else if (unit === "%" && (yBounds.suggestedMin === undefined || yBounds.suggestedMin >= 0)) {
       y.min = 0;
     }
     return {
@@ -213,7 +217,7 @@
         kpi.unit,
         data.currency,
         { thresholds: kpi.thresholds, markers: data.markers },
-        bounds(kpi.values, thresholds),
+        kpi.axis || bounds(kpi.values, thresholds),
         false
       ),
       plugins: [guides]
@@ -260,7 +264,7 @@
         spec.unit,
         data.currency,
         { markers: data.markers },
-        bounds(spec.actual, extra),
+        spec.axis || bounds(spec.actual, extra),
         true
       ),
       plugins: [guides]

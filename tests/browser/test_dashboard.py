@@ -294,7 +294,12 @@ def test_cfo_report_downloads_match_the_page(page, portfolio, artifacts_dir):
         page.locator("#download-xlsx").click()
     download = info.value
     assert download.suggested_filename == "cfo-report-2026-08_2026-10.xlsx"
-    book = openpyxl.load_workbook(io.BytesIO(Path(download.path()).read_bytes()))
+    data = Path(download.path()).read_bytes()
+    # Totals are SUM formulas; their cached values are what a viewer that does not calculate
+    # shows, and what is compared with the page below.
+    formulas = openpyxl.load_workbook(io.BytesIO(data))["By use case"]
+    assert formulas.cell(formulas.max_row, 7).value == f"=SUM(G2:G{formulas.max_row - 1})"
+    book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     sheet = book["By use case"]
     assert sheet.freeze_panes == "A2"
     header = [c.value for c in sheet[1]]

@@ -12,7 +12,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 
 from portfolio import demo
-from reviews.models import FlagKind, MonthlyReview, WeeklyReview, weekly_period_dates
+from reviews import lookback
+from reviews.models import (
+    Comparison,
+    Flag,
+    FlagKind,
+    MonthlyReview,
+    StopLossRule,
+    WeeklyReview,
+    weekly_period_dates,
+)
 from usecases import economics
 from usecases.models import (
     BaselineSource,
@@ -149,8 +158,8 @@ def test_customer_response_assistant_story(seeded):
     uc = UseCase.objects.get(name=demo.CUSTOMER_ASSISTANT)
     bc = uc.business_case
     assert uc.business_unit == "Customer Service"
-    # Seeded in rollout; adoption below 60% breaches the default policy, so the seed's sweep
-    # returns it to redesign with a stop-loss flag on adoption (DESIGN.md's own example).
+    # Seeded in rollout; adoption below 60% breaches the default policy, so the seed's rules
+    # return it to redesign with a stop-loss flag on adoption (DESIGN.md's own example).
     assert uc.stage == Stage.REDESIGN
     assert uc.flags.filter(kind=FlagKind.STOP_LOSS, rule__metric="adoption_rate").exists()
     assert uc.value_owner.username == "olivia"
@@ -161,15 +170,59 @@ def test_customer_response_assistant_story(seeded):
     effort = [r.minutes_saved_per_task / bc.baseline_minutes_per_task for r in reviews]
     adoption = [economics.adoption_rate(r.active_users, r.target_users) for r in reviews]
     assert sum(effort) / len(effort) == pytest.approx(Decimal("0.10"), abs=Decimal("0.01"))
-    assert sum(adoption) / len(adoption) == pytest.approx(Decimal("0.55"), abs=Decimal("0.02"))
-    recent = adoption[-8:]
-    assert max(recent) < Decimal("0.60")  # stalled below the stop-loss line
+    # Above the 60% line for months, under it since the GPT-4.1 switch: the last 3 weeks.
+    assert min(adoption[:-3]) >= Decimal("0.60")
+    assert max(adoption[-3:]) < Decimal("0.60")
+    breached = uc.flags.filter(kind=FlagKind.STOP_LOSS, rule__metric="adoption_rate")
+    assert sorted(breached.values_list("period", flat=True)) == [r.week for r in reviews[-3:]]
+    assert not breached.filter(historical=True).exists()
     # The waterfall names the leaks: most of the promise is lost to adoption and execution.
     totals = economics.PeriodTotals.from_weeks_and_costs(r.figures() for r in reviews)
     steps = {s.step: s.amount for s in economics.waterfall(totals, bc.inputs())}
     assert steps["adoption_gap"] > 0 and steps["effort_gap"] > 0
     ratio = steps["gross_efficiency"] / steps["pilot_promise"]
     assert ratio == pytest.approx(Decimal("0.17"), abs=Decimal("0.03"))
+
+
+def rule_breaches(review, rule) -> bool:
+    """Whether a weekly review breaches a one-week rule without grace, computed here from the
+    review's counts (not with the evaluation code under test)."""
+    numerator, denominator = {
+        "adoption_rate": (review.active_users, review.target_users),
+        "rework_rate": (review.reworked_outputs, review.tasks_with_ai),
+        "exception_share": (review.exceptions, review.tasks_total),
+    }[rule.metric]
+    value = Decimal(numerator) / Decimal(denominator) if denominator else Decimal(0)
+    if rule.comparison == Comparison.EXCEEDS:
+        return value > rule.threshold
+    return value < rule.threshold
+
+
+def test_every_breach_on_the_charts_has_its_flag_and_every_flag_a_breach(seeded):
+    """The demo keeps the product's own rules (issue 16): each weekly review that breaches a
+    stop-loss rule has exactly one stop-loss flag for that rule and week — open inside the
+    look-back, historical before it — and no stop-loss flag lacks a breach."""
+    rules = list(StopLossRule.objects.filter(active=True))
+    assert rules and all(
+        r.use_case_id is None and r.consecutive_weeks == 1 and r.grace_weeks == 0 for r in rules
+    ), "the demo runs on the default policy"
+    assert {r.metric for r in rules} <= {"adoption_rate", "rework_rate", "exception_share"}
+    breaches = {
+        (review.use_case_id, review.week, rule.pk)
+        for review in WeeklyReview.objects.all()
+        for rule in rules
+        if rule_breaches(review, rule)
+    }
+    flags = list(Flag.objects.filter(kind=FlagKind.STOP_LOSS))
+    assert {(f.use_case_id, f.period, f.rule_id) for f in flags} == breaches
+    assert len(flags) == len(breaches)
+    today = FROZEN.date()
+    for flag in flags:
+        old = lookback.is_historical(flag.period, today)
+        assert flag.historical == old, flag.period
+        assert (flag.resolved_at is None) == (not old), flag.period  # open iff recent
+    # The story needs breaches both inside the look-back and before it.
+    assert any(f.historical for f in flags) and any(not f.historical for f in flags)
 
 
 def test_one_use_case_in_rollout_has_no_value_owner(seeded):

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from reviews.models import FlagKind
 from stagegates import decisions, services, voting
 from stagegates.models import Decision, Gate, GateStatus, Vote
 from tests.conftest import ROLES, make_use_case, make_user, user_of
@@ -518,3 +519,21 @@ def test_the_outcome_is_preselected_when_there_is_one(
         client_for(leader).get(reverse("stagegates:item", args=[item.pk])).content.decode()
     )
     assert re.findall(r'value="(\w+)"[^>]*checked', form) == ["stop"]
+
+
+def test_the_agenda_says_what_its_flag_badges_count(client_for, leader, gate, use_case):
+    """One stop-loss breach and one early-warning signal: the agenda shows "1 stop-loss breach"
+    and "1 early warning", never a "2" next to the word stop-loss."""
+    stop_loss_flag(use_case)
+    stop_loss_flag(
+        use_case,
+        period="2026-W47",
+        kind=FlagKind.EXCEPTIONS_GROWING,
+        rule_key="signal:exceptions_growing:2026-W47",
+        explanation="Exceptions grew three weeks in a row.",
+    )
+    body = client_for(leader).get(reverse("stagegates:detail", args=[gate.pk])).content.decode()
+    row = body.split(f">{use_case.name}</a>")[1].split("</tr>")[0]
+    assert "1 stop-loss breach<" in row
+    assert "1 early warning<" in row
+    assert ">2<" not in row
