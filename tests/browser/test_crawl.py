@@ -49,13 +49,6 @@ ROLES = {
 #: The admin and the API pages are Django's and DRF's own (not our layout): not crawled here.
 NOT_CRAWLED = re.compile(r"^/(admin|api)/")
 
-# Console messages left to another branch, to be removed when it merges:
-# fixed on h-errors — htmx's inline indicator styles refused by the CSP, and favicon 404s.
-FIXED_ON_H_ERRORS = (
-    re.compile(r"Refused to apply inline style"),
-    re.compile(r"favicon"),
-)
-
 
 @pytest.fixture
 def demo(live_server):
@@ -144,9 +137,7 @@ def watch_console(page) -> list[str]:
     def on_console(msg):
         if msg.type != "error":
             return
-        text = f"{msg.text} ({msg.location.get('url', '')})"
-        if not any(pattern.search(text) for pattern in FIXED_ON_H_ERRORS):
-            errors.append(text)
+        errors.append(f"{msg.text} ({msg.location.get('url', '')})")
 
     page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(f"script error: {exc}"))
