@@ -153,10 +153,16 @@ def test_a_whole_quarter_with_three_leadership_members(browser, quarter, artifac
     # 2. Partial votes. Lena casts hers on the classifier through the page.
     lena = b.as_user("lena", f"/gates/items/{classifier.pk}/")
     vote_form = lena.locator("#voting")
+    # The pack is long; the box at its top jumps to the form (a plain anchor).
+    expect(vote_form.get_by_role("button", name="Cast vote")).not_to_be_in_viewport()
+    lena.get_by_role("link", name="Vote on this item ↓").click()
+    expect(vote_form.get_by_role("button", name="Cast vote")).to_be_in_viewport()
+    assert lena.url.endswith("#voting")
     vote_form.get_by_label("Hold").check()
     vote_form.locator("textarea").fill("Wait for the Q1 budget.")
     vote_form.get_by_role("button", name="Cast vote").click()
     expect(lena.locator("#voting")).to_contain_text("Your vote: Hold")
+    expect(lena.locator("#your-vote")).to_have_text("You voted Hold — change your vote ↓")
     voting.vote_cast(user=people["lena"], item=matching, choice="redesign", rationale="Rework.")
     voting.vote_cast(user=people["lena"], item=summariser, choice="hold", rationale="Unproven.")
     voting.vote_cast(user=people["leo"], item=classifier, choice="hold", rationale="Agreed.")

@@ -395,6 +395,73 @@ def test_htmx_vote_errors_come_back_as_a_swappable_fragment(
     assert not Vote.objects.exists()
 
 
+# --- the long pack: "Your vote" box and section index at the top (issue 16) -------------------
+VOTE_BOX = 'id="your-vote"'
+
+
+def _section_links(body):
+    nav = re.search(
+        r'<nav class="uc-nav small" aria-label="Sections of this pack">(.*?)</nav>', body, re.S
+    )
+    assert nav, "no section index"
+    return re.findall(r'href="#([\w-]+)"', nav.group(1))
+
+
+def test_the_pack_top_jumps_to_the_vote_form_and_to_each_section(
+    client_for, voting_gate, leader, leader2, use_case
+):
+    item = item_of(voting_gate, use_case)
+    url = reverse("stagegates:item", args=[item.pk])
+    voting.vote_cast(user=leader, item=item, choice="hold", rationale="SECRET-RATIONALE-LENA")
+
+    body = client_for(leader2).get(url).content.decode()  # has not voted
+    assert '<a href="#voting">Vote on this item ↓</a>' in body
+    assert body.index(VOTE_BOX) < body.index('id="recommendation"')  # at the top of the pack
+    assert body.index('<section id="voting"') < body.index('name="choice"')  # the form is there
+    assert "You voted" not in body and "SECRET-RATIONALE-LENA" not in body  # still blind
+    links = _section_links(body)
+    assert links == [
+        "recommendation", "figures", "waterfall", "scenarios", "trends",
+        "flags", "checklist", "voting", "decision",
+    ]  # fmt: skip
+    for anchor in links:
+        assert body.count(f'id="{anchor}"') == 1, anchor
+
+    body = client_for(leader).get(url).content.decode()  # has voted
+    assert 'You voted <strong>Hold</strong> — <a href="#voting">change your vote ↓</a>' in body
+    assert "Vote on this item" not in body
+
+    # Voting through htmx swaps the box too (out of band), so the top says what was cast.
+    response = client_for(leader2).post(
+        reverse("stagegates:vote", args=[item.pk]),
+        {"choice": "scale", "rationale": "Go."},
+        HTTP_HX_REQUEST="true",
+    )
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<section id="voting"')
+    assert 'id="your-vote" class="card your-vote" hx-swap-oob="true">You voted <strong>Scale' in (
+        fragment
+    )
+
+
+def test_no_vote_box_for_who_does_not_vote_or_when_voting_is_not_open(
+    client_for, gate, pmo, owner, leader, use_case
+):
+    item = item_of(gate, use_case)
+    url = reverse("stagegates:item", args=[item.pk])
+    body = client_for(leader).get(url).content.decode()  # draft: voting not open yet
+    assert VOTE_BOX not in body and "#recommendation" in body  # the index is always there
+
+    services.gate_open_voting(user=pmo, gate=gate)
+    assert VOTE_BOX in client_for(leader).get(url).content.decode()
+    for user in (pmo, owner):
+        assert VOTE_BOX not in client_for(user).get(url).content.decode()
+
+    services.gate_close(user=pmo, gate=gate)
+    body = client_for(leader).get(url).content.decode()
+    assert VOTE_BOX not in body and "#recommendation" in body
+
+
 # --- the close summary and explicit decisions (issue 15) ----------------------------------------
 CLOSE_PAGE = {
     "anonymous": "login",
