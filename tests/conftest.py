@@ -50,6 +50,11 @@ def _reference_data_for_transactional_tests(request):
     )
     if transactional:
         request.getfixturevalue("transactional_db")
+        # The content types were just restored (or re-created) under the ids of the database as
+        # migrated; ids cached by an earlier test may name rows that no longer exist.
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
         restore_migrated_reference_data()
 
 
