@@ -4,7 +4,6 @@ the new ones (issue 15, item 3). Screenshots go to the test artifacts folder."""
 
 import datetime
 import os
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -13,7 +12,7 @@ from playwright.sync_api import expect
 from reviews import services as review_services
 from stagegates import services, voting
 from tests.conftest import PASSWORD, make_use_case, make_user
-from tests.stagegates.helpers import monthly, weekly
+from tests.stagegates.helpers import WEEK_FIGURES, monthly, weekly
 
 pytestmark = [
     pytest.mark.browser,
@@ -57,18 +56,7 @@ def closed_item(live_server):
         user=owner,
         use_case=use_case,
         week="2026-W43",
-        data=dict(
-            active_users=70,
-            target_users=100,
-            tasks_total=2000,
-            tasks_with_ai=1400,
-            reworked_outputs=100,
-            exceptions=20,
-            minutes_saved_per_task=Decimal("3.0"),
-            rework_minutes_per_output=Decimal("5"),
-            quality_score=Decimal("85"),
-            backlog=50,
-        ),
+        data=dict(WEEK_FIGURES),
     )
     return live_server.url, leader, item
 

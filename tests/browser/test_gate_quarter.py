@@ -20,7 +20,6 @@ Screenshots go to the test artifacts folder (``gate-quarter-*.png``).
 
 import datetime
 import os
-from decimal import Decimal
 
 import pytest
 import time_machine
@@ -31,7 +30,7 @@ from reviews import services as review_services
 from stagegates import services, tasks, voting
 from stagegates.models import Decision, Gate
 from tests.conftest import PASSWORD, make_use_case, make_user
-from tests.stagegates.helpers import monthly, weekly
+from tests.stagegates.helpers import WEEK_FIGURES, monthly, weekly
 from usecases.models import Notification
 
 pytestmark = [
@@ -201,18 +200,7 @@ def test_a_whole_quarter_with_three_leadership_members(browser, quarter, artifac
         user=people["olivia"],
         use_case=classifier.use_case,
         week="2026-W43",
-        data=dict(
-            active_users=70,
-            target_users=100,
-            tasks_total=2000,
-            tasks_with_ai=1400,
-            reworked_outputs=100,
-            exceptions=20,
-            minutes_saved_per_task=Decimal("3.0"),
-            rework_minutes_per_output=Decimal("5"),
-            quality_score=Decimal("85"),
-            backlog=50,
-        ),
+        data=dict(WEEK_FIGURES),
     )
 
     # 5. Decisions, each choice with its consequence beside it.
