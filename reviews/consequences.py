@@ -52,7 +52,7 @@ from .models import (
 from .points import week_point
 from .series import Overlay, replace_week
 from .stoploss import judge, new_candidates
-from .stoploss_effects import Candidate, Outcome, WithdrawalEffect
+from .stoploss_effects import Candidate, Outcome, WithdrawalEffect, who_is_notified
 from .targets import Target, Trigger
 
 EFFECT_RETURN_TO_REDESIGN = "return_to_redesign"
@@ -212,12 +212,13 @@ def _foreseen(candidate: Candidate, use_case: UseCase, verb: str) -> Consequence
             use_case.stage, use_case.funding_status = planned.stage_after, planned.funding_after
             then = (
                 f"{verb} returns {use_case.name} to {Stage(planned.stage_after).label} and makes "
-                f"funding {Funding(planned.funding_after).label}; {_told(use_case)}."
+                f"funding {Funding(planned.funding_after).label}; "
+                f"{who_is_notified(use_case, past=False)}."
             )
     if not then:
         then = (
             f"{verb} raises a stop-loss flag; {use_case.name} stays in "
-            f"{Stage(use_case.stage).label}; {_told(use_case)}."
+            f"{Stage(use_case.stage).label}; {who_is_notified(use_case, past=False)}."
         )
     return Consequence(
         kind=candidate.kind,
@@ -282,10 +283,11 @@ def of_outcome(outcome: Outcome, use_case: UseCase) -> list[Consequence]:
         if planned is not None:
             then = (
                 f"{use_case.name} returned to {Stage(planned.stage_after).label} and funding is "
-                f"now {Funding(planned.funding_after).label}; {_told(use_case, past=True)}."
+                f"now {Funding(planned.funding_after).label}; "
+                f"{who_is_notified(use_case, past=True)}."
             )
         else:
-            then = f"A stop-loss flag was raised; {_told(use_case, past=True)}."
+            then = f"A stop-loss flag was raised; {who_is_notified(use_case, past=True)}."
         words = (
             breach_words(flag.rule, flag.observed_value, 1, period=flag.period)
             if flag.rule
@@ -342,14 +344,6 @@ def breach_words(rule: StopLossRule, observed, run: int, *, period: str = "") ->
         f"{rule.get_metric_display()} {observed_text} {comparison_verb(rule.comparison)} the "
         f"{threshold} stop-loss threshold ({scope}){when}."
     )
-
-
-def _told(use_case: UseCase, *, past: bool = False) -> str:
-    owner = use_case.value_owner if use_case.value_owner_id else None
-    name = (owner.get_full_name() or owner.username) if owner else ""
-    if name:
-        return f"{name} and the PMO {'were' if past else 'are'} notified"
-    return f"the PMO {'was' if past else 'is'} notified"
 
 
 def _historical(kind, rule_key, period, rule, source) -> Consequence:

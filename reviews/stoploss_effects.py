@@ -181,3 +181,13 @@ def _stop_loss_notice(flag: Flag, candidate: Candidate, breach: Breach) -> trans
         body=f"{flag.explanation}\n\nTriggered by {candidate.trigger.label}.",
         url=f"{reverse('reviews:flags')}?use_case={use_case.pk}",
     )
+
+
+def who_is_notified(use_case: UseCase, *, past: bool) -> str:
+    """ "Olivia Owens and the PMO are notified" (``past``: "were"); "the PMO is notified" when
+    the use case has no value owner. The one wording of the review messages and previews."""
+    owner = use_case.value_owner if use_case.value_owner_id else None
+    if owner is None:
+        return f"the PMO {'was' if past else 'is'} notified"
+    name = owner.get_full_name() or owner.username
+    return f"{name} and the PMO {'were' if past else 'are'} notified"

@@ -67,7 +67,7 @@ from .flags import flag_close, refuse_if_resolved
 from .metric_format import format_value, places_for
 from .models import Flag, FlagKind, FlagResolution, Metric, MonthlyReview, WeeklyReview
 from .series import Overlay, load_months, load_weeks_of, month_first, week_monday
-from .stoploss_effects import PmoRecipients, WithdrawalEffect, Withdrawn
+from .stoploss_effects import PmoRecipients, WithdrawalEffect, Withdrawn, who_is_notified
 
 NOT_RESTORABLE = "Only a flag whose breach a correction withdrew can be resolved with a restore."
 NOTHING_TO_RESTORE = "This flag moved no stage: there is nothing to restore."
@@ -400,7 +400,7 @@ def done_message(planned: Planned, use_case: UseCase) -> str:
     if planned.effect == WithdrawalEffect.RESTORED:
         return (
             f"{flag_label} withdrawn: {now_text}. {use_case.name} returned to "
-            f"{state_label(*planned.restore_to)}; {_told(use_case)} notified."
+            f"{state_label(*planned.restore_to)}; {who_is_notified(use_case, past=True)}."
         )
     return (
         f"{flag_label}: breach withdrawn by correction ({now_text}), but nothing was restored "
@@ -415,22 +415,22 @@ def foreseen_message(planned: Planned, use_case: UseCase) -> str:
     flag = planned.flag
     now_text = _observed_text(flag, planned.observed_now)
     flag_label = f"stop-loss flag #{flag.pk} ({flag.period})"
-    told = _told(use_case, past=False)
+    told = who_is_notified(use_case, past=False)
     if planned.effect == WithdrawalEffect.RESOLVED:
         return (
             f"Saving the correction withdraws {flag_label}: {now_text}. The flag moved no stage, "
-            f"so nothing else changes; {told} notified."
+            f"so nothing else changes; {told}."
         )
     if planned.effect == WithdrawalEffect.RESTORED:
         return (
             f"Saving the correction withdraws {flag_label}: {now_text}. {use_case.name} returns "
-            f"to {state_label(*planned.restore_to)}; {told} notified."
+            f"to {state_label(*planned.restore_to)}; {told}."
         )
     return (
         f"Saving the correction withdraws the breach behind {flag_label} ({now_text}), but "
         f"restores nothing automatically: {planned.why_not}. The flag stays open, marked "
         f"“breach withdrawn by correction”, for the PMO, who may resolve it and restore "
-        f"{state_label(*planned.restore_to)}; {told} notified."
+        f"{state_label(*planned.restore_to)}; {told}."
     )
 
 
@@ -445,13 +445,6 @@ def _observed_text(flag: Flag, value: Decimal | None) -> str:
     rule = flag.rule
     shown = format_value(rule.metric, value, places=places_for(rule))
     return f"{rule.get_metric_display().lower()} now {shown}"
-
-
-def _told(use_case: UseCase, *, past: bool = True) -> str:
-    owner = use_case.value_owner if use_case.value_owner_id else None
-    if owner is None:
-        return "the PMO was" if past else "the PMO is"
-    return f"{owner.get_full_name() or owner.username} and the PMO {'were' if past else 'are'}"
 
 
 def _notice(flag: Flag, use_case: UseCase, message: str, *, kind="stop_loss_withdrawn"):
