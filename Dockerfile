@@ -19,6 +19,11 @@ RUN groupadd --system --gid 10001 valuegate \
 
 # Dependencies first (a layer that changes only with pyproject.toml): exactly the pinned
 # [project] dependencies, without the dev extras.
+# WeasyPrint renders the gate pack PDFs with Pango.
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
       > /tmp/requirements.txt \
