@@ -10,7 +10,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.urlpatterns import format_suffix_patterns
 
 from reviews import api as reviews_api
-from reviews import cadence_api, flag_api
+from reviews import cadence_api, flag_api, telemetry_api
 from stagegates import api as stagegates_api
 from usecases import api as usecases_api
 from usecases import inbox_api
@@ -28,6 +28,7 @@ router.register("stop-loss-rules", flag_api.StopLossRuleViewSet, basename="stop-
 router.register("gates", stagegates_api.GateViewSet, basename="gate")
 router.register("gate-items", stagegates_api.GateItemViewSet, basename="gate-item")
 router.register("notifications", inbox_api.NotificationViewSet, basename="notification")
+router.register("model-prices", telemetry_api.ModelPriceViewSet, basename="model-price")
 
 # Swagger UI comes from our own static files (drf-spectacular-sidecar) and its init script from
 # the split view's URL; it sets inline style attributes, so only the docs page allows those.
@@ -56,7 +57,33 @@ urlpatterns = [
                 r"^use-cases/(?P<pk>[^/.]+)/economics/$",
                 reviews_api.UseCaseEconomicsView.as_view(),
                 name="use-case-economics",
-            )
+            ),
+            # Telemetry evidence (reviews/telemetry_api.py)
+            re_path(
+                r"^use-cases/(?P<pk>[^/.]+)/telemetry/$",
+                telemetry_api.UseCaseTelemetryView.as_view(),
+                name="use-case-telemetry",
+            ),
+            re_path(
+                r"^use-cases/(?P<pk>[^/.]+)/ingest-keys/$",
+                telemetry_api.UseCaseIngestKeysView.as_view(),
+                name="use-case-ingest-keys",
+            ),
+            re_path(
+                r"^use-cases/(?P<pk>[^/.]+)/ingest-keys/(?P<key_id>[0-9]+)/$",
+                telemetry_api.UseCaseIngestKeyView.as_view(),
+                name="use-case-ingest-key",
+            ),
+            re_path(
+                r"^ingest-keys/$",
+                telemetry_api.PortfolioIngestKeysView.as_view(),
+                name="ingest-keys",
+            ),
+            re_path(
+                r"^ingest-keys/(?P<key_id>[0-9]+)/$",
+                telemetry_api.PortfolioIngestKeyView.as_view(),
+                name="ingest-key",
+            ),
         ]
     ),
 ]

@@ -387,3 +387,28 @@ LOGGING = {
         "django.request": {"filters": ["forbidden_one_line"]},
     },
 }
+
+# Telemetry (issue 17, docs/telemetry.md): the OTLP/HTTP span ingest at /otlp/v1/traces.
+VALUEGATE_TELEMETRY = {
+    # Largest request body, compressed and decompressed (bytes): above it, 413.
+    "max_body_bytes": int(os.environ.get("VALUEGATE_OTLP_MAX_BODY_BYTES", str(4 * 1024 * 1024))),
+    # Requests per ingest key per minute; above it, 429 with Retry-After.
+    "requests_per_minute": int(os.environ.get("VALUEGATE_OTLP_REQUESTS_PER_MINUTE", "1200")),
+    # Days the de-duplication rows (span ids, trace flags, user hashes) are kept; spans that
+    # started longer ago are rejected (partial_success): they could be counted twice.
+    "window_days": int(os.environ.get("VALUEGATE_TELEMETRY_WINDOW_DAYS", "10")),
+    # gen_ai.evaluation.name of the quality score (0..1, shown 0..100).
+    "quality_evaluation": os.environ.get("VALUEGATE_TELEMETRY_QUALITY_EVALUATION", "quality"),
+    # gen_ai.evaluation.name of user feedback; a score below ``rework_below`` is rework.
+    "feedback_evaluation": os.environ.get(
+        "VALUEGATE_TELEMETRY_FEEDBACK_EVALUATION", "user_feedback"
+    ),
+    "rework_below": float(os.environ.get("VALUEGATE_TELEMETRY_REWORK_BELOW", "0.5")),
+    # Salt of the user hashes (default: derived from SECRET_KEY).
+    "user_salt": os.environ.get("VALUEGATE_TELEMETRY_USER_SALT", ""),
+}
+CELERY_BEAT_SCHEDULE["purge-telemetry"] = {
+    "task": "reviews.tasks.purge_telemetry",
+    "schedule": crontab(minute=25, hour=3),
+    "options": {"expires": 3600},
+}

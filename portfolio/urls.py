@@ -36,6 +36,7 @@ urlpatterns = [
     path("gates/", include("stagegates.urls")),
     path("", include("portfolio.page_urls")),  # home, healthz, portfolio/ and reports/
     path("api/v1/", include("portfolio.api_urls")),
+    path("otlp/", include("reviews.otlp_urls")),  # OTLP/HTTP span ingest (docs/telemetry.md)
     path("admin/", admin.site.urls),
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
 ]

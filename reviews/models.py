@@ -505,3 +505,16 @@ class Flag(models.Model):
     def withdrawn_by_correction(self) -> bool:
         """A correction removed the breach; the flag is open until the PMO resolves it."""
         return self.withdrawn_at is not None and self.resolved_at is None
+
+
+# Telemetry evidence (issue 17): its own module, models of this app.
+from .telemetry_models import (  # noqa: E402,F401
+    IngestKey,
+    ModelPrice,
+    TelemetryDay,
+    TelemetrySpan,
+    TelemetryTokens,
+    TelemetryTrace,
+    TelemetryUser,
+    TelemetryWeek,
+)

@@ -60,3 +60,14 @@ def sweep_stop_loss() -> dict:
 
     outcome = sweep_portfolio(today=clock.today())
     return {"flags": len(outcome.flags), "stage_changes": len(outcome.stage_changes)}
+
+
+# --- telemetry ---------------------------------------------------------------------------------
+
+
+@shared_task(name="reviews.tasks.purge_telemetry")
+def purge_telemetry() -> dict:
+    """Delete the telemetry de-duplication rows older than the window (beat: nightly)."""
+    from .telemetry_purge import telemetry_purge
+
+    return telemetry_purge(today=clock.today())

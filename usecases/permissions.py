@@ -158,3 +158,22 @@ def visible_use_cases_of_request(request):
     if request is None:
         return UseCase.objects.none()
     return visible_use_cases(request.user)
+
+
+def can_manage_ingest_keys(user, use_case) -> bool:
+    """Telemetry ingest keys of a use case: its value owner and the PMO (admins)."""
+    return roles(user).is_pmo or is_value_owner(user, use_case)
+
+
+def can_manage_portfolio_ingest_keys(user) -> bool:
+    """Ingest keys that cover the whole portfolio: the PMO."""
+    return roles(user).is_pmo
+
+
+def can_manage_model_prices(user) -> bool:
+    return roles(user).is_pmo
+
+
+def can_read_model_prices(user) -> bool:
+    """Whoever reads some use case reads the prices its token cost is computed with."""
+    return reads_whole_portfolio(user) or visible_use_cases(user).exists()

@@ -462,6 +462,59 @@ TABLE: dict[str, Entry] = {
         checks={"GET": expect(403, anonymous=API_ANON, pmo=200, admin=200)}
     ),
     "api:flag-list": Entry(checks={"GET": API_LIST}),
+    # --- telemetry evidence (issue 17) --------------------------------------------------------
+    # The OTLP receiver authenticates by ingest key only: a session is no key (401 for all).
+    "otlp:traces": Entry(checks={"GET": expect(405), "POST": expect(401)}, roles=PUBLIC),
+    "api:use-case-telemetry": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    # A use case's ingest keys: its value owner and the PMO (admins).
+    "api:use-case-ingest-keys": Entry(
+        kwargs=UC,
+        checks={
+            "GET": expect(403, anonymous=API_ANON, outsider=404, pmo=200, owner=200, admin=200),
+            "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=201, owner=201, admin=201),
+        },
+    ),
+    "api:use-case-ingest-key": Entry(
+        kwargs={"pk": "use_case", "key_id": "ingest_key"},
+        checks={
+            "GET": API_NO_GET,
+            "DELETE": expect(403, anonymous=API_ANON, outsider=404, pmo=204, owner=204, admin=204),
+        },
+    ),
+    # Portfolio keys: the PMO's.
+    "api:ingest-keys": Entry(
+        checks={
+            "GET": expect(403, anonymous=API_ANON, pmo=200, admin=200),
+            "POST": expect(403, anonymous=API_ANON, pmo=201, admin=201),
+        }
+    ),
+    "api:ingest-key": Entry(
+        kwargs={"key_id": "portfolio_key"},
+        checks={
+            "GET": API_NO_GET,
+            "DELETE": expect(403, anonymous=API_ANON, pmo=204, admin=204),
+        },
+    ),
+    # Model prices: whoever reads a use case reads them; the PMO writes.
+    "api:model-price-list": Entry(
+        checks={
+            "GET": expect(200, anonymous=API_ANON, outsider=403),
+            "POST": expect(403, anonymous=API_ANON, outsider=403, pmo=400, admin=400),
+        }
+    ),
+    "api:model-price-detail": Entry(
+        kwargs={"pk": "model_price"},
+        checks={
+            "GET": expect(200, anonymous=API_ANON, outsider=403),
+            "PUT": expect(403, anonymous=API_ANON, pmo=400, admin=400),  # empty body
+            "PATCH": expect(403, anonymous=API_ANON, pmo=200, admin=200),
+            "DELETE": expect(403, anonymous=API_ANON, pmo=204, admin=204),
+        },
+        bodies={"PATCH": {"input_per_million": "3.0000"}},
+    ),
+    "api:model-price-unpriced": Entry(
+        checks={"GET": expect(200, anonymous=API_ANON, outsider=403)}
+    ),
     "api:flag-detail": Entry(kwargs={"pk": "flag"}, checks={"GET": READ_USE_CASE_API}),
     "api:flag-resolve": Entry(
         kwargs={"pk": "flag"},

@@ -42,11 +42,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from reviews.ingest_keys import ingest_key_create
 from reviews.models import (
     Comparison,
     Flag,
     FlagKind,
     Metric,
+    ModelPrice,
     RuleAction,
     StopLossRule,
 )
@@ -235,6 +237,15 @@ def _build_world() -> SimpleNamespace:
         period="2026-W47",
         title="Weekly review 2026-W47 is due",
     )
+    ingest_key = ingest_key_create(user=owner, use_case=use_case)[1]
+    portfolio_key = ingest_key_create(user=pmo, use_case=None)[1]
+    model_price = ModelPrice.objects.create(
+        model="gpt-4o",
+        input_per_million=Decimal("2.50"),
+        output_per_million=Decimal("10.00"),
+        currency="EUR",
+        effective_from=datetime.date(2026, 11, 1),
+    )
     users = dict(
         anonymous=None,
         outsider=outsider,
@@ -265,6 +276,9 @@ def _build_world() -> SimpleNamespace:
         gate=gate,
         gate_item=gate.items.get(use_case=use_case),
         notification=notification,
+        ingest_key=ingest_key,
+        portfolio_key=portfolio_key,
+        model_price=model_price,
         business_case_version=use_case.business_case.history.order_by("history_id").first(),
     )
 
