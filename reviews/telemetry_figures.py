@@ -81,7 +81,7 @@ def token_costs(rows) -> tuple[list[ModelTokens], list[dict], list[str]]:
             part[2] += (inp * price.input_per_million + out * price.output_per_million) / MILLION
     tokens, totals = [], defaultdict(Decimal)
     for (model, currency), (inp, out, cost) in sorted(
-        parts.items(), key=lambda item: (item[0][0], item[0][1] or "")
+        parts.items(), key=lambda item: (item[0][0], item[0][1] is None, item[0][1] or "")
     ):
         tokens.append(
             ModelTokens(

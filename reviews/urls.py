@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import flag_views, import_views, overdue_views, policy_views, views
+from . import flag_views, import_views, overdue_views, policy_views, price_views, views
 
 app_name = "reviews"
 urlpatterns = [
@@ -45,6 +45,13 @@ urlpatterns = [
         "reviews/use-cases/<int:use_case_pk>/policy/",
         policy_views.use_case_policy,
         name="policy_use_case",
+    ),
+    # The PMO's model price table (reviews/price_views.py)
+    path("reviews/model-prices/", price_views.model_price_list, name="model_prices"),
+    path(
+        "reviews/model-prices/<int:pk>/delete/",
+        price_views.model_price_delete,
+        name="model_price_delete",
     ),
     # Bulk import of weekly reviews (reviews/import_views.py)
     path(

@@ -466,6 +466,12 @@ TABLE: dict[str, Entry] = {
     # The OTLP receiver authenticates by ingest key only: a session is no key (401 for all).
     "otlp:traces": Entry(checks={"GET": expect(405), "POST": expect(401)}, roles=PUBLIC),
     "api:use-case-telemetry": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    # The PMO's model price page (an empty form: 200 again).
+    "reviews:model_prices": Entry(checks={"GET": PMO_PAGE, "POST": PMO_PAGE}),
+    "reviews:model_price_delete": Entry(
+        kwargs={"pk": "model_price"},
+        checks={"GET": POST_ONLY, "POST": expect(403, anonymous=LOGIN, pmo=302, admin=302)},
+    ),
     # A use case's ingest keys: its value owner and the PMO (admins).
     "api:use-case-ingest-keys": Entry(
         kwargs=UC,
