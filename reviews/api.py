@@ -39,7 +39,7 @@ from usecases.api import service_errors, use_case_pk_from, validation_detail
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user, visible_use_cases
 
-from . import consequences, selectors, services
+from . import consequences, selectors, services, telemetry_drafts
 from .duplicates import DuplicateReview
 from .filters import MonthlyReviewFilter, WeeklyReviewFilter
 from .models import MonthlyReview, WeeklyReview
@@ -51,6 +51,7 @@ from .serializers import (
     WeeklyReviewResultSerializer,
     WeeklyReviewSerializer,
 )
+from .telemetry_serializers import DraftQuerySerializer, WeeklyDraftSerializer
 
 CONFLICT = inline_serializer(
     "StaleVersion",
@@ -279,6 +280,34 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
         return services.weekly_review_correct(
             user=self.request.user, review=review, data=data, expected_version=expected_version
         )
+
+    @extend_schema(
+        summary="A weekly review drafted from telemetry, for the owner to complete and confirm",
+        parameters=[DraftQuerySerializer],
+        responses={200: WeeklyDraftSerializer},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def draft(self, request):
+        query = DraftQuerySerializer(data=request.query_params, today=clock.today())
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        use_case = get_use_case_for_user(
+            request.user, query.validated_data["use_case"], check=can_submit_review
+        )
+        week = query.validated_data["week"]
+        draft = telemetry_drafts.weekly_draft(use_case, week)
+        values = {k: v if isinstance(v, int) else str(v) for k, v in draft.measured.items()}
+        body = {"use_case": use_case.pk, "week": week, "target_users": use_case.target_users}
+        body.update(values, from_draft=True)
+        data = {
+            "use_case": use_case.pk,
+            "week": week,
+            "body": body,
+            "measured": {k: {"value": str(v), "note": draft.note} for k, v in values.items()},
+            "traces": draft.traces,
+            "last_span_at": draft.last_span_at,
+        }
+        return Response(WeeklyDraftSerializer(data).data)
 
     def preview_of(self, *, use_case, period, data):
         return services.weekly_review_preview(

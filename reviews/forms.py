@@ -110,8 +110,15 @@ class WeeklyReviewForm(ReviewForm):
         }
         help_texts = {"week": rules.WEEK_HELP}
 
+    #: Saved from a telemetry draft (``reviews.telemetry_drafts``): set by the draft's initial.
+    from_draft = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    #: The draft the form was pre-filled from (``mark_measured``), for the page's notes.
+    draft = None
+
     def __init__(self, *args, use_case: UseCase, **kwargs):
         super().__init__(*args, use_case=use_case, **kwargs)
+        if self.is_correction:
+            self.fields.pop("from_draft")
         version = self.fields["model_version"]
         version.queryset = ModelChange.objects.filter(use_case=use_case).order_by(
             "-effective_date", "-id"
@@ -162,3 +169,13 @@ class MonthlyCorrectionForm(MonthlyReviewForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
+
+
+def mark_measured(form: WeeklyReviewForm, draft) -> None:
+    """Mark the fields telemetry measured ("measured: n traces, last at …") on ``form``."""
+    if not draft or not draft.measured:
+        return
+    form.draft = draft
+    for name in draft.measured:
+        if name in form.fields:
+            form.fields[name].measured_note = draft.note

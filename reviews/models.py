@@ -153,6 +153,11 @@ class WeeklyReview(ReviewBase):
         help_text="What keeps people from using it, so the barriers get closed quickly.",
     )
 
+    #: Saved from a telemetry draft (``reviews.telemetry_drafts``): what the spans measured
+    #: (``measured``: field → value), the fields the owner changed before saving (``changed``),
+    #: and the evidence (``traces``, ``last_span_at``). Null for a review typed without a draft.
+    telemetry = models.JSONField(null=True, blank=True, editable=False)
+
     #: The week's figures (numbers a team measures), in form order.
     KPI_FIELDS = (
         "active_users",

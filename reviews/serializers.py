@@ -140,6 +140,22 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
     exception_share = EngineFraction(help_text="exceptions / tasks_total (0 if none).")
     gross_efficiency = EngineMoney(help_text="tasks_with_ai × minutes_saved_per_task / 60 × H.")
     rework_cost = EngineMoney(help_text="reworked_outputs × rework_minutes_per_output / 60 × H.")
+    from_draft = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text=(
+            "Saved from a telemetry draft (weekly-reviews/draft/): the review records what was "
+            "measured and which fields you changed (`telemetry`). Create only."
+        ),
+    )
+    telemetry = serializers.JSONField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "Saved from a draft: `measured` (field → value the spans measured), `changed` (the "
+            "fields whose saved value differs), `traces`, `last_span_at`. Null otherwise."
+        ),
+    )
 
     class Meta:
         model = WeeklyReview
@@ -156,6 +172,8 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
             "version",
             "submitted_by",
             "updated_at",
+            "from_draft",
+            "telemetry",
         ]
         read_only_fields = ["updated_at"]
         extra_kwargs = {"target_users": {"required": False}, "week": {"help_text": rules.WEEK_HELP}}

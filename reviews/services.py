@@ -23,7 +23,7 @@ from usecases.fastpaths import loaded_relations
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 
-from . import cadence, consequences, reminders
+from . import cadence, consequences, reminders, telemetry_drafts
 from .duplicates import DuplicateReview, existing_review
 from .models import MonthlyReview, WeeklyReview, weekly_period_dates
 from .stoploss import evaluate_after_review
@@ -164,10 +164,13 @@ def weekly_review_submit(
     of the week) or ``PermissionDenied``. Two simultaneous submissions of the same week create
     one review: the loser's INSERT hits the unique constraint and gets ``DuplicateReview``.
     ``permission`` is the rule that admits ``user`` (the bulk import passes
-    ``can_import_reviews``).
+    ``can_import_reviews``). ``data["from_draft"]``: saved from a telemetry draft; the review
+    records what was measured and what the user changed (``telemetry_drafts.provenance``).
     """
     _check_permission(user, use_case, permission)
     review, in_effect = _new_weekly(user, use_case, week, data)
+    if data.get("from_draft"):
+        review.telemetry = telemetry_drafts.provenance(use_case, week, review.__dict__)
     _insert(review, change_in_effect=in_effect)
     return review
 

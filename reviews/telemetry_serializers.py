@@ -152,3 +152,30 @@ class WeekTelemetrySerializer(serializers.Serializer):
     tokens = ModelTokensSerializer(many=True)
     token_cost = MoneySerializer(many=True, help_text="Priced tokens' cost per currency.")
     unpriced_models = serializers.ListField(child=serializers.CharField())
+
+
+class DraftQuerySerializer(WeekQuerySerializer):
+    use_case = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    week = serializers.CharField(help_text="ISO week like 2026-W48.")
+
+
+class MeasuredFieldSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    note = serializers.CharField(help_text='Like "measured: 42 traces, last at Sun 29 Nov 18:05".')
+
+
+class WeeklyDraftSerializer(serializers.Serializer):
+    use_case = serializers.IntegerField()
+    week = serializers.CharField()
+    body = serializers.DictField(
+        help_text=(
+            "A create body for POST weekly-reviews/ (or its preview/) pre-filled with what "
+            "telemetry measured and `from_draft: true`; add what telemetry cannot know "
+            "(tasks_total, minutes saved, backlog, declared hours) and send it."
+        )
+    )
+    measured = serializers.DictField(
+        child=MeasuredFieldSerializer(), help_text="The measured fields, each with its evidence."
+    )
+    traces = serializers.IntegerField()
+    last_span_at = serializers.DateTimeField(allow_null=True)

@@ -29,12 +29,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from usecases import clock
+from usecases import clock, economics
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user
 from usecases.selectors import business_case_of
 
-from . import cadence, conflicts, consequences, forms, previews, services
+from . import cadence, conflicts, consequences, forms, previews, services, telemetry_drafts
 from .models import MonthlyReview, WeeklyReview
 
 
@@ -91,6 +91,17 @@ def _weekly_initial(use_case: UseCase, week: str) -> dict:
         "target_users": use_case.target_users,
         "model_version": services.model_version_in_effect(use_case, week),
     }
+
+
+def _draft_of(pages, use_case: UseCase, period: str):
+    """The telemetry draft of a weekly review (None: a monthly one, or no such week)."""
+    if pages.name != "weekly":
+        return None
+    try:
+        economics.parse_iso_week(period)
+    except ValueError:
+        return None
+    return telemetry_drafts.weekly_draft(use_case, period)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,10 +219,17 @@ def review_new(request, use_case_pk, *, pages: ReviewPages):
         period = request.GET.get(pages.period_field) or pages.default_period(
             use_case, clock.today()
         )
-        form = pages.form(use_case=use_case, initial=pages.initial(use_case, period))
+        draft = _draft_of(pages, use_case, period)
+        initial = pages.initial(use_case, period)
+        if draft and draft.measured:
+            initial.update(draft.measured, from_draft=True)
+        form = pages.form(use_case=use_case, initial=initial)
+        forms.mark_measured(form, draft)
         return render(request, pages.template, _context(pages, form))
 
     form = pages.form(request.POST, use_case=use_case)
+    if request.POST.get("from_draft") in ("True", "true", "on", "1"):
+        forms.mark_measured(form, _draft_of(pages, use_case, request.POST.get("week", "")))
     if not _is_preview(request) and form.is_valid():
         try:
             review = pages.submit(

@@ -184,6 +184,7 @@ def test_created_review_has_every_field_and_the_engine_figures(api_for, use_case
         "version": 1,
         "submitted_by": "olivia",
         "updated_at": body["updated_at"],
+        "telemetry": None,  # typed, not saved from a telemetry draft
         "consequences": [],  # what the save triggered (issue 14): nothing here
     }
     del body["consequences"]  # only in the answers of create, correct and preview

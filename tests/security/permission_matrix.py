@@ -466,6 +466,9 @@ TABLE: dict[str, Entry] = {
     # The OTLP receiver authenticates by ingest key only: a session is no key (401 for all).
     "otlp:traces": Entry(checks={"GET": expect(405), "POST": expect(401)}, roles=PUBLIC),
     "api:use-case-telemetry": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    # A weekly draft names its use case in the query: without one, a 400 for everyone logged in
+    # (per role: tests/reviews/test_telemetry_drafts.py).
+    "api:weekly-review-draft": Entry(checks={"GET": expect(400, anonymous=API_ANON)}),
     # The PMO's model price page (an empty form: 200 again).
     "reviews:model_prices": Entry(checks={"GET": PMO_PAGE, "POST": PMO_PAGE}),
     "reviews:model_price_delete": Entry(
