@@ -75,6 +75,11 @@ urlpatterns = [
                 name="use-case-ingest-key",
             ),
             re_path(
+                r"^use-cases/(?P<pk>[^/.]+)/workflow-metrics/(?P<week>[^/]+)/$",
+                telemetry_api.UseCaseWorkflowMetricsView.as_view(),
+                name="use-case-workflow-metrics",
+            ),
+            re_path(
                 r"^ingest-keys/$",
                 telemetry_api.PortfolioIngestKeysView.as_view(),
                 name="ingest-keys",

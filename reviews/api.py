@@ -296,14 +296,28 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
         )
         week = query.validated_data["week"]
         draft = telemetry_drafts.weekly_draft(use_case, week)
-        values = {k: v if isinstance(v, int) else str(v) for k, v in draft.measured.items()}
+        values = {k: v if isinstance(v, int) else str(v) for k, v in draft.values.items()}
         body = {"use_case": use_case.pk, "week": week, "target_users": use_case.target_users}
         body.update(values, from_draft=True)
         data = {
             "use_case": use_case.pk,
             "week": week,
             "body": body,
-            "measured": {k: {"value": str(v), "note": draft.note} for k, v in values.items()},
+            "measured": {
+                k: {"value": str(v), "note": draft.note_of(k)}
+                for k, v in values.items()
+                if k in draft.measured
+            },
+            "pushed": {
+                k: {"value": str(v), "note": draft.note_of(k)}
+                for k, v in values.items()
+                if k in draft.pushed
+            },
+            "carried": {
+                k: {"value": str(v), "note": draft.note_of(k)}
+                for k, v in values.items()
+                if k in draft.carried
+            },
             "traces": draft.traces,
             "last_span_at": draft.last_span_at,
         }

@@ -172,10 +172,11 @@ class MonthlyCorrectionForm(MonthlyReviewForm):
 
 
 def mark_measured(form: WeeklyReviewForm, draft) -> None:
-    """Mark the fields telemetry measured ("measured: n traces, last at …") on ``form``."""
-    if not draft or not draft.measured:
+    """Mark the fields telemetry measured ("measured: n traces, last at …") and those the
+    workflow system pushed on ``form``."""
+    if not draft or not draft.values:
         return
     form.draft = draft
-    for name in draft.measured:
+    for name in draft.values:
         if name in form.fields:
-            form.fields[name].measured_note = draft.note
+            form.fields[name].measured_note = draft.note_of(name)

@@ -522,4 +522,5 @@ from .telemetry_models import (  # noqa: E402,F401
     TelemetryTrace,
     TelemetryUser,
     TelemetryWeek,
+    WorkflowMetrics,
 )

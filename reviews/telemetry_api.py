@@ -25,11 +25,12 @@ from usecases.permissions import (
     can_manage_ingest_keys,
     can_manage_model_prices,
     can_manage_portfolio_ingest_keys,
+    can_push_workflow_metrics,
     can_read_model_prices,
     get_use_case_for_user,
 )
 
-from . import ingest_keys, model_prices, telemetry_figures
+from . import ingest_keys, model_prices, telemetry_figures, workflow_metrics
 from .telemetry_models import IngestKey, ModelPrice
 from .telemetry_serializers import (
     IngestKeySerializer,
@@ -38,6 +39,7 @@ from .telemetry_serializers import (
     UnpricedModelSerializer,
     WeekQuerySerializer,
     WeekTelemetrySerializer,
+    WorkflowMetricsSerializer,
 )
 
 
@@ -195,3 +197,36 @@ class UseCaseTelemetryView(generics.GenericAPIView):
         figures = telemetry_figures.week_telemetry(use_case.pk, query.validated_data["week"])
         data = {"use_case": use_case.pk, **figures.__dict__}
         return Response(WeekTelemetrySerializer(data).data)
+
+
+class UseCaseWorkflowMetricsView(generics.GenericAPIView):
+    """``use-cases/{id}/workflow-metrics/{week}/``: what only the workflow system knows of the
+    week (tasks in total, backlog at week end), pushed with the token of the use case's value
+    owner or the PMO; the weekly draft then carries it."""
+
+    queryset = UseCase.objects.none()
+    serializer_class = WorkflowMetricsSerializer
+    pagination_class = None
+    filter_backends = []
+
+    @extend_schema(
+        summary="Push a week's tasks in total and backlog from the workflow system",
+        responses={200: WorkflowMetricsSerializer, 201: WorkflowMetricsSerializer},
+    )
+    def put(self, request, pk=None, week=None):
+        use_case = get_use_case_for_user(request.user, pk, check=can_push_workflow_metrics)
+        period = WeekQuerySerializer(data={"week": week}, today=clock.today())
+        if not period.is_valid():
+            raise ValidationError(period.errors)
+        body = WorkflowMetricsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        row, created = workflow_metrics.workflow_metrics_put(
+            user=request.user,
+            use_case=use_case,
+            week=period.validated_data["week"],
+            data=body.validated_data,
+        )
+        return Response(
+            WorkflowMetricsSerializer(row).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

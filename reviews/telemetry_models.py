@@ -183,3 +183,25 @@ class TelemetryWeek(models.Model):
 
     def __str__(self):
         return f"{self.use_case_id} {self.week}"
+
+
+class WorkflowMetrics(models.Model):
+    """What only the workflow system knows of a use case's ISO week, pushed by it
+    (``PUT use-cases/{id}/workflow-metrics/{week}/``): it fills the weekly draft."""
+
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="+")
+    week = models.CharField(max_length=8)
+    tasks_total = models.PositiveIntegerField()
+    backlog = models.PositiveIntegerField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["use_case", "week"], name="unique_workflow_metrics")
+        ]
+
+    def __str__(self):
+        return f"{self.use_case_id} {self.week}"

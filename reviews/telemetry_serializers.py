@@ -177,5 +177,20 @@ class WeeklyDraftSerializer(serializers.Serializer):
     measured = serializers.DictField(
         child=MeasuredFieldSerializer(), help_text="The measured fields, each with its evidence."
     )
+    pushed = serializers.DictField(
+        child=MeasuredFieldSerializer(),
+        help_text="The fields the workflow system pushed (workflow-metrics/), with when.",
+    )
+    carried = serializers.DictField(
+        child=MeasuredFieldSerializer(),
+        help_text="Rates carried from the latest earlier review (minutes saved, rework minutes).",
+    )
     traces = serializers.IntegerField()
     last_span_at = serializers.DateTimeField(allow_null=True)
+
+
+class WorkflowMetricsSerializer(serializers.Serializer):
+    tasks_total = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    backlog = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    week = serializers.CharField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)

@@ -221,8 +221,8 @@ def review_new(request, use_case_pk, *, pages: ReviewPages):
         )
         draft = _draft_of(pages, use_case, period)
         initial = pages.initial(use_case, period)
-        if draft and draft.measured:
-            initial.update(draft.measured, from_draft=True)
+        if draft and draft.values:
+            initial.update(draft.values, from_draft=True)
         form = pages.form(use_case=use_case, initial=initial)
         forms.mark_measured(form, draft)
         return render(request, pages.template, _context(pages, form))

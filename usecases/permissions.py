@@ -177,3 +177,9 @@ def can_manage_model_prices(user) -> bool:
 def can_read_model_prices(user) -> bool:
     """Whoever reads some use case reads the prices its token cost is computed with."""
     return reads_whole_portfolio(user) or visible_use_cases(user).exists()
+
+
+def can_push_workflow_metrics(user, use_case) -> bool:
+    """A workflow system's figures of a use case's week: with the token of its value owner or
+    the PMO."""
+    return roles(user).is_pmo or is_value_owner(user, use_case)

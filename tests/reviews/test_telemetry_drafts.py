@@ -158,3 +158,93 @@ def test_the_weekly_page_opens_pre_filled_and_marked(week48, owner, client_for):
 def test_a_typed_page_without_telemetry_has_no_marks(use_case, owner, client_for):
     html = client_for(owner).get(f"/reviews/use-cases/{use_case.pk}/weekly/new/?week=2026-W48")
     assert "measured:" not in html.content.decode()
+
+
+# --- workflow metrics: what only the workflow system knows --------------------------------------
+
+
+def token_client(user):
+    from tests.conftest import api_token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
+    return client
+
+
+def metrics_url(use_case, week="2026-W48"):
+    return f"/api/v1/use-cases/{use_case.pk}/workflow-metrics/{week}/"
+
+
+PUSH = {
+    "anonymous": 401,
+    "outsider": 404,
+    "other_owner": 403,
+    "contributor": 403,
+    "leader": 403,
+    "pmo": 201,
+    "owner": 201,
+    "admin": 201,
+}
+
+
+@pytest.mark.parametrize("role", sorted(PUSH))
+def test_workflow_metrics_per_role_with_a_token(role, role_users, use_case):
+    client = APIClient() if role == "anonymous" else token_client(role_users[role])
+    body = {"tasks_total": 120, "backlog": 14}
+    assert client.put(metrics_url(use_case), body, format="json").status_code == PUSH[role]
+    if PUSH[role] == 201:
+        again = client.put(metrics_url(use_case), {"tasks_total": 121, "backlog": 9}, format="json")
+        assert again.status_code == 200
+        assert again.json()["tasks_total"] == 121
+
+
+@pytest.mark.parametrize(
+    ("week", "body", "field"),
+    [
+        ("2026-W48", {"tasks_total": -1, "backlog": 0}, "tasks_total"),
+        ("2026-W48", {"tasks_total": 1}, "backlog"),
+        ("2026-W48", {"tasks_total": "many", "backlog": 0}, "tasks_total"),
+        ("2026-W50", {"tasks_total": 1, "backlog": 0}, "week"),
+        ("2026-W99", {"tasks_total": 1, "backlog": 0}, "week"),
+    ],
+)
+def test_bad_workflow_metrics_are_field_messages(owner, use_case, week, body, field):
+    response = token_client(owner).put(metrics_url(use_case, week), body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_with_pushed_metrics_and_last_weeks_rates_the_draft_needs_no_typing(week48, owner):
+    from tests.factories import WeeklyReviewFactory
+
+    WeeklyReviewFactory(
+        use_case=week48,
+        week="2026-W47",
+        active_users=3,
+        target_users=100,
+        tasks_total=30,
+        tasks_with_ai=3,
+        reworked_outputs=0,
+        exceptions=0,
+        minutes_saved_per_task="4.50",
+        rework_minutes_per_output="7.00",
+        quality_score="80.00",
+        backlog=20,
+    )
+    pushed = token_client(owner).put(
+        metrics_url(week48), {"tasks_total": 40, "backlog": 12}, format="json"
+    )
+    assert pushed.status_code == 201
+    draft = api(owner).get(DRAFT, {"use_case": week48.pk, "week": "2026-W48"}).json()
+    assert draft["pushed"]["tasks_total"]["note"].startswith("from the workflow system, ")
+    assert draft["carried"]["minutes_saved_per_task"] == {
+        "value": "4.50",
+        "note": "as in your review of 2026-W47",
+    }
+    saved = api(owner).post("/api/v1/weekly-reviews/", draft["body"], format="json")
+    assert saved.status_code == 201, saved.content  # nothing typed
+    record = saved.json()["telemetry"]
+    assert record["pushed"] == {"tasks_total": 40, "backlog": 12}
+    assert record["changed"] == []
+    review = WeeklyReview.objects.get(use_case=week48, week="2026-W48")
+    assert (review.tasks_total, review.backlog, review.minutes_saved_per_task) == (40, 12, 4.5)

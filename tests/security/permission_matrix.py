@@ -466,6 +466,15 @@ TABLE: dict[str, Entry] = {
     # The OTLP receiver authenticates by ingest key only: a session is no key (401 for all).
     "otlp:traces": Entry(checks={"GET": expect(405), "POST": expect(401)}, roles=PUBLIC),
     "api:use-case-telemetry": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    # A workflow system pushes a week's tasks in total and backlog: the owner's or PMO's token.
+    "api:use-case-workflow-metrics": Entry(
+        kwargs={"pk": "use_case", "week": "week"},
+        checks={
+            "GET": API_NO_GET,
+            "PUT": expect(403, anonymous=API_ANON, outsider=404, pmo=201, owner=201, admin=201),
+        },
+        bodies={"PUT": {"tasks_total": 120, "backlog": 14}},
+    ),
     # A weekly draft names its use case in the query: without one, a 400 for everyone logged in
     # (per role: tests/reviews/test_telemetry_drafts.py).
     "api:weekly-review-draft": Entry(checks={"GET": expect(400, anonymous=API_ANON)}),

@@ -279,6 +279,7 @@ def _build_world() -> SimpleNamespace:
         ingest_key=ingest_key,
         portfolio_key=portfolio_key,
         model_price=model_price,
+        week=SimpleNamespace(pk="2026-W47"),  # a URL's ISO week (workflow metrics)
         business_case_version=use_case.business_case.history.order_by("history_id").first(),
     )
 
