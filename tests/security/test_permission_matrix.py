@@ -53,7 +53,8 @@ from reviews.models import (
 from stagegates import services as gate_services
 from tests.conftest import api_token, make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
-from usecases.models import ModelChange, Notification
+from usecases import sealed
+from usecases.models import ModelChange, Notification, NotificationChannel
 
 from .permission_matrix import API_ANON, EMPTY, LOGIN, NOT_IN_MATRIX, ROLES, TABLE
 
@@ -235,6 +236,17 @@ def _build_world() -> SimpleNamespace:
         period="2026-W47",
         title="Weekly review 2026-W47 is due",
     )
+    # The owner's personal chat channel; its URL is on loopback and not allowed (SSRF), so a test
+    # message is refused at once, without any network.
+    channel = NotificationChannel.objects.create(
+        kind="json",
+        name="Olivia's alerts",
+        url_sealed=sealed.seal("http://127.0.0.1:9/hook"),
+        url_hint="http://127.0.0.1/…/hook",
+        secret_sealed=sealed.seal("a-secret-of-sixteen-chars"),
+        events=["flag_raised"],
+        owner=owner,
+    )
     users = dict(
         anonymous=None,
         outsider=outsider,
@@ -265,6 +277,7 @@ def _build_world() -> SimpleNamespace:
         gate=gate,
         gate_item=gate.items.get(use_case=use_case),
         notification=notification,
+        channel=channel,
         business_case_version=use_case.business_case.history.order_by("history_id").first(),
     )
 
