@@ -90,6 +90,8 @@ class ChannelSerializer(serializers.ModelSerializer):
             "problems",
         ]
         read_only_fields = ["url_hint", "created_at", "tested_at", "test_error"]
+        # Blank names reach the service, which says what to write.
+        extra_kwargs = {"name": {"allow_blank": True, "required": True}}
 
     def get_has_secret(self, channel) -> bool:
         return bool(channel.secret_sealed)
