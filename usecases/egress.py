@@ -20,7 +20,7 @@ import certifi
 import urllib3
 from django.conf import settings
 
-ALLOW_HINT = "the PMO can allow it with the setting ALERT_ALLOWED_HOSTS or ALERT_ALLOWED_NETWORKS"
+ALLOW_HINT = "it is allowed by the setting ALERT_ALLOWED_HOSTS or ALERT_ALLOWED_NETWORKS"
 
 
 class Refused(Exception):
@@ -99,6 +99,20 @@ def permitted_addresses(host: str, port: int) -> list[str]:
     return addresses
 
 
+def _why(error: Exception) -> str:
+    """The reason of a connection failure in a few words ("Connection refused", "no answer
+    within 10 s"), not urllib3's whole repr."""
+    timeout = (urllib3.exceptions.ReadTimeoutError, urllib3.exceptions.ConnectTimeoutError)
+    # (NewConnectionError is a ConnectTimeoutError too, for urllib3 1.x compatibility.)
+    if isinstance(error, timeout) and not isinstance(error, urllib3.exceptions.NewConnectionError):
+        return f"no answer within {settings.VALUEGATE_ALERT_TIMEOUT:g} s"
+    text = str(getattr(error, "reason", None) or error)
+    for marker in ("Failed to establish a new connection: ", "] "):
+        if marker in text:
+            text = text.rsplit(marker, 1)[1]
+    return text.strip() or type(error).__name__
+
+
 def check(url: str) -> Target:
     """``Refused`` (with the reason) unless ``url`` may be called now."""
     t = target(url)
@@ -140,8 +154,9 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> int:
                 assert_same_host=False,
             )
     except urllib3.exceptions.HTTPError as error:
-        reason = getattr(error, "reason", None) or error
-        raise SendError(f"Could not reach {t.host_header}: {reason}", retryable=True) from error
+        raise SendError(
+            f"Could not reach {t.host_header}: {_why(error)}", retryable=True
+        ) from error
     status = response.status
     if 200 <= status < 300:
         return status

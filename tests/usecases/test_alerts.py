@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import socket
 from pathlib import Path
 
 import jsonschema
@@ -188,7 +189,8 @@ def test_a_receiver_that_is_down_is_retried_then_the_delivery_fails_with_its_err
     delivery = ChannelDelivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED
     assert delivery.attempts == 3  # VALUEGATE_ALERT_MAX_ATTEMPTS
-    assert "Could not reach 127.0.0.1" in delivery.last_error
+    assert delivery.last_error.startswith("Could not reach 127.0.0.1:")
+    assert delivery.last_error.endswith(": Connection refused")  # the reason, not a repr
     assert alerts.deliver(delivery.pk) == "skipped"  # failed for good: never sent again
 
     client.force_login(pmo)
@@ -302,3 +304,17 @@ def test_send_test_message_from_the_page(receiver, pmo, client):
     assert channel.test_error.startswith("HTTP 500")
     api = client.post(f"/api/v1/notification-channels/{channel.pk}/test/").json()
     assert api["ok"] is False and api["error"].startswith("HTTP 500")
+
+
+def test_a_receiver_that_never_answers_times_out(
+    settings, pmo, use_case, django_capture_on_commit_callbacks
+):
+    settings.VALUEGATE_ALERT_TIMEOUT = 0.5
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        add_channel(pmo, "json", f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
+        tell(use_case, [pmo], django_capture_on_commit_callbacks)
+    delivery = ChannelDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
+    assert delivery.last_error.endswith(": no answer within 0.5 s")
