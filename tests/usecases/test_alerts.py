@@ -318,3 +318,9 @@ def test_a_receiver_that_never_answers_times_out(
     delivery = ChannelDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("failed", 3)
     assert delivery.last_error.endswith(": no answer within 0.5 s")
+
+
+def test_the_documented_example_follows_the_schema():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "alerts.md").read_text()
+    example = doc.split("Example:\n\n```json\n", 1)[1].split("```", 1)[0]
+    validate(json.loads(example))
