@@ -109,17 +109,23 @@ def channels_for(event: str, use_case_ids: Iterable[int]):
 
 
 def _subscribed(event: str, use_case_ids: list[int]) -> list[int]:
-    # JSONField ``__contains`` is not supported on SQLite: filter the (few) channels in Python.
+    """The ids of ``channels_for(event, use_case_ids)``: one query when no channel subscribes."""
     if transaction.get_connection().vendor == "postgresql":
         return list(channels_for(event, use_case_ids).values_list("pk", flat=True))
-    owners = set(
-        UseCase.objects.filter(pk__in=use_case_ids).values_list("value_owner_id", flat=True)
-    )
-    return [
-        c.pk
+    # JSONField ``__contains`` is not supported on SQLite: filter the (few) channels in Python.
+    channels = [
+        c
         for c in NotificationChannel.objects.filter(enabled=True).select_related("owner")
         if event in c.events
-        and (c.owner_id is None or (c.owner_id in owners and c.owner.is_active))
+    ]
+    if any(c.owner_id is not None for c in channels):
+        owners = set(
+            UseCase.objects.filter(pk__in=use_case_ids).values_list("value_owner_id", flat=True)
+        )
+    else:
+        owners = set()
+    return [
+        c.pk for c in channels if c.owner_id is None or (c.owner_id in owners and c.owner.is_active)
     ]
 
 
