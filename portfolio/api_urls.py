@@ -13,7 +13,7 @@ from reviews import api as reviews_api
 from reviews import cadence_api, flag_api, telemetry_api
 from stagegates import api as stagegates_api
 from usecases import api as usecases_api
-from usecases import inbox_api
+from usecases import channel_api, inbox_api
 
 from .token_api import TokenView
 
@@ -29,6 +29,11 @@ router.register("gates", stagegates_api.GateViewSet, basename="gate")
 router.register("gate-items", stagegates_api.GateItemViewSet, basename="gate-item")
 router.register("notifications", inbox_api.NotificationViewSet, basename="notification")
 router.register("model-prices", telemetry_api.ModelPriceViewSet, basename="model-price")
+router.register(
+    "notification-channels",
+    channel_api.NotificationChannelViewSet,
+    basename="notification-channel",
+)
 
 # Swagger UI comes from our own static files (drf-spectacular-sidecar) and its init script from
 # the split view's URL; it sets inline style attributes, so only the docs page allows those.

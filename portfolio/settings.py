@@ -314,6 +314,33 @@ VALUEGATE_EMAIL_MAX_AGE_HOURS = int(os.environ.get("VALUEGATE_EMAIL_MAX_AGE_HOUR
 #: Absolute links in e-mails: the address users reach the web app at.
 VALUEGATE_BASE_URL = os.environ.get("VALUEGATE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Alerts in chat (usecases/alerts.py, docs/alerts.md): one delivery per (event, channel), sent by
+# the worker, retried VALUEGATE_ALERT_BACKOFF, 2x, 4x ... seconds apart up to
+# VALUEGATE_ALERT_MAX_ATTEMPTS attempts, then marked failed. A sender leases a delivery for
+# VALUEGATE_ALERT_LEASE seconds (a dead sender's delivery is taken up by the sweep after that).
+VALUEGATE_ALERT_MAX_ATTEMPTS = int(os.environ.get("VALUEGATE_ALERT_MAX_ATTEMPTS", "6"))
+VALUEGATE_ALERT_BACKOFF = float(os.environ.get("VALUEGATE_ALERT_BACKOFF", "30"))
+VALUEGATE_ALERT_LEASE = int(os.environ.get("VALUEGATE_ALERT_LEASE", "120"))
+VALUEGATE_ALERT_TIMEOUT = float(os.environ.get("VALUEGATE_ALERT_TIMEOUT", "10"))
+# Channel URLs may not reach private, loopback or link-local addresses (SSRF) unless their host
+# name or address is allowed here (comma-separated): e.g. ALERT_ALLOWED_HOSTS=chat.corp.example,
+# ALERT_ALLOWED_NETWORKS=10.20.0.0/16.
+VALUEGATE_ALERT_ALLOWED_HOSTS = [
+    h.strip().lower() for h in os.environ.get("ALERT_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
+VALUEGATE_ALERT_ALLOWED_NETWORKS = [
+    n.strip() for n in os.environ.get("ALERT_ALLOWED_NETWORKS", "").split(",") if n.strip()
+]
+# The key that encrypts channel URLs and signing secrets at rest (a Fernet key:
+# ``Fernet.generate_key()``); empty: derived from SECRET_KEY (rotating SECRET_KEY then makes the
+# stored channels unreadable: set this one in production).
+VALUEGATE_CHANNEL_KEY = os.environ.get("VALUEGATE_CHANNEL_KEY", "")
+CELERY_BEAT_SCHEDULE["send-pending-channel-alerts"] = {
+    "task": "usecases.tasks.send_pending_channel_alerts",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+
 # Stop-loss and early-warning sweep (reviews/sweep.py): the whole portfolio every 15 minutes;
 # idempotent and safe when two runs overlap (unique flags, locked stage change).
 CELERY_BEAT_SCHEDULE["sweep-stop-loss"] = {

@@ -27,7 +27,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from usecases.models import Notification, UseCase
+from usecases import alerts
+from usecases.models import AlertEvent, Notification, UseCase
 from usecases.notify import Draft, notify_many
 from usecases.roles import PMO
 
@@ -39,6 +40,8 @@ WEEKLY_OVERDUE = "weekly_overdue"
 MONTHLY_OVERDUE = "monthly_overdue"
 REMINDER_KINDS = {cadence.WEEKLY: WEEKLY_REMINDER, cadence.MONTHLY: MONTHLY_REMINDER}
 OVERDUE_KINDS = {cadence.WEEKLY: WEEKLY_OVERDUE, cadence.MONTHLY: MONTHLY_OVERDUE}
+for _kind in OVERDUE_KINDS.values():
+    alerts.route(_kind, AlertEvent.OVERDUE)
 
 
 def review_reminders_send(*, today: datetime.date) -> int:

@@ -12,8 +12,9 @@
   flag whose breach a correction withdrew (resolved as withdrawn, or resolved by the PMO after
   the "breach withdrawn" mark) no longer stands (``Flag.objects.standing()``): a later
   correction that brings the breach back raises a new flag, with its action.
-- * Early-warning signals raise flags that change no stage and notify nobody (they are shown
-  on the flags page and wherever flags are shown); while a signal's flag is open on a use case,
+- * Early-warning signals raise flags that change no stage and notify nobody in the app (they
+  are shown on the flags page and wherever flags are shown; the chat channels subscribed to
+  early warnings get them, ``usecases.alerts``); while a signal's flag is open on a use case,
   the signal raises no further flag for later periods (one open warning per signal).
 - A breach or signal at a period older than the look-back (``reviews.lookback``) is recorded as a
   historical flag (never open): no stage change, nobody notified.
@@ -28,15 +29,19 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 
-from usecases import transitions
+from usecases import alerts, transitions
 from usecases.audit import fit
-from usecases.models import TransitionCause, UseCase
+from usecases.models import AlertEvent, TransitionCause, UseCase
 from usecases.roles import PMO
 
 from .breaches import Breach
 from .flags import flag_raise
 from .models import Flag, RuleAction
 from .targets import Trigger
+
+STOP_LOSS_NOTICE = "stop_loss"
+EARLY_WARNING = "early_warning"
+alerts.route(STOP_LOSS_NOTICE, AlertEvent.FLAG_RAISED)
 
 
 class WithdrawalEffect:
@@ -155,6 +160,7 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
             return outcome
         outcome.flags.append(flag)
         if breach is None:
+            _early_warning_alert(flag, candidate)
             return outcome
         notice = _stop_loss_notice(flag, candidate, breach)
         if planned is not None and planned.allowed:
@@ -174,12 +180,28 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
 def _stop_loss_notice(flag: Flag, candidate: Candidate, breach: Breach) -> transitions.Notice:
     use_case = candidate.use_case
     return transitions.Notice(
-        kind="stop_loss",
+        kind=STOP_LOSS_NOTICE,
         subject=flag,
         period=flag.period,
         title=fit(f"Stop-loss on {use_case.name}: {breach.summary()}", 200),
         body=f"{flag.explanation}\n\nTriggered by {candidate.trigger.label}.",
         url=f"{reverse('reviews:flags')}?use_case={use_case.pk}",
+    )
+
+
+def _early_warning_alert(flag: Flag, candidate: Candidate) -> None:
+    """An early-warning signal notifies nobody in the app (it shows on the flags page), but it is
+    an alert event of its own for the chat channels subscribed to it."""
+    use_case = candidate.use_case
+    alerts.publish(
+        event=AlertEvent.EARLY_WARNING,
+        kind=EARLY_WARNING,
+        subject=flag,
+        period=flag.period,
+        title=fit(f"Early warning on {use_case.name}: {flag.get_kind_display()}", 200),
+        body=flag.explanation,
+        url=f"{reverse('reviews:flags')}?use_case={use_case.pk}",
+        use_case_ids=[use_case.pk],
     )
 
 

@@ -55,9 +55,16 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from usecases import clock, economics, transitions
+from usecases import alerts, clock, economics, transitions
 from usecases.audit import fit, stamp
-from usecases.models import Funding, Stage, StageTransition, TransitionCause, UseCase
+from usecases.models import (
+    AlertEvent,
+    Funding,
+    Stage,
+    StageTransition,
+    TransitionCause,
+    UseCase,
+)
 from usecases.permissions import can_resolve_flags
 from usecases.selectors import business_case_inputs
 from usecases.text import NOTE_MAX, check_field
@@ -68,6 +75,9 @@ from .metric_format import format_value, places_for
 from .models import Flag, FlagKind, FlagResolution, Metric, MonthlyReview, WeeklyReview
 from .series import Overlay, load_months, load_weeks_of, month_first, week_monday
 from .stoploss_effects import PmoRecipients, WithdrawalEffect, Withdrawn, who_is_notified
+
+alerts.route("stop_loss_withdrawn", AlertEvent.FLAG_WITHDRAWN)
+alerts.route("stop_loss_restored", AlertEvent.FLAG_WITHDRAWN)
 
 NOT_RESTORABLE = "Only a flag whose breach a correction withdrew can be resolved with a restore."
 NOTHING_TO_RESTORE = "This flag moved no stage: there is nothing to restore."

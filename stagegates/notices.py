@@ -20,8 +20,9 @@ The decision notice goes through ``usecases.transitions`` (``decision_notice`` b
 
 from django.utils import timezone
 
+from usecases import alerts
 from usecases.audit import fit
-from usecases.models import Funding, Notification, Stage
+from usecases.models import AlertEvent, Funding, Notification, Stage
 from usecases.notify import draft, notify, notify_many
 from usecases.transitions import Notice, Plan
 
@@ -35,6 +36,16 @@ KIND_CLOSED = "gate_closed"
 KIND_DECISION = "gate_decision"
 
 TITLE_MAX = Notification._meta.get_field("title").max_length
+
+
+def _agenda(gate: Gate) -> list[int]:
+    """The use cases on ``gate``'s agenda: their owners' personal channels get its alerts."""
+    return list(gate.items.values_list("use_case_id", flat=True))
+
+
+alerts.route(KIND_VOTING_OPENED, AlertEvent.GATE_VOTING_OPENED, use_cases=_agenda)
+alerts.route(KIND_CLOSED, AlertEvent.GATE_CLOSED, use_cases=_agenda)
+alerts.route(KIND_DECISION, AlertEvent.DECISION_RECORDED)
 
 
 def _count(n: int, noun: str) -> str:

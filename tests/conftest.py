@@ -18,6 +18,7 @@ import shutil
 
 import pytest
 
+from tests.alert_receiver import alert_settings, receiver  # noqa: F401 (fixtures of the alert tests)
 from tests.factories import PASSWORD, AdminFactory, UseCaseFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from .channels import can_use_channels
 from .models import Notification
 from .notify import notification_mark_read, notifications_mark_all_read
 
@@ -26,7 +27,15 @@ def inbox(request):
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "usecases/inbox.html", {"page_obj": page, "unread_only": unread_only})
+    return render(
+        request,
+        "usecases/inbox.html",
+        {
+            "page_obj": page,
+            "unread_only": unread_only,
+            "chat_channels": can_use_channels(request.user),
+        },
+    )
 
 
 @require_POST

@@ -430,3 +430,111 @@ class StageTransition(models.Model):
             f"{self.use_case_id}: {self.stage_before}/{self.funding_before} → "
             f"{self.stage_after}/{self.funding_after} ({self.cause_kind})"
         )
+
+
+class AlertEvent(models.TextChoices):
+    """What a chat channel may subscribe to (``usecases.alerts``)."""
+
+    FLAG_RAISED = "flag_raised", "Stop-loss flag raised"
+    FLAG_WITHDRAWN = "flag_withdrawn", "Stop-loss flag withdrawn"
+    EARLY_WARNING = "early_warning", "Early-warning signal"
+    OVERDUE = "overdue_escalation", "Overdue review escalated to the PMO"
+    GATE_VOTING_OPENED = "gate_voting_opened", "Gate voting opened"
+    GATE_CLOSED = "gate_closed", "Gate closed"
+    DECISION_RECORDED = "decision_recorded", "Gate decision recorded"
+
+
+class ChannelKind(models.TextChoices):
+    SLACK = "slack", "Slack incoming webhook"
+    TEAMS = "teams", "Microsoft Teams Workflows webhook"
+    JSON = "json", "Generic JSON webhook (signed)"
+
+
+class NotificationChannel(models.Model):
+    """A chat channel or webhook that alerts go to (``usecases.alerts``): PMO-wide (no owner,
+    every subscribed event) or a value owner's personal channel (events about their own use
+    cases). The URL and the signing secret are stored encrypted (``usecases.sealed``) and shown
+    back only masked (``url_hint``)."""
+
+    kind = models.CharField(max_length=8, choices=ChannelKind.choices)
+    name = models.CharField(max_length=80)
+    url_sealed = models.TextField(help_text="The webhook URL, encrypted.")
+    url_hint = models.CharField(max_length=120, help_text="The URL masked, to show back.")
+    secret_sealed = models.TextField(blank=True, help_text="The HMAC signing secret, encrypted.")
+    events = models.JSONField(default=list, help_text="The AlertEvent values subscribed.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notification_channels",
+        help_text="Empty: a PMO-wide channel; else the value owner's personal channel.",
+    )
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    #: The last "send test message": when, and its error ("" when it went through).
+    tested_at = models.DateTimeField(null=True, blank=True)
+    test_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["owner_id", "name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class ChannelDelivery(models.Model):
+    """One alert to one channel: the event (the notification kind, subject and period, as the
+    in-app notification's key without its recipient) is unique per channel, so a channel gets
+    each event once however many people the inbox told. Sent by the worker (``usecases.alerts``,
+    at least once: a lease, retries with back-off, then failed with the error)."""
+
+    channel = models.ForeignKey(
+        NotificationChannel, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=24, choices=AlertEvent.choices)
+    kind = models.CharField(max_length=40, help_text="The notification kind it mirrors.")
+    subject_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    subject_id = models.PositiveBigIntegerField()
+    period = models.CharField(max_length=16, blank=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    use_case_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "kind", "subject_type", "subject_id", "period"],
+                name="unique_channel_delivery",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="channel_delivery_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.channel}: {self.status}"

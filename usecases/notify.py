@@ -25,6 +25,10 @@ a notification twice. A failed send (SMTP down) keeps its lease, which spaces th
 (``VALUEGATE_EMAIL_LEASE`` apart), and gives up after ``VALUEGATE_EMAIL_MAX_ATTEMPTS`` attempts or
 once the notification is older than ``VALUEGATE_EMAIL_MAX_AGE_HOURS``: it stays in the inbox.
 If the broker is down when a row commits, enqueuing fails quietly (logged) and the sweep sends it.
+
+*Chat alerts*: a new notification of a kind some app routed to an alert event (``alerts.route``)
+is also published to the chat channels subscribed to it (``usecases.alerts``), in the same
+transaction, once per event and channel.
 """
 
 import datetime
@@ -40,7 +44,7 @@ from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from . import clock
+from . import alerts, clock
 from .models import Notification
 from .text import control_characters
 
@@ -51,12 +55,21 @@ SWEEP_BATCH = 200
 
 
 def notify(
-    *, recipient, kind: str, subject, period: str, title: str, body: str = "", url: str = ""
+    *,
+    recipient,
+    kind: str,
+    subject,
+    period: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    alert: bool = True,
 ):
     """Create the notification unless it exists; return ``(notification, created)``.
 
     Call inside the transaction of the change it is about; the e-mail is enqueued after commit,
-    and only for a newly created row."""
+    and only for a newly created row. ``alert``: publish a new row to the chat channels
+    (``alerts.relay``); a caller telling several people of one event relays it once itself."""
     subject_type = ContentType.objects.get_for_model(subject)
     key = dict(
         recipient=recipient,
@@ -72,6 +85,8 @@ def notify(
             )
     except IntegrityError:  # a concurrent sender won the race
         return Notification.objects.get(**key), False
+    if created and alert:
+        alerts.relay(kind=kind, subject=subject, period=period, title=title, body=body, url=url)
     if created and recipient.email:
         pk = notification.pk
         transaction.on_commit(lambda: _enqueue_email(pk), robust=True)
@@ -147,6 +162,7 @@ def notify_many(drafts: Iterable[Draft]) -> int:
         ],
         ignore_conflicts=True,
     )
+    alerts.relay_many(new)
     transaction.on_commit(_enqueue_sweep, robust=True)
     return len(new)
 

@@ -43,7 +43,7 @@ from enum import StrEnum
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from . import clock
+from . import alerts, clock
 from .audit import UNSET, fit, stamp
 from .models import Funding, Stage, StageTransition, TransitionCause, UseCase
 from .notify import notify
@@ -306,9 +306,21 @@ def tell(use_case: UseCase, notice: Notice, *, cc: Iterable = ()) -> None:
         recipients[use_case.value_owner_id] = use_case.value_owner
     for user in cc:
         recipients.setdefault(user.pk, user)
+    told = False
     for recipient in recipients.values():
-        notify(
+        _, created = notify(
             recipient=recipient,
+            kind=notice.kind,
+            subject=notice.subject,
+            period=notice.period,
+            title=notice.title,
+            body=notice.body,
+            url=notice.url,
+            alert=False,
+        )
+        told = told or created
+    if told:  # the chat channels get the event once, however many people were told
+        alerts.relay(
             kind=notice.kind,
             subject=notice.subject,
             period=notice.period,

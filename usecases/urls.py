@@ -7,7 +7,7 @@ flags and gates, which ``usecases`` may not import: its view is the one named by
 
 from django.urls import path
 
-from . import inbox_views, views
+from . import channel_views, inbox_views, views
 
 app_name = "usecases"
 urlpatterns = [
@@ -36,4 +36,10 @@ urlpatterns = [
     path("inbox/", inbox_views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", inbox_views.notification_read, name="inbox_read"),
     path("inbox/read-all/", inbox_views.read_all, name="inbox_read_all"),
+    # Chat channels for alerts (usecases/channel_views.py)
+    path("alerts/channels/", channel_views.channel_list, name="channels"),
+    path("alerts/channels/new/", channel_views.channel_create, name="channel_create"),
+    path("alerts/channels/<int:pk>/edit/", channel_views.channel_edit, name="channel_edit"),
+    path("alerts/channels/<int:pk>/test/", channel_views.channel_test, name="channel_test"),
+    path("alerts/channels/<int:pk>/delete/", channel_views.channel_delete, name="channel_delete"),
 ]

@@ -19,14 +19,17 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from portfolio.demo import USERS, seed_demo
 from reviews.models import Flag, MonthlyReview, StopLossRule, WeeklyReview
 from stagegates.models import GateItem
 from stagegates.services import gate_ensure_for_quarter, gate_open_voting
-from usecases.models import BusinessCase, UseCase
+from usecases import sealed
+from usecases.models import BusinessCase, ChannelDelivery, NotificationChannel, UseCase
 
 pytestmark = [
     pytest.mark.browser,
@@ -59,6 +62,27 @@ def demo(live_server):
         GateItem.objects.filter(gate=gate).order_by("pk").first()
     )
     assert item is not None, "the demo's gate has an agenda"
+    # A chat channel with a failed delivery: the channels page with its problems list.
+    channel = NotificationChannel.objects.create(
+        kind="teams",
+        name="AI governance (Teams)",
+        url_sealed=sealed.seal("https://example.invalid/workflows/wf/triggers/manual/paths/invoke"),
+        url_hint="https://example.invalid/…/voke",
+        events=["flag_raised", "gate_closed"],
+    )
+    ChannelDelivery.objects.create(
+        channel=channel,
+        event="flag_raised",
+        kind="stop_loss",
+        subject_type=ContentType.objects.get_for_model(use_case),
+        subject_id=use_case.pk,
+        period="2026-W47",
+        title="Stop-loss on Customer-response assistant",
+        status="failed",
+        attempts=6,
+        next_attempt_at=timezone.now(),
+        last_error="Could not reach example.invalid: Connection refused",
+    )
     return live_server.url, use_case, gate, item
 
 
@@ -94,10 +118,13 @@ def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
     version = BusinessCase.history.filter(use_case_id=uc).order_by("-history_id").first()
     common.append(reverse("usecases:business_case_version", args=[uc, version.history_id]))
     rule = StopLossRule.objects.order_by("pk").first()
+    channel = NotificationChannel.objects.order_by("pk").first()
     return {
         "owner": common
         + submit
         + [
+            reverse("usecases:channels"),
+            reverse("usecases:channel_create"),
             reverse("usecases:business_case_edit", args=[uc]),
             reverse("usecases:model_change_create", args=[uc]),
             reverse("usecases:checklist_edit", args=[uc]),
@@ -119,6 +146,9 @@ def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
             reverse("stagegates:new"),
             reverse("stagegates:edit", args=[gate.pk]),
             reverse("stagegates:undecided"),
+            reverse("usecases:channels"),
+            reverse("usecases:channel_create"),
+            reverse("usecases:channel_edit", args=[channel.pk]),
         ],
     }[role]
 

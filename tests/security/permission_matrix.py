@@ -116,6 +116,33 @@ def _monthly_form(world) -> dict:
     return {"month": "2026-10", **{k: str(v) for k, v in MONTHLY_FIGURES.items()}}
 
 
+#: Chat channels: the PMO, admins and value owners (their own); others 403.
+CHANNELS_PAGE = expect(403, anonymous=LOGIN, other_owner=200, pmo=200, owner=200, admin=200)
+#: The owner's personal channel: the owner, the PMO and admins; another value owner 404.
+CHANNEL_PAGE_OWN = expect(403, anonymous=LOGIN, other_owner=404, pmo=200, owner=200, admin=200)
+CHANNELS_API_NONE = expect(403, anonymous=API_ANON)
+CHANNELS_API_LIST = {
+    **CHANNELS_API_NONE,
+    "other_owner": EMPTY,
+    "pmo": 200,
+    "owner": 200,
+    "admin": 200,
+}
+CHANNEL_API_OWN = {**CHANNELS_API_NONE, "other_owner": 404, "pmo": 200, "owner": 200, "admin": 200}
+CHANNEL_BODY = {
+    "kind": "slack",
+    "name": "#ai-portfolio",
+    "url": "https://93.184.216.34/services/T0/B0/XXXX",
+    "events": ["flag_raised", "gate_closed"],
+}
+CHANNEL_FORM = {
+    "kind": "slack",
+    "name": "#ai-portfolio",
+    "url": "https://93.184.216.34/services/T0/B0/XXXX",
+    "events": ["flag_raised"],
+    "enabled": "on",
+}
+CHANNEL = {"pk": "channel"}
 UC = {"pk": "use_case"}
 UC_PK = {"use_case_pk": "use_case"}
 GATE = {"pk": "gate"}
@@ -151,6 +178,37 @@ TABLE: dict[str, Entry] = {
     "usecases:inbox_read": Entry(
         kwargs={"pk": "notification"},
         checks={"GET": POST_ONLY, "POST": expect(404, anonymous=LOGIN, owner=302)},
+    ),
+    # --- chat channels (usecases/channel_views.py): see api:notification-channel-* below -------
+    "usecases:channels": Entry(checks={"GET": CHANNELS_PAGE}),
+    "usecases:channel_create": Entry(
+        checks={
+            "GET": CHANNELS_PAGE,
+            "POST": {**CHANNELS_PAGE, "other_owner": 302, "pmo": 302, "owner": 302, "admin": 302},
+        },
+        bodies={"POST": CHANNEL_FORM},
+    ),
+    "usecases:channel_edit": Entry(
+        kwargs=CHANNEL,
+        checks={
+            "GET": CHANNEL_PAGE_OWN,
+            "POST": {**CHANNEL_PAGE_OWN, "pmo": 302, "owner": 302, "admin": 302},
+        },
+        bodies={"POST": CHANNEL_FORM},
+    ),
+    "usecases:channel_test": Entry(
+        kwargs=CHANNEL,
+        checks={
+            "GET": POST_ONLY_LOGIN_FIRST,
+            "POST": {**CHANNEL_PAGE_OWN, "pmo": 302, "owner": 302, "admin": 302},
+        },
+    ),
+    "usecases:channel_delete": Entry(
+        kwargs=CHANNEL,
+        checks={
+            "GET": POST_ONLY_LOGIN_FIRST,
+            "POST": {**CHANNEL_PAGE_OWN, "pmo": 302, "owner": 302, "admin": 302},
+        },
     ),
     # --- portfolio pages: whoever sees a use case (the contributor sees theirs only) ----------
     "portfolio:dashboard": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
@@ -628,6 +686,45 @@ TABLE: dict[str, Entry] = {
     "api:notification-read": Entry(
         kwargs={"pk": "notification"},
         checks={"GET": API_NO_GET, "POST": expect(404, anonymous=API_ANON, owner=200)},
+    ),
+    # Chat channels (usecases.channels): the PMO all; a value owner their own personal channels
+    # (the other owner has none: an empty list, and the owner's channel is a 404 to them);
+    # everyone else 403. Saved URLs are literal public addresses (no DNS in the test).
+    "api:notification-channel-list": Entry(
+        checks={
+            "GET": CHANNELS_API_LIST,
+            "POST": {
+                **CHANNELS_API_NONE,
+                "other_owner": 201,
+                "pmo": 201,
+                "owner": 201,
+                "admin": 201,
+            },
+        },
+        bodies={"POST": CHANNEL_BODY},
+    ),
+    "api:notification-channel-detail": Entry(
+        kwargs=CHANNEL,
+        checks={
+            "GET": CHANNEL_API_OWN,
+            "PUT": CHANNEL_API_OWN,
+            "PATCH": CHANNEL_API_OWN,
+            "DELETE": {**CHANNEL_API_OWN, "owner": 204, "pmo": 204, "admin": 204},
+        },
+        bodies={"PUT": CHANNEL_BODY, "PATCH": {"name": "Renamed"}},
+    ),
+    "api:notification-channel-test": Entry(
+        kwargs=CHANNEL,
+        checks={
+            "GET": {
+                **CHANNELS_API_NONE,
+                "other_owner": 405,
+                "pmo": 405,
+                "owner": 405,
+                "admin": 405,
+            },
+            "POST": CHANNEL_API_OWN,
+        },
     ),
     "api:gate-item-decide": Entry(
         kwargs=ITEM,

@@ -55,7 +55,8 @@ from reviews.models import (
 from stagegates import services as gate_services
 from tests.conftest import api_token, make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
-from usecases.models import ModelChange, Notification
+from usecases import sealed
+from usecases.models import ModelChange, Notification, NotificationChannel
 
 from .permission_matrix import API_ANON, EMPTY, LOGIN, NOT_IN_MATRIX, ROLES, TABLE
 
@@ -246,6 +247,17 @@ def _build_world() -> SimpleNamespace:
         currency="EUR",
         effective_from=datetime.date(2026, 11, 1),
     )
+    # The owner's personal chat channel; its URL is on loopback and not allowed (SSRF), so a test
+    # message is refused at once, without any network.
+    channel = NotificationChannel.objects.create(
+        kind="json",
+        name="Olivia's alerts",
+        url_sealed=sealed.seal("http://127.0.0.1:9/hook"),
+        url_hint="http://127.0.0.1/…/hook",
+        secret_sealed=sealed.seal("a-secret-of-sixteen-chars"),
+        events=["flag_raised"],
+        owner=owner,
+    )
     users = dict(
         anonymous=None,
         outsider=outsider,
@@ -280,6 +292,7 @@ def _build_world() -> SimpleNamespace:
         portfolio_key=portfolio_key,
         model_price=model_price,
         week=SimpleNamespace(pk="2026-W47"),  # a URL's ISO week (workflow metrics)
+        channel=channel,
         business_case_version=use_case.business_case.history.order_by("history_id").first(),
     )
 
