@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
+from portfolio.use_case_sections import SECTIONS
 from reviews.models import Flag, FlagKind, StopLossRule, WeeklyReview
 from tests.conftest import PASSWORD, make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
@@ -106,6 +107,14 @@ def shot(page, artifacts_dir, name):
     page.screenshot(path=os.path.join(artifacts_dir, name), full_page=True)
 
 
+def load_sections(page):
+    """Scroll every section that loads as needed into view and wait until htmx swapped it in."""
+    for slug in SECTIONS:
+        # (a script, not a locator: htmx may swap the element while Playwright scrolls to it)
+        page.evaluate("(id) => document.getElementById(id).scrollIntoView()", slug)
+        expect(page.locator(f"#{slug}.uc-section-later")).to_have_count(0)
+
+
 def test_charts_render(page, setup, artifacts_dir):
     base_url, owner, use_case = setup
     errors = []
@@ -117,6 +126,11 @@ def test_charts_render(page, setup, artifacts_dir):
     path = f"/use-cases/{use_case.pk}/"
     log_in(page, base_url, owner.username, path)
 
+    # The first paint: the key figures and the waterfall; the sections far below wait.
+    expect(page.locator("canvas[data-chart]")).to_have_count(1)
+    expect(page.locator("#history.uc-section-later")).to_have_count(1)
+    page.screenshot(path=os.path.join(artifacts_dir, "use-case-page-first-paint.png"))
+    load_sections(page)
     canvases = page.locator("canvas[data-chart]")
     expect(canvases).to_have_count(7)  # 4 KPIs, 2 scenarios, the waterfall
     for i in range(7):
@@ -161,6 +175,7 @@ def test_charts_render(page, setup, artifacts_dir):
 
     page.set_viewport_size({"width": 420, "height": 900})
     page.reload()
+    load_sections(page)
     expect(page.locator("#chart-kpi-adoption_rate")).to_be_visible()
     shot(page, artifacts_dir, "use-case-page-narrow.png")
     for section in ("trends", "value"):
@@ -178,8 +193,16 @@ def test_without_javascript_the_tables_show(browser, setup, artifacts_dir):
     path = f"/use-cases/{use_case.pk}/"
     log_in(page, base_url, owner.username, path)
     expect(page.locator("canvas[data-chart]").first).to_be_hidden()
+    expect(page.locator("#waterfall-table")).to_be_visible()
+    # A section that loads as needed is a plain link without JavaScript: its own page.
+    page.get_by_role("link", name="Open the section “KPI trends”").click()
+    expect(page.locator("h2#trends-title")).to_have_text("KPI trends")
     expect(page.locator("#kpi-table")).to_be_visible()
     expect(page.locator("#kpi-table tbody tr")).to_have_count(24)
+    shot(page, artifacts_dir, "use-case-section-no-js.png")
+    page.get_by_role("link", name="History").click()
+    expect(page.locator("h2#history-title")).to_be_visible()
+    page.get_by_role("link", name="Back to the use case page").click()
     expect(page.locator("#waterfall-table")).to_be_visible()
     page.fill("#range-start", "2026-06")
     page.fill("#range-end", "2026-06")
