@@ -29,8 +29,14 @@ Decisions where DESIGN.md is silent:
 - Thresholds drawn are the effective rules on the four weekly metrics; a ``net_value`` rule is
   monthly, so it is listed, not drawn.
 
-Queries: a fixed number whatever the number of reviews, changes, flags or gate items (see
-``tests/portfolio/test_use_case_page.py``, 1 vs 40 weekly reviews). Python loops run over the
+Sections (issue 16): the page paints the header, the section index, the facts, the flags and the
+value section (the key figures); the trends, scenarios, reviews, gates and the use case's own
+panels load as they scroll into view, each from its own URL (``portfolio.use_case_sections``;
+the data functions ``*_data`` below).
+
+Queries: a fixed number whatever the number of reviews, changes, flags or gate items, at most 12
+for the page and for each section (see ``tests/portfolio/test_use_case_page.py``, 1 vs 40 weekly
+reviews). Python loops run over the
 rows of one ``.values()`` query of weekly reviews to build chart points; every sum is SQL's.
 """
 

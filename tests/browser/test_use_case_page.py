@@ -122,14 +122,15 @@ def test_charts_render(page, setup, artifacts_dir):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     missing = []
     page.on("response", lambda r: r.status >= 400 and missing.append(r.url))
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size({"width": 1440, "height": 900})
     path = f"/use-cases/{use_case.pk}/"
     log_in(page, base_url, owner.username, path)
 
     # The first paint: the key figures and the waterfall; the sections far below wait.
     expect(page.locator("canvas[data-chart]")).to_have_count(1)
     expect(page.locator("#history.uc-section-later")).to_have_count(1)
-    page.screenshot(path=os.path.join(artifacts_dir, "use-case-page-first-paint.png"))
+    page.wait_for_load_state("networkidle")
+    shot(page, artifacts_dir, "use-case-page-1440-before-scrolling.png")
     load_sections(page)
     canvases = page.locator("canvas[data-chart]")
     expect(canvases).to_have_count(7)  # 4 KPIs, 2 scenarios, the waterfall
@@ -144,7 +145,7 @@ def test_charts_render(page, setup, artifacts_dir):
     # The browser asks for /favicon.ico by itself; anything else missing is a bug.
     assert [u for u in missing if not u.endswith("/favicon.ico")] == []
     assert [e for e in errors if "404" not in e] == []
-    shot(page, artifacts_dir, "use-case-page.png")
+    shot(page, artifacts_dir, "use-case-page-1440-sections-loaded.png")
     page.screenshot(path=os.path.join(artifacts_dir, "use-case-page-top.png"))
     for section in ("trends", "value", "scenarios", "reviews", "flags"):
         page.locator(f"#{section}").screenshot(
@@ -173,11 +174,15 @@ def test_charts_render(page, setup, artifacts_dir):
     )
     assert red_rows >= 1
 
-    page.set_viewport_size({"width": 420, "height": 900})
+    page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#history.uc-section-later")).to_have_count(1)
+    shot(page, artifacts_dir, "use-case-page-390-before-scrolling.png")
     load_sections(page)
     expect(page.locator("#chart-kpi-adoption_rate")).to_be_visible()
-    shot(page, artifacts_dir, "use-case-page-narrow.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, artifacts_dir, "use-case-page-390-sections-loaded.png")
     for section in ("trends", "value"):
         page.locator(f"#{section}").screenshot(
             path=os.path.join(artifacts_dir, f"use-case-page-narrow-{section}.png")
