@@ -45,3 +45,17 @@ def whole_page(client, url: str) -> str:
 
 def detail_url(use_case) -> str:
     return reverse("usecases:detail", args=[use_case.pk])
+
+
+def load_sections_in_browser(page) -> None:
+    """In a Playwright page: scroll each section that loads as needed into view and wait until
+    htmx swapped it in (a script scrolls, not a locator: htmx may swap the element meanwhile)."""
+    for _ in range(2 * len(SECTIONS)):
+        waiting = page.eval_on_selector_all(".uc-section-later", "els => els.map(e => e.id)")
+        if not waiting:
+            break
+        page.evaluate("id => document.getElementById(id).scrollIntoView()", waiting[0])
+        page.wait_for_function(
+            "id => !document.querySelector('.uc-section-later#' + id)", arg=waiting[0]
+        )
+    page.wait_for_load_state("networkidle")
