@@ -18,6 +18,8 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    afterwards).
 
 Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
+(issue 16) the use case page's median ≤ 3× all of its own SQL (the sum of its queries, re-run on
+a cursor: one use case's many small reads have no single heavy aggregate) and ≤ 12 queries;
 submission ≥ 100/s with p95 ≤ 100 ms; sweep ≤ 10 s. A page above its target is profiled with
 cProfile (``<run dir>/profile-<page>.txt``); the plans of each page's heaviest queries are in
 ``<run dir>/plans.txt`` (``EXPLAIN (ANALYZE, BUFFERS)``).
@@ -226,32 +228,35 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
         UseCase.objects.filter(stage="scaled").order_by("pk").values_list("pk", flat=True)
     )
     use_case_pk = scaled[len(scaled) // 2] if scaled else UseCase.objects.order_by("pk")[0].pk
+    # basis: what the median is held against — the page's heaviest query ("floor": the
+    # dashboard and the CFO report, one big aggregate each) or all of its own SQL ("all SQL":
+    # the use case page, many small reads of one use case).
     pages = [
-        ("portfolio dashboard (default range)", True, ("portfolio:dashboard",), (), ""),
+        ("portfolio dashboard (default range)", "floor", ("portfolio:dashboard",), (), ""),
         (
             "dashboard sorted by net value, page 2",
-            True,
+            "floor",
             ("portfolio:dashboard",),
             (),
             "sort=-net_value&page=2",
         ),
         (
             f"CFO report ({first:%Y-%m} – {last:%Y-%m})",
-            True,
+            "floor",
             ("portfolio:cfo_report",),
             (),
             f"start={first:%Y-%m}&end={last:%Y-%m}",
         ),
         (
             f"use case page (#{use_case_pk})",
-            False,
+            "all SQL",
             ("use_case", "usecases:detail"),
             (use_case_pk,),
             "",
         ),
     ]
     rows = []
-    for name, has_target, names, args, query in pages:
+    for name, basis, names, args, query in pages:
         try:
             url = page_url(*names, args=args, query=query)
             result = measure_page(
@@ -262,7 +267,8 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
             rows.append(Row(name, status=f"FAILED: {type(exc).__name__}: {exc}"[:120]))
             continue
         median = statistics.median(result.times)
-        ratio = median / result.floor if result.floor else float("inf")
+        reference = result.all_sql if basis == "all SQL" else result.floor
+        ratio = median / reference if reference else float("inf")
         ok = ratio <= PAGE_RATIO_TARGET and result.queries <= PAGE_QUERY_TARGET
         row = Row(
             name,
@@ -270,21 +276,21 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
             median=ms(median),
             p95=ms(load.percentile(result.times, 95)),
             queries=str(result.queries),
-            floor=ms(result.floor),
+            floor=ms(reference),
             ratio=f"{ratio:.1f}×",
-            extra=f"all SQL {ms(result.all_sql)}",
-            target=(
-                f"≤ {PAGE_RATIO_TARGET}× floor, ≤ {PAGE_QUERY_TARGET} queries"
-                if has_target
-                else "(none)"
+            extra=(
+                f"all SQL {ms(result.all_sql)}"
+                if basis == "floor"
+                else f"its own SQL, all {result.queries} queries; heaviest {ms(result.floor)}"
             ),
-            status=("OK" if ok else "ABOVE") if has_target else "",
+            target=f"≤ {PAGE_RATIO_TARGET}× {basis}, ≤ {PAGE_QUERY_TARGET} queries",
+            status="OK" if ok else "ABOVE",
         )
         rows.append(row)
         plans_out.append(f"===== {name}: {url}")
         for seconds, sql in result.heaviest:
             plans_out.append(f"--- {ms(seconds)} (timed cursor)\n{sql}\n{explain(sql)}\n")
-        if (has_target and not ok) or profile:
+        if not ok or profile:
             path = run_dir / f"profile-{slug(name.split('(')[0])}.txt"
             profile_page(client, url, path)
             row.extra += f"; profile: {path}"

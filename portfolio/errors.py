@@ -2,9 +2,10 @@
 ``CSRF_FAILURE_VIEW``, and the login limits' and lockouts' 429).
 
 A page is the app's layout (``templates/portfolio/errors/``: the navigation of a logged-in user,
-the reason in words, a way on). A request under ``/api/`` gets JSON instead, ``{"detail": …}``
-like the API's own errors (DRF answers most of those itself; these are the ones Django answers:
-an unknown API path, an unhandled exception).
+the reason in words, a way on); an htmx request answered 400 or 403 gets the reason alone
+(``errors/_htmx.html``), which htmx swaps in where the answer was awaited. A request under
+``/api/`` gets JSON instead, ``{"detail": …}`` like the API's own errors (DRF answers most of
+those itself; these are the ones Django answers: an unknown API path, an unhandled exception).
 
 The 500 page is rendered without the request: no context processor runs (they read the session,
 the user and the inbox from the database, which may be what failed), so it shows no user-specific
@@ -30,6 +31,8 @@ DEFAULTS = {
     429: "Too many requests right now. Please try again shortly.",
     500: "Something went wrong on our side. It has been logged; please try again in a moment.",
 }
+#: The statuses htmx swaps in as the server's message (``responseHandling`` in base.html).
+HTMX_SWAPPED = frozenset({400, 403, 409, 422})
 CSRF_EXPIRED = (
     "This form was open too long or you signed in again in another tab, so it can no longer be "
     "sent. Reload the page and try again."
@@ -56,6 +59,10 @@ def error_response(
     context = {"message": message, "status": status}
     if title:
         context["title"] = title
+    if getattr(request, "htmx", False) and status in HTMX_SWAPPED:
+        # htmx swaps these into the element that asked (base.html's htmx-config): the message
+        # alone, not a whole page inside the page.
+        return render(request, "portfolio/errors/_htmx.html", context, status=status)
     return render(request, f"portfolio/errors/{status}.html", context, status=status)
 
 

@@ -1,9 +1,10 @@
-"""The portfolio's own pages: My work (the home page), the health check, the use case page,
-the portfolio dashboard and the CFO report (included at the site root by ``portfolio/urls.py``)."""
+"""The portfolio's own pages (included at the site root by ``portfolio/urls.py``): My work (the
+home page), the health check, the portfolio dashboard, the CFO report and the use case page's
+sections (one URL each, ``portfolio.use_case_sections``; the page itself is ``usecases:detail``)."""
 
 from django.urls import path
 
-from . import views
+from . import use_case_sections, views
 
 app_name = "portfolio"
 urlpatterns = [
@@ -12,4 +13,13 @@ urlpatterns = [
     path("portfolio/", views.portfolio_dashboard, name="dashboard"),
     path("reports/cfo/", views.cfo_report, name="cfo_report"),
     path("reports/cfo/export/", views.cfo_export, name="cfo_export"),
+    *(
+        path(
+            f"use-cases/<int:pk>/sections/{section.slug}/",
+            use_case_sections.use_case_section,
+            {"section": section.slug},
+            name=section.url_name,
+        )
+        for section in use_case_sections.SECTIONS.values()
+    ),
 ]

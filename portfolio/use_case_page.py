@@ -29,8 +29,14 @@ Decisions where DESIGN.md is silent:
 - Thresholds drawn are the effective rules on the four weekly metrics; a ``net_value`` rule is
   monthly, so it is listed, not drawn.
 
-Queries: a fixed number whatever the number of reviews, changes, flags or gate items (see
-``tests/portfolio/test_use_case_page.py``, 1 vs 40 weekly reviews). Python loops run over the
+Sections (issue 16): the page paints the header, the section index, the facts, the flags and the
+value section (the key figures); the trends, scenarios, reviews, gates and the use case's own
+panels load as they scroll into view, each from its own URL (``portfolio.use_case_sections``;
+the data functions ``*_data`` below).
+
+Queries: a fixed number whatever the number of reviews, changes, flags or gate items, at most 12
+for the page and for each section (see ``tests/portfolio/test_use_case_page.py``, 1 vs 40 weekly
+reviews). Python loops run over the
 rows of one ``.values()`` query of weekly reviews to build chart points; every sum is SQL's.
 """
 
@@ -43,7 +49,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.shortcuts import render
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
@@ -57,13 +63,14 @@ from reviews.models import (
     MonthlyReview,
     WeeklyReview,
 )
-from reviews.selectors import monthly_totals, use_case_economics
+from reviews.selectors import monthly_totals, range_figures, use_case_economics
 from reviews.thresholds import Threshold, TrendWeek, trend_week, use_case_thresholds
 from stagegates.models import GateItem
 from stagegates.selectors import undecided_of_use_case
 from usecases import clock, economics, money, selectors
-from usecases.models import REVIEW_STAGES
+from usecases.models import REVIEW_STAGES, UseCase
 from usecases.permissions import (
+    can_edit_business_case,
     can_import_reviews,
     can_manage_policy,
     can_resolve_flags,
@@ -277,15 +284,8 @@ def _series(axis_index: dict, n: int, points) -> list[float | None]:
     return values
 
 
-def chart_data(
-    *,
-    weeks: list[WeekRow],
-    thresholds: list[Threshold],
-    model_changes,
-    forecasts: list[economics.ScenarioForecast],
-    waterfall_bars,
-) -> dict:
-    """Everything the charts draw, as JSON-ready numbers (rates in %, money rounded to cents)."""
+def kpi_chart_data(*, weeks: list[WeekRow], thresholds: list[Threshold], model_changes) -> dict:
+    """What the KPI trend charts draw (the trends section), as JSON-ready numbers (rates in %)."""
     axis = _axis(weeks)
     index = {monday: i for i, monday in enumerate(axis)}
     n = len(axis)
@@ -308,6 +308,23 @@ def chart_data(
                 "axis": axis_range(values, [line["value"] for line in lines]),
             }
         )
+    return {
+        "currency": settings.VALUEGATE_CURRENCY,
+        "weeks": [_label(monday) for monday in axis],
+        "markers": change_markers(model_changes, axis),
+        "kpis": kpis,
+    }
+
+
+def scenario_chart_data(
+    *, weeks: list[WeekRow], forecasts: list[economics.ScenarioForecast], model_changes
+) -> dict:
+    """What the scenario charts draw (the scenarios section): actual weekly adoption and net
+    value against the three scenario lines (rates in %, money rounded to cents), with the
+    model/prompt changes marked."""
+    axis = _axis(weeks)
+    index = {monday: i for i, monday in enumerate(axis)}
+    n = len(axis)
     adoption_actual = _series(
         index,
         n,
@@ -324,7 +341,6 @@ def chart_data(
         "currency": settings.VALUEGATE_CURRENCY,
         "weeks": [_label(monday) for monday in axis],
         "markers": change_markers(model_changes, axis),
-        "kpis": kpis,
         "scenarios": {
             "adoption": {
                 "label": "Adoption rate",
@@ -348,6 +364,13 @@ def chart_data(
                 ],
             },
         },
+    }
+
+
+def waterfall_chart_data(waterfall_bars) -> dict:
+    """What the waterfall chart draws (the value section, on the page itself)."""
+    return {
+        "currency": settings.VALUEGATE_CURRENCY,
         "waterfall": [bar.as_chart() for bar in waterfall_bars],
     }
 
@@ -443,7 +466,7 @@ def use_case_gate_items(use_case_id: int) -> list[GateItem]:
     return items
 
 
-# --- the page -------------------------------------------------------------------------------------
+# --- the page and its sections ----------------------------------------------------------------
 
 
 def _presets(today: datetime.date) -> list[dict]:
@@ -468,13 +491,83 @@ def review_span(weekly: list[dict], monthly: list[dict], month_range) -> tuple[M
     return min(starts), max(ends)
 
 
-def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
-    """The page's context beyond the use case's own panels. ``use_case`` comes from
-    ``usecases.selectors.use_case_detail_queryset()``; ``model_changes`` is its change log
-    (already read for the change log panel)."""
+def page_queryset():
+    """The use case as the page reads it: business case and contributors
+    (``usecases.selectors.use_case_detail_queryset``) and the month of its latest weekly and
+    monthly review (for the "latest months with reviews" link), in the same fetch."""
+
+    def latest(model):
+        return Subquery(
+            model.objects.filter(use_case_id=OuterRef("pk"))
+            .order_by("-month_start")
+            .values("month_start")[:1]
+        )
+
+    return selectors.use_case_detail_queryset().annotate(
+        latest_weekly_month=latest(WeeklyReview), latest_monthly_month=latest(MonthlyReview)
+    )
+
+
+def section_queryset():
+    """The use case as a section reads it: its business case joined (contributors are read
+    only by the facts panel, on the page)."""
+    return UseCase.objects.select_related("business_case")
+
+
+def use_case_page_data(*, user, use_case, month_range) -> dict:
+    """The page's first paint beyond the facts: the header's figures and actions, the flags and
+    the value section (CFO figures, 90-day figure, waterfall, month by month) for the range.
+    ``use_case`` comes from ``page_queryset()``. The rest loads as sections
+    (``portfolio.use_case_sections``)."""
     business_case = selectors.business_case_of(use_case)
-    bc = business_case.inputs()
-    thresholds = use_case_thresholds(use_case.pk)
+    econ = use_case_economics(
+        use_case, start=month_range.start, end=month_range.end, business_case=business_case
+    )
+    has_data = bool(econ.by_month)
+    bars = dashboard.portfolio_waterfall([econ.waterfall])
+    open_flags, resolved_flags, more_resolved = use_case_flags(use_case.pk)
+    latest = max(
+        (m for m in (use_case.latest_weekly_month, use_case.latest_monthly_month) if m),
+        default=None,
+    )
+    return {
+        "suggested_range": (
+            None
+            if has_data or latest is None
+            else dashboard.MonthRange(
+                economics.add_months(latest, -(dashboard.DEFAULT_MONTHS - 1)), latest
+            )
+        ),
+        "has_business_case": business_case.pk is not None,
+        "reclaimable_share": business_case.inputs().reclaimable_share,
+        "economics": econ,
+        "value_months": value_months(month_range, econ.by_month),
+        "has_data": has_data,
+        "waterfall": bars,
+        "open_flags": open_flags,
+        "resolved_flags": resolved_flags,
+        "more_resolved_flags": more_resolved,
+        "charts": waterfall_chart_data(bars),
+        "can_submit": can_submit_review(user, use_case),
+        "can_import": can_import_reviews(user, use_case),
+        "can_resolve": can_resolve_flags(user),
+    }
+
+
+@dataclass(frozen=True)
+class ReviewData:
+    """The use case's reviews as the trends, scenarios and reviews sections read them."""
+
+    bc: economics.BusinessCaseInputs
+    monthly: list[dict]  # newest first
+    weeks: list[WeekRow]  # oldest first
+    per_month: dict  # month → PeriodTotals, from the first review to the last (and the range)
+
+
+def review_data(use_case, *, thresholds: list[Threshold], month_range) -> ReviewData:
+    """Weekly and monthly reviews with their figures, each week's net value from its month's
+    costs. Four queries (monthly reviews, weekly reviews, weekly and monthly sums per month)."""
+    bc = selectors.business_case_inputs(use_case)
     monthly = list(
         MonthlyReview.objects.filter(use_case_id=use_case.pk)
         .order_by("-month_start")
@@ -488,83 +581,100 @@ def use_case_page_data(*, user, use_case, month_range, model_changes) -> dict:
     reviewed_months = {row["month_start"] for row in monthly}
     month_costs = {m: t.costs for m, t in per_month.items() if m in reviewed_months}
     weeks = week_rows(weekly, bc=bc, month_costs=month_costs, thresholds=thresholds)
+    return ReviewData(bc=bc, monthly=monthly, weeks=weeks, per_month=per_month)
 
+
+def trends_data(*, user, use_case, month_range) -> dict:
+    """KPI trends: the four weekly KPIs with the thresholds that apply and the model/prompt
+    changes (three queries: rules, weekly reviews, change log)."""
+    thresholds = use_case_thresholds(use_case.pk)
+    weeks = week_rows(
+        weekly_review_values(use_case.pk),
+        bc=selectors.business_case_inputs(use_case),
+        month_costs={},  # the trends show no money
+        thresholds=thresholds,
+    )
+    model_changes = list(selectors.model_changes_list(use_case=use_case))
+    return {
+        "thresholds": thresholds,
+        "weeks": list(reversed(weeks)),
+        "kpis": WEEKLY_KPIS,
+        "charts": kpi_chart_data(weeks=weeks, thresholds=thresholds, model_changes=model_changes),
+        "reviews_due": use_case.stage in REVIEW_STAGES,
+        "can_submit": can_submit_review(user, use_case),
+        "can_manage_policy": can_manage_policy(user),
+    }
+
+
+def scenarios_data(*, user, use_case, month_range) -> dict:
+    """Actual against the business case scenarios over the range (six queries)."""
+    business_case = selectors.business_case_of(use_case)
+    data = review_data(use_case, thresholds=[], month_range=month_range)
+    by_month, figures = range_figures(
+        data.per_month, data.bc, start=month_range.start, end=month_range.end
+    )
+    forecasts = economics.scenario_forecasts(data.bc)
+    actual = actual_in_range(use_case.pk, month_range, figures.net_value, bool(by_month))
+    return {
+        "has_scenarios": business_case.pk is not None and business_case.has_scenarios,
+        "weeks": list(reversed(data.weeks)),
+        "scenarios": scenario_rows(forecasts, actual),
+        "actual": actual,
+        "charts": scenario_chart_data(
+            weeks=data.weeks,
+            forecasts=forecasts,
+            model_changes=selectors.model_changes_list(use_case=use_case),
+        ),
+        "can_edit_business_case": can_edit_business_case(user, use_case),
+    }
+
+
+def reviews_data(*, user, use_case, month_range) -> dict:
+    """The weekly and monthly reviews with their figures (five queries)."""
+    data = review_data(
+        use_case, thresholds=use_case_thresholds(use_case.pk), month_range=month_range
+    )
     weeks_per_month: dict[Month, int] = {}
-    for row in weeks:  # counts the rows already read for the charts; no query
+    for row in data.weeks:  # counts the rows already read; no query
         weeks_per_month[row.month_start] = weeks_per_month.get(row.month_start, 0) + 1
     month_rows = []
-    for row in monthly:
+    for row in data.monthly:
         month = row["month_start"]
-        totals = per_month.get(month, economics.PeriodTotals())
+        totals = data.per_month.get(month, economics.PeriodTotals())
         month_rows.append(
             MonthRow(
                 pk=row["pk"],
                 month=row["month"],
                 month_start=month,
                 costs=totals.costs,
-                figures=money.Figures.of_period(totals, bc),
+                figures=money.Figures.of_period(totals, data.bc),
                 weeks_reviewed=weeks_per_month.get(month, 0),
                 weeks_in_month=len(economics.iso_weeks_of_month(month.year, month.month)),
                 updated_by=row["updated_by__username"],
                 updated_at=row["updated_at"],
             )
         )
-
-    econ = use_case_economics(use_case, start=month_range.start, end=month_range.end)
-    has_data = bool(econ.by_month)
-    bars = dashboard.portfolio_waterfall([econ.waterfall])
-    forecasts = economics.scenario_forecasts(bc)
-    actual = actual_in_range(use_case.pk, month_range, econ.figures.net_value, has_data)
-    open_flags, resolved_flags, more_resolved = use_case_flags(use_case.pk)
-    latest = max(
-        (
-            m
-            for m in (
-                weeks[-1].month_start if weeks else None,
-                monthly[0]["month_start"] if monthly else None,
-            )
-            if m
-        ),
-        default=None,
-    )
     return {
-        "suggested_range": (
-            None
-            if has_data or latest is None
-            else dashboard.MonthRange(
-                economics.add_months(latest, -(dashboard.DEFAULT_MONTHS - 1)), latest
-            )
-        ),
-        "has_business_case": business_case.pk is not None,
-        "has_scenarios": business_case.pk is not None and business_case.has_scenarios,
-        "reclaimable_share": bc.reclaimable_share,
-        "thresholds": thresholds,
-        "weeks": list(reversed(weeks)),
+        "weeks": list(reversed(data.weeks)),
         "months": month_rows,
-        "kpis": WEEKLY_KPIS,
-        "economics": econ,
-        "value_months": value_months(month_range, econ.by_month),
-        "has_data": has_data,
-        "waterfall": bars,
-        "scenarios": scenario_rows(forecasts, actual),
-        "actual": actual,
-        "open_flags": open_flags,
-        "resolved_flags": resolved_flags,
-        "more_resolved_flags": more_resolved,
-        "gate_items": use_case_gate_items(use_case.pk),
-        "charts": chart_data(
-            weeks=weeks,
-            thresholds=thresholds,
-            model_changes=model_changes,
-            forecasts=forecasts,
-            waterfall_bars=bars,
-        ),
         "reviews_due": use_case.stage in REVIEW_STAGES,
         "can_submit": can_submit_review(user, use_case),
         "can_import": can_import_reviews(user, use_case),
-        "can_resolve": can_resolve_flags(user),
-        "can_manage_policy": can_manage_policy(user),
     }
+
+
+def gates_data(*, user, use_case, month_range) -> dict:
+    """The use case's stage-gate items and decisions (one or two queries)."""
+    return {"gate_items": use_case_gate_items(use_case.pk)}
+
+
+def panel_data(panel: str):
+    """A panel of the use case's own (``usecases.selectors.USE_CASE_PANELS``) as a section."""
+
+    def data(*, user, use_case, month_range) -> dict:
+        return selectors.use_case_page_context(user=user, use_case=use_case, panels=[panel])
+
+    return data
 
 
 def value_months(month_range, by_month) -> list[tuple[datetime.date, money.Figures | None]]:
@@ -574,29 +684,33 @@ def value_months(month_range, by_month) -> list[tuple[datetime.date, money.Figur
     return [(month, given.get(month)) for month in month_range.months]
 
 
+def range_query(month_range) -> str:
+    """The range as the query string a section's URL carries."""
+    return f"start={month_range.start_param}&end={month_range.end_param}"
+
+
 @login_required
 @require_GET
 def use_case_page(request, pk):
-    """The use case page. 404 for who may not see the use case (``get_use_case_for_user``)."""
+    """The use case page: header, section index, facts, flags and the value section; the other
+    sections load as they scroll into view (``portfolio.use_case_sections``), each from its own
+    URL. 404 for who may not see the use case (``get_use_case_for_user``)."""
+    from .use_case_sections import SECTIONS  # the sections name this module's data functions
+
     user = request.user
-    use_case = get_use_case_for_user(user, pk, queryset=selectors.use_case_detail_queryset())
+    use_case = get_use_case_for_user(user, pk, queryset=page_queryset())
     today = clock.today()
     month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
-    context = selectors.use_case_page_context(user=user, use_case=use_case)
-    context.update(
-        use_case_page_data(
-            user=user,
-            use_case=use_case,
-            month_range=month_range,
-            model_changes=context["model_changes"],
-        )
-    )
+    context = selectors.use_case_page_context(user=user, use_case=use_case, panels=[])
+    context.update(use_case_page_data(user=user, use_case=use_case, month_range=month_range))
+    query = range_query(month_range)
     context.update(
         {
             "month_range": month_range,
             "range_errors": range_errors,
             "presets": _presets(today),
             "currency": settings.VALUEGATE_CURRENCY,
+            "sections": [s.link(use_case.pk, query) for s in SECTIONS.values()],
         }
     )
     return render(request, "portfolio/use_case.html", context)

@@ -257,15 +257,33 @@ class UseCaseEconomics:
     net_value_90_days: economics.NinetyDayValue
 
 
-def use_case_economics(use_case: UseCase, *, start: Month, end: Month) -> UseCaseEconomics:
+def range_figures(
+    per_month: dict, bc: economics.BusinessCaseInputs, *, start: Month, end: Month
+) -> tuple[list, money.Figures]:
+    """The months of [start, end] that have a review (``per_month``: month → PeriodTotals, as
+    ``monthly_totals`` gives them for one use case), each with its rounded figures, oldest
+    first, and the range's figures: the sum of its rounded months (``usecases.money``)."""
+    by_month = [
+        (m, money.Figures.of_period(per_month[m], bc))
+        for m in sorted(per_month)
+        if start <= m <= end
+    ]
+    return by_month, money.total(f for _, f in by_month)
+
+
+def use_case_economics(
+    use_case: UseCase, *, start: Month, end: Month, business_case: BusinessCase | None = None
+) -> UseCaseEconomics:
     """The CFO figures, waterfall, per-month figures and the 90-day figure of one use case for the
     months [start, end], with the current business case, rounded by ``usecases.money``: each
     month on its own, the range and the 90 days as the sums of their months. Four queries
     (business case, weekly sums, monthly sums, months with a monthly review among the 90-day
-    months)."""
-    business_case = BusinessCase.objects.filter(use_case=use_case).first() or BusinessCase(
-        use_case=use_case
-    )
+    months); three when the caller passes the ``business_case`` it already read (an unsaved one
+    for a use case without)."""
+    if business_case is None:
+        business_case = BusinessCase.objects.filter(use_case=use_case).first() or BusinessCase(
+            use_case=use_case
+        )
     bc = business_case.inputs()
     ninety_months = (
         [economics.month_start(m) for m in economics.ninety_day_months(use_case.scaled_on)]
@@ -279,6 +297,7 @@ def use_case_economics(use_case: UseCase, *, start: Month, end: Month) -> UseCas
     )
     in_range = {m: t for m, t in per_month.items() if start <= m <= end}
     totals = sum(in_range.values(), economics.PeriodTotals())
+    by_month, figures = range_figures(per_month, bc, start=start, end=end)
     reviewed = (
         months_with_monthly_review(use_case_id=use_case.pk, months=ninety_months)
         if ninety_months
@@ -290,8 +309,6 @@ def use_case_economics(use_case: UseCase, *, start: Month, end: Month) -> UseCas
         ).net_value
         for m in reviewed
     }
-    by_month = [(m, money.Figures.of_period(in_range[m], bc)) for m in sorted(in_range)]
-    figures = money.total(f for _, f in by_month)
     return UseCaseEconomics(
         start=start,
         end=end,

@@ -259,8 +259,8 @@ def item_vote(request, pk):
     context = _item_context(request, item, **extra)
     if form is not None and form.errors:
         context["can_vote"] = True  # keep the form (and its errors) on screen
-        # htmx does not swap 4xx responses by default: the fragment with its errors comes as 200.
-        return render(request, template, context, status=200 if request.htmx else 400)
+        # A 400 either way: htmx swaps it in (responseHandling in base.html), errors and all.
+        return render(request, template, context, status=400)
     return render(request, template, context)
 
 

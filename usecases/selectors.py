@@ -178,35 +178,63 @@ def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
     return business_case_of(use_case).inputs()
 
 
-def use_case_page_context(*, user, use_case: UseCase) -> dict:
-    """What the use case page shows of the use case itself: facts, business case and its recent
-    versions, model/prompt log, checklist, audit history, and what ``user`` may edit.
+def use_case_page_context(*, user, use_case: UseCase, panels=None) -> dict:
+    """What the use case page shows of the use case itself: its facts and what ``user`` may
+    edit (no query), plus the ``panels`` asked for (``USE_CASE_PANELS``; all of them when None):
+    business case and its recent versions (1 query), model/prompt log (1), checklist (1), audit
+    history (3) — whatever the data size.
 
     ``use_case`` must come from ``use_case_detail_queryset()`` (business case and contributors
     loaded). The page that composes it with reviews, flags and economics lives in the portfolio
-    layer (``portfolio.use_case_page``); the templates are ``usecases/_use_case_panels.html``.
-    Queries: recent versions, model changes, checklist, history (4) — whatever the data size.
+    layer (``portfolio.use_case_page``; it loads the panels as sections of their own); the
+    templates are ``usecases/_use_case_panels.html``.
     """
-    business_case = saved_business_case(use_case)
-    versions = business_case_versions(business_case=business_case)
-    recent_versions = list(versions[: RECENT_VERSIONS + 1])
-    return {
+    context = {
         "use_case": use_case,
         "contributors": list(use_case.contributors.all()),
-        "business_case": business_case,
-        "business_case_rows": business_case_rows(business_case),
-        "versions": recent_versions[:RECENT_VERSIONS],
-        "more_versions": len(recent_versions) > RECENT_VERSIONS,
-        "current_version_id": recent_versions[0].history_id if recent_versions else None,
-        "model_changes": list(model_changes_list(use_case=use_case)),
-        "checklist": checklist_overview(use_case=use_case),
-        "history": use_case_history(use_case=use_case),
-        "history_limit": HISTORY_LIMIT,
+        "business_case": saved_business_case(use_case),
         "can_edit": can_edit_use_case(user, use_case),
         "can_edit_business_case": can_edit_business_case(user, use_case),
         "can_log_model_change": can_log_model_change(user, use_case),
         "can_edit_checklist": can_edit_checklist(user, use_case),
     }
+    for panel in USE_CASE_PANELS if panels is None else panels:
+        context.update(USE_CASE_PANELS[panel](use_case, context["business_case"]))
+    return context
+
+
+def _business_case_panel(use_case: UseCase, business_case) -> dict:
+    recent_versions = list(
+        business_case_versions(business_case=business_case)[: RECENT_VERSIONS + 1]
+    )
+    return {
+        "business_case_rows": business_case_rows(business_case),
+        "versions": recent_versions[:RECENT_VERSIONS],
+        "more_versions": len(recent_versions) > RECENT_VERSIONS,
+        "current_version_id": recent_versions[0].history_id if recent_versions else None,
+    }
+
+
+def _model_changes_panel(use_case: UseCase, business_case) -> dict:
+    return {"model_changes": list(model_changes_list(use_case=use_case))}
+
+
+def _checklist_panel(use_case: UseCase, business_case) -> dict:
+    return {"checklist": checklist_overview(use_case=use_case)}
+
+
+def _history_panel(use_case: UseCase, business_case) -> dict:
+    return {"history": use_case_history(use_case=use_case), "history_limit": HISTORY_LIMIT}
+
+
+#: The panels of ``use_case_page_context``, by the name of their partial in
+#: ``usecases/_use_case_panels.html``.
+USE_CASE_PANELS = {
+    "business_case": _business_case_panel,
+    "model_changes": _model_changes_panel,
+    "checklist": _checklist_panel,
+    "history": _history_panel,
+}
 
 
 # --- business case ------------------------------------------------------------------------------

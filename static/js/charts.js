@@ -2,7 +2,9 @@
    threshold lines and markers at model/prompt changes, actual against the scenario lines, and
    the value-leakage waterfall.
 
-   Data: {{ charts|json_script:"use-case-charts" }} (portfolio/use_case_page.py chart_data):
+   Data: {{ charts|json_script:"use-case-charts" }} on the page (the waterfall), and one per
+   section loaded later ("use-case-charts-trends", "use-case-charts-scenarios"; portfolio/
+   use_case_page.py *_chart_data), named by each canvas's data-source:
    rates already in %, money rounded to cents. Each canvas says what it draws with data-chart
    ("kpi", "scenario", "waterfall") and data-key. A chart's box stays hidden until it is drawn,
    so without JavaScript (or without Chart.js) the page shows the tables with the same figures.
@@ -327,21 +329,29 @@
 
   var DRAW = { kpi: drawKpi, scenario: drawScenario, waterfall: drawWaterfall };
 
-  function init() {
-    var source = document.getElementById("use-case-charts");
-    if (!source || typeof window.Chart === "undefined") {
+  /* Draws the charts inside ``root`` not drawn yet: the page's on load, a section's when htmx
+     swaps it in (portfolio/use_case_sections.py). Each canvas reads the JSON its data-source
+     names (the page's "use-case-charts" by default). */
+  function init(root) {
+    if (typeof window.Chart === "undefined") {
       return;
     }
-    var data = JSON.parse(source.textContent);
+    var sources = {};
     var drawn = 0;
-    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    root.querySelectorAll("canvas[data-chart]:not([data-drawn])").forEach(function (canvas) {
       var draw = DRAW[canvas.dataset.chart];
+      var id = canvas.dataset.source || "use-case-charts";
+      if (!(id in sources)) {
+        var source = document.getElementById(id);
+        sources[id] = source ? JSON.parse(source.textContent) : null;
+      }
       var box = canvas.parentElement;
-      if (!draw) {
+      if (!draw || !sources[id]) {
         return;
       }
+      canvas.dataset.drawn = "1";
       box.hidden = false; // Chart.js measures the box: show it before drawing
-      if (draw(canvas, data)) {
+      if (draw(canvas, sources[id])) {
         drawn += 1;
       } else {
         box.hidden = true;
@@ -349,15 +359,22 @@
     });
     if (drawn) {
       // The charts show the trends; their table stays one click away.
-      document.querySelectorAll("details.uc-chart-table[open]").forEach(function (d) {
+      root.querySelectorAll("details.uc-chart-table[open]").forEach(function (d) {
         d.open = false;
       });
     }
   }
 
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
+    document.addEventListener("DOMContentLoaded", function () { init(document); });
   } else {
-    init();
+    init(document);
   }
+  // A section loaded by htmx: "htmx:load" names the new content.
+  document.addEventListener("htmx:load", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.querySelectorAll) {
+      init(elt);
+    }
+  });
 })();

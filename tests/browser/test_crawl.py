@@ -5,10 +5,16 @@
 - zero serious or critical axe-core violations (axe-core vendored in ``tests/browser/vendor``).
 
 The pages of each role are its known pages (listed below from the apps' ``urls.py``) plus every
-link of its navigation. Each page loads once per role, at 1440 px, and is checked again after the
-window narrows to 390 px (media queries apply on resize; no reload needed), one browser context per
-role on one seeded database. The navigation menu at 390 px and the primary action on My work are
-checked by their own tests below, with screenshots in the test artifacts folder.
+link of its navigation; a page's sections that load as they scroll into view (the use case page's,
+``portfolio.use_case_sections``) are scrolled in first, so their htmx fragments are checked in the
+page. Each page loads once per role, at 1440 px, and is checked again after the window narrows to
+390 px (media queries apply on resize; no reload needed), one browser context per role on one
+seeded database. ``test_htmx_fragments_and_the_import_preview`` checks what appears only after an
+action: each htmx swap (sorting and paging the dashboard, filtering flags and the overdue
+tracker, marking a notification read, the review form's live figures), each section's own page,
+and the weekly import's preview after a file is uploaded (with errors, then ready). The
+navigation menu at 390 px and the primary action on My work are checked by their own tests
+below, with screenshots in the test artifacts folder.
 """
 
 from __future__ import annotations
@@ -196,6 +202,20 @@ def axe_violations(page, *, contrast: bool = True) -> list[str]:
     ]
 
 
+def load_sections(page) -> None:
+    """Scroll each section that loads as needed into view, and wait for htmx to swap it in."""
+    for _ in range(20):
+        waiting = page.eval_on_selector_all(".uc-section-later", "els => els.map(e => e.id)")
+        if not waiting:
+            break
+        page.evaluate("id => document.getElementById(id).scrollIntoView()", waiting[0])
+        page.wait_for_function(
+            "id => !document.querySelector('.uc-section-later#' + id)", arg=waiting[0]
+        )
+    page.wait_for_load_state("networkidle")
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 def page_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
@@ -230,6 +250,7 @@ def test_every_page_every_role_wide_and_narrow(browser, demo):
                 problems.append(f"{role} {path}: HTTP {response.status}")
                 continue
             page.wait_for_load_state("networkidle")
+            load_sections(page)
             if username:
                 queue.extend(link for link in nav_links(page) if link not in seen)
             for width in (WIDE, NARROW):
@@ -346,3 +367,126 @@ def test_primary_actions_and_wide_tables_at_390(browser, demo, artifacts_dir):
     expect(page.get_by_role("link", name="Submit weekly review").first).to_be_in_viewport()
     shot(page, artifacts_dir, "crawl-390-use-case.png")
     context.close()
+
+
+def check_now(page, where: str, errors: list[str], problems: list[str]) -> int:
+    """The page as it is now, at 1440 then 390 px: width, axe, console. Returns the checks."""
+    page.wait_for_load_state("networkidle")
+    for width in (WIDE, NARROW):
+        page.set_viewport_size({"width": width, "height": 900 if width == WIDE else 844})
+        at = f"{where} @{width}px"
+        if (scroll := page_width(page)) > width:
+            problems.append(f"{at}: the page is {scroll} px wide")
+        problems.extend(f"{at}: {v}" for v in axe_violations(page, contrast=width == WIDE))
+        problems.extend(f"{at}: console: {e}" for e in errors)
+        errors.clear()
+    page.set_viewport_size({"width": WIDE, "height": 900})
+    return 2
+
+
+def test_htmx_fragments_and_the_import_preview(browser, demo, tmp_path, artifacts_dir):
+    """What a page shows only after an action, checked as the crawl checks pages: every htmx
+    swap, the use case page's sections (in the page, and each as its own page for a plain link)
+    and the weekly import's preview after uploading a file."""
+    from portfolio.use_case_sections import SECTIONS
+    from tests.use_case_sections import section_url
+
+    base_url, use_case, gate, item = demo
+    problems: list[str] = []
+    checked = 0
+    context = browser.new_context(viewport={"width": WIDE, "height": 900})
+    page = context.new_page()
+    errors = watch_console(page)
+    swaps: list[str] = []
+    page.on(
+        "response",
+        lambda r: (
+            r.request.headers.get("hx-request") == "true" and swaps.append(f"{r.status} {r.url}")
+        ),
+    )
+    log_in(page, base_url, "olivia")
+
+    # The use case page's sections: as htmx loads them into the page, and as their own pages.
+    page.goto(f"{base_url}{use_case.get_absolute_url()}")
+    page.wait_for_load_state("networkidle")
+    load_sections(page)
+    assert sum("/sections/" in s for s in swaps) == len(SECTIONS), swaps
+    checked += check_now(page, "use case page, every section loaded", errors, problems)
+    for slug in SECTIONS:
+        assert page.goto(f"{base_url}{section_url(use_case, slug)}").status == 200
+        checked += check_now(page, f"section page {slug}", errors, problems)
+
+    # The dashboard: sorting and paging swap the table.
+    swaps.clear()
+    page.goto(f"{base_url}{reverse('portfolio:dashboard')}")
+    page.locator("#dashboard-table th a[hx-get]").first.click()
+    checked += check_now(page, "dashboard sorted (htmx)", errors, problems)
+    next_page = page.locator("#dashboard-table a[rel=next]")
+    if next_page.count():
+        next_page.click()
+        checked += check_now(page, "dashboard next page (htmx)", errors, problems)
+
+    # Flags: a filter swaps the table.
+    page.goto(f"{base_url}{reverse('reviews:flags')}")
+    page.locator("form.filters select").first.select_option(index=1)
+    checked += check_now(page, "flags filtered (htmx)", errors, problems)
+
+    # The inbox: "Mark read" swaps the notification.
+    page.goto(f"{base_url}{reverse('usecases:inbox')}")
+    mark = page.get_by_role("button", name="Mark read")
+    if mark.count():
+        mark.first.click()
+        checked += check_now(page, "inbox, one marked read (htmx)", errors, problems)
+
+    # The weekly review form: typing swaps the live figures in.
+    page.goto(f"{base_url}{reverse('reviews:weekly_new', args=[use_case.pk])}")
+    page.locator("#id_active_users").fill("77")
+    page.locator("#id_tasks_total").fill("1000")
+    checked += check_now(page, "weekly form, live figures (htmx)", errors, problems)
+    htmx_swaps = [s for s in swaps if "/sections/" not in s]
+    assert any("/portfolio/" in s for s in htmx_swaps), htmx_swaps
+    assert any("/preview" in s or "/weekly/" in s for s in htmx_swaps), htmx_swaps
+
+    # The weekly import: the preview after an upload, with errors and then ready.
+    header = (
+        "week,active_users,tasks_total,tasks_with_ai,reworked_outputs,exceptions,"
+        "minutes_saved_per_task,rework_minutes_per_output,quality_score,backlog"
+    )
+    # The import adds weeks without a review: the demo's two latest weeks are taken out first
+    # (the demo reviewed every week up to the last one).
+    latest = WeeklyReview.objects.filter(use_case=use_case).order_by("-week_start")[:2]
+    w1, w2 = (review.week for review in latest)
+    WeeklyReview.objects.filter(use_case=use_case, week__in=[w1, w2]).delete()
+    rows = "{},70,1000,800,40,10,3,5,88,90\n{},{},1000,800,40,10,3,5,88,90\n"
+    bad, good = tmp_path / "weeks.csv", tmp_path / "weeks-fixed.csv"
+    bad.write_text(f"{header}\n" + rows.format(w1, w2, "x"))
+    good.write_text(f"{header}\n" + rows.format(w1, w2, 65))
+    import_url = f"{base_url}{reverse('reviews:weekly_import', args=[use_case.pk])}"
+    for name, upload, shown in (
+        ("errors", bad, "#import-errors"),
+        ("ready", good, "#import-ready"),
+    ):
+        page.goto(import_url)
+        page.set_input_files("input[type=file]", str(upload))
+        page.get_by_role("button", name="Check the file").click()
+        expect(page.locator(shown)).to_be_visible()
+        checked += check_now(page, f"import preview ({name})", errors, problems)
+        page.set_viewport_size({"width": NARROW, "height": 844})
+        shot(page, artifacts_dir, f"crawl-390-import-preview-{name}.png")
+    context.close()
+
+    # The PMO's overdue tracker: a filter swaps the results.
+    context = browser.new_context(viewport={"width": WIDE, "height": 900})
+    page = context.new_page()
+    errors = watch_console(page)
+    log_in(page, base_url, "pia")
+    page.goto(f"{base_url}{reverse('reviews:overdue')}")
+    page.locator("#overdue-results").wait_for()
+    select = page.locator("form[hx-get] select").first
+    if select.count():
+        select.select_option(index=1)
+    checked += check_now(page, "overdue filtered (htmx)", errors, problems)
+    context.close()
+
+    assert not problems, "\n".join(problems)
+    assert checked >= 2 * (1 + len(SECTIONS) + 6), checked

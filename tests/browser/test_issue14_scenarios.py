@@ -231,7 +231,12 @@ def test_gates_section_says_no_quorum_and_carried_over(page, job_ad_writer, arti
     Vote.objects.create(item=item, voter=leader, choice="scale", rationale="Good numbers.")
     page.set_viewport_size({"width": 1440, "height": 900})
     log_in(page, base_url, owner.username, f"/use-cases/{use_case.pk}/")
+    # The gates section loads as it scrolls into view (issue 16): scroll to it by the index.
+    page.get_by_role("navigation", name="Sections of this page").get_by_role(
+        "link", name="Stage gates"
+    ).click()
     gates = page.locator("#gates")
+    expect(page.locator("#gates.uc-section-later")).to_have_count(0)
     expect(gates).to_contain_text("No outcome: no quorum (1 of 3 voted, 2 needed)")
     expect(gates).to_contain_text("No decision — carried over to the next gate")
     expect(gates).not_to_contain_text("Not decided yet")

@@ -13,6 +13,7 @@ from portfolio.demo import USERS, seed_demo
 from reviews.sweep import sweep_portfolio
 from stagegates.models import GateItem
 from stagegates.services import gate_ensure_for_quarter
+from tests.use_case_sections import load_sections_in_browser
 from usecases.models import UseCase
 
 pytestmark = [
@@ -117,6 +118,8 @@ def test_walkthrough(role, page, demo, artifacts_dir):
     for slug, path in pages:
         response = page.goto(f"{base_url}{path}")
         assert response.status == 200, (role, path, response.status)
+        if slug == "use-case":  # its sections load as they scroll into view (issue 16)
+            load_sections_in_browser(page)
         html = page.content()
         assert not re.search(r"Server Error|Traceback|TemplateSyntaxError", html), (role, path)
         page.screenshot(

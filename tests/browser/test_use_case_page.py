@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
+from portfolio.use_case_sections import SECTIONS
 from reviews.models import Flag, FlagKind, StopLossRule, WeeklyReview
 from tests.conftest import PASSWORD, make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
@@ -106,6 +107,14 @@ def shot(page, artifacts_dir, name):
     page.screenshot(path=os.path.join(artifacts_dir, name), full_page=True)
 
 
+def load_sections(page):
+    """Scroll every section that loads as needed into view and wait until htmx swapped it in."""
+    for slug in SECTIONS:
+        # (a script, not a locator: htmx may swap the element while Playwright scrolls to it)
+        page.evaluate("(id) => document.getElementById(id).scrollIntoView()", slug)
+        expect(page.locator(f"#{slug}.uc-section-later")).to_have_count(0)
+
+
 def test_charts_render(page, setup, artifacts_dir):
     base_url, owner, use_case = setup
     errors = []
@@ -113,10 +122,16 @@ def test_charts_render(page, setup, artifacts_dir):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     missing = []
     page.on("response", lambda r: r.status >= 400 and missing.append(r.url))
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size({"width": 1440, "height": 900})
     path = f"/use-cases/{use_case.pk}/"
     log_in(page, base_url, owner.username, path)
 
+    # The first paint: the key figures and the waterfall; the sections far below wait.
+    expect(page.locator("canvas[data-chart]")).to_have_count(1)
+    expect(page.locator("#history.uc-section-later")).to_have_count(1)
+    page.wait_for_load_state("networkidle")
+    shot(page, artifacts_dir, "use-case-page-1440-before-scrolling.png")
+    load_sections(page)
     canvases = page.locator("canvas[data-chart]")
     expect(canvases).to_have_count(7)  # 4 KPIs, 2 scenarios, the waterfall
     for i in range(7):
@@ -130,7 +145,7 @@ def test_charts_render(page, setup, artifacts_dir):
     # The browser asks for /favicon.ico by itself; anything else missing is a bug.
     assert [u for u in missing if not u.endswith("/favicon.ico")] == []
     assert [e for e in errors if "404" not in e] == []
-    shot(page, artifacts_dir, "use-case-page.png")
+    shot(page, artifacts_dir, "use-case-page-1440-sections-loaded.png")
     page.screenshot(path=os.path.join(artifacts_dir, "use-case-page-top.png"))
     for section in ("trends", "value", "scenarios", "reviews", "flags"):
         page.locator(f"#{section}").screenshot(
@@ -159,10 +174,15 @@ def test_charts_render(page, setup, artifacts_dir):
     )
     assert red_rows >= 1
 
-    page.set_viewport_size({"width": 420, "height": 900})
+    page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#history.uc-section-later")).to_have_count(1)
+    shot(page, artifacts_dir, "use-case-page-390-before-scrolling.png")
+    load_sections(page)
     expect(page.locator("#chart-kpi-adoption_rate")).to_be_visible()
-    shot(page, artifacts_dir, "use-case-page-narrow.png")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, artifacts_dir, "use-case-page-390-sections-loaded.png")
     for section in ("trends", "value"):
         page.locator(f"#{section}").screenshot(
             path=os.path.join(artifacts_dir, f"use-case-page-narrow-{section}.png")
@@ -178,8 +198,16 @@ def test_without_javascript_the_tables_show(browser, setup, artifacts_dir):
     path = f"/use-cases/{use_case.pk}/"
     log_in(page, base_url, owner.username, path)
     expect(page.locator("canvas[data-chart]").first).to_be_hidden()
+    expect(page.locator("#waterfall-table")).to_be_visible()
+    # A section that loads as needed is a plain link without JavaScript: its own page.
+    page.get_by_role("link", name="Open the section “KPI trends”").click()
+    expect(page.locator("h2#trends-title")).to_have_text("KPI trends")
     expect(page.locator("#kpi-table")).to_be_visible()
     expect(page.locator("#kpi-table tbody tr")).to_have_count(24)
+    shot(page, artifacts_dir, "use-case-section-no-js.png")
+    page.get_by_role("link", name="History").click()
+    expect(page.locator("h2#history-title")).to_be_visible()
+    page.get_by_role("link", name="Back to the use case page").click()
     expect(page.locator("#waterfall-table")).to_be_visible()
     page.fill("#range-start", "2026-06")
     page.fill("#range-end", "2026-06")

@@ -56,6 +56,48 @@ def test_403_says_why_in_the_layout_with_navigation(
     assert 'href="/"' in html  # a way on: My work
 
 
+@pytest.mark.parametrize(("role", "url_name", "message"), REFUSED)
+def test_403_to_htmx_is_the_message_alone(role, url_name, message, role_users, client_for):
+    """htmx swaps a 403 in where the answer was awaited (base.html's htmx-config): the reason,
+    not a whole page with its navigation inside the page."""
+    response = client_for(role_users[role]).get(reverse(url_name), HTTP_HX_REQUEST="true")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="msg msg-error htmx-refusal" role="alert">')
+    assert "Not allowed." in html and message in html
+    assert NAV not in html and "<html" not in html
+
+
+def test_csrf_failure_to_htmx_is_the_message_alone(owner, use_case):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    url = reverse("reviews:weekly_new", args=[use_case.pk])
+    client.get(url)
+    response = client.post(
+        url, {"csrfmiddlewaretoken": "x" * 64}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=url
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Not sent." in html and "Reload the page and try again." in html
+    assert "<html" not in html
+
+
+def test_htmx_config_swaps_the_refusals_in(client_for, owner):
+    """The configuration itself: 400, 403, 409 and 422 swap and are no errors; the rest of htmx
+    2's defaults stay (204 swaps nothing, other 4xx/5xx are errors)."""
+    html = client_for(owner).get(reverse("portfolio:home")).content.decode()
+    meta = html[html.index('<meta name="htmx-config" content=\'') :]
+    config = json.loads(meta.split("'", 2)[1])
+    assert config["includeIndicatorStyles"] is False
+    handling = config["responseHandling"]
+    assert handling[0] == {"code": "204", "swap": False}
+    assert handling[1] == {"code": "^(400|403|409|422)$", "swap": True, "error": False}
+    assert handling[-2:] == [
+        {"code": "[45]..", "swap": False, "error": True},
+        {"code": "...", "swap": False},
+    ]
+
+
 # --- 404 ------------------------------------------------------------------------------------
 
 

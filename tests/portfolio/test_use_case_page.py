@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portfolio import use_case_page
+from portfolio.use_case_sections import SECTIONS
 from reviews.models import (
     Comparison,
     Flag,
@@ -31,6 +32,7 @@ from reviews.selectors import use_case_economics
 from stagegates.models import Decision, Gate, GateItem, GateStatus
 from tests.conftest import make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
+from tests.use_case_sections import HTMX, get_section, section_url, whole_page
 from usecases import economics
 from usecases import views as usecases_views
 from usecases.models import ChangeKind, ModelChange, Stage
@@ -93,6 +95,25 @@ def charts(response):
     return response.context["charts"]
 
 
+def trends(client, use_case, query=""):
+    """The KPI trends section as htmx loads it."""
+    response = get_section(client, use_case, "trends", query)
+    assert response.status_code == 200
+    return response
+
+
+def scenarios(client, use_case, query=""):
+    response = get_section(client, use_case, "scenarios", query)
+    assert response.status_code == 200
+    return response
+
+
+def reviews(client, use_case):
+    response = get_section(client, use_case, "reviews")
+    assert response.status_code == 200
+    return response
+
+
 @pytest.fixture
 def foreign_contributor(other_use_case):
     user = make_user("cora")
@@ -130,7 +151,7 @@ def test_access_and_review_buttons_per_role(role, users, use_case, client_for):
         assert response.url.startswith(reverse("login"))
     if status != 200:
         return
-    html = response.content.decode()
+    html = whole_page(client_for(users[role]), url(use_case))
     for link in (
         reverse("reviews:weekly_new", args=[use_case.pk]),
         reverse("reviews:monthly_new", args=[use_case.pk]),
@@ -139,6 +160,55 @@ def test_access_and_review_buttons_per_role(role, users, use_case, client_for):
     ):
         assert (link in html) is may_submit, link
     assert (reverse("reviews:weekly_import", args=[use_case.pk]) in html) is may_import
+
+
+@pytest.mark.parametrize("role", ACCESS)
+def test_every_section_url_asks_what_the_page_asks(role, users, use_case, client_for):
+    """Issue 16: each section's own URL answers every role as the page does — the fragment for
+    htmx, a full page (layout, the section, a link back) for a plain link — with the same
+    per-role actions."""
+    status, may_submit, may_import = ACCESS[role]
+    review = add_week(use_case, "2026-W42")
+    client = client_for(users[role])
+    for slug in SECTIONS:
+        for htmx in (True, False):
+            response = get_section(client, use_case, slug, htmx=htmx)
+            assert response.status_code == status, (slug, htmx)
+            if status == 302:
+                assert response.url.startswith(reverse("login"))
+            if status != 200:
+                continue
+            html = response.content.decode()
+            assert "HX-Request" in response["Vary"]
+            assert f'<section class="card" id="{slug}"' in html, slug
+            if htmx:
+                assert "<html" not in html and 'class="topbar"' not in html
+            else:
+                assert 'class="topbar"' in html  # the layout and its navigation
+                assert f'href="{url(use_case)}#{slug}">Back to the use case page' in html
+    if status == 200:
+        html = get_section(client, use_case, "reviews").content.decode()
+        assert (reverse("reviews:weekly_edit", args=[review.pk]) in html) is may_submit
+        assert (reverse("reviews:weekly_import", args=[use_case.pk]) in html) is may_import
+
+
+def test_page_paints_key_figures_and_an_index_of_the_sections(client_for, leader, use_case):
+    """The first paint: header, section index (plain anchors), facts, flags and the value
+    section's key figures; every other section a placeholder that htmx loads when it comes into
+    view and a plain link to the section's page."""
+    add_week(use_case, week_of(datetime.date(2026, 10, 15)))
+    add_month(use_case, "2026-10")
+    html = client_for(leader).get(url(use_case, start="2026-09", end="2026-10")).content.decode()
+    nav = html[html.index('aria-label="Sections of this page"') :]
+    nav = nav[: nav.index("</nav>")]
+    for anchor in ("#facts", "#flags", "#value", *(f"#{slug}" for slug in SECTIONS)):
+        assert f'href="{anchor}"' in nav, anchor
+    assert 'id="figure-net_value"' in html and "−EUR 1,312.50" in html
+    for slug, section in SECTIONS.items():
+        link = section_url(use_case, slug, "start=2026-09&amp;end=2026-10" * section.uses_range)
+        assert f'hx-get="{link}" hx-trigger="intersect once" hx-swap="outerHTML"' in html
+        assert f'<a href="{link}">Open the' in html
+    assert 'id="weekly-table"' not in html and 'class="table history"' not in html
 
 
 def test_only_get(client_for, pmo, use_case):
@@ -178,8 +248,7 @@ def test_charts_load_only_here_with_nonce(client_for, leader, use_case):
 
 
 def test_empty_states_without_reviews(client_for, owner, leader, use_case):
-    response = client_for(owner).get(url(use_case))
-    html = response.content.decode()
+    html = whole_page(client_for(owner), url(use_case))
     assert "No weekly reviews yet — " in html
     assert "submit the first one" in html
     assert reverse("reviews:weekly_new", args=[use_case.pk]) in html
@@ -188,9 +257,9 @@ def test_empty_states_without_reviews(client_for, owner, leader, use_case):
     assert "No open flags" in html
     assert "Not on any stage-gate agenda yet" in html
     assert 'id="chart-waterfall"' not in html  # no chart of zeros; the table says it
-    assert charts(response)["weeks"] == []
+    assert charts(trends(client_for(owner), use_case))["weeks"] == []
     # Someone who may not submit is told who does, without a dead link.
-    html = client_for(leader).get(url(use_case)).content.decode()
+    html = whole_page(client_for(leader), url(use_case))
     assert "the value owner or a contributor submits the first one" in html
 
 
@@ -213,17 +282,17 @@ def test_cfo_figures_waterfall_and_weekly_net(client_for, leader, use_case):
     assert steps["rework"].leakage_point == "execution"
     assert 'data-step="translation_gap"' in html
     assert 'id="chart-waterfall"' in html
+    assert charts(response)["waterfall"][0]["step"] == "pilot_promise"
     # The week's net value: 750 − 562.50 − 1,500 ÷ 5 (October 2026 has five ISO weeks).
-    week = response.context["weeks"][0]
+    week = reviews(client_for(leader), use_case).context["weeks"][0]
     assert week.net_value == Decimal("-112.5")
-    assert charts(response)["scenarios"]["net"]["actual"] == [-112.5]
+    assert charts(scenarios(client_for(leader), use_case))["scenarios"]["net"]["actual"] == [-112.5]
 
 
 def test_week_without_monthly_review_has_no_net_value(client_for, leader, use_case):
     add_week(use_case, "2026-W46")  # November: no monthly review yet
-    response = client_for(leader).get(url(use_case))
-    assert response.context["weeks"][0].net_value is None
-    assert charts(response)["scenarios"]["net"]["actual"] == [None]
+    assert reviews(client_for(leader), use_case).context["weeks"][0].net_value is None
+    assert charts(scenarios(client_for(leader), use_case))["scenarios"]["net"]["actual"] == [None]
 
 
 def test_range_parameter_and_invalid_range(client_for, leader, use_case):
@@ -271,8 +340,7 @@ def test_trends_with_default_thresholds_gaps_and_markers(client_for, leader, own
         kind=ChangeKind.PROMPT,
         effective_date=datetime.date(2026, 6, 1),
     )
-    response = client_for(leader).get(url(use_case))
-    data = charts(response)
+    data = charts(trends(client_for(leader), use_case))
     assert data["weeks"] == ["2026-W40", "2026-W41", "2026-W42"]
     kpis = {k["key"]: k for k in data["kpis"]}
     assert kpis["adoption_rate"]["values"] == [75.0, None, 50.0]
@@ -290,14 +358,12 @@ def test_trends_with_default_thresholds_gaps_and_markers(client_for, leader, own
     assert kpis["adoption_rate"]["axis"] == {"min": 45, "max": 80, "step": 5}
     assert kpis["rework_rate"]["axis"] == {"min": 10, "max": 25, "step": 5}
     assert kpis["quality_score"]["axis"] == {"min": 80, "max": 95, "step": 5}  # not 88–88
-    assert (
-        data["scenarios"]["adoption"]["axis"]["max"] - data["scenarios"]["adoption"]["axis"]["min"]
-        >= 10
-    )
+    adoption_axis = charts(scenarios(client_for(leader), use_case))["scenarios"]["adoption"]
+    assert adoption_axis["axis"]["max"] - adoption_axis["axis"]["min"] >= 10
     assert data["markers"] == [
         {"x": 0.5, "label": "prompt-v2", "title": "prompt-v2 (prompt, effective 5 Oct 2026)"}
     ]
-    html = response.content.decode()
+    html = whole_page(client_for(leader), url(use_case))
     assert html.count('class="num breach"') == 4  # both tables mark both breaches
     assert "Rework rate above <strong>15.0%</strong>" in html
 
@@ -330,7 +396,7 @@ def test_use_case_override_replaces_the_default_threshold(
         threshold=Decimal("0.01"),
         active=False,
     )
-    response = client_for(leader).get(url(use_case))
+    response = trends(client_for(leader), use_case)
     kpis = {k["key"]: k["thresholds"] for k in charts(response)["kpis"]}
     assert kpis == {
         "adoption_rate": [{"value": 60.0, "label": "Stop-loss: below 60.0%", "side": "below"}],
@@ -344,7 +410,7 @@ def test_use_case_override_replaces_the_default_threshold(
 def test_scenarios_against_actual(client_for, leader, use_case):
     add_week(use_case, week_of(datetime.date(2026, 10, 15)))
     add_month(use_case, "2026-10")
-    response = client_for(leader).get(url(use_case))
+    response = scenarios(client_for(leader), use_case)
     rows = response.context["scenarios"]
     assert [r.label for r in rows] == ["Pessimistic", "Base", "Optimistic"]
     # Base: 2000 × 0.6 × 12 × 0.3 / 60 × 45 = 3,240 gross; net 1,620 − 2,500 × 12 / 52.
@@ -413,7 +479,7 @@ def test_gate_items_and_decisions(client_for, leader, use_case):
         decided_by=leader,
         decided_at=timezone.now(),
     )
-    html = client_for(leader).get(url(use_case)).content.decode()
+    html = whole_page(client_for(leader), url(use_case))
     assert "2026-Q4" in html
     assert "Wait for the new model." in html
     assert "departs from the vote" in html
@@ -421,10 +487,13 @@ def test_gate_items_and_decisions(client_for, leader, use_case):
 
 
 def test_existing_panels_still_there(client_for, pmo, use_case):
-    html = client_for(pmo).get(url(use_case)).content.decode()
+    html = whole_page(client_for(pmo), url(use_case))
     for anchor in ('id="facts"', 'id="business-case"', 'id="changes"', 'id="checklist"'):
         assert anchor in html
     assert 'id="history"' in html
+    assert 'class="table checklist"' in html  # the panels themselves, not their placeholders
+    assert "Every change to this use case and its business case" in html
+    assert "<h3>Versions</h3>" in html  # the use case's business case and its versions
     assert reverse("usecases:edit", args=[use_case.pk]) in html
 
 
@@ -464,39 +533,67 @@ def _grow(use_case, n, owner, pmo):
         )
 
 
-def _count(client, target):
+def _count(client, target, **headers):
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(target)
+        response = client.get(target, **headers)
     assert response.status_code == 200
     return len(ctx.captured_queries), response
 
 
-@pytest.mark.parametrize("role", ["leader", "owner", "contributor"])
-def test_query_count_does_not_grow_with_reviews(role, role_users, owner, pmo, client_for):
+#: Issue 16: the page ran 25 queries; now the page and each of its sections run at most this.
+MAX_QUERIES = 12
+
+
+@pytest.mark.parametrize("role", ["leader", "owner", "contributor", "pmo"])
+def test_query_count_is_bounded_and_does_not_grow_with_reviews(
+    role, role_users, owner, pmo, client_for
+):
     small = make_use_case(name="Small", owner=owner)
     big = make_use_case(name="Big", owner=owner)
     for uc in (small, big):
         uc.contributors.add(role_users["contributor"])
+        uc.stage, uc.scaled_on = Stage.SCALED, datetime.date(2026, 6, 1)  # the 90-day query too
+        uc.save()
     _grow(small, 1, owner, pmo)
     _grow(big, 40, owner, pmo)
     assert WeeklyReview.objects.filter(use_case=big).count() == 40
     client = client_for(role_users[role])
     client.get(url(small))  # warm up
+    query = "start=2026-01&end=2026-11"
     n_small, _ = _count(client, url(small, start="2026-01", end="2026-11"))
     n_big, response = _count(client, url(big, start="2026-01", end="2026-11"))
-    assert n_small == n_big
-    assert len(charts(response)["weeks"]) > 40  # the gaps are on the axis too
+    assert n_small == n_big <= MAX_QUERIES
+    for slug in SECTIONS:
+        for headers in (HTMX, {}):  # the fragment and the full page
+            n_small, _ = _count(client, section_url(small, slug, query), **headers)
+            n_big, response = _count(client, section_url(big, slug, query), **headers)
+            assert n_small == n_big <= MAX_QUERIES, (slug, headers, n_small, n_big)
+    trends_response = get_section(client, big, "trends", query)
+    assert len(charts(trends_response)["weeks"]) > 40  # the gaps are on the axis too
+
+
+def test_page_query_budget(client_for, leader, use_case, django_assert_max_num_queries):
+    """The page's first paint alone (header, facts, flags, value) at its most: a scaled use case
+    (the 90-day figure's query) with a value owner, reviews and an open flag."""
+    use_case.stage, use_case.scaled_on = Stage.SCALED, datetime.date(2026, 6, 1)
+    use_case.save()
+    add_week(use_case, "2026-W42")
+    add_month(use_case, "2026-10")
+    client = client_for(leader)
+    client.get(url(use_case))
+    with django_assert_max_num_queries(MAX_QUERIES):
+        assert client.get(url(use_case)).status_code == 200
 
 
 def test_chart_data_is_json_numbers(client_for, leader, use_case):
     add_week(use_case, "2026-W42")
-    html = client_for(leader).get(url(use_case)).content.decode()
-    start = html.index('<script id="use-case-charts" type="application/json">')
+    html = trends(client_for(leader), use_case).content.decode()
+    start = html.index('<script id="use-case-charts-trends" type="application/json">')
     payload = html[start:].split(">", 1)[1].split("</script>", 1)[0]
     data = json.loads(payload)
     assert data["currency"] == "EUR"
     assert data["kpis"][0]["values"] == [75.0]
-    assert [b["step"] for b in data["waterfall"]][0] == "pilot_promise"
+    assert data["markers"] == []
 
 
 def test_change_markers_position():
@@ -554,7 +651,7 @@ def test_gate_items_closed_without_an_outcome_or_a_decision_say_so(
     Vote.objects.create(item=tied, voter=leader, choice="scale", rationale="Yes.")
     Vote.objects.create(item=tied, voter=leo, choice="stop", rationale="No.")
 
-    html = client_for(leader).get(url(use_case)).content.decode()
+    html = whole_page(client_for(leader), url(use_case))
     section = html[html.index('id="gates"') : html.index("</section>", html.index('id="gates"'))]
     words = " ".join(strip_tags(section).split())
 

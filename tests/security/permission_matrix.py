@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from portfolio.use_case_sections import SECTIONS
 from tests.conftest import ROLES
 
 LOGIN = "login"
@@ -218,6 +219,11 @@ TABLE: dict[str, Entry] = {
     "reviews:overdue_csv": Entry(checks={"GET": PMO_PAGE}),
     # --- a use case and what hangs off it -----------------------------------------------------
     "usecases:detail": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE}),
+    # The page's sections that load as needed (portfolio.use_case_sections): as the page.
+    **{
+        f"portfolio:{section.url_name}": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE})
+        for section in SECTIONS.values()
+    },
     "usecases:create": Entry(checks={"GET": PMO_PAGE, "POST": PMO_PAGE}),  # empty form: 200
     "usecases:edit": Entry(
         kwargs=UC,

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import make_use_case, make_user
+from tests.use_case_sections import whole_page
 from usecases.models import BusinessCase
 from usecases.services import BUSINESS_CASE_FIELDS
 
@@ -150,7 +151,7 @@ def test_use_case_without_business_case_gets_one(client_for, pmo):
     BusinessCase.objects.filter(use_case=use_case).delete()
     client = client_for(pmo)
     assert client.get(url(use_case)).status_code == 200
-    assert "No business case yet." in client.get(use_case.get_absolute_url()).content.decode()
+    assert "No business case yet." in whole_page(client, use_case.get_absolute_url())
     data = {name: "0" for name in BUSINESS_CASE_FIELDS}
     data.update(baseline_source="pilot", hourly_cost="40")
     assert client.post(url(use_case), data).status_code == 302

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import make_user
+from tests.use_case_sections import whole_page
 from usecases.models import ModelChange
 
 pytestmark = pytest.mark.django_db
@@ -85,8 +86,7 @@ def test_happy_path_shows_on_the_use_case_page_newest_first(client_for, owner, u
     assert (change.kind, change.effective_date) == ("model", datetime.date(2026, 11, 16))
     assert change.created_by == owner
     assert change.history.get().history_user == owner
-    page = client.get(use_case.get_absolute_url())
-    html = page.content.decode()
+    html = whole_page(client, use_case.get_absolute_url())
     assert "Change “model-gpt-x” logged." in html
     log = html[html.index('id="changes"') : html.index('id="checklist"')]
     assert log.index("model-gpt-x") < log.index("prompt-v6")

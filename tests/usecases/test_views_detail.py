@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import make_use_case, make_user
+from tests.use_case_sections import get_section, section_url, whole_page
 from usecases import services
 from usecases.models import (
     Answer,
@@ -61,7 +62,7 @@ def test_detail_per_role(role, users, use_case, client_for):
         assert response.url.startswith(reverse("login"))
     if status != 200:
         return
-    html = response.content.decode()
+    html = whole_page(client_for(users[role]), detail_url(use_case))
     pk = use_case.pk
     assert (reverse("usecases:edit", args=[pk]) in html) is edit
     assert (reverse("usecases:business_case_edit", args=[pk]) in html) is edit_bc
@@ -105,7 +106,7 @@ def test_warns_without_value_owner(client_for, pmo):
 
 
 def test_shows_the_business_case_with_percentages_and_money(client_for, leader, use_case):
-    html = client_for(leader).get(detail_url(use_case)).content.decode()
+    html = get_section(client_for(leader), use_case, "business-case").content.decode()
     for text in (
         "Baseline tasks per week",
         "2,000",
@@ -142,7 +143,7 @@ def test_model_changes_newest_first(client_for, leader, use_case, owner):
         description="Switched to a larger model.",
         created_by=owner,
     )
-    html = client_for(leader).get(detail_url(use_case)).content.decode()
+    html = get_section(client_for(leader), use_case, "changes").content.decode()
     assert html.index("model-v2") < html.index("prompt-v1")
     assert "Switched to a larger model." in html
 
@@ -151,7 +152,7 @@ def test_checklist_shows_fifteen_items_and_unanswered(client_for, leader, use_ca
     ChecklistAnswer.objects.create(
         use_case=use_case, item="T1", answer=Answer.NO, evidence="Pilot data only", updated_by=owner
     )
-    response = client_for(leader).get(detail_url(use_case))
+    response = get_section(client_for(leader), use_case, "checklist")
     sections = response.context["checklist"]
     assert [s.title for s in sections] == [
         "Translation",
@@ -181,7 +182,7 @@ def test_history_shows_who_when_and_before_after(client_for, pmo, leader, use_ca
         },
         reason="Rolled out to every team.",
     )
-    response = client_for(leader).get(detail_url(use_case))
+    response = get_section(client_for(leader), use_case, "history")
     latest = response.context["history"][0]
     assert latest.subject == "Use case"
     assert latest.user == pmo
@@ -213,10 +214,10 @@ def test_edit_business_case_twice_both_versions_retrievable(client_for, owner, l
 
     client = client_for(leader)
     # Detail lists both versions and shows the diffs in the history.
-    response = client.get(detail_url(use_case))
+    response = get_section(client, use_case, "business-case")
     version_ids = [v.history_id for v in response.context["versions"]]
     assert version_ids[:2] == [second.history_id, first.history_id]
-    html = response.content.decode()
+    html = get_section(client, use_case, "history").content.decode()
     assert "<del>EUR 45.00</del> → <ins>EUR 50.00</ins>" in html
     assert "<del>30%</del> → <ins>25%</ins>" in html
 
@@ -272,7 +273,7 @@ def test_all_versions_page_paginates(client_for, owner, leader, use_case):
             user=owner, use_case=use_case, data={"hourly_cost": Decimal(50 + i)}
         )
     client = client_for(leader)
-    detail = client.get(detail_url(use_case))
+    detail = get_section(client, use_case, "business-case")
     assert len(detail.context["versions"]) == 10
     assert detail.context["more_versions"] is True
     response = client.get(reverse("usecases:business_case_history", args=[use_case.pk]))
@@ -334,3 +335,5 @@ def test_query_count_does_not_grow(role, role_users, pmo, owner, client_for):
     # business case versions, checklist, use case history, its contributor snapshots,
     # business case history, model changes. Whatever the layout adds is constant too.
     assert _count(client, detail_url(small)) == _count(client, detail_url(big))
+    for slug in ("business-case", "changes", "checklist", "history"):  # the panels' sections
+        assert _count(client, section_url(small, slug)) == _count(client, section_url(big, slug))
