@@ -32,7 +32,7 @@ DEFAULTS = {
     500: "Something went wrong on our side. It has been logged; please try again in a moment.",
 }
 #: The statuses htmx swaps in as the server's message (``responseHandling`` in base.html).
-HTMX_SWAPPED = frozenset({400, 403, 409, 422})
+HTMX_SWAPPED = frozenset({400, 403, 404, 409, 422, 429})
 CSRF_EXPIRED = (
     "This form was open too long or you signed in again in another tab, so it can no longer be "
     "sent. Reload the page and try again."

@@ -11,6 +11,8 @@ from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
 
+from portfolio.errors import HTMX_SWAPPED
+
 from tests.conftest import PASSWORD
 
 NAV = 'aria-label="Main"'
@@ -68,6 +70,17 @@ def test_403_to_htmx_is_the_message_alone(role, url_name, message, role_users, c
     assert NAV not in html and "<html" not in html
 
 
+def test_404_to_htmx_is_the_message_alone(client_for, owner):
+    """A section of a use case that is gone (or never was): htmx swaps the message in."""
+    url = reverse("portfolio:use_case_trends", kwargs={"pk": 999999})
+    response = client_for(owner).get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="msg msg-error htmx-refusal" role="alert">')
+    assert "Not found." in html
+    assert NAV not in html and "<html" not in html
+
+
 def test_csrf_failure_to_htmx_is_the_message_alone(owner, use_case):
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner)
@@ -83,7 +96,8 @@ def test_csrf_failure_to_htmx_is_the_message_alone(owner, use_case):
 
 
 def test_htmx_config_swaps_the_refusals_in(client_for, owner):
-    """The configuration itself: 400, 403, 409 and 422 swap and are no errors; the rest of htmx
+    """The configuration itself: the statuses errors.py answers with a message alone (400, 403,
+    404, 409, 422, 429) swap and are no errors; the rest of htmx
     2's defaults stay (204 swaps nothing, other 4xx/5xx are errors)."""
     html = client_for(owner).get(reverse("portfolio:home")).content.decode()
     meta = html[html.index('<meta name="htmx-config" content=\'') :]
@@ -91,7 +105,8 @@ def test_htmx_config_swaps_the_refusals_in(client_for, owner):
     assert config["includeIndicatorStyles"] is False
     handling = config["responseHandling"]
     assert handling[0] == {"code": "204", "swap": False}
-    assert handling[1] == {"code": "^(400|403|409|422)$", "swap": True, "error": False}
+    swapped = "|".join(str(code) for code in sorted(HTMX_SWAPPED))
+    assert handling[1] == {"code": f"^({swapped})$", "swap": True, "error": False}
     assert handling[-2:] == [
         {"code": "[45]..", "swap": False, "error": True},
         {"code": "...", "swap": False},
