@@ -57,28 +57,41 @@ ENGINE_DECORATED = "usecases.economics.x_period_figures"
 def score(minimum: float) -> int:
     """Per module and in all: killed (a test failed or timed out) / checked; exit 1 below
     ``minimum`` percent or when the engine's decorated functions were not mutated. Lists the
-    survivors. Mutants not checked (``make mutate MUTANTS=...`` runs a subset) are left out."""
+    survivors ("no tests" and "suspicious" count as survivors), then the timeouts apart: they
+    count as killed (a mutant that loops forever is caught), but a loaded machine also makes
+    them, so each one is named with the command that checks it again.
+    Mutants not checked (``make mutate MUTANTS=...`` runs a subset) are left out."""
     import json
     from pathlib import Path
 
     from mutmut.stats import status_by_exit_code
 
     total = detected = 0
-    survivors, unchecked, names = [], [], set()
+    survivors, timeouts, unchecked, names = [], [], [], set()
     for meta in sorted(Path("mutants").rglob("*.py.meta")):
         results = json.loads(meta.read_text())["exit_code_by_key"]
         statuses = {name: status_by_exit_code[code] for name, code in results.items()}
         names |= {name.rsplit("__mutmut_", 1)[0] for name in results}
         killed = sum(s in ("killed", "timeout", "segfault") for s in statuses.values())
         survivors += [n for n, s in statuses.items() if s in ("survived", "no tests", "suspicious")]
+        timeouts += [n for n, s in statuses.items() if s == "timeout"]
         unchecked += [n for n, s in statuses.items() if s == "not checked"]
         checked = sum(s != "not checked" for s in statuses.values())
+        timed_out = sum(s == "timeout" for s in statuses.values())
         total, detected = total + checked, detected + killed
-        print(f"{meta.with_suffix('').relative_to('mutants')}: {killed}/{checked} killed")
+        print(
+            f"{meta.with_suffix('').relative_to('mutants')}: {killed}/{checked} killed"
+            f" ({timed_out} of them by timeout)"
+        )
     percent = 100 * detected / total if total else 0
     print(f"all: {detected}/{total} killed = {percent:.1f} % (minimum {minimum:g} %)")
+    print(f"timeouts: {len(timeouts)}, counted as killed")
     for name in survivors:
         print("  survived:", name)
+    for name in timeouts:
+        print("  timeout:", name)
+    if timeouts:
+        print("check the timeouts again (on a quiet machine): python scripts/mutate.py run NAME...")
     ok = total and percent >= minimum
     if ENGINE_DECORATED not in names:
         print(f"{ENGINE_DECORATED} has no mutant: the decorated engine functions were skipped")

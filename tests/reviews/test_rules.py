@@ -115,6 +115,39 @@ def test_the_last_month_there_is_has_no_day_after_it():
     }
 
 
+# --- too early: before 2000, or more than a year before the use case went live ------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "period", "field"),
+    [(rules.week_errors, "1999-W51", "week"), (rules.month_errors, "1999-12", "month")],
+)
+def test_a_period_before_2000_is_refused_at_its_field(call, period, field):
+    # 1999-W51 ends on Sunday 26 December 1999 (1999-W52 on 2 January 2000).
+    assert call(period, today=TODAY) == {field: [f"{period} is before 2000: check the year."]}
+
+
+@pytest.mark.parametrize(
+    ("call", "too_early", "early_enough", "field"),
+    [
+        (rules.week_errors, "2024-W52", "2025-W01", "week"),  # Sundays 29 Dec 2024, 5 Jan 2025
+        (rules.month_errors, "2024-12", "2025-01", "month"),  # last days 31 Dec, 31 Jan
+    ],
+)
+def test_a_period_more_than_a_year_before_going_live_is_refused(
+    call, too_early, early_enough, field
+):
+    live_since = datetime.date(2026, 1, 1)  # minus 365 days: 1 January 2025
+    assert call(too_early, today=TODAY, live_since=live_since) == {
+        field: [
+            f"{too_early} is more than a year before the use case went live (2026-01-01): "
+            "check the year."
+        ]
+    }
+    assert call(early_enough, today=TODAY, live_since=live_since) == {}
+    assert call(too_early, today=TODAY) == {}  # no live_since: only the 2000 floor
+
+
 # --- weekly figures ---------------------------------------------------------------------------
 
 VALID = {

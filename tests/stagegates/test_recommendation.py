@@ -207,3 +207,14 @@ def test_healthy_at_scale_and_above_base_still_continues():
 def test_the_plain_scale_rule_does_not_say_continue():
     r = recommend(facts())  # not at scale
     assert (r.choice, r.label, r.continues_at_scale) == ("scale", "Scale", False)
+
+
+def test_a_net_value_below_one_euro_is_still_positive():
+    r = recommend(healthy_scaled(monthly_net_values=(D("4000"), D("0.50"), D("4500"))))
+    assert (r.choice, r.continues_at_scale) == ("scale", True)
+
+
+def test_continue_at_scale_also_needs_a_label_for_each_month():
+    """A programming error, not a shorter list of months in the reason."""
+    with pytest.raises(ValueError):
+        recommend(healthy_scaled(month_labels=MONTHS[:2]))

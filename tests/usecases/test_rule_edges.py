@@ -92,3 +92,97 @@ def test_period_totals_and_weighted_totals_do_not_add():
     assert period.__add__(weighted) is NotImplemented
     assert sum([period, period]) == PeriodTotals(tasks_total=D(2))
     assert 0 + period == period
+
+
+# --- found by make mutate (issue 21, "Test strength") ------------------------------------------
+
+
+@pytest.mark.parametrize("text", [None, 202611, b"2026-11"])
+def test_parse_month_of_a_non_string_is_a_value_error(text):
+    """Not a TypeError from the regular expression: callers turn ValueError into a field error."""
+    with pytest.raises(ValueError, match="is not a month"):
+        economics.parse_month(text)
+
+
+def test_iso_weeks_of_a_february_that_starts_on_a_friday():
+    """1 February 2019 is a Friday and 2019 is not a leap year: the first Thursday is the 7th and
+    the last the 28th, the month's last day (a first Thursday one day late misses W09)."""
+    assert economics.iso_weeks_of_month(2019, 2) == [(2019, 6), (2019, 7), (2019, 8), (2019, 9)]
+
+
+def test_an_unknown_scenario_is_named_in_the_error():
+    bc = economics.BusinessCaseInputs(100, 10, D("0.5"), 60, D("0.5"), D("0.2"), D("0.5"), D("0.8"))
+    assert bc.adoption("base") == D("0.5")
+    with pytest.raises(ValueError) as raised:
+        bc.adoption("worst")
+    assert str(raised.value) == (
+        "unknown scenario 'worst'; expected one of ('pessimistic', 'base', 'optimistic')"
+    )
+
+
+def test_month_start_and_month_span():
+    assert economics.month_start((2026, 11)) == datetime.date(2026, 11, 1)
+    assert economics.month_start((1, 12)) == datetime.date(1, 12, 1)
+    assert economics.month_span((2026, 3), (2026, 3)) == 1
+    assert economics.month_span((2025, 11), (2026, 2)) == 4
+    assert economics.month_span((2024, 1), (2026, 12)) == 36
+    assert economics.month_span((2026, 3), (2026, 2)) == 0
+    assert economics.month_span((2026, 3), (2025, 3)) == 0  # never negative
+
+
+def test_weighted_weekly_amounts_divide_each_sum_by_60_once():
+    # promise, promise with AI, saved, reclaimed, rework (money × 60)
+    amounts = economics.weighted_weekly_amounts(D(6000), D(4800), D(3600), D(2700), D(300))
+    # pilot promise, adoption gap, gross efficiency, translation gap, rework
+    assert amounts == (D(100), D(20), D(60), D(15), D(5))
+
+
+def test_weighted_weekly_amounts_count_none_as_zero():
+    assert economics.weighted_weekly_amounts(None, None, D(90), None, None) == (
+        D(0),
+        D(0),
+        D("1.5"),
+        D("1.5"),
+        D(0),
+    )
+    assert economics.weighted_weekly_amounts(D(120), None, None, None, D(30)) == (
+        D(2),
+        D(2),
+        D(0),
+        D(0),
+        D("0.5"),
+    )
+
+
+def test_weighted_amounts_are_the_waterfall_steps_in_order():
+    totals = WeightedTotals(
+        promise=D(6000),
+        promise_with_ai=D(4800),
+        saved=D(3600),
+        reclaimed=D(2700),
+        rework=D(300),
+        training_cost=D(3),
+        support_cost=D(2),
+        integration_cost=D(1),
+        run_cost=D(4),
+        maintenance_cost=D(5),
+        other_cost=D(6),
+    )
+    amounts = economics.weighted_amounts(totals)
+    assert len(amounts) == len(economics.WEIGHTED_AMOUNT_STEPS)
+    assert dict(zip(economics.WEIGHTED_AMOUNT_STEPS, amounts, strict=True)) == {
+        "pilot_promise": D(100),
+        "adoption_gap": D(20),
+        "gross_efficiency": D(60),
+        "translation_gap": D(15),
+        "rework": D(5),
+        "integration": D(1),
+        "support": D(2),
+        "training": D(3),
+        "run": D(4),
+        "maintenance": D(5),
+        "other": D(6),
+    }
+    # The same amounts as the waterfall's steps of the same sums.
+    by_step = {s.step: s.amount for s in economics.weighted_waterfall(totals)}
+    assert [by_step[step] for step in economics.WEIGHTED_AMOUNT_STEPS] == list(amounts)
