@@ -385,5 +385,11 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # A 403 is one line, not a traceback (issue 13).
         "django.request": {"filters": ["forbidden_one_line"]},
+        # WeasyPrint (the gate pack PDF) logs every layout step at INFO; its warnings stay.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
+#: Gates with more agenda items than this (as the reader sees them) get their pack PDF from a
+#: Celery task (stagegates/pack_pdf_jobs.py); smaller ones render within the request.
+VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS = int(os.environ.get("VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", "40"))
