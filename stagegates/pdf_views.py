@@ -49,6 +49,8 @@ def gate_pdf(request, pk):
 @login_required
 def gate_pdf_prepare(request, pk):
     gate = perms.get_gate_for_user(request.user, pk)
+    if not pack_pdf_jobs.runs_in_background(gate, viewer=request.user):
+        return redirect("stagegates:gate_pdf", pk=gate.pk)  # small: rendered on the spot
     pack_pdf_jobs.request_pdf(gate, viewer=request.user)
     if request.htmx:
         return render(request, "stagegates/_pack_pdf.html", status_context(gate, request.user))
