@@ -6,7 +6,8 @@ draw theirs (``static/js/charts.js``): the same colours, the KPI value axis of
 ends), red dashed stop-loss lines with red points where a week breaches one, grey dashed lines at
 model/prompt changes, and the waterfall bars placed by ``usecases.waterfall_bars`` (totals rise
 from 0, deductions hang from the running value). Nothing is computed here but positions: every
-number printed is one of the pack's, formatted by the same filters as the pages.
+number printed is one of the pack's, formatted by the same filters as the pages. (The scenario
+comparison is the pack page's table: its figures are quarter totals, not a weekly series.)
 
 Each function returns SVG markup (safe: every text is escaped) sized by its ``viewBox``; the PDF
 stylesheet sets the width.
@@ -24,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from reviews.chart_axes import axis_range
 from reviews.models import Metric
 from usecases import economics
-from usecases.templatetags.money import money, percent
+from usecases.templatetags.money import money
 from usecases.waterfall_bars import waterfall_bars
 
 # The web charts' colours (static/js/charts.js COLORS, SCENARIO_COLORS).
@@ -40,7 +41,6 @@ LEAK_COLORS = {
     "control": "#5d6778",
 }
 GAIN = "#1c7c4a"
-SCENARIO_COLORS = {"pessimistic": "#b3261e", "base": "#5d6778", "optimistic": "#1c7c4a"}
 FONT = 'font-family="DejaVu Sans, sans-serif"'
 
 #: The four weekly KPIs of the trend: (metric, label, is a fraction shown in %).
@@ -63,7 +63,7 @@ class ChangeMarker:
 def _svg(width: int, height: int, body: list[str], label: str) -> SafeString:
     return mark_safe(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">'
+        f'width="{width}" height="{height}"><title>{escape(label)}</title>'
         + "".join(body)
         + "</svg>"
     )
@@ -73,6 +73,17 @@ def _text(x, y, text, *, size=7, anchor="start", color=AXIS_TEXT, weight="normal
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
         f'fill="{color}" font-weight="{weight}" {FONT}>{escape(text)}</text>'
+    )
+
+
+def _label(x, y, text, *, size=6, anchor="start", color=AXIS_TEXT) -> str:
+    """A text on a white box, readable over the lines (the web charts' label plugin)."""
+    width = len(text) * size * 0.56  # DejaVu Sans averages a little over half an em
+    left = x - width if anchor == "end" else x
+    return (
+        f'<rect x="{left - 1.5:.1f}" y="{y - size:.1f}" width="{width + 3:.1f}" '
+        f'height="{size + 2.5:.1f}" fill="#ffffff" fill-opacity="0.85"/>'
+        + _text(x, y, text, size=size, anchor=anchor, color=color)
     )
 
 
@@ -120,19 +131,21 @@ def kpi_chart(
         return top + (axis["max"] - value) / (axis["max"] - axis["min"]) * plot_h
 
     body = [_text(left, 10, label, size=8, color="#1b2330", weight="bold")]
-    tick = axis["min"]
+    labels: list[str] = []
+    tick, n = axis["min"], 0
     while tick <= axis["max"] + 1e-9:
         y = py(tick)
         body.append(_line(left, y, left + plot_w, y, color=GRID, width=0.6))
-        body.append(_text(left - 3, y + 2.5, _number(tick, unit), size=6, anchor="end"))
-        tick += axis["step"]
+        if n % 2 == 0 or tick + axis["step"] > axis["max"] + 1e-9:  # every other tick labelled
+            body.append(_text(left - 3, y + 2.5, _number(tick, unit), size=6, anchor="end"))
+        tick, n = tick + axis["step"], n + 1
     body.append(_line(left, top + plot_h, left + plot_w, top + plot_h, color="#9aa3b2", width=0.6))
     for t, level in zip(lines, levels, strict=True):
         y = py(level)
         body.append(_line(left, y, left + plot_w, y, color=THRESHOLD, width=1, dash="4 3"))
         text = f"Stop-loss: {t.side} {t.threshold_text}"
         ty = y + 8 if y - top < 10 else y - 2.5
-        body.append(_text(left + plot_w - 2, ty, text, size=6, anchor="end", color=THRESHOLD))
+        labels.append(_label(left + plot_w - 2, ty, text, size=6, anchor="end", color=THRESHOLD))
     last_sunday = weeks[-1].week_start + datetime.timedelta(days=6)
     for i, m in enumerate(sorted(markers, key=lambda m: m.effective_date)):
         if not first <= m.effective_date <= last_sunday:
@@ -140,7 +153,7 @@ def kpi_chart(
         position = min(max((m.effective_date - first).days / 7 - 0.5, 0), span)
         x = px(position)
         body.append(_line(x, top, x, top + plot_h, color=MARKER, width=0.8, dash="2 2"))
-        body.append(_text(x + 2, top + 7 + (i % 2) * 8, m.label, size=6, color=MARKER))
+        labels.append(_label(x + 2, top + 7 + (i % 2) * 8, m.label, size=6, color=MARKER))
     # the line, broken where a week has no review
     segment: list[str] = []
     previous = None
@@ -166,6 +179,7 @@ def kpi_chart(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{2.2 if breach else 1.5}" '
             f'fill="{THRESHOLD if breach else LINE}"/>'
         )
+    body.extend(labels)  # on top of the lines and the data
     body.append(_text(left, height - 6, weeks[0].week, size=6))
     if len(weeks) > 1:
         body.append(_text(left + plot_w, height - 6, weeks[-1].week, size=6, anchor="end"))
@@ -221,57 +235,3 @@ def waterfall_chart(steps: list[economics.WaterfallStep]) -> SafeString:
         )
         body.append(_text(width - 2, y + row / 2 + 2.5, money(bar.amount), size=7.5, anchor="end"))
     return _svg(width, height, body, "Value-leakage waterfall of the quarter")
-
-
-# --- the scenarios --------------------------------------------------------------------------------
-
-
-def scenario_chart(scenarios) -> SafeString | None:
-    """Actual against each scenario: the quarter's net value and the adoption, as bars."""
-    if not scenarios:
-        return None
-    width, row = 520, 13
-    panels = [
-        (
-            "Net value, quarter",
-            [(s.scenario, float(s.quarter_net), money(s.quarter_net)) for s in scenarios],
-            ("Actual", float(scenarios[0].actual_net), money(scenarios[0].actual_net)),
-        ),
-        (
-            "Adoption",
-            [(s.scenario, float(s.adoption), percent(s.adoption, 1)) for s in scenarios],
-            (
-                "Actual",
-                float(scenarios[0].actual_adoption or 0),
-                percent(scenarios[0].actual_adoption, 1),
-            ),
-        ),
-    ]
-    panel_w = (width - 10) / 2
-    height = 20 + row * (len(scenarios) + 1)
-    body = []
-    for p, (title, rows, actual) in enumerate(panels):
-        ox = p * (panel_w + 10)
-        label_w, amount_w = 62, 70
-        plot_l, plot_r = ox + label_w, ox + panel_w - amount_w
-        ends = [v for _, v, _ in rows] + [actual[1], 0.0]
-        low, high = min(ends), max(ends)
-        if high == low:
-            high = low + 1
-
-        def px(value, low=low, high=high, plot_l=plot_l, plot_r=plot_r):
-            return plot_l + (value - low) / (high - low) * (plot_r - plot_l)
-
-        body.append(_text(ox, 9, title, size=7.5, color="#1b2330", weight="bold"))
-        for i, (name, value, text) in enumerate([actual, *rows]):
-            y = 14 + i * row
-            color = LINE if i == 0 else SCENARIO_COLORS.get(name, MARKER)
-            x0, x1 = sorted((px(0), px(value)))
-            body.append(
-                f'<rect x="{x0:.1f}" y="{y:.1f}" width="{max(x1 - x0, 1):.1f}" '
-                f'height="{row - 4}" fill="{color}"/>'
-            )
-            body.append(_text(plot_l - 3, y + 7, name.capitalize(), size=6.5, anchor="end"))
-            body.append(_text(ox + panel_w, y + 7, text, size=6.5, anchor="end"))
-        body.append(_line(px(0), 12, px(0), height - 2, color="#9aa3b2", width=0.6))
-    return _svg(width, height, body, "Actual against the three scenarios")

@@ -271,8 +271,10 @@ def test_the_gate_and_item_pages_link_their_pdf(filled, voting_gate, leader, cli
 
 def test_the_charts_are_vector_graphics_drawn_from_the_pack(filled, pmo):
     line = selectors.item_pack(user=pmo, item=filled)
-    html = pack_pdf.item_pdf_html(filled, viewer=pmo)
-    assert html.count("<svg") == 2 + 4  # waterfall, scenarios, four KPIs
+    source = pack_pdf.item_pdf_source(filled, viewer=pmo)
+    assert len(source.charts) == 1 + 4  # the waterfall, four KPIs
+    assert all(c.startswith(b"<svg") for c in source.charts.values())
+    assert source.html.count('<img src="/charts/') == 5
     svg = pack_charts.waterfall_chart(line.pack.waterfall)
     assert "Pilot promise" in svg and "−EUR 3,900.00" in svg
     rework = pack_charts.kpi_chart(
@@ -294,7 +296,7 @@ def test_model_changes_are_marked_on_the_trend_and_a_frozen_pack_keeps_its_own(
         kind="model",
         effective_date=TODAY.replace(month=9, day=2),
     )
-    html = pack_pdf.item_pdf_html(filled, viewer=pmo)
+    html = pack_pdf.item_pdf_source(filled, viewer=pmo).text
     assert "gpt-x-0901" in html
     services.gate_close(user=pmo, gate=voting_gate)
     with time_machine.travel(NOW + datetime.timedelta(hours=1), tick=False):
@@ -304,7 +306,7 @@ def test_model_changes_are_marked_on_the_trend_and_a_frozen_pack_keeps_its_own(
             kind="prompt",
             effective_date=TODAY.replace(month=9, day=20),
         )
-    html = pack_pdf.item_pdf_html(GateItem.objects.get(pk=filled.pk), viewer=pmo)
+    html = pack_pdf.item_pdf_source(GateItem.objects.get(pk=filled.pk), viewer=pmo).text
     assert "gpt-x-0901" in html
     assert "logged-later" not in html
 
@@ -357,13 +359,38 @@ def test_forty_items_render_in_a_fixed_number_of_queries(voting_gate, pmo, leade
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    pack_pdf.gate_pdf_html(voting_gate, viewer=pmo)  # caches warm (content types)
+    pack_pdf.gate_pdf_source(voting_gate, viewer=pmo)  # caches warm (content types)
     with CaptureQueriesContext(connection) as two:
-        pack_pdf.gate_pdf_html(voting_gate, viewer=pmo)
+        pack_pdf.gate_pdf_source(voting_gate, viewer=pmo)
     for n in range(38):
         uc = make_use_case(f"Use case {n:02d}")
         GateItem.objects.create(gate=voting_gate, use_case=uc, reasons="test")
     with CaptureQueriesContext(connection) as forty:
-        html = pack_pdf.gate_pdf_html(voting_gate, viewer=pmo)
+        html = pack_pdf.gate_pdf_source(voting_gate, viewer=pmo).html
     assert html.count('class="item item-break"') == 40
     assert len(forty.captured_queries) == len(two.captured_queries)
+
+
+def test_the_stylesheet_is_fetched_under_the_production_manifest_storage(settings, tmp_path):
+    """``make bench`` (production settings) found the PDF without its stylesheet: the fetcher
+    asked the manifest storage for the URL of "" (no such entry). Collect the static files with
+    the production storage and fetch the hashed stylesheet the template names."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.management import call_command
+    from django.templatetags.static import static
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "portfolio.staticfiles.ManifestStaticFilesStorage"},
+    }
+    staticfiles_storage._setup()  # the lazy storage follows the settings it was set up with
+    try:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        url = static(pack_pdf.STYLESHEET)
+        assert re.search(r"pack_pdf\.[0-9a-f]{12}\.css$", url)
+        css = pack_pdf.StaticOnlyFetcher().fetch(pack_pdf.PDF_ORIGIN + url)
+        assert b"@page" in css.read()
+    finally:
+        del settings.STORAGES  # (pytest-django restores it; the storage must follow)
+        staticfiles_storage._setup()
