@@ -391,5 +391,7 @@ LOGGING = {
     },
 }
 #: Gates with more agenda items than this (as the reader sees them) get their pack PDF from a
-#: Celery task (stagegates/pack_pdf_jobs.py); smaller ones render within the request.
-VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS = int(os.environ.get("VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", "40"))
+#: Celery task (stagegates/pack_pdf_jobs.py); smaller ones render within the request. 10: a
+#: rendering must end well inside gunicorn's 30 s timeout even on a loaded machine (make bench
+#: measures a 40-item gate).
+VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS = int(os.environ.get("VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", "10"))

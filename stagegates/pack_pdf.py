@@ -60,8 +60,8 @@ KPI_LABELS = {metric: label for metric, label, _ in pack_charts.KPIS}
 
 def background_above() -> int:
     """Gates with more agenda items than this (that the viewer sees) render in a Celery task
-    (``VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS``, default 40: a 40-item gate renders well under 20 s)."""
-    return int(getattr(settings, "VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", 40))
+    (``VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS``, default 10: well inside gunicorn's 30 s timeout)."""
+    return int(getattr(settings, "VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", 10))
 
 
 CHARTS_PATH = "/charts/"

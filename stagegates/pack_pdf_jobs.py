@@ -1,7 +1,7 @@
 """Gate pack PDFs of large gates, rendered in a Celery task (issue 19).
 
 A gate whose agenda (as the reader sees it) holds more than ``pack_pdf.background_above()`` items
-(``VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS``, default 40) is not rendered inside the request: the
+(``VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS``, default 10) is not rendered inside the request: the
 reader asks for it (``request_pdf``: a ``PackPdf`` row, the task enqueued after commit), the
 worker renders it for that reader (``render_job``, the same ``pack_pdf.render_gate_pdf``) and
 stores the file in the row; the gate page offers it when ready.

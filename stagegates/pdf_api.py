@@ -68,7 +68,7 @@ class GatePackPdfView(_PdfView):
         description=(
             "As the caller may see it: only the items they may see, and the votes under the "
             "blind-voting rule. A closed gate's packs are those frozen at closing. A gate with "
-            "more agenda items than `VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS` (default 40) is "
+            "more agenda items than `VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS` (default 10) is "
             "prepared by a background task: `202` with the request's status and `Retry-After` "
             "until the caller's file is ready, then `200` with it."
         ),
