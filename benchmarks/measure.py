@@ -66,6 +66,8 @@ SUBMIT_RATE_TARGET = 100  # per second
 SUBMIT_P95_TARGET = 0.100  # seconds
 SWEEP_TARGET = 10.0  # seconds
 CFO_MONTHS = 12
+PDF_ITEMS = 40  # the gate pack PDF row: a gate of this many agenda items
+PDF_TARGET = 20.0  # seconds
 
 
 @dataclass
@@ -357,6 +359,77 @@ def sweep_rows(*, today, plan, plans_out: list[str]) -> list[Row]:
     return rows
 
 
+# --- the gate pack PDF --------------------------------------------------------------------------
+
+
+def bench_gate(*, today, items: int):
+    """A voting gate (labelled 1999-Q1: never a real quarter) opening ``today`` whose agenda holds
+    the ``items`` use cases with reviews due, lowest pks first; the caller deletes it."""
+    from stagegates.models import Gate, GateItem, GateStatus
+    from usecases.models import UseCase
+
+    gate = Gate.objects.create(
+        quarter="1999-Q1",
+        opens_on=today,
+        closes_on=today + datetime.timedelta(days=14),
+        status=GateStatus.VOTING,
+    )
+    ids = UseCase.objects.reviews_due().order_by("pk").values_list("pk", flat=True)[:items]
+    GateItem.objects.bulk_create(
+        GateItem(gate=gate, use_case_id=pk, reasons="benchmark") for pk in ids
+    )
+    return gate
+
+
+def pdf_rows(*, today, plan, items: int = PDF_ITEMS) -> list[Row]:
+    """Render the gate pack PDF of a ``items``-item gate as the PMO (``pack_pdf.render_gate_pdf``,
+    in process: the figures, the SVG charts and WeasyPrint's layout), beside the floor of
+    rendering an empty one-page PDF in the same run (WeasyPrint's fixed cost)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from stagegates import pack_pdf
+
+    pmo = get_user_model().objects.get(username=PMO_USERNAME)
+    floors = []
+    for _ in range(plan["floor_runs"]):
+        began = time.perf_counter()
+        pack_pdf.html_to_pdf("<!DOCTYPE html><p>floor</p>")
+        floors.append(time.perf_counter() - began)
+    floor = statistics.median(floors)
+    gate = bench_gate(today=today, items=items)
+    try:
+        runs = []
+        data = b""
+        for _ in range(2 if plan["page_requests"] > 10 else 1):
+            with CaptureQueriesContext(connection) as captured:
+                began = time.perf_counter()
+                data = pack_pdf.render_gate_pdf(gate, viewer=pmo)
+                runs.append(time.perf_counter() - began)
+        agenda = gate.items.count()
+    finally:
+        gate.delete()
+    from pypdf import PdfReader  # a dev dependency, as the benchmark's
+
+    pages = len(PdfReader(io.BytesIO(data)).pages)
+    median = statistics.median(runs)
+    return [
+        Row(
+            f"gate pack PDF, {agenda} items (PMO)",
+            n=str(len(runs)),
+            median=ms(median),
+            p95=ms(max(runs)),
+            queries=str(len(captured.captured_queries)),
+            floor=ms(floor),
+            ratio=f"{median / floor:.0f}×",
+            extra=f"floor: an empty 1-page PDF; {pages} pages, {len(data) / 1e6:.1f} MB",
+            target=f"≤ {PDF_TARGET:.0f} s",
+            status="OK" if median <= PDF_TARGET else "ABOVE",
+        )
+    ]
+
+
 # --- weekly review submission over HTTP --------------------------------------------------------
 
 
@@ -518,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="load client threads")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
-        "--only", choices=("sweep", "pages", "submission"), action="append", default=[]
+        "--only", choices=("sweep", "pages", "pdf", "submission"), action="append", default=[]
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portfolio.settings")
@@ -535,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
             plan[name] = getattr(args, name)
     size = SIZES[args.size]
     today = clock.today()
-    parts = args.only or ["sweep", "pages", "submission"]
+    parts = args.only or ["sweep", "pages", "pdf", "submission"]
     print(header(args.size, today), flush=True)
     warm_up()
     rows: list[Row] = []
@@ -565,6 +638,8 @@ def main(argv: list[str] | None = None) -> int:
             plans_out=plans_out,
             profile=args.profile,
         )
+    if "pdf" in parts:
+        attempt("gate pack PDF", pdf_rows, today=today, plan=plan)
     if "submission" in parts:
         if args.base_url:
             attempt(

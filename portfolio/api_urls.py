@@ -12,6 +12,7 @@ from rest_framework.urlpatterns import format_suffix_patterns
 from reviews import api as reviews_api
 from reviews import cadence_api, flag_api, telemetry_api
 from stagegates import api as stagegates_api
+from stagegates import pdf_api
 from usecases import api as usecases_api
 from usecases import channel_api, inbox_api
 
@@ -56,6 +57,15 @@ urlpatterns = [
     # A use case's economics reads reviews, which usecases.api may not import: a sub-resource
     # of use-cases/{id}/ with its own route (the router's pk pattern, trailing slash and
     # format suffix), not a second viewset on the "use-cases" prefix.
+    # The gate pack PDFs: a file name, no trailing slash, no format suffix.
+    re_path(
+        r"^gates/(?P<pk>[^/.]+)/pack\.pdf$", pdf_api.GatePackPdfView.as_view(), name="gate-pack-pdf"
+    ),
+    re_path(
+        r"^gate-items/(?P<pk>[^/.]+)/pack\.pdf$",
+        pdf_api.GateItemPackPdfView.as_view(),
+        name="gate-item-pack-pdf",
+    ),
     *format_suffix_patterns(
         [
             re_path(

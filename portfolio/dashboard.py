@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -45,7 +45,7 @@ from django.db.models.functions import Cast, Coalesce, Collate, Concat, Lower, N
 from reviews.flags import visible_flags
 from reviews.models import Flag, MonthlyReview, WeeklyReview
 from reviews.selectors import COST_FIELDS, Month, month_figures, review_product
-from usecases import economics, money
+from usecases import economics, money, waterfall_bars
 from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
 from usecases.selectors import business_case_inputs
@@ -178,72 +178,10 @@ def reads_portfolio(user) -> bool:
 
 
 # --- the leakage waterfall ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WaterfallBar:
-    """One step of the portfolio waterfall, with where its bar starts and ends on the chart."""
-
-    step: str
-    leakage_point: str | None
-    amount: Decimal
-    low: Decimal
-    high: Decimal
-
-    @property
-    def label(self) -> str:
-        return economics.STEP_LABELS[self.step]
-
-    @property
-    def is_total(self) -> bool:
-        return self.leakage_point is None
-
-    def as_chart(self) -> dict:
-        return {
-            "step": self.step,
-            "label": self.label,
-            "leakage_point": self.leakage_point,
-            "amount": str(_cents(self.amount)),
-            "low": str(_cents(self.low)),
-            "high": str(_cents(self.high)),
-        }
-
-
-def _cents(value: Decimal) -> Decimal:
-    return money.cents(value)
-
-
-def portfolio_waterfall(
-    steps_per_use_case: Iterable[list[economics.WaterfallStep]],
-) -> list[WaterfallBar]:
-    """Add up per-use-case waterfalls step by step, and place each bar: totals rise from 0,
-    deductions hang from the running value (a negative deduction rises above it)."""
-    order: list[tuple[str, str | None]] = []
-    sums: dict[str, Decimal] = {}
-    with _exact():
-        for steps in steps_per_use_case:
-            for step in steps:
-                if step.step not in sums:
-                    order.append((step.step, step.leakage_point))
-                    sums[step.step] = ZERO
-                sums[step.step] += step.amount
-        if not order:
-            empty = economics.waterfall(
-                economics.PeriodTotals(),
-                economics.BusinessCaseInputs(0, 0, 0, 0, 0, 0, 0, 0),
-            )
-            order = [(s.step, s.leakage_point) for s in empty]
-            sums = {s.step: ZERO for s in empty}
-        bars, running = [], ZERO
-        for step, leakage_point in order:
-            amount = sums[step]
-            if leakage_point is None:
-                running = amount
-                bars.append(WaterfallBar(step, None, amount, ZERO, amount))
-            else:
-                bars.append(WaterfallBar(step, leakage_point, amount, running - amount, running))
-                running -= amount
-    return bars
+# The bars and their placement live in ``usecases.waterfall_bars`` (the gate pack PDF draws the same
+# bars); the dashboard and the use case page keep their names.
+WaterfallBar = waterfall_bars.WaterfallBar
+portfolio_waterfall = waterfall_bars.waterfall_bars
 
 
 # --- the summary (stage counts, CFO figures, waterfall, flags) ----------------------------------

@@ -412,6 +412,9 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # A 403 is one line, not a traceback (issue 13).
         "django.request": {"filters": ["forbidden_one_line"]},
+        # WeasyPrint (the gate pack PDF) logs every layout step at INFO; its warnings stay.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
@@ -439,3 +442,9 @@ CELERY_BEAT_SCHEDULE["purge-telemetry"] = {
     "schedule": crontab(minute=25, hour=3),
     "options": {"expires": 3600},
 }
+
+#: Gates with more agenda items than this (as the reader sees them) get their pack PDF from a
+#: Celery task (stagegates/pack_pdf_jobs.py); smaller ones render within the request. 10: a
+#: rendering must end well inside gunicorn's 30 s timeout even on a loaded machine (make bench
+#: measures a 40-item gate).
+VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS = int(os.environ.get("VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", "10"))

@@ -55,6 +55,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from reviews import lookback
+from reviews.chart_axes import axis_range
 from reviews.flags import flag_figures
 from reviews.models import (
     Flag,
@@ -79,7 +80,6 @@ from usecases.permissions import (
 )
 
 from . import dashboard
-from .chart_axes import axis_range
 
 Month = datetime.date
 ZERO = Decimal(0)

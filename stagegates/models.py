@@ -289,3 +289,44 @@ class GateItemSnapshot(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableSnapshot("Gate item snapshots are never deleted.")
+
+
+class PackPdfStatus(models.TextChoices):
+    PENDING = "pending", "Being prepared"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class PackPdf(models.Model):
+    """A gate pack PDF rendered in the background for one reader (``stagegates.pack_pdf_jobs``):
+    gates with more items than ``VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS``. The file is the reader's own
+    (blind voting: what a member sees depends on their votes), kept in the database so the web
+    and worker processes share it without a shared disk. ``gate_status``: the gate's status when
+    it was requested; a file of an earlier status is out of date and never offered."""
+
+    gate = models.ForeignKey(Gate, on_delete=models.CASCADE, related_name="pack_pdfs")
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    gate_status = models.CharField(max_length=10, choices=GateStatus.choices)
+    status = models.CharField(
+        max_length=10, choices=PackPdfStatus.choices, default=PackPdfStatus.PENDING
+    )
+    pdf = models.BinaryField(default=b"", editable=False)
+    size = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["gate", "viewer", "-requested_at"])]
+
+    def __str__(self):
+        return f"Gate {self.gate_id} pack PDF for user {self.viewer_id} ({self.status})"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == PackPdfStatus.READY
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == PackPdfStatus.PENDING

@@ -93,13 +93,17 @@ def _snapshot_of(item: GateItem) -> GateItemSnapshot | None:
         return None
 
 
-def gate_agenda(*, user, gate: Gate, today: datetime.date | None = None) -> list[AgendaLine]:
+def gate_agenda(
+    *, user, gate: Gate, today: datetime.date | None = None, detail: bool = False
+) -> list[AgendaLine]:
     """Agenda lines with each item's pack summary and the votes ``user`` may see; on a closed
-    gate, the packs and votes frozen at closing (items frozen are not computed again)."""
+    gate, the packs and votes frozen at closing (items frozen are not computed again).
+    ``detail``: full packs (the weekly trend and the checklist evidence, as ``item_pack``; the
+    gate pack PDF), still a fixed number of queries."""
     items = gate_items(user=user, gate=gate)
     frozen = {item.pk: s for item in items if (s := _snapshot_of(item)) is not None}
     live = [item for item in items if item.pk not in frozen]
-    packs = build_packs(live, gate, today=today or clock.today())
+    packs = build_packs(live, gate, detail=detail, today=today or clock.today())
     votes = votes_for(user, live)
     counted = closed_tallies(gate, items)
     lines = []

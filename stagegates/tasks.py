@@ -7,11 +7,13 @@ Tasks are thin and idempotent: running one twice, or two at once, does the work 
   joins the open gate); unique (gate, use case).
 - ``remind_voters``: from 3 days before ``closes_on`` until the gate closes, every Leadership
   member who has not voted on every item gets one reminder per gate (unique notification).
+- ``render_pack_pdf``: a large gate's pack PDF for the reader who asked (``pack_pdf_jobs``); a
+  request already done is left alone.
 """
 
 from celery import shared_task
 
-from . import reminders, services
+from . import pack_pdf_jobs, reminders, services
 from .agenda import autofill_agenda
 from .models import Gate, GateStatus
 
@@ -33,3 +35,9 @@ def refresh_agendas() -> int:
 @shared_task
 def remind_voters() -> int:
     return reminders.remind_voters()
+
+
+@shared_task
+def render_pack_pdf(pk: int) -> str:
+    """Render a large gate's pack PDF for the reader who asked (``pack_pdf_jobs``)."""
+    return pack_pdf_jobs.render_job(pk)

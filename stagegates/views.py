@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from usecases.form_errors import add_service_errors
 from usecases.permissions import can_edit_checklist, can_manage_gates, get_use_case_for_user
 
-from . import checklist, decisions, selectors, services, voting
+from . import checklist, decisions, pdf_views, selectors, services, voting
 from . import permissions as perms
 from .forms import AddItemForm, DecisionForm, GateForm, VoteForm
 from .recommendation import RULE_SUMMARY
@@ -83,6 +83,7 @@ def _detail_context(request, gate, **extra):
         "can_vote": perms.can_vote(user),
         "rule_summary": RULE_SUMMARY,
         "quorum_rule": voting.quorum_rule(),
+        **pdf_views.status_context(gate, user),
     }
     if manage and gate.is_draft:
         context["removed"] = selectors.gate_items(user=user, gate=gate, removed=True)

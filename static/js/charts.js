@@ -154,7 +154,7 @@
     };
     Object.keys(yBounds).forEach(function (k) { y[k] = yBounds[k]; });
     if (yBounds.min !== undefined) {
-      y.grace = 0; // the server's axis rule (portfolio/chart_axes.py) already leaves room
+      y.grace = 0; // the server's axis rule (reviews/chart_axes.py) already leaves room
       delete y.step;
       y.ticks.stepSize = yBounds.step;
     } else if (unit === "%" && (yBounds.suggestedMin === undefined || yBounds.suggestedMin >= 0)) {

@@ -79,3 +79,15 @@ def test_sweep_and_one_page_measurement_run(small_portfolio):
 
     text = measure.table([measure.Row("dashboard", n="3", median=measure.ms(0.0123))])
     assert text.splitlines()[2].startswith("dashboard") and "12.3 ms" in text
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_the_gate_pack_pdf_row_runs_and_cleans_up(small_portfolio):
+    from stagegates.models import Gate
+
+    plan = {"floor_runs": 1, "page_requests": 3}
+    [row] = measure.pdf_rows(today=TODAY, plan=plan, items=5)
+    assert row.name == "gate pack PDF, 5 items (PMO)"
+    assert row.n == "1" and row.floor and row.median and "pages" in row.extra
+    assert not Gate.objects.filter(quarter="1999-Q1").exists()  # the bench gate is gone

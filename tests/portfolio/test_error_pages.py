@@ -12,7 +12,6 @@ from django.test import Client
 from django.urls import reverse
 
 from portfolio.errors import HTMX_SWAPPED
-
 from tests.conftest import PASSWORD
 
 NAV = 'aria-label="Main"'

@@ -354,7 +354,7 @@ def test_trends_with_default_thresholds_gaps_and_markers(client_for, leader, own
         {"value": 15.0, "label": "Stop-loss: above 15.0%", "side": "above"}
     ]
     assert kpis["quality_score"]["thresholds"] == []
-    # The value axis (portfolio/chart_axes.py): the threshold in view, at least 10 points wide.
+    # The value axis (reviews/chart_axes.py): the threshold in view, at least 10 points wide.
     assert kpis["adoption_rate"]["axis"] == {"min": 45, "max": 80, "step": 5}
     assert kpis["rework_rate"]["axis"] == {"min": 10, "max": 25, "step": 5}
     assert kpis["quality_score"]["axis"] == {"min": 80, "max": 95, "step": 5}  # not 88–88

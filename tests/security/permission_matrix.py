@@ -338,6 +338,16 @@ TABLE: dict[str, Entry] = {
     "stagegates:detail": Entry(kwargs=GATE, checks={"GET": READ_USE_CASE_PAGE}),
     "stagegates:item": Entry(kwargs=ITEM, checks={"GET": READ_USE_CASE_PAGE}),
     "stagegates:checklist": Entry(kwargs=UC_PK, checks={"GET": READ_USE_CASE_PAGE}),
+    # The gate pack PDFs: whoever sees the pack page gets its PDF (its content is filtered:
+    # only the items they may see, the votes by the blind rule). ``gate`` is small: "prepare"
+    # sends to the PDF itself (large gates prepare it in a Celery task).
+    "stagegates:gate_pdf": Entry(kwargs=GATE, checks={"GET": READ_USE_CASE_PAGE}),
+    "stagegates:item_pdf": Entry(kwargs=ITEM, checks={"GET": READ_USE_CASE_PAGE}),
+    "stagegates:gate_pdf_status": Entry(kwargs=GATE, checks={"GET": READ_USE_CASE_PAGE}),
+    "stagegates:gate_pdf_prepare": Entry(
+        kwargs=GATE,
+        checks={"GET": POST_ONLY, "POST": expect(302, anonymous=LOGIN, outsider=404)},
+    ),
     # Items closed without a decision (carried over to the next gate): the PMO's list.
     "stagegates:undecided": Entry(checks={"GET": PMO_PAGE}),
     "stagegates:new": Entry(
@@ -675,6 +685,8 @@ TABLE: dict[str, Entry] = {
             "DELETE": expect(403, anonymous=API_ANON, outsider=404, pmo=400, admin=400),
         },
     ),
+    "api:gate-pack-pdf": Entry(kwargs=GATE, checks={"GET": READ_USE_CASE_API}),
+    "api:gate-item-pack-pdf": Entry(kwargs=ITEM, checks={"GET": READ_USE_CASE_API}),
     "api:gate-item-undecided": Entry(
         checks={"GET": expect(403, anonymous=API_ANON, pmo=200, admin=200)}
     ),

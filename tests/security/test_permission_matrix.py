@@ -25,6 +25,7 @@ static files (not in the URLconf; whitenoise serves them).
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import zoneinfo
 from collections.abc import Iterator
@@ -40,6 +41,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from reviews.ingest_keys import ingest_key_create
@@ -358,9 +360,12 @@ def _assert_hides_foreign_use_cases(response, world, role, where) -> None:
     """Whatever a contributor or an outsider may open, it never names a use case they may not
     see: the contributor sees ``use_case`` only, the outsider nothing."""
     content_type = response.get("Content-Type", "")
-    if response.streaming or not content_type.startswith(("text/", "application/json")):
+    if content_type == "application/pdf":  # the gate pack PDFs: their text
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    elif response.streaming or not content_type.startswith(("text/", "application/json")):
         return
-    text = response.content.decode(errors="replace")
+    else:
+        text = response.content.decode(errors="replace")
     hidden = [world.other_use_case.name]
     if role == "outsider":
         hidden.append(world.use_case.name)

@@ -1,10 +1,10 @@
-"""The value axis of the rate and score charts (portfolio/chart_axes.py): it shows every
+"""The value axis of the rate and score charts (reviews/chart_axes.py): it shows every
 threshold, never spans fewer than 10 points (noise does not look like a collapse), stays inside
 0–100 and ends on round numbers beyond the data."""
 
 import pytest
 
-from portfolio.chart_axes import MIN_SPAN, axis_range
+from reviews.chart_axes import MIN_SPAN, axis_range
 
 
 def test_the_quality_chart_of_the_issue_no_longer_exaggerates():

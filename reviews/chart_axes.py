@@ -1,5 +1,6 @@
 """The one rule for the value axis of a chart of rates or scores (the use case page's KPI charts
-and its adoption-scenario chart).
+and its adoption-scenario chart, drawn by Chart.js; the gate pack PDF's KPI charts, drawn as SVG on
+the server by ``stagegates.pack_charts``). Here in ``reviews`` so both layers may use it.
 
 A chart whose axis hugs the data makes noise look like wild swings (a quality score between 75.5
 and 80 drawn over the full height). The axis therefore:
