@@ -9,6 +9,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -199,6 +200,17 @@ SOCIALACCOUNT_PROVIDERS = oidc_providers(
     OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_BUTTON_LABEL, OIDC_SCOPES
 )
 
+
+def csp_form_action(issuer: str) -> list[str]:
+    """CSP ``form-action``: our own pages, and the provider (the single sign-on button's POST is
+    answered with a redirect to the provider's authorization endpoint, on the issuer's host;
+    browsers check form-action on that redirect too)."""
+    if not issuer:
+        return [CSP.SELF]
+    parts = urlsplit(issuer)
+    return [CSP.SELF, f"{parts.scheme}://{parts.netloc}"]
+
+
 # Two-factor sign-in (allauth.mfa): TOTP with recovery codes. MFA_REQUIRED: PMO members and
 # superusers who sign in with a password must set it up before using the app (portfolio/mfa.py);
 # everyone else may (the "Two-factor" page). Production turns it on by default.
@@ -232,7 +244,7 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
-    "form-action": [CSP.SELF],
+    "form-action": csp_form_action(OIDC_ISSUER),
     "base-uri": [CSP.SELF],
 }
 # A form sent with an old or missing CSRF token: a 400 page in the layout saying to reload.

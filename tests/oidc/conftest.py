@@ -2,7 +2,7 @@
 
 import pytest
 
-from portfolio.settings import oidc_providers
+from portfolio.settings import csp_form_action, oidc_providers
 
 from .provider import CLIENT_ID, CLIENT_SECRET, LEADERSHIP_GROUP, PMO_GROUP, USERS, Provider
 
@@ -28,6 +28,7 @@ def configure_sso(settings, issuer: str, *, sso_only: bool = False) -> None:
     settings.OIDC_PMO_GROUPS = [PMO_GROUP]
     settings.OIDC_LEADERSHIP_GROUPS = [LEADERSHIP_GROUP]
     settings.SSO_ONLY = sso_only
+    settings.SECURE_CSP = {**settings.SECURE_CSP, "form-action": csp_form_action(issuer)}
     settings.SOCIALACCOUNT_PROVIDERS = oidc_providers(
         issuer, CLIENT_ID, CLIENT_SECRET, LABEL, settings.OIDC_SCOPES
     )
