@@ -114,6 +114,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False  # no public sign-up (single sign-on makes its accounts itself)
 
+    def is_ajax(self, request) -> bool:
+        # The sign-in pages are HTML whatever the Accept header says: allauth would answer an
+        # ``Accept: application/json`` request with the form and the page as JSON (the API is DRF).
+        return False
+
     def get_client_ip(self, request) -> str:
         # The same client address as axes and the login limits (TRUSTED_PROXIES).
         return client_ip(request) or request.META.get("REMOTE_ADDR") or "unknown"

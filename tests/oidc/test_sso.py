@@ -215,3 +215,20 @@ def test_no_public_sign_up(client, idp):
     assert client.get("/accounts/signup/").status_code == 404
     page = client.get(reverse("login")).content.decode()
     assert "signup" not in page.lower() and "sign up" not in page.lower()
+
+
+def test_a_single_sign_on_session_needs_no_local_second_factor(client, idp, settings):
+    """MFA_REQUIRED is for password sign-ins; the provider enforces its own second factor."""
+    settings.MFA_REQUIRED = True
+    sso_login(client, idp, "ann")
+    assert PMO in groups(signed_in_user(client))
+    assert client.get(reverse("portfolio:home")).status_code == 200
+
+
+def test_the_login_page_is_html_whatever_the_accept_header(client):
+    """allauth answers JSON to ``Accept: application/json`` (the production smoke test's
+    client); the page and its CSP nonce must be the same for every client."""
+    response = client.get(reverse("login"), HTTP_ACCEPT="application/json")
+    assert response["Content-Type"].startswith("text/html")
+    nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in response.content.decode()
