@@ -102,17 +102,17 @@ class Provider:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60  # a loaded machine starts Node slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"oidc provider exited: {self.process.stdout.read()}")
             try:
-                requests.get(f"{self.url}/.well-known/openid-configuration", timeout=1)
+                requests.get(f"{self.url}/.well-known/openid-configuration", timeout=10)
                 return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except requests.RequestException:  # not listening yet, or slow to answer
+                time.sleep(0.2)
         self.stop()
-        raise RuntimeError("oidc provider did not start within 20 s")
+        raise RuntimeError("oidc provider did not start within 60 s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
