@@ -45,11 +45,14 @@ fuzz: venv  ## schemathesis: every coverage case, FUZZ_EXAMPLES fuzzing cases pe
 
 test: test-pg test-sqlite  ## the whole suite on PostgreSQL + Redis, then again on SQLite
 
-test-pg: venv services
+tests/oidc/node_modules: tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund
+
+test-pg: venv services tests/oidc/node_modules
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) VALUEGATE_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
-test-sqlite: venv  ## SQLite pass: leaves out browser, worker and PostgreSQL-only tests
+test-sqlite: venv tests/oidc/node_modules  ## SQLite pass: leaves out browser, worker and PostgreSQL-only tests
 	env -u DATABASE_URL CELERY_BROKER_URL=memory:// \
 	  $(PY) -m pytest -m "not browser and not worker and not postgres" $(PYTEST_ARGS)
 

@@ -9,6 +9,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -50,6 +51,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
     "usecases",
     "reviews",
     "stagegates",
@@ -68,8 +74,10 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
     "portfolio.login_limits.LoginThrottledMiddleware",
+    "portfolio.mfa.MfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "portfolio.urls"
@@ -121,11 +129,98 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # a locked-out username or address stops here
     "portfolio.login_limits.PasswordCheckBudgetBackend",  # over a check limit: 429, no hashing
-    "django.contrib.auth.backends.ModelBackend",
+    # allauth's ModelBackend: usernames and passwords; refuses non-superusers when SSO_ONLY.
+    "portfolio.sso.PasswordBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portfolio:home"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in: django-allauth (password form, OpenID Connect single sign-on, TOTP) ------------
+# The login page is allauth's (portfolio/sso.py, templates/account/login.html); its form keeps the
+# field names ``username`` and ``password``. No public sign-up: accounts come from the admin,
+# ``create_pmo_user`` or a first single sign-on.
+ACCOUNT_ADAPTER = "portfolio.sso.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "portfolio.sso.SocialAccountAdapter"
+ACCOUNT_FORMS = {"login": "portfolio.sso.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False  # e-mail is no login here; two accounts may share a mailbox
+ACCOUNT_SESSION_REMEMBER = True  # as before: the session outlives the browser window
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "login"
+ACCOUNT_PREVENT_ENUMERATION = True
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the button POSTs (CSRF) before leaving for the provider
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # accounts are matched by IdP subject, then username
+SOCIALACCOUNT_STORE_TOKENS = False
+
+#: OpenID Connect single sign-on (docs/deploy.md): on when OIDC_ISSUER and OIDC_CLIENT_ID are set.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_BUTTON_LABEL = os.environ.get("OIDC_BUTTON_LABEL", "").strip() or "Sign in with single sign-on"
+OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email").split()
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "").strip() or "groups"
+OIDC_PMO_GROUPS = env_list("OIDC_PMO_GROUPS")
+OIDC_LEADERSHIP_GROUPS = env_list("OIDC_LEADERSHIP_GROUPS")
+#: The provider id in URLs; the redirect URI to register at the provider is
+#: <site>/accounts/oidc/sso/login/callback/
+OIDC_PROVIDER_ID = "sso"
+#: Password sign-in only for superusers (everyone else through OIDC).
+SSO_ONLY = env_bool("SSO_ONLY", False)
+if bool(OIDC_ISSUER) != bool(OIDC_CLIENT_ID):
+    raise ImproperlyConfigured("OIDC_ISSUER and OIDC_CLIENT_ID go together (single sign-on).")
+if SSO_ONLY and not OIDC_ISSUER:
+    raise ImproperlyConfigured("SSO_ONLY=true needs single sign-on: set OIDC_ISSUER and more.")
+
+
+def oidc_providers(issuer: str, client_id: str, secret: str, label: str, scopes: list[str]):
+    """allauth's SOCIALACCOUNT_PROVIDERS for one OpenID Connect provider (none without issuer).
+    Discovery from the issuer; PKCE; the ID token's ``iss`` must be the configured issuer (not
+    merely what the discovery document says)."""
+    if not issuer:
+        return {}
+    app = {
+        "provider_id": OIDC_PROVIDER_ID,
+        "name": label,
+        "client_id": client_id,
+        "secret": secret,
+        "settings": {
+            "server_url": issuer.rstrip("/"),
+            "openid_configuration_overrides": {"issuer": issuer},
+            "fetch_userinfo": True,
+        },
+    }
+    return {"openid_connect": {"APPS": [app], "OAUTH_PKCE_ENABLED": True, "SCOPE": scopes}}
+
+
+SOCIALACCOUNT_PROVIDERS = oidc_providers(
+    OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_BUTTON_LABEL, OIDC_SCOPES
+)
+
+
+def csp_form_action(issuer: str) -> list[str]:
+    """CSP ``form-action``: our own pages, and the provider (the single sign-on button's POST is
+    answered with a redirect to the provider's authorization endpoint, on the issuer's host;
+    browsers check form-action on that redirect too)."""
+    if not issuer:
+        return [CSP.SELF]
+    parts = urlsplit(issuer)
+    return [CSP.SELF, f"{parts.scheme}://{parts.netloc}"]
+
+
+# Two-factor sign-in (allauth.mfa): TOTP with recovery codes. MFA_REQUIRED: PMO members and
+# superusers who sign in with a password must set it up before using the app (portfolio/mfa.py);
+# everyone else may (the "Two-factor" page). Production turns it on by default.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Valuegate"
+MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
+MFA_FORMS = {
+    "authenticate": "portfolio.mfa.AuthenticateForm",
+    "reauthenticate": "portfolio.mfa.ReauthenticateForm",
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
@@ -149,7 +244,7 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
-    "form-action": [CSP.SELF],
+    "form-action": csp_form_action(OIDC_ISSUER),
     "base-uri": [CSP.SELF],
 }
 # A form sent with an old or missing CSRF token: a 400 page in the layout saying to reload.
@@ -185,6 +280,10 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "portfolio.client_ip.client_ip"
+# Failed passwords and failed two-factor codes both count here (portfolio/mfa.py feeds code
+# failures to axes), in the database. allauth's own rate limits (counters in the cache) are off:
+# one set of numbers, and sign-in still works when the cache is down (login_limits fails open).
+ACCOUNT_RATE_LIMITS = False
 AXES_LOCKOUT_CALLABLE = "portfolio.throttling.lockout_response"
 #: Password checks allowed before one is made: (checks, window in seconds) per client address
 #: and for the whole site (each check costs ~350 ms of CPU).

@@ -33,4 +33,6 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 STORAGES["staticfiles"] = {"BACKEND": "portfolio.staticfiles.ManifestStaticFilesStorage"}  # noqa: F405
+# Two-factor sign-in for PMO members and superusers who use a password (portfolio/mfa.py).
+MFA_REQUIRED = env_bool("MFA_REQUIRED", True)
 MAILERS = mailers_from_env("django.core.mail.backends.smtp.EmailBackend")

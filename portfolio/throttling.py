@@ -30,7 +30,7 @@ from rest_framework.request import Request
 from .errors import too_many_requests
 
 
-def _cool_off_seconds() -> int | None:
+def cool_off_seconds() -> int | None:
     cool_off = get_cool_off()
     return int(cool_off.total_seconds()) if cool_off else None
 
@@ -38,12 +38,12 @@ def _cool_off_seconds() -> int | None:
 @receiver(user_locked_out, dispatch_uid="valuegate.api_lockout_is_429")
 def api_lockout_is_429(sender, request=None, **kwargs):
     if isinstance(request, Request):
-        raise Throttled(wait=_cool_off_seconds(), detail=str(get_lockout_message()))
+        raise Throttled(wait=cool_off_seconds(), detail=str(get_lockout_message()))
 
 
 def lockout_response(request, original_response=None, credentials=None):
     """``AXES_LOCKOUT_CALLABLE``: the login pages' 429 (in the layout), with ``Retry-After``."""
-    return too_many_requests(request, str(get_lockout_message()), _cool_off_seconds())
+    return too_many_requests(request, str(get_lockout_message()), cool_off_seconds())
 
 
 @receiver(user_logged_in, dispatch_uid="valuegate.reset_failures_of_user")

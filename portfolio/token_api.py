@@ -4,6 +4,9 @@ token the request carries.
 ``POST`` needs no authentication (the credentials in the body are the authentication: no session,
 so no CSRF token) and goes through the same lockouts and limits as the login page (axes and
 ``login_limits``: 429 with ``Retry-After``). Each ``POST`` issues a new token (``api_tokens``).
+An account with two-factor sign-in (required for PMO members and superusers under
+``MFA_REQUIRED``) also sends ``code`` (``portfolio.mfa.check_token_code``); a wrong code counts as
+a failed login. An account without a password (single sign-on) gets no token here.
 ``DELETE`` takes only a token (a browser session has no token to revoke: 401).
 """
 
@@ -15,22 +18,31 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .api_tokens import TokenAuthentication, api_token_issue, api_token_revoke
+from .mfa import check_token_code
 
 
 class TokenCredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    code = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The current two-factor code (authenticator app) or a recovery code: needed "
+        "when the account uses two-factor sign-in (PMO members and superusers when "
+        "MFA_REQUIRED is on).",
+    )
 
     def validate(self, attrs):
-        user = authenticate(
-            request=self.context["request"],
-            username=attrs["username"],
-            password=attrs["password"],
-        )
+        request = self.context["request"]
+        user = authenticate(request=request, username=attrs["username"], password=attrs["password"])
         if user is None:
             raise serializers.ValidationError(
                 "Unable to log in with provided credentials.", code="authorization"
             )
+        problem = check_token_code(request, user, attrs.get("code", "").strip())
+        if problem:
+            raise serializers.ValidationError({"code": [problem]}, code="mfa")
         attrs["user"] = user
         return attrs
 

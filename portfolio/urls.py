@@ -9,6 +9,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from .sso import LoginView
+
 admin.site.site_header = "Valuegate administration"
 admin.site.site_title = "Valuegate admin"
 admin.site.index_title = "Records"
@@ -29,8 +31,11 @@ class FaviconView(RedirectView):
 
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    # allauth's login (password form + single sign-on button, portfolio/sso.py) under Django's
+    # name; allauth's own pages (two-factor, the provider's callback, reauthentication) below.
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("portfolio.account_urls")),
     path("", include("usecases.urls")),  # use-cases/ and inbox/
     path("", include("reviews.urls")),  # reviews/ and overdue/
     path("gates/", include("stagegates.urls")),

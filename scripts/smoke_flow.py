@@ -15,11 +15,15 @@ the exit status is 1 if any step did not pass.
 """
 
 import argparse
+import base64
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import re
 import secrets
+import struct
 import subprocess
 import sys
 import time
@@ -59,6 +63,14 @@ def manage(*args: str, env: dict | None = None, timeout: int = 120) -> str:
         tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
         raise StepFailed(f"manage.py {args[0]} exited {result.returncode}: {' | '.join(tail)}")
     return result.stdout
+
+
+def totp(secret: str) -> str:
+    """The current RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret."""
+    key = base64.b32decode(secret)
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 10**6:06d}"
 
 
 def shell_json(code: str, timeout: int = 120) -> dict:
@@ -229,15 +241,31 @@ class Flow:
         )
         os.environ["SMOKE_OWNER_PASSWORD"] = self.passwords[OWNER]
         today = datetime.date.fromisoformat(shell_json(code)["today"])
+        # The PMO must use two-factor sign-in in production (MFA_REQUIRED): an authenticator app
+        # with a secret the flow knows, as if the PMO had scanned its QR code.
+        self.totp_secret = base64.b32encode(secrets.token_bytes(20)).decode()
+        code = (
+            "import json, os\n"
+            "from allauth.mfa.totp.internal.auth import TOTP\n"
+            "from django.contrib.auth.models import User\n"
+            f"TOTP.activate(User.objects.get(username={PMO!r}), os.environ['SMOKE_TOTP'])\n"
+            "print(json.dumps({}))\n"
+        )
+        os.environ["SMOKE_TOTP"] = self.totp_secret
+        shell_json(code)
         self.state.update(users=True, today=today)
-        return f"server date {today}"
+        return f"server date {today}, the PMO with an authenticator app"
 
     def token(self, username):
-        response = self.http(
-            "POST",
-            "/api/v1/auth/token/",
-            body={"username": username, "password": self.passwords[username]},
-        ).expect(200, what="POST /api/v1/auth/token/")
+        body = {"username": username, "password": self.passwords[username]}
+        if username == PMO:  # two-factor sign-in is required of the PMO in production
+            self.http("POST", "/api/v1/auth/token/", body=body).expect(
+                400, what="POST /api/v1/auth/token/ without the PMO's two-factor code"
+            )
+            body["code"] = totp(self.totp_secret)
+        response = self.http("POST", "/api/v1/auth/token/", body=body).expect(
+            200, what="POST /api/v1/auth/token/"
+        )
         body = response.json() or {}
         token, expires_at = body.get("token"), body.get("expires_at")
         if not token or not expires_at:

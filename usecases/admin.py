@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import BusinessCase, ChecklistAnswer, ModelChange, UseCase
+from .models import BusinessCase, ChecklistAnswer, ModelChange, RoleChange, UseCase
 
 
 class BusinessCaseInline(admin.StackedInline):
@@ -37,3 +37,22 @@ class ChecklistAnswerAdmin(SimpleHistoryAdmin):
     list_display = ("use_case", "item", "answer", "updated_at")
     list_filter = ("item", "answer")
     list_select_related = ("use_case",)
+
+
+@admin.register(RoleChange)
+class RoleChangeAdmin(admin.ModelAdmin):
+    """The audit of role groups given or taken by single sign-on: read only."""
+
+    list_display = ("at", "user", "role", "added", "source", "reason")
+    list_filter = ("role", "added", "source")
+    search_fields = ("user__username", "reason")
+    list_select_related = ("user",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

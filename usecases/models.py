@@ -538,3 +538,30 @@ class ChannelDelivery(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.channel}: {self.status}"
+
+
+class RoleSource(models.TextChoices):
+    """What changed a user's role group (``usecases.role_changes``)."""
+
+    SSO = "sso", "Single sign-on (the identity provider's groups)"
+
+
+class RoleChange(models.Model):
+    """The audit record of one role group (PMO, Leadership) given to or taken from a user: who,
+    which role, added or removed, why and by what. Written by ``usecases.role_changes`` only."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_changes"
+    )
+    role = models.CharField(max_length=150)
+    added = models.BooleanField(help_text="True: the role was given; False: it was taken away.")
+    source = models.CharField(max_length=16, choices=RoleSource.choices)
+    reason = models.CharField(max_length=300)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "at"])]
+
+    def __str__(self):
+        return f"{self.user_id}: {'+' if self.added else '−'}{self.role} ({self.source})"

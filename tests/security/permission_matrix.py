@@ -31,7 +31,8 @@ LOGIN = "login"
 API_ANON = 401
 
 #: Routes deliberately outside the matrix (see the test module's docstring).
-NOT_IN_MATRIX = frozenset({"login", "logout"})
+#: ``account_login``/``account_logout`` are allauth's names for the same two pages.
+NOT_IN_MATRIX = frozenset({"login", "logout", "account_login", "account_logout"})
 
 
 def expect(everyone, **by_role) -> dict[str, int | str]:
@@ -153,6 +154,31 @@ ITEM = {"pk": "gate_item"}
 TABLE: dict[str, Entry] = {
     # --- public -------------------------------------------------------------------------------
     "portfolio:healthz": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    # Sign-in pages (portfolio/account_urls.py, django-allauth). Public notices: an inactive
+    # account, a cancelled single sign-on (200), a failed one (401). The provider's login and
+    # callback are 404 without single sign-on configured (tests/oidc covers them with a real
+    # provider); the social sign-up form only follows a pending single sign-on (else back to
+    # the login page).
+    "account_inactive": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    "socialaccount_login_cancelled": Entry(checks={"GET": expect(200)}, roles=PUBLIC),
+    "socialaccount_login_error": Entry(checks={"GET": expect(401)}, roles=PUBLIC),
+    "socialaccount_signup": Entry(checks={"GET": expect(302)}, roles=PUBLIC),
+    "openid_connect_login": Entry(checks={"GET": expect(404)}, roles=PUBLIC),
+    "openid_connect_callback": Entry(checks={"GET": expect(404)}, roles=PUBLIC),
+    # Two-factor pages: one's own, for anyone logged in. The code step of a sign-in exists only
+    # between password and code (else back to the login page, 302); setting up, showing or
+    # renewing codes first asks for the password again (a session older than five minutes, or
+    # one made without a sign-in: 302 to reauthenticate); the code asked to confirm a change,
+    # turning TOTP off and the recovery codes need TOTP on (302 / 404 without it).
+    "account_reauthenticate": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "mfa_index": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    "mfa_authenticate": Entry(checks={"GET": expect(302)}),
+    "mfa_reauthenticate": Entry(checks={"GET": expect(302, anonymous=LOGIN)}),
+    "mfa_activate_totp": Entry(checks={"GET": expect(302, anonymous=LOGIN)}),
+    "mfa_deactivate_totp": Entry(checks={"GET": expect(404, anonymous=LOGIN)}),
+    "mfa_view_recovery_codes": Entry(checks={"GET": expect(404, anonymous=LOGIN)}),
+    "mfa_generate_recovery_codes": Entry(checks={"GET": expect(302, anonymous=LOGIN)}),
+    "mfa_download_recovery_codes": Entry(checks={"GET": expect(404, anonymous=LOGIN)}),
     # The site's icon for browsers that ask for /favicon.ico: a redirect to the static file.
     "favicon": Entry(checks={"GET": expect(302)}, roles=PUBLIC),
     # The schema and its docs page describe the API, not its data: public (drf-spectacular's

@@ -11,10 +11,10 @@
 import pytest
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
-from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.urls import reverse
 
+from portfolio.sso import PasswordBackend
 from tests.conftest import PASSWORD
 
 LIMIT = 3
@@ -31,15 +31,16 @@ def _axes(settings, db):
 
 @pytest.fixture
 def password_checks(monkeypatch):
-    """The usernames whose password ``ModelBackend`` actually checked (the expensive part)."""
+    """The usernames whose password the password backend (``portfolio.sso.PasswordBackend``,
+    allauth's ``ModelBackend``) actually checked (the expensive part)."""
     checked = []
-    original = ModelBackend.authenticate
+    original = PasswordBackend.authenticate
 
-    def counting(self, request, username=None, password=None, **kwargs):
-        checked.append(username)
-        return original(self, request, username=username, password=password, **kwargs)
+    def counting(self, request, **credentials):
+        checked.append(credentials.get("username"))
+        return original(self, request, **credentials)
 
-    monkeypatch.setattr(ModelBackend, "authenticate", counting)
+    monkeypatch.setattr(PasswordBackend, "authenticate", counting)
     return checked
 
 
