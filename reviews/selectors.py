@@ -232,18 +232,23 @@ def rounded_figures(
     ``use_case_ids`` as in ``monthly_totals``.
 
     Two queries (the weekly and the monthly reviews) whatever the portfolio size or the number
-    of groupings. On PostgreSQL the atoms are rounded and summed in SQL (``_rounded_in_sql``:
-    exact NUMERIC, one pass with GROUPING SETS); on another database (SQLite, whose decimals are
-    binary floats) in Python (``_rounded_in_python``), to the same figures."""
+    of groupings. On PostgreSQL the atoms are rounded and summed in SQL (``_grouped_in_sql``:
+    exact NUMERIC, one pass with GROUPING SETS per review kind); on another database (SQLite,
+    whose decimals are binary floats) in Python (``_rounded_in_python``), to the same figures."""
     for grouping in groupings:
         unknown = set(grouping) - set(FIGURE_KEYS)
         if unknown:
             raise ValueError(f"cannot group by {sorted(unknown)}; choose from {list(FIGURE_KEYS)}")
+    if not groupings:
+        return []
     weekly, monthly = _reviews_in(start, end, use_case_ids)
     if connection.vendor != "postgresql":
         return _rounded_in_python(weekly, monthly, groupings)
-    weekly_sums = _rounded_in_sql(weekly, WEIGHTED_WEEKLY_SUMS, _WEEKLY_FORMS, groupings)
-    cost_sums = _rounded_in_sql(monthly, MONTHLY_SUMS, _COST_FORMS, groupings)
+    keys = _keys_of(groupings)
+    weekly_sums = _grouped_in_sql(
+        _atom_rows(weekly, WEIGHTED_WEEKLY_SUMS, keys), _ROUNDED_WEEKLY, groupings
+    )
+    cost_sums = _grouped_in_sql(_review_rows(monthly, COST_FIELDS, keys), _COSTS, groupings)
     return [
         {
             key: money.Figures(**weeks.get(key, _NO_WEEKLY), **costs.get(key, _NO_COSTS))
@@ -253,30 +258,33 @@ def rounded_figures(
     ]
 
 
-#: The rounded steps of an atom as linear forms over the SQL sums (annotation name →
-#: coefficient) and what each form is divided by before rounding, from the engine
-#: (``economics.WEEKLY_AMOUNTS``; the costs as they are).
-_WEEKLY_FORMS = {
-    step: ({f"w_{name}": c for name, c in form.items()}, economics.WEEKLY_AMOUNT_DIVISOR)
+def _cents_sql(form: dict[str, int], divisor: int) -> str:
+    """SQL for a form (column name → coefficient) ÷ ``divisor``, rounded half-up (a tie away
+    from zero) to a whole number of cents: sign × floor((200 |x| + d) / 2d). Exact whatever the
+    digits: DIV is NUMERIC's exact integer division, where ROUND(x / 60, 2) would round a
+    quotient cut at its first 16 or so digits (1000000000.0049999998… would become
+    1000000000.01)."""
+    x = " + ".join(f"{int(c)} * COALESCE(atoms.{name}, 0)" for name, c in form.items())
+    return f"SIGN({x}) * DIV(ABS({x}) * 200 + {int(divisor)}, {2 * int(divisor)})"
+
+
+#: The weekly steps of an atom in SQL, over ``_atom_rows``' sums: the engine's forms
+#: (``economics.WEEKLY_AMOUNTS``), each atom's amount rounded to cents, the cents summed.
+_ROUNDED_WEEKLY = {
+    step: "SUM({}) * 0.01".format(
+        _cents_sql({f"w_{n}": c for n, c in form.items()}, economics.WEEKLY_AMOUNT_DIVISOR)
+    )
     for step, form in economics.WEEKLY_AMOUNTS.items()
 }
-_COST_FORMS = {
-    step: ({f"sum_{name}": 1}, 1)
+#: The cost steps in SQL. A monthly cost is entered in cents (two decimal places: checked by
+#: ``tests/reviews/test_rounded_figures.py``), so rounding an atom's costs changes nothing and
+#: the reviews' costs are summed as they are.
+_COSTS = {
+    step: f"COALESCE(SUM(atoms.{name}), 0)"
     for step, name in zip(economics.COST_STEPS, economics.COST_FIELDS_BY_STEP, strict=True)
 }
-_NO_WEEKLY = dict.fromkeys(_WEEKLY_FORMS, money.ZERO)
-_NO_COSTS = dict.fromkeys(_COST_FORMS, money.ZERO)
-
-
-def _atom_rows(reviews, sums, keys: tuple[str, ...]):
-    """The reviews' ``sums`` per atom: a ``values`` queryset of ``k_<key>`` columns for ``keys``
-    (the atom's and the groupings' keys) and the sums."""
-    return (
-        reviews.order_by()
-        .annotate(**{f"k_{key}": F(FIGURE_KEYS[key]) for key in keys})
-        .values(*(f"k_{key}" for key in keys))
-        .annotate(**sums)
-    )
+_NO_WEEKLY = dict.fromkeys(_ROUNDED_WEEKLY, money.ZERO)
+_NO_COSTS = dict.fromkeys(_COSTS, money.ZERO)
 
 
 def _keys_of(groupings) -> tuple[str, ...]:
@@ -285,54 +293,56 @@ def _keys_of(groupings) -> tuple[str, ...]:
     return ATOM + tuple(key for key in FIGURE_KEYS if key in named and key not in ATOM)
 
 
-def _cents_sql(form: dict[str, int], divisor: int) -> str:
-    """SQL for an atom's form (over the columns of ``_atom_rows``) ÷ ``divisor``, rounded half-up
-    (a tie away from zero) to a whole number of cents: sign × floor((200 |x| + d) / 2d). Exact
-    whatever the digits: DIV is NUMERIC's exact integer division, where ROUND(x / 60, 2) would
-    round a quotient cut at its first 16 or so digits (1000000000.0049999998… would become
-    1000000000.01)."""
-    x = " + ".join(f"{int(c)} * COALESCE(atoms.{name}, 0)" for name, c in form.items())
-    return f"SIGN({x}) * DIV(ABS({x}) * 200 + {int(divisor)}, {2 * int(divisor)})"
+def _keyed(reviews, keys: tuple[str, ...]):
+    return reviews.order_by().annotate(**{f"k_{key}": F(FIGURE_KEYS[key]) for key in keys})
 
 
-def _rounded_in_sql(reviews, sums, forms, groupings) -> list[dict[tuple, dict]]:
-    """PostgreSQL: one query. The inner GROUP BY makes one row per atom with its plain sums
-    (the engine's coefficients: ``WEIGHTED_WEEKLY``); the outer one rounds each atom's forms to
-    cents and sums them per grouping (GROUPING SETS; ``GROUPING()`` tells the rows apart)."""
-    keys = _keys_of(groupings)
+def _atom_rows(reviews, sums, keys: tuple[str, ...]):
+    """The reviews' ``sums`` per atom: a ``values`` queryset of ``k_<key>`` columns for ``keys``
+    (the atom's and the groupings' keys) and the sums."""
+    return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys)).annotate(**sums)
+
+
+def _review_rows(reviews, fields, keys: tuple[str, ...]):
+    """One row per review: its ``k_<key>`` columns and ``fields``."""
+    return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys), *fields)
+
+
+def _grouped_in_sql(rows, columns: dict[str, str], groupings) -> list[dict[tuple, dict]]:
+    """PostgreSQL: ``columns`` (name → an aggregate over the subquery ``rows``, as ``atoms``)
+    per grouping, in one query: GROUP BY GROUPING SETS, ``GROUPING()`` telling the rows apart."""
     try:
-        inner, params = _atom_rows(reviews, sums, keys).query.sql_with_params()
+        inner, params = rows.query.sql_with_params()
     except EmptyResultSet:  # use_case_ids=[]: no query, as the ORM runs none
         return [{} for _ in groupings]
-    used = [key for key in keys if any(key in g for g in groupings)]
+    used = [key for key in FIGURE_KEYS if any(key in g for g in groupings)]
     mask_sql = f"GROUPING({', '.join(f'k_{key}' for key in used)})" if used else "0"
     sets = ", ".join(f"({', '.join(f'k_{key}' for key in g)})" for g in groupings)
-    columns = ", ".join(
-        f'SUM({_cents_sql(form, divisor)}) * 0.01 AS "{step}"'
-        for step, (form, divisor) in forms.items()
+    selected = "".join(f"k_{key}, " for key in used) + ", ".join(
+        f'{sql} AS "{name}"' for name, sql in columns.items()
     )
-    key_columns = "".join(f"k_{key}, " for key in used)
-    sql = (
-        f"SELECT {mask_sql}, {key_columns}{columns} FROM ({inner}) AS atoms "
+    query = (
+        f"SELECT {mask_sql}, {selected} FROM ({inner}) AS atoms "
         f"GROUP BY GROUPING SETS ({sets}) HAVING COUNT(*) > 0"
     )
 
     def mask(grouping):  # GROUPING(): a 1 bit for each key the row is not grouped by
         return sum(1 << (len(used) - 1 - i) for i, key in enumerate(used) if key not in grouping)
 
-    result = {mask(g): {} for g in groupings}
+    by_mask = {mask(g): g for g in groupings}
+    result = {m: {} for m in by_mask}
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(query, params)
         for row in cursor.fetchall():
             values = dict(zip(used, row[1 : 1 + len(used)], strict=True))
-            grouping = next(g for g in groupings if mask(g) == row[0])
-            key = tuple(values[k] for k in grouping)
-            result[row[0]][key] = dict(zip(forms, row[1 + len(used) :], strict=True))
+            key = tuple(values[k] for k in by_mask[row[0]])
+            result[row[0]][key] = dict(zip(columns, row[1 + len(used) :], strict=True))
     return [result[mask(g)] for g in groupings]
 
 
 def _rounded_in_python(weekly, monthly, groupings) -> list[dict[tuple, money.Figures]]:
-    """``rounded_figures`` on a database other than PostgreSQL (SQLite): the atoms' weighted
+    """``rounded_figures`` on a database other than PostgreSQL (SQLite), the one Python path
+    left: the atoms' weighted
     sums from SQL (two GROUP BY queries), each atom rounded by ``money.Figures.of_weighted_sums``
     and the atoms added up per grouping here (about 15 µs an atom). SQLite keeps decimals as
     binary floats, so its ROUND cannot round a half cent exactly; Django reads its sums back to

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reviews.models import MonthlyReview
 from reviews.selectors import rounded_figures
 from tests.portfolio.test_sql_equals_engine import build
 from usecases import economics, money
@@ -287,6 +288,13 @@ def test_a_near_tie_at_scale_is_rounded_exactly():
         transaction.set_rollback(True)
 
 
+def test_costs_are_cents():
+    """SQL sums the monthly costs without rounding each month: that is the rule only while a
+    cost is entered in cents."""
+    for name in economics.COST_FIELDS:
+        assert MonthlyReview._meta.get_field(name).decimal_places == 2, name
+
+
 def test_no_use_case_no_query():
     with CaptureQueriesContext(connection) as queries:
         assert rounded_figures(
@@ -298,6 +306,7 @@ def test_no_use_case_no_query():
 def test_unknown_grouping_is_refused():
     with pytest.raises(ValueError, match="cannot group by"):
         rounded_figures(start=START, end=END, groupings=(("stage",),))
+    assert rounded_figures(start=START, end=END, groupings=()) == []
 
 
 @settings(max_examples=300, deadline=None)
