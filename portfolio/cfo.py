@@ -2,19 +2,19 @@
 by business unit and by month for a range of months, and the net value after 90 days at scale of
 every scaled use case. The page and both exports (CSV, XLSX) read the same ``CfoReport``.
 
-The business unit and month tables and the total are added up in SQL: each weekly review weighted
-by its own use case's business case (``reviews.selectors.weighted_totals``), grouped by (business
-unit, month) in one pass. Use case lines come from the economics engine, one use case at a time,
-fed with the range's sums from SQL. The page shows one page of use case lines and of 90-day lines
+Every figure follows the one rounding rule (``usecases.money``, docs/figures.md): each use
+case's month weighted by its own business case and rounded to the cent on its own, and the use
+case, business unit and month lines and the total summed from those rounded months, all in the
+same two queries (``reviews.selectors.rounded_figures``, one GROUP BY with GROUPING SETS per
+review kind on PostgreSQL). The page shows one page of use case lines and of 90-day lines
 (``PAGE_SIZE`` each); the exports take them all. Queries, whatever the portfolio size: use case
-counts per unit (1), the weighted sums (2), the use cases with their range's sums (1), the scaled
-use cases (1) and their 90-day sums and reviewed months (2).
+counts per unit (1), the rounded figures (2), the use cases (1), the scaled use cases (1) and
+their 90-day sums and reviewed months (2).
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,13 +22,13 @@ from django.core.paginator import Page
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 
-from reviews.selectors import Month, month_figures, monthly_totals_and_reviewed
+from reviews.selectors import Month, monthly_totals_and_reviewed, rounded_figures
 from usecases import economics, money
 from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
 from usecases.selectors import business_case_inputs
 
-from .dashboard import CfoFigures, CountedPaginator, MonthRange, by_use_case, use_case_ids_for
+from .dashboard import CfoFigures, CountedPaginator, MonthRange, use_case_ids_for
 
 #: Use case lines and 90-day lines per page of the report page.
 PAGE_SIZE = 50
@@ -126,18 +126,12 @@ def cfo_report(
     ):
         unit_counts[unit] = count
         scaled_count += scaled
-    atoms = month_figures(
+    per_use_case, by_unit, by_month, total = rounded_figures(
         start=month_range.start,
         end=month_range.end,
         use_case_ids=use_case_ids_for(user),
-        with_unit=True,
+        groupings=(("use_case_id",), ("business_unit",), ("month_start",), ()),
     )
-    by_unit: dict[str, list] = defaultdict(list)
-    by_month: dict[Month, list] = defaultdict(list)
-    for (_, month, unit), figures in atoms.items():
-        by_unit[unit].append(figures)
-        by_month[month].append(figures)
-    per_use_case = by_use_case(atoms)
     use_case_count = sum(unit_counts.values())
 
     use_cases = visible.select_related("business_case", "value_owner").order_by(Lower("name"), "pk")
@@ -153,7 +147,7 @@ def cfo_report(
         ninety = CountedPaginator(scaled, PAGE_SIZE, count=scaled_count).get_page(ninety_page)
         scaled = ninety.object_list
     lines = [
-        UseCaseLine(uc, per_use_case.get(uc.pk, CfoFigures()), has_data=uc.pk in per_use_case)
+        UseCaseLine(uc, per_use_case.get((uc.pk,), CfoFigures()), has_data=(uc.pk,) in per_use_case)
         for uc in use_cases
     ]
     return CfoReport(
@@ -162,16 +156,16 @@ def cfo_report(
         by_use_case=lines,
         by_business_unit=[
             BusinessUnitLine(
-                unit, count, money.total(by_unit.get(unit, [])), has_data=unit in by_unit
+                unit, count, by_unit.get((unit,), CfoFigures()), has_data=(unit,) in by_unit
             )
             for unit, count in sorted(unit_counts.items(), key=lambda kv: kv[0].lower())
         ],
         by_month=[
-            MonthLine(month, money.total(by_month.get(month, [])), has_data=month in by_month)
+            MonthLine(month, by_month.get((month,), CfoFigures()), has_data=(month,) in by_month)
             for month in month_range.months
         ],
-        total=money.total(atoms.values()),
-        has_data=bool(atoms),
+        total=total.get((), CfoFigures()),
+        has_data=bool(total),
         ninety_day_count=scaled_count,
         ninety_days=ninety_day_lines(list(scaled)),
         use_case_page=use_case_page,

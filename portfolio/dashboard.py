@@ -4,12 +4,11 @@ the leakage waterfall summed over use cases, stage counts, open flags and the us
 Each use case has its own business case (hourly cost, reclaimable share...), so portfolio figures
 are the sum of per-use-case figures, never the engine applied to portfolio-wide sums. SQL adds
 them up in one pass per review kind, grouped by use case and month: each weekly review is
-weighted by its own use case's business case (``reviews.selectors.month_figures``). Each use
-case's month is then rounded on its own and every figure shown is a sum of those rounded months
-(the one rounding rule, ``usecases.money``, docs/figures.md), so the rows foot to the totals.
-That rounding is Python over every (use case, month) with a review in the range — the price of
-footing; about 15 µs each. The table is sorted and paged in SQL (net value by the engine's exact
-figure, ``economics.NET_VALUE_X60``: rows a cent apart may sort by their unrounded values).
+weighted by its own use case's business case, each use case's month rounded on its own and the
+rounded months summed per use case (``reviews.selectors.rounded_figures``: the one rounding rule,
+``usecases.money``, docs/figures.md, in SQL on PostgreSQL), so the rows foot to the totals. The
+table is sorted and paged in SQL (net value by the engine's exact figure,
+``economics.NET_VALUE_X60``: rows a cent apart may sort by their unrounded values).
 Every function runs a fixed number of queries whatever the portfolio size.
 """
 
@@ -44,7 +43,7 @@ from django.db.models.functions import Cast, Coalesce, Collate, Concat, Lower, N
 
 from reviews.flags import visible_flags
 from reviews.models import Flag, MonthlyReview, WeeklyReview
-from reviews.selectors import COST_FIELDS, Month, month_figures, review_product
+from reviews.selectors import COST_FIELDS, Month, review_product, rounded_figures
 from usecases import economics, money, waterfall_bars
 from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
@@ -154,13 +153,17 @@ def _exact():
 CfoFigures = money.Figures
 
 
-def by_use_case(atoms: Mapping[tuple, money.Figures]) -> dict[int, money.Figures]:
-    """``{use_case_id: Figures}``: the sum of each use case's rounded months (the atoms of
-    ``reviews.selectors.month_figures``); a use case without a review in the range is absent."""
-    months: dict[int, list[money.Figures]] = {}
-    for key, figures in atoms.items():
-        months.setdefault(key[0], []).append(figures)
-    return {pk: money.total(figures) for pk, figures in months.items()}
+def by_use_case(*, month_range: MonthRange, use_case_ids=None) -> dict[int, money.Figures]:
+    """``{use_case_id: Figures}``: the sum of each use case's rounded months in ``month_range``
+    (``reviews.selectors.rounded_figures``); a use case without a review in the range is absent.
+    Two queries."""
+    (per_use_case,) = rounded_figures(
+        start=month_range.start,
+        end=month_range.end,
+        use_case_ids=use_case_ids,
+        groupings=(("use_case_id",),),
+    )
+    return {key[0]: figures for key, figures in per_use_case.items()}
 
 
 def use_case_ids_for(user):
@@ -209,10 +212,7 @@ def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> Portf
     filtered table's use cases): their total, as ``summary.table_total``, is the sum of the same
     rounded use case figures the table shows. Five queries (six with ``table_ids``) whatever the
     portfolio size."""
-    atoms = month_figures(
-        start=month_range.start, end=month_range.end, use_case_ids=use_case_ids_for(user)
-    )
-    per_use_case = by_use_case(atoms)
+    per_use_case = by_use_case(month_range=month_range, use_case_ids=use_case_ids_for(user))
     stage_counter: dict[str, int] = dict.fromkeys(Stage.values, 0)
     for stage, count in (
         visible_use_cases(user).order_by().values_list("stage").annotate(n=Count("pk"))
@@ -236,7 +236,7 @@ def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> Portf
         waterfall=bars,
         open_flags=open_flags,
         open_flag_count=open_flags[0].open_total if open_flags else 0,
-        has_data=bool(atoms),
+        has_data=bool(per_use_case),
         table_total=table_figures,
         chart={
             "range": month_range.label,
@@ -547,20 +547,17 @@ def table_page(
     page = paginator.get_page(page_number)
     use_cases = list(page.object_list)
     if figures is None:
-        figures = by_use_case(
-            month_figures(
-                start=month_range.start,
-                end=month_range.end,
-                use_case_ids=[uc.pk for uc in use_cases],
-            )
-        )
+        figures = by_use_case(month_range=month_range, use_case_ids=[uc.pk for uc in use_cases])
     return TablePage(page=page, rows=[table_row(uc, figures.get(uc.pk)) for uc in use_cases])
 
 
 def table_total(queryset, *, month_range: MonthRange) -> CfoFigures:
     """The figures of every use case of ``queryset`` (all pages): the sum of their rounded
     months (two queries: the htmx table fragment, which has no summary to share them with)."""
-    ids = queryset.order_by().values("pk")
-    return money.total(
-        month_figures(start=month_range.start, end=month_range.end, use_case_ids=ids).values()
+    (total,) = rounded_figures(
+        start=month_range.start,
+        end=month_range.end,
+        use_case_ids=queryset.order_by().values("pk"),
+        groupings=((),),
     )
+    return total.get((), CfoFigures())

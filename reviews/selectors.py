@@ -9,6 +9,8 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum, Value
 
 from usecases import economics, money
@@ -208,34 +210,168 @@ def weighted_totals(
     }
 
 
-def month_figures(
-    *, start: Month, end: Month, use_case_ids=None, with_unit: bool = False
-) -> dict[tuple, money.Figures]:
-    """The atoms of the rounding rule (``usecases.money``): ``{(use_case_id, month): Figures}``
-    (``(use_case_id, month, business_unit)`` with ``with_unit``) for every use case and month in
-    [start, end] with a weekly or a monthly review, each rounded on its own. Two aggregate
-    queries (the weighted sums of ``weighted_totals`` grouped by use case and month)."""
-    group_by = ("use_case_id", "month_start") + (("use_case__business_unit",) if with_unit else ())
+#: What ``rounded_figures`` may group the rounded atoms by: each name and the path it reads
+#: (valid from both review models).
+FIGURE_KEYS = {
+    "use_case_id": "use_case_id",
+    "month_start": "month_start",
+    "business_unit": "use_case__business_unit",
+}
+#: The atom of the rounding rule: one use case's one calendar month.
+ATOM = ("use_case_id", "month_start")
+
+
+def rounded_figures(
+    *, start: Month, end: Month, use_case_ids=None, groupings: tuple[tuple[str, ...], ...]
+) -> list[dict[tuple, money.Figures]]:
+    """The rounding rule (``usecases.money``, docs/figures.md) over the reviews in [start, end]:
+    each use case's month (the atom) weighted by its business case and rounded half-up to the
+    cent on its own, then the rounded atoms summed per group. One ``{key: Figures}`` per
+    grouping of ``groupings`` (each a tuple of ``FIGURE_KEYS`` names, its key the tuple of their
+    values; ``()`` is the grand total, keyed ``()``); only groups with a review appear.
+    ``use_case_ids`` as in ``monthly_totals``.
+
+    Two queries (the weekly and the monthly reviews) whatever the portfolio size or the number
+    of groupings. On PostgreSQL the atoms are rounded and summed in SQL (``_grouped_in_sql``:
+    exact NUMERIC, one pass with GROUPING SETS per review kind); on another database (SQLite,
+    whose decimals are binary floats) in Python (``_rounded_in_python``), to the same figures."""
+    for grouping in groupings:
+        unknown = set(grouping) - set(FIGURE_KEYS)
+        if unknown:
+            raise ValueError(f"cannot group by {sorted(unknown)}; choose from {list(FIGURE_KEYS)}")
+    if not groupings:
+        return []
     weekly, monthly = _reviews_in(start, end, use_case_ids)
-    width = len(group_by)
-    weekly_rows = {
-        row[:width]: dict(zip(WEIGHTED_WEEKLY, row[width:], strict=True))
-        for row in weekly.order_by()
-        .values(*group_by)
-        .annotate(**WEIGHTED_WEEKLY_SUMS)
-        .values_list(*group_by, *WEIGHTED_WEEKLY_SUMS)
+    if connection.vendor != "postgresql":
+        return _rounded_in_python(weekly, monthly, groupings)
+    keys = _keys_of(groupings)
+    weekly_sums = _grouped_in_sql(
+        _atom_rows(weekly, WEIGHTED_WEEKLY_SUMS, keys), _ROUNDED_WEEKLY, groupings
+    )
+    cost_sums = _grouped_in_sql(_review_rows(monthly, COST_FIELDS, keys), _COSTS, groupings)
+    return [
+        {
+            key: money.Figures(**weeks.get(key, _NO_WEEKLY), **costs.get(key, _NO_COSTS))
+            for key in weeks.keys() | costs.keys()
+        }
+        for weeks, costs in zip(weekly_sums, cost_sums, strict=True)
+    ]
+
+
+def _cents_sql(form: dict[str, int], divisor: int) -> str:
+    """SQL for a form (column name → coefficient) ÷ ``divisor``, rounded half-up (a tie away
+    from zero) to a whole number of cents: sign × floor((200 |x| + d) / 2d). Exact whatever the
+    digits: DIV is NUMERIC's exact integer division, where ROUND(x / 60, 2) would round a
+    quotient cut at its first 16 or so digits (1000000000.0049999998… would become
+    1000000000.01)."""
+    x = " + ".join(f"{int(c)} * COALESCE(atoms.{name}, 0)" for name, c in form.items())
+    return f"SIGN({x}) * DIV(ABS({x}) * 200 + {int(divisor)}, {2 * int(divisor)})"
+
+
+#: The weekly steps of an atom in SQL, over ``_atom_rows``' sums: the engine's forms
+#: (``economics.WEEKLY_AMOUNTS``), each atom's amount rounded to cents, the cents summed.
+_ROUNDED_WEEKLY = {
+    step: "SUM({}) * 0.01".format(
+        _cents_sql({f"w_{n}": c for n, c in form.items()}, economics.WEEKLY_AMOUNT_DIVISOR)
+    )
+    for step, form in economics.WEEKLY_AMOUNTS.items()
+}
+#: The cost steps in SQL. A monthly cost is entered in cents (two decimal places: checked by
+#: ``tests/reviews/test_rounded_figures.py``), so rounding an atom's costs changes nothing and
+#: the reviews' costs are summed as they are.
+_COSTS = {
+    step: f"COALESCE(SUM(atoms.{name}), 0)"
+    for step, name in zip(economics.COST_STEPS, economics.COST_FIELDS_BY_STEP, strict=True)
+}
+_NO_WEEKLY = dict.fromkeys(_ROUNDED_WEEKLY, money.ZERO)
+_NO_COSTS = dict.fromkeys(_COSTS, money.ZERO)
+
+
+def _keys_of(groupings) -> tuple[str, ...]:
+    """The atom's keys, then every other key a grouping names (in ``FIGURE_KEYS`` order)."""
+    named = {key for grouping in groupings for key in grouping}
+    return ATOM + tuple(key for key in FIGURE_KEYS if key in named and key not in ATOM)
+
+
+def _keyed(reviews, keys: tuple[str, ...]):
+    return reviews.order_by().annotate(**{f"k_{key}": F(FIGURE_KEYS[key]) for key in keys})
+
+
+def _atom_rows(reviews, sums, keys: tuple[str, ...]):
+    """The reviews' ``sums`` per atom: a ``values`` queryset of ``k_<key>`` columns for ``keys``
+    (the atom's and the groupings' keys) and the sums."""
+    return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys)).annotate(**sums)
+
+
+def _review_rows(reviews, fields, keys: tuple[str, ...]):
+    """One row per review: its ``k_<key>`` columns and ``fields``."""
+    return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys), *fields)
+
+
+def _grouped_in_sql(rows, columns: dict[str, str], groupings) -> list[dict[tuple, dict]]:
+    """PostgreSQL: ``columns`` (name → an aggregate over the subquery ``rows``, as ``atoms``)
+    per grouping, in one query: GROUP BY GROUPING SETS, ``GROUPING()`` telling the rows apart."""
+    try:
+        inner, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # use_case_ids=[]: no query, as the ORM runs none
+        return [{} for _ in groupings]
+    used = [key for key in FIGURE_KEYS if any(key in g for g in groupings)]
+    mask_sql = f"GROUPING({', '.join(f'k_{key}' for key in used)})" if used else "0"
+    sets = ", ".join(f"({', '.join(f'k_{key}' for key in g)})" for g in groupings)
+    selected = "".join(f"k_{key}, " for key in used) + ", ".join(
+        f'{sql} AS "{name}"' for name, sql in columns.items()
+    )
+    query = (
+        f"SELECT {mask_sql}, {selected} FROM ({inner}) AS atoms "
+        f"GROUP BY GROUPING SETS ({sets}) HAVING COUNT(*) > 0"
+    )
+
+    def mask(grouping):  # GROUPING(): a 1 bit for each key the row is not grouped by
+        return sum(1 << (len(used) - 1 - i) for i, key in enumerate(used) if key not in grouping)
+
+    by_mask = {mask(g): g for g in groupings}
+    result = {m: {} for m in by_mask}
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        for row in cursor.fetchall():
+            values = dict(zip(used, row[1 : 1 + len(used)], strict=True))
+            key = tuple(values[k] for k in by_mask[row[0]])
+            result[row[0]][key] = dict(zip(columns, row[1 + len(used) :], strict=True))
+    return [result[mask(g)] for g in groupings]
+
+
+def _rounded_in_python(weekly, monthly, groupings) -> list[dict[tuple, money.Figures]]:
+    """``rounded_figures`` on a database other than PostgreSQL (SQLite), the one Python path
+    left: the atoms' weighted
+    sums from SQL (two GROUP BY queries), each atom rounded by ``money.Figures.of_weighted_sums``
+    and the atoms added up per grouping here (about 15 µs an atom). SQLite keeps decimals as
+    binary floats, so its ROUND cannot round a half cent exactly; Django reads its sums back to
+    15 significant digits, the exact decimal for figures of ordinary size."""
+    keys = _keys_of(groupings)
+    width = len(keys)
+
+    def read(reviews, sums, names):
+        return {
+            row[:width]: dict(zip(names, row[width:], strict=True))
+            for row in _atom_rows(reviews, sums, keys).values_list(
+                *(f"k_{key}" for key in keys), *sums
+            )
+        }
+
+    weekly_rows = read(weekly, WEIGHTED_WEEKLY_SUMS, WEIGHTED_WEEKLY)
+    cost_rows = read(monthly, MONTHLY_SUMS, COST_FIELDS)
+    atoms = {
+        atom: money.Figures.of_weighted_sums(weekly_rows.get(atom), cost_rows.get(atom))
+        for atom in weekly_rows.keys() | cost_rows.keys()
     }
-    cost_rows = {
-        row[:width]: dict(zip(COST_FIELDS, row[width:], strict=True))
-        for row in monthly.order_by()
-        .values(*group_by)
-        .annotate(**MONTHLY_SUMS)
-        .values_list(*group_by, *MONTHLY_SUMS)
-    }
-    return {
-        key: money.Figures.of_weighted_sums(weekly_rows.get(key), cost_rows.get(key))
-        for key in weekly_rows.keys() | cost_rows.keys()
-    }
+    result = []
+    for grouping in groupings:
+        positions = [keys.index(key) for key in grouping]
+        groups: dict[tuple, list[money.Figures]] = defaultdict(list)
+        for atom, figures in atoms.items():
+            groups[tuple(atom[i] for i in positions)].append(figures)
+        result.append({key: money.total(members) for key, members in groups.items()})
+    return result
 
 
 def months_with_monthly_review(*, use_case_id: int, months: list[Month]) -> set[Month]:

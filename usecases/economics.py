@@ -847,33 +847,46 @@ def weighted_figures(totals: WeightedTotals) -> PeriodFigures:
 COST_STEPS = ("integration", "support", "training", "run", "maintenance", "other")
 COST_FIELDS_BY_STEP = tuple(f"{step}_cost" for step in COST_STEPS)
 
+#: The weekly waterfall steps that are not differences of others, as linear forms over the
+#: weekly weighted sums (``WeightedTotals`` field → coefficient), each divided by
+#: ``WEEKLY_AMOUNT_DIVISOR``: what ``weighted_weekly_amounts`` computes and what SQL rounds per
+#: use case and month (``reviews.selectors.rounded_figures``). The cost steps are their cost
+#: fields as they are.
+WEEKLY_AMOUNTS = {
+    "pilot_promise": {"promise": 1},
+    "adoption_gap": {"promise": 1, "promise_with_ai": -1},
+    "gross_efficiency": {"saved": 1},
+    "translation_gap": {"saved": 1, "reclaimed": -1},
+    "rework": {"rework": 1},
+}
+#: What each ``WEEKLY_AMOUNTS`` form is divided by (money × 60: see ``WeightedTotals``).
+WEEKLY_AMOUNT_DIVISOR = MINUTES_PER_HOUR
+
+
 #: The steps ``weighted_amounts`` gives: every waterfall step that is not a difference of two
 #: others (the effort gap and net value are).
-WEIGHTED_AMOUNT_STEPS = (
-    "pilot_promise",
-    "adoption_gap",
-    "gross_efficiency",
-    "translation_gap",
-    "rework",
-    *COST_STEPS,
-)
+WEIGHTED_AMOUNT_STEPS = (*WEEKLY_AMOUNTS, *COST_STEPS)
 
 
 @_exact
 def weighted_weekly_amounts(promise, promise_with_ai, saved, reclaimed, rework) -> tuple:
     """Pilot promise, adoption gap, gross efficiency, translation gap and rework of the weekly
-    weighted sums (``WeightedTotals`` fields; None counts as 0), unrounded: the arithmetic of
-    ``weighted_waterfall`` without building its steps (``usecases.money`` runs it once per use
-    case and month)."""
-    promise, promise_with_ai, saved, reclaimed, rework = (
-        ZERO if v is None else v for v in (promise, promise_with_ai, saved, reclaimed, rework)
-    )
-    return (
-        promise / MINUTES_PER_HOUR,
-        (promise - promise_with_ai) / MINUTES_PER_HOUR,
-        saved / MINUTES_PER_HOUR,
-        (saved - reclaimed) / MINUTES_PER_HOUR,
-        rework / MINUTES_PER_HOUR,
+    weighted sums (``WeightedTotals`` fields; None counts as 0), unrounded: ``WEEKLY_AMOUNTS``,
+    the arithmetic of ``weighted_waterfall`` without building its steps."""
+    sums = {
+        "promise": promise,
+        "promise_with_ai": promise_with_ai,
+        "saved": saved,
+        "reclaimed": reclaimed,
+        "rework": rework,
+    }
+    return tuple(
+        sum(
+            (coefficient * _d_or_zero(sums[name]) for name, coefficient in form.items()),
+            ZERO,
+        )
+        / WEEKLY_AMOUNT_DIVISOR
+        for form in WEEKLY_AMOUNTS.values()
     )
 
 

@@ -1,7 +1,9 @@
 """The one rounding rule for money that is shown or exported (docs/figures.md).
 
 The engine (``economics``) never rounds. Every page, CSV and XLSX that shows CFO figures or the
-value-leakage waterfall rounds here, and only here, so that every table foots to the cent:
+value-leakage waterfall rounds by this rule, so that every table foots to the cent (portfolio
+figures on PostgreSQL round in SQL, ``reviews.selectors.rounded_figures``, with the same rule,
+property-tested against ``Figures`` here):
 
 1. The atom is **one use case's one calendar month** (its weekly reviews of that month and its
    monthly review). Its figures are rounded half-up to the cent (``ROUND_HALF_UP``: a tie goes
