@@ -93,3 +93,76 @@ def test_tokens_priced_in_another_currency_are_not_pre_filled(november, owner, c
     html = monthly_page(client_for(owner), november)
     assert "the review is in EUR — not pre-filled" in html
     assert "value=" not in run_cost_input(html)
+
+
+# --- the monthly draft in the API ---------------------------------------------------------------
+
+DRAFT = "/api/v1/monthly-reviews/draft/"
+
+
+def api(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_the_api_draft_carries_the_run_cost_only_when_complete(november, owner):
+    add_gpt_prices()
+    response = api(owner).get(DRAFT, {"use_case": november.pk, "month": "2026-11"})
+    assert response.status_code == 200, response.content
+    draft = response.json()
+    assert draft["body"] == {"use_case": november.pk, "month": "2026-11"}
+    assert draft["run_cost"]["value"] is None
+    assert draft["run_cost"]["unpriced_models"] == ["claude-x"]
+    assert draft["run_cost"]["priced"] == [{"currency": "EUR", "amount": "2.40"}]
+    assert "unpriced: claude-x" in draft["run_cost"]["note"]
+
+    ModelPrice.objects.create(
+        model="claude-x",
+        input_per_million=Decimal("1000"),
+        output_per_million=Decimal("1000"),
+        currency="EUR",
+        effective_from="2026-11-01",
+    )
+    draft = api(owner).get(DRAFT, {"use_case": november.pk, "month": "2026-11"}).json()
+    assert draft["body"]["run_cost"] == draft["run_cost"]["value"] == "3.92"
+    assert draft["run_cost"]["note"] == "measured: priced tokens, 2 models"
+
+
+#: Whoever submits the use case's reviews (as the weekly draft).
+STATUS = {
+    "anonymous": 401,
+    "outsider": 404,
+    "other_owner": 403,
+    "contributor": 200,
+    "leader": 403,
+    "pmo": 403,
+    "owner": 200,
+    "admin": 200,
+}
+
+
+@pytest.mark.parametrize("role", sorted(STATUS))
+def test_the_api_draft_per_role(role, role_users, use_case):
+    user = None if role == "anonymous" else role_users[role]
+    response = api(user).get(DRAFT, {"use_case": use_case.pk, "month": "2026-11"})
+    assert response.status_code == STATUS[role]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"month": "2026-11"}, "use_case"),
+        ({"month": "2026-13"}, "month"),
+        ({"month": "x"}, "month"),
+    ],
+)
+def test_bad_api_draft_queries_are_field_messages(owner, use_case, query, field):
+    response = api(owner).get(
+        DRAFT, {"use_case": use_case.pk, **query} if field != "use_case" else query
+    )
+    assert response.status_code == 400
+    assert field in response.json()
