@@ -17,11 +17,17 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    and p95, and the error count (anything but a 201; the reviews are counted in the database
    afterwards).
 
+4. Span ingest over HTTP on gunicorn: the real OpenTelemetry SDK (``benchmarks.otlp_load``,
+   3 processes, ``BatchSpanProcessor`` with 512-span batches, OTLP/HTTP protobuf) for 60 s (8 s
+   small): spans/s and batch latency, beside the same batches decoded without storing.
+
 Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
 (issue 16) the use case page's median ≤ 3× all of its own SQL (the sum of its queries, re-run on
 a cursor: one use case's many small reads have no single heavy aggregate) and ≤ 12 queries;
-submission ≥ 100/s with p95 ≤ 100 ms; sweep ≤ 10 s. A page above its target is profiled with
-cProfile (``<run dir>/profile-<page>.txt``); the plans of each page's heaviest queries are in
+submission ≥ 100/s with p95 ≤ 100 ms; sweep ≤ 10 s; the gate pack PDF of 40 items ≤ 20 s; span
+ingest (issue 17) ≥ 5,000 spans/s with p95 ≤ 250 ms per batch. A page above its target is
+profiled with cProfile (``<run dir>/profile-<page>.txt``); the plans of each page's heaviest
+queries are in
 ``<run dir>/plans.txt`` (``EXPLAIN (ANALYZE, BUFFERS)``).
 
 Exit status: 0 when every measurement ran (whatever the targets say; ``--strict``: also every
@@ -57,8 +63,22 @@ from .generate import (
 
 #: Per size: page requests, submissions, load threads, SQL floor runs.
 PLANS = {
-    "full": {"page_requests": 30, "submissions": 1000, "threads": 8, "floor_runs": 7},
-    "small": {"page_requests": 10, "submissions": 48, "threads": 4, "floor_runs": 3},
+    "full": {
+        "page_requests": 30,
+        "submissions": 1000,
+        "threads": 8,
+        "floor_runs": 7,
+        "otlp_seconds": 60,
+        "otlp_clients": 3,
+    },
+    "small": {
+        "page_requests": 10,
+        "submissions": 48,
+        "threads": 4,
+        "floor_runs": 3,
+        "otlp_seconds": 8,
+        "otlp_clients": 3,
+    },
 }
 PAGE_RATIO_TARGET = 3
 PAGE_QUERY_TARGET = 12
@@ -68,6 +88,8 @@ SWEEP_TARGET = 10.0  # seconds
 CFO_MONTHS = 12
 PDF_ITEMS = 40  # the gate pack PDF row: a gate of this many agenda items
 PDF_TARGET = 20.0  # seconds
+OTLP_RATE_TARGET = 5000  # spans per second
+OTLP_P95_TARGET = 0.250  # seconds per 512-span batch
 
 
 @dataclass
@@ -545,6 +567,67 @@ def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
     return [row]
 
 
+def otlp_rows(*, base_url: str, plan) -> list[Row]:
+    """Spans from the real OpenTelemetry SDK (``benchmarks.otlp_load``) into gunicorn, beside the
+    floor: the same batches (the first ones sent) decoded as the endpoint decodes them
+    (``otlp_wire.parse_request`` and ``telemetry_ingest.facts_by_use_case``), without storing."""
+    from django.contrib.auth import get_user_model
+
+    from reviews import otlp_wire
+    from reviews.ingest_keys import ingest_key_create
+    from reviews.telemetry_ingest import IngestResult, facts_by_use_case
+    from usecases import clock
+    from usecases.models import UseCase
+
+    from . import otlp_load
+
+    pmo = get_user_model().objects.get(username=PMO_USERNAME)
+    use_cases = list(UseCase.objects.order_by("pk")[: plan["otlp_clients"]])
+    made = [ingest_key_create(user=pmo, use_case=uc, label="bench") for uc in use_cases]
+    wall, results = otlp_load.run(
+        f"{base_url}/otlp/v1/traces", [key for key, _ in made], seconds=plan["otlp_seconds"]
+    )
+    errors = [r.error for r in results if r.error]
+    spans = sum(r.spans for r in results)
+    failed = sum(r.failed_batches for r in results)
+    latencies = [x for r in results for x in r.latencies]
+    began = min((r.first_at for r in results if r.first_at), default=0)
+    ended = max((r.last_at for r in results), default=0)
+    rate = spans / (ended - began) if ended > began else 0.0
+    # The floor: the sent batches decoded, without storing.
+    samples = [b for r in results for b in r.samples]
+    key = made[0][1]
+    today = clock.today()
+    decoded = 0
+    floor_began = time.perf_counter()
+    for body in samples:
+        message = otlp_wire.parse_request(body, otlp_wire.PROTOBUF)
+        found = facts_by_use_case(key, message, IngestResult(), today)
+        decoded += sum(len(f) for f in found.values())
+    floor_seconds = time.perf_counter() - floor_began
+    floor_rate = decoded / floor_seconds if floor_seconds else 0.0
+    floor_batch = floor_seconds / len(samples) if samples else 0.0
+    p95 = load.percentile(latencies, 95)
+    ok = rate >= OTLP_RATE_TARGET and p95 <= OTLP_P95_TARGET
+    row = Row(
+        f"OTLP spans (SDK, {plan['otlp_clients']} exporters, 512/batch, {plan['otlp_seconds']} s)",
+        n=f"{spans:,}",
+        median=ms(load.percentile(latencies, 50)),
+        p95=ms(p95),
+        floor=ms(floor_batch),
+        ratio=f"{load.percentile(latencies, 50) / floor_batch:.1f}" if floor_batch else "",
+        extra=(
+            f"{rate:,.0f} spans/s; floor {floor_rate:,.0f} spans/s decoded "
+            f"({len(samples)} batches, not stored); {failed} failed batches"
+            + (f" ({errors[0][:60]})" if errors else "")
+        ),
+        target=f"≥ {OTLP_RATE_TARGET:,} spans/s, p95 ≤ {OTLP_P95_TARGET * 1000:.0f} ms",
+        status="ERRORS" if failed or errors or not spans else "OK" if ok else "ABOVE",
+    )
+    print(f"measure: OTLP load {wall:.1f} s wall, {len(latencies)} batches", flush=True)
+    return [row]
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
@@ -591,8 +674,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="load client threads")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
-        "--only", choices=("sweep", "pages", "pdf", "submission"), action="append", default=[]
+        "--only",
+        choices=("sweep", "pages", "pdf", "submission", "otlp"),
+        action="append",
+        default=[],
     )
+    parser.add_argument("--otlp-seconds", type=float, help="seconds of span load")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portfolio.settings")
     import django
@@ -608,7 +695,9 @@ def main(argv: list[str] | None = None) -> int:
             plan[name] = getattr(args, name)
     size = SIZES[args.size]
     today = clock.today()
-    parts = args.only or ["sweep", "pages", "pdf", "submission"]
+    if args.otlp_seconds:
+        plan["otlp_seconds"] = args.otlp_seconds
+    parts = args.only or ["sweep", "pages", "pdf", "submission", "otlp"]
     print(header(args.size, today), flush=True)
     warm_up()
     rows: list[Row] = []
@@ -652,6 +741,11 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             rows.append(Row("weekly review submission", status="skipped (no --base-url)"))
+    if "otlp" in parts:
+        if args.base_url:
+            attempt("OTLP span ingest", otlp_rows, base_url=args.base_url, plan=plan)
+        else:
+            rows.append(Row("OTLP span ingest", status="skipped (no --base-url)"))
     (run_dir / "plans.txt").write_text("\n".join(plans_out))
     failed = failed or any(r.status.startswith(("FAILED", "ERRORS")) for r in rows)
     print()

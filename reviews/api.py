@@ -39,7 +39,7 @@ from usecases.api import service_errors, use_case_pk_from, validation_detail
 from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user, visible_use_cases
 
-from . import consequences, selectors, services, telemetry_drafts
+from . import consequences, run_cost_drafts, selectors, services, telemetry_drafts
 from .duplicates import DuplicateReview
 from .filters import MonthlyReviewFilter, WeeklyReviewFilter
 from .models import MonthlyReview, WeeklyReview
@@ -51,7 +51,12 @@ from .serializers import (
     WeeklyReviewResultSerializer,
     WeeklyReviewSerializer,
 )
-from .telemetry_serializers import DraftQuerySerializer, WeeklyDraftSerializer
+from .telemetry_serializers import (
+    DraftQuerySerializer,
+    MonthlyDraftQuerySerializer,
+    MonthlyDraftSerializer,
+    WeeklyDraftSerializer,
+)
 
 CONFLICT = inline_serializer(
     "StaleVersion",
@@ -388,6 +393,40 @@ class MonthlyReviewViewSet(ReviewViewSetBase):
         return services.monthly_review_correct(
             user=self.request.user, review=review, data=data, expected_version=expected_version
         )
+
+    @extend_schema(
+        summary="A monthly review with its run cost measured from the month's priced tokens",
+        parameters=[MonthlyDraftQuerySerializer],
+        responses={200: MonthlyDraftSerializer},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def draft(self, request):
+        query = MonthlyDraftQuerySerializer(data=request.query_params)
+        if not query.is_valid():
+            raise ValidationError(query.errors)
+        use_case = get_use_case_for_user(
+            request.user, query.validated_data["use_case"], check=can_submit_review
+        )
+        month = query.validated_data["month"]
+        run_cost = run_cost_drafts.monthly_run_cost(use_case, month)
+        body = {"use_case": use_case.pk, "month": month}
+        if run_cost.value is not None:
+            body["run_cost"] = str(run_cost.value)
+        data = {
+            "use_case": use_case.pk,
+            "month": month,
+            "body": body,
+            "run_cost": {
+                "value": run_cost.value,
+                "note": run_cost.note,
+                "models": run_cost.models,
+                "priced": [
+                    {"currency": p["currency"], "amount": str(p["amount"])} for p in run_cost.priced
+                ],
+                "unpriced_models": run_cost.unpriced_models,
+            },
+        }
+        return Response(MonthlyDraftSerializer(data).data)
 
     def preview_of(self, *, use_case, period, data):
         return services.monthly_review_preview(

@@ -180,3 +180,10 @@ def mark_measured(form: WeeklyReviewForm, draft) -> None:
     for name in draft.values:
         if name in form.fields:
             form.fields[name].measured_note = draft.note_of(name)
+
+
+def mark_run_cost(form: MonthlyReviewForm, run_cost) -> None:
+    """Mark the run cost measured from priced tokens ("measured: priced tokens, n models";
+    an unpriced model is named, ``run_cost_drafts``)."""
+    if run_cost and run_cost.note and "run_cost" in form.fields:
+        form.fields["run_cost"].measured_note = run_cost.note

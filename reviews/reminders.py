@@ -4,6 +4,9 @@
   missing, on the period's reminder day (Monday after the week, 1st after the month), made up at
   the next run if that day was missed (see ``cadence.reminder_periods``). Kinds
   ``weekly_reminder`` / ``monthly_reminder``; the link opens the review form for that period.
+  A use case with telemetry in the week (spans counted on one of its days, ``TelemetryDay``) has
+  its review drafted (``telemetry_drafts``): its weekly reminder says so and that it only needs
+  confirming; the link is the same form, which opens pre-filled.
 - ``overdue_alerts_send``: every active PMO member, once a missing review is
   ``PMO_AFTER_DAYS_OVERDUE`` (3) days overdue (see ``cadence.escalation_periods``). Kinds
   ``weekly_overdue`` / ``monthly_overdue``; the link opens the overdue tracker.
@@ -33,6 +36,7 @@ from usecases.notify import Draft, notify_many
 from usecases.roles import PMO
 
 from . import cadence
+from .telemetry_models import TelemetryDay
 
 WEEKLY_REMINDER = "weekly_reminder"
 MONTHLY_REMINDER = "monthly_reminder"
@@ -53,8 +57,15 @@ def review_reminders_send(*, today: datetime.date) -> int:
         if not rows:
             return 0
         recipients = _owners_and_contributors(rows)
+        drafted = _drafted_weeks(rows, periods.values())
         drafts = [
-            _reminder(row, periods[(row["kind"], row["period"])], today, recipient_id)
+            _reminder(
+                row,
+                periods[(row["kind"], row["period"])],
+                today,
+                recipient_id,
+                drafted=(row["use_case_id"], row["period"]) in drafted,
+            )
             for row in rows
             for recipient_id in recipients[row["use_case_id"]]
         ]
@@ -113,6 +124,31 @@ def _owners_and_contributors(rows) -> dict[int, set[int]]:
     return recipients
 
 
+def _drafted_weeks(rows, periods) -> set[tuple[int, str]]:
+    """``{(use_case_id, week)}`` of the missing weekly reviews whose week has telemetry (a draft
+    waits for them). One query per weekly period in the reminder window (at most one)."""
+    drafted = set()
+    for period in periods:
+        if period.kind != cadence.WEEKLY:
+            continue
+        ids = {
+            row["use_case_id"]
+            for row in rows
+            if row["kind"] == period.kind and row["period"] == period.label
+        }
+        if not ids:
+            continue
+        with_spans = (
+            TelemetryDay.objects.filter(
+                use_case_id__in=ids, day__gte=period.start, day__lte=period.end, spans__gt=0
+            )
+            .values_list("use_case_id", flat=True)
+            .distinct()
+        )
+        drafted.update((use_case_id, period.label) for use_case_id in with_spans)
+    return drafted
+
+
 def _use_case_type_id() -> int:
     return ContentType.objects.get_for_model(UseCase).pk
 
@@ -138,18 +174,37 @@ def _describe(period: cadence.Period) -> str:
     return f"monthly financial review for {period.label} ({period.start:%B %Y})"
 
 
-def _reminder(row, period: cadence.Period, today: datetime.date, recipient_id: int) -> Draft:
+def _reminder(
+    row, period: cadence.Period, today: datetime.date, recipient_id: int, *, drafted=False
+) -> Draft:
     name = row["use_case_name"]
     kind_label = cadence.KIND_LABELS[period.kind]
     days = period.days_overdue(today)
+    head = f"{kind_label} review {period.label} of {name}"
     if days >= 1:
-        title = f"{kind_label} review {period.label} of {name} is overdue ({days} d)"
+        title = (
+            f"{head} is drafted, confirm it: overdue ({days} d)"
+            if drafted
+            else f"{head} is overdue ({days} d)"
+        )
         status = f"It was due on {_day(period.due_on)} and is {days} day(s) overdue."
     else:
-        title = f"{kind_label} review {period.label} of {name} is due {_day(period.due_on)}"
+        title = (
+            f"{head} is drafted: confirm it by {_day(period.due_on)}"
+            if drafted
+            else f"{head} is due {_day(period.due_on)}"
+        )
         status = f"It is due on {_day(period.due_on)}; from the day after, it is overdue."
+    if drafted:
+        first = (
+            f"The {_describe(period)} of {name} is drafted from its telemetry and only needs "
+            "confirming: open the draft, check the measured figures, add what telemetry cannot "
+            "know (tasks in total, minutes saved, backlog, declared hours) and submit."
+        )
+    else:
+        first = f"The {_describe(period)} of {name} has not been submitted yet."
     body = (
-        f"The {_describe(period)} of {name} has not been submitted yet. {status} "
+        f"{first} {status} "
         f"The PMO is told when a review is {cadence.PMO_AFTER_DAYS_OVERDUE} days overdue."
     )
     return Draft(

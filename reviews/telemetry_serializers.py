@@ -194,3 +194,42 @@ class WorkflowMetricsSerializer(serializers.Serializer):
     backlog = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
     week = serializers.CharField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+
+
+class MonthlyDraftQuerySerializer(serializers.Serializer):
+    use_case = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    month = serializers.CharField(help_text="Month like 2026-11.")
+
+    def validate_month(self, value: str) -> str:
+        try:
+            economics.parse_month(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+
+class RunCostSerializer(serializers.Serializer):
+    value = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="The run cost pre-filled; null without tokens or when a model is unpriced.",
+    )
+    note = serializers.CharField(help_text='Like "measured: priced tokens, 2 models".')
+    models = serializers.IntegerField(help_text="Models with tokens that month.")
+    priced = serializers.ListField(
+        child=serializers.DictField(), help_text="The priced tokens' cost per currency."
+    )
+    unpriced_models = serializers.ListField(child=serializers.CharField())
+
+
+class MonthlyDraftSerializer(serializers.Serializer):
+    use_case = serializers.IntegerField()
+    month = serializers.CharField()
+    body = serializers.DictField(
+        help_text=(
+            "A create body for POST monthly-reviews/ with the run cost measured from priced "
+            "tokens (absent when it would not be complete); add the other costs and send it."
+        )
+    )
+    run_cost = RunCostSerializer()

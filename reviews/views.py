@@ -34,7 +34,16 @@ from usecases.models import UseCase
 from usecases.permissions import can_submit_review, get_use_case_for_user
 from usecases.selectors import business_case_of
 
-from . import cadence, conflicts, consequences, forms, previews, services, telemetry_drafts
+from . import (
+    cadence,
+    conflicts,
+    consequences,
+    forms,
+    previews,
+    run_cost_drafts,
+    services,
+    telemetry_drafts,
+)
 from .models import MonthlyReview, WeeklyReview
 
 
@@ -102,6 +111,18 @@ def _draft_of(pages, use_case: UseCase, period: str):
     except ValueError:
         return None
     return telemetry_drafts.weekly_draft(use_case, period)
+
+
+def _run_cost_of(pages, use_case: UseCase, period: str):
+    """The run cost measured from priced tokens of a monthly review (None: a weekly one, or no
+    such month)."""
+    if pages.name != "monthly":
+        return None
+    try:
+        economics.parse_month(period)
+    except ValueError:
+        return None
+    return run_cost_drafts.monthly_run_cost(use_case, period)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,13 +244,18 @@ def review_new(request, use_case_pk, *, pages: ReviewPages):
         initial = pages.initial(use_case, period)
         if draft and draft.values:
             initial.update(draft.values, from_draft=True)
+        run_cost = _run_cost_of(pages, use_case, period)
+        if run_cost and run_cost.value is not None:
+            initial["run_cost"] = run_cost.value
         form = pages.form(use_case=use_case, initial=initial)
         forms.mark_measured(form, draft)
+        forms.mark_run_cost(form, run_cost)
         return render(request, pages.template, _context(pages, form))
 
     form = pages.form(request.POST, use_case=use_case)
     if request.POST.get("from_draft") in ("True", "true", "on", "1"):
         forms.mark_measured(form, _draft_of(pages, use_case, request.POST.get("week", "")))
+    forms.mark_run_cost(form, _run_cost_of(pages, use_case, request.POST.get("month", "")))
     if not _is_preview(request) and form.is_valid():
         try:
             review = pages.submit(

@@ -5,11 +5,12 @@
 # it (full: 2,000 use cases × 104 weekly + 24 monthly reviews, bulk COPY); gunicorn with 2 workers
 # serves it with production settings (plain HTTP on loopback: SECURE_SSL_REDIRECT=false); then
 # benchmarks/measure.py prints one table (sweep, pages, submissions over HTTP, each beside its
-# floor). Everything started here is stopped on exit (gunicorn runs in its own process group);
+# floor; spans from the OpenTelemetry SDK into /otlp/v1/traces beside their decode floor).
+# Everything started here is stopped on exit (gunicorn runs in its own process group);
 # the only thing dropped is the bench database, and the only Redis database flushed is 13
 # (BENCH_REDIS_URL), the benchmark's own. BENCH_KEEP_DB=1 keeps the database for a look.
 # Exit status: 0 when every step ran (a missed target is reported as ABOVE, not a failure;
-# BENCH_STRICT=1 makes it one). BENCH_ONLY=submission (sweep, pages, pdf; comma-separated) measures
+# BENCH_STRICT=1 makes it one). BENCH_ONLY=submission (sweep, pages, pdf, otlp; comma-separated) measures
 # only those parts. Logs, plans and profiles: var/bench/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -126,7 +127,7 @@ say "gunicorn pid $WEB_PID with $(pgrep -P "$WEB_PID" | wc -l) workers on 127.0.
 
 measure_args=(--size "$SIZE" --base-url "http://127.0.0.1:$PORT" --run-dir "$RUN_DIR")
 [ "${BENCH_STRICT:-0}" = 1 ] && measure_args+=(--strict)
-# BENCH_ONLY=submission (or sweep, pages, pdf; comma-separated): measure only those parts.
+# BENCH_ONLY=submission (or sweep, pages, pdf, otlp; comma-separated): measure only those parts.
 if [ -n "${BENCH_ONLY:-}" ]; then
   IFS=, read -ra only_parts <<<"$BENCH_ONLY"
   for part in "${only_parts[@]}"; do measure_args+=(--only "$part"); done

@@ -221,3 +221,40 @@ def test_a_submitted_review_settles_its_reminders_and_alerts(portfolio, contribu
     late.refresh_from_db()
     assert late.read_at is None  # another week's reminder stays
     assert reminders.settle_reminders(use_case_id=other.pk, kind="weekly", period="2026-W20") == 0
+
+
+@pytest.mark.django_db
+def test_a_week_with_telemetry_is_reminded_as_a_draft_to_confirm(portfolio, other_owner):
+    """Spans counted in 2026-W20 for ``use_case``: its reminder says the review is drafted and
+    only needs confirming, and links to the drafted form; ``quiet`` (no spans that week, only the
+    week before) is reminded as before."""
+    from reviews.telemetry_models import TelemetryDay
+
+    use_case, _other = portfolio
+    quiet = make_use_case("Claims triage", owner=other_owner, live_since=D(2026, 5, 11))
+    TelemetryDay.objects.create(use_case=use_case, day=SUN_17_MAY, spans=12, ai_calls=4)
+    TelemetryDay.objects.create(use_case=quiet, day=D(2026, 5, 10), spans=9, ai_calls=3)
+    with frozen(MON_18_MAY):
+        reminders.review_reminders_send(today=MON_18_MAY)
+
+    drafted = Notification.objects.get(recipient__username="olivia", subject_id=use_case.pk)
+    assert drafted.title == (
+        "Weekly review 2026-W20 of Customer-response assistant is drafted: "
+        "confirm it by Tue 19 May 2026"
+    )
+    assert "is drafted from its telemetry and only needs confirming" in drafted.body
+    assert "has not been submitted yet" not in drafted.body
+    assert drafted.url == f"/reviews/use-cases/{use_case.pk}/weekly/new/?week=2026-W20"
+
+    plain = Notification.objects.get(subject_id=quiet.pk)
+    assert plain.title == "Weekly review 2026-W20 of Claims triage is due Tue 19 May 2026"
+    assert "has not been submitted yet" in plain.body
+    assert "drafted" not in plain.title + plain.body
+    assert plain.url == f"/reviews/use-cases/{quiet.pk}/weekly/new/?week=2026-W20"
+
+    # Overdue, still drafted: the title says both.
+    Notification.objects.all().delete()
+    with frozen(WED_20_MAY):
+        reminders.review_reminders_send(today=WED_20_MAY)
+    late = Notification.objects.get(recipient__username="olivia", subject_id=use_case.pk)
+    assert late.title.endswith("is drafted, confirm it: overdue (1 d)")

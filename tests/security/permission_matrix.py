@@ -578,6 +578,7 @@ TABLE: dict[str, Entry] = {
     # A weekly draft names its use case in the query: without one, a 400 for everyone logged in
     # (per role: tests/reviews/test_telemetry_drafts.py).
     "api:weekly-review-draft": Entry(checks={"GET": expect(400, anonymous=API_ANON)}),
+    "api:monthly-review-draft": Entry(checks={"GET": expect(400, anonymous=API_ANON)}),
     # The PMO's model price page (an empty form: 200 again).
     "reviews:model_prices": Entry(checks={"GET": PMO_PAGE, "POST": PMO_PAGE}),
     "reviews:model_price_delete": Entry(
