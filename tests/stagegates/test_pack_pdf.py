@@ -104,6 +104,25 @@ def test_the_gate_pdf_has_a_cover_with_the_agenda_then_a_section_per_item(
     assert text.index("1. Customer-response") < text.index("2. Invoice matching")
 
 
+def test_every_page_stays_inside_its_margins(filled, voting_gate, other_use_case, pmo, tmp_path):
+    """Drawn by pdftoppm: no ink right of the page's 14 mm right margin (the cover's agenda table
+    once ran to the paper's edge: cell padding on top of column widths adding up to 100 %)."""
+    import subprocess
+
+    from PIL import Image
+
+    pdf = tmp_path / "gate.pdf"
+    pdf.write_bytes(pack_pdf.render_gate_pdf(voting_gate, viewer=pmo))
+    subprocess.run(["pdftoppm", "-png", "-r", "72", str(pdf), str(tmp_path / "page")], check=True)
+    drawn = sorted(tmp_path.glob("page-*.png"))
+    assert len(drawn) == pages(pdf.read_bytes())
+    for png in drawn:
+        image = Image.open(png).convert("L")
+        right_margin = round(14 / 25.4 * 72)  # 14 mm at 72 dpi
+        strip = image.crop((image.width - right_margin + 2, 0, image.width, image.height))
+        assert strip.getextrema()[0] >= 250, f"{png.name}: ink in the right margin"
+
+
 def pdf_text_of_page(data: bytes, index: int) -> str:
     page = PdfReader(io.BytesIO(data)).pages[index]
     return re.sub(r"\s+", " ", page.extract_text())
