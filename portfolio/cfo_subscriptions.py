@@ -6,7 +6,8 @@ one ``CfoReport`` over the use cases the subscriber may see.
 
 Once per month and subscriber: a ``CfoReportDelivery`` row (unique per user and month) is
 inserted and committed before the e-mail goes out, so a second or concurrent run finds it and
-sends nothing; if sending fails, the claim is dropped and the next run tries again.
+sends nothing; if sending fails, the claim is dropped and the next run tries again, and a claim
+whose sender died before sending is taken over after the e-mail lease (``VALUEGATE_EMAIL_LEASE``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.mail import EmailMessage
@@ -65,11 +67,20 @@ def subscribers():
 
 
 def _claim(user, month: datetime.date) -> CfoReportDelivery | None:
+    """Insert (and commit) ``user``'s row of ``month``; None if another run holds it. A claim
+    left unsent for longer than ``VALUEGATE_EMAIL_LEASE`` seconds (its sender died) is taken over
+    by one conditional UPDATE, so only one run takes it."""
+    now = clock.now()
     try:
         with transaction.atomic():
-            return CfoReportDelivery.objects.create(user=user, month=month, claimed_at=clock.now())
+            return CfoReportDelivery.objects.create(user=user, month=month, claimed_at=now)
     except IntegrityError:
-        return None  # sent (or being sent) by another run
+        pass
+    stale = now - datetime.timedelta(seconds=settings.VALUEGATE_EMAIL_LEASE)
+    taken = CfoReportDelivery.objects.filter(
+        user=user, month=month, sent_at__isnull=True, claimed_at__lt=stale
+    ).update(claimed_at=now)
+    return CfoReportDelivery.objects.get(user=user, month=month) if taken else None
 
 
 def report_email(user, month: datetime.date) -> EmailMessage:

@@ -267,3 +267,16 @@ def test_a_month_already_claimed_is_not_sent(role_users, november):
     CfoReportDelivery.objects.create(user=pmo, month=NOVEMBER, claimed_at=NOW)
     assert cfo_subscriptions.send_monthly_reports() == 0
     assert mail.outbox == []
+
+
+def test_a_claim_whose_sender_died_is_sent_after_the_lease(role_users, november, settings):
+    pmo = role_users["pmo"]
+    CfoReportSubscription.objects.create(user=pmo)
+    lease = datetime.timedelta(seconds=settings.VALUEGATE_EMAIL_LEASE)
+    CfoReportDelivery.objects.create(user=pmo, month=NOVEMBER, claimed_at=NOW - lease / 2)
+    assert cfo_subscriptions.send_monthly_reports() == 0  # still inside the lease
+    CfoReportDelivery.objects.update(claimed_at=NOW - lease - datetime.timedelta(seconds=1))
+    assert cfo_subscriptions.send_monthly_reports() == 1
+    assert cfo_subscriptions.send_monthly_reports() == 0
+    assert len(mail.outbox) == 1
+    assert CfoReportDelivery.objects.get().sent_at == NOW
