@@ -13,6 +13,7 @@ urlpatterns = [
     path("portfolio/", views.portfolio_dashboard, name="dashboard"),
     path("reports/cfo/", views.cfo_report, name="cfo_report"),
     path("reports/cfo/export/", views.cfo_export, name="cfo_export"),
+    path("reports/cfo/subscription/", views.cfo_subscription, name="cfo_subscription"),
     *(
         path(
             f"use-cases/<int:pk>/sections/{section.slug}/",

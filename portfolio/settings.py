@@ -434,6 +434,12 @@ VALUEGATE_ALERT_ALLOWED_NETWORKS = [
 # ``Fernet.generate_key()``); empty: derived from SECRET_KEY (rotating SECRET_KEY then makes the
 # stored channels unreadable: set this one in production).
 VALUEGATE_CHANNEL_KEY = os.environ.get("VALUEGATE_CHANNEL_KEY", "")
+# The monthly CFO report by e-mail (portfolio/cfo_subscriptions.py): the 6th, after the monthly
+# reviews are due; once per month and subscriber, so a rerun sends nothing more.
+CELERY_BEAT_SCHEDULE["send-monthly-cfo-reports"] = {
+    "task": "portfolio.tasks.send_monthly_cfo_reports",
+    "schedule": crontab(minute=0, hour=6, day_of_month=6),
+}
 CELERY_BEAT_SCHEDULE["send-pending-channel-alerts"] = {
     "task": "usecases.tasks.send_pending_channel_alerts",
     "schedule": 60.0,

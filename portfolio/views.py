@@ -10,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from usecases import clock, economics
 from usecases.permissions import visible_use_cases
 
-from . import cfo, dashboard, exports, mywork
+from . import cfo, cfo_subscriptions, dashboard, exports, mywork
 from .filters import SORT_CHOICES, DashboardFilter, choices_for
 
 #: Query parameters of the filter form (kept by the range form, and the other way round).
@@ -196,6 +196,8 @@ def cfo_report(request):
             "range_errors": range_errors,
             "presets": _presets(clock.today()),
             "tables": exports.TABLES,
+            "may_subscribe": cfo_subscriptions.may_subscribe(request.user),
+            "subscribed": cfo_subscriptions.is_subscribed(request.user),
             "pagers": {
                 "page": _page_links(request, report.use_case_page, "page"),
                 "ninety_page": _page_links(request, report.ninety_page, "ninety_page"),
@@ -233,6 +235,22 @@ def cfo_export(request):
         name = exports.filename(report, "xlsx")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+@require_POST
+def cfo_subscription(request):
+    """Subscribe (``subscribed=on``) or unsubscribe (``off``) to the monthly CFO report e-mail:
+    Leadership and the PMO only (anyone else: 403)."""
+    if not cfo_subscriptions.may_subscribe(request.user):
+        raise PermissionDenied("Only Leadership and the PMO can subscribe to the CFO report.")
+    choice = request.POST.get("subscribed")
+    if choice not in ("on", "off"):
+        return HttpResponseBadRequest(
+            "Choose subscribed=on or subscribed=off.", content_type="text/plain; charset=utf-8"
+        )
+    cfo_subscriptions.set_subscription(user=request.user, subscribed=choice == "on")
+    return redirect("portfolio:cfo_report")
 
 
 @require_GET
