@@ -186,7 +186,10 @@ def test_the_pdf_holds_the_cfo_reports_figures_to_the_cent(client_for, role_user
     page = client_for(leader).get(PAGE, {"start": "2026-11", "end": "2026-11"})
     total = page.context["report"].total
     assert total.net_value != 0 and total.absorption_cost != 0
-    for name in ("gross_efficiency", "absorption_cost", "net_value"):
+    # The figures foot on their face: gross efficiency − translation gap − absorption = net value.
+    assert total.gross_efficiency - total.translation_gap - total.absorption_cost == total.net_value
+    assert f"− Translation gap {money(total.translation_gap)}" in text  # the figure boxes
+    for name in ("gross_efficiency", "translation_gap", "absorption_cost", "net_value"):
         shown = money(getattr(total, name))
         assert re.search(r"\d", shown)
         assert shown in text, (name, shown)
