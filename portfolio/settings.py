@@ -352,6 +352,7 @@ SPECTACULAR_SETTINGS = {
         "NinetyDayStatusEnum": "reviews.serializers.NINETY_DAY_STATUSES",
         "GateStatusEnum": "stagegates.models.GateStatus",
         "GateChoiceEnum": "stagegates.models.Choice",
+        "AlertEventEnum": "usecases.models.AlertEvent",
     },
     # The error responses DRF gives (400/401/403/404) documented on every operation.
     "POSTPROCESSING_HOOKS": [

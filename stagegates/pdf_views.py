@@ -22,11 +22,9 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
 def status_context(gate, user) -> dict:
     """What the gate page's PDF box shows: a direct link, or (large gates) the latest request."""
     background = pack_pdf_jobs.runs_in_background(gate, viewer=user)
-    return {
-        "gate": gate,
-        "pdf_background": background,
-        "pdf_job": pack_pdf_jobs.current_pdf(gate, viewer=user) if background else None,
-    }
+    # Read whatever the gate's size, so the page's queries do not depend on it.
+    job = pack_pdf_jobs.current_pdf(gate, viewer=user)
+    return {"gate": gate, "pdf_background": background, "pdf_job": job if background else None}
 
 
 @require_GET

@@ -60,6 +60,7 @@ BREACH = Counter(
         "SELECT auth_user": 1,  # the PMO to notify
         "SELECT usecases_notification": 1,  # notifications already sent for the flag
         "INSERT usecases_notification": 1,
+        "SELECT usecases_notificationchannel": 1,  # the chat channels subscribed to the event
     }
 )
 
