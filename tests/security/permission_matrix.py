@@ -241,6 +241,15 @@ TABLE: dict[str, Entry] = {
     "portfolio:dashboard": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     "portfolio:cfo_report": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     "portfolio:cfo_export": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
+    # The monthly CFO report by e-mail: Leadership and the PMO (and admins) subscribe; the form
+    # posts subscribed=on and lands back on the report.
+    "portfolio:cfo_subscription": Entry(
+        checks={
+            "GET": expect(405, anonymous=LOGIN),
+            "POST": expect(403, anonymous=LOGIN, leader=302, pmo=302, admin=302),
+        },
+        bodies={"POST": {"subscribed": "on"}},
+    ),
     "reviews:overdue": Entry(checks={"GET": PMO_PAGE}),
     "reviews:overdue_csv": Entry(checks={"GET": PMO_PAGE}),
     # --- a use case and what hangs off it -----------------------------------------------------
