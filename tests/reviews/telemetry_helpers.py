@@ -173,3 +173,16 @@ def add_gpt_prices():
             currency="EUR",
             effective_from=day,
         )
+
+
+#: Who may read a review draft (weekly or monthly): whoever submits the use case's reviews.
+DRAFT_STATUS = {
+    "anonymous": 401,
+    "outsider": 404,
+    "other_owner": 403,
+    "contributor": 200,
+    "leader": 403,
+    "pmo": 403,
+    "owner": 200,
+    "admin": 200,
+}

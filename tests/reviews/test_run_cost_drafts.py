@@ -10,7 +10,14 @@ import time_machine
 from reviews.ingest_keys import ingest_key_create
 from reviews.models import ModelPrice
 
-from .telemetry_helpers import NOW, Recorder, add_gpt_prices, protobuf_of, week48_batches
+from .telemetry_helpers import (
+    DRAFT_STATUS,
+    NOW,
+    Recorder,
+    add_gpt_prices,
+    protobuf_of,
+    week48_batches,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -132,17 +139,7 @@ def test_the_api_draft_carries_the_run_cost_only_when_complete(november, owner):
     assert draft["run_cost"]["note"] == "measured: priced tokens, 2 models"
 
 
-#: Whoever submits the use case's reviews (as the weekly draft).
-STATUS = {
-    "anonymous": 401,
-    "outsider": 404,
-    "other_owner": 403,
-    "contributor": 200,
-    "leader": 403,
-    "pmo": 403,
-    "owner": 200,
-    "admin": 200,
-}
+STATUS = DRAFT_STATUS
 
 
 @pytest.mark.parametrize("role", sorted(STATUS))

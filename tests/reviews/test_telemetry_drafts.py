@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from reviews.ingest_keys import ingest_key_create
 from reviews.models import WeeklyReview
 
-from .telemetry_helpers import NOW, WEEK48, Recorder, protobuf_of, week48_batches
+from .telemetry_helpers import DRAFT_STATUS, NOW, WEEK48, Recorder, protobuf_of, week48_batches
 
 pytestmark = pytest.mark.django_db
 DRAFT = "/api/v1/weekly-reviews/draft/"
@@ -99,16 +99,7 @@ def test_a_week_without_telemetry_drafts_nothing(week48, owner):
     assert "active_users" not in draft["body"]
 
 
-STATUS = {
-    "anonymous": 401,
-    "outsider": 404,
-    "other_owner": 403,
-    "contributor": 200,
-    "leader": 403,
-    "pmo": 403,
-    "owner": 200,
-    "admin": 200,
-}
+STATUS = DRAFT_STATUS
 
 
 @pytest.mark.parametrize("role", sorted(STATUS))
