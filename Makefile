@@ -43,7 +43,16 @@ fuzz: venv  ## schemathesis: every coverage case, FUZZ_EXAMPLES fuzzing cases pe
 	env -u DATABASE_URL VALUEGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) VALUEGATE_FUZZ_COVERAGE_EVERY=1 \
 	  $(PY) -m pytest tests/security/test_schemathesis.py -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test: test-pg test-sqlite  ## the whole suite on PostgreSQL + Redis, then again on SQLite
+# The two passes run side by side (they share nothing: SQLite's pass has no broker, worker or
+# browser); the PostgreSQL pass prints as it goes, the SQLite pass's output follows it.
+test: venv services tests/oidc/node_modules  ## the whole suite on PostgreSQL + Redis and on SQLite, side by side
+	@mkdir -p var; \
+	$(MAKE) --no-print-directory test-sqlite > var/test-sqlite.log 2>&1 & sqlite=$$!; \
+	$(MAKE) --no-print-directory test-pg; pg=$$?; \
+	wait $$sqlite; sq=$$?; \
+	echo "----- the SQLite pass (var/test-sqlite.log):"; cat var/test-sqlite.log; \
+	echo "test: PostgreSQL pass exit $$pg, SQLite pass exit $$sq"; \
+	[ $$pg -eq 0 ] && [ $$sq -eq 0 ]
 
 tests/oidc/node_modules: tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund

@@ -18,7 +18,8 @@ def _visible_use_cases(request):
     return visible_use_cases(request.user).order_by("name")
 
 
-STATUS_CHOICES = [("", "Open and resolved"), ("true", "Open"), ("false", "Resolved")]
+#: ``open``: anything else is an error at the field (400 on the API), never silently ignored.
+STATUS_CHOICES = [("true", "Open"), ("false", "Resolved")]
 
 
 class FlagFilter(django_filters.FilterSet):
@@ -31,18 +32,19 @@ class FlagFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=FlagKind.choices, label="Kind", empty_label="All kinds"
     )
-    open = django_filters.BooleanFilter(
-        field_name="resolved_at",
-        lookup_expr="isnull",
+    open = django_filters.ChoiceFilter(
+        choices=STATUS_CHOICES,
         label="Status",
-        widget=forms.Select(
-            choices=[("", "Open and resolved"), ("true", "Open"), ("false", "Resolved")]
-        ),
+        empty_label="Open and resolved",
+        method="filter_open",
     )
 
     class Meta:
         model = Flag
         fields = ["use_case", "kind", "open"]
+
+    def filter_open(self, queryset, name, value):
+        return queryset.filter(resolved_at__isnull=value == "true")
 
 
 class FlagResolveForm(forms.Form):

@@ -82,6 +82,14 @@ def test_filters(client_for, pmo, flags, use_case, other_use_case):
     assert listed(closed) == {resolved.pk}
 
 
+def test_an_unknown_status_is_an_error_at_the_field(client_for, pmo, flags):
+    """``open=maybe`` used to be ignored without a word and list every flag."""
+    response = client_for(pmo).get(LIST, {"open": "maybe"})
+    assert response.status_code == 200
+    assert list(response.context["filter"].errors) == ["open"]
+    assert b"Select a valid choice" in response.content
+
+
 def test_contributor_cannot_filter_on_an_invisible_use_case(client_for, contributor, flags):
     response = client_for(contributor).get(LIST, {"use_case": flags["other"].use_case_id})
     assert response.status_code == 200

@@ -113,6 +113,14 @@ def test_filters(api_for, flags, use_case):
     assert client.get(FLAGS, {"kind": "nonsense"}).status_code == 400
 
 
+@pytest.mark.parametrize("value", ["maybe", "yes", "１", "true\x00"])
+def test_an_unknown_status_is_400_at_the_field(api_for, flags, value):
+    """``open`` used to ignore what it did not understand and list every flag."""
+    response = api_for("pmo").get(FLAGS, {"open": value})
+    assert response.status_code == 400
+    assert list(response.json()) == ["open"]
+
+
 def test_list_query_count_is_constant(api_for, owner, pmo):
     client = api_for("pmo")
     make_flag(make_use_case("First", owner=owner))
