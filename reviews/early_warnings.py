@@ -270,9 +270,9 @@ COMPARED = (("active_users", "active users"), ("tasks_with_ai", "tasks with AI")
 
 
 def _signed_percent(part: Decimal) -> str:
-    value = (part * 100).quantize(Decimal("0.1"))
-    text = f"{abs(value).normalize():f}"
-    return f"+{text} %" if value > 0 else f"−{text} %"
+    """``0.42857`` → ``+42.9 %``, ``-0.3`` → ``−30 %``."""
+    value = (part * 100).quantize(Decimal("0.1")).normalize()
+    return f"{value:+f} %".replace("-", "−")
 
 
 def declared_vs_measured(
