@@ -210,6 +210,7 @@ def flags_of(use_case):
 @pytest.mark.django_db
 @pytest.mark.usefixtures("frozen_today")
 def test_the_save_hook_raises_it_for_a_review_far_from_telemetry(use_case, owner):
+    submit_week(use_case, "2026-W46", user=owner)  # a week before, without telemetry
     telemetry(use_case, W47, users=84, tasks=800, traces=812)
     review = submit_week(use_case, W47, user=owner, active_users=120, target_users=200)
     [flag] = flags_of(use_case)
