@@ -118,6 +118,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # A database host that does not answer fails the connection after this many seconds (an
+    # error page, or the OTLP endpoint's 503) instead of holding the request past gunicorn's
+    # timeout. ``?connect_timeout=`` in DATABASE_URL wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "10"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -466,6 +473,9 @@ VALUEGATE_SIGNALS = {
     "max_weeks_after_change": 8,  # after that the change is the new normal
     "weeks_before_change": 4,  # compared with the mean of up to N weeks before the change
     "overdue_reviews": 2,  # no accountable owner: this many overdue reviews
+    # declared vs measured: a review's active users or tasks with AI more than this many per
+    # cent away from what telemetry measured that week (exactly 20 % is no signal)
+    "declared_vs_measured_percent": 20,
 }
 
 # Stage gates (stagegates/tasks.py), all idempotent: the current quarter's gate exists (created at
@@ -542,6 +552,10 @@ VALUEGATE_TELEMETRY = {
     "rework_below": float(os.environ.get("VALUEGATE_TELEMETRY_REWORK_BELOW", "0.5")),
     # Salt of the user hashes (default: derived from SECRET_KEY).
     "user_salt": os.environ.get("VALUEGATE_TELEMETRY_USER_SALT", ""),
+    # PostgreSQL: an OTLP request waits at most this long for a lock, and runs no statement
+    # longer (milliseconds); then 503 with Retry-After, well inside gunicorn's 30 s timeout.
+    "lock_timeout_ms": int(os.environ.get("VALUEGATE_OTLP_LOCK_TIMEOUT_MS", "3000")),
+    "statement_timeout_ms": int(os.environ.get("VALUEGATE_OTLP_STATEMENT_TIMEOUT_MS", "15000")),
 }
 CELERY_BEAT_SCHEDULE["purge-telemetry"] = {
     "task": "reviews.tasks.purge_telemetry",

@@ -58,6 +58,7 @@ from reviews import lookback
 from reviews.chart_axes import axis_range
 from reviews.flags import flag_figures
 from reviews.models import (
+    Comparison,
     Flag,
     FlagKind,
     Metric,
@@ -65,6 +66,7 @@ from reviews.models import (
     WeeklyReview,
 )
 from reviews.selectors import monthly_totals, range_figures, use_case_economics
+from reviews.telemetry_figures import so_far_annotations, week_so_far
 from reviews.thresholds import Threshold, TrendWeek, trend_week, use_case_thresholds
 from stagegates.models import GateItem
 from stagegates.selectors import undecided_of_use_case
@@ -118,6 +120,8 @@ FLAG_KIND_HELP = {
     "change is clearly below the weeks before it.",
     FlagKind.NO_ACCOUNTABLE_OWNER: "Early warning: reviews are due and nobody is accountable "
     "(no value owner, or reviews are overdue).",
+    FlagKind.DECLARED_VS_MEASURED: "Early warning: the confirmed weekly review's active users or "
+    "tasks with AI are far from what the use case's telemetry measured that week.",
 }
 SCENARIO_LABELS = {
     "pessimistic": "Pessimistic",
@@ -491,10 +495,11 @@ def review_span(weekly: list[dict], monthly: list[dict], month_range) -> tuple[M
     return min(starts), max(ends)
 
 
-def page_queryset():
+def page_queryset(today: datetime.date):
     """The use case as the page reads it: business case and contributors
-    (``usecases.selectors.use_case_detail_queryset``) and the month of its latest weekly and
-    monthly review (for the "latest months with reviews" link), in the same fetch."""
+    (``usecases.selectors.use_case_detail_queryset``), the month of its latest weekly and
+    monthly review (for the "latest months with reviews" link) and what telemetry measured of
+    the running week so far (``telemetry_figures.so_far_annotations``), in the same fetch."""
 
     def latest(model):
         return Subquery(
@@ -504,8 +509,40 @@ def page_queryset():
         )
 
     return selectors.use_case_detail_queryset().annotate(
-        latest_weekly_month=latest(WeeklyReview), latest_monthly_month=latest(MonthlyReview)
+        latest_weekly_month=latest(WeeklyReview),
+        latest_monthly_month=latest(MonthlyReview),
+        **so_far_annotations(today),
     )
+
+
+def measured_so_far(use_case, today: datetime.date) -> dict | None:
+    """The running week's measured adoption so far against the stop-loss adoption threshold,
+    for a use case with telemetry (read by ``page_queryset``); None without telemetry. One query
+    (the thresholds) with telemetry, none without.
+
+    Adoption so far is the week's distinct measured users ÷ the use case's target users; the
+    first effective ``adoption_rate`` rule is the threshold shown. It judges nothing: the rules
+    judge the confirmed review."""
+    so_far = week_so_far(use_case, today)
+    if so_far is None:
+        return None
+    target = use_case.target_users
+    adoption = economics.adoption_rate(so_far.active_users, target) if target else None
+    threshold = next(
+        (t for t in use_case_thresholds(use_case.pk) if t.metric == Metric.ADOPTION_RATE), None
+    )
+    return {
+        "figures": so_far,
+        "target_users": target,
+        "adoption": adoption,
+        "threshold": threshold,
+        "below": bool(threshold and adoption is not None and threshold.breached_by(adoption)),
+        # The bar's lengths (an SVG 100 wide): the page's CSP allows no inline style.
+        "bar": _chart_number(min(adoption, Decimal(1)), scale=100) if adoption is not None else 0,
+        "mark": _chart_number(min(threshold.threshold, Decimal(1)), scale=100)
+        if threshold and threshold.comparison == Comparison.FALLS_BELOW
+        else None,
+    }
 
 
 def section_queryset():
@@ -698,8 +735,8 @@ def use_case_page(request, pk):
     from .use_case_sections import SECTIONS  # the sections name this module's data functions
 
     user = request.user
-    use_case = get_use_case_for_user(user, pk, queryset=page_queryset())
     today = clock.today()
+    use_case = get_use_case_for_user(user, pk, queryset=page_queryset(today))
     month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
     context = selectors.use_case_page_context(user=user, use_case=use_case, panels=[])
     context.update(use_case_page_data(user=user, use_case=use_case, month_range=month_range))
@@ -711,6 +748,7 @@ def use_case_page(request, pk):
             "presets": _presets(today),
             "currency": settings.VALUEGATE_CURRENCY,
             "sections": [s.link(use_case.pk, query) for s in SECTIONS.values()],
+            "so_far": measured_so_far(use_case, today),
         }
     )
     return render(request, "portfolio/use_case.html", context)

@@ -1,4 +1,4 @@
-"""The four early-warning signals of DESIGN.md: flags that change no stage.
+"""The five early-warning signals of DESIGN.md: flags that change no stage.
 
 Each detector is a pure function over a use case's *submitted* weeks, oldest
 first, ending with the week being evaluated; it returns a ``Signal`` (the flag to raise, explained
@@ -17,6 +17,15 @@ in plain words) or ``None``. Thresholds come from ``settings.VALUEGATE_SIGNALS``
    rules on ``quality_score`` watch it from then on.
 4. ``no_accountable_owner`` – reviews are due (stage rollout, scaled or redesign) and nobody is the
    value owner, or ``overdue_reviews`` or more reviews are overdue. Its period is the month.
+5. ``declared_vs_measured`` – the latest submitted weekly review (typed or confirmed from a
+   telemetry draft: a saved review is a confirmed one) declares active users or tasks with AI that
+   differ from what telemetry measured that week by **more than** ``declared_vs_measured_percent``
+   (20) per cent **of the measured figure**: ``|declared − measured| × 100 > percent ×
+   measured``. Exactly 20 % is no signal, 20.1 % is. A figure measured as zero while the review
+   declares more is a signal (the spans carry no ``user.id``, or no AI call: the draft offered 0);
+   both zero is none. Judged only for a week with telemetry (``Measured``, loaded by
+   ``reviews.series``). ``observed`` is the largest difference as a fraction of its measured
+   figure (None when that figure is zero), ``threshold`` the percentage as a fraction.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ DEFAULTS = {
     "max_weeks_after_change": 8,
     "weeks_before_change": 4,
     "overdue_reviews": 2,
+    "declared_vs_measured_percent": Decimal(20),
 }
 
 #: The signal kinds, in the order of DESIGN.md.
@@ -49,6 +59,7 @@ SIGNAL_KINDS = (
     FlagKind.EXCEPTIONS_GROWING,
     FlagKind.QUALITY_UNSTABLE_AFTER_CHANGE,
     FlagKind.NO_ACCOUNTABLE_OWNER,
+    FlagKind.DECLARED_VS_MEASURED,
 )
 
 
@@ -56,6 +67,7 @@ def thresholds() -> dict:
     """``DEFAULTS`` overridden by ``settings.VALUEGATE_SIGNALS`` (a partial dict is fine)."""
     merged = {**DEFAULTS, **getattr(settings, "VALUEGATE_SIGNALS", {})}
     merged["quality_drop_points"] = Decimal(str(merged["quality_drop_points"]))
+    merged["declared_vs_measured_percent"] = Decimal(str(merged["declared_vs_measured_percent"]))
     return merged
 
 
@@ -239,3 +251,58 @@ def weekly_signals(
         ),
     ]
     return [s for s in found if s is not None]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What telemetry measured of a use case's ISO week (``reviews.telemetry_figures``)."""
+
+    week: str
+    active_users: int
+    tasks_with_ai: int
+    traces: int
+
+
+PLACES = Decimal("0.0001")  # as a flag stores it
+
+#: The figures a review declares and telemetry measures, as the explanation names them.
+COMPARED = (("active_users", "active users"), ("tasks_with_ai", "tasks with AI"))
+
+
+def _signed_percent(part: Decimal) -> str:
+    """``0.42857`` → ``+42.9 %``, ``-0.3`` → ``−30 %``."""
+    value = (part * 100).quantize(Decimal("0.1")).normalize()
+    return f"{value:+f} %".replace("-", "−")
+
+
+def declared_vs_measured(
+    declared: WeekPoint, measured: Measured | None, *, percent: Decimal
+) -> Signal | None:
+    if measured is None or measured.week != declared.week:
+        return None
+    gaps = []
+    for field, label in COMPARED:
+        said, seen = getattr(declared, field), getattr(measured, field)
+        if abs(said - seen) * 100 > percent * seen:
+            part = Decimal(said - seen) / seen if seen else None
+            gaps.append((label, said, seen, part))
+    if not gaps:
+        return None
+    words = [
+        f"declared {said} {label}, telemetry measured "
+        + (f"{seen} (declared {_signed_percent(part)} against measured)" if part else "none")
+        for label, said, seen, part in gaps
+    ]
+    unmeasured = any(part is None for *_rest, part in gaps)
+    traces = f"{measured.traces} trace{'' if measured.traces == 1 else 's'}"
+    return Signal(
+        kind=FlagKind.DECLARED_VS_MEASURED,
+        period=declared.week,
+        observed=None if unmeasured else max(abs(p) for *_rest, p in gaps).quantize(PLACES),
+        threshold=percent / 100,
+        explanation=(
+            f"{declared.week}: {'; '.join(words)}. The alert starts above a "
+            f"{percent.normalize():f} % difference from the measured figure (telemetry: "
+            f"{traces} that week)."
+        ),
+    )

@@ -21,6 +21,7 @@ from django.utils.formats import date_format
 from usecases import clock
 from usecases.audit import stamp
 from usecases.permissions import can_manage_policy, can_resolve_flags, visible_use_cases
+from usecases.templatetags.money import percent
 from usecases.text import check_field
 
 from . import lookback
@@ -222,6 +223,11 @@ def flag_figures(flag: Flag) -> tuple[str, str]:
         return (
             format_value(Metric.QUALITY_SCORE, observed),
             format_value(Metric.QUALITY_SCORE, threshold),
+        )
+    if flag.kind == FlagKind.DECLARED_VS_MEASURED:
+        return (
+            "none measured" if observed is None else f"{percent(observed, 1)} apart",
+            f"{percent(threshold, 0)} apart",
         )
     return _plain(observed), _plain(threshold)
 

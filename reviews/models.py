@@ -408,6 +408,7 @@ class FlagKind(models.TextChoices):
     EXCEPTIONS_GROWING = "exceptions_growing", "Exceptions growing"
     QUALITY_UNSTABLE_AFTER_CHANGE = "quality_unstable_after_change", "Quality unstable after change"
     NO_ACCOUNTABLE_OWNER = "no_accountable_owner", "No accountable owner"
+    DECLARED_VS_MEASURED = "declared_vs_measured", "Declared differs from measured"
 
 
 class FlagResolution(models.TextChoices):

@@ -6,7 +6,9 @@ endpoint): ``Authorization: Bearer <ingest key>`` only. Answers as the OTLP spec
 in the request's encoding: 200 with an ``ExportTraceServiceResponse`` (``partial_success`` for
 rejected spans); 400 malformed, 401 bad key, 413 over ``max_body_bytes`` (compressed or not),
 415 an unknown encoding, 429 over the key's request rate and 503 when the database is out of
-reach, both with ``Retry-After`` (retryable for exporters); errors carry a ``google.rpc.Status``.
+reach (refused, a lock held longer than ``lock_timeout_ms``, a statement over
+``statement_timeout_ms``: ``telemetry_ingest.bounded``), both with ``Retry-After`` (retryable for
+exporters); errors carry a ``google.rpc.Status``.
 """
 
 import logging
@@ -22,7 +24,7 @@ from usecases import clock
 from . import otlp_wire
 from .ingest_keys import ingest_key_authenticate
 from .otlp_wire import WireError
-from .telemetry_ingest import ingest
+from .telemetry_ingest import bounded, ingest
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ def traces(request):
         response["Allow"] = "POST"
         return response
     try:
-        key = ingest_key_authenticate(_bearer(request))
+        with bounded(writes=False):
+            key = ingest_key_authenticate(_bearer(request))
     except (OperationalError, DatabaseError):
         logger.exception("OTLP ingest: the database is unavailable")
         return _error(

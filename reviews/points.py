@@ -29,6 +29,9 @@ class WeekPoint:
     quality_score: Decimal
     backlog: int = 0
     declared_hours_saved: Decimal = Decimal(0)
+    #: As declared (``declared_vs_measured`` compares them with telemetry).
+    active_users: int = 0
+    tasks_with_ai: int = 0
 
     kind = "weekly"
 
@@ -91,4 +94,6 @@ def week_point(row: dict) -> WeekPoint:
         quality_score=row["quality_score"],
         backlog=row["backlog"],
         declared_hours_saved=row["declared_hours_saved"],
+        active_users=row["active_users"],
+        tasks_with_ai=row["tasks_with_ai"],
     )

@@ -6,9 +6,11 @@ Queries, in this order: the rules of the use cases with the default policy (1); 
 (the owner signal, net-value rules, or the latest weeks of a batch), else only once something
 breaches (``use_case_rows``); the weeks: a window over the batch for ``LATEST`` (1), one use case's
 weeks up to an explicit week with its ``live_since`` (1, 2 for an earlier week); the months (3);
-the model/prompt changes (1, none when the caller hands the one in effect over); the overdue
-reviews of the owner signal (1). So the save hook of a weekly review that breaches nothing costs
-two queries, and a sweep batch a fixed number whatever its size.
+the model/prompt changes (1, none when the caller hands the one in effect over); what telemetry
+measured of the evaluated weeks (``telemetry_figures.measured_weeks``: 1 when none of them has
+spans, at most 4); the overdue reviews of the owner signal (1). So the save hook of a weekly
+review that breaches nothing costs three queries, and a sweep batch a fixed number whatever its
+size.
 
 ``Overlay``: an unsaved review laid over the rows read (``reviews.consequences`` previews what a
 review would trigger with the very same evaluation): its week replaces (or joins) the weeks
@@ -20,7 +22,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
@@ -36,6 +38,7 @@ from .models import MonthlyReview, StopLossRule, WeeklyReview
 from .points import WEEK_COLUMNS, MonthPoint, WeekPoint, week_point
 from .selectors import monthly_totals
 from .targets import LATEST, Target
+from .telemetry_figures import measured_weeks
 
 #: ``load(change_in_effect=...)`` not given: the model changes are read.
 NOT_LOADED = object()
@@ -96,6 +99,8 @@ class Loaded:
     changes: dict[int, list[ew.Change]]
     overdue: dict[int, list[ew.Overdue]]
     thresholds: dict
+    #: What telemetry measured of the evaluated week (use cases with spans that week only).
+    measured: dict[int, ew.Measured] = field(default_factory=dict)
 
     def judged(self, use_case_id: int) -> UseCase | None:
         """The use case to judge: its row, or (rows not read yet) one carrying its
@@ -174,6 +179,7 @@ def load(
     else:
         changes = load_changes(change_ids) if change_ids else {}
     owner_ids = [i for i in owner_ids if i in use_cases]
+    measured = measured_weeks({i: weeks[i][-1].week for i in change_ids})
     return Loaded(
         use_cases=use_cases,
         rows_read=rows_read,
@@ -185,6 +191,7 @@ def load(
         changes=changes,
         overdue=load_overdue(owner_ids, today=today) if owner_ids else {},
         thresholds=t,
+        measured=measured,
     )
 
 

@@ -1,6 +1,7 @@
 """The stop-loss evaluation that the review save hook (``evaluate_after_review``) and the
 portfolio sweep (``reviews.sweep``) both run: load (``reviews.series``), judge the rules
-(``reviews.breaches``) and the early-warning signals (``reviews.early_warnings``), raise what is not
+(``reviews.breaches``) and the early-warning signals (``reviews.early_warnings``; the fifth,
+``declared_vs_measured``, with what telemetry measured of the week), raise what is not
 flagged yet and apply its effects (``reviews.stoploss_effects``).
 
 What is judged (DESIGN.md "Stop-loss rules"; decisions where it is silent are marked *):
@@ -89,9 +90,11 @@ def evaluate_after_review(
     correction removed are withdrawn too (``reviews.withdrawals``; one more query when the use
     case has no open stop-loss flag), in ``Outcome.withdrawn``.
 
-    Queries for a weekly review that breaches nothing: its rules with the default policy and its
-    latest weeks with ``live_since`` (two; three for an earlier week); with net-value rules also
-    the use case with its business case and its months (four)."""
+    Queries for a weekly review that breaches nothing: its rules with the default policy, its
+    latest weeks with ``live_since`` and whether its week has spans (three; for an earlier week
+    three, the signals not judged; with spans up to three more for what they measured,
+    ``telemetry_figures.measured_weeks``); with net-value rules also the use case with its
+    business case and its months (four)."""
     outcome = evaluate(
         {review.use_case_id: Target.of_review(review)}, change_in_effect=change_in_effect
     )
@@ -141,6 +144,12 @@ def _candidates(
         found: list[ew.Signal] = []
         if uc_id in loaded.signal_ids and week_series:
             found += ew.weekly_signals(week_series, loaded.changes.get(uc_id, []), t)
+            measured = ew.declared_vs_measured(
+                week_series[-1],
+                loaded.measured.get(uc_id),
+                percent=t["declared_vs_measured_percent"],
+            )
+            found += [measured] if measured else []
         if target.owner_signal:
             owner_signal = ew.no_accountable_owner(
                 reviews_due=use_case.reviews_due,

@@ -6,14 +6,17 @@ never taken as zero."""
 
 import dataclasses
 import datetime
+import functools
+import operator
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 
 from usecases import economics
 from usecases.money import cents
 
+from .early_warnings import Measured
 from .telemetry_models import (
     ModelPrice,
     TelemetryDay,
@@ -187,4 +190,138 @@ def unpriced_models() -> list[dict]:
             use_cases=Count("use_case", distinct=True),
         )
         .order_by("model")
+    )
+
+
+def _in_weeks(by_week: dict[str, list[int]], *, by_day: bool) -> Q:
+    """Rows of the use cases in each week's list, in that week (by ``day`` or by ``week``)."""
+    conditions = []
+    for week, ids in by_week.items():
+        if by_day:
+            monday, sunday = week_days(week)
+            conditions.append(Q(use_case_id__in=ids, day__gte=monday, day__lte=sunday))
+        else:
+            conditions.append(Q(use_case_id__in=ids, week=week))
+    return functools.reduce(operator.or_, conditions)
+
+
+def measured_weeks(weeks: dict[int, str]) -> dict[int, Measured]:
+    """What telemetry measured of each use case's week (use case id → ISO week), for the use
+    cases with spans counted that week (the others: absent). One query when none has any; at
+    most four whatever the number of use cases: the days (which have telemetry), the frozen
+    weeks, the traces and the users."""
+    if not weeks:
+        return {}
+    by_week: dict[str, list[int]] = defaultdict(list)
+    for uc_id, week in sorted(weeks.items()):
+        by_week[week].append(uc_id)
+    with_spans = set(
+        TelemetryDay.objects.filter(_in_weeks(by_week, by_day=True), spans__gt=0)
+        .values_list("use_case_id", flat=True)
+        .distinct()
+    )
+    if not with_spans:
+        return {}
+    by_week = {w: [i for i in ids if i in with_spans] for w, ids in by_week.items()}
+    by_week = {w: ids for w, ids in by_week.items() if ids}
+    found = {
+        uc_id: Measured(week, active_users, tasks_with_ai, traces)
+        for uc_id, week, active_users, tasks_with_ai, traces in TelemetryWeek.objects.filter(
+            _in_weeks(by_week, by_day=False)
+        ).values_list("use_case_id", "week", "active_users", "tasks_with_ai", "traces")
+    }
+    live = {w: [i for i in ids if i not in found] for w, ids in by_week.items()}
+    live = {w: ids for w, ids in live.items() if ids}
+    if not live:
+        return found
+    traces = {
+        row["use_case_id"]: row
+        for row in TelemetryTrace.objects.filter(_in_weeks(live, by_day=True))
+        .values("use_case_id")
+        .annotate(traces=Count("pk"), tasks_with_ai=Count("pk", filter=Q(has_ai=True)))
+        .order_by()
+    }
+    users = dict(
+        TelemetryUser.objects.filter(_in_weeks(live, by_day=False))
+        .values("use_case_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("use_case_id", "n")
+    )
+    for week, ids in live.items():
+        for uc_id in ids:
+            counted = traces.get(uc_id, {})
+            found[uc_id] = Measured(
+                week,
+                active_users=users.get(uc_id, 0),
+                tasks_with_ai=counted.get("tasks_with_ai", 0),
+                traces=counted.get("traces", 0),
+            )
+    return found
+
+
+# --- the current week so far, on the use case page ---------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class WeekSoFar:
+    """What telemetry measured of the running week so far (``so_far_annotations`` read it with
+    the use case's row)."""
+
+    week: str
+    monday: datetime.date
+    sunday: datetime.date
+    today: datetime.date
+    active_users: int
+    traces: int
+    spans: int
+    last_span_at: datetime.datetime | None
+
+    @property
+    def day_of_week(self) -> int:
+        return (self.today - self.monday).days + 1
+
+
+def so_far_annotations(today: datetime.date) -> dict:
+    """Annotations of a ``UseCase`` queryset: whether the use case ever had spans, and the
+    running week's spans, last span, traces and distinct users (no query of their own)."""
+    week = economics.format_iso_week(*economics.iso_week_of(today))
+    monday, sunday = week_days(week)
+
+    def one(queryset, value):
+        return Subquery(
+            queryset.filter(use_case_id=OuterRef("pk"))
+            .order_by()
+            .values("use_case_id")
+            .annotate(v=value)
+            .values("v")[:1]
+        )
+
+    in_week = Q(day__gte=monday, day__lte=sunday)
+    days = TelemetryDay.objects.filter(in_week)
+    return {
+        "telemetry_ever": Exists(TelemetryDay.objects.filter(use_case_id=OuterRef("pk"))),
+        "so_far_spans": one(days, Sum("spans")),
+        "so_far_last_span_at": one(days, Max("last_span_at")),
+        "so_far_traces": one(TelemetryTrace.objects.filter(in_week), Count("pk")),
+        "so_far_users": one(TelemetryUser.objects.filter(week=week), Count("pk")),
+    }
+
+
+def week_so_far(use_case, today: datetime.date) -> WeekSoFar | None:
+    """The running week so far from a use case read with ``so_far_annotations(today)``; None when
+    the use case never had telemetry."""
+    if not getattr(use_case, "telemetry_ever", False):
+        return None
+    week = economics.format_iso_week(*economics.iso_week_of(today))
+    monday, sunday = week_days(week)
+    return WeekSoFar(
+        week=week,
+        monday=monday,
+        sunday=sunday,
+        today=today,
+        active_users=use_case.so_far_users or 0,
+        traces=use_case.so_far_traces or 0,
+        spans=use_case.so_far_spans or 0,
+        last_span_at=use_case.so_far_last_span_at,
     )

@@ -15,6 +15,7 @@ name no valid trace/span id or start time, or when they started before the de-du
 """
 
 import collections
+import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -117,12 +118,40 @@ def facts_by_use_case(key: IngestKey, request, result: IngestResult, today: date
     return found
 
 
+@contextlib.contextmanager
+def bounded(*, writes: bool = True):
+    """A transaction that waits for no lock and runs no statement longer than the settings say
+    (PostgreSQL: ``lock_timeout_ms``, ``statement_timeout_ms``, for this transaction only): a row
+    held by another transaction (the purge, a long write) or a slow statement ends in an
+    ``OperationalError`` — the endpoint's 503 with ``Retry-After`` — not in a request that hangs
+    until gunicorn kills its worker. Nothing of it is kept, so the exporter's retry counts once.
+    SQLite has no such settings: it waits at most its ``timeout`` for the write lock
+    (``portfolio.settings``), and reads (``writes=False``) take no transaction there (its
+    transactions take the write lock at BEGIN)."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic() if writes else contextlib.nullcontext():
+            yield
+        return
+    config = settings.VALUEGATE_TELEMETRY
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true), "
+                "set_config('statement_timeout', %s, true)",
+                [f"{config['lock_timeout_ms']}ms", f"{config['statement_timeout_ms']}ms"],
+            )
+        yield
+
+
 def ingest(*, key: IngestKey, request, today: datetime.date | None = None) -> IngestResult:
-    """Count the spans of ``request`` (an ``ExportTraceServiceRequest``) sent with ``key``."""
+    """Count the spans of ``request`` (an ``ExportTraceServiceRequest``) sent with ``key``: one
+    ``bounded`` transaction per use case."""
     today = today or clock.today()
     result = IngestResult()
-    for use_case_id, facts in facts_by_use_case(key, request, result, today).items():
-        with transaction.atomic():
+    with bounded(writes=False):
+        found = facts_by_use_case(key, request, result, today)
+    for use_case_id, facts in found.items():
+        with bounded():
             new = _new_spans(use_case_id, facts)
             result.counted += len(new)
             if new:

@@ -254,3 +254,28 @@ def test_monthly_create_answers_with_its_consequences(api_for, use_case, net_val
     response = api_for("owner").post(MONTHLY, monthly_payload(use_case))
     assert response.status_code == 201
     assert [c["metric"] for c in response.json()["consequences"]] == ["net_value"]
+
+
+def test_weekly_preview_names_declared_vs_measured_before_saving(api_for, use_case):
+    """The week has telemetry (56 users, 800 tasks with AI measured): declaring 70 active users
+    is +25 %, above the 20 % alert; the preview says so, and saving raises the flag."""
+    from reviews.models import FlagKind
+    from tests.reviews.telemetry_helpers import telemetry_rows
+
+    telemetry_rows(use_case, "2026-W47", users=56, tasks=800)
+    client = api_for("owner")
+    response = client.post(WEEKLY_PREVIEW, weekly_payload(use_case))
+    assert response.status_code == 200, response.json()
+    [consequence] = response.json()["consequences"]
+    assert consequence["kind"] == FlagKind.DECLARED_VS_MEASURED
+    assert consequence["effect"] == "signal"
+    assert (
+        "declared 70 active users, telemetry measured 56 (declared +25 %"
+        in (consequence["message"])
+    )
+    assert not Flag.objects.exists()
+    # As measured (within 20 %): nothing to foresee.
+    near = client.post(WEEKLY_PREVIEW, weekly_payload(use_case, active_users=60))
+    assert near.json()["consequences"] == []
+    assert client.post(WEEKLY, weekly_payload(use_case)).status_code == 201
+    assert Flag.objects.get().kind == FlagKind.DECLARED_VS_MEASURED

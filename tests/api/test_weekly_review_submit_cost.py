@@ -40,6 +40,7 @@ SUBMISSION = Counter(
         "INSERT reviews_historicalweeklyreview",  # the audit history
         "SELECT reviews_stoplossrule",  # the use case's rules and the default policy
         "SELECT reviews_weeklyreview",  # its latest weeks (and live_since, joined)
+        "SELECT reviews_telemetryday",  # spans in its week? (declared_vs_measured; none here)
         # W47 is past its reminder day (Monday of W48): its reminders and alerts are settled.
         "UPDATE usecases_notification",
     ]

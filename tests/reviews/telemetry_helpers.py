@@ -186,3 +186,50 @@ DRAFT_STATUS = {
     "owner": 200,
     "admin": 200,
 }
+
+
+def telemetry_rows(
+    use_case, week, *, users, tasks, traces=None, spans=None, frozen=False, last_span_at=None
+):
+    """Rows as the OTLP ingest leaves them for ``week``: a day with spans, ``traces`` traces of
+    which ``tasks`` hold an AI call, ``users`` user hashes (``frozen``: the week's frozen counts
+    instead of trace and user rows, as after the purge)."""
+    from reviews.telemetry_models import (
+        TelemetryDay,
+        TelemetryTrace,
+        TelemetryUser,
+        TelemetryWeek,
+    )
+    from usecases import economics
+
+    monday, _ = economics.iso_week_bounds(*economics.parse_iso_week(week))
+    traces = tasks if traces is None else traces
+    TelemetryDay.objects.create(
+        use_case=use_case,
+        day=monday + datetime.timedelta(days=2),
+        spans=spans or traces or 1,
+        last_span_at=last_span_at,
+    )
+    if frozen:
+        TelemetryWeek.objects.create(
+            use_case=use_case,
+            week=week,
+            active_users=users,
+            tasks_with_ai=tasks,
+            exceptions=0,
+            reworked_outputs=0,
+            traces=traces,
+        )
+        return
+    TelemetryTrace.objects.bulk_create(
+        TelemetryTrace(
+            use_case=use_case,
+            trace_id=f"{use_case.pk:08x}{monday.toordinal():08x}{n:016x}",
+            day=monday + datetime.timedelta(days=n % 7),
+            has_ai=n < tasks,
+        )
+        for n in range(traces)
+    )
+    TelemetryUser.objects.bulk_create(
+        TelemetryUser(use_case=use_case, week=week, user_hash=f"{n:064x}") for n in range(users)
+    )

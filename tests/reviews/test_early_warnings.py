@@ -1,5 +1,6 @@
-"""reviews.early_warnings: the four early-warning signals, true and false on hand-built series, and
-raised as flags (that change no stage) by the save hook and the sweep."""
+"""reviews.early_warnings: the first four early-warning signals, true and false on hand-built
+series, and raised as flags (that change no stage) by the save hook and the sweep (the fifth,
+``declared_vs_measured``: test_declared_vs_measured.py)."""
 
 import datetime
 from decimal import Decimal
