@@ -163,17 +163,18 @@ def write_pack(out, *, use_cases, viewer, scope: str) -> PackSummary:
     return PackSummary(len(listed), len(writer.entries))
 
 
-def build(*, use_cases, viewer, scope: str):
-    """The pack in a temporary file (deleted when closed), positioned at its start."""
+def build(*, use_cases, viewer, scope: str) -> tuple[object, PackSummary]:
+    """The pack in a temporary file (deleted when closed), positioned at its start, and what it
+    holds."""
     # Returned open: the caller (a FileResponse, the task) closes it.
     out = tempfile.TemporaryFile(prefix="evidence-pack-", suffix=".zip")  # noqa: SIM115
     try:
-        write_pack(out, use_cases=use_cases, viewer=viewer, scope=scope)
+        summary = write_pack(out, use_cases=use_cases, viewer=viewer, scope=scope)
     except BaseException:
         out.close()
         raise
     out.seek(0)
-    return out
+    return out, summary
 
 
 def use_case_filename(use_case) -> str:
