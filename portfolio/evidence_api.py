@@ -100,6 +100,9 @@ class PortfolioEvidencePackView(_ZipView):
             (200, "application/zip"): ZIP,
             (202, "application/json"): PENDING,
             (403, "application/json"): OpenApiResponse(description="Not in the PMO."),
+            (404, "application/json"): OpenApiResponse(
+                description="An unknown `format` (`json` and `zip` are known)."
+            ),
         },
     )
     def get(self, request):
