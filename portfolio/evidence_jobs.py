@@ -24,6 +24,7 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
@@ -61,8 +62,9 @@ def portfolio_size(user) -> tuple[int, int]:
     )
 
 
-def runs_in_background(user) -> bool:
-    use_cases, pdfs = portfolio_size(user)
+def runs_in_background(user, size: tuple[int, int] | None = None) -> bool:
+    """Whether the portfolio pack of ``user`` (of ``size``, when already counted) is large."""
+    use_cases, pdfs = size if size is not None else portfolio_size(user)
     return (
         use_cases > settings.VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES
         or pdfs > settings.VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS
@@ -91,8 +93,8 @@ def request_pack(user) -> EvidencePack:
     """Ask for the portfolio pack for ``user``: a pending request of theirs that has not expired
     is reused; otherwise a new one, its task enqueued after commit."""
     with transaction.atomic():
-        # One request at a time per member: lock their latest request row, if any.
-        list(EvidencePack.objects.select_for_update().filter(requested_by=user)[:1])
+        # One request at a time per member: their user row is the lock.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         current = current_pack(user)
         if current is not None and current.is_pending:
             return current

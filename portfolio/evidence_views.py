@@ -33,7 +33,7 @@ def _require_pmo(user) -> None:
 
 def status_context(user) -> dict:
     use_cases, pdfs = evidence_jobs.portfolio_size(user)
-    background = evidence_jobs.runs_in_background(user)
+    background = evidence_jobs.runs_in_background(user, (use_cases, pdfs))
     return {
         "use_case_count": use_cases,
         "pdf_count": pdfs,
