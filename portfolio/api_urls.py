@@ -16,6 +16,7 @@ from stagegates import pdf_api
 from usecases import api as usecases_api
 from usecases import channel_api, inbox_api
 
+from . import evidence_api
 from .token_api import TokenView
 
 router = DefaultRouter()
@@ -65,6 +66,17 @@ urlpatterns = [
         r"^gate-items/(?P<pk>[^/.]+)/pack\.pdf$",
         pdf_api.GateItemPackPdfView.as_view(),
         name="gate-item-pack-pdf",
+    ),
+    # The evidence packs (portfolio/evidence_api.py): a file name, as the PDFs.
+    re_path(
+        r"^use-cases/(?P<pk>[^/.]+)/evidence-pack\.zip$",
+        evidence_api.UseCaseEvidencePackView.as_view(),
+        name="use-case-evidence-pack",
+    ),
+    re_path(
+        r"^portfolio/evidence-pack\.zip$",
+        evidence_api.PortfolioEvidencePackView.as_view(),
+        name="portfolio-evidence-pack",
     ),
     *format_suffix_patterns(
         [

@@ -4,7 +4,7 @@ sections (one URL each, ``portfolio.use_case_sections``; the page itself is ``us
 
 from django.urls import path
 
-from . import use_case_sections, views
+from . import evidence_views, use_case_sections, views
 
 app_name = "portfolio"
 urlpatterns = [
@@ -14,6 +14,28 @@ urlpatterns = [
     path("reports/cfo/", views.cfo_report, name="cfo_report"),
     path("reports/cfo/export/", views.cfo_export, name="cfo_export"),
     path("reports/cfo/subscription/", views.cfo_subscription, name="cfo_subscription"),
+    # The evidence pack (issue 19): a use case's ZIP, and the portfolio's for the PMO.
+    path(
+        "use-cases/<int:pk>/evidence-pack.zip",
+        evidence_views.use_case_evidence_pack,
+        name="use_case_evidence_pack",
+    ),
+    path("reports/evidence/", evidence_views.portfolio_evidence, name="evidence"),
+    path(
+        "reports/evidence/evidence-pack.zip",
+        evidence_views.portfolio_evidence_pack,
+        name="evidence_pack",
+    ),
+    path(
+        "reports/evidence/prepare/",
+        evidence_views.portfolio_evidence_prepare,
+        name="evidence_prepare",
+    ),
+    path(
+        "reports/evidence/status/",
+        evidence_views.portfolio_evidence_status,
+        name="evidence_status",
+    ),
     *(
         path(
             f"use-cases/<int:pk>/sections/{section.slug}/",

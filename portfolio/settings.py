@@ -568,3 +568,34 @@ CELERY_BEAT_SCHEDULE["purge-telemetry"] = {
 #: rendering must end well inside gunicorn's 30 s timeout even on a loaded machine (make bench
 #: measures a 40-item gate).
 VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS = int(os.environ.get("VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", "10"))
+
+# --- Evidence pack (issue 19; portfolio/evidence_pack.py, docs/evidence.md) -----------------------
+#: How the installation names itself in an evidence pack's manifest (with VALUEGATE_BASE_URL).
+VALUEGATE_SITE_NAME = os.environ.get("VALUEGATE_SITE_NAME", "Valuegate")
+
+
+def _project_version() -> str:
+    """The version in pyproject.toml (the image copies it), unless VALUEGATE_VERSION says."""
+    import tomllib
+
+    try:
+        with open(BASE_DIR / "pyproject.toml", "rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+VALUEGATE_VERSION = os.environ.get("VALUEGATE_VERSION") or _project_version()
+#: The portfolio's evidence pack is built in a Celery task (portfolio/evidence_jobs.py) when it
+#: would hold more use cases than VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES or more gate pack
+#: PDFs than VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS; smaller ones are built within the request.
+#: Measured on the CI machine under load (2 cores shared): about 0.3 s per use case without
+#: PDFs and 2-2.5 s per gate pack PDF (the demo's 14 use cases and 7 PDFs: 21.6 s), so the
+#: defaults keep a request near 10 s, well inside gunicorn's 30 s. A use case's own pack is always
+#: built in the request (its few agenda items).
+VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES = int(
+    os.environ.get("VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES", "10")
+)
+VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS = int(
+    os.environ.get("VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS", "4")
+)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from usecases import clock, economics
 from usecases.permissions import visible_use_cases
 
-from . import cfo, cfo_subscriptions, dashboard, exports, mywork
+from . import cfo, cfo_subscriptions, dashboard, evidence_jobs, exports, mywork
 from .filters import SORT_CHOICES, DashboardFilter, choices_for
 
 #: Query parameters of the filter form (kept by the range form, and the other way round).
@@ -150,6 +150,7 @@ def portfolio_dashboard(request):
         "filter_carry": [(k, request.GET[k]) for k in FILTER_PARAMS if request.GET.get(k)],
         "range_carry": [(k, request.GET[k]) for k in RANGE_PARAMS if request.GET.get(k)],
         "oob": partial,
+        "may_download_evidence": evidence_jobs.may_download_portfolio(user),
     }
     template = "portfolio/dashboard.html#table" if partial else "portfolio/dashboard.html"
     return render(request, template, context)

@@ -145,6 +145,7 @@ def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
             reverse("reviews:policy_rule_new"),
             reverse("reviews:policy_use_case", args=[uc]),
             reverse("reviews:overdue"),
+            reverse("portfolio:evidence"),
             reverse("reviews:model_prices"),
             reverse("reviews:weekly_import", args=[uc]),
             reverse("reviews:flag_resolve", args=[open_flag.pk]),

@@ -250,10 +250,23 @@ TABLE: dict[str, Entry] = {
         },
         bodies={"POST": {"subscribed": "on"}},
     ),
+    # The evidence pack (issue 19): the portfolio's for the PMO; ``world`` is small (two use
+    # cases, two agenda items), so the ZIP is built in the request and "prepare" sends to it.
+    "portfolio:evidence": Entry(checks={"GET": PMO_PAGE}),
+    "portfolio:evidence_status": Entry(checks={"GET": PMO_PAGE}),
+    "portfolio:evidence_pack": Entry(checks={"GET": PMO_PAGE}),
+    "portfolio:evidence_prepare": Entry(
+        checks={
+            "GET": POST_ONLY,
+            "POST": expect(403, anonymous=LOGIN, pmo=302, admin=302),
+        }
+    ),
     "reviews:overdue": Entry(checks={"GET": PMO_PAGE}),
     "reviews:overdue_csv": Entry(checks={"GET": PMO_PAGE}),
     # --- a use case and what hangs off it -----------------------------------------------------
     "usecases:detail": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE}),
+    # A use case's evidence pack (ZIP): whoever may see the use case.
+    "portfolio:use_case_evidence_pack": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE}),
     # The page's sections that load as needed (portfolio.use_case_sections): as the page.
     **{
         f"portfolio:{section.url_name}": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_PAGE})
@@ -722,6 +735,11 @@ TABLE: dict[str, Entry] = {
         },
     ),
     "api:gate-pack-pdf": Entry(kwargs=GATE, checks={"GET": READ_USE_CASE_API}),
+    # The evidence packs: a use case's for whoever sees it, the portfolio's for the PMO.
+    "api:use-case-evidence-pack": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "api:portfolio-evidence-pack": Entry(
+        checks={"GET": expect(403, anonymous=API_ANON, pmo=200, admin=200)}
+    ),
     "api:gate-item-pack-pdf": Entry(kwargs=ITEM, checks={"GET": READ_USE_CASE_API}),
     "api:gate-item-undecided": Entry(
         checks={"GET": expect(403, anonymous=API_ANON, pmo=200, admin=200)}

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import zipfile
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -361,7 +362,9 @@ def _assert_hides_foreign_use_cases(response, world, role, where) -> None:
     see: the contributor sees ``use_case`` only, the outsider nothing."""
     content_type = response.get("Content-Type", "")
     if content_type == "application/pdf":  # the gate pack PDFs: their text
-        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+        text = _pdf_text(response.content)
+    elif content_type == "application/zip":  # the evidence packs: every file's text
+        text = _zip_text(b"".join(response.streaming_content))
     elif response.streaming or not content_type.startswith(("text/", "application/json")):
         return
     else:
@@ -371,6 +374,21 @@ def _assert_hides_foreign_use_cases(response, world, role, where) -> None:
         hidden.append(world.use_case.name)
     for name in hidden:
         assert name not in text, f"{where}: the response names {name!r}, which {role} may not see"
+
+
+def _pdf_text(data: bytes) -> str:
+    return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+
+
+def _zip_text(data: bytes) -> str:
+    texts = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            content = archive.read(name)
+            texts.append(
+                _pdf_text(content) if name.endswith(".pdf") else content.decode(errors="replace")
+            )
+    return " ".join(texts)
 
 
 def _json(data) -> str:

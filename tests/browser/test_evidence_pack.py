@@ -1,0 +1,90 @@
+"""The evidence pack in a real browser (issue 19): a contributor downloads their use case's pack
+from its page, and the PMO prepares the portfolio's on its page (a large portfolio: the task runs
+in this process after commit) — at 1440 and 390 px wide, without sideways scrolling, with
+screenshots in the test artifacts folder."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_crawl import axe_violations
+from tests.browser.test_dashboard import frozen_today, log_in, portfolio, shot  # noqa: F401
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def scrolls_sideways(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+
+
+def verified(data: bytes) -> dict:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    manifest = json.loads(archive.read("manifest.json"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+    return manifest
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_a_contributor_downloads_the_use_case_pack(
+    page,
+    portfolio,  # noqa: F811
+    artifacts_dir,
+    tmp_path,
+    width,
+):
+    base_url, users = portfolio
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, base_url, users["contributor"].username)
+    page.goto(f"{base_url}/use-cases/")
+    page.get_by_role("link", name="Customer-response assistant").first.click()
+    link = page.locator("#evidence-pack-download")
+    expect(link).to_be_visible()
+    assert not scrolls_sideways(page)
+    assert axe_violations(page) == []
+    shot(page, artifacts_dir, f"evidence-use-case-{width}.png")
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / "pack.zip"
+    download.value.save_as(path)
+    assert download.value.suggested_filename.startswith("evidence-pack-use-case-")
+    manifest = verified(path.read_bytes())
+    assert [u["name"] for u in manifest["use_cases"]] == ["Customer-response assistant"]
+    assert manifest["generated_by"]["username"] == "carl"
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_pmo_prepares_and_downloads_the_portfolio_pack(
+    page,
+    portfolio,  # noqa: F811
+    artifacts_dir,
+    tmp_path,
+    settings,
+    width,
+):
+    settings.VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES = 2  # the portfolio holds four
+    base_url, users = portfolio
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, base_url, users["pmo"].username)
+    page.goto(f"{base_url}/portfolio/")
+    page.locator("#portfolio-evidence-link").click()
+    expect(page.get_by_role("heading", name="Evidence pack", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Prepare the evidence pack").click()
+    link = page.locator("#portfolio-evidence-download")
+    expect(link).to_be_visible(timeout=60_000)
+    assert not scrolls_sideways(page)
+    assert axe_violations(page) == []
+    shot(page, artifacts_dir, f"evidence-portfolio-{width}.png")
+    with page.expect_download() as download:
+        link.click()
+    path = tmp_path / "portfolio.zip"
+    download.value.save_as(path)
+    manifest = verified(path.read_bytes())
+    assert manifest["scope"] == "portfolio" and len(manifest["use_cases"]) == 4
