@@ -21,7 +21,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reviews.models import Comparison, FlagKind, Metric, MonthlyReview, StopLossRule, WeeklyReview
@@ -44,8 +44,8 @@ MONTHS = ["2026-08", "2026-09", "2026-10", "2026-11"]
 week_values = st.fixed_dictionaries(
     {
         # rework 0 / 10 / 15 (on the default threshold) / 16 % / all; no task with AI
-        "tasks_with_ai": st.sampled_from([0, 100, 100, 100]),
-        "reworked_outputs": st.sampled_from([0, 10, 15, 16, 100]),
+        "tasks_with_ai": st.sampled_from([0, 100, 100, 10000]),
+        "reworked_outputs": st.sampled_from([0, 10, 15, 16, 100, 1501]),
         # adoption 0 / 59 / 60 (on the default threshold) / 61 %; no target users
         "active_users": st.sampled_from([0, 59, 60, 61, 100]),
         "target_users": st.sampled_from([0, 100, 100]),
@@ -57,6 +57,13 @@ week_values = st.fixed_dictionaries(
         "declared_hours_saved": st.sampled_from([Decimal(0), Decimal("0.5"), Decimal(2)]),
     }
 )
+
+#: Around the latest weeks' boundaries: the Monday and the Sunday of each of the last 10.
+CHANGE_DATES = [
+    day
+    for monday in (datetime.date(2026, 11, 16) - datetime.timedelta(weeks=k) for k in range(10))
+    for day in (monday, monday + datetime.timedelta(days=6))
+]
 
 THRESHOLDS = {
     Metric.REWORK_RATE: [Decimal("0.1"), Decimal("0.15"), Decimal("0.16")],
@@ -85,15 +92,26 @@ use_cases = st.fixed_dictionaries(
         "stage": st.sampled_from([Stage.ROLLOUT, Stage.SCALED, Stage.REDESIGN, Stage.PILOT]),
         "owned": st.booleans(),
         "live_since": st.sampled_from(
-            [None, datetime.date(2026, 6, 1), datetime.date(2026, 9, 20), TODAY]
+            [
+                None,
+                datetime.date(2026, 6, 1),
+                datetime.date(2026, 9, 20),
+                datetime.date(2026, 10, 26),
+                datetime.date(2026, 11, 9),
+                TODAY,
+            ]
         ),
-        "weeks": st.lists(st.sampled_from(WEEKS), unique=True, max_size=12).map(sorted),
+        # the latest weeks, most of them submitted (a gap neither breaks nor extends a run)
+        "weeks": st.lists(st.sampled_from([True, True, True, False]), min_size=14, max_size=14).map(
+            lambda kept: [w for w, keep in zip(WEEKS, kept, strict=True) if keep][-12:]
+        )
+        | st.lists(st.sampled_from(WEEKS), unique=True, max_size=12).map(sorted),
         "figures": st.lists(week_values, min_size=12, max_size=12),
         "months": st.dictionaries(
             st.sampled_from(MONTHS), st.sampled_from(["0", "900", "5000"]), max_size=3
         ),
         "changes": st.lists(
-            st.dates(datetime.date(2026, 8, 1), datetime.date(2026, 11, 30)),
+            st.sampled_from(CHANGE_DATES) | st.dates(datetime.date(2026, 8, 1), TODAY),
             unique=True,
             max_size=2,
         ),
@@ -107,7 +125,7 @@ signal_settings = st.fixed_dictionaries(
         "min_weeks_after_change": st.sampled_from([1, 2]),
         "max_weeks_after_change": st.sampled_from([3, 8]),
         "weeks_before_change": st.sampled_from([1, 4]),
-        "overdue_reviews": st.sampled_from([1, 2, 40]),
+        "overdue_reviews": st.sampled_from([1, 2, 3, 4, 6, 40]),
     }
 )
 portfolios = st.fixed_dictionaries(
@@ -177,6 +195,8 @@ def test_the_sweep_raises_what_the_save_hook_path_raises(owner, pmo, portfolio):
         picked = candidates(today=TODAY)
         outcome = sweep_portfolio(today=TODAY)
         raised = {key(f) for f in outcome.flags + outcome.historical}
+        for kind in sorted({k[1] for k in raised}):
+            event(f"raised {kind}")
         assert raised == expected
         # Every use case with a flag was a candidate, and its owner signal was looked for.
         assert {k[0] for k in raised} <= set(picked)
