@@ -19,7 +19,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -203,3 +203,67 @@ def test_the_sweep_raises_what_the_save_hook_path_raises(owner, pmo, portfolio):
         owner_flags = {k[0] for k in raised if k[1] == FlagKind.NO_ACCOUNTABLE_OWNER}
         assert all(picked[pk] for pk in owner_flags)
         transaction.set_rollback(True)
+
+
+# --- the pre-selection at its boundaries (PostgreSQL: SQLite judges every use case) ------------
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the SQL pre-selection runs on PostgreSQL"
+)
+
+
+def healthy_weeks(use_case, labels, **changes):
+    return [WeeklyReviewFactory(use_case=use_case, week=w, **changes) for w in labels]
+
+
+@needs_postgresql
+def test_owner_candidate_exactly_at_the_overdue_threshold(owner):
+    from reviews.cadence import overdue_count_by_use_case
+
+    uc = make_use_case("Owned", owner=owner, live_since=datetime.date(2026, 10, 26))
+    healthy_weeks(uc, ["2026-W44"])
+    overdue = overdue_count_by_use_case(today=TODAY)[uc.pk]
+    assert overdue >= 2
+    with override_settings(VALUEGATE_SIGNALS={"overdue_reviews": overdue}):
+        assert candidates(today=TODAY) == {uc.pk: True}
+        [flag] = sweep_portfolio(today=TODAY).flags
+        assert flag.kind == FlagKind.NO_ACCOUNTABLE_OWNER
+    with override_settings(VALUEGATE_SIGNALS={"overdue_reviews": overdue + 1}):
+        assert candidates(today=TODAY) == {}
+
+
+@needs_postgresql
+def test_quality_drop_exactly_at_the_threshold_over_the_weeks_just_before(owner):
+    uc = make_use_case("Changed", owner=owner, live_since=None)
+    labels = weeks_back(7)  # 2026-W41 … W47: 1 older week, 4 before the change, 2 after it
+    scores = ["0", "100", "85", "85", "85", "83.75", "83.75"]  # 88.75 before, 83.75 after
+    for week, score in zip(labels, scores, strict=True):
+        WeeklyReviewFactory(use_case=uc, week=week, quality_score=Decimal(score))
+    ModelChangeFactory(use_case=uc, effective_date=datetime.date(2026, 11, 10))  # in W46
+    signals = {"quality_drop_points": 5, "weeks_before_change": 4}
+    with override_settings(VALUEGATE_SIGNALS=signals):
+        assert uc.pk in candidates(today=TODAY)
+        [flag] = sweep_portfolio(today=TODAY).flags
+        assert flag.kind == FlagKind.QUALITY_UNSTABLE_AFTER_CHANGE
+    with override_settings(VALUEGATE_SIGNALS={**signals, "quality_drop_points": "5.01"}):
+        assert uc.pk not in candidates(today=TODAY)
+
+
+@needs_postgresql
+def test_a_rate_just_above_its_threshold_is_a_candidate(owner):
+    uc = make_use_case("Tiny excess", owner=owner, live_since=None)
+    StopLossRule.objects.filter(use_case=None).update(active=False)
+    StopLossRule.objects.create(
+        use_case=uc,
+        metric=Metric.REWORK_RATE,
+        comparison=Comparison.EXCEEDS,
+        threshold=Decimal("0.9999"),
+        consecutive_weeks=1,
+        grace_weeks=0,
+    )
+    [week] = healthy_weeks(uc, ["2026-W47"], tasks_total=1, tasks_with_ai=1, reworked_outputs=1)
+    assert candidates(today=TODAY) == {uc.pk: False}
+    [flag] = sweep_portfolio(today=TODAY).flags
+    assert (flag.kind, flag.period) == (FlagKind.STOP_LOSS, "2026-W47")
+    WeeklyReview.objects.filter(pk=week.pk).update(tasks_with_ai=2, tasks_total=2)  # 50 %
+    assert candidates(today=TODAY) == {}
