@@ -3,7 +3,8 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
 
 1. The stop-loss + signals sweep (``reviews.sweep.sweep_portfolio``): wall time of the first run
    (it raises the flags the generated data calls for) and of a second one (steady state), beside
-   one SQL pass over the same weekly reviews (a GROUP BY use case, timed cursor).
+   one SQL pass over the same weekly reviews (a GROUP BY use case, timed cursor), and how many
+   use cases the SQL pre-selection handed to the rules (``reviews.sweep_candidates``).
 2. The portfolio dashboard (default, and sorted by net value: every row's figure in SQL), the CFO
    report (12 complete months) and a use case page, through the
    Django test client as a logged-in PMO (``force_login``): median and p95 over N requests after
@@ -24,7 +25,8 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
 Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
 (issue 16) the use case page's median ≤ 3× all of its own SQL (the sum of its queries, re-run on
 a cursor: one use case's many small reads have no single heavy aggregate) and ≤ 12 queries;
-submission ≥ 100/s with p95 ≤ 100 ms; sweep ≤ 10 s; the gate pack PDF of 40 items ≤ 20 s; span
+submission ≥ 100/s with p95 ≤ 100 ms; sweep: first run ≤ 10 s, second (steady) run ≤ 5× the
+SQL pass (issue 20); the gate pack PDF of 40 items ≤ 20 s; span
 ingest (issue 17) ≥ 5,000 spans/s with p95 ≤ 250 ms per batch. A page above its target is
 profiled with cProfile (``<run dir>/profile-<page>.txt``); the plans of each page's heaviest
 queries are in
@@ -84,7 +86,8 @@ PAGE_RATIO_TARGET = 3
 PAGE_QUERY_TARGET = 12
 SUBMIT_RATE_TARGET = 100  # per second
 SUBMIT_P95_TARGET = 0.100  # seconds
-SWEEP_TARGET = 10.0  # seconds
+SWEEP_TARGET = 10.0  # seconds, the first run (it raises the flags)
+SWEEP_RATIO_TARGET = 5  # × the SQL pass, the steady state (issue 20)
 CFO_MONTHS = 12
 PDF_ITEMS = 40  # the gate pack PDF row: a gate of this many agenda items
 PDF_TARGET = 20.0  # seconds
@@ -333,11 +336,15 @@ FROM reviews_weeklyreview GROUP BY use_case_id
 
 
 def sweep_rows(*, today, plan, plans_out: list[str]) -> list[Row]:
+    """The sweep twice: the first run raises the flags the generated data calls for (writes:
+    flags, stage changes, notifications), the second is the steady state — the evaluation
+    alone, the row with the issue 20 target (≤ ``SWEEP_RATIO_TARGET``× the SQL pass)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from reviews.models import Flag
     from reviews.sweep import sweep_portfolio
+    from reviews.sweep_candidates import candidates
     from usecases.models import UseCase
 
     swept = UseCase.objects.reviews_due().count()
@@ -347,18 +354,27 @@ def sweep_rows(*, today, plan, plans_out: list[str]) -> list[Row]:
         began = time.perf_counter()
         outcome = sweep_portfolio(today=today)
         wall = time.perf_counter() - began
+        judged = len(candidates(today=today))
+        ratio = wall / sql_pass
+        if label == "first run":
+            target = f"≤ {SWEEP_TARGET:.0f} s (raises the flags)"
+            ok = wall <= SWEEP_TARGET
+        else:
+            target = f"≤ {SWEEP_RATIO_TARGET}× SQL pass"
+            ok = ratio <= SWEEP_RATIO_TARGET
         rows.append(
             Row(
                 f"stop-loss + signals sweep, {label}",
                 n=f"{swept:,} uc",
                 median=ms(wall),
                 floor=ms(sql_pass),
-                ratio=f"{wall / sql_pass:.0f}×",
+                ratio=f"{ratio:.1f}×",
                 extra=(
+                    f"{judged:,} judged by the rules after the SQL pre-selection; "
                     f"{len(outcome.flags)} flags raised, {len(outcome.stage_changes)} to redesign"
                 ),
-                target=f"≤ {SWEEP_TARGET:.0f} s",
-                status="OK" if wall <= SWEEP_TARGET else "ABOVE",
+                target=target,
+                status="OK" if ok else "ABOVE",
             )
         )
     # A third, untimed run only to read the sweep's heaviest queries and their plans.

@@ -91,3 +91,29 @@ def test_the_gate_pack_pdf_row_runs_and_cleans_up(small_portfolio):
     assert row.name == "gate pack PDF, 5 items (PMO)"
     assert row.n == "1" and row.floor and row.median and "pages" in row.extra
     assert not Gate.objects.filter(quarter="1999-Q1").exists()  # the bench gate is gone
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_the_sweep_rows_judge_the_candidates_only_and_raise_what_judging_all_would(
+    small_portfolio,
+):
+    from reviews.stoploss import judge, new_candidates
+    from reviews.sweep import SWEEP_TARGET
+    from reviews.sweep_candidates import candidates
+
+    due = list(UseCase.objects.reviews_due().values_list("pk", flat=True))
+    every = new_candidates(judge(dict.fromkeys(due, SWEEP_TARGET), today=TODAY))
+    picked = candidates(today=TODAY)
+    assert every and len(picked) < len(due)  # the pre-selection leaves most use cases out
+    rows = measure.sweep_rows(today=TODAY, plan={"floor_runs": 1}, plans_out=[])
+    raised = Flag.objects.values_list("use_case_id", "kind", "rule_key", "period", "historical")
+    assert set(raised) == {
+        (c.use_case.pk, c.kind, c.rule_key, c.period, c.historical) for c in every
+    }
+    first, second = rows
+    assert first.name.endswith("first run") and second.name.endswith("second run")
+    assert f"{len(every)} flags raised" in first.extra and "0 flags raised" in second.extra
+    assert f"{len(picked):,} judged by the rules" in second.extra
+    assert second.target == f"≤ {measure.SWEEP_RATIO_TARGET}× SQL pass"
+    assert second.status in ("OK", "ABOVE") and second.ratio.endswith("×")
