@@ -28,7 +28,10 @@ exactly what evaluating every use case does, over random portfolios):
   the end of its ``max_weeks_after_change + 1``-th latest week and by the end of its
   ``min_weeks_after_change``-th latest one (the only changes that can leave between
   ``min_weeks_after_change`` and ``max_weeks_after_change`` weeks after them);
-- no accountable owner: it has no value owner, or ``overdue_reviews`` or more reviews overdue.
+- no accountable owner: it has no value owner, or ``overdue_reviews`` or more reviews overdue;
+- declared vs measured: telemetry counted spans in its latest submitted week (a day of that
+  week with spans, as ``telemetry_figures.measured_weeks`` reads it; the comparison itself is
+  left to the rule).
 
 SQLite (the local test database) has no ``LATERAL``: ``candidate_ids`` there returns every use
 case with reviews due (``_every_use_case_python_path``), which the rules then judge one by one.
@@ -47,6 +50,7 @@ from . import early_warnings as ew
 from .breaches import WEEKLY_METRICS
 from .cadence import WEEKLY, lookback_periods
 from .models import Comparison, Metric, MonthlyReview, StopLossRule, WeeklyReview
+from .telemetry_models import TelemetryDay
 
 #: Per weekly metric: the weekly review columns of its rate (numerator, denominator), or the
 #: column itself (denominator None). ``reviews.points.week_point`` computes the same rates with
@@ -74,7 +78,7 @@ def _excess(metric: str) -> str:
 def _sql() -> str:
     weekly, rules = WeeklyReview._meta.db_table, StopLossRule._meta.db_table
     use_cases, changes = UseCase._meta.db_table, ModelChange._meta.db_table
-    monthly = MonthlyReview._meta.db_table
+    monthly, telemetry_days = MonthlyReview._meta.db_table, TelemetryDay._meta.db_table
     excess = " ".join(f"WHEN '{m}' THEN {_excess(m)}" for m in WEEKLY_METRICS)
     return f"""
 WITH due AS (
@@ -140,6 +144,13 @@ WITH due AS (
     HAVING NOT %(judge_means)s
         OR sum(r.quality_score) * a.n_after - a.q_after * count(*)
            >= (%(drop)s - %(margin)s) * a.n_after * count(*)
+), measured AS (
+    SELECT r.use_case_id FROM recent r
+    WHERE r.rn = 1 AND EXISTS (
+        SELECT 1 FROM {telemetry_days} d
+        WHERE d.use_case_id = r.use_case_id AND d.spans > 0
+          AND d.day BETWEEN r.week_start AND r.week_start + 6
+    )
 ), overdue AS (
     SELECT due.id AS use_case_id
     FROM due
@@ -167,6 +178,7 @@ WHERE due.value_owner_id IS NULL
    OR p.diverging OR p.growing
    OR due.id IN (SELECT use_case_id FROM quality_drop)
    OR due.id IN (SELECT use_case_id FROM overdue)
+   OR due.id IN (SELECT use_case_id FROM measured)
    OR (
         EXISTS (
             SELECT 1 FROM {rules} s

@@ -267,3 +267,20 @@ def test_a_rate_just_above_its_threshold_is_a_candidate(owner):
     assert (flag.kind, flag.period) == (FlagKind.STOP_LOSS, "2026-W47")
     WeeklyReview.objects.filter(pk=week.pk).update(tasks_with_ai=2, tasks_total=2)  # 50 %
     assert candidates(today=TODAY) == {}
+
+
+@needs_postgresql
+def test_a_latest_week_with_telemetry_is_a_candidate(owner):
+    """``declared_vs_measured`` (the fifth signal) compares the latest week with what telemetry
+    measured of it: a use case whose latest week has spans is judged, however clean it is."""
+    from .telemetry_helpers import telemetry_rows
+
+    uc = make_use_case("Measured", owner=owner, live_since=None)
+    [week] = healthy_weeks(uc, ["2026-W47"])
+    assert candidates(today=TODAY) == {}
+    telemetry_rows(uc, "2026-W46", users=1, tasks=1)  # an earlier week: not what is judged
+    assert candidates(today=TODAY) == {}
+    telemetry_rows(uc, "2026-W47", users=week.active_users * 2, tasks=week.tasks_with_ai)
+    assert candidates(today=TODAY) == {uc.pk: False}
+    [flag] = sweep_portfolio(today=TODAY).flags
+    assert flag.kind == FlagKind.DECLARED_VS_MEASURED
