@@ -38,7 +38,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from usecases import economics
-from usecases.models import BusinessCase
+from usecases.change_proposals import open_proposals
+from usecases.models import BusinessCase, ModelChange, ProposedChange
 from usecases.templatetags.money import percent
 
 from .models import MonthlyReview, WeeklyReview
@@ -336,4 +337,31 @@ def _impact(change, next_change, window, weeks) -> ChangeImpact:
         weeks_before=tuple(w for w, _ in before),
         weeks_after=tuple(w for w, _ in after),
         metrics=metrics,
+    )
+
+
+@dataclass(frozen=True)
+class UseCaseChanges:
+    """A use case's change log as the page, the gate pack and the API show it."""
+
+    entries: list[ModelChange]  # newest first; ``entry.proposal`` when it came from telemetry
+    impacts: dict[int, ChangeImpact]
+    proposed: list[ProposedChange]  # waiting for a decision, newest first
+
+    def rows(self) -> list[tuple[ModelChange, ChangeImpact]]:
+        return [(entry, self.impacts[entry.pk]) for entry in self.entries]
+
+
+def use_case_changes(use_case_id: int) -> UseCaseChanges:
+    """The change log with each entry's impact and the open proposals: five queries whatever
+    the number of entries (log, weekly reviews, run costs, hourly cost, proposals)."""
+    entries = list(
+        ModelChange.objects.filter(use_case_id=use_case_id)
+        .select_related("created_by", "proposal")
+        .order_by("-effective_date", "-id")
+    )
+    return UseCaseChanges(
+        entries=entries,
+        impacts=change_impacts(entries),
+        proposed=open_proposals(use_case_id),
     )
