@@ -14,13 +14,14 @@ from usecases.permissions import get_use_case_for_user
 from usecases.proposal_api import ProposedChangeSerializer
 from usecases.serializers import ModelChangeSerializer
 
-from .change_impact import use_case_changes
+from .change_impact import STATUSES, use_case_changes
 
 #: Places of the API's impact figures: fractions as elsewhere in the API (4), quality points (2),
 #: money per task (4: a run cost per task is often a fraction of a cent).
 PLACES = {"percent": Decimal("0.0001"), "points": Decimal("0.01"), "money": Decimal("0.0001")}
 
 
+@extend_schema_field({"type": "string", "nullable": True, "example": "0.6500"})
 class ImpactNumber(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.setdefault("read_only", True)
@@ -28,7 +29,7 @@ class ImpactNumber(serializers.Field):
         super().__init__(**kwargs)
 
     def get_attribute(self, instance):
-        return (getattr(instance, self.source), instance.unit)
+        return (getattr(instance, self.field_name), instance.unit)
 
     def to_representation(self, value):
         number, unit = value
@@ -45,15 +46,15 @@ class MetricImpactSerializer(serializers.Serializer):
         help_text="percent: a fraction 0..1 (difference in fraction points); points: 0–100; "
         "money: per task, in the installation's currency.",
     )
-    before = ImpactNumber(source="before")
-    after = ImpactNumber(source="after")
-    difference = ImpactNumber(source="difference", help_text="after − before")
+    before = ImpactNumber()
+    after = ImpactNumber()
+    difference = ImpactNumber(help_text="after − before")
     direction = serializers.CharField(help_text="better, worse, same, or empty.")
 
 
 class ChangeImpactSerializer(serializers.Serializer):
     effective_week = serializers.CharField()
-    status = serializers.ChoiceField(choices=["ready", "not_enough_weeks", "no_weeks_before"])
+    status = serializers.ChoiceField(choices=STATUSES)
     message = serializers.CharField(help_text="Why there are no figures (empty when ready).")
     weeks_before = serializers.ListField(child=serializers.CharField())
     weeks_after = serializers.ListField(child=serializers.CharField())

@@ -51,6 +51,7 @@ MIN_WEEKS_AFTER = 2
 READY = "ready"
 NOT_ENOUGH_AFTER = "not_enough_weeks"
 NOTHING_BEFORE = "no_weeks_before"
+STATUSES = (READY, NOT_ENOUGH_AFTER, NOTHING_BEFORE)
 
 #: (key, label, unit, higher is better)
 METRICS = (
