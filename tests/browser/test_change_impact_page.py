@@ -1,7 +1,8 @@
 """The change log, finished, in Chromium at 1440 and 390 px: a model seen in the telemetry is
 proposed on the use case page, the owner confirms it (the effective date editable), each change
 shows its impact table, and the gate pack shows the same table. Neither page scrolls sideways.
-Screenshots in the test artifacts folder (``change-impact-*.png``)."""
+No serious or critical axe-core violation. Screenshots in the test artifacts folder
+(``change-impact-*.png``)."""
 
 import datetime
 import os
@@ -11,6 +12,7 @@ import time_machine
 from django.test import Client
 
 from reviews.ingest_keys import ingest_key_create
+from tests.browser.test_crawl import axe_violations
 from tests.conftest import PASSWORD, make_use_case, make_user
 from tests.factories import ModelChangeFactory
 from tests.reviews.impact_helpers import impact_weeks
@@ -46,6 +48,7 @@ def shoot(page, selector, name, artifacts_dir):
     for width in (1440, 390):
         page.set_viewport_size({"width": width, "height": 900})
         assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        assert axe_violations(page, contrast=width == 1440) == [], (name, width)
         page.locator(selector).screenshot(
             path=os.path.join(artifacts_dir, f"change-impact-{name}-{width}.png")
         )
