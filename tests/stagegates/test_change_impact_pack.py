@@ -4,6 +4,7 @@ from the pack), frozen at closing, in a fixed number of queries for 1 and 5 chan
 
 import datetime
 import io
+import os
 import re
 
 import pytest
@@ -44,7 +45,7 @@ def test_the_pack_holds_each_change_with_its_impact(gate, leader, use_case):
         assert found[key][1].quantize(places) == after.quantize(places), key
 
 
-def test_the_pack_page_and_its_pdf_show_the_table(gate, pmo, use_case, client):
+def test_the_pack_page_and_its_pdf_show_the_table(gate, pmo, use_case, client, artifacts_dir):
     impact_weeks(use_case)
     item = item_of(gate, use_case)
     client.force_login(pmo)
@@ -52,7 +53,10 @@ def test_the_pack_page_and_its_pdf_show_the_table(gate, pmo, use_case, client):
     assert 'id="changes"' in html
     for text in ("65.0%", "85.0%", "+20.0 pp", "+6.0", "EUR 4.125"):
         assert text in html, text
-    text = pdf_text(pack_pdf.render_item_pdf(item, viewer=pmo))
+    data = pack_pdf.render_item_pdf(item, viewer=pmo)
+    with open(os.path.join(artifacts_dir, "change-impact-pack.pdf"), "wb") as f:
+        f.write(data)  # to look at (pdftoppm)
+    text = pdf_text(data)
     assert "Model and prompt changes and their impact" in text
     for shown in ("gpt-4.1", "65.0%", "85.0%", "+20.0 pp", "Gross efficiency per task"):
         assert shown in text, shown
