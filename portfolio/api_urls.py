@@ -10,11 +10,11 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.urlpatterns import format_suffix_patterns
 
 from reviews import api as reviews_api
-from reviews import cadence_api, flag_api, telemetry_api
+from reviews import cadence_api, change_api, flag_api, telemetry_api
 from stagegates import api as stagegates_api
 from stagegates import pdf_api
 from usecases import api as usecases_api
-from usecases import channel_api, inbox_api
+from usecases import channel_api, inbox_api, proposal_api
 
 from . import evidence_api
 from .token_api import TokenView
@@ -105,6 +105,27 @@ urlpatterns = [
                 r"^use-cases/(?P<pk>[^/.]+)/workflow-metrics/(?P<week>[^/]+)/$",
                 telemetry_api.UseCaseWorkflowMetricsView.as_view(),
                 name="use-case-workflow-metrics",
+            ),
+            # The change log with its impact; proposals from telemetry (issue 17)
+            re_path(
+                r"^use-cases/(?P<pk>[^/.]+)/changes/$",
+                change_api.UseCaseChangesView.as_view(),
+                name="use-case-changes",
+            ),
+            re_path(
+                r"^use-cases/(?P<pk>[^/.]+)/proposed-changes/$",
+                proposal_api.UseCaseProposedChangesView.as_view(),
+                name="use-case-proposed-changes",
+            ),
+            re_path(
+                r"^proposed-changes/(?P<pk>[^/.]+)/confirm/$",
+                proposal_api.ProposedChangeConfirmView.as_view(),
+                name="proposed-change-confirm",
+            ),
+            re_path(
+                r"^proposed-changes/(?P<pk>[^/.]+)/dismiss/$",
+                proposal_api.ProposedChangeDismissView.as_view(),
+                name="proposed-change-dismiss",
             ),
             re_path(
                 r"^ingest-keys/$",

@@ -52,7 +52,7 @@ from reviews.stoploss import evaluate
 from reviews.sweep import sweep_portfolio
 from reviews.targets import Target
 from stagegates.services import gate_ensure_for_quarter
-from usecases import clock, economics
+from usecases import change_proposals, clock, economics
 from usecases.models import (
     Answer,
     BaselineSource,
@@ -831,6 +831,7 @@ def seed_demo(*, today: datetime.date | None = None) -> SeedResult:
         seed_checklists(USE_CASES, use_cases, users, result)
         seed_weekly_reviews(USE_CASES, use_cases, changes, users, cal, result)
         seed_monthly_reviews(USE_CASES, use_cases, users, cal, result)
+        seed_proposed_change(USE_CASES, use_cases, today=today)
     replay_rules(use_cases.values(), today=today)
     sweep_portfolio(today=today)
     gate_ensure_for_quarter(today=today)  # the current quarter's gate, as the beat job would
@@ -978,6 +979,22 @@ def seed_model_changes(demo_cases, use_cases, users, cal: DemoCalendar, result: 
     ):
         changes[change.use_case_id].append(change)
     return changes
+
+
+def seed_proposed_change(demo_cases, use_cases, *, today: datetime.date) -> None:
+    """A model the first use case's telemetry named two days ago, proposed to its value owner as
+    a change-log entry (``usecases.change_proposals``; a second seed adds nothing)."""
+    change_proposals.propose(
+        use_case_id=use_cases[demo_cases[0].name].pk,
+        seen=[
+            change_proposals.Seen(
+                kind="model",
+                previous="gpt-4.1",
+                new="gpt-4.1-mini",
+                first_seen=today - datetime.timedelta(days=2),
+            )
+        ],
+    )
 
 
 def seed_checklists(demo_cases, use_cases, users, result: SeedResult) -> None:

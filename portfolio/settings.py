@@ -360,6 +360,9 @@ SPECTACULAR_SETTINGS = {
         "GateStatusEnum": "stagegates.models.GateStatus",
         "GateChoiceEnum": "stagegates.models.Choice",
         "AlertEventEnum": "usecases.models.AlertEvent",
+        "ChangeKindEnum": "usecases.models.ChangeKind",
+        "ProposalStatusEnum": "usecases.models.ProposalStatus",
+        "ImpactStatusEnum": "reviews.change_impact.STATUSES",
     },
     # The error responses DRF gives (400/401/403/404) documented on every operation.
     "POSTPROCESSING_HOOKS": [

@@ -55,6 +55,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from reviews import lookback
+from reviews.change_impact import use_case_changes
 from reviews.chart_axes import axis_range
 from reviews.flags import flag_figures
 from reviews.models import (
@@ -73,8 +74,10 @@ from stagegates.selectors import undecided_of_use_case
 from usecases import clock, economics, money, selectors
 from usecases.models import REVIEW_STAGES, UseCase
 from usecases.permissions import (
+    can_decide_proposed_change,
     can_edit_business_case,
     can_import_reviews,
+    can_log_model_change,
     can_manage_policy,
     can_resolve_flags,
     can_submit_review,
@@ -703,6 +706,19 @@ def reviews_data(*, user, use_case, month_range) -> dict:
 def gates_data(*, user, use_case, month_range) -> dict:
     """The use case's stage-gate items and decisions (one or two queries)."""
     return {"gate_items": use_case_gate_items(use_case.pk)}
+
+
+def changes_data(*, user, use_case, month_range) -> dict:
+    """The change log with each entry's impact before and after
+    (``reviews.change_impact.use_case_changes``) and the changes proposed from telemetry
+    waiting for a decision: five queries whatever the number of changes."""
+    changes = use_case_changes(use_case.pk)
+    return {
+        "change_rows": changes.rows(),
+        "proposed": changes.proposed,
+        "can_log_model_change": can_log_model_change(user, use_case),
+        "can_decide_proposals": can_decide_proposed_change(user, use_case),
+    }
 
 
 def panel_data(panel: str):

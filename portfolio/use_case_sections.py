@@ -111,9 +111,10 @@ SECTIONS = {
         Section(
             "changes",
             "Model and prompt changes",
-            "usecases/_use_case_panels.html#model_changes",
-            page.panel_data("model_changes"),
-            "The model and prompt change log.",
+            "portfolio/_uc_changes.html",
+            page.changes_data,
+            "The model and prompt change log, each change's impact before and after, and the "
+            "changes seen in the telemetry waiting for confirmation.",
             nav="Changes",
         ),
         Section(

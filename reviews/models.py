@@ -522,6 +522,7 @@ from .telemetry_models import (  # noqa: E402,F401
     TelemetryTokens,
     TelemetryTrace,
     TelemetryUser,
+    TelemetryVersion,
     TelemetryWeek,
     WorkflowMetrics,
 )

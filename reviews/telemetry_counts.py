@@ -11,6 +11,8 @@ opentelemetry-proto messages to ``SpanFacts``, no ORM.
   span itself): ``gen_ai.evaluation.name`` and ``gen_ai.evaluation.score.value``. The one named
   ``quality_evaluation`` is a quality score (0..1, counted ×100); the one named
   ``feedback_evaluation`` below ``rework_below`` marks the trace as reworked.
+- the **version** in use: the model above, and the prompt version ``valuegate.prompt.version`` of
+  the span, else of its resource (a new one is proposed as a change-log entry);
 - the **day** of a span is the local date (``TIME_ZONE``) of its start time.
 """
 
@@ -31,6 +33,7 @@ EVALUATION_EVENT = "gen_ai.evaluation.result"
 EVALUATION_NAME = "gen_ai.evaluation.name"
 EVALUATION_SCORE = "gen_ai.evaluation.score.value"
 USE_CASE_ATTRIBUTE = "valuegate.use_case.id"
+PROMPT_VERSION = "valuegate.prompt.version"
 STATUS_CODE_ERROR = 2
 UNKNOWN_MODEL = "(model not named)"
 
@@ -50,6 +53,7 @@ class SpanFacts:
     user: str | None
     quality: tuple[float, ...]  # scores ×100
     rework: bool
+    prompt_version: str | None = None
 
 
 def attributes(key_values) -> dict:
@@ -121,6 +125,14 @@ def span_facts(span, resource_attrs: dict) -> SpanFacts | str:
     input_tokens, output_tokens = _count(attrs.get(INPUT_TOKENS)), _count(attrs.get(OUTPUT_TOKENS))
     if (input_tokens or output_tokens) and not isinstance(model, str):
         model = UNKNOWN_MODEL
+    prompt = next(
+        (
+            str(source[PROMPT_VERSION]).strip()
+            for source in (attrs, resource_attrs)
+            if str(source.get(PROMPT_VERSION, "")).strip()
+        ),
+        None,
+    )
     return SpanFacts(
         trace_id=span.trace_id.hex(),
         span_id=span.span_id.hex(),
@@ -140,6 +152,7 @@ def span_facts(span, resource_attrs: dict) -> SpanFacts | str:
             name == config["feedback_evaluation"] and score < config["rework_below"]
             for name, score in evaluations
         ),
+        prompt_version=prompt[:200] if prompt else None,
     )
 
 

@@ -9,6 +9,12 @@ error, rework) are OR-ed into one row per trace, users into one salted hash per 
 distinct counts stay exact across batches. The aggregates are increments (``ON CONFLICT DO
 UPDATE SET n = n + excluded.n``), safe under concurrent requests, on PostgreSQL and SQLite.
 
+Versions: each model and prompt version of the new spans is inserted once per use case
+(``TelemetryVersion``, one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per batch); the rows the
+insert returns are new, and a new one that is not the use case's first of its kind is proposed
+as a change-log entry (``usecases.change_proposals``). A concurrent batch naming the same version
+waits on the unique index and gets nothing back: one proposal, whoever races.
+
 Spans are rejected (``partial_success``) when the key does not cover their use case, when they
 name no valid trace/span id or start time, or when they started before the de-duplication window
 (``VALUEGATE_TELEMETRY["window_days"]``) or more than a day in the future.
@@ -24,10 +30,10 @@ import hmac
 from django.conf import settings
 from django.db import connection, transaction
 
-from usecases import clock, economics
-from usecases.models import UseCase
+from usecases import change_proposals, clock, economics
+from usecases.models import ChangeKind, UseCase
 
-from .telemetry_counts import SpanFacts, attributes, resource_use_case, span_facts
+from .telemetry_counts import UNKNOWN_MODEL, SpanFacts, attributes, resource_use_case, span_facts
 from .telemetry_models import (
     IngestKey,
     TelemetryDay,
@@ -35,6 +41,7 @@ from .telemetry_models import (
     TelemetryTokens,
     TelemetryTrace,
     TelemetryUser,
+    TelemetryVersion,
 )
 
 CHUNK = 400
@@ -156,6 +163,7 @@ def ingest(*, key: IngestKey, request, today: datetime.date | None = None) -> In
             result.counted += len(new)
             if new:
                 _add(use_case_id, new)
+                _versions(use_case_id, new)
     return result
 
 
@@ -274,3 +282,45 @@ def _add(use_case_id: int, facts: list[SpanFacts]) -> None:
             [(use_case_id, w, h) for w, h in sorted(users)],
             ("use_case_id", "week", "user_hash"),
         )
+
+
+def _versions(use_case_id: int, facts: list[SpanFacts]) -> None:
+    """Record the batch's model and prompt versions; propose the new ones (not the first one
+    of its kind for the use case: that is its baseline) as change-log entries."""
+    first: dict[tuple[str, str], datetime.date] = {}
+    for f in facts:
+        for kind, value in ((ChangeKind.MODEL, f.model), (ChangeKind.PROMPT, f.prompt_version)):
+            if value and value != UNKNOWN_MODEL:
+                key = (str(kind), value)
+                first[key] = min(first.get(key, f.day), f.day)
+    if not first:
+        return
+    inserted = _insert(
+        TelemetryVersion,
+        ("use_case_id", "kind", "value", "first_seen"),
+        [(use_case_id, k, v, _date(d)) for (k, v), d in sorted(first.items())],
+        ("use_case_id", "kind", "value"),
+        returning="kind, value",
+    )
+    if not inserted:
+        return
+    new = {(k, v) for k, v in inserted}
+    known: dict[str, list[tuple[datetime.date, int, str]]] = collections.defaultdict(list)
+    for kind, value, seen_on, pk in (
+        TelemetryVersion.objects.filter(use_case_id=use_case_id, kind__in={k for k, _ in new})
+        .order_by()
+        .values_list("kind", "value", "first_seen", "pk")
+    ):
+        if (kind, value) not in new:
+            known[kind].append((seen_on, pk, value))
+    proposals = []
+    for kind, value in sorted(new):
+        older = sorted(known[kind])
+        if not older:
+            continue  # the use case's first version of this kind: its baseline
+        day = first[(kind, value)]
+        before = [entry for entry in older if entry[0] <= day] or older[:1]
+        proposals.append(
+            change_proposals.Seen(kind=kind, previous=before[-1][2], new=value, first_seen=day)
+        )
+    change_proposals.propose(use_case_id=use_case_id, seen=proposals)

@@ -9,6 +9,8 @@ keeps of the spans it receives — never the spans themselves (``docs/telemetry.
 - ``TelemetrySpan``: the (trace id, span id) pairs already counted: a retried batch counts once.
 - ``TelemetryUser``: salted hashes of the distinct users per (use case, ISO week).
 - ``TelemetryWeek``: a week's distinct counts frozen when its trace and user rows are purged.
+- ``TelemetryVersion``: each model and prompt version seen per use case, with its first day:
+  a new one is proposed as a change-log entry (``usecases.change_proposals``). Never purged.
 """
 
 from django.conf import settings
@@ -205,3 +207,24 @@ class WorkflowMetrics(models.Model):
 
     def __str__(self):
         return f"{self.use_case_id} {self.week}"
+
+
+class TelemetryVersion(models.Model):
+    """A model (``gen_ai.response.model``, else the request model) or prompt version
+    (``valuegate.prompt.version``) seen in a use case's spans, once: the row's insert is what
+    tells the ingest it is new (``INSERT … ON CONFLICT DO NOTHING RETURNING``)."""
+
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)  # usecases.models.ChangeKind: "model" or "prompt"
+    value = models.CharField(max_length=200)
+    first_seen = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "kind", "value"], name="unique_telemetry_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.use_case_id} {self.kind} {self.value}"

@@ -11,6 +11,8 @@
 - Actual vs the three scenarios: the quarter's active adoption against each scenario's adoption,
   the quarter's net value against each scenario's weekly net × the quarter's weeks.
 - The system's recommendation with its reasons (``stagegates.recommendation``).
+- The model/prompt changes effective since the quarter's first day, each with its impact before
+  and after (``reviews.change_impact``: the use case page's table, the same selector).
 
 ``build_packs`` assembles packs for many items in a fixed number of queries (SQL aggregation via
 ``reviews.selectors.monthly_totals`` and one aggregate of the weekly adoption); ``detail=True``
@@ -24,6 +26,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from reviews.change_impact import ChangeImpact, change_impacts
 from reviews.models import (
     Flag,
     FlagKind,
@@ -40,7 +43,7 @@ from reviews.thresholds import (
     weekly_trend,
 )
 from usecases import clock, economics, money
-from usecases.models import ChecklistAnswer, Stage
+from usecases.models import ChecklistAnswer, ModelChange, Stage
 from usecases.selectors import business_case_inputs
 
 from .checklist import ChecklistStatusLine, checklist_status
@@ -100,6 +103,36 @@ class ScenarioLine:
         return self.actual_net >= self.quarter_net
 
 
+@dataclass(frozen=True)
+class ChangeLine:
+    """A change-log entry in the pack, with its impact."""
+
+    version_label: str
+    kind_label: str
+    effective_date: datetime.date
+    impact: ChangeImpact
+
+
+def change_lines(ids: list[int], since: datetime.date) -> dict[int, list[ChangeLine]]:
+    """``{use_case_id: [ChangeLine]}``: the changes effective on or after ``since``, oldest
+    first, with their impact (every change of the use cases is read: the next change ends a
+    change's weeks after). Four queries whatever the number of changes."""
+    changes = list(ModelChange.objects.filter(use_case_id__in=ids).order_by("effective_date", "pk"))
+    impacts = change_impacts(changes)
+    lines: dict[int, list[ChangeLine]] = defaultdict(list)
+    for change in changes:
+        if change.effective_date >= since:
+            lines[change.use_case_id].append(
+                ChangeLine(
+                    change.version_label,
+                    change.get_kind_display(),
+                    change.effective_date,
+                    impacts[change.pk],
+                )
+            )
+    return lines
+
+
 @dataclass
 class GatePack:
     item: GateItem
@@ -117,6 +150,7 @@ class GatePack:
     thresholds: list[Threshold] = field(default_factory=list)
     trend: list[TrendWeek] = field(default_factory=list)
     checklist: list[ChecklistStatusLine] = field(default_factory=list)
+    changes: list[ChangeLine] = field(default_factory=list)
 
     @property
     def use_case(self):
@@ -160,8 +194,8 @@ def build_packs(
 
     ``items`` must come with ``use_case`` and ``use_case__business_case`` selected. Queries:
     monthly_totals (2), months with a monthly review (1), weekly adoption (1), open flags (1),
-    checklist answers of ``no`` (1); with ``detail``: stop-loss rules (1), weekly trend (1) and the
-    checklist status (8).
+    checklist answers of ``no`` (1); with ``detail``: stop-loss rules (1), weekly trend (1), the
+    checklist status (8) and the changes with their impact (4).
     """
     if not items:
         return {}
@@ -204,6 +238,7 @@ def build_packs(
     rules: list[StopLossRule] = []
     trend_reviews: dict[int, list[dict]] = defaultdict(list)
     checklists: dict[int, list[ChecklistStatusLine]] = {}
+    changes: dict[int, list[ChangeLine]] = {}
     if detail:
         rules = list(
             StopLossRule.objects.filter(
@@ -220,6 +255,7 @@ def build_packs(
             if len(trend_reviews[review["use_case_id"]]) < TREND_LIMIT:
                 trend_reviews[review["use_case_id"]].append(review)
         checklists = checklist_status(ids, today=today)
+        changes = change_lines(ids, window_start)
 
     quarter_weeks = weeks_in(window)
     packs = {}
@@ -295,5 +331,6 @@ def build_packs(
                 trend_reviews[uc.pk], hourly_cost=bc.hourly_cost, thresholds=pack.thresholds
             )
             pack.checklist = checklists.get(uc.pk, [])
+            pack.changes = changes.get(uc.pk, [])
         packs[item.pk] = pack
     return packs

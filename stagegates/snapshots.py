@@ -5,7 +5,8 @@ change: it builds the packs of every on-agenda item the way the gate page builds
 (``gatepack.build_packs(detail=True)``: a fixed number of queries whatever the agenda's length),
 reads their votes (one query) and writes one ``GateItemSnapshot`` per item (one INSERT). The
 snapshot holds what the pack page shows — the CFO figures month by month, the waterfall, the
-90-day figure, the trend against the thresholds, the open flags, the scale blockers and the
+90-day figure, the trend against the thresholds, the model/prompt changes with their impact,
+the open flags, the scale blockers and the
 checklist status, the scenario comparison, the recommendation with its reasons, the vote outcome
 and the votes — as JSON (``pack_json``): Decimals as strings (unrounded), dates and times ISO.
 
@@ -26,13 +27,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from reviews.change_impact import ChangeImpact, MetricImpact
 from reviews.models import Flag, StopLossRule
 from reviews.thresholds import Threshold
 from usecases import clock, economics
 
 from .checklist import ChecklistStatusLine, Evidence
 from .decisions import Blocker
-from .gatepack import GatePack, MonthLine, ScenarioLine, build_packs
+from .gatepack import ChangeLine, GatePack, MonthLine, ScenarioLine, build_packs
 from .models import Gate, GateItem, GateItemSnapshot, Vote
 from .permissions import can_see_votes
 from .recommendation import Recommendation
@@ -140,6 +142,7 @@ def pack_json(pack: GatePack, votes: list[Vote], *, taken_at: datetime.datetime)
         ],
         "blockers": [_plain(b) for b in pack.blockers],
         "checklist": [_plain(line) for line in pack.checklist],
+        "changes": [_plain(line) for line in pack.changes],
         "recommendation": {
             "choice": pack.recommendation.choice,
             "label": pack.recommendation.label,
@@ -317,6 +320,27 @@ def frozen_pack(snapshot: GateItemSnapshot, item: GateItem) -> GatePack:
             )
             for c in data["checklist"]
         ],
+        changes=[_change_line(c) for c in data.get("changes", [])],  # none before issue 17
+    )
+
+
+def _change_line(data: dict) -> ChangeLine:
+    impact = data["impact"]
+    return ChangeLine(
+        version_label=data["version_label"],
+        kind_label=data["kind_label"],
+        effective_date=_date(data["effective_date"]),
+        impact=ChangeImpact(
+            **{
+                **impact,
+                "weeks_before": tuple(impact["weeks_before"]),
+                "weeks_after": tuple(impact["weeks_after"]),
+                "metrics": tuple(
+                    MetricImpact(**{**m, "before": _dec(m["before"]), "after": _dec(m["after"])})
+                    for m in impact["metrics"]
+                ),
+            }
+        ),
     )
 
 

@@ -207,6 +207,28 @@ def week_rework_cost(reworked_outputs, rework_minutes_per_output, hourly_cost) -
     return _minutes_to_money(_d(reworked_outputs) * _d(rework_minutes_per_output), _d(hourly_cost))
 
 
+@_exact
+def gross_efficiency_per_task(tasks_with_ai, minutes_saved_per_task, hourly_cost) -> Decimal | None:
+    """gross_efficiency ÷ tasks_with_ai: what one AI-assisted task of the week saved (the change
+    log's impact). None when the week had no task with AI."""
+    if _d(tasks_with_ai) == 0:
+        return None
+    gross = week_gross_efficiency(tasks_with_ai, minutes_saved_per_task, hourly_cost)
+    return gross / _d(tasks_with_ai)
+
+
+@_exact
+def week_run_cost_per_task(
+    month_run_cost, iso_weeks_in_month: int, tasks_with_ai
+) -> Decimal | None:
+    """The month's run cost spread evenly over its ISO weeks (as the weekly net value spreads
+    the month's costs), ÷ the week's tasks with AI. None when the week had no task with AI."""
+    tasks = _d(tasks_with_ai)
+    if tasks == 0 or not iso_weeks_in_month:
+        return None
+    return _d(month_run_cost) / (iso_weeks_in_month * tasks)
+
+
 #: Each per-week rate as (numerator, denominator) ``WeekFigures`` fields: numerator / denominator,
 #: 0 when the denominator is 0 (``_ratio``). The dashboard sorts by the same fractions in SQL.
 RATES = {

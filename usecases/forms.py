@@ -212,3 +212,21 @@ class ChecklistForm(ServiceErrorsMixin, forms.Form):
     def add_service_errors(self, error, field_map=None):
         field_map = {code: f"answer_{code}" for code in ChecklistItem.values}
         super().add_service_errors(error, field_map)
+
+
+class ProposalConfirmForm(ServiceErrorsMixin, forms.Form):
+    """Confirm a change proposed from telemetry: the entry's label, effective date and
+    description, pre-filled from the proposal (``change_proposals.proposal_defaults``)."""
+
+    version_label = forms.CharField(
+        max_length=60, help_text="As the weekly reviews will name it. Unique within this use case."
+    )
+    effective_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The day the change went into effect (default: the day it was first seen).",
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_date"].widget.attrs["max"] = clock.today().isoformat()

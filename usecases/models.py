@@ -277,6 +277,53 @@ class ModelChange(models.Model):
         return f"{self.version_label} ({self.get_kind_display()}, {self.effective_date})"
 
 
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ProposedChange(models.Model):
+    """A model or prompt version first seen in a use case's telemetry, proposed to its value
+    owner as a change-log entry (``usecases.change_proposals``). Confirmed, it becomes a
+    ``ModelChange`` (``change``); dismissed, it stays as the record that it was seen. One row per
+    (use case, kind, new value), whoever races: the unique constraint, not a read-then-write."""
+
+    use_case = models.ForeignKey(UseCase, on_delete=models.CASCADE, related_name="proposed_changes")
+    kind = models.CharField(max_length=8, choices=ChangeKind.choices)
+    previous_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200)
+    first_seen = models.DateField(help_text="The day of the first span that named it.")
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
+    )
+    change = models.OneToOneField(
+        ModelChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="proposal"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["use_case", "-first_seen", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "kind", "new_value"], name="unique_proposed_change"
+            )
+        ]
+        indexes = [models.Index(fields=["use_case", "status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.previous_value} → {self.new_value}"
+
+    @property
+    def what_changed(self) -> str:
+        """``Model gpt-4o → gpt-4.1``."""
+        return f"{self.get_kind_display()} {self.previous_value or '—'} → {self.new_value}"
+
+
 class ChecklistItem(models.TextChoices):
     T1 = "T1", "Baseline from production data, not test data"
     T2 = "T2", "Benefit turned into economic impact, not just minutes"

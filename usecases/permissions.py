@@ -183,3 +183,9 @@ def can_push_workflow_metrics(user, use_case) -> bool:
     """A workflow system's figures of a use case's week: with the token of its value owner or
     the PMO."""
     return roles(user).is_pmo or is_value_owner(user, use_case)
+
+
+def can_decide_proposed_change(user, use_case) -> bool:
+    """Confirm or dismiss a change-log entry proposed from telemetry: the value owner and the
+    PMO (admins are PMO)."""
+    return roles(user).is_pmo or is_value_owner(user, use_case)

@@ -317,6 +317,16 @@ def model_change_create(*, user, use_case: UseCase, data: Mapping[str, Any]) -> 
     """Log a model, prompt or configuration change (the value owner)."""
     if not can_log_model_change(user, use_case):
         raise PermissionDenied("Only the value owner logs model and prompt changes.")
+    return model_change_save(user=user, use_case=use_case, data=data)
+
+
+def model_change_save(
+    *, user, use_case: UseCase, data: Mapping[str, Any], reason: str = "Logged"
+) -> ModelChange:
+    """Write a change-log entry after its rules (the caller checked who may): fields valid, the
+    effective date not in the future, the version label unused in this use case (a field
+    message, also when a concurrent request took it first). ``model_change_create`` and the
+    confirmation of a proposed change (``usecases.change_proposals``) both write through it."""
     with transaction.atomic():
         change = ModelChange(use_case_id=use_case.pk, created_by=user)
         _assign(change, data, MODEL_CHANGE_FIELDS)
@@ -338,7 +348,7 @@ def model_change_create(*, user, use_case: UseCase, data: Mapping[str, Any]) -> 
                 errors["version_label"] = [taken]
         if errors:
             raise ValidationError(errors)
-        stamp(change, user=user, reason="Logged")
+        stamp(change, user=user, reason=reason)
         try:
             with transaction.atomic():
                 change.save()

@@ -7,7 +7,7 @@ flags and gates, which ``usecases`` may not import: its view is the one named by
 
 from django.urls import path
 
-from . import channel_views, inbox_views, views
+from . import channel_views, inbox_views, proposal_views, views
 
 app_name = "usecases"
 urlpatterns = [
@@ -31,6 +31,16 @@ urlpatterns = [
         name="business_case_version",
     ),
     path("use-cases/<int:pk>/changes/new/", views.model_change_create, name="model_change_create"),
+    path(
+        "proposed-changes/<int:pk>/confirm/",
+        proposal_views.proposal_confirm,
+        name="proposal_confirm",
+    ),
+    path(
+        "proposed-changes/<int:pk>/dismiss/",
+        proposal_views.proposal_dismiss,
+        name="proposal_dismiss",
+    ),
     path("use-cases/<int:pk>/checklist/", views.checklist_edit, name="checklist_edit"),
     # The user's notifications (usecases/inbox_views.py)
     path("inbox/", inbox_views.inbox, name="inbox"),

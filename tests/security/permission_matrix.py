@@ -607,6 +607,38 @@ TABLE: dict[str, Entry] = {
         kwargs={"pk": "model_price"},
         checks={"GET": POST_ONLY, "POST": expect(403, anonymous=LOGIN, pmo=302, admin=302)},
     ),
+    # The change log with each entry's impact, and the changes proposed from telemetry: who
+    # sees the use case reads them; its value owner and the PMO (admins) confirm or dismiss.
+    "api:use-case-changes": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "api:use-case-proposed-changes": Entry(kwargs=UC, checks={"GET": READ_USE_CASE_API}),
+    "api:proposed-change-confirm": Entry(
+        kwargs={"pk": "proposed_change"},
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=201, owner=201, admin=201),
+        },
+    ),
+    "api:proposed-change-dismiss": Entry(
+        kwargs={"pk": "proposed_change"},
+        checks={
+            "GET": API_NO_GET,
+            "POST": expect(403, anonymous=API_ANON, outsider=404, pmo=200, owner=200, admin=200),
+        },
+    ),
+    "usecases:proposal_confirm": Entry(
+        kwargs={"pk": "proposed_change"},
+        checks={
+            "GET": expect(403, anonymous=LOGIN, outsider=404, pmo=200, owner=200, admin=200),
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=200, owner=200, admin=200),
+        },
+    ),
+    "usecases:proposal_dismiss": Entry(
+        kwargs={"pk": "proposed_change"},
+        checks={
+            "GET": POST_ONLY_LOGIN_FIRST,
+            "POST": expect(403, anonymous=LOGIN, outsider=404, pmo=302, owner=302, admin=302),
+        },
+    ),
     # A use case's ingest keys: its value owner and the PMO (admins).
     "api:use-case-ingest-keys": Entry(
         kwargs=UC,

@@ -59,7 +59,7 @@ from stagegates import services as gate_services
 from tests.conftest import api_token, make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import sealed
-from usecases.models import ModelChange, Notification, NotificationChannel
+from usecases.models import ModelChange, Notification, NotificationChannel, ProposedChange
 
 from .permission_matrix import API_ANON, EMPTY, LOGIN, NOT_IN_MATRIX, ROLES, TABLE
 
@@ -242,6 +242,13 @@ def _build_world() -> SimpleNamespace:
         title="Weekly review 2026-W47 is due",
     )
     ingest_key = ingest_key_create(user=owner, use_case=use_case)[1]
+    proposed_change = ProposedChange.objects.create(
+        use_case=use_case,
+        kind="model",
+        previous_value="gpt-4o",
+        new_value="gpt-4.1",
+        first_seen=datetime.date(2026, 11, 20),
+    )
     portfolio_key = ingest_key_create(user=pmo, use_case=None)[1]
     model_price = ModelPrice.objects.create(
         model="gpt-4o",
@@ -292,6 +299,7 @@ def _build_world() -> SimpleNamespace:
         gate_item=gate.items.get(use_case=use_case),
         notification=notification,
         ingest_key=ingest_key,
+        proposed_change=proposed_change,
         portfolio_key=portfolio_key,
         model_price=model_price,
         week=SimpleNamespace(pk="2026-W47"),  # a URL's ISO week (workflow metrics)
