@@ -36,8 +36,9 @@ the data functions ``*_data`` below).
 
 Queries: a fixed number whatever the number of reviews, changes, flags or gate items, at most 12
 for the page and for each section (see ``tests/portfolio/test_use_case_page.py``, 1 vs 40 weekly
-reviews). Python loops run over the
-rows of one ``.values()`` query of weekly reviews to build chart points; every sum is SQL's.
+reviews); the page runs one more when the chosen range has no review (the latest month with one,
+for the link to it). Python loops run over the rows of one ``.values()`` query of weekly reviews
+to build chart points; every sum is SQL's.
 """
 
 from __future__ import annotations
@@ -500,9 +501,16 @@ def review_span(weekly: list[dict], monthly: list[dict], month_range) -> tuple[M
 
 def page_queryset(today: datetime.date):
     """The use case as the page reads it: business case and contributors
-    (``usecases.selectors.use_case_detail_queryset``), the month of its latest weekly and
-    monthly review (for the "latest months with reviews" link) and what telemetry measured of
-    the running week so far (``telemetry_figures.so_far_annotations``), in the same fetch."""
+    (``usecases.selectors.use_case_detail_queryset``) and what telemetry measured of the running
+    week so far (``telemetry_figures.so_far_annotations``), in the same fetch."""
+    return selectors.use_case_detail_queryset().annotate(**so_far_annotations(today))
+
+
+def latest_review_month(use_case_id: int) -> Month | None:
+    """The month of the use case's latest weekly or monthly review, None without any (one
+    query): the "latest months with reviews" link, asked for only when the chosen range has no
+    review (compiling these subqueries into every page's fetch of the use case cost more than
+    the query they save, measured with ``make bench``)."""
 
     def latest(model):
         return Subquery(
@@ -511,11 +519,12 @@ def page_queryset(today: datetime.date):
             .values("month_start")[:1]
         )
 
-    return selectors.use_case_detail_queryset().annotate(
-        latest_weekly_month=latest(WeeklyReview),
-        latest_monthly_month=latest(MonthlyReview),
-        **so_far_annotations(today),
+    months = (
+        UseCase.objects.filter(pk=use_case_id)
+        .values_list(latest(WeeklyReview), latest(MonthlyReview))
+        .first()
     )
+    return max((m for m in months or () if m), default=None)
 
 
 def measured_so_far(use_case, today: datetime.date) -> dict | None:
@@ -566,14 +575,11 @@ def use_case_page_data(*, user, use_case, month_range) -> dict:
     has_data = bool(econ.by_month)
     bars = dashboard.portfolio_waterfall([econ.waterfall])
     open_flags, resolved_flags, more_resolved = use_case_flags(use_case.pk)
-    latest = max(
-        (m for m in (use_case.latest_weekly_month, use_case.latest_monthly_month) if m),
-        default=None,
-    )
+    latest = None if has_data else latest_review_month(use_case.pk)
     return {
         "suggested_range": (
             None
-            if has_data or latest is None
+            if latest is None
             else dashboard.MonthRange(
                 economics.add_months(latest, -(dashboard.DEFAULT_MONTHS - 1)), latest
             )

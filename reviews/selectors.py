@@ -374,14 +374,6 @@ def _rounded_in_python(weekly, monthly, groupings) -> list[dict[tuple, money.Fig
     return result
 
 
-def months_with_monthly_review(*, use_case_id: int, months: list[Month]) -> set[Month]:
-    return set(
-        MonthlyReview.objects.filter(use_case_id=use_case_id, month_start__in=months).values_list(
-            "month_start", flat=True
-        )
-    )
-
-
 @dataclass(frozen=True)
 class UseCaseEconomics:
     start: Month
@@ -412,10 +404,10 @@ def use_case_economics(
 ) -> UseCaseEconomics:
     """The CFO figures, waterfall, per-month figures and the 90-day figure of one use case for the
     months [start, end], with the current business case, rounded by ``usecases.money``: each
-    month on its own, the range and the 90 days as the sums of their months. Four queries
-    (business case, weekly sums, monthly sums, months with a monthly review among the 90-day
-    months); three when the caller passes the ``business_case`` it already read (an unsaved one
-    for a use case without)."""
+    month on its own, the range and the 90 days as the sums of their months. Three queries
+    (business case, weekly sums, monthly sums: the months among the 90-day months that have a
+    monthly review come with the monthly sums, which span them); two when the caller passes the
+    ``business_case`` it already read (an unsaved one for a use case without)."""
     if business_case is None:
         business_case = BusinessCase.objects.filter(use_case=use_case).first() or BusinessCase(
             use_case=use_case
@@ -428,17 +420,14 @@ def use_case_economics(
     )
     query_start = min([start, *ninety_months])
     query_end = max([end, *ninety_months])
-    per_month = monthly_totals(start=query_start, end=query_end, use_case_ids=[use_case.pk]).get(
-        use_case.pk, {}
+    all_months, reviewed_pairs = monthly_totals_and_reviewed(
+        start=query_start, end=query_end, use_case_ids=[use_case.pk]
     )
+    per_month = all_months.get(use_case.pk, {})
     in_range = {m: t for m, t in per_month.items() if start <= m <= end}
     totals = sum(in_range.values(), economics.PeriodTotals())
     by_month, figures = range_figures(per_month, bc, start=start, end=end)
-    reviewed = (
-        months_with_monthly_review(use_case_id=use_case.pk, months=ninety_months)
-        if ninety_months
-        else set()
-    )
+    reviewed = {m for _, m in reviewed_pairs} & set(ninety_months)
     ninety_net = {
         (m.year, m.month): money.Figures.of_period(
             per_month.get(m, economics.PeriodTotals()), bc

@@ -289,6 +289,25 @@ def test_cfo_figures_waterfall_and_weekly_net(client_for, leader, use_case):
     assert charts(scenarios(client_for(leader), use_case))["scenarios"]["net"]["actual"] == [-112.5]
 
 
+def test_range_without_reviews_links_to_the_latest_month_of_either_kind(
+    client_for, leader, use_case, django_assert_max_num_queries
+):
+    """The link to "the latest months with reviews" follows the later of the latest weekly and
+    the latest monthly review; the page asks for it only when the range has none, within the
+    query budget; with no review at all there is no link."""
+    client = client_for(leader)
+    response = client.get(url(use_case, start="2026-11", end="2026-11"))
+    assert response.context["suggested_range"] is None
+    assert "the latest months with reviews" not in response.content.decode()
+    add_week(use_case, "2026-W36")  # September
+    add_month(use_case, "2026-10")
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = client.get(url(use_case, start="2026-11", end="2026-11"))
+    assert "show Aug 2026 – Oct 2026, the latest months with reviews" in (response.content.decode())
+    response = client.get(url(use_case, start="2026-10", end="2026-10"))
+    assert response.context["suggested_range"] is None
+
+
 def test_week_without_monthly_review_has_no_net_value(client_for, leader, use_case):
     add_week(use_case, "2026-W46")  # November: no monthly review yet
     assert reviews(client_for(leader), use_case).context["weeks"][0].net_value is None
