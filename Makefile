@@ -8,7 +8,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
 .PHONY: venv run test test-pg test-sqlite lint fmt services clean prod-smoke validate-compose \
-	bench bench-small fuzz mutate
+	bench bench-small bench-mix fuzz mutate
 
 $(VENV)/.installed: pyproject.toml
 	@BASE_PY=$$(bash scripts/find-python.sh) && echo "Using $$BASE_PY" && \
@@ -34,6 +34,11 @@ bench: venv  ## generate a portfolio in PostgreSQL (full: 2,000 use cases × 104
 
 bench-small: venv  ## the same on a small portfolio: proves the benchmark works (CI)
 	BENCH_SIZE=small bash scripts/bench.sh
+
+MIX_RATE ?= 100
+MIX_SECONDS ?= 600
+bench-mix: venv  ## the mixed load (issue 20): MIX_RATE req/s for MIX_SECONDS s on gunicorn, writes verified
+	BENCH_SIZE=$(BENCH_SIZE) BENCH_MIX=1 MIX_RATE=$(MIX_RATE) MIX_SECONDS=$(MIX_SECONDS) bash scripts/bench.sh
 
 validate-compose: venv  ## check docker-compose.yml and the Dockerfile without a Docker engine
 	$(PY) scripts/validate_compose.py

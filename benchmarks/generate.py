@@ -24,7 +24,9 @@ use cases.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
+import json
 import os
 import random
 import sys
@@ -79,6 +81,8 @@ class Size:
 SIZES = {
     "full": Size(use_cases=2000, weeks=104, months=24, owners=250, stewards=8),
     "small": Size(use_cases=60, weeks=16, months=5, owners=12, stewards=4),
+    # Issue 20: ten times the full size (2.08 M weekly reviews), generated in under 5 minutes.
+    "xl": Size(use_cases=20000, weeks=104, months=24, owners=2500, stewards=40),
 }
 
 
@@ -140,7 +144,12 @@ _REQUIRED = object()
 
 def copy_rows(model, rows: Iterable[dict], *, now: datetime.datetime) -> int:
     """``COPY`` ``rows`` (dicts by attname) into ``model``'s table; missing columns take the
-    field's default. Returns the number of rows."""
+    field's default. Returns the number of rows.
+
+    The table's secondary indexes, unique and foreign key constraints are dropped for the load
+    and built once after it (``deferred_keys``): maintaining eight indexes and queueing a
+    deferred foreign key check per row cost more than the COPY itself at 2 M rows. The rows are
+    streamed: nothing holds more than one row."""
     from django.db import connection
 
     columns = _column_defaults(model, now)
@@ -148,17 +157,131 @@ def copy_rows(model, rows: Iterable[dict], *, now: datetime.datetime) -> int:
     table = connection.ops.quote_name(model._meta.db_table)
     count = 0
     statement = f"COPY {table} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+    required = [attname for attname, _, default in columns if default is _REQUIRED]
+    with (
+        deferred_keys(model._meta.db_table),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(statement) as copy,
+    ):
         for row in rows:
-            values = []
-            for attname, _column, default in columns:
-                value = row.get(attname, default)
-                if value is _REQUIRED:
-                    raise ValueError(f"{model.__name__}.{attname} needs a value")
-                values.append(value)
+            values = [row.get(attname, default) for attname, _, default in columns]
+            if _REQUIRED in values:
+                missing = [a for a in required if a not in row]
+                raise ValueError(f"{model.__name__}.{missing[0]} needs a value")
             copy.write_row(values)
             count += 1
     return count
+
+
+def copy_text(value) -> str:
+    """``value`` as a field of COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime.date):  # and datetime
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_lines(
+    model,
+    fields: tuple[str, ...],
+    lines: Iterable[str],
+    *,
+    now: datetime.datetime,
+    constants: dict | None = None,
+) -> int:
+    """``COPY`` into ``model``'s table lines already in COPY's text format: each line the
+    values of ``fields`` (attnames), tab-separated, without the newline; every other column
+    takes ``constants[attname]`` or the field's default, the same on every row. The fast path of
+    the 2 M weekly reviews (``copy_rows`` adapts every value of every row in Python). Written
+    in chunks of a few thousand lines; returns the number of rows."""
+    from django.db import connection
+
+    constants = constants or {}
+    rest = []
+    for attname, column, default in _column_defaults(model, now):
+        if attname in fields:
+            continue
+        value = constants.get(attname, default)
+        if value is _REQUIRED:
+            raise ValueError(f"{model.__name__}.{attname} needs a value")
+        rest.append((column, copy_text(value)))
+    by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
+    columns = [by_attname[name] for name in fields] + [column for column, _ in rest]
+    tail = "".join(f"\t{text}" for _, text in rest) + "\n"
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    count = 0
+    chunk: list[str] = []
+    with (
+        deferred_keys(model._meta.db_table),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) == 5000:
+                copy.write(tail.join(chunk) + tail)
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            copy.write(tail.join(chunk) + tail)
+            count += len(chunk)
+    return count
+
+
+@contextlib.contextmanager
+def deferred_keys(table: str):
+    """Drop ``table``'s secondary indexes, its unique and its foreign key constraints, run the
+    body (a bulk load), then create them again from their own definitions
+    (``pg_get_indexdef``/``pg_get_constraintdef``): one sort per index and one join per foreign
+    key instead of one index insertion and one queued trigger event per row. The primary key
+    stays. Inside the caller's transaction: a failed load leaves the schema as it was."""
+    from django.db import connection
+
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        # Checks still queued from earlier inserts run now: ALTER TABLE refuses a table with
+        # pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid), contype FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY contype DESC",
+            [table],
+        )
+        constraints = cursor.fetchall()  # unique ones first: a foreign key may lean on one
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint k WHERE k.conrelid = i.indrelid"
+            "  AND k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        for name, _definition, _kind in reversed(constraints):  # foreign keys first
+            cursor.execute(
+                f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}"
+            )
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        # Index builds sort in memory (the session's default, 64 MB, spills at 2 M rows).
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for name, definition, _kind in constraints:
+            cursor.execute(
+                f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} "
+                f"{definition}"
+            )
 
 
 # --- the portfolio ------------------------------------------------------------------------------
@@ -403,15 +526,19 @@ def generate(
         counts["checklist answers"] = copy_rows(ChecklistAnswer, checklist, now=now)
 
         started = time.perf_counter()
-        counts["weekly reviews"] = copy_rows(
+        counts["weekly reviews"] = copy_lines(
             WeeklyReview,
-            weekly_rows(plans.values(), weeks, rng=rng, stewards=stewards, now=now),
+            WEEKLY_FIELDS,
+            weekly_lines(plans.values(), weeks, rng=rng, stewards=stewards),
             now=now,
+            constants=REVIEW_CONSTANTS | {"submitted_at": now, "updated_at": now},
         )
-        counts["monthly reviews"] = copy_rows(
+        counts["monthly reviews"] = copy_lines(
             MonthlyReview,
-            monthly_rows(plans.values(), months, rng=rng, stewards=stewards, now=now),
+            MONTHLY_FIELDS,
+            monthly_lines(plans.values(), months, rng=rng, stewards=stewards),
             now=now,
+            constants=REVIEW_CONSTANTS | {"submitted_at": now, "updated_at": now},
         )
         copied = time.perf_counter() - started
         log(
@@ -435,100 +562,121 @@ def generate(
     return counts
 
 
-def weekly_rows(
-    plans: Iterable[Plan], weeks: list[datetime.date], *, rng, stewards, now
-) -> Iterator[dict]:
+#: The columns the review generators write, in their order (the rest: ``REVIEW_CONSTANTS`` and
+#: the fields' defaults).
+WEEKLY_FIELDS = (
+    "use_case_id",
+    "week",
+    "week_start",
+    "month_start",
+    "active_users",
+    "target_users",
+    "tasks_total",
+    "tasks_with_ai",
+    "reworked_outputs",
+    "exceptions",
+    "minutes_saved_per_task",
+    "rework_minutes_per_output",
+    "quality_score",
+    "backlog",
+    "declared_hours_saved",
+    "model_version_id",
+    "submitted_by_id",
+    "updated_by_id",
+)
+MONTHLY_FIELDS = (
+    "use_case_id",
+    "month",
+    "month_start",
+    "training_cost",
+    "support_cost",
+    "integration_cost",
+    "run_cost",
+    "maintenance_cost",
+    "other_cost",
+    "submitted_by_id",
+    "updated_by_id",
+)
+REVIEW_CONSTANTS = {"notes": "", "user_barriers": "", "version": 1}  # user_barriers: weekly
+
+
+def weekly_lines(
+    plans: Iterable[Plan], weeks: list[datetime.date], *, rng, stewards
+) -> Iterator[str]:
+    """The weekly reviews, ``WEEKLY_FIELDS`` of each as one COPY text line (no newline)."""
     from reviews.models import weekly_period_dates
 
-    periods = [(week_label(monday), *weekly_period_dates(week_label(monday))) for monday in weeks]
+    periods = [
+        (week_label(monday), *(d.isoformat() for d in weekly_period_dates(week_label(monday))))
+        for monday in weeks
+    ]
+    sundays = [monday + datetime.timedelta(days=6) for monday in weeks]
+    uniform, gauss = rng.uniform, rng.gauss
     last = len(weeks) - 1
     for plan in plans:
         steward = stewards[plan.pk % len(stewards)].pk
         backlog = plan.backlog_start
         change_index = 0
+        target = plan.target_users
         for i, (label, week_start, month_start) in enumerate(periods):
             # Adoption ramps up over the first ten weeks, then hovers.
             ramp = min(1.0, 0.55 + 0.045 * i)
-            adoption = min(0.99, plan.adoption_level * ramp + rng.uniform(-0.03, 0.03))
-            rework = max(0.0, plan.rework_level + rng.uniform(-0.015, 0.015))
+            adoption = min(0.99, plan.adoption_level * ramp + uniform(-0.03, 0.03))
+            rework = max(0.0, plan.rework_level + uniform(-0.015, 0.015))
             if i == last and plan.breach == "adoption":
-                adoption = rng.uniform(0.4, 0.55)
+                adoption = uniform(0.4, 0.55)
             if i == last and plan.breach == "rework":
-                rework = rng.uniform(0.18, 0.3)
-            target = plan.target_users
+                rework = uniform(0.18, 0.3)
             active = max(1, round(target * adoption))
-            tasks_total = max(10, round(active * plan.tasks_per_user * rng.uniform(0.9, 1.1)))
-            tasks_with_ai = round(tasks_total * rng.uniform(0.7, 0.95))
+            tasks_total = max(10, round(active * plan.tasks_per_user * uniform(0.9, 1.1)))
+            tasks_with_ai = round(tasks_total * uniform(0.7, 0.95))
             reworked = min(tasks_with_ai, round(tasks_with_ai * rework))
-            exceptions = round(tasks_total * max(0.0, plan.exception_level + rng.gauss(0, 0.004)))
-            quality = plan.quality_level + rng.uniform(-2, 2)
+            exceptions = round(tasks_total * max(0.0, plan.exception_level + gauss(0, 0.004)))
+            quality = plan.quality_level + uniform(-2, 2)
             if plan.quality_drops and plan.change_week is not None and i >= plan.change_week:
                 quality -= 9
             # The backlog shrinks about 1 % a week (it stalls for the last weeks of a few).
             if not (plan.backlog_stalls and i >= last - 4):
-                backlog *= rng.uniform(0.985, 0.995)
+                backlog *= uniform(0.985, 0.995)
             else:
                 backlog *= 1.01
-            minutes_saved = plan.minutes_saved * rng.uniform(0.9, 1.1)
-            while change_index + 1 < len(plan.changes) and plan.changes[change_index + 1][
-                0
-            ] <= week_start + datetime.timedelta(days=6):
+            minutes_saved = plan.minutes_saved * uniform(0.9, 1.1)
+            changes = plan.changes
+            while change_index + 1 < len(changes) and changes[change_index + 1][0] <= sundays[i]:
                 change_index += 1
-            version = plan.changes[change_index][1] if plan.changes else None
-            yield {
-                "use_case_id": plan.pk,
-                "week": label,
-                "week_start": week_start,
-                "month_start": month_start,
-                "active_users": active,
-                "target_users": target,
-                "tasks_total": tasks_total,
-                "tasks_with_ai": tasks_with_ai,
-                "reworked_outputs": reworked,
-                "exceptions": exceptions,
-                "minutes_saved_per_task": money(minutes_saved),
-                "rework_minutes_per_output": money(rng.uniform(3, 15)),
-                "quality_score": money(min(100.0, max(0.0, quality))),
-                "backlog": round(backlog),
-                "declared_hours_saved": money(
-                    tasks_with_ai * minutes_saved / 60 * rng.uniform(1.0, 1.3)
-                ),
-                "model_version_id": version,
-                "notes": "",
-                "user_barriers": "",
-                "submitted_by_id": steward,
-                "submitted_at": now,
-                "updated_by_id": steward,
-                "updated_at": now,
-                "version": 1,
-            }
+            version = changes[change_index][1] if changes else "\\N"
+            rework_minutes = uniform(3, 15)
+            quality = min(100.0, max(0.0, quality))
+            declared = tasks_with_ai * minutes_saved / 60 * uniform(1.0, 1.3)
+            yield (
+                f"{plan.pk}\t{label}\t{week_start}\t{month_start}\t{active}\t{target}\t"
+                f"{tasks_total}\t{tasks_with_ai}\t{reworked}\t{exceptions}\t{minutes_saved:.2f}\t"
+                f"{rework_minutes:.2f}\t{quality:.2f}\t{round(backlog)}\t{declared:.2f}\t"
+                f"{version}\t{steward}\t{steward}"
+            )
 
 
-def monthly_rows(
-    plans: Iterable[Plan], months: list[datetime.date], *, rng, stewards, now
-) -> Iterator[dict]:
+def monthly_lines(
+    plans: Iterable[Plan], months: list[datetime.date], *, rng, stewards
+) -> Iterator[str]:
+    """The monthly reviews, ``MONTHLY_FIELDS`` of each as one COPY text line (no newline)."""
+    uniform = rng.uniform
     for plan in plans:
         steward = stewards[plan.pk % len(stewards)].pk
         scale = plan.target_users / 100
         for i, month in enumerate(months):
             early = i < 3
-            yield {
-                "use_case_id": plan.pk,
-                "month": f"{month.year:04d}-{month.month:02d}",
-                "month_start": month,
-                "training_cost": money(rng.uniform(500, 4000) * scale if early else 0),
-                "support_cost": money(rng.uniform(200, 1800) * scale),
-                "integration_cost": money(rng.uniform(1000, 9000) if early else 0),
-                "run_cost": money(rng.uniform(150, 1500) * scale),
-                "maintenance_cost": money(rng.uniform(100, 1200)),
-                "other_cost": money(rng.uniform(0, 300)),
-                "notes": "",
-                "submitted_by_id": steward,
-                "submitted_at": now,
-                "updated_by_id": steward,
-                "updated_at": now,
-                "version": 1,
-            }
+            training = uniform(500, 4000) * scale if early else 0
+            support = uniform(200, 1800) * scale
+            integration = uniform(1000, 9000) if early else 0
+            run = uniform(150, 1500) * scale
+            maintenance = uniform(100, 1200)
+            other = uniform(0, 300)
+            yield (
+                f"{plan.pk}\t{month.year:04d}-{month.month:02d}\t{month.isoformat()}\t"
+                f"{training:.2f}\t{support:.2f}\t{integration:.2f}\t{run:.2f}\t"
+                f"{maintenance:.2f}\t{other:.2f}\t{steward}\t{steward}"
+            )
 
 
 def check_database() -> str:

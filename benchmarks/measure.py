@@ -73,6 +73,16 @@ PLANS = {
         "otlp_seconds": 60,
         "otlp_clients": 3,
     },
+    # Ten times the full portfolio (issue 20): fewer page requests (each page reads ten times
+    # the rows), the same load.
+    "xl": {
+        "page_requests": 15,
+        "submissions": 1000,
+        "threads": 8,
+        "floor_runs": 5,
+        "otlp_seconds": 60,
+        "otlp_clients": 3,
+    },
     "small": {
         "page_requests": 10,
         "submissions": 48,
@@ -644,6 +654,108 @@ def otlp_rows(*, base_url: str, plan) -> list[Row]:
     return [row]
 
 
+# --- scale: one size against another ------------------------------------------------------------
+
+#: The ratio lines: this size against the one ten times smaller (issue 20: the sweep grows
+#: linearly from 2,000 to 20,000 use cases).
+SCALE_PAIRS = {"xl": "full", "full": "small"}
+
+
+def seconds_of(text: str) -> float | None:
+    """``ms()``'s text back to seconds (``"78.3 ms"``, ``"1.42 s"``); None for anything else."""
+    number, _, unit = text.replace(",", "").partition(" ")
+    try:
+        value = float(number)
+    except ValueError:
+        return None
+    return {"ms": value / 1000, "s": value}.get(unit)
+
+
+def save_results(path: Path, *, size_name: str, rows: list[Row], today) -> None:
+    """This run's rows (name, n, median, floor, queries) and the portfolio's size, for the next
+    run of another size to print the ratio (``scale_lines``). Rows of parts not measured this
+    time are kept from the last run that measured them."""
+    from usecases.models import UseCase
+
+    previous = {}
+    if path.exists():
+        try:
+            previous = json.loads(path.read_text()).get("rows", {})
+        except (OSError, ValueError):
+            previous = {}
+    measured = {
+        scale_key(r.name): {
+            "name": r.name,
+            "n": r.n,
+            "median": seconds_of(r.median),
+            "floor": seconds_of(r.floor),
+            "queries": r.queries,
+            "status": r.status,
+        }
+        for r in rows
+        if seconds_of(r.median) is not None
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "size": size_name,
+                "use_cases": UseCase.objects.count(),
+                "today": str(today),
+                "load_average": os.getloadavg(),
+                "rows": {**previous, **measured},
+            },
+            indent=2,
+        )
+    )
+
+
+def scale_key(name: str) -> str:
+    """A row's name without what changes between sizes and runs (the use case page's pk, the
+    CFO report's months)."""
+    return name.split(" (#")[0].split(" (20")[0]
+
+
+def scale_lines(results_dir: Path, size_name: str) -> list[str]:
+    """This size's rows against the smaller size's last run: time ratio beside the use case
+    ratio (linear growth: the two are equal; a page reading one use case: ≈ 1)."""
+    smaller = SCALE_PAIRS.get(size_name)
+    here, there = results_dir / f"{size_name}.json", results_dir / f"{smaller}.json"
+    if not smaller or not here.exists():
+        return []
+    if not there.exists():
+        return [
+            f"scale: no {smaller} run in {results_dir} to compare with "
+            f"(make bench BENCH_SIZE={smaller}, then this one again; BENCH_ONLY=sweep is enough)"
+        ]
+    big, small = json.loads(here.read_text()), json.loads(there.read_text())
+    factor = big["use_cases"] / small["use_cases"] if small["use_cases"] else float("nan")
+    lines = [
+        f"scale {small['use_cases']:,} → {big['use_cases']:,} use cases (×{factor:.1f}; "
+        f"the {smaller} run of {small['today']}, load average then "
+        f"{small['load_average'][0]:.1f}):"
+    ]
+    for key, row in big["rows"].items():
+        other = small["rows"].get(key)
+        if not other or not other["median"] or row["median"] is None:
+            continue
+        ratio = row["median"] / other["median"]
+        floor = (
+            f", its floor ×{row['floor'] / other['floor']:.1f}"
+            if row.get("floor") and other.get("floor")
+            else ""
+        )
+        lines.append(
+            f"  {key}: {ms(other['median'])} → {ms(row['median'])} (×{ratio:.1f}{floor})"
+            + (
+                f"; linear would be ×{factor:.1f}: {'OK' if ratio <= factor * 1.2 else 'ABOVE'}"
+                if key.startswith("stop-loss")
+                else ""
+            )
+        )
+    return lines
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
@@ -696,6 +808,11 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
     )
     parser.add_argument("--otlp-seconds", type=float, help="seconds of span load")
+    parser.add_argument(
+        "--results-dir",
+        default=os.environ.get("BENCH_RESULTS_DIR", "var/bench-results"),
+        help="each size's last rows (<size>.json), kept across runs for the scale ratio",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portfolio.settings")
     import django
@@ -763,12 +880,16 @@ def main(argv: list[str] | None = None) -> int:
         else:
             rows.append(Row("OTLP span ingest", status="skipped (no --base-url)"))
     (run_dir / "plans.txt").write_text("\n".join(plans_out))
+    results_dir = Path(args.results_dir)
+    save_results(results_dir / f"{args.size}.json", size_name=args.size, rows=rows, today=today)
     failed = failed or any(r.status.startswith(("FAILED", "ERRORS")) for r in rows)
     print()
     print(table(rows))
     load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\nload average at the end: {load_avg} (other processes on the machine skew every row)")
     print(f"plans of the heaviest queries: {run_dir / 'plans.txt'}")
+    for line in scale_lines(results_dir, args.size):
+        print(line)
     missed = any(r.status == "ABOVE" for r in rows)
     return 1 if failed or (args.strict and missed) else 0
 

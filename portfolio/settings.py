@@ -110,6 +110,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT off (issue 20): at 20,000 use cases the report aggregates' estimated costs
+    # pass jit_optimize_above_cost and compiling them took 4.6-6 s of a 7.5-25 s query (make bench
+    # BENCH_SIZE=xl, the plans in var/bench/plans.txt); below that size it never started.
+    # DATABASE_JIT=true gives it back.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _jit = "-c jit=" + ("on" if env_bool("DATABASE_JIT", False) else "off")
+    _options["options"] = f"{_options.get('options', '')} {_jit}".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker share one file: WAL lets readers run beside a writer, IMMEDIATE takes the
     # write lock at BEGIN so two writers queue (timeout) instead of failing "database is locked".

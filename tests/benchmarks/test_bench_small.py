@@ -3,6 +3,7 @@ small portfolio generates with COPY into PostgreSQL with consistent periods, and
 measurement and the table come out. No assertion on any duration."""
 
 import datetime
+import json
 
 import pytest
 from django.db import connection
@@ -117,3 +118,64 @@ def test_the_sweep_rows_judge_the_candidates_only_and_raise_what_judging_all_wou
     assert f"{len(picked):,} judged by the rules" in second.extra
     assert second.target == f"≤ {measure.SWEEP_RATIO_TARGET}× SQL pass"
     assert second.status in ("OK", "ABOVE") and second.ratio.endswith("×")
+
+
+def test_the_scale_lines_compare_with_the_smaller_run(tmp_path):
+    def write(size, use_cases, sweep, page):
+        (tmp_path / f"{size}.json").write_text(
+            json.dumps(
+                {
+                    "size": size,
+                    "use_cases": use_cases,
+                    "today": "2026-12-03",
+                    "load_average": [2.0, 2.0, 2.0],
+                    "rows": {
+                        "stop-loss + signals sweep, second run": {
+                            "median": sweep,
+                            "floor": sweep / 10,
+                        },
+                        "use case page": {"median": page, "floor": None},
+                    },
+                }
+            )
+        )
+
+    assert measure.scale_lines(tmp_path, "xl") == []  # nothing measured at this size
+    write("xl", 20000, 30.0, 0.06)
+    assert "no full run" in measure.scale_lines(tmp_path, "xl")[0]
+    write("full", 2000, 1.5, 0.05)
+    lines = measure.scale_lines(tmp_path, "xl")
+    assert lines[0].startswith("scale 2,000 → 20,000 use cases (×10.0")
+    sweep = next(line for line in lines if "sweep" in line)
+    assert "×20.0" in sweep and sweep.endswith("ABOVE")  # twice linear
+    assert any("use case page: 50.0 ms → 60.0 ms (×1.2)" in line for line in lines)
+    assert measure.seconds_of("1,234.5 ms") == pytest.approx(1.2345)
+    assert measure.seconds_of("2.50 s") == 2.5 and measure.seconds_of("") is None
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+@pytest.mark.django_db
+def test_the_bulk_load_keeps_every_index_and_constraint(time_machine):
+    """The generator drops the review tables' secondary indexes and constraints for the COPY and
+    builds them again: the schema afterwards is the migrated one."""
+    time_machine.move_to(datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC))
+
+    def schema():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN "
+                "('reviews_weeklyreview', 'reviews_monthlyreview', 'usecases_checklistanswer')"
+            )
+            indexes = set(cursor.fetchall())
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE conrelid::regclass::text IN "
+                "('reviews_weeklyreview', 'reviews_monthlyreview', 'usecases_checklistanswer')"
+            )
+            return indexes, set(cursor.fetchall())
+
+    before = schema()
+    assert len(before[0]) > 6 and any("FOREIGN KEY" in c[2] for c in before[1])
+    generate.generate(size=generate.SIZES["small"], today=TODAY, analyze=False, log=lambda _: None)
+    assert schema() == before

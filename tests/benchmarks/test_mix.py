@@ -1,0 +1,71 @@
+"""The mixed load client (``make bench-mix``, issue 20) works against a live server: the mix's
+proportions, every request answered as expected, every acknowledged write found in the database,
+and a write that is not there is reported. No assertion on any duration."""
+
+import datetime
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from benchmarks import generate, mix
+from reviews.models import WeeklyReview
+
+TODAY = datetime.date(2026, 11, 25)
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL"),
+]
+
+
+@pytest.fixture
+def small_live(transactional_db, live_server, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC))
+    generate.generate(size=generate.SIZES["small"], today=TODAY, analyze=False, log=lambda _: None)
+    return live_server.url
+
+
+def test_the_mix_runs_open_loop_and_every_acknowledged_write_is_stored(small_live):
+    planned = mix.plan_requests(base_url=small_live, total=40, seed=3, today=TODAY)
+    # Random draws: 70 / 20 / 10 give or take.
+    kinds = Counter("read" if p.check is None else p.check[0] for p in planned)
+    assert sum(kinds.values()) == 40
+    assert 20 <= kinds["read"] <= 36 and 2 <= kinds["post"] <= 16 and 1 <= kinds["patch"] <= 10
+    # Every new review is a distinct (use case, week), every correction a distinct review.
+    posts = [p.check[1:3] for p in planned if p.check and p.check[0] == "post"]
+    patches = [p.check[1] for p in planned if p.check and p.check[0] == "patch"]
+    assert len(set(posts)) == len(posts) and len(set(patches)) == len(patches)
+
+    outcomes, wall = mix.run_open_loop(small_live, planned, rate=5, max_in_flight=8, timeout=60)
+    assert len(outcomes) == 40 and wall > 0
+    assert [o.problem for o in outcomes if o.problem] == []
+    assert mix.verify_writes(outcomes) == []
+    stored = WeeklyReview.objects.filter(notes__startswith="mix load ").exclude(
+        notes__contains="correction"
+    )
+    assert stored.count() == kinds["post"]
+    assert (
+        WeeklyReview.objects.filter(notes__contains="mix load correction", version=2).count()
+        == (kinds["patch"])
+    )
+
+    text, ok = mix.report(outcomes, wall=wall, rate=5, seconds=8, problems=[])
+    assert ok and "not the target run" in text and "api: new weekly review" in text
+
+    # A write acknowledged but not in the database is reported.
+    acknowledged = next(o for o in outcomes if o.check and o.check[0] == "post")
+    _, uc, week, _ = acknowledged.check
+    WeeklyReview.objects.filter(use_case_id=uc, week=week).delete()
+    problems = mix.verify_writes(outcomes)
+    assert problems and f"use case {uc}, {week}" in problems[0]
+    assert not mix.report(outcomes, wall=wall, rate=5, seconds=8, problems=problems)[1]
+
+
+def test_a_request_past_its_timeout_is_an_error(small_live):
+    """A request that cannot be sent before its timeout (every thread busy) is counted as an
+    error, not silently dropped: open loop, bounded."""
+    planned = mix.plan_requests(base_url=small_live, total=6, seed=1, today=TODAY)
+    outcomes, _ = mix.run_open_loop(small_live, planned, rate=1000, max_in_flight=1, timeout=0.001)
+    assert len(outcomes) == 6
+    assert all(o.problem for o in outcomes)
