@@ -13,6 +13,7 @@
   provider never takes over an administrator); else a new account is made, without a password.
   Then the PMO and Leadership groups follow the groups claim (``sync_roles``, audited as
   ``RoleChange``); value owners and contributors stay assigned in Valuegate.
+- **Signing out** after a single sign-on ends the provider's session too (``sso_logout``).
 - **No sign-up**: accounts come from the admin, ``create_pmo_user`` or a first single sign-on.
 """
 
@@ -28,6 +29,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 from django.shortcuts import render
 from django.urls import reverse
@@ -37,6 +39,7 @@ from usecases.role_changes import roles_follow
 from usecases.roles import LEADERSHIP, PMO
 
 from .client_ip import client_ip
+from .sso_logout import forget_id_token, remember_id_token
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +236,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         sociallogin.connect(request, existing)
 
 
+@receiver(auth_signals.user_logged_in, dispatch_uid="valuegate.sso_forget_id_token")
+def _forget_id_token_on_any_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        forget_id_token(request)  # a single sign-on puts it back just after (below)
+
+
 @receiver(account_signals.user_logged_in, dispatch_uid="valuegate.sso_sync_roles")
 def _sync_roles_on_sso_login(sender, request, user, sociallogin=None, **kwargs):
     if sociallogin is None or not is_ours(sociallogin.account):
         return
+    remember_id_token(request, sociallogin)  # for the sign-out at the provider (sso_logout)
     sync_roles(user, sociallogin.account.extra_data)

@@ -63,6 +63,8 @@ class Provider:
     users_file: Path
     redirect_uris: list[str]
     issuer: str | None = None
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    end_session: bool = True
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -91,6 +93,8 @@ class Provider:
             "CLIENT_ID": CLIENT_ID,
             "CLIENT_SECRET": CLIENT_SECRET,
             "REDIRECT_URIS": ",".join(self.redirect_uris),
+            "POST_LOGOUT_REDIRECT_URIS": ",".join(self.post_logout_redirect_uris),
+            "END_SESSION": "on" if self.end_session else "off",
         }
         if self.issuer:
             env["ISSUER"] = self.issuer

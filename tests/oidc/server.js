@@ -10,8 +10,14 @@
 // file. Consent is granted for the one first-party client (loadExistingGrant), as an
 // organisation's provider does for its own applications.
 //
+// Sign-out (RP-initiated logout): the discovery document advertises end_session_endpoint; the
+// provider asks "Sign out of the test identity provider?" (our page, like the sign-in form), ends
+// its session on "Yes, sign me out" and sends the browser to the client's registered
+// post_logout_redirect_uri. END_SESSION=off: no end_session_endpoint (a provider without it).
+//
 // Environment: PORT; ISSUER (default http://127.0.0.1:PORT: another value makes a provider
-// whose tokens name a foreign issuer); CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS (comma-separated).
+// whose tokens name a foreign issuer); CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS and
+// POST_LOGOUT_REDIRECT_URIS (comma-separated); END_SESSION.
 import { readFileSync } from 'node:fs';
 
 import Provider from 'oidc-provider';
@@ -34,6 +40,7 @@ const configuration = {
     client_id: clientId,
     client_secret: process.env.CLIENT_SECRET || 'valuegate-test-secret',
     redirect_uris: (process.env.REDIRECT_URIS || '').split(',').filter(Boolean),
+    post_logout_redirect_uris: (process.env.POST_LOGOUT_REDIRECT_URIS || '').split(',').filter(Boolean),
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_post',
@@ -48,7 +55,23 @@ const configuration = {
   },
   // Scope claims in the ID token too (not only from userinfo), as Entra ID sends groups.
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: {
+      enabled: process.env.END_SESSION !== 'off',
+      async logoutSource(ctx, form) {
+        ctx.type = 'html';
+        ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test IdP sign-out</title></head>
+<body><main><h1>Sign out of the test identity provider?</h1>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></main></body></html>`;
+      },
+      async postLogoutSuccessSource(ctx) {
+        ctx.type = 'html';
+        ctx.body = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head><body><main><h1>Signed out of the test identity provider</h1></main></body></html>';
+      },
+    },
+  },
   cookies: { keys: ['valuegate-test-cookie-key'] },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, sub) {
