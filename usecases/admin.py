@@ -46,7 +46,7 @@ class ChecklistAnswerAdmin(SimpleHistoryAdmin):
 class RoleChangeAdmin(admin.ModelAdmin):
     """The audit of role groups given or taken (admin, commands, single sign-on): read only."""
 
-    list_display = ("at", "user", "role", "added", "source", "changed_by", "reason")
+    list_display = ("at", "user", "role", "change", "source", "changed_by", "reason")
     list_filter = ("role", "added", "source")
     search_fields = ("user__username", "changed_by__username", "reason")
     list_select_related = ("user", "changed_by")

@@ -558,7 +558,11 @@ class RoleChange(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_changes"
     )
     role = models.CharField(max_length=150)
-    added = models.BooleanField(help_text="True: the role was given; False: it was taken away.")
+    added = models.BooleanField(
+        null=True,
+        help_text="True: the role was given; False: it was taken away; empty: kept as it was "
+        "because the source could not say (an identity provider's groups overage).",
+    )
     source = models.CharField(max_length=16, choices=RoleSource.choices)
     reason = models.CharField(max_length=300)
     changed_by = models.ForeignKey(
@@ -576,4 +580,8 @@ class RoleChange(models.Model):
         indexes = [models.Index(fields=["user", "at"])]
 
     def __str__(self):
-        return f"{self.user_id}: {'+' if self.added else '−'}{self.role} ({self.source})"
+        return f"{self.user_id}: {self.change} {self.role} ({self.source})"
+
+    @property
+    def change(self) -> str:
+        return {True: "given", False: "taken away", None: "kept"}[self.added]

@@ -9,6 +9,8 @@
   by=...)`` around it (the admin's user form: the administrator; ``create_pmo_user``: the command;
   single sign-on: ``roles_follow``). A change made outside any of them is still recorded, as
   ``RoleSource.OTHER`` without an actor.
+- ``roles_kept`` records that a source could not say (an identity provider's groups overage):
+  one row per role, ``added`` empty, the membership left as it was.
 - ``roles_follow`` puts a user in or out of each named role group as ``wanted`` says (single
   sign-on); roles not named in ``wanted`` are left alone: value owners and contributors are fields
   of use cases and never pass here.
@@ -137,3 +139,26 @@ def roles_follow(user, *, wanted: dict[str, bool], source: str, reason: str) -> 
             group = groups.get(name) or Group.objects.get_or_create(name=name)[0]
             (user.groups.add if want else user.groups.remove)(group)
     return recorded
+
+
+def roles_kept(user, roles: list[str], *, source: str, reason: str) -> list[RoleChange]:
+    """Record that ``user``'s ``roles`` were left as they were (the source could not tell)."""
+    unknown = set(roles) - set(MANAGED_ROLES)
+    if unknown:
+        raise ValueError(f"not a managed role: {sorted(unknown)}")
+    have = set(user.groups.filter(name__in=roles).values_list("name", flat=True))
+    now = timezone.now()
+    return RoleChange.objects.bulk_create(
+        RoleChange(
+            user=user,
+            role=role,
+            added=None,
+            source=source,
+            reason=fit(
+                f"{reason} ({'member' if role in have else 'not a member'})",
+                RoleChange._meta.get_field("reason").max_length,
+            ),
+            at=now,
+        )
+        for role in roles
+    )

@@ -45,6 +45,21 @@ USERS = {
         "groups": ["everyone"],
         "preferred_username": None,  # no preferred_username: the e-mail address is the username
     },
+    # Entra ID past 200 groups: no "groups" list, a groups overage instead (server.js).
+    "dora": {
+        "sub": "sub-dora-0004",
+        "password": "dora-idp-pass",
+        "email": "dora@example.com",
+        "name": "Dora Drift",
+        "overage": True,
+    },
+    "eve": {
+        "sub": "sub-eve-0005",
+        "password": "eve-idp-pass",
+        "email": "eve@example.com",
+        "name": "Eve Ever",
+        "hasgroups": True,
+    },
 }
 
 

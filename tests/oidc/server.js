@@ -3,7 +3,9 @@
 // oidc-provider (the certified Node.js implementation) with one confidential client, PKCE
 // required, discovery, and a `groups` claim in the ID token and the userinfo. The users come
 // from USERS_FILE (JSON, read at each sign-in, so a test can change someone's groups between two
-// logins): { "<username>": { "sub", "password", "email", "name", "groups", "preferred_username"? } }
+// logins): { "<username>": { "sub", "password", "email", "name", "groups", "preferred_username"?,
+// "overage"?, "hasgroups"? } }; "overage": true sends Entra ID's groups overage (_claim_names and
+// _claim_sources pointing at Microsoft Graph) instead of "groups", "hasgroups": true its other form.
 // A user without "preferred_username" in the file gets none in its claims (the e-mail fallback).
 //
 // The sign-in form is our own (plain HTML, no script): username + password, checked against the
@@ -51,7 +53,7 @@ const configuration = {
     openid: ['sub'],
     profile: ['name', 'preferred_username'],
     email: ['email', 'email_verified'],
-    groups: ['groups'],
+    groups: ['groups', 'hasgroups'],
   },
   // Scope claims in the ID token too (not only from userinfo), as Entra ID sends groups.
   conformIdTokenClaims: false,
@@ -81,9 +83,16 @@ const configuration = {
     return {
       accountId: sub,
       async claims() {
-        const claims = {
-          sub, email: user.email, email_verified: true, name: user.name, groups: user.groups,
-        };
+        const claims = { sub, email: user.email, email_verified: true, name: user.name };
+        if (user.groups !== undefined) claims.groups = user.groups;
+        if (user.overage) {
+          // Microsoft Entra ID past 200 groups: a pointer to the groups instead of the list.
+          claims._claim_names = { groups: 'src1' };
+          claims._claim_sources = {
+            src1: { endpoint: `https://graph.microsoft.com/v1.0/users/${sub}/getMemberObjects` },
+          };
+        }
+        if (user.hasgroups) claims.hasgroups = true; // Entra's implicit-flow form of the overage
         if (user.preferred_username !== null) {
           claims.preferred_username = user.preferred_username ?? username;
         }

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.conftest import make_user
 from usecases.models import RoleChange, RoleSource
-from usecases.role_changes import UNATTRIBUTED, role_changes_by
+from usecases.role_changes import UNATTRIBUTED, role_changes_by, roles_kept
 from usecases.roles import LEADERSHIP, PMO, is_pmo
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +135,13 @@ def test_a_cached_role_is_forgotten_when_the_group_changes():
     assert not is_pmo(olivia)  # cached on the instance
     olivia.groups.add(group(PMO))
     assert is_pmo(olivia)
+
+
+def test_the_admins_list_of_role_changes_says_given_taken_or_kept(admin_client, admin_user):
+    olivia = make_user("olivia", PMO)
+    olivia.groups.remove(group(PMO))
+    roles_kept(olivia, [LEADERSHIP], source=RoleSource.SSO, reason="groups overage")
+    page = admin_client.get(reverse("admin:usecases_rolechange_changelist")).content.decode()
+    for word in ("given", "taken away", "kept"):
+        assert f">{word}<" in page
+    assert "groups overage (not a member)" in page
