@@ -61,9 +61,11 @@ from usecases.models import (
     ChecklistAnswer,
     Funding,
     ModelChange,
+    RoleSource,
     Stage,
     UseCase,
 )
+from usecases.role_changes import role_changes_by
 from usecases.roles import LEADERSHIP, PMO
 
 SEED = "valuegate-demo"
@@ -885,7 +887,8 @@ def seed_users(demo_users: Iterable[DemoUser], result: SeedResult) -> dict:
             user.save(update_fields=["is_active"])
         missing = [groups[name] for name in demo.groups if name not in _group_names(user)]
         if missing:
-            user.groups.add(*missing)
+            with role_changes_by(RoleSource.COMMAND, reason="Demo data (manage.py seed_demo)"):
+                user.groups.add(*missing)
         users[demo.username] = user
     _reset_passwords([(users[d.username], d.password) for d in demo_users])
     result.created["users"] = created_count

@@ -12,7 +12,10 @@
   else the e-mail address) is linked to it, unless it is a superuser's (refused: an identity
   provider never takes over an administrator); else a new account is made, without a password.
   Then the PMO and Leadership groups follow the groups claim (``sync_roles``, audited as
-  ``RoleChange``); value owners and contributors stay assigned in Valuegate.
+  ``RoleChange``); value owners and contributors stay assigned in Valuegate. A groups overage
+  (Entra ID: too many groups for the token, a link instead of the list) keeps the roles as they
+  were, logged, audited and told to the user (``group_overage``).
+- **Signing out** after a single sign-on ends the provider's session too (``sso_logout``).
 - **No sign-up**: accounts come from the admin, ``create_pmo_user`` or a first single sign-on.
 """
 
@@ -27,16 +30,19 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 from django.shortcuts import render
 from django.urls import reverse
 
 from usecases.models import RoleSource
-from usecases.role_changes import roles_follow
+from usecases.role_changes import roles_follow, roles_kept
 from usecases.roles import LEADERSHIP, PMO
 
 from .client_ip import client_ip
+from .sso_logout import forget_id_token, remember_id_token
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +172,32 @@ def wanted_roles(idp_groups: set[str]) -> dict[str, bool]:
     return wanted
 
 
-def sync_roles(user, extra_data: dict) -> list:
-    """The user's PMO and Leadership groups after the groups claim of this sign-in."""
+def group_overage(claims: dict) -> bool:
+    """The provider had more groups than fit in the token and sent a pointer instead of the
+    list (Microsoft Entra ID past 200 groups: ``_claim_names: {"groups": ...}``, or
+    ``hasgroups: true``): the user's groups are unknown, not empty."""
+    name = settings.OIDC_GROUPS_CLAIM
+    if name in claims:
+        return False
+    claim_names = claims.get("_claim_names")
+    if isinstance(claim_names, dict) and name in claim_names:
+        return True
+    return claims.get("hasgroups") in (True, "true", "True")
+
+
+OVERAGE_MESSAGE = (
+    "Your identity provider sent a link instead of your groups (you are in more groups than fit "
+    "in its token), so your Valuegate roles were kept as they were. Ask your administrator to "
+    "send only the groups assigned to Valuegate."
+)
+
+
+def sync_roles(user, extra_data: dict, request=None) -> list:
+    """The user's PMO and Leadership groups after the groups claim of this sign-in; on a groups
+    overage the roles are kept, with a warning, an audit record per role and a message."""
     claims = _claims(extra_data)
+    if group_overage(claims):
+        return _keep_roles_on_overage(user, request)
     if settings.OIDC_GROUPS_CLAIM not in claims:
         log.warning(
             "Single sign-on for %s: no %r claim; mapped roles are taken away",
@@ -181,6 +210,26 @@ def sync_roles(user, extra_data: dict) -> list:
         return []
     reason = f"Single sign-on at {settings.OIDC_ISSUER}: groups {sorted(idp_groups) or 'none'}"
     return roles_follow(user, wanted=wanted, source=RoleSource.SSO, reason=reason)
+
+
+def _keep_roles_on_overage(user, request) -> list:
+    managed = list(wanted_roles(set()))  # the roles single sign-on manages
+    if not managed:
+        return []
+    log.warning(
+        "Single sign-on for %s: the %r claim is a groups overage (a link to the groups, not the "
+        "list); roles kept unchanged. Send only the groups assigned to the application "
+        "(docs/deploy.md).",
+        user.get_username(),
+        settings.OIDC_GROUPS_CLAIM,
+    )
+    if request is not None:
+        messages.warning(request, OVERAGE_MESSAGE)
+    reason = (
+        f"Single sign-on at {settings.OIDC_ISSUER}: groups overage (the token links to the "
+        "groups instead of listing them); role kept as it was"
+    )
+    return roles_kept(user, managed, source=RoleSource.SSO, reason=reason)
 
 
 def _refuse(request, message: str, status: int = 403):
@@ -233,8 +282,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         sociallogin.connect(request, existing)
 
 
+@receiver(auth_signals.user_logged_in, dispatch_uid="valuegate.sso_forget_id_token")
+def _forget_id_token_on_any_login(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        forget_id_token(request)  # a single sign-on puts it back just after (below)
+
+
 @receiver(account_signals.user_logged_in, dispatch_uid="valuegate.sso_sync_roles")
 def _sync_roles_on_sso_login(sender, request, user, sociallogin=None, **kwargs):
     if sociallogin is None or not is_ours(sociallogin.account):
         return
-    sync_roles(user, sociallogin.account.extra_data)
+    remember_id_token(request, sociallogin)  # for the sign-out at the provider (sso_logout)
+    sync_roles(user, sociallogin.account.extra_data, request)

@@ -4,12 +4,12 @@
 pages (``portfolio.errors``) and ``/favicon.ico``."""
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from .sso import LoginView
+from .sso_logout import LogoutView
 
 admin.site.site_header = "Valuegate administration"
 admin.site.site_title = "Valuegate admin"
@@ -34,7 +34,7 @@ urlpatterns = [
     # allauth's login (password form + single sign-on button, portfolio/sso.py) under Django's
     # name; allauth's own pages (two-factor, the provider's callback, reauthentication) below.
     path("accounts/login/", LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),  # and at the provider
     path("accounts/", include("portfolio.account_urls")),
     path("", include("usecases.urls")),  # use-cases/ and inbox/
     path("", include("reviews.urls")),  # reviews/ and overdue/

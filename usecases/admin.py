@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import BusinessCase, ChecklistAnswer, ModelChange, RoleChange, UseCase
+from .models import BusinessCase, ChecklistAnswer, ModelChange, RoleChange, RoleSource, UseCase
+from .role_changes import role_changes_by
 
 
 class BusinessCaseInline(admin.StackedInline):
@@ -41,12 +44,12 @@ class ChecklistAnswerAdmin(SimpleHistoryAdmin):
 
 @admin.register(RoleChange)
 class RoleChangeAdmin(admin.ModelAdmin):
-    """The audit of role groups given or taken by single sign-on: read only."""
+    """The audit of role groups given or taken (admin, commands, single sign-on): read only."""
 
-    list_display = ("at", "user", "role", "added", "source", "reason")
+    list_display = ("at", "user", "role", "change", "source", "changed_by", "reason")
     list_filter = ("role", "added", "source")
-    search_fields = ("user__username", "reason")
-    list_select_related = ("user",)
+    search_fields = ("user__username", "changed_by__username", "reason")
+    list_select_related = ("user", "changed_by")
 
     def has_add_permission(self, request):
         return False
@@ -56,3 +59,18 @@ class RoleChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin; a change of the PMO or Leadership group is audited with the
+    administrator who saved it (``RoleChange``, source "admin")."""
+
+    def save_related(self, request, form, formsets, change):
+        reason = f"Django admin: {request.user.get_username()} saved the user"
+        with role_changes_by(RoleSource.ADMIN, reason=reason, by=request.user):
+            super().save_related(request, form, formsets, change)

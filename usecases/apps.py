@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class UsecasesConfig(AppConfig):
     name = "usecases"
     verbose_name = "Use cases"
+
+    def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed
+
+        from .role_changes import audit_role_groups
+
+        # Every change of a user's PMO/Leadership groups is audited (RoleChange), on any path.
+        m2m_changed.connect(
+            audit_role_groups,
+            sender=get_user_model().groups.through,
+            dispatch_uid="valuegate.audit_role_groups",
+        )

@@ -591,19 +591,35 @@ class RoleSource(models.TextChoices):
     """What changed a user's role group (``usecases.role_changes``)."""
 
     SSO = "sso", "Single sign-on (the identity provider's groups)"
+    ADMIN = "admin", "Django admin"
+    COMMAND = "command", "Management command"
+    OTHER = "other", "Other (code or shell; no actor recorded)"
 
 
 class RoleChange(models.Model):
     """The audit record of one role group (PMO, Leadership) given to or taken from a user: who,
-    which role, added or removed, why and by what. Written by ``usecases.role_changes`` only."""
+    which role, added or removed, why, by what and by whom. Written by ``usecases.role_changes``
+    only (one receiver sees every change of the PMO and Leadership groups, whatever the path)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_changes"
     )
     role = models.CharField(max_length=150)
-    added = models.BooleanField(help_text="True: the role was given; False: it was taken away.")
+    added = models.BooleanField(
+        null=True,
+        help_text="True: the role was given; False: it was taken away; empty: kept as it was "
+        "because the source could not say (an identity provider's groups overage).",
+    )
     source = models.CharField(max_length=16, choices=RoleSource.choices)
     reason = models.CharField(max_length=300)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The administrator who made the change (empty: single sign-on, a command).",
+    )
     at = models.DateTimeField()
 
     class Meta:
@@ -611,4 +627,8 @@ class RoleChange(models.Model):
         indexes = [models.Index(fields=["user", "at"])]
 
     def __str__(self):
-        return f"{self.user_id}: {'+' if self.added else '−'}{self.role} ({self.source})"
+        return f"{self.user_id}: {self.change} {self.role} ({self.source})"
+
+    @property
+    def change(self) -> str:
+        return {True: "given", False: "taken away", None: "kept"}[self.added]

@@ -1,49 +1,164 @@
-"""Role groups (PMO, Leadership) that follow an outside source, each change audited.
+"""Role groups (PMO, Leadership): every change of a user's membership audited, whatever the path.
 
-``roles_follow`` puts a user in or out of each named role group as ``wanted`` says and writes one
-``RoleChange`` per group actually added or removed (none when nothing changes), in one
-transaction. Roles not named in ``wanted`` are left alone: value owners and contributors are
-fields of use cases and never pass here.
+- **One place records**: ``audit_role_groups``, a receiver of ``m2m_changed`` on
+  ``User.groups`` (connected in ``UsecasesConfig.ready``), writes one ``RoleChange`` per role group
+  actually given or taken away, from either side of the relation (``user.groups.add(group)``,
+  ``group.user_set.remove(user)``, ``clear()``, the admin form's ``set()``), in the transaction of
+  the change. Other groups are not audited.
+- **Who and why** come from the code that makes the change: ``role_changes_by(source, reason=...,
+  by=...)`` around it (the admin's user form: the administrator; ``create_pmo_user``: the command;
+  single sign-on: ``roles_follow``). A change made outside any of them is still recorded, as
+  ``RoleSource.OTHER`` without an actor.
+- ``roles_kept`` records that a source could not say (an identity provider's groups overage):
+  one row per role, ``added`` empty, the membership left as it was.
+- ``roles_follow`` puts a user in or out of each named role group as ``wanted`` says (single
+  sign-on); roles not named in ``wanted`` are left alone: value owners and contributors are fields
+  of use cases and never pass here.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from .audit import fit
-from .models import RoleChange
+from .fastpaths import forget
+from .models import RoleChange, RoleSource
 from .roles import LEADERSHIP, PMO
 
-#: The role groups an outside source may manage.
+#: The role groups that are audited (and that an outside source may manage).
 MANAGED_ROLES = (PMO, LEADERSHIP)
+
+#: The reason of a change made outside ``role_changes_by``.
+UNATTRIBUTED = "Changed outside the admin, the management commands and single sign-on"
+
+_PENDING = "_valuegate_role_changes_pending"
+
+
+@dataclass
+class _Attribution:
+    source: str
+    reason: str
+    by: object | None = None
+    recorded: list[RoleChange] = field(default_factory=list)
+
+
+_current: ContextVar[_Attribution | None] = ContextVar("valuegate_role_changes", default=None)
+
+
+@contextmanager
+def role_changes_by(source: str, *, reason: str, by=None) -> Iterator[list[RoleChange]]:
+    """Role group changes made inside are recorded with this source, reason and actor; yields
+    the list of the ``RoleChange`` rows written (filled as the changes happen)."""
+    attribution = _Attribution(source=source, reason=reason, by=by)
+    token = _current.set(attribution)
+    try:
+        yield attribution.recorded
+    finally:
+        _current.reset(token)
+
+
+def _record(pairs: list[tuple[int, str]], *, added: bool) -> None:
+    """One ``RoleChange`` per (user id, role) pair."""
+    if not pairs:
+        return
+    attribution = _current.get() or _Attribution(source=RoleSource.OTHER, reason=UNATTRIBUTED)
+    by = attribution.by if getattr(attribution.by, "pk", None) else None
+    reason = fit(attribution.reason, RoleChange._meta.get_field("reason").max_length)
+    now = timezone.now()
+    rows = RoleChange.objects.bulk_create(
+        RoleChange(
+            user_id=user_id,
+            role=role,
+            added=added,
+            source=attribution.source,
+            reason=reason,
+            changed_by=by,
+            at=now,
+        )
+        for user_id, role in pairs
+    )
+    attribution.recorded.extend(rows)
+
+
+def _role_pairs(instance, reverse: bool, pk_set, *, members_only: bool) -> list[tuple[int, str]]:
+    """The (user id, role) pairs a change touches; ``members_only``: only those in the group now
+    (a remove or clear names pks that need not be members)."""
+    if reverse:  # ``group.user_set``: instance is a Group, pk_set holds user pks
+        if instance.name not in MANAGED_ROLES:
+            return []
+        if members_only:
+            users = instance.user_set.all()
+            if pk_set is not None:
+                users = users.filter(pk__in=pk_set)
+            user_ids = list(users.values_list("pk", flat=True))
+        else:
+            user_ids = list(pk_set or ())
+        return [(pk, instance.name) for pk in sorted(user_ids)]
+    groups = instance.groups.all() if members_only else Group.objects.all()
+    groups = groups.filter(name__in=MANAGED_ROLES)
+    if pk_set is not None:
+        groups = groups.filter(pk__in=pk_set)
+    return [(instance.pk, name) for name in groups.order_by("name").values_list("name", flat=True)]
+
+
+def audit_role_groups(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
+    """``m2m_changed`` on ``User.groups.through``: record the role groups given or taken."""
+    if action == "post_add":  # Django's pk_set for an add holds only the new memberships
+        _record(_role_pairs(instance, reverse, pk_set, members_only=False), added=True)
+    elif action in ("pre_remove", "pre_clear"):
+        pending = _role_pairs(instance, reverse, pk_set, members_only=True)
+        setattr(instance, _PENDING, pending)
+    elif action in ("post_remove", "post_clear"):
+        _record(instance.__dict__.pop(_PENDING, []), added=False)
+    else:
+        return
+    if not reverse:
+        forget(instance, "roles")  # the request's cached roles (usecases.roles.roles)
 
 
 @transaction.atomic
 def roles_follow(user, *, wanted: dict[str, bool], source: str, reason: str) -> list[RoleChange]:
-    """Make ``user``'s membership of each group in ``wanted`` match it; the changes made."""
+    """Make ``user``'s membership of each group in ``wanted`` match it; the changes made (each
+    recorded once, by ``audit_role_groups``)."""
     unknown = set(wanted) - set(MANAGED_ROLES)
     if unknown:
         raise ValueError(f"not a managed role: {sorted(unknown)}")
     groups = {group.name: group for group in Group.objects.filter(name__in=wanted)}
     have = set(user.groups.filter(name__in=wanted).values_list("name", flat=True))
+    with role_changes_by(source, reason=reason) as recorded:
+        for name, want in wanted.items():
+            if want == (name in have):
+                continue
+            group = groups.get(name) or Group.objects.get_or_create(name=name)[0]
+            (user.groups.add if want else user.groups.remove)(group)
+    return recorded
+
+
+def roles_kept(user, roles: list[str], *, source: str, reason: str) -> list[RoleChange]:
+    """Record that ``user``'s ``roles`` were left as they were (the source could not tell)."""
+    unknown = set(roles) - set(MANAGED_ROLES)
+    if unknown:
+        raise ValueError(f"not a managed role: {sorted(unknown)}")
+    have = set(user.groups.filter(name__in=roles).values_list("name", flat=True))
     now = timezone.now()
-    changes: list[RoleChange] = []
-    for name, want in wanted.items():
-        if want == (name in have):
-            continue
-        group = groups.get(name) or Group.objects.get_or_create(name=name)[0]
-        (user.groups.add if want else user.groups.remove)(group)
-        changes.append(
-            RoleChange(
-                user=user,
-                role=name,
-                added=want,
-                source=source,
-                reason=fit(reason, RoleChange._meta.get_field("reason").max_length),
-                at=now,
-            )
+    return RoleChange.objects.bulk_create(
+        RoleChange(
+            user=user,
+            role=role,
+            added=None,
+            source=source,
+            reason=fit(
+                f"{reason} ({'member' if role in have else 'not a member'})",
+                RoleChange._meta.get_field("reason").max_length,
+            ),
+            at=now,
         )
-    RoleChange.objects.bulk_create(changes)
-    if changes and hasattr(user, "_valuegate_roles"):
-        del user._valuegate_roles  # the request's cached roles (usecases.roles.roles)
-    return changes
+        for role in roles
+    )

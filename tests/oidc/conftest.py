@@ -7,11 +7,19 @@ from portfolio.settings import csp_form_action, oidc_providers
 from .provider import CLIENT_ID, CLIENT_SECRET, LEADERSHIP_GROUP, PMO_GROUP, USERS, Provider
 
 CALLBACK = "/accounts/oidc/sso/login/callback/"
+LOGIN = "/accounts/login/"  # where the provider sends the browser back after signing out
 LABEL = "Sign in with Test IdP"
 
 
-def start_provider(tmp_path, redirect_uris, issuer=None) -> Provider:
-    provider = Provider(users_file=tmp_path / "idp-users.json", redirect_uris=redirect_uris)
+def start_provider(tmp_path, redirect_uris, issuer=None, *, end_session=True) -> Provider:
+    """The provider with Valuegate registered: each redirect URI's site's login page is its
+    post-logout redirect URI."""
+    provider = Provider(
+        users_file=tmp_path / "idp-users.json",
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=[uri.replace(CALLBACK, LOGIN) for uri in redirect_uris],
+        end_session=end_session,
+    )
     provider.issuer = issuer
     provider.write_users(USERS)
     return provider.start()

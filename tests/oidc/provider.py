@@ -45,6 +45,21 @@ USERS = {
         "groups": ["everyone"],
         "preferred_username": None,  # no preferred_username: the e-mail address is the username
     },
+    # Entra ID past 200 groups: no "groups" list, a groups overage instead (server.js).
+    "dora": {
+        "sub": "sub-dora-0004",
+        "password": "dora-idp-pass",
+        "email": "dora@example.com",
+        "name": "Dora Drift",
+        "overage": True,
+    },
+    "eve": {
+        "sub": "sub-eve-0005",
+        "password": "eve-idp-pass",
+        "email": "eve@example.com",
+        "name": "Eve Ever",
+        "hasgroups": True,
+    },
 }
 
 
@@ -63,6 +78,8 @@ class Provider:
     users_file: Path
     redirect_uris: list[str]
     issuer: str | None = None
+    post_logout_redirect_uris: list[str] = field(default_factory=list)
+    end_session: bool = True
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
@@ -91,6 +108,8 @@ class Provider:
             "CLIENT_ID": CLIENT_ID,
             "CLIENT_SECRET": CLIENT_SECRET,
             "REDIRECT_URIS": ",".join(self.redirect_uris),
+            "POST_LOGOUT_REDIRECT_URIS": ",".join(self.post_logout_redirect_uris),
+            "END_SESSION": "on" if self.end_session else "off",
         }
         if self.issuer:
             env["ISSUER"] = self.issuer

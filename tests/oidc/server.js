@@ -3,15 +3,23 @@
 // oidc-provider (the certified Node.js implementation) with one confidential client, PKCE
 // required, discovery, and a `groups` claim in the ID token and the userinfo. The users come
 // from USERS_FILE (JSON, read at each sign-in, so a test can change someone's groups between two
-// logins): { "<username>": { "sub", "password", "email", "name", "groups", "preferred_username"? } }
+// logins): { "<username>": { "sub", "password", "email", "name", "groups", "preferred_username"?,
+// "overage"?, "hasgroups"? } }; "overage": true sends Entra ID's groups overage (_claim_names and
+// _claim_sources pointing at Microsoft Graph) instead of "groups", "hasgroups": true its other form.
 // A user without "preferred_username" in the file gets none in its claims (the e-mail fallback).
 //
 // The sign-in form is our own (plain HTML, no script): username + password, checked against the
 // file. Consent is granted for the one first-party client (loadExistingGrant), as an
 // organisation's provider does for its own applications.
 //
+// Sign-out (RP-initiated logout): the discovery document advertises end_session_endpoint; the
+// provider asks "Sign out of the test identity provider?" (our page, like the sign-in form), ends
+// its session on "Yes, sign me out" and sends the browser to the client's registered
+// post_logout_redirect_uri. END_SESSION=off: no end_session_endpoint (a provider without it).
+//
 // Environment: PORT; ISSUER (default http://127.0.0.1:PORT: another value makes a provider
-// whose tokens name a foreign issuer); CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS (comma-separated).
+// whose tokens name a foreign issuer); CLIENT_ID, CLIENT_SECRET, REDIRECT_URIS and
+// POST_LOGOUT_REDIRECT_URIS (comma-separated); END_SESSION.
 import { readFileSync } from 'node:fs';
 
 import Provider from 'oidc-provider';
@@ -34,6 +42,7 @@ const configuration = {
     client_id: clientId,
     client_secret: process.env.CLIENT_SECRET || 'valuegate-test-secret',
     redirect_uris: (process.env.REDIRECT_URIS || '').split(',').filter(Boolean),
+    post_logout_redirect_uris: (process.env.POST_LOGOUT_REDIRECT_URIS || '').split(',').filter(Boolean),
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_post',
@@ -44,11 +53,27 @@ const configuration = {
     openid: ['sub'],
     profile: ['name', 'preferred_username'],
     email: ['email', 'email_verified'],
-    groups: ['groups'],
+    groups: ['groups', 'hasgroups'],
   },
   // Scope claims in the ID token too (not only from userinfo), as Entra ID sends groups.
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    rpInitiatedLogout: {
+      enabled: process.env.END_SESSION !== 'off',
+      async logoutSource(ctx, form) {
+        ctx.type = 'html';
+        ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test IdP sign-out</title></head>
+<body><main><h1>Sign out of the test identity provider?</h1>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></main></body></html>`;
+      },
+      async postLogoutSuccessSource(ctx) {
+        ctx.type = 'html';
+        ctx.body = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head><body><main><h1>Signed out of the test identity provider</h1></main></body></html>';
+      },
+    },
+  },
   cookies: { keys: ['valuegate-test-cookie-key'] },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, sub) {
@@ -58,9 +83,16 @@ const configuration = {
     return {
       accountId: sub,
       async claims() {
-        const claims = {
-          sub, email: user.email, email_verified: true, name: user.name, groups: user.groups,
-        };
+        const claims = { sub, email: user.email, email_verified: true, name: user.name };
+        if (user.groups !== undefined) claims.groups = user.groups;
+        if (user.overage) {
+          // Microsoft Entra ID past 200 groups: a pointer to the groups instead of the list.
+          claims._claim_names = { groups: 'src1' };
+          claims._claim_sources = {
+            src1: { endpoint: `https://graph.microsoft.com/v1.0/users/${sub}/getMemberObjects` },
+          };
+        }
+        if (user.hasgroups) claims.hasgroups = true; // Entra's implicit-flow form of the overage
         if (user.preferred_username !== null) {
           claims.preferred_username = user.preferred_username ?? username;
         }

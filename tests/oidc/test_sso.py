@@ -104,7 +104,10 @@ def test_a_group_removed_at_the_provider_takes_the_role_away_at_the_next_login(c
     assert signed_in_user(client) == ann
     assert groups(ann) == {LEADERSHIP}
     changes = list(RoleChange.objects.filter(user=ann).order_by("pk").values_list("role", "added"))
-    assert changes == [(PMO, True), (PMO, False), (LEADERSHIP, True)]
+    assert changes == [(PMO, True), (PMO, False), (LEADERSHIP, True)]  # one row per change
+    assert set(RoleChange.objects.filter(user=ann).values_list("source", "changed_by")) == {
+        (RoleSource.SSO, None)
+    }
     assert "vg-leadership" in RoleChange.objects.filter(user=ann).order_by("pk").last().reason
     client.logout()
 

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from usecases.models import RoleSource
+from usecases.role_changes import role_changes_by
 from usecases.roles import LEADERSHIP, PMO
 
 PASSWORD_ENV = "VALUEGATE_PMO_PASSWORD"
@@ -62,7 +64,8 @@ class Command(BaseCommand):
                 created = True
             else:
                 created = False
-            user.groups.add(*group_rows)
+            with role_changes_by(RoleSource.COMMAND, reason="manage.py create_pmo_user"):
+                user.groups.add(*group_rows)  # audited: RoleChange per group given
         verb = "Created" if created else "Updated existing user"
         self.stdout.write(self.style.SUCCESS(f"{verb} {username}: member of {', '.join(groups)}."))
 

@@ -1,0 +1,147 @@
+"""Every change of a user's PMO or Leadership group is audited (``RoleChange``), on each path:
+the Django admin's user form (with the administrator who saved it), ``create_pmo_user``, code
+from either side of the relation; other groups are not audited, nothing is recorded when nothing
+changes. Single sign-on (one row per change) is tested in tests/oidc/test_sso.py."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.conftest import make_user
+from usecases.models import RoleChange, RoleSource
+from usecases.role_changes import UNATTRIBUTED, role_changes_by, roles_kept
+from usecases.roles import LEADERSHIP, PMO, is_pmo
+
+pytestmark = pytest.mark.django_db
+
+
+def group(name: str) -> Group:
+    return Group.objects.get_or_create(name=name)[0]
+
+
+def changes(user) -> list[tuple]:
+    return list(
+        RoleChange.objects.filter(user=user)
+        .order_by("pk")
+        .values_list("role", "added", "source", "changed_by")
+    )
+
+
+def admin_form_data(user) -> dict:
+    """The admin's change form of ``user`` as the browser sends it back unchanged."""
+    joined = user.date_joined.astimezone(timezone.get_current_timezone())
+    data = {
+        "username": user.username,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "groups": list(user.groups.values_list("pk", flat=True)),
+        "user_permissions": [],
+        "date_joined_0": joined.strftime("%Y-%m-%d"),
+        "date_joined_1": joined.strftime("%H:%M:%S"),
+    }
+    data.update(
+        {flag: "on" for flag in ("is_active", "is_staff", "is_superuser") if getattr(user, flag)}
+    )
+    return data
+
+
+def save_in_admin(client, user, **changes) -> None:
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    assert client.get(url).status_code == 200
+    data = {**admin_form_data(user), **changes}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+
+def test_the_admin_giving_and_taking_a_role_is_audited_with_the_administrator(
+    admin_client, admin_user
+):
+    olivia = make_user("olivia")
+    everyone = group("Everyone")  # not a role group: not audited
+    save_in_admin(admin_client, olivia, groups=[group(PMO).pk, everyone.pk])
+    assert is_pmo(User.objects.get(pk=olivia.pk))
+    assert changes(olivia) == [(PMO, True, RoleSource.ADMIN, admin_user.pk)]
+    assert "root" in RoleChange.objects.get(user=olivia).reason
+
+    save_in_admin(admin_client, olivia, groups=[group(LEADERSHIP).pk, everyone.pk])
+    assert changes(olivia)[1:] == [
+        (PMO, False, RoleSource.ADMIN, admin_user.pk),
+        (LEADERSHIP, True, RoleSource.ADMIN, admin_user.pk),
+    ]
+
+
+def test_an_admin_save_that_leaves_the_groups_alone_records_nothing(admin_client):
+    pia = make_user("pia", PMO)
+    before = changes(pia)
+    save_in_admin(admin_client, pia, first_name="Pia Maria")
+    assert User.objects.get(pk=pia.pk).first_name == "Pia Maria"
+    assert changes(pia) == before
+
+
+def test_create_pmo_user_is_audited_as_a_command(monkeypatch):
+    monkeypatch.setenv("VALUEGATE_PMO_PASSWORD", "plenty-of-entropy-4711")
+    call_command("create_pmo_user", "pia", "--noinput", "--leadership", stdout=StringIO())
+    pia = User.objects.get(username="pia")
+    assert sorted(changes(pia)) == [
+        (LEADERSHIP, True, RoleSource.COMMAND, None),
+        (PMO, True, RoleSource.COMMAND, None),
+    ]
+    assert RoleChange.objects.filter(user=pia, reason__contains="create_pmo_user").count() == 2
+
+    call_command("create_pmo_user", "pia", "--noinput", stdout=StringIO())  # already PMO
+    assert RoleChange.objects.filter(user=pia).count() == 2
+
+
+def test_changes_from_the_groups_side_are_audited_too():
+    olivia, oscar = make_user("olivia"), make_user("oscar")
+    leadership = group(LEADERSHIP)
+    with role_changes_by(RoleSource.COMMAND, reason="a script"):
+        leadership.user_set.add(olivia, oscar)
+    assert changes(olivia) == changes(oscar) == [(LEADERSHIP, True, RoleSource.COMMAND, None)]
+
+    leadership.user_set.remove(oscar)  # outside any attribution: still recorded
+    removal = RoleChange.objects.filter(user=oscar).order_by("pk").last()
+    assert (removal.added, removal.source, removal.reason) == (
+        False,
+        RoleSource.OTHER,
+        UNATTRIBUTED,
+    )
+
+    leadership.user_set.clear()  # olivia is the only member left
+    assert changes(olivia)[-1] == (LEADERSHIP, False, RoleSource.OTHER, None)
+    assert RoleChange.objects.filter(user=oscar).count() == 2
+
+
+def test_only_real_changes_of_role_groups_are_recorded():
+    olivia = make_user("olivia", PMO)
+    assert changes(olivia) == [(PMO, True, RoleSource.OTHER, None)]  # the factory's add
+
+    olivia.groups.add(group(PMO))  # already a member
+    olivia.groups.remove(group(LEADERSHIP))  # not a member
+    olivia.groups.add(group("Everyone"))  # not a role group
+    assert len(changes(olivia)) == 1
+
+    olivia.groups.clear()  # PMO and Everyone go; only PMO is a role
+    assert changes(olivia)[1:] == [(PMO, False, RoleSource.OTHER, None)]
+
+
+def test_a_cached_role_is_forgotten_when_the_group_changes():
+    olivia = make_user("olivia")
+    assert not is_pmo(olivia)  # cached on the instance
+    olivia.groups.add(group(PMO))
+    assert is_pmo(olivia)
+
+
+def test_the_admins_list_of_role_changes_says_given_taken_or_kept(admin_client, admin_user):
+    olivia = make_user("olivia", PMO)
+    olivia.groups.remove(group(PMO))
+    roles_kept(olivia, [LEADERSHIP], source=RoleSource.SSO, reason="groups overage")
+    page = admin_client.get(reverse("admin:usecases_rolechange_changelist")).content.decode()
+    for word in ("given", "taken away", "kept"):
+        assert f">{word}<" in page
+    assert "groups overage (not a member)" in page
