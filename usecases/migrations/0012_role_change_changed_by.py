@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("usecases", "0010_role_change_audit"),
+        ("usecases", "0011_proposed_change"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("usecases", "0011_role_change_changed_by"),
+        ("usecases", "0012_role_change_changed_by"),
     ]
 
     operations = [
