@@ -421,7 +421,7 @@ def test_the_pack_top_jumps_to_the_vote_form_and_to_each_section(
     assert "You voted" not in body and "SECRET-RATIONALE-LENA" not in body  # still blind
     links = _section_links(body)
     assert links == [
-        "recommendation", "figures", "waterfall", "scenarios", "trends",
+        "recommendation", "figures", "waterfall", "scenarios", "trends", "changes",
         "flags", "checklist", "voting", "decision",
     ]  # fmt: skip
     for anchor in links:
