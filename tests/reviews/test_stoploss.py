@@ -136,6 +136,20 @@ def test_default_policy_boundaries(use_case, owner, figures, flagged):
     assert use_case.stage == (Stage.REDESIGN if flagged else Stage.ROLLOUT)
 
 
+def test_the_explanation_states_a_finer_threshold_exactly(use_case, owner):
+    """A threshold of 15.25 % is said as 15.25 %, never rounded to 15.3 % (it is what the rule
+    compares with); the observed value is given to the same places."""
+    rule = default_rule(Metric.REWORK_RATE)
+    rule.threshold = Decimal("0.1525")
+    rule.save()
+    submit_week(use_case, "2026-W47", user=owner, **rework("0.19"))
+    [flag] = stop_loss_flags(use_case)
+    assert flag.explanation.startswith(
+        "Rework rate was 19.00% in 2026-W47, above the stop-loss threshold of 15.25%. "
+        "Rule (default policy): rework rate exceeds 15.25% for 1 consecutive week"
+    )
+
+
 def test_breach_raises_flag_moves_stage_and_notifies(
     use_case, owner, pmo, contributor, django_capture_on_commit_callbacks
 ):
