@@ -72,10 +72,12 @@ test-sqlite: venv tests/oidc/node_modules  ## SQLite pass: leaves out browser, w
 
 MUTATE_MIN ?= 95
 MUTATE_JOBS ?= 2
+# The migrated test database every mutant starts from (a copy each): on tmpfs where there is one.
+MUTATE_DB ?= $(shell [ -d /dev/shm ] && echo /dev/shm || echo /tmp)/valuegate-mutmut-$(shell id -u).sqlite3
 MUTANTS ?=
 mutate: venv  ## mutation testing of the rule modules ([tool.mutmut]; slow: run it alone)
 	rm -rf mutants
-	env -u DATABASE_URL CELERY_BROKER_URL=memory:// \
+	env -u DATABASE_URL CELERY_BROKER_URL=memory:// VALUEGATE_TEST_DB_TEMPLATE=$(MUTATE_DB) \
 	  $(PY) scripts/mutate.py run --max-children $(MUTATE_JOBS) $(MUTANTS)
 	$(PY) scripts/mutate.py score $(MUTATE_MIN)
 

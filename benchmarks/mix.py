@@ -6,7 +6,8 @@ The mix (seeded, so two runs send the same sequence):
 - 70 % reads by six roles: the PMO, Leadership, an admin, a value owner, a contributor (data
   steward) as signed-in pages (session cookie) — the portfolio dashboard, the CFO report, a use
   case page, the flags, the inbox — and the API as a token client (the steward's use case,
-  its weekly reviews, its economics, the use case list);
+  its weekly reviews, its economics, the use case list), each with its share in
+  ``READ_WEIGHTS`` (who reads what: the owners' and contributors' pages and API most);
 - 20 % new weekly reviews: ``POST /api/v1/weekly-reviews/`` as the data stewards, each a distinct
   (use case, week): the week left open by the generator, then the weeks before the first
   generated one (a pilot's weeks: a new review may be up to a year before ``live_since``);
@@ -55,6 +56,29 @@ TARGET_P95 = 0.250  # seconds
 TARGET_SECONDS = 600
 READ_SHARE, POST_SHARE = 0.70, 0.20  # corrections: the rest (10 %)
 MIX_NOTE = "mix load"
+
+#: Who reads what, in percent of all reads. Not uniform over the endpoints: in an installation of
+#: 2,000 use cases the value owners and contributors (one to three per use case, their team tools
+#: reading through the API) outnumber the PMO and leadership (a handful of people each) by a
+#: hundred to one, so their pages and API calls are most of the reads. The portfolio-wide pages
+#: (dashboards, CFO report, flags) still get a quarter of the reads, far more than their readers'
+#: share of the users: deliberately pessimistic, as they are the most expensive pages.
+READ_WEIGHTS = (
+    ("page: dashboard (PMO)", 6),
+    ("page: dashboard by net value p2 (PMO)", 3),
+    ("page: flags (PMO)", 5),
+    ("page: dashboard (Leadership)", 6),
+    ("page: CFO report (Leadership)", 5),
+    ("page: use case (admin)", 2),
+    ("page: use case (value owner)", 15),
+    ("page: inbox (value owner)", 10),
+    ("page: use case (contributor)", 15),
+    ("api: use case (contributor)", 10),
+    ("api: weekly reviews of a use case (contributor)", 10),
+    ("api: economics (contributor)", 8),
+    ("api: use case list (contributor)", 5),
+)
+assert sum(weight for _name, weight in READ_WEIGHTS) == 100
 
 
 @dataclasses.dataclass
@@ -167,6 +191,7 @@ def plan_requests(*, base_url: str, total: int, seed: int, today) -> list[Planne
     last = economics.add_months(today, -1)
     first = economics.add_months(last, -11)
     cfo = f"/reports/cfo/?start={first:%Y-%m}&end={last:%Y-%m}"
+    # The reads, each with its share of all reads in percent (READ_WEIGHTS, same order).
     reads = [
         lambda: page("PMO", "/portfolio/"),
         lambda: page("PMO", "/portfolio/?sort=-net_value&page=2"),
@@ -184,21 +209,9 @@ def plan_requests(*, base_url: str, total: int, seed: int, today) -> list[Planne
         lambda: api(steward_name, "GET", f"/api/v1/use-cases/{rng.choice(contributed)}/economics/"),
         lambda: api(steward_name, "GET", "/api/v1/use-cases/"),
     ]
-    read_names = [
-        "page: dashboard (PMO)",
-        "page: dashboard by net value p2 (PMO)",
-        "page: flags (PMO)",
-        "page: dashboard (Leadership)",
-        "page: CFO report (Leadership)",
-        "page: use case (admin)",
-        "page: use case (value owner)",
-        "page: inbox (value owner)",
-        "page: use case (contributor)",
-        "api: use case (contributor)",
-        "api: weekly reviews of a use case (contributor)",
-        "api: economics (contributor)",
-        "api: use case list (contributor)",
-    ]
+    read_names = [name for name, _weight in READ_WEIGHTS]
+    read_weights = [weight for _name, weight in READ_WEIGHTS]
+    assert len(reads) == len(READ_WEIGHTS)
 
     # New weekly reviews: the open week, then the weeks before the first generated one.
     open_monday = submission_week(today)
@@ -232,7 +245,7 @@ def plan_requests(*, base_url: str, total: int, seed: int, today) -> list[Planne
     for i in range(total):
         draw = rng.random()
         if draw < READ_SHARE:
-            k = rng.randrange(len(reads))
+            k = rng.choices(range(len(reads)), weights=read_weights)[0]
             planned.append(Planned(read_names[k], reads[k]()))
         elif draw < READ_SHARE + POST_SHARE:
             uc, week = next(posts)

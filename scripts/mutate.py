@@ -50,6 +50,27 @@ def _skip_unless_safely_decorated(self, node: cst.CSTNode) -> bool:
 
 MutationVisitor._skip_node_and_children = _skip_unless_safely_decorated
 
+
+def make_test_db_template() -> None:
+    """The migrated SQLite database every mutant's tests start from (a copy each, see
+    ``TEST_DB_TEMPLATE`` in tests/conftest.py): made here once, from the code being mutated
+    (migrations are not among the mutated modules)."""
+    import os
+    import subprocess
+
+    template = os.environ.get("VALUEGATE_TEST_DB_TEMPLATE")
+    if not template:
+        return
+    if os.path.exists(template):
+        os.unlink(template)
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{template}"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        env=environment,
+        check=True,
+    )
+
+
 #: A function of the engine decorated with ``@_exact``: ``score`` fails if it has no mutant.
 ENGINE_DECORATED = "usecases.economics.x_period_figures"
 
@@ -104,6 +125,8 @@ def score(minimum: float) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["score"]:
         sys.exit(score(float(sys.argv[2]) if len(sys.argv) > 2 else 95))
+    if sys.argv[1:2] == ["run"]:
+        make_test_db_template()
     from mutmut.__main__ import cli
 
     sys.argv[0] = "mutmut"

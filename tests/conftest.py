@@ -25,6 +25,28 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 __all__ = ["PASSWORD", "ROLES", "make_use_case", "make_user", "user_of"]
 
+#: ``make mutate``: a migrated SQLite database file made once before the run. Every mutant's
+#: pytest run starts from a copy of it (with ``--reuse-db``) instead of migrating a fresh test
+#: database (~8 s of CPU per mutant, most of the run's time).
+TEST_DB_TEMPLATE = os.environ.get("VALUEGATE_TEST_DB_TEMPLATE")
+
+if TEST_DB_TEMPLATE:
+
+    @pytest.fixture(scope="session")
+    def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+        from django.conf import settings
+
+        database = settings.DATABASES["default"]
+        assert database["ENGINE"] == "django.db.backends.sqlite3", "the template is SQLite"
+        copy = f"{TEST_DB_TEMPLATE}.{os.getpid()}"
+        shutil.copyfile(TEST_DB_TEMPLATE, copy)
+        database.setdefault("TEST", {})["NAME"] = copy
+        yield
+        for path in (copy, f"{copy}-wal", f"{copy}-shm"):  # SQLite's WAL files beside it
+            if os.path.exists(path):
+                os.unlink(path)
+
+
 #: Every role of the fixtures below, and "anonymous" (not logged in).
 ROLES = ("anonymous", "outsider", "other_owner", "contributor", "leader", "pmo", "owner", "admin")
 
