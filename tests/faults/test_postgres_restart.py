@@ -10,7 +10,8 @@ loop for 40 s while the cluster is restarted (``pg_ctl restart -m fast``) and th
 (``stop -m immediate``), left down for 3 s and started again. It runs in a process of its own
 (Django there is configured for that cluster, not the test database) with a bounded time; if it
 overruns it is stopped (SIGTERM: it stops gunicorn and the cluster), and whatever is left of
-either is stopped here.
+either is stopped here. gunicorn's broker is the suite's test Redis database
+(``VALUEGATE_TEST_REDIS_URL``), flushed at the end: no test keeps anything there for another.
 """
 
 import contextlib
