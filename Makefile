@@ -8,7 +8,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
 .PHONY: venv run test test-pg test-sqlite lint fmt services clean prod-smoke validate-compose \
-	bench bench-small bench-mix fuzz mutate
+	bench bench-small bench-mix fault-pg fuzz mutate
 
 $(VENV)/.installed: pyproject.toml
 	@BASE_PY=$$(bash scripts/find-python.sh) && echo "Using $$BASE_PY" && \
@@ -39,6 +39,12 @@ MIX_RATE ?= 100
 MIX_SECONDS ?= 600
 bench-mix: venv  ## the mixed load (issue 20): MIX_RATE req/s for MIX_SECONDS s on gunicorn, writes verified
 	BENCH_SIZE=$(BENCH_SIZE) BENCH_MIX=1 MIX_RATE=$(MIX_RATE) MIX_SECONDS=$(MIX_SECONDS) bash scripts/bench.sh
+
+FAULT_RATE ?= 6
+FAULT_SECONDS ?= 40
+FAULT_REDIS_URL ?= redis://127.0.0.1:6379/12
+fault-pg: venv services  ## PostgreSQL restarted and crashed under the mixed load (a cluster of its own): 503s, recovery, no write lost
+	$(PY) -m benchmarks.pg_restart --rate $(FAULT_RATE) --seconds $(FAULT_SECONDS) --redis-url $(FAULT_REDIS_URL)
 
 validate-compose: venv  ## check docker-compose.yml and the Dockerfile without a Docker engine
 	$(PY) scripts/validate_compose.py

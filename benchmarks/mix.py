@@ -95,6 +95,7 @@ class Outcome:
     status: int | None
     problem: str | None
     check: tuple | None
+    due: float = 0.0  # when it was due (time.perf_counter())
 
 
 # --- set-up: users, sessions, tokens ------------------------------------------------------------
@@ -313,7 +314,7 @@ def run_open_loop(
                         problem = f"{item.kind}: {status} {body[:200]!r}"
                 except (OSError, http.client.HTTPException) as exc:
                     problem = f"{item.kind}: {type(exc).__name__}: {exc}"
-            outcome = Outcome(item.kind, time.perf_counter() - at, status, problem, item.check)
+            outcome = Outcome(item.kind, time.perf_counter() - at, status, problem, item.check, at)
             with lock:
                 outcomes.append(outcome)
 

@@ -1,5 +1,6 @@
-"""The site's error answers: 400, 403, 404, 429 and 500 (``handler400`` … in ``portfolio.urls``,
-``CSRF_FAILURE_VIEW``, and the login limits' and lockouts' 429).
+"""The site's error answers: 400, 403, 404, 429, 500 and 503 (``handler400`` … in
+``portfolio.urls``, ``CSRF_FAILURE_VIEW``, the login limits' and lockouts' 429, and the database
+outage's 503 of ``portfolio.db_unavailable``).
 
 A page is the app's layout (``templates/portfolio/errors/``: the navigation of a logged-in user,
 the reason in words, a way on); an htmx request answered 400 or 403 gets the reason alone
@@ -7,9 +8,9 @@ the reason in words, a way on); an htmx request answered 400 or 403 gets the rea
 ``/api/`` gets JSON instead, ``{"detail": …}`` like the API's own errors (DRF answers most of
 those itself; these are the ones Django answers: an unknown API path, an unhandled exception).
 
-The 500 page is rendered without the request: no context processor runs (they read the session,
-the user and the inbox from the database, which may be what failed), so it shows no user-specific
-navigation and makes no query.
+The 500 and 503 pages are rendered without the request: no context processor runs (they read the
+session, the user and the inbox from the database, which may be what failed), so they show no
+user-specific navigation and make no query.
 """
 
 import re
@@ -22,6 +23,8 @@ from django.urls import Resolver404
 from django.views.decorators.csrf import requires_csrf_token
 
 API_PREFIX = "/api/"
+#: The health check (``portfolio.views.healthz``): JSON, like the API, when it fails.
+HEALTH_PATH = "/healthz"
 
 #: What each status says when the code gave no reason of its own.
 DEFAULTS = {
@@ -30,6 +33,7 @@ DEFAULTS = {
     404: "There is no page at this address.",
     429: "Too many requests right now. Please try again shortly.",
     500: "Something went wrong on our side. It has been logged; please try again in a moment.",
+    503: "Valuegate cannot reach its database right now. Please try again in a few seconds.",
 }
 #: The statuses htmx swaps in as the server's message (``responseHandling`` in base.html).
 HTMX_SWAPPED = frozenset({400, 403, 404, 409, 422, 429})
@@ -112,3 +116,16 @@ def server_error(request):
         return JsonResponse({"detail": DEFAULTS[500]}, status=500)
     template = loader.get_template("portfolio/errors/500.html")
     return HttpResponse(template.render({"message": DEFAULTS[500], "status": 500}), status=500)
+
+
+def service_unavailable(request, retry_after: int) -> HttpResponse:
+    """503 with ``Retry-After`` (seconds), made as the 500 is: no context processor, no
+    database (``portfolio.db_unavailable`` answers with it while the database is out of reach)."""
+    if is_api(request) or request.path == HEALTH_PATH:
+        response = JsonResponse({"detail": DEFAULTS[503]}, status=503)
+    else:
+        template = loader.get_template("portfolio/errors/503.html")
+        context = {"message": DEFAULTS[503], "status": 503, "retry_after": retry_after}
+        response = HttpResponse(template.render(context), status=503)
+    response["Retry-After"] = str(retry_after)
+    return response

@@ -12,14 +12,17 @@ operation gets, unless it documents it already:
 - 415 when it takes a body (a content type it does not parse, or a body that does not parse as
   the type it claims);
 - 404 when its path or its body names an object (absent, or hidden from this user: a review of a
-  use case the user may not see) or it is paginated (a page past the end).
+  use case the user may not see) or it is paginated (a page past the end);
+- 503 with ``Retry-After`` on every operation: the database is out of reach (a restart, a
+  failover; ``portfolio/db_unavailable.py``). Nothing was changed; the same request may be sent
+  again after that many seconds.
 
 Registered in ``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``.
 """
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": "``detail`` for 401/403/404; field name → messages for a 400.",
+    "description": "``detail`` for 401/403/404/503; field name → messages for a 400.",
     "properties": {"detail": {"type": "string"}},
     "additionalProperties": True,
 }
@@ -30,14 +33,23 @@ ERRORS = {
     "403": "Not authenticated, or not allowed to do this.",
     "404": "No such object, or not visible to this user.",
     "415": "Unsupported media type: the body is not JSON, a form or multipart data it can read.",
+    "503": "The database is out of reach for a moment: send the request again after Retry-After.",
 }
 
 
 def _error(status: str) -> dict:
-    return {
+    response = {
         "description": ERRORS[status],
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    if status == "503":
+        response["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before sending the request again.",
+                "schema": {"type": "integer"},
+            }
+        }
+    return response
 
 
 def _statuses(path: str, method: str, operation: dict) -> list[str]:
@@ -53,6 +65,7 @@ def _statuses(path: str, method: str, operation: dict) -> list[str]:
     paginated = any(p["name"] == "page" for p in query)
     if "{" in path or "requestBody" in operation or paginated:
         statuses.append("404")
+    statuses.append("503")
     return statuses
 
 

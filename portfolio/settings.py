@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "portfolio.login_limits.LoginThrottledMiddleware",
     "portfolio.mfa.MfaRequiredMiddleware",
+    # Last, so that its process_exception runs first: a database outage raised by a view is a 503
+    # with Retry-After (portfolio/db_unavailable.py; one raised in a middleware: handler500).
+    "portfolio.db_unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portfolio.urls"
@@ -104,10 +107,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+_conn_max_age = int(os.environ.get("CONN_MAX_AGE", "0"))
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'valuegate.sqlite3'}"),
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_max_age=_conn_max_age,
+        # A kept connection is checked (SELECT 1) before a request's first query: after a
+        # PostgreSQL restart its old connection is dead, and is replaced instead of failing the
+        # request (issue 20, tests/faults/test_postgres_restart.py).
+        conn_health_checks=_conn_max_age > 0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -127,11 +135,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 elif "postgresql" in DATABASES["default"]["ENGINE"]:
-    # A database host that does not answer fails the connection after this many seconds (an
-    # error page, or the OTLP endpoint's 503) instead of holding the request past gunicorn's
-    # timeout. ``?connect_timeout=`` in DATABASE_URL wins.
+    # A database host that does not answer fails the connection after this many seconds: the
+    # request gets its 503 with Retry-After (portfolio/db_unavailable.py) instead of hanging.
+    # 3 s: a healthy connection takes milliseconds (a busy one well under a second), and a
+    # request that finds the database away must answer well inside the 10 s a client waits
+    # (issue 20) and gunicorn's 30 s. A refused connection (PostgreSQL restarting) fails at once
+    # anyway; this bounds a host that does not answer at all. psycopg applies it to each host
+    # named in DATABASE_URL in turn, and counts less than 2 as 2. ``?connect_timeout=`` in
+    # DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "10"))
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,7 +18,8 @@ admin.site.index_title = "Records"
 handler400 = "portfolio.errors.bad_request"
 handler403 = "portfolio.errors.permission_denied"
 handler404 = "portfolio.errors.page_not_found"
-handler500 = "portfolio.errors.server_error"
+# A database outage raised inside a middleware is a 503 (portfolio/db_unavailable.py), the rest 500.
+handler500 = "portfolio.db_unavailable.server_error"
 
 
 class FaviconView(RedirectView):

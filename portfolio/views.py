@@ -256,7 +256,8 @@ def cfo_subscription(request):
 
 @require_GET
 def healthz(request):
-    """Liveness for load balancers and compose: the database answers."""
+    """Liveness for load balancers and compose: 200 when the database answers. While it does
+    not, the query raises and ``portfolio.db_unavailable`` answers 503 with ``Retry-After``."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})

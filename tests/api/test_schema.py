@@ -138,3 +138,18 @@ def test_token_endpoint_is_open_and_everything_else_needs_credentials(schema):
     assert set(revoke["responses"]) >= {"204", "401"}
     use_cases = schema["paths"]["/api/v1/use-cases/"]["get"]
     assert {"tokenAuth": []} in use_cases["security"] and {} not in use_cases["security"]
+
+
+def test_every_operation_documents_the_database_outage_503(schema):
+    """portfolio/db_unavailable.py may answer any of them 503 with Retry-After."""
+    operations = [
+        (url, method, operation)
+        for url, item in schema["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+    assert len(operations) > 20
+    for url, method, operation in operations:
+        unavailable = operation["responses"].get("503")
+        assert unavailable is not None, (method, url)
+        assert "Retry-After" in unavailable["headers"], (method, url)

@@ -1,8 +1,10 @@
 """The site's URLs plus views that fail, for the error page tests (``pytest.mark.urls``)."""
 
 from django.core.exceptions import SuspiciousOperation
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.urls import path
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
 
 from portfolio import urls as site
 
@@ -13,6 +15,20 @@ def crash(request):
 
 def database_down(request):
     raise OperationalError("could not connect to server: Connection refused")
+
+
+def connection_closed(request):
+    raise InterfaceError("connection already closed")
+
+
+class DatabaseDownApi(APIView):
+    """A DRF view: DRF's exception handler sees the error before Django does."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        raise OperationalError("server closed the connection unexpectedly")
 
 
 def suspicious(request):
@@ -29,5 +45,7 @@ urlpatterns = [
     path("test-errors/database-down/", database_down),
     path("test-errors/suspicious/", suspicious),
     path("api/v1/test-errors/crash/", crash),
+    path("api/v1/test-errors/database-down/", DatabaseDownApi.as_view()),
+    path("api/v1/test-errors/connection-closed/", connection_closed),
     *site.urlpatterns,
 ]

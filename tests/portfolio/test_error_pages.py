@@ -204,15 +204,14 @@ def test_lockout_is_a_429_page_with_retry_after(settings, owner):
 
 
 @ERROR_URLS
-@pytest.mark.parametrize("path", ["/test-errors/crash/", "/test-errors/database-down/"])
 @pytest.mark.parametrize("role", ["anonymous", "owner"])
-def test_500_page_needs_no_database(path, role, role_users, django_db_blocker):
+def test_500_page_needs_no_database(role, role_users, django_db_blocker):
     client = Client(raise_request_exception=False)
     user = None if role == "anonymous" else role_users[role]
     if user is not None:
         client.force_login(user)
     with django_db_blocker.block():  # any query now raises: the page must make none
-        response = client.get(path)
+        response = client.get("/test-errors/crash/")
     html = assert_in_layout(response, 500, "Something went wrong on our side.")
     assert NAV not in html
     assert "Log out" not in html
