@@ -133,9 +133,9 @@ def rule_breach(
     the evaluated one, oldest first): the last ``consecutive_weeks`` of them are all out of grace
     and all breach."""
     n = rule.consecutive_weeks
-    run = tuple(points[-n:]) if n > 0 else ()
-    if n < 1 or len(run) < n:
+    if n < 1 or len(points) < n:
         return None
+    run = tuple(points[-n:])
     for point in run:
         if in_grace(rule, point, live_since):
             return None

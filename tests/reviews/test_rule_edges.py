@@ -8,16 +8,33 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
+from reviews import breaches, consequences
 from reviews import early_warnings as signals
 from reviews.breaches import rule_breach
-from reviews.models import Flag, FlagKind
+from reviews.models import Flag, FlagKind, Metric, RuleAction, WeeklyReview
 from reviews.points import WeekPoint
+from reviews.stoploss import LATEST, Target, evaluate, new_candidates
+from reviews.stoploss_effects import Candidate
 from reviews.sweep import sweep_portfolio
-from tests.factories import ModelChangeFactory, StopLossRuleFactory, WeeklyReviewFactory
+from tests.conftest import make_use_case
+from tests.factories import (
+    FlagFactory,
+    ModelChangeFactory,
+    StopLossRuleFactory,
+    WeeklyReviewFactory,
+)
 from usecases import economics
 
-from .stoploss_helpers import HEALTHY, TODAY, frozen_today, submit_week, weeks_back  # noqa: F401
+from .stoploss_helpers import (  # noqa: F401
+    HEALTHY,
+    TODAY,
+    frozen_today,
+    rework,
+    submit_week,
+    weeks_back,
+)
 
 DEFAULT_T = dict(signals.DEFAULTS)
 
@@ -255,3 +272,193 @@ def test_six_overdue_reviews_are_all_listed_and_the_seventh_is_counted(count, mo
         reviews_due=True, has_owner=True, overdue=overdue, period="2026-11", min_overdue=2
     )
     assert f"monthly 2026-06{more}); the alert starts at 2." in found.explanation
+
+
+# --- found by make mutate (issue 21): what a breach says, the batch edges of the evaluation -------
+
+
+def rule_of(**fields):
+    """An unsaved rule: rework above 15 % for one week, no grace, redesign (a default one)."""
+    return StopLossRuleFactory.build(**fields)
+
+
+def rework_weeks(*rates, end="2026-W47"):
+    return [
+        WeekPoint(**{**week(label).__dict__, "rework_rate": D(rate)})
+        for label, rate in zip(weeks_back(len(rates), end=end), rates, strict=True)
+    ]
+
+
+def test_an_unknown_comparison_is_named_in_the_error():
+    with pytest.raises(ValueError) as raised:
+        breaches.breaches(D(1), "sideways", D(0))
+    assert str(raised.value) == "unknown comparison 'sideways'"
+
+
+def test_the_explanation_of_a_one_week_default_rule_word_for_word():
+    breach = rule_breach(rule_of(), rework_weeks("0.19"), live_since=None)
+    assert breach.explanation() == (
+        "Rework rate was 19.0% in 2026-W47, above the stop-loss threshold of 15.0%. "
+        "Rule (default policy): rework rate exceeds 15.0% for 1 consecutive week → "
+        "return to redesign."
+    )
+
+
+def test_the_explanation_of_a_run_under_an_override_with_grace_word_for_word():
+    """A run names each week's value; an override, its grace weeks and a flag-only action are
+    said as such (going live on 1 September 2025: 2 grace weeks are long over by 2026-W45)."""
+    override = rule_of(
+        use_case_id=7, consecutive_weeks=3, grace_weeks=2, action=RuleAction.FLAG_ONLY
+    )
+    breach = rule_breach(
+        override, rework_weeks("0.19", "0.2", "0.215"), live_since=datetime.date(2025, 9, 1)
+    )
+    assert breach.explanation() == (
+        "Rework rate was above 15.0% in each of the last 3 submitted weekly reviews "
+        "(2026-W45: 19.0%, 2026-W46: 20.0%, 2026-W47: 21.5%). Rule (override for this use "
+        "case): rework rate exceeds 15.0% for 3 consecutive weeks after 2 grace weeks → "
+        "flag only."
+    )
+
+
+def test_the_summary_states_a_finer_threshold_exactly():
+    """``summary`` is the flag title's and the audit reason's: 15.25 %, never 15.3 %."""
+    breach = rule_breach(rule_of(threshold=D("0.1525")), rework_weeks("0.19"), live_since=None)
+    assert breach.summary() == "rework rate 19.00% exceeds 15.25% in 2026-W47"
+
+
+def test_no_weekly_rule_looks_at_no_week():
+    assert breaches.weekly_limit([]) == 0
+    net_value = rule_of(metric=Metric.NET_VALUE, comparison="falls_below", consecutive_weeks=6)
+    assert breaches.weekly_limit([net_value]) == 0
+    assert breaches.monthly_limit([net_value]) == 6
+    rules = [net_value, rule_of(consecutive_weeks=3), rule_of(metric=Metric.QUALITY_SCORE)]
+    assert breaches.weekly_limit(rules) == 3
+
+
+def test_without_the_setting_the_signals_use_the_defaults(settings):
+    del settings.VALUEGATE_SIGNALS
+    assert signals.thresholds() == signals.DEFAULTS
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("frozen_today")
+def test_judging_an_unsaved_review_sees_its_figures(use_case, owner):
+    """``judge(overlay=...)``, the previews' path: the unsaved correction of W47 (25 % rework)
+    is judged in place of the saved healthy week; nothing is written."""
+    saved = submit_week(use_case, "2026-W47", user=owner)
+    unsaved = WeeklyReview.objects.get(pk=saved.pk)
+    for name, value in {**HEALTHY, **rework("0.25")}.items():
+        setattr(unsaved, name, value)
+    [found] = consequences.of_unsaved(unsaved, saved=saved)
+    assert (found.kind, found.period, found.observed) == (
+        FlagKind.STOP_LOSS,
+        "2026-W47",
+        D("0.25"),
+    )
+    assert not Flag.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("frozen_today")
+def test_a_use_case_deleted_meanwhile_does_not_end_the_batch(owner):
+    """The sweep lists the use cases, then judges them: one deleted meanwhile (here the first in
+    the batch) is skipped, the rest are still judged."""
+    gone, kept = make_use_case("Gone", owner=owner), make_use_case("Kept", owner=owner)
+    assert gone.pk < kept.pk
+    for use_case in (gone, kept):
+        WeeklyReviewFactory(use_case=use_case, week="2026-W47", **rework("0.19"))
+    targets = {pk: Target(week=LATEST, signals=True) for pk in (gone.pk, kept.pk)}
+    gone.delete()
+    outcome = evaluate(targets, today=TODAY)
+    assert [(f.use_case_id, f.period) for f in outcome.flags] == [(kept.pk, "2026-W47")]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("frozen_today")
+def test_a_latest_week_older_than_the_lookback_is_judged_historical(use_case):
+    """The sweep judges the latest week even when it is old: its breach and its signal are both
+    recorded historical (look-back 2026-W44..W47), neither opens a flag."""
+    for label, exceptions in zip(weeks_back(4, end="2026-W40"), [10, 20, 30, 40], strict=True):
+        figures = {**HEALTHY, **rework("0.19"), "exceptions": exceptions}
+        WeeklyReviewFactory(use_case=use_case, week=label, **figures)
+    outcome = sweep_portfolio(today=TODAY)
+    judged = [FlagKind.STOP_LOSS, FlagKind.EXCEPTIONS_GROWING]  # (not the owner signal)
+    found = Flag.objects.filter(use_case=use_case, kind__in=judged)
+    assert sorted(found.values_list("kind", "period", "historical")) == [
+        (FlagKind.EXCEPTIONS_GROWING, "2026-W40", True),
+        (FlagKind.STOP_LOSS, "2026-W40", True),
+    ]
+    assert not found.open().exists()
+    assert [f for f in outcome.flags if f.kind in judged] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("frozen_today")
+def test_the_sweeps_owner_signal_names_the_sweep_even_with_weekly_reviews():
+    """``no_accountable_owner`` is about the current month, not a review: triggered by "sweep"
+    although the use case has a latest week (the other signals name that week's review)."""
+    no_owner = make_use_case("Expense report auditor", owner=None, live_since=None)
+    WeeklyReviewFactory(use_case=no_owner, week="2026-W47", **HEALTHY)
+    sweep_portfolio(today=TODAY)
+    [flag] = Flag.objects.filter(use_case=no_owner, kind=FlagKind.NO_ACCOUNTABLE_OWNER)
+    assert flag.triggered_by == "sweep"
+
+
+def candidate(use_case, kind, period):
+    return Candidate(
+        use_case=use_case,
+        kind=kind,
+        rule_key=kind,
+        period=period,
+        explanation="",
+        observed=None,
+        threshold=None,
+        triggered_by="sweep",
+    )
+
+
+@pytest.mark.django_db
+def test_an_open_signal_holds_back_its_kind_only(use_case, other_use_case):
+    """A signal already open on a use case is not raised again at a later week; the candidates
+    after it in the batch are still new."""
+    FlagFactory(
+        use_case=use_case,
+        kind=FlagKind.EXCEPTIONS_GROWING,
+        rule_key=FlagKind.EXCEPTIONS_GROWING,
+        period="2026-W46",
+    )
+    held = candidate(use_case, FlagKind.EXCEPTIONS_GROWING, "2026-W47")
+    new = [
+        candidate(use_case, FlagKind.SAVINGS_BACKLOG_DIVERGENCE, "2026-W47"),
+        candidate(other_use_case, FlagKind.EXCEPTIONS_GROWING, "2026-W47"),
+    ]
+    assert new_candidates([held, *new]) == new
+
+
+@pytest.mark.django_db
+def test_a_resolved_signal_holds_back_only_its_own_week(use_case, other_use_case):
+    """A signal flag the PMO resolved at 2026-W46 holds that key only: the same signal at
+    2026-W47 is new, though another use case's candidate in the batch is at 2026-W46."""
+    FlagFactory(
+        use_case=use_case,
+        kind=FlagKind.EXCEPTIONS_GROWING,
+        rule_key=FlagKind.EXCEPTIONS_GROWING,
+        period="2026-W46",
+        resolved_at=timezone.now(),
+    )
+    batch = [
+        candidate(use_case, FlagKind.EXCEPTIONS_GROWING, "2026-W47"),
+        candidate(other_use_case, FlagKind.EXCEPTIONS_GROWING, "2026-W46"),
+    ]
+    assert new_candidates(batch) == batch
+    held = candidate(use_case, FlagKind.EXCEPTIONS_GROWING, "2026-W46")
+    assert new_candidates([held]) == []
+
+
+@pytest.mark.django_db
+def test_the_same_key_twice_in_a_batch_is_new_once(use_case):
+    first = candidate(use_case, FlagKind.EXCEPTIONS_GROWING, "2026-W47")
+    again = candidate(use_case, FlagKind.EXCEPTIONS_GROWING, "2026-W47")
+    [new] = new_candidates([first, again])
+    assert new is first

@@ -148,6 +148,30 @@ def test_a_period_more_than_a_year_before_going_live_is_refused(
     assert call(too_early, today=TODAY) == {}  # no live_since: only the 2000 floor
 
 
+@pytest.mark.parametrize(
+    ("call", "period", "live_since", "field"),
+    [
+        # 2025-W01 ends on Sunday 5 January 2025, exactly 365 days before 5 January 2026.
+        (rules.week_errors, "2025-W01", datetime.date(2026, 1, 5), "week"),
+        # 2025-01 ends on 31 January 2025, exactly 365 days before 31 January 2026.
+        (rules.month_errors, "2025-01", datetime.date(2026, 1, 31), "month"),
+    ],
+)
+def test_a_period_ending_exactly_a_year_before_going_live_is_accepted(
+    call, period, live_since, field
+):
+    """Only a period ending *more* than ``PRE_LIVE_DAYS`` before going live is refused: one
+    ending exactly 365 days before is accepted, and refused once going live is a day later."""
+    assert call(period, today=TODAY, live_since=live_since) == {}
+    later = live_since + datetime.timedelta(days=1)
+    assert call(period, today=TODAY, live_since=later) == {
+        field: [
+            f"{period} is more than a year before the use case went live ({later:%Y-%m-%d}): "
+            "check the year."
+        ]
+    }
+
+
 # --- weekly figures ---------------------------------------------------------------------------
 
 VALID = {
@@ -197,6 +221,28 @@ def test_target_users_must_be_positive():
     assert rules.weekly_figures_errors({**VALID, "target_users": 0}) == {
         "target_users": ["Target users must be at least 1 to measure adoption."]
     }
+
+
+def test_active_users_cannot_exceed_target_users():
+    errors = rules.weekly_figures_errors({**VALID, "active_users": 101})
+    assert errors == {
+        "active_users": [
+            "Active users (101) cannot exceed target users (100): adoption cannot be above "
+            "100 %. Correct one of the two."
+        ]
+    }
+    assert rules.weekly_figures_errors({**VALID, "active_users": 100}) == {}  # 100 % adoption
+    assert rules.weekly_figures_errors({**VALID, "target_users": 69}) == {
+        "active_users": [
+            "Active users (70) cannot exceed target users (69): adoption cannot be above "
+            "100 %. Correct one of the two."
+        ]
+    }
+
+
+@pytest.mark.parametrize("missing", ["active_users", "target_users"])
+def test_active_users_are_not_compared_with_a_missing_target(missing):
+    assert rules.weekly_figures_errors({**VALID, "active_users": 500, missing: None}) == {}
 
 
 def test_tasks_with_ai_cannot_exceed_tasks_total():

@@ -186,3 +186,58 @@ def test_weighted_amounts_are_the_waterfall_steps_in_order():
     # The same amounts as the waterfall's steps of the same sums.
     by_step = {s.step: s.amount for s in economics.weighted_waterfall(totals)}
     assert [by_step[step] for step in economics.WEIGHTED_AMOUNT_STEPS] == list(amounts)
+
+
+# --- found by make mutate (issue 21): the engine's error messages, the linear net value -----------
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        (True, TypeError, "expected a number, got a bool"),
+        (None, TypeError, "expected a number, got NoneType"),
+        ([1], TypeError, "expected a number, got list"),
+        ("12 apples", ValueError, "not a number: '12 apples'"),
+        ("NaN", ValueError, "not a finite number: 'NaN'"),
+        (D("-Infinity"), ValueError, "not a finite number: Decimal('-Infinity')"),
+        (float("inf"), ValueError, "not a finite number: inf"),
+    ],
+)
+def test_what_is_not_a_number_is_named_in_the_error(value, error, message):
+    with pytest.raises(error) as raised:
+        economics.week_gross_efficiency(10, value, 60)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("year", "week", "message"),
+    [
+        (0, 5, "0000-W05 is not an ISO week: year must be 0001-9999"),
+        (-1, 5, "week is not an ISO week: year must be 0001-9999"),
+        (2026, -1, "week is not an ISO week: year 2026 has weeks 01-53"),
+        (-3, -1, "week is not an ISO week: year must be 0001-9999"),
+        (2026, 0, "2026-W00 is not an ISO week: year 2026 has weeks 01-53"),
+    ],
+)
+def test_a_week_that_does_not_exist_is_named_if_it_can_be_spelled(year, week, message):
+    """A negative year or week has no ``YYYY-Www`` spelling: the error says "week" instead."""
+    with pytest.raises(ValueError) as raised:
+        economics.format_iso_week(year, week)
+    assert str(raised.value) == message
+
+
+def test_the_linear_net_value_is_60_times_the_engines():
+    """``NET_VALUE_X60`` (what the dashboard's SQL sums) over one use case: Σ ai minutes × H × R
+    − Σ rework minutes × H − 60 × costs = 600 × 60 × 0.5 − 120 × 60 − 60 × 15 = 9,900."""
+    totals = PeriodTotals(
+        tasks_total=D(1000),
+        tasks_with_ai=D(800),
+        ai_minutes_saved=D(600),
+        rework_minutes=D(120),
+        training_cost=D(10),
+        run_cost=D(5),
+    )
+    bc = economics.BusinessCaseInputs(100, 10, D("0.5"), 60, D("0.5"), D("0.2"), D("0.5"), D("0.8"))
+    x60 = economics.linear_value(economics.NET_VALUE_X60, totals, bc)
+    assert x60 == D(9900)
+    assert x60 == 60 * economics.period_figures(totals, bc).net_value
