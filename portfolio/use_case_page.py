@@ -36,9 +36,10 @@ the data functions ``*_data`` below).
 
 Queries: a fixed number whatever the number of reviews, changes, flags or gate items, at most 12
 for the page and for each section (see ``tests/portfolio/test_use_case_page.py``, 1 vs 40 weekly
-reviews); the page runs one more when the chosen range has no review (the latest month with one,
-for the link to it). Python loops run over the rows of one ``.values()`` query of weekly reviews
-to build chart points; every sum is SQL's.
+reviews); the page runs one more for a use case with telemetry (the adoption threshold of the
+"so far" box). Fixed-shape reads are compiled once (``usecases.prepared_sql``: ``PAGE_READS``,
+the flags, the per-month sums). Python loops run over the rows of one ``.values()`` query of
+weekly reviews to build chart points; every sum is SQL's.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ from reviews.models import (
     WeeklyReview,
 )
 from reviews.selectors import monthly_totals, range_figures, use_case_economics
-from reviews.telemetry_figures import so_far_annotations, week_so_far
+from reviews.telemetry_figures import WeekSoFar, running_week, so_far_columns, week_so_far_of
 from reviews.thresholds import Threshold, TrendWeek, trend_week, use_case_thresholds
 from stagegates.models import GateItem
 from stagegates.selectors import undecided_of_use_case
@@ -84,6 +85,7 @@ from usecases.permissions import (
     can_submit_review,
     get_use_case_for_user,
 )
+from usecases.prepared_sql import PreparedQuery
 
 from . import dashboard
 
@@ -436,19 +438,32 @@ def scenario_rows(forecasts, actual: ActualInRange) -> list[ScenarioRow]:
 # --- flags and gates ------------------------------------------------------------------------------
 
 
-def use_case_flags(use_case_id: int) -> tuple[list[Flag], list[Flag], bool]:
-    """(open flags, the latest resolved ones, whether more were resolved). Two queries."""
-    open_flags = list(
+#: The use case's open flags, newest first, and its latest resolved ones (one more than shown,
+#: to know whether there are more), each compiled once (``usecases.prepared_sql``: building and
+#: compiling them cost more CPU than the rest of the flags' work).
+OPEN_FLAGS = PreparedQuery(
+    lambda use_case_id: (
         Flag.objects.open()
         .filter(use_case_id=use_case_id)
         .select_related("rule")
         .order_by("-raised_at", "-pk")
-    )
-    resolved = list(
+    ),
+    use_case_id=int,
+)
+RESOLVED_FLAGS = PreparedQuery(
+    lambda use_case_id: (
         Flag.objects.filter(use_case_id=use_case_id, resolved_at__isnull=False)
         .select_related("rule", "resolved_by")
         .order_by("-resolved_at", "-pk")[: RESOLVED_FLAGS_SHOWN + 1]
-    )
+    ),
+    use_case_id=int,
+)
+
+
+def use_case_flags(use_case_id: int) -> tuple[list[Flag], list[Flag], bool]:
+    """(open flags, the latest resolved ones, whether more were resolved). Two queries."""
+    open_flags = OPEN_FLAGS(use_case_id=use_case_id)
+    resolved = RESOLVED_FLAGS(use_case_id=use_case_id)
     for flag in [*open_flags, *resolved]:
         flag.observed_display, flag.threshold_display = flag_figures(flag)
         flag.kind_help = FLAG_KIND_HELP.get(flag.kind, "")
@@ -501,41 +516,62 @@ def review_span(weekly: list[dict], monthly: list[dict], month_range) -> tuple[M
 
 def page_queryset(today: datetime.date):
     """The use case as the page reads it: business case and contributors
-    (``usecases.selectors.use_case_detail_queryset``) and what telemetry measured of the running
-    week so far (``telemetry_figures.so_far_annotations``), in the same fetch."""
-    return selectors.use_case_detail_queryset().annotate(**so_far_annotations(today))
+    (``usecases.selectors.use_case_detail_queryset``). What telemetry measured of the running
+    week so far is read by ``page_reads`` (compiled once, it costs less than its subqueries
+    compiled into this fetch on every view)."""
+    return selectors.use_case_detail_queryset()
 
 
-def latest_review_month(use_case_id: int) -> Month | None:
-    """The month of the use case's latest weekly or monthly review, None without any (one
-    query): the "latest months with reviews" link, asked for only when the chosen range has no
-    review (compiling these subqueries into every page's fetch of the use case cost more than
-    the query they save, measured with ``make bench``)."""
-
-    def latest(model):
-        return Subquery(
-            model.objects.filter(use_case_id=OuterRef("pk"))
-            .order_by("-month_start")
-            .values("month_start")[:1]
-        )
-
-    months = (
-        UseCase.objects.filter(pk=use_case_id)
-        .values_list(latest(WeeklyReview), latest(MonthlyReview))
-        .first()
+def _latest_review(model):
+    return Subquery(
+        model.objects.filter(use_case_id=OuterRef("pk"))
+        .order_by("-month_start")
+        .values("month_start")[:1]
     )
-    return max((m for m in months or () if m), default=None)
 
 
-def measured_so_far(use_case, today: datetime.date) -> dict | None:
-    """The running week's measured adoption so far against the stop-loss adoption threshold,
-    for a use case with telemetry (read by ``page_queryset``); None without telemetry. One query
-    (the thresholds) with telemetry, none without.
+def _page_reads(use_case_id: int, monday: datetime.date, sunday: datetime.date, week: str):
+    return UseCase.objects.filter(pk=use_case_id).values_list(
+        *so_far_columns(monday, sunday, week),
+        _latest_review(WeeklyReview),
+        _latest_review(MonthlyReview),
+    )
+
+
+#: What the page reads of the use case beyond its fetch, in one statement compiled once
+#: (``usecases.prepared_sql``; compiling these seven subqueries into every page's fetch of the
+#: use case cost more than the query, measured with ``make bench``): the running week's
+#: telemetry so far (``telemetry_figures.so_far_columns``) and the month of the latest weekly
+#: and monthly review (the "latest months with reviews" link when the range has none).
+PAGE_READS = PreparedQuery(
+    _page_reads, use_case_id=int, monday=datetime.date, sunday=datetime.date, week=str
+)
+
+
+@dataclass(frozen=True)
+class PageReads:
+    so_far: WeekSoFar | None
+    latest_review_month: Month | None
+
+
+def page_reads(use_case_id: int, today: datetime.date) -> PageReads:
+    """``PAGE_READS`` of the use case (one query)."""
+    week, monday, sunday = running_week(today)
+    row = PAGE_READS(use_case_id=use_case_id, monday=monday, sunday=sunday, week=week)[0]
+    return PageReads(
+        so_far=week_so_far_of(row[:5], today),
+        latest_review_month=max((m for m in row[5:] if m), default=None),
+    )
+
+
+def measured_so_far(use_case, so_far: WeekSoFar | None) -> dict | None:
+    """The running week's measured adoption so far (``page_reads``) against the stop-loss
+    adoption threshold, for a use case with telemetry; None without telemetry. One query (the
+    thresholds) with telemetry, none without.
 
     Adoption so far is the week's distinct measured users ÷ the use case's target users; the
     first effective ``adoption_rate`` rule is the threshold shown. It judges nothing: the rules
     judge the confirmed review."""
-    so_far = week_so_far(use_case, today)
     if so_far is None:
         return None
     target = use_case.target_users
@@ -563,7 +599,7 @@ def section_queryset():
     return UseCase.objects.select_related("business_case")
 
 
-def use_case_page_data(*, user, use_case, month_range) -> dict:
+def use_case_page_data(*, user, use_case, month_range, latest_review_month=None) -> dict:
     """The page's first paint beyond the facts: the header's figures and actions, the flags and
     the value section (CFO figures, 90-day figure, waterfall, month by month) for the range.
     ``use_case`` comes from ``page_queryset()``. The rest loads as sections
@@ -575,7 +611,7 @@ def use_case_page_data(*, user, use_case, month_range) -> dict:
     has_data = bool(econ.by_month)
     bars = dashboard.portfolio_waterfall([econ.waterfall])
     open_flags, resolved_flags, more_resolved = use_case_flags(use_case.pk)
-    latest = None if has_data else latest_review_month(use_case.pk)
+    latest = None if has_data else latest_review_month
     return {
         "suggested_range": (
             None
@@ -761,7 +797,15 @@ def use_case_page(request, pk):
     use_case = get_use_case_for_user(user, pk, queryset=page_queryset(today))
     month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
     context = selectors.use_case_page_context(user=user, use_case=use_case, panels=[])
-    context.update(use_case_page_data(user=user, use_case=use_case, month_range=month_range))
+    reads = page_reads(use_case.pk, today)
+    context.update(
+        use_case_page_data(
+            user=user,
+            use_case=use_case,
+            month_range=month_range,
+            latest_review_month=reads.latest_review_month,
+        )
+    )
     query = range_query(month_range)
     context.update(
         {
@@ -770,7 +814,7 @@ def use_case_page(request, pk):
             "presets": _presets(today),
             "currency": settings.VALUEGATE_CURRENCY,
             "sections": [s.link(use_case.pk, query) for s in SECTIONS.values()],
-            "so_far": measured_so_far(use_case, today),
+            "so_far": measured_so_far(use_case, reads.so_far),
         }
     )
     return render(request, "portfolio/use_case.html", context)

@@ -265,8 +265,7 @@ def measured_weeks(weeks: dict[int, str]) -> dict[int, Measured]:
 
 @dataclasses.dataclass(frozen=True)
 class WeekSoFar:
-    """What telemetry measured of the running week so far (``so_far_annotations`` read it with
-    the use case's row)."""
+    """What telemetry measured of the running week so far (``week_so_far_of``)."""
 
     week: str
     monday: datetime.date
@@ -282,11 +281,9 @@ class WeekSoFar:
         return (self.today - self.monday).days + 1
 
 
-def so_far_annotations(today: datetime.date) -> dict:
-    """Annotations of a ``UseCase`` queryset: whether the use case ever had spans, and the
-    running week's spans, last span, traces and distinct users (no query of their own)."""
-    week = economics.format_iso_week(*economics.iso_week_of(today))
-    monday, sunday = week_days(week)
+def so_far_columns(monday: datetime.date, sunday: datetime.date, week: str) -> list:
+    """Columns of a ``UseCase`` read (``OuterRef("pk")``): whether the use case ever had spans,
+    and the running week's spans, last span, traces and distinct users (``week_so_far_of``)."""
 
     def one(queryset, value):
         return Subquery(
@@ -299,29 +296,35 @@ def so_far_annotations(today: datetime.date) -> dict:
 
     in_week = Q(day__gte=monday, day__lte=sunday)
     days = TelemetryDay.objects.filter(in_week)
-    return {
-        "telemetry_ever": Exists(TelemetryDay.objects.filter(use_case_id=OuterRef("pk"))),
-        "so_far_spans": one(days, Sum("spans")),
-        "so_far_last_span_at": one(days, Max("last_span_at")),
-        "so_far_traces": one(TelemetryTrace.objects.filter(in_week), Count("pk")),
-        "so_far_users": one(TelemetryUser.objects.filter(week=week), Count("pk")),
-    }
+    return [
+        Exists(TelemetryDay.objects.filter(use_case_id=OuterRef("pk"))),
+        one(days, Sum("spans")),
+        one(days, Max("last_span_at")),
+        one(TelemetryTrace.objects.filter(in_week), Count("pk")),
+        one(TelemetryUser.objects.filter(week=week), Count("pk")),
+    ]
 
 
-def week_so_far(use_case, today: datetime.date) -> WeekSoFar | None:
-    """The running week so far from a use case read with ``so_far_annotations(today)``; None when
-    the use case never had telemetry."""
-    if not getattr(use_case, "telemetry_ever", False):
-        return None
+def running_week(today: datetime.date) -> tuple[str, datetime.date, datetime.date]:
+    """The ISO week of ``today``, its Monday and its Sunday."""
     week = economics.format_iso_week(*economics.iso_week_of(today))
-    monday, sunday = week_days(week)
+    return (week, *week_days(week))
+
+
+def week_so_far_of(values, today: datetime.date) -> WeekSoFar | None:
+    """The running week so far from the ``so_far_columns`` of a use case read on ``today``;
+    None when the use case never had telemetry."""
+    ever, spans, last_span_at, traces, users = values
+    if not ever:
+        return None
+    week, monday, sunday = running_week(today)
     return WeekSoFar(
         week=week,
         monday=monday,
         sunday=sunday,
         today=today,
-        active_users=use_case.so_far_users or 0,
-        traces=use_case.so_far_traces or 0,
-        spans=use_case.so_far_spans or 0,
-        last_span_at=use_case.so_far_last_span_at,
+        active_users=users or 0,
+        traces=traces or 0,
+        spans=spans or 0,
+        last_span_at=last_span_at,
     )

@@ -1,7 +1,21 @@
 from django.conf import settings
+from django.db.models import Count
 
 from .models import Notification
+from .prepared_sql import PreparedQuery
 from .roles import roles as user_roles
+
+#: The unread count of one user (no row: none), compiled once (``prepared_sql``): every page.
+UNREAD_COUNT = PreparedQuery(
+    lambda user_id: (
+        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("n")
+    ),
+    user_id=int,
+)
 
 
 def roles(request):
@@ -19,6 +33,5 @@ def inbox(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "inbox_unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-    }
+    rows = UNREAD_COUNT(user_id=user.pk)
+    return {"inbox_unread": rows[0][0] if rows else 0}

@@ -3,9 +3,21 @@
 from functools import cached_property
 
 from .fastpaths import memo
+from .prepared_sql import PreparedQuery
 
 LEADERSHIP = "Leadership"
 PMO = "PMO"
+
+
+def _group_names(user_id: int):
+    from django.contrib.auth.models import Group  # not at import: roles is read by models
+
+    return Group.objects.filter(user__id=user_id).values_list("name")
+
+
+#: The user's group names (what ``user.groups`` reads), compiled once (``prepared_sql``): it
+#: runs on every page, for the navigation.
+GROUP_NAMES = PreparedQuery(_group_names, user_id=int)
 
 
 class Roles:
@@ -18,7 +30,7 @@ class Roles:
     def groups(self) -> frozenset[str]:
         if not self.user.is_authenticated:
             return frozenset()
-        return frozenset(self.user.groups.values_list("name", flat=True))
+        return frozenset(name for (name,) in GROUP_NAMES(user_id=self.user.pk))
 
     @property
     def is_admin(self) -> bool:
