@@ -160,8 +160,9 @@ def raise_many(candidates: list[Candidate], pmo_members: PmoRecipients) -> Outco
     return to redesign locked in one statement (id order) *before* the flags are inserted, the
     flags and their history in one INSERT each, the stage changes through
     ``transitions.apply_many`` (a ``StageTransition`` per flag naming it, a history record per
-    use case), the notices through ``transitions.tell_many`` (the e-mails: one Celery task
-    after commit), the early warnings to the chat channels (``alerts.publish_many``). The same
+    use case) with every notice of the batch (``transitions.tell_many``: the e-mails are one
+    Celery task after commit), the early warnings to the chat channels (``alerts.publish_many``,
+    one more task). The same
     records as ``raise_candidate`` one by one (``tests/reviews/test_sweep_bulk.py``), in a
     fixed number of statements whatever the number of flags.
 
@@ -220,8 +221,8 @@ def _raise_in_bulk(candidates: list[Candidate], pmo_members: PmoRecipients) -> O
         else:
             told.append((candidate.use_case, notice))
     if steps:
-        transitions.apply_many(steps, cc=pmo_members())
-    if told:
+        transitions.apply_many(steps, cc=pmo_members(), also_tell=told)
+    elif told:
         transitions.tell_many(told, cc=pmo_members())
     alerts.publish_many(warnings)
     return outcome

@@ -296,12 +296,20 @@ def apply(
     return record
 
 
-def apply_many(steps: Sequence[Step], *, actor=None, cc: Iterable = ()) -> list[StageTransition]:
+def apply_many(
+    steps: Sequence[Step],
+    *,
+    actor=None,
+    cc: Iterable = (),
+    also_tell: Iterable[tuple[UseCase, Notice]] = (),
+) -> list[StageTransition]:
     """``apply()`` of each step in turn (a use case may appear more than once: each step sees
     the ones before it), all or nothing, the writes in bulk: the use case rows (one UPDATE), a
     history record per step (``fastpaths.bulk_history``), a ``StageTransition`` per step naming
-    its cause, and the notices (``tell_many``). Raises ``TransitionRefused`` before writing
-    anything if any step is refused. Queries: a fixed number whatever the number of steps."""
+    its cause, and the notices (``tell_many``; ``also_tell``: the caller's notices of events
+    that moved no stage, told with them — one e-mail task in all). Raises ``TransitionRefused``
+    before writing anything if any step is refused. Queries: a fixed number whatever the number
+    of steps."""
     steps = list(steps)
     if not steps:
         return []
@@ -324,7 +332,8 @@ def apply_many(steps: Sequence[Step], *, actor=None, cc: Iterable = ()) -> list[
                 (step.use_case, _about(step.notice, record))
                 for step, record in zip(steps, records, strict=True)
                 if step.notice is not None
-            ],
+            ]
+            + list(also_tell),
             cc=cc,
         )
     return records

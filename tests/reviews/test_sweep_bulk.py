@@ -279,14 +279,16 @@ def test_the_bulk_outcome_is_the_one_by_one_outcome(owner, pmo, contributor):
     assert bulk == reference
 
 
-def first_run_queries(n, *, owner, contributor) -> list[str]:
+def first_run_queries(n, *, owner, contributor, capture_callbacks) -> tuple[list[str], int]:
+    """The statements of the first run over ``n`` × ``breaching_portfolio``, and how many
+    after-commit callbacks (Celery enqueues) it registered."""
     with transaction.atomic():
         breaching_portfolio(n, owner=owner, contributor=contributor)
-        with CaptureQueriesContext(connection) as ctx:
+        with CaptureQueriesContext(connection) as ctx, capture_callbacks() as callbacks:
             outcome = sweep_portfolio(today=TODAY)
         assert len(outcome.flags) == 7 * n and len(outcome.stage_changes) == 3 * n
         transaction.set_rollback(True)
-    return [q["sql"] for q in ctx.captured_queries]
+    return [q["sql"] for q in ctx.captured_queries], len(callbacks)
 
 
 def shapes(queries: list[str]) -> list[str]:
@@ -295,12 +297,18 @@ def shapes(queries: list[str]) -> list[str]:
 
 
 def test_the_first_run_queries_do_not_grow_with_the_breaching_use_cases(
-    owner, pmo, contributor, chat
+    owner, pmo, contributor, chat, django_capture_on_commit_callbacks
 ):
     ContentType.objects.get_for_models(Flag, StageTransition)  # cached from here on
-    one = first_run_queries(1, owner=owner, contributor=contributor)
-    four = first_run_queries(4, owner=owner, contributor=contributor)
+    common = dict(
+        owner=owner, contributor=contributor, capture_callbacks=django_capture_on_commit_callbacks
+    )
+    one, one_enqueued = first_run_queries(1, **common)
+    four, four_enqueued = first_run_queries(4, **common)
     assert len(four) == len(one), "\n".join(difflib.unified_diff(shapes(one), shapes(four)))
+    # After commit: one e-mail task for every notification of the batch, one chat task for the
+    # stop-loss events and one for the early warnings — not one per flag or per recipient.
+    assert four_enqueued == one_enqueued == 3
 
 
 def test_a_concurrent_flag_makes_the_bulk_raise_fall_back_to_one_by_one(owner, pmo):
