@@ -71,24 +71,57 @@ def flag_raise(
     INSERT fail on the unique constraint (PostgreSQL waits for it to commit), which is turned
     into ``created=False`` without spoiling the caller's transaction.
     """
-    key = dict(use_case_id=use_case_id, rule_key=rule_key, period=period)
+    flag = flag_row(
+        use_case_id=use_case_id,
+        kind=kind,
+        rule_key=rule_key,
+        period=period,
+        explanation=explanation,
+        rule=rule,
+        observed=observed,
+        threshold=threshold,
+        triggered_by=triggered_by,
+        historical=historical,
+    )
     try:
         with transaction.atomic():
-            flag = Flag.objects.create(
-                **key,
-                kind=kind,
-                rule=rule,
-                observed_value=_stored(observed),
-                threshold=_stored(threshold),
-                explanation=explanation,
-                triggered_by=triggered_by[:60],
-                historical=historical,
-                resolved_at=clock.now() if historical else None,
-                resolution_note=lookback.note() if historical else "",
-            )
+            flag.save(force_insert=True)
     except IntegrityError:
-        return Flag.objects.standing().get(**key), False
+        return Flag.objects.standing().get(
+            use_case_id=use_case_id, rule_key=rule_key, period=period
+        ), False
     return flag, True
+
+
+def flag_row(
+    *,
+    use_case_id: int,
+    kind: str,
+    rule_key: str,
+    period: str,
+    explanation: str,
+    rule: StopLossRule | None = None,
+    observed: Decimal | None = None,
+    threshold: Decimal | None = None,
+    triggered_by: str = "",
+    historical: bool = False,
+) -> Flag:
+    """The flag ``flag_raise`` inserts, not saved: also what the sweep inserts in bulk
+    (``reviews.stoploss_effects.raise_many``)."""
+    return Flag(
+        use_case_id=use_case_id,
+        rule_key=rule_key,
+        period=period,
+        kind=kind,
+        rule=rule,
+        observed_value=_stored(observed),
+        threshold=_stored(threshold),
+        explanation=explanation,
+        triggered_by=triggered_by[:60],
+        historical=historical,
+        resolved_at=clock.now() if historical else None,
+        resolution_note=lookback.note() if historical else "",
+    )
 
 
 def flag_resolve(*, user, flag: Flag, note: str) -> Flag:

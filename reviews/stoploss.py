@@ -36,7 +36,7 @@ from . import lookback
 from .breaches import effective_rules, rule_breach
 from .models import Flag, FlagKind, Metric
 from .series import NOT_LOADED, Loaded, Overlay, load, use_case_rows
-from .stoploss_effects import Candidate, Outcome, PmoRecipients, raise_candidate
+from .stoploss_effects import Candidate, Outcome, PmoRecipients, raise_candidate, raise_many
 from .targets import LATEST, Target, Trigger
 from .withdrawals import Correction, withdraw_after_correction
 
@@ -48,16 +48,23 @@ def evaluate(
     *,
     today: datetime.date | None = None,
     change_in_effect=NOT_LOADED,
+    bulk: bool = False,
 ) -> Outcome:
     """Evaluate the rules and signals for ``targets`` (use case id → what to evaluate) and raise
     what breaches. Must run inside a transaction (the review's, or one per sweep batch).
 
+    ``bulk``: raise the new flags with their effects in bulk (``stoploss_effects.raise_many``,
+    the sweep: a fixed number of statements whatever the number of flags, the e-mails enqueued
+    as one task); else one by one (``raise_candidate``, the save hook: a review's few flags, each
+    e-mail enqueued on its own). The same records either way.
+
     Queries: ``reviews.series.load``'s, then the use case rows if not read yet and something
-    breaches, the flags already raised (1), and a few per *new* flag."""
+    breaches, the flags already raised (1), and a few per *new* flag (``bulk``: a few in all)."""
     today = today or clock.today()
     if not targets:
         return Outcome()
-    return _raise_new(judge(targets, today=today, change_in_effect=change_in_effect))
+    candidates = judge(targets, today=today, change_in_effect=change_in_effect)
+    return _raise_new(candidates, bulk=bulk)
 
 
 def judge(
@@ -206,11 +213,15 @@ def new_candidates(candidates: list[Candidate]) -> list[Candidate]:
     return new
 
 
-def _raise_new(candidates: list[Candidate]) -> Outcome:
-    """Raise the candidates not flagged yet (one query to find those, then a few per flag)."""
-    outcome = Outcome()
+def _raise_new(candidates: list[Candidate], *, bulk: bool) -> Outcome:
+    """Raise the candidates not flagged yet (one query to find those, then a few per flag, or
+    a few in all when ``bulk``)."""
     recipients = PmoRecipients()
-    for candidate in new_candidates(candidates):
+    new = new_candidates(candidates)
+    if bulk:
+        return raise_many(new, recipients)
+    outcome = Outcome()
+    for candidate in new:
         outcome.extend(raise_candidate(candidate, recipients))
     return outcome
 

@@ -26,16 +26,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from usecases import alerts, transitions
 from usecases.audit import fit
+from usecases.fastpaths import bulk_history
 from usecases.models import AlertEvent, TransitionCause, UseCase
 from usecases.roles import PMO
 
 from .breaches import Breach
-from .flags import flag_raise
+from .flags import flag_raise, flag_row
 from .models import Flag, RuleAction
 from .targets import Trigger
 
@@ -125,34 +126,14 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
     this transaction, then finds the stage already changed and the flag already there."""
     outcome = Outcome()
     breach = candidate.breach
-    explanation = candidate.explanation
     with transaction.atomic():
         locked = planned = None
-        if (
-            not candidate.historical
-            and breach is not None
-            and breach.rule.action == RuleAction.REDESIGN
-        ):
+        if _returns_to_redesign(candidate):
             locked = transitions.lock(candidate.use_case.pk)
             planned = transitions.plan(
-                locked,
-                move=transitions.Move.RETURN_TO_REDESIGN,
-                reason=f"stop-loss: {breach.summary()} ({candidate.trigger.described})",
+                locked, move=transitions.Move.RETURN_TO_REDESIGN, reason=_move_reason(candidate)
             )
-            if planned.allowed:
-                explanation += " " + planned.sentence()
-        flag, created = flag_raise(
-            use_case_id=candidate.use_case.pk,
-            kind=candidate.kind,
-            rule_key=candidate.rule_key,
-            period=candidate.period,
-            rule=breach.rule if breach else None,
-            observed=candidate.observed,
-            threshold=candidate.threshold,
-            explanation=explanation,
-            triggered_by=candidate.triggered_by,
-            historical=candidate.historical,
-        )
+        flag, created = flag_raise(**_flag_fields(candidate, planned))
         if not created:
             return outcome
         if candidate.historical:
@@ -160,21 +141,134 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
             return outcome
         outcome.flags.append(flag)
         if breach is None:
-            _early_warning_alert(flag, candidate)
+            alerts.publish(**_early_warning_event(flag, candidate))
             return outcome
         notice = _stop_loss_notice(flag, candidate, breach)
         if planned is not None and planned.allowed:
-            cause = transitions.Cause(
-                TransitionCause.STOP_LOSS,
-                flag.pk,
-                f"stop-loss flag #{flag.pk} ({candidate.trigger.described})",
-            )
+            cause = _cause(flag, candidate)
             transitions.apply(locked, planned, cause=cause, notice=notice, cc=pmo_members())
             outcome.stage_changes.append((locked.pk, planned.stage_before))
             outcome.moves[flag.pk] = planned
         else:
             transitions.tell(candidate.use_case, notice, cc=pmo_members())
     return outcome
+
+
+def raise_many(candidates: list[Candidate], pmo_members: PmoRecipients) -> Outcome:
+    """``raise_candidate`` of each candidate (in order: ``new_candidates``'s, none flagged yet as
+    far as it saw), the writes in bulk (issue 20: the sweep's first run): the use case rows to
+    return to redesign locked in one statement (id order) *before* the flags are inserted, the
+    flags and their history in one INSERT each, the stage changes through
+    ``transitions.apply_many`` (a ``StageTransition`` per flag naming it, a history record per
+    use case) with every notice of the batch (``transitions.tell_many``: the e-mails are one
+    Celery task after commit), the early warnings to the chat channels (``alerts.publish_many``,
+    one more task). The same
+    records as ``raise_candidate`` one by one (``tests/reviews/test_sweep_bulk.py``), in a
+    fixed number of statements whatever the number of flags.
+
+    In a savepoint: when a concurrent evaluation raised one of these flags meanwhile (the
+    unique constraint on standing flags; PostgreSQL lets our INSERT wait for it to commit), the
+    savepoint is rolled back and the candidates are raised one by one, which turns each such
+    flag into "not created" as ``flag_raise`` does."""
+    if not candidates:
+        return Outcome()
+    try:
+        with transaction.atomic():
+            return _raise_in_bulk(candidates, pmo_members)
+    except IntegrityError:
+        outcome = Outcome()
+        for candidate in candidates:
+            outcome.extend(raise_candidate(candidate, pmo_members))
+        return outcome
+
+
+def _raise_in_bulk(candidates: list[Candidate], pmo_members: PmoRecipients) -> Outcome:
+    movers = [c for c in candidates if _returns_to_redesign(c)]
+    locked = transitions.lock_many(c.use_case.pk for c in movers) if movers else {}
+    # A use case deleted since it was judged: nothing to flag (``lock`` would raise).
+    candidates = [c for c in candidates if not _returns_to_redesign(c) or c.use_case.pk in locked]
+    movers = [c for c in movers if c.use_case.pk in locked]
+    planned = dict(
+        zip(
+            map(id, movers),
+            transitions.plan_many(
+                (locked[c.use_case.pk], transitions.Move.RETURN_TO_REDESIGN, _move_reason(c))
+                for c in movers
+            ),
+            strict=True,
+        )
+    )
+    flags = [flag_row(**_flag_fields(c, planned.get(id(c)))) for c in candidates]
+    Flag.objects.bulk_create(flags)
+    bulk_history(Flag, flags, update=False)
+    outcome = Outcome()
+    steps, told, warnings = [], [], []
+    for candidate, flag in zip(candidates, flags, strict=True):
+        if candidate.historical:
+            outcome.historical.append(flag)
+            continue
+        outcome.flags.append(flag)
+        if candidate.breach is None:
+            warnings.append(_early_warning_event(flag, candidate))
+            continue
+        notice = _stop_loss_notice(flag, candidate, candidate.breach)
+        move = planned.get(id(candidate))
+        if move is not None and move.allowed:
+            use_case = locked[candidate.use_case.pk]
+            steps.append(transitions.Step(use_case, move, _cause(flag, candidate), notice))
+            outcome.stage_changes.append((use_case.pk, move.stage_before))
+            outcome.moves[flag.pk] = move
+        else:
+            told.append((candidate.use_case, notice))
+    if steps:
+        transitions.apply_many(steps, cc=pmo_members(), also_tell=told)
+    elif told:
+        transitions.tell_many(told, cc=pmo_members())
+    alerts.publish_many(warnings)
+    return outcome
+
+
+def _returns_to_redesign(candidate: Candidate) -> bool:
+    """A current breach of a ``redesign`` rule: its flag returns the use case to redesign."""
+    breach = candidate.breach
+    return (
+        not candidate.historical
+        and breach is not None
+        and breach.rule.action == RuleAction.REDESIGN
+    )
+
+
+def _move_reason(candidate: Candidate) -> str:
+    return f"stop-loss: {candidate.breach.summary()} ({candidate.trigger.described})"
+
+
+def _flag_fields(candidate: Candidate, planned: transitions.Plan | None) -> dict:
+    """``flag_raise``'s arguments for ``candidate``; the explanation says where the use case
+    moved when ``planned`` is allowed."""
+    breach = candidate.breach
+    explanation = candidate.explanation
+    if planned is not None and planned.allowed:
+        explanation += " " + planned.sentence()
+    return dict(
+        use_case_id=candidate.use_case.pk,
+        kind=candidate.kind,
+        rule_key=candidate.rule_key,
+        period=candidate.period,
+        rule=breach.rule if breach else None,
+        observed=candidate.observed,
+        threshold=candidate.threshold,
+        explanation=explanation,
+        triggered_by=candidate.triggered_by,
+        historical=candidate.historical,
+    )
+
+
+def _cause(flag: Flag, candidate: Candidate) -> transitions.Cause:
+    return transitions.Cause(
+        TransitionCause.STOP_LOSS,
+        flag.pk,
+        f"stop-loss flag #{flag.pk} ({candidate.trigger.described})",
+    )
 
 
 def _stop_loss_notice(flag: Flag, candidate: Candidate, breach: Breach) -> transitions.Notice:
@@ -189,11 +283,12 @@ def _stop_loss_notice(flag: Flag, candidate: Candidate, breach: Breach) -> trans
     )
 
 
-def _early_warning_alert(flag: Flag, candidate: Candidate) -> None:
+def _early_warning_event(flag: Flag, candidate: Candidate) -> dict:
     """An early-warning signal notifies nobody in the app (it shows on the flags page), but it is
-    an alert event of its own for the chat channels subscribed to it."""
+    an alert event of its own for the chat channels subscribed to it (``alerts.publish``'s
+    arguments)."""
     use_case = candidate.use_case
-    alerts.publish(
+    return dict(
         event=AlertEvent.EARLY_WARNING,
         kind=EARLY_WARNING,
         subject=flag,

@@ -19,19 +19,20 @@ rule/signal, period) in the database (``Flag.objects.standing()``: a flag withdr
 correction does not stand, so the sweep raises a new one if the breach is back), and only the
 transaction that created a stop-loss flag applies its action, on a locked use case row.
 Queries: the pre-selection (1), then a fixed number per batch of ``BATCH_SIZE`` candidates (see
-``evaluate``), plus a few per flag actually raised.
+``evaluate``), the flags a batch raises included: their writes are in bulk
+(``stoploss_effects.raise_many``; one more query per chat event when a channel is enabled).
 """
 
 import datetime
 from itertools import batched
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from usecases import clock
 
 from .stoploss import evaluate
 from .stoploss_effects import Outcome
-from .sweep_candidates import candidates, no_jit
+from .sweep_candidates import candidates
 from .targets import LATEST, Target
 
 BATCH_SIZE = 200
@@ -49,8 +50,6 @@ def sweep_portfolio(*, today: datetime.date | None = None) -> Outcome:
     outcome = Outcome()
     for chunk in batched(found, BATCH_SIZE):
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                no_jit(cursor)
             targets = {pk: SWEEP_TARGET if found[pk] else SWEEP_TARGET_OWNED for pk in chunk}
-            outcome.extend(evaluate(targets, today=today))
+            outcome.extend(evaluate(targets, today=today, bulk=True))
     return outcome

@@ -176,6 +176,85 @@ def publish(
     return len(new)
 
 
+def publish_many(events: Iterable[dict]) -> int:
+    """``publish`` of each event (a dict of its keyword arguments), in bulk, for a caller raising
+    many at once (the stop-loss sweep): the same deliveries, each channel getting each event
+    once, in a fixed number of queries whatever the number of events — the enabled channels
+    (1; nothing more when there is none), the value owners of the use cases when a personal
+    channel exists (1), the deliveries made already (1), the new ones (1); after commit, one
+    Celery task sends them (``send_pending``). Returns how many were new."""
+    events = list(events)
+    if not events:
+        return 0
+    channels = list(
+        NotificationChannel.objects.filter(enabled=True).values_list(
+            "pk", "owner_id", "owner__is_active", "events"
+        )
+    )
+    if not channels:
+        return 0
+    prepared = [(e, sorted({pk for pk in e["use_case_ids"] if pk})) for e in events]
+    owners = {}
+    if any(owner_id is not None for _, owner_id, _, _ in channels):
+        every = {pk for _, ids in prepared for pk in ids}
+        owners = dict(UseCase.objects.filter(pk__in=every).values_list("pk", "value_owner_id"))
+    now = clock.now()
+    wanted = []
+    for e, ids in prepared:
+        owned_by = {owners.get(pk) for pk in ids}
+        subject_type = ContentType.objects.get_for_model(e["subject"])
+        for channel_id, owner_id, owner_active, subscribed in channels:
+            if e["event"] not in subscribed:
+                continue
+            if owner_id is not None and not (owner_id in owned_by and owner_active):
+                continue
+            wanted.append(
+                ChannelDelivery(
+                    channel_id=channel_id,
+                    event=e["event"],
+                    kind=e["kind"],
+                    subject_type=subject_type,
+                    subject_id=e["subject"].pk,
+                    period=e["period"],
+                    title=e["title"][:200],
+                    body=e["body"],
+                    url=e["url"],
+                    use_case_ids=ids,
+                    next_attempt_at=now,
+                )
+            )
+    if not wanted:
+        return 0
+
+    def key(d):
+        return (d.channel_id, d.kind, d.subject_type_id, d.subject_id, d.period)
+
+    existing = set(
+        ChannelDelivery.objects.filter(
+            channel_id__in={d.channel_id for d in wanted},
+            kind__in={d.kind for d in wanted},
+            subject_type_id__in={d.subject_type_id for d in wanted},
+            subject_id__in={d.subject_id for d in wanted},
+            period__in={d.period for d in wanted},
+        ).values_list("channel_id", "kind", "subject_type_id", "subject_id", "period")
+    )
+    new = list({key(d): d for d in wanted if key(d) not in existing}.values())
+    if not new:
+        return 0
+    ChannelDelivery.objects.bulk_create(new, ignore_conflicts=True)
+    transaction.on_commit(_enqueue_pending, robust=True)
+    return len(new)
+
+
+def _enqueue_pending() -> None:
+    from .tasks import send_pending_channel_alerts as task  # tasks imports this module
+
+    try:
+        task.apply_async(retry_policy=ENQUEUE_RETRY_POLICY)
+    except Exception:  # the broker is down: beat runs the sweep anyway
+        logger.warning("Could not enqueue the channel alert sweep; beat will run it")
+
+
 #: Publishing retries once at once, no more (see ``usecases.notify.ENQUEUE_RETRY_POLICY``).
 ENQUEUE_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 
@@ -335,8 +414,9 @@ def send_test(channel: NotificationChannel, *, user) -> str:
 
 def relay_many(drafts) -> int:
     """``relay`` for notifications created in bulk (``notify.Draft``s): one event per (kind,
-    subject, period), whatever the number of recipients. Costs one query when no enabled channel
-    exists, whatever the number of drafts."""
+    subject, period), whatever the number of recipients, published with ``publish_many``. Costs
+    one query when no enabled channel exists, a fixed number otherwise, whatever the number of
+    drafts."""
     events = {}
     for d in drafts:
         if d.kind in _ROUTES:
@@ -348,11 +428,21 @@ def relay_many(drafts) -> int:
         model = ContentType.objects.get_for_id(type_id).model_class()
         ids = [key[2] for key in events if key[1] == type_id]
         subjects[type_id] = model.objects.in_bulk(ids)
-    made = 0
+    published = []
     for (kind, type_id, subject_id, period), d in events.items():
         subject = subjects[type_id].get(subject_id)
         if subject is not None:
-            made += relay(
-                kind=kind, subject=subject, period=period, title=d.title, body=d.body, url=d.url
+            r = _ROUTES[kind]
+            published.append(
+                dict(
+                    event=r.event,
+                    kind=kind,
+                    subject=subject,
+                    period=period,
+                    title=d.title,
+                    body=d.body,
+                    url=d.url,
+                    use_case_ids=r.use_cases(subject),
+                )
             )
-    return made
+    return publish_many(published)

@@ -32,21 +32,31 @@ The service owns, in one place:
 ``plan()`` previews a change without writing (before → after, or why it is refused);
 ``apply()`` writes a plan on a use case row the caller locked (``lock()``) in its transaction;
 ``transition()`` does all three in one transaction.
+
+For many use cases at once (the stop-loss sweep's first run, issue 20): ``lock_many()``,
+``plan_many()`` and ``apply_many()`` are the same rule, checks and records — each change still
+has its own ``StageTransition`` (who, why, which flag), history record and notice — written in
+a fixed number of statements whatever the number of use cases; ``tell_many()`` is ``tell()``
+for many notices.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import copy
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from . import alerts, clock
 from .audit import UNSET, fit, stamp
+from .fastpaths import bulk_history
 from .models import Funding, Stage, StageTransition, TransitionCause, UseCase
-from .notify import notify
+from .notify import Draft, notify, notify_many
 
 
 class Move(StrEnum):
@@ -169,6 +179,19 @@ def lock(use_case_id: int) -> UseCase:
     )
 
 
+def lock_many(use_case_ids: Iterable[int]) -> dict[int, UseCase]:
+    """``lock()`` for many use cases in one statement, in id order (two callers locking
+    overlapping sets wait for each other instead of deadlocking). A use case deleted meanwhile
+    is missing from the answer."""
+    return {
+        uc.pk: uc
+        for uc in UseCase.objects.select_for_update(of=("self",))
+        .select_related("value_owner")
+        .filter(pk__in=sorted(set(use_case_ids)))
+        .order_by("pk")
+    }
+
+
 def plan(
     use_case: UseCase,
     *,
@@ -209,6 +232,35 @@ def plan(
     )
 
 
+def plan_many(requests: Iterable[tuple[UseCase, Move | str, str]]) -> list[Plan]:
+    """``plan()`` of each (use case, move, reason) in turn, each seeing the stage and funding the
+    allowed plans before it in the list leave its use case in (as ``apply()`` one by one would:
+    a second stop-loss on a use case the first returned to redesign is refused). No query."""
+    after: dict[int, tuple[str, str]] = {}
+    plans = []
+    for use_case, move, reason in requests:
+        view = use_case
+        if use_case.pk in after:
+            view = copy.copy(use_case)
+            view.stage, view.funding_status = after[use_case.pk]
+        planned = plan(view, move=move, reason=reason)
+        if planned.allowed:
+            after[use_case.pk] = (planned.stage_after, planned.funding_after)
+        plans.append(planned)
+    return plans
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change of ``apply_many``: a use case locked with ``lock_many()`` in the caller's
+    transaction, its plan (from ``plan_many()``), what caused it and what to tell."""
+
+    use_case: UseCase
+    planned: Plan
+    cause: Cause
+    notice: Notice | None = None
+
+
 def apply(
     use_case: UseCase,
     planned: Plan,
@@ -230,6 +282,66 @@ def apply(
     record for the whole edit); by default only stage, funding (and ``scaled_on``) are saved.
     Raises ``TransitionRefused`` for a refused or stale plan, or one a guard refuses.
     """
+    _check(use_case, planned)
+    with transaction.atomic(savepoint=False):
+        fields = _move(use_case, planned, actor=actor, history_reason=history_reason)
+        if save is None:
+            use_case.save(update_fields=fields)
+        else:
+            save(use_case)
+        record = _record(use_case, planned, cause=cause, actor=actor)
+        record.save()
+        if notice is not None:
+            tell(use_case, _about(notice, record), cc=cc)
+    return record
+
+
+def apply_many(
+    steps: Sequence[Step],
+    *,
+    actor=None,
+    cc: Iterable = (),
+    also_tell: Iterable[tuple[UseCase, Notice]] = (),
+) -> list[StageTransition]:
+    """``apply()`` of each step in turn (a use case may appear more than once: each step sees
+    the ones before it), all or nothing, the writes in bulk: the use case rows (one UPDATE), a
+    history record per step (``fastpaths.bulk_history``), a ``StageTransition`` per step naming
+    its cause, and the notices (``tell_many``; ``also_tell``: the caller's notices of events
+    that moved no stage, told with them — one e-mail task in all). Raises ``TransitionRefused``
+    before writing anything if any step is refused. Queries: a fixed number whatever the number
+    of steps."""
+    steps = list(steps)
+    if not steps:
+        return []
+    now = timezone.now()  # ``updated_at`` (auto_now), which ``bulk_update`` does not set
+    fields: set[str] = set()
+    snapshots, records = [], []
+    for step in steps:
+        _check(step.use_case, step.planned)
+        fields.update(_move(step.use_case, step.planned, actor=actor, history_reason=None))
+        step.use_case.updated_at = now
+        snapshots.append(copy.copy(step.use_case))  # its history record: the row after this step
+        records.append(_record(step.use_case, step.planned, cause=step.cause, actor=actor))
+    rows = list({step.use_case.pk: step.use_case for step in steps}.values())
+    with transaction.atomic(savepoint=False):
+        UseCase.objects.bulk_update(rows, sorted(fields))
+        bulk_history(UseCase, snapshots, update=True)
+        StageTransition.objects.bulk_create(records)
+        tell_many(
+            [
+                (step.use_case, _about(step.notice, record))
+                for step, record in zip(steps, records, strict=True)
+                if step.notice is not None
+            ]
+            + list(also_tell),
+            cc=cc,
+        )
+    return records
+
+
+def _check(use_case: UseCase, planned: Plan) -> None:
+    """``TransitionRefused`` unless ``planned`` is allowed, still fits ``use_case`` as it is
+    (in memory) and passes the guards."""
     before = (use_case.pk, use_case.stage, use_case.funding_status)
     if not planned.allowed:
         raise TransitionRefused(planned)
@@ -240,39 +352,44 @@ def apply(
     refused = refusals(use_case, planned)
     if refused:
         raise TransitionRefused(_refused(planned, " ".join(refused)))
-    with transaction.atomic(savepoint=False):
-        use_case.stage, use_case.funding_status = planned.stage_after, planned.funding_after
-        fields = ["stage", "funding_status", "updated_at"]
-        if planned.move == Move.SCALE and use_case.scaled_on is None:
-            use_case.scaled_on = clock.today()
-            fields.append("scaled_on")
-        stamp(
-            use_case,
-            reason=history_reason or planned.reason,
-            user=UNSET if actor is None else actor,
-        )
-        if save is None:
-            use_case.save(update_fields=fields)
-        else:
-            save(use_case)
-        record = StageTransition.objects.create(
-            use_case=use_case,
-            stage_before=planned.stage_before,
-            stage_after=planned.stage_after,
-            funding_before=planned.funding_before,
-            funding_after=planned.funding_after,
-            reason=planned.reason,
-            cause_kind=cause.kind,
-            cause_id=cause.id,
-            cause_label=fit(cause.label, CAUSE_LABEL_MAX),
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            at=clock.now(),
-        )
-        if notice is not None:
-            if notice.subject is None:
-                notice = replace(notice, subject=record)
-            tell(use_case, notice, cc=cc)
-    return record
+
+
+def _move(use_case: UseCase, planned: Plan, *, actor, history_reason: str | None) -> list[str]:
+    """Set the plan's stage and funding on ``use_case`` (in memory) and stamp its history
+    record; returns the fields changed."""
+    use_case.stage, use_case.funding_status = planned.stage_after, planned.funding_after
+    fields = ["stage", "funding_status", "updated_at"]
+    if planned.move == Move.SCALE and use_case.scaled_on is None:
+        use_case.scaled_on = clock.today()
+        fields.append("scaled_on")
+    stamp(
+        use_case,
+        reason=history_reason or planned.reason,
+        user=UNSET if actor is None else actor,
+    )
+    return fields
+
+
+def _record(use_case: UseCase, planned: Plan, *, cause: Cause, actor) -> StageTransition:
+    """The ``StageTransition`` audit row of ``planned`` (not saved yet)."""
+    return StageTransition(
+        use_case=use_case,
+        stage_before=planned.stage_before,
+        stage_after=planned.stage_after,
+        funding_before=planned.funding_before,
+        funding_after=planned.funding_after,
+        reason=planned.reason,
+        cause_kind=cause.kind,
+        cause_id=cause.id,
+        cause_label=fit(cause.label, CAUSE_LABEL_MAX),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        at=clock.now(),
+    )
+
+
+def _about(notice: Notice, record: StageTransition) -> Notice:
+    """``notice`` about ``record`` when it names no subject of its own."""
+    return replace(notice, subject=record) if notice.subject is None else notice
 
 
 def transition(
@@ -328,3 +445,31 @@ def tell(use_case: UseCase, notice: Notice, *, cc: Iterable = ()) -> None:
             body=notice.body,
             url=notice.url,
         )
+
+
+def tell_many(notices: Iterable[tuple[UseCase, Notice]], *, cc: Iterable = ()) -> int:
+    """``tell()`` of each (use case, notice): the value owner and ``cc`` notified of each, once;
+    each event relayed to the chat channels once; the e-mails enqueued after commit
+    (``notify.notify_many``: one Celery task for all of them, which sends each e-mail). A fixed
+    number of queries whatever the number of notices (one more per chat event when an enabled
+    channel exists). Returns how many notifications were new."""
+    cc = list(cc)
+    drafts = []
+    for use_case, notice in notices:
+        recipients = [use_case.value_owner_id] if use_case.value_owner_id else []
+        recipients += [user.pk for user in cc if user.pk not in recipients]
+        subject_type = ContentType.objects.get_for_model(notice.subject).pk
+        drafts += [
+            Draft(
+                recipient_id=recipient_id,
+                kind=notice.kind,
+                subject_type_id=subject_type,
+                subject_id=notice.subject.pk,
+                period=notice.period,
+                title=notice.title,
+                body=notice.body,
+                url=notice.url,
+            )
+            for recipient_id in recipients
+        ]
+    return notify_many(drafts)

@@ -117,6 +117,9 @@ def test_the_sweep_rows_judge_the_candidates_only_and_raise_what_judging_all_wou
     assert f"{len(every)} flags raised" in first.extra and "0 flags raised" in second.extra
     assert f"{len(picked):,} judged by the rules" in second.extra
     assert second.target == f"≤ {measure.SWEEP_RATIO_TARGET}× SQL pass"
+    assert first.target == f"≤ {measure.SWEEP_RATIO_TARGET}× SQL pass (raises the flags)"
+    assert "writes (INSERT/UPDATE) took" in first.extra and "writes" not in second.extra
+    assert int(first.queries) > int(second.queries) > 0
     assert second.status in ("OK", "ABOVE") and second.ratio.endswith("×")
 
 

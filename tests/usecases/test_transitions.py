@@ -7,7 +7,7 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from usecases import transitions
@@ -309,3 +309,102 @@ def test_a_notice_without_subject_is_about_the_transition_record(use_case, owner
     )
     [note] = Notification.objects.all()
     assert (note.recipient, note.subject) == (owner, record)
+
+
+# --- many use cases at once (the stop-loss sweep, issue 20) --------------------------------------
+
+
+def test_apply_many_writes_each_change_as_apply_would(use_case, other_use_case, owner, pmo):
+    """Two use cases, one of them asked twice (the second plan sees the first's move and is
+    refused, as ``apply`` one after the other would): per allowed change the stage, a history
+    record stamped with its reason (with the contributors' copy), a ``StageTransition`` naming
+    its own cause, the notice to the value owner and the cc'd PMO."""
+    UseCase.objects.filter(pk=other_use_case.pk).update(stage=Stage.SCALED)
+    locked = transitions.lock_many([other_use_case.pk, use_case.pk, use_case.pk])
+    assert list(locked) == sorted([use_case.pk, other_use_case.pk])
+    first, again, other = transitions.plan_many(
+        [
+            (locked[use_case.pk], Move.RETURN_TO_REDESIGN, "stop-loss: rework"),
+            (locked[use_case.pk], Move.RETURN_TO_REDESIGN, "stop-loss: adoption"),
+            (locked[other_use_case.pk], Move.RETURN_TO_REDESIGN, "stop-loss: quality"),
+        ]
+    )
+    assert (first.allowed, again.allowed, other.allowed) == (True, False, True)
+    assert (other.stage_before, other.funding_before) == (Stage.SCALED, Funding.CONDITIONAL)
+    causes = [Cause(TransitionCause.STOP_LOSS, pk, f"stop-loss flag #{pk}") for pk in (7, 8)]
+    with time_machine.travel(NOW, tick=False):
+        records = transitions.apply_many(
+            [
+                transitions.Step(locked[use_case.pk], first, causes[0], notice_for(None, "W1")),
+                transitions.Step(locked[other_use_case.pk], other, causes[1], None),
+            ],
+            cc=[pmo],
+        )
+    assert [state(use_case), state(other_use_case)] == [(Stage.REDESIGN, Funding.CONDITIONAL)] * 2
+    assert list(StageTransition.objects.order_by("pk")) == records
+    assert [(r.use_case_id, r.cause_id, r.cause_label, r.reason, r.at) for r in records] == [
+        (use_case.pk, 7, "stop-loss flag #7", "stop-loss: rework", NOW),
+        (other_use_case.pk, 8, "stop-loss flag #8", "stop-loss: quality", NOW),
+    ]
+    for uc, reason in ((use_case, "stop-loss: rework"), (other_use_case, "stop-loss: quality")):
+        latest = uc.history.order_by("-history_id").first()
+        assert (latest.history_type, latest.stage, latest.history_change_reason) == (
+            "~",
+            Stage.REDESIGN,
+            reason,
+        )
+        assert list(latest.contributors.values_list("user_id", flat=True)) == list(
+            uc.contributors.values_list("pk", flat=True)
+        )
+    assert use_case.contributors.exists()  # the fixture's contributor: copied above
+    told = Notification.objects.values_list("recipient", "subject_id", "period")
+    assert sorted(told) == sorted([(owner.pk, records[0].pk, "W1"), (pmo.pk, records[0].pk, "W1")])
+
+
+def test_apply_many_refuses_before_writing_anything(use_case, other_use_case):
+    UseCase.objects.filter(pk=other_use_case.pk).update(stage=Stage.ON_HOLD)
+    locked = transitions.lock_many([use_case.pk, other_use_case.pk])
+    allowed, refused = transitions.plan_many(
+        [
+            (locked[use_case.pk], Move.RETURN_TO_REDESIGN, "stop-loss"),
+            (locked[other_use_case.pk], Move.RETURN_TO_REDESIGN, "stop-loss"),
+        ]
+    )
+    with pytest.raises(TransitionRefused):
+        transitions.apply_many(
+            [
+                transitions.Step(locked[use_case.pk], allowed, CAUSE),
+                transitions.Step(locked[other_use_case.pk], refused, CAUSE),
+            ]
+        )
+    assert state(use_case) == (Stage.ROLLOUT, Funding.CONDITIONAL)
+    assert not StageTransition.objects.exists()
+
+
+def test_apply_many_queries_do_not_grow_with_the_use_cases(owner, pmo, contributor):
+    from tests.conftest import make_use_case
+
+    def run(n):
+        with transaction.atomic():
+            ids = []
+            for i in range(n):
+                uc = make_use_case(f"Many {n}-{i}", owner=owner)
+                uc.contributors.add(contributor)
+                ids.append(uc.pk)
+            with CaptureQueriesContext(connection) as ctx:
+                locked = transitions.lock_many(ids)
+                plans = transitions.plan_many(
+                    (locked[pk], Move.RETURN_TO_REDESIGN, "stop-loss") for pk in ids
+                )
+                transitions.apply_many(
+                    [
+                        transitions.Step(locked[pk], p, CAUSE, notice_for(None))
+                        for pk, p in zip(ids, plans, strict=True)
+                    ],
+                    cc=[pmo],
+                )
+            assert StageTransition.objects.count() == n
+            transaction.set_rollback(True)
+        return len(ctx.captured_queries)
+
+    assert run(1) == run(5)
