@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import datetime
 import json
+import operator
 import os
 import random
 import sys
@@ -528,7 +529,7 @@ def generate(
         started = time.perf_counter()
         counts["weekly reviews"] = copy_lines(
             WeeklyReview,
-            WEEKLY_FIELDS,
+            weekly_fields(),
             weekly_lines(plans.values(), weeks, rng=rng, stewards=stewards),
             now=now,
             constants=REVIEW_CONSTANTS | {"submitted_at": now, "updated_at": now},
@@ -562,28 +563,22 @@ def generate(
     return counts
 
 
-#: The columns the review generators write, in their order (the rest: ``REVIEW_CONSTANTS`` and
-#: the fields' defaults).
-WEEKLY_FIELDS = (
-    "use_case_id",
-    "week",
-    "week_start",
-    "month_start",
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "minutes_saved_per_task",
-    "rework_minutes_per_output",
-    "quality_score",
-    "backlog",
-    "declared_hours_saved",
-    "model_version_id",
-    "submitted_by_id",
-    "updated_by_id",
-)
+#: The weekly review columns the generator writes around the KPIs (the rest:
+#: ``REVIEW_CONSTANTS`` and the fields' defaults).
+WEEKLY_KEYS = ("use_case_id", "week", "week_start", "month_start")
+WEEKLY_WHO = ("model_version_id", "submitted_by_id", "updated_by_id")
+
+
+def weekly_fields() -> tuple[str, ...]:
+    """The columns ``weekly_lines`` writes, in order: the keys, every KPI of the model's one list
+    (``WeeklyReview.KPI_FIELDS``), the version and who. A function: the model is read after
+    ``django.setup()``."""
+    from reviews.models import WeeklyReview
+
+    return (*WEEKLY_KEYS, *WeeklyReview.KPI_FIELDS, *WEEKLY_WHO)
+
+
+#: The columns the monthly generator writes, in their order.
 MONTHLY_FIELDS = (
     "use_case_id",
     "month",
@@ -603,8 +598,12 @@ REVIEW_CONSTANTS = {"notes": "", "user_barriers": "", "version": 1}  # user_barr
 def weekly_lines(
     plans: Iterable[Plan], weeks: list[datetime.date], *, rng, stewards
 ) -> Iterator[str]:
-    """The weekly reviews, ``WEEKLY_FIELDS`` of each as one COPY text line (no newline)."""
+    """The weekly reviews, ``weekly_fields()`` of each as one COPY text line (no newline), in
+    that order whatever the order below (a KPI added to the model and not given a value here is
+    a ``KeyError`` naming it)."""
     from reviews.models import weekly_period_dates
+
+    in_order = operator.itemgetter(*weekly_fields())
 
     periods = [
         (week_label(monday), *(d.isoformat() for d in weekly_period_dates(week_label(monday))))
@@ -648,12 +647,27 @@ def weekly_lines(
             rework_minutes = uniform(3, 15)
             quality = min(100.0, max(0.0, quality))
             declared = tasks_with_ai * minutes_saved / 60 * uniform(1.0, 1.3)
-            yield (
-                f"{plan.pk}\t{label}\t{week_start}\t{month_start}\t{active}\t{target}\t"
-                f"{tasks_total}\t{tasks_with_ai}\t{reworked}\t{exceptions}\t{minutes_saved:.2f}\t"
-                f"{rework_minutes:.2f}\t{quality:.2f}\t{round(backlog)}\t{declared:.2f}\t"
-                f"{version}\t{steward}\t{steward}"
-            )
+            values = {
+                "use_case_id": plan.pk,
+                "week": label,
+                "week_start": week_start,
+                "month_start": month_start,
+                "active_users": active,
+                "target_users": target,
+                "tasks_total": tasks_total,
+                "tasks_with_ai": tasks_with_ai,
+                "reworked_outputs": reworked,
+                "exceptions": exceptions,
+                "minutes_saved_per_task": f"{minutes_saved:.2f}",
+                "rework_minutes_per_output": f"{rework_minutes:.2f}",
+                "quality_score": f"{quality:.2f}",
+                "backlog": round(backlog),
+                "declared_hours_saved": f"{declared:.2f}",
+                "model_version_id": version,
+                "submitted_by_id": steward,
+                "updated_by_id": steward,
+            }
+            yield "\t".join(map(str, in_order(values)))
 
 
 def monthly_lines(

@@ -494,19 +494,14 @@ def pdf_rows(*, today, plan, items: int = PDF_ITEMS) -> list[Row]:
 # --- weekly review submission over HTTP --------------------------------------------------------
 
 
-#: The weekly review fields a submission carries over from the use case's previous week.
-CARRIED = (
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "minutes_saved_per_task",
-    "rework_minutes_per_output",
-    "quality_score",
-    "declared_hours_saved",
-)
+def carried_fields() -> tuple[str, ...]:
+    """The weekly review fields a submission carries over from the use case's previous week:
+    every KPI of the model's one list (``WeeklyReview.KPI_FIELDS``) but the backlog, which the
+    load client lowers (``submission_payload``). A function: the model is read after
+    ``django.setup()``."""
+    from reviews.models import WeeklyReview
+
+    return tuple(name for name in WeeklyReview.KPI_FIELDS if name != "backlog")
 
 
 def submission_payload(use_case_id: int, week: str, previous: dict | None) -> dict:
@@ -526,7 +521,7 @@ def submission_payload(use_case_id: int, week: str, previous: dict | None) -> di
         "backlog": 120,
     }
     payload = {"use_case": use_case_id, "week": week}
-    payload.update({name: previous[name] for name in CARRIED})
+    payload.update({name: previous[name] for name in carried_fields()})
     payload = {k: str(v) if isinstance(v, Decimal) else v for k, v in payload.items()}
     payload["backlog"] = max(0, int(previous["backlog"]) - 2)
     payload["notes"] = "Submitted by the benchmark load client."
@@ -562,7 +557,7 @@ def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
     previous = {
         row["use_case_id"]: row
         for row in WeeklyReview.objects.filter(week=last_week).values(
-            "use_case_id", "backlog", *CARRIED
+            "use_case_id", *WeeklyReview.KPI_FIELDS
         )
     }
     taken = set(WeeklyReview.objects.filter(week=week).values_list("use_case_id", flat=True))

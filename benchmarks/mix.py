@@ -151,7 +151,7 @@ def plan_requests(*, base_url: str, total: int, seed: int, today) -> list[Planne
     from usecases.models import UseCase
     from usecases.roles import LEADERSHIP
 
-    from .measure import CARRIED, submission_payload
+    from .measure import submission_payload
 
     rng = random.Random(seed)
     User = get_user_model()
@@ -227,7 +227,7 @@ def plan_requests(*, base_url: str, total: int, seed: int, today) -> list[Planne
     )
     taken = set(WeeklyReview.objects.filter(week__in=weeks).values_list("use_case_id", "week"))
     template = WeeklyReview.objects.filter(use_case_id=next(iter(steward_of))).values(
-        "backlog", *CARRIED
+        *WeeklyReview.KPI_FIELDS
     )[0]
     posts = (
         (uc, week) for week in weeks for uc in steward_of if (uc, week) not in taken

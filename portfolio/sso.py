@@ -194,7 +194,8 @@ OVERAGE_MESSAGE = (
 
 def sync_roles(user, extra_data: dict, request=None) -> list:
     """The user's PMO and Leadership groups after the groups claim of this sign-in; on a groups
-    overage the roles are kept, with a warning, an audit record per role and a message."""
+    overage the roles are kept, with a warning, a message and an audit record per role (not
+    again at the next overage sign-in: nothing changed, ``roles_kept``)."""
     claims = _claims(extra_data)
     if group_overage(claims):
         return _keep_roles_on_overage(user, request)

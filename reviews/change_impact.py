@@ -42,7 +42,7 @@ from usecases.change_proposals import open_proposals
 from usecases.models import BusinessCase, ModelChange, ProposedChange
 from usecases.templatetags.money import percent
 
-from .models import MonthlyReview, WeeklyReview
+from .models import WEEK_FIGURE_FIELDS, MonthlyReview, WeeklyReview, week_figures
 
 WEEKS_BEFORE = 4
 WEEKS_AFTER = 4
@@ -62,18 +62,13 @@ METRICS = (
     ("gross_efficiency_per_task", "Gross efficiency per task", "money", True),
     ("run_cost_per_task", "Run cost per task", "money", False),
 )
+#: The weekly review columns read: the keys, the engine's inputs, the quality score.
 WEEK_FIELDS = (
     "use_case_id",
     "week",
     "week_start",
     "month_start",
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "minutes_saved_per_task",
+    *WEEK_FIGURE_FIELDS,
     "quality_score",
 )
 ONE_WEEK = datetime.timedelta(days=7)
@@ -176,21 +171,7 @@ def _mean(values: list[Decimal]) -> Decimal | None:
 def week_values(row: dict, *, hourly_cost, month_run_cost) -> dict[str, Decimal | None]:
     """The six weekly values of one weekly review (``row``: ``WEEK_FIELDS``), by the engine's
     formulas. ``month_run_cost``: the run cost of the week's month (None: no monthly review)."""
-    week = economics.WeekFigures(
-        **{
-            f: row[f]
-            for f in (
-                "active_users",
-                "target_users",
-                "tasks_total",
-                "tasks_with_ai",
-                "reworked_outputs",
-                "exceptions",
-                "minutes_saved_per_task",
-            )
-        },
-        rework_minutes_per_output=Decimal(0),
-    )
+    week = week_figures(row)
     month = row["month_start"]
     return {
         **{name: economics.week_rate(name, week) for name in economics.RATES},

@@ -47,6 +47,7 @@ from .models import (
     RuleAction,
     StopLossRule,
     WeeklyReview,
+    week_figures,
     weekly_period_dates,
 )
 from .points import week_point
@@ -145,9 +146,7 @@ def _weekly(review: WeeklyReview, saved: WeeklyReview | None) -> tuple[Target, O
             **row,
         }
     )
-    figures = economics.WeekFigures(
-        **{f.name: row[f.name] for f in dataclasses.fields(economics.WeekFigures)}
-    )
+    figures = week_figures(row)
     old = saved.figures() if saved is not None else None
     overlay = Overlay(
         use_case_id=use_case.pk,

@@ -2,6 +2,7 @@
 
 import dataclasses
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,7 +20,14 @@ from . import rules
 
 NON_NEGATIVE = [MinValueValidator(Decimal(0))]
 #: The weekly review fields the economics engine reads (``economics.WeekFigures``).
+#: A subset of ``WeeklyReview.KPI_FIELDS``, the one list (``tests/reviews/test_kpi_fields.py``).
 WEEK_FIGURE_FIELDS = tuple(field.name for field in dataclasses.fields(economics.WeekFigures))
+
+
+def week_figures(values: Mapping) -> economics.WeekFigures:
+    """The engine's inputs of one weekly review given as a mapping (a ``.values()`` row)."""
+    return economics.WeekFigures(**{name: values[name] for name in WEEK_FIGURE_FIELDS})
+
 
 #: The canonical spellings of a period (ASCII digits, ``economics.format_iso_week`` /
 #: ``format_month``), checked by the database: with the unique constraint on (use case, label),
@@ -217,7 +225,7 @@ class WeeklyReview(ReviewBase):
 
     def figures(self) -> economics.WeekFigures:
         """The engine's inputs of this week (the fields ``economics.WeekFigures`` names)."""
-        return economics.WeekFigures(**{name: getattr(self, name) for name in WEEK_FIGURE_FIELDS})
+        return week_figures({name: getattr(self, name) for name in WEEK_FIGURE_FIELDS})
 
 
 class MonthlyReview(ReviewBase):

@@ -20,24 +20,17 @@ from usecases import economics
 
 from .breaches import breaches, effective_rules
 from .metric_format import format_value
-from .models import FRACTION_METRICS, Comparison, Metric, StopLossRule
+from .models import (
+    FRACTION_METRICS,
+    WEEK_FIGURE_FIELDS,
+    Comparison,
+    Metric,
+    StopLossRule,
+    week_figures,
+)
 
 #: The weekly review values ``weekly_trend`` reads (a ``.values()`` row or a review's ``__dict__``).
-TREND_FIELDS = (
-    "week",
-    "week_start",
-    "month_start",
-    "active_users",
-    "target_users",
-    "tasks_total",
-    "tasks_with_ai",
-    "reworked_outputs",
-    "exceptions",
-    "minutes_saved_per_task",
-    "rework_minutes_per_output",
-    "quality_score",
-)
-_FIGURES = TREND_FIELDS[3:-1]  # the ``economics.WeekFigures`` fields
+TREND_FIELDS = ("week", "week_start", "month_start", *WEEK_FIGURE_FIELDS, "quality_score")
 
 
 @dataclass(frozen=True)
@@ -154,9 +147,7 @@ def _kpi(metrics: economics.WeekMetrics, quality_score: Decimal, metric: str) ->
 def trend_week(row: Mapping, *, hourly_cost, thresholds: Iterable[Threshold]) -> dict:
     """The ``TrendWeek`` fields of one weekly review (``row`` holds ``TREND_FIELDS``), as keyword
     arguments (for ``TrendWeek`` or a dataclass extending it)."""
-    metrics = economics.week_metrics(
-        economics.WeekFigures(**{name: row[name] for name in _FIGURES}), hourly_cost
-    )
+    metrics = economics.week_metrics(week_figures(row), hourly_cost)
     quality = row["quality_score"]
     breached = {
         t.metric

@@ -65,6 +65,31 @@ def restore_migrated_reference_data() -> None:
         forward(apps, None)
 
 
+TRANSACTIONAL_FIXTURES = ("transactional_db", "live_server")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_itemcollected(item):
+    """Every transactional test rolls back by serialization, whatever its marker says.
+
+    Django's flush after a plain ``transaction=True`` test emits ``post_migrate``, which makes
+    the content types and permissions again under new ids; a later ``serialized_rollback`` test
+    then loads the rows as migrated (their first ids) and fails in setup on PostgreSQL
+    (``django_content_type_app_label_model`` duplicate: tests/usecases/test_alerts_worker.py
+    after tests/browser/test_model_prices_page.py). Django's rule is one policy per suite; this
+    is that policy (a serialized test's flush inhibits ``post_migrate``, the next one loads the
+    rows as migrated)."""
+    marker = item.get_closest_marker("django_db")
+    kwargs = dict(marker.kwargs) if marker is not None else {}
+    if marker is not None and marker.args:
+        raise pytest.UsageError(f"{item.nodeid}: give django_db's options by keyword")
+    uses_fixture = any(name in getattr(item, "fixturenames", ()) for name in TRANSACTIONAL_FIXTURES)
+    if not (kwargs.get("transaction") or uses_fixture) or kwargs.get("serialized_rollback"):
+        return
+    mark = pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True})
+    item.add_marker(mark, append=False)  # before the module's: the closest marker
+
+
 @pytest.fixture(autouse=True)
 def _reference_data_for_transactional_tests(request):
     marker = request.node.get_closest_marker("django_db")

@@ -46,10 +46,9 @@ class ChecklistAnswerAdmin(SimpleHistoryAdmin):
 class RoleChangeAdmin(admin.ModelAdmin):
     """The audit of role groups given or taken (admin, commands, single sign-on): read only."""
 
-    list_display = ("at", "user", "role", "change", "source", "changed_by", "reason")
+    list_display = ("at", "username", "role", "change", "source", "changed_by_username", "reason")
     list_filter = ("role", "added", "source")
-    search_fields = ("user__username", "changed_by__username", "reason")
-    list_select_related = ("user", "changed_by")
+    search_fields = ("username", "changed_by_username", "reason")
 
     def has_add_permission(self, request):
         return False

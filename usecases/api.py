@@ -194,7 +194,12 @@ class ModelChangeFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Model/prompt changes of the use cases the user may see"),
+    list=extend_schema(
+        summary="Model/prompt changes of the use cases the user may see",
+        description="The log as entered. Each change's impact (the weeks before against the "
+        "weeks after) is in `GET /api/v1/use-cases/{id}/changes/`, by the selector the use "
+        "case page and the gate pack read.",
+    ),
     create=extend_schema(
         summary="Log a model, prompt or configuration change (the value owner)",
         responses={201: ModelChangeSerializer, 400: OpenApiResponse(description="Field errors")},

@@ -601,8 +601,17 @@ class RoleChange(models.Model):
     which role, added or removed, why, by what and by whom. Written by ``usecases.role_changes``
     only (one receiver sees every change of the PMO and Leadership groups, whatever the path)."""
 
+    # An audit record outlives the accounts it names: a deleted user leaves the row with the
+    # username copied when it was written (``username``, ``changed_by_username``).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_changes"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="role_changes",
+    )
+    username = models.CharField(
+        max_length=150, help_text="The user's username when the change was recorded."
     )
     role = models.CharField(max_length=150)
     added = models.BooleanField(
@@ -620,6 +629,11 @@ class RoleChange(models.Model):
         related_name="+",
         help_text="The administrator who made the change (empty: single sign-on, a command).",
     )
+    changed_by_username = models.CharField(
+        max_length=150,
+        blank=True,
+        help_text="The administrator's username when the change was recorded (empty: none).",
+    )
     at = models.DateTimeField()
 
     class Meta:
@@ -627,7 +641,7 @@ class RoleChange(models.Model):
         indexes = [models.Index(fields=["user", "at"])]
 
     def __str__(self):
-        return f"{self.user_id}: {self.change} {self.role} ({self.source})"
+        return f"{self.username}: {self.change} {self.role} ({self.source})"
 
     @property
     def change(self) -> str:

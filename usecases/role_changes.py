@@ -10,7 +10,8 @@
   single sign-on: ``roles_follow``). A change made outside any of them is still recorded, as
   ``RoleSource.OTHER`` without an actor.
 - ``roles_kept`` records that a source could not say (an identity provider's groups overage):
-  one row per role, ``added`` empty, the membership left as it was.
+  one row per role, ``added`` empty, the membership left as it was; nothing when the latest
+  record of the role already says so (a second sign-in with an overage changes nothing).
 - ``roles_follow`` puts a user in or out of each named role group as ``wanted`` says (single
   sign-on); roles not named in ``wanted`` are left alone: value owners and contributors are fields
   of use cases and never pass here.
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -64,22 +66,33 @@ def role_changes_by(source: str, *, reason: str, by=None) -> Iterator[list[RoleC
         _current.reset(token)
 
 
-def _record(pairs: list[tuple[int, str]], *, added: bool) -> None:
-    """One ``RoleChange`` per (user id, role) pair."""
+def _record(pairs: list[tuple[int, str]], *, added: bool, instance, reverse: bool) -> None:
+    """One ``RoleChange`` per (user id, role) pair, with the usernames copied (the record
+    outlives the accounts)."""
     if not pairs:
         return
     attribution = _current.get() or _Attribution(source=RoleSource.OTHER, reason=UNATTRIBUTED)
     by = attribution.by if getattr(attribution.by, "pk", None) else None
     reason = fit(attribution.reason, RoleChange._meta.get_field("reason").max_length)
+    if reverse:  # ``group.user_set``: the users by id
+        usernames = dict(
+            get_user_model()
+            .objects.filter(pk__in={user_id for user_id, _ in pairs})
+            .values_list("pk", get_user_model().USERNAME_FIELD)
+        )
+    else:
+        usernames = {instance.pk: instance.get_username()}
     now = timezone.now()
     rows = RoleChange.objects.bulk_create(
         RoleChange(
             user_id=user_id,
+            username=usernames[user_id],
             role=role,
             added=added,
             source=attribution.source,
             reason=reason,
             changed_by=by,
+            changed_by_username=by.get_username() if by is not None else "",
             at=now,
         )
         for user_id, role in pairs
@@ -111,12 +124,14 @@ def _role_pairs(instance, reverse: bool, pk_set, *, members_only: bool) -> list[
 def audit_role_groups(sender, instance, action, reverse, model, pk_set, **kwargs) -> None:
     """``m2m_changed`` on ``User.groups.through``: record the role groups given or taken."""
     if action == "post_add":  # Django's pk_set for an add holds only the new memberships
-        _record(_role_pairs(instance, reverse, pk_set, members_only=False), added=True)
+        pairs = _role_pairs(instance, reverse, pk_set, members_only=False)
+        _record(pairs, added=True, instance=instance, reverse=reverse)
     elif action in ("pre_remove", "pre_clear"):
         pending = _role_pairs(instance, reverse, pk_set, members_only=True)
         setattr(instance, _PENDING, pending)
     elif action in ("post_remove", "post_clear"):
-        _record(instance.__dict__.pop(_PENDING, []), added=False)
+        pairs = instance.__dict__.pop(_PENDING, [])
+        _record(pairs, added=False, instance=instance, reverse=reverse)
     else:
         return
     if not reverse:
@@ -142,15 +157,22 @@ def roles_follow(user, *, wanted: dict[str, bool], source: str, reason: str) -> 
 
 
 def roles_kept(user, roles: list[str], *, source: str, reason: str) -> list[RoleChange]:
-    """Record that ``user``'s ``roles`` were left as they were (the source could not tell)."""
+    """Record that ``user``'s ``roles`` were left as they were (the source could not tell), for
+    each role whose latest record is not already "kept" by this source: the membership cannot
+    have changed since without a newer record, so a sign-in that keeps the roles again writes
+    nothing. The rows written (none when nothing changed)."""
     unknown = set(roles) - set(MANAGED_ROLES)
     if unknown:
         raise ValueError(f"not a managed role: {sorted(unknown)}")
+    roles = [role for role in roles if not _kept_already(user, role, source=source)]
+    if not roles:
+        return []
     have = set(user.groups.filter(name__in=roles).values_list("name", flat=True))
     now = timezone.now()
     return RoleChange.objects.bulk_create(
         RoleChange(
             user=user,
+            username=user.get_username(),
             role=role,
             added=None,
             source=source,
@@ -162,3 +184,14 @@ def roles_kept(user, roles: list[str], *, source: str, reason: str) -> list[Role
         )
         for role in roles
     )
+
+
+def _kept_already(user, role: str, *, source: str) -> bool:
+    """Whether the latest record of ``user``'s ``role`` is a "kept" by ``source``."""
+    latest = (
+        RoleChange.objects.filter(user=user, role=role)
+        .order_by("-at", "-pk")
+        .values_list("added", "source")
+        .first()
+    )
+    return latest == (None, source)

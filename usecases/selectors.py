@@ -25,7 +25,6 @@ from .permissions import (
     can_edit_business_case,
     can_edit_checklist,
     can_edit_use_case,
-    can_log_model_change,
     visible_use_cases,
 )
 from .templatetags.money import money
@@ -181,8 +180,9 @@ def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
 def use_case_page_context(*, user, use_case: UseCase, panels=None) -> dict:
     """What the use case page shows of the use case itself: its facts and what ``user`` may
     edit (no query), plus the ``panels`` asked for (``USE_CASE_PANELS``; all of them when None):
-    business case and its recent versions (1 query), model/prompt log (1), checklist (1), audit
-    history (3) — whatever the data size.
+    business case and its recent versions (1 query), checklist (1), audit history (3) — whatever
+    the data size. The model/prompt log is a section of the page's own, with each change's
+    impact (``portfolio.use_case_page.changes_data``).
 
     ``use_case`` must come from ``use_case_detail_queryset()`` (business case and contributors
     loaded). The page that composes it with reviews, flags and economics lives in the portfolio
@@ -195,7 +195,6 @@ def use_case_page_context(*, user, use_case: UseCase, panels=None) -> dict:
         "business_case": saved_business_case(use_case),
         "can_edit": can_edit_use_case(user, use_case),
         "can_edit_business_case": can_edit_business_case(user, use_case),
-        "can_log_model_change": can_log_model_change(user, use_case),
         "can_edit_checklist": can_edit_checklist(user, use_case),
     }
     for panel in USE_CASE_PANELS if panels is None else panels:
@@ -215,10 +214,6 @@ def _business_case_panel(use_case: UseCase, business_case) -> dict:
     }
 
 
-def _model_changes_panel(use_case: UseCase, business_case) -> dict:
-    return {"model_changes": list(model_changes_list(use_case=use_case))}
-
-
 def _checklist_panel(use_case: UseCase, business_case) -> dict:
     return {"checklist": checklist_overview(use_case=use_case)}
 
@@ -231,7 +226,6 @@ def _history_panel(use_case: UseCase, business_case) -> dict:
 #: ``usecases/_use_case_panels.html``.
 USE_CASE_PANELS = {
     "business_case": _business_case_panel,
-    "model_changes": _model_changes_panel,
     "checklist": _checklist_panel,
     "history": _history_panel,
 }

@@ -6,10 +6,14 @@ for 1 and 5 changes."""
 import datetime
 
 import pytest
+import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
+from reviews.change_api import PLACES
+from reviews.change_impact import use_case_changes
 from tests.factories import ModelChangeFactory
 from tests.reviews.impact_helpers import EFFECTIVE, impact_weeks, write_weeks
 from tests.use_case_sections import get_section
@@ -228,3 +232,53 @@ def test_confirm_page_pre_fills_and_saves(client, owner, use_case, proposal):
     assert saved.status_code == 302
     assert ModelChange.objects.get(use_case=use_case).effective_date.isoformat() == "2026-11-19"
     assert Notification.objects.count() == 0  # the proposal was made here, not by the ingest
+
+
+#: Who reads a use case's change log with its impact: whoever sees the use case.
+READ = {
+    "anonymous": 401,
+    "outsider": 404,
+    **{role: 200 for role in ("other_owner", "contributor", "leader", "pmo", "owner", "admin")},
+}
+
+
+@pytest.mark.parametrize("role", list(READ))
+def test_changes_api_gives_the_impact_per_role(role, api_for, use_case):
+    """Each reader gets every entry with its before/after figures, the same as the page's
+    selector (``use_case_changes``); the others get no figure."""
+    change = impact_weeks(use_case)
+    response = api_for(role).get(reverse("api:use-case-changes", args=[use_case.pk]))
+    assert response.status_code == READ[role]
+    if READ[role] != 200:
+        assert "changes" not in response.json()
+        return
+    (entry,) = response.json()["changes"]
+    assert entry["id"] == change.pk
+    got = {m["key"]: (m["before"], m["after"]) for m in entry["impact"]["metrics"]}
+    selector = use_case_changes(use_case.pk).impacts[change.pk]
+    assert got == {
+        m.key: (f"{m.before.quantize(PLACES[m.unit])}", f"{m.after.quantize(PLACES[m.unit])}")
+        for m in selector.metrics
+    }
+    assert got["adoption_rate"] == ("0.6500", "0.8500")
+    assert got["quality_score"] == ("82.00", "88.00")
+
+
+def _component(schema, ref_holder) -> dict:
+    ref = ref_holder.get("$ref") or ref_holder["allOf"][0]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def test_the_schema_documents_the_impact_of_each_change():
+    response = APIClient().get("/api/v1/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    get = schema["paths"]["/api/v1/use-cases/{id}/changes/"]["get"]
+    body = _component(schema, get["responses"]["200"]["content"]["application/json"]["schema"])
+    entry = _component(schema, body["properties"]["changes"]["items"])
+    assert {"version_label", "effective_date", "impact"} <= set(entry["properties"])
+    impact = _component(schema, entry["properties"]["impact"])
+    assert {"status", "weeks_before", "weeks_after", "metrics"} <= set(impact["properties"])
+    metric = _component(schema, impact["properties"]["metrics"]["items"])
+    assert {"key", "unit", "before", "after", "difference"} <= set(metric["properties"])
+    assert metric["properties"]["difference"]["description"] == "after − before"

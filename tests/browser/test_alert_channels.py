@@ -11,17 +11,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.alert_receiver import SECRET, add_channel, free_port
+from tests.browser.helpers import BROWSER, log_in
 from tests.conftest import make_use_case, make_user
 from usecases import transitions
 from usecases.models import NotificationChannel
 
-from .test_review_forms import log_in
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("alert_settings"),
-]
+pytestmark = [*BROWSER, pytest.mark.usefixtures("alert_settings")]
 
 
 def shot(page, artifacts_dir, name):

@@ -6,12 +6,10 @@ import pytest
 from playwright.sync_api import expect
 
 from portfolio.models import CfoReportSubscription
-from tests.browser.test_dashboard import frozen_today, log_in, portfolio, shot  # noqa: F401
+from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.test_dashboard import frozen_today, portfolio  # noqa: F401
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 
 @pytest.mark.parametrize("width", [1440, 390])

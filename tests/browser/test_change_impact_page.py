@@ -7,13 +7,13 @@ No serious or critical axe-core violation. Screenshots in the test artifacts fol
 import datetime
 import os
 
-import pytest
 import time_machine
 from django.test import Client
 
 from reviews.ingest_keys import ingest_key_create
+from tests.browser.helpers import BROWSER, log_in
 from tests.browser.test_crawl import axe_violations
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.conftest import make_use_case, make_user
 from tests.factories import ModelChangeFactory
 from tests.reviews.impact_helpers import impact_weeks
 from tests.reviews.telemetry_helpers import NOW, Recorder, at, chat, protobuf_of
@@ -21,7 +21,7 @@ from tests.stagegates.helpers import create_gate, item_of
 from tests.use_case_sections import load_sections_in_browser
 from usecases.models import ModelChange, ProposalStatus, ProposedChange
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = BROWSER
 
 
 def send(key, model, day):
@@ -35,13 +35,6 @@ def send(key, model, day):
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert response.status_code == 200
-
-
-def login(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def shoot(page, selector, name, artifacts_dir):
@@ -75,7 +68,7 @@ def test_propose_confirm_and_read_the_impact(page, live_server, artifacts_dir):
         gate = create_gate(pmo, leader)
 
         page.set_viewport_size({"width": 1440, "height": 900})
-        login(page, live_server, "olivia")
+        log_in(page, live_server.url, "olivia")
         page.goto(f"{live_server.url}{use_case.get_absolute_url()}")
         load_sections_in_browser(page)
         changes = page.locator("#changes")

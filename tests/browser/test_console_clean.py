@@ -13,13 +13,11 @@ import time_machine
 from playwright.sync_api import expect
 
 from stagegates import services
+from tests.browser.helpers import BROWSER, log_in
 from tests.conftest import PASSWORD, make_use_case, make_user
 from tests.factories import AdminFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 10, tzinfo=datetime.UTC)  # the 2026-Q4 gate is open
 
@@ -74,14 +72,6 @@ class Console:
         ]
         self.errors.clear()
         return found
-
-
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
 
 
 def visit(page, url):

@@ -19,7 +19,6 @@ below, with screenshots in the test artifacts folder.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -34,13 +33,11 @@ from portfolio.demo import USERS, seed_demo
 from reviews.models import Flag, MonthlyReview, StopLossRule, WeeklyReview
 from stagegates.models import GateItem
 from stagegates.services import gate_ensure_for_quarter, gate_open_voting
+from tests.browser.helpers import BROWSER, log_in, shot
 from usecases import sealed
 from usecases.models import BusinessCase, ChannelDelivery, NotificationChannel, UseCase
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 User = get_user_model()
 AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-4.10.3.min.js"
@@ -160,14 +157,6 @@ def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
     }[role]
 
 
-def log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
-
-
 def watch_console(page) -> list[str]:
     """Console errors and uncaught script errors of ``page``, as they come."""
     errors: list[str] = []
@@ -237,7 +226,7 @@ def test_every_page_every_role_wide_and_narrow(browser, demo):
         page = context.new_page()
         errors = watch_console(page)
         if username:
-            log_in(page, base_url, username)
+            log_in(page, base_url, username, password=PASSWORDS[username])
         queue = pages_for(role, use_case, gate, item)
         seen: set[str] = set()
         while queue:
@@ -273,10 +262,6 @@ def test_every_page_every_role_wide_and_narrow(browser, demo):
     assert checked >= 2 * (1 + 4 * 13), checked  # every role's pages, at both widths
 
 
-def shot(page, artifacts_dir, name, full_page=True):
-    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=full_page)
-
-
 def test_narrow_menu_works_by_keyboard_and_without_javascript(browser, demo, artifacts_dir):
     """At 390 px the navigation is one "Menu" button: Tab reaches it, Enter opens it, its links
     are then visible and lead on; at 1440 px the links are a bar and the button is gone. Without
@@ -287,7 +272,7 @@ def test_narrow_menu_works_by_keyboard_and_without_javascript(browser, demo, art
             viewport={"width": NARROW, "height": 844}, java_script_enabled=javascript
         )
         page = context.new_page()
-        log_in(page, base_url, "pia")
+        log_in(page, base_url, "pia", password=PASSWORDS["pia"])
         menu = page.locator("summary.navmenu-toggle")
         flags_link = page.locator("nav.mainnav").get_by_role("link", name="Flags", exact=True)
         expect(menu).to_be_visible()
@@ -330,7 +315,7 @@ def test_primary_actions_and_wide_tables_at_390(browser, demo, artifacts_dir):
     base_url, use_case, gate, _ = demo
     context = browser.new_context(viewport={"width": NARROW, "height": 844})
     page = context.new_page()
-    log_in(page, base_url, "olivia")
+    log_in(page, base_url, "olivia", password=PASSWORDS["olivia"])
     buttons = page.get_by_role("link", name=re.compile(r"^Submit (weekly|monthly) review$"))
     assert buttons.count() >= 1
     for button in buttons.all():
@@ -405,7 +390,7 @@ def test_htmx_fragments_and_the_import_preview(browser, demo, tmp_path, artifact
             r.request.headers.get("hx-request") == "true" and swaps.append(f"{r.status} {r.url}")
         ),
     )
-    log_in(page, base_url, "olivia")
+    log_in(page, base_url, "olivia", password=PASSWORDS["olivia"])
 
     # The use case page's sections: as htmx loads them into the page, and as their own pages.
     page.goto(f"{base_url}{use_case.get_absolute_url()}")
@@ -480,7 +465,7 @@ def test_htmx_fragments_and_the_import_preview(browser, demo, tmp_path, artifact
     context = browser.new_context(viewport={"width": WIDE, "height": 900})
     page = context.new_page()
     errors = watch_console(page)
-    log_in(page, base_url, "pia")
+    log_in(page, base_url, "pia", password=PASSWORDS["pia"])
     page.goto(f"{base_url}{reverse('reviews:overdue')}")
     page.locator("#overdue-results").wait_for()
     select = page.locator("form[hx-get] select").first

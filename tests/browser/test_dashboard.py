@@ -6,7 +6,6 @@ Every page is saved as a screenshot in the test artifacts folder."""
 import csv
 import datetime
 import io
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -18,14 +17,12 @@ from playwright.sync_api import expect
 
 from reviews.models import Flag, FlagKind
 from stagegates.models import Gate, GateItem, GateStatus
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in, shot
+from tests.conftest import make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases.models import Funding, Stage
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)  # Wednesday of 2026-W48
 
@@ -110,18 +107,6 @@ def portfolio(live_server):
     GateItem.objects.create(gate=gate, use_case=claims, reasons="Open stop-loss flag")
     users = {"owner": owner, "contributor": contributor, "leader": leader, "pmo": pmo}
     return live_server.url, users
-
-
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
-
-
-def shot(page, artifacts_dir, name):
-    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=True)
 
 
 def csp_errors(errors):

@@ -6,16 +6,16 @@ sideways (screenshots in the test artifacts folder)."""
 
 import os
 
-import pytest
 import time_machine
 from django.test import Client
 
 from reviews.ingest_keys import ingest_key_create
 from reviews.models import Flag, FlagKind
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in
+from tests.conftest import make_use_case, make_user
 from tests.reviews.telemetry_helpers import NOW, Recorder, at, chat, protobuf_of, week48_batches
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = BROWSER
 
 
 def send(key, spans):
@@ -43,10 +43,7 @@ def test_the_owner_sees_the_signal_and_this_weeks_adoption(page, live_server, ar
         send(key, recorder.take())
 
         page.set_viewport_size({"width": 1440, "height": 900})
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "olivia")
-        page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server.url, "olivia")
         page.goto(f"{live_server.url}/reviews/use-cases/{use_case.pk}/weekly/new/?week=2026-W48")
         assert page.input_value("#id_active_users") == "4"
         page.fill("#id_active_users", "6")  # declared: 6; measured: 4 (+50 %)

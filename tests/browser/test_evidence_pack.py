@@ -11,13 +11,11 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import BROWSER, log_in, shot
 from tests.browser.test_crawl import axe_violations
-from tests.browser.test_dashboard import frozen_today, log_in, portfolio, shot  # noqa: F401
+from tests.browser.test_dashboard import frozen_today, portfolio  # noqa: F401
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 
 def scrolls_sideways(page) -> bool:

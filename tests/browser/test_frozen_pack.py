@@ -11,13 +11,11 @@ from playwright.sync_api import expect
 
 from reviews import services as review_services
 from stagegates import services, voting
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in
+from tests.conftest import make_use_case, make_user
 from tests.stagegates.helpers import WEEK_FIGURES, monthly, weekly
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 9, tzinfo=datetime.UTC)
 
@@ -66,11 +64,7 @@ def test_the_closed_gate_pack_stays_frozen_after_a_new_review(page, closed_item,
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     path = f"/gates/items/{item.pk}/"
-    page.goto(f"{base_url}/accounts/login/?next={path}")
-    page.fill("#id_username", leader.username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}{path}")
+    log_in(page, base_url, leader.username, path)
 
     banner = page.locator("#snapshot")
     expect(banner).to_contain_text("Frozen at closing")

@@ -13,13 +13,11 @@ from playwright.sync_api import expect
 
 from stagegates import services, voting
 from stagegates.models import Decision
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in, shot
+from tests.conftest import make_use_case, make_user
 from usecases.models import StageTransition
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 10, tzinfo=datetime.UTC)  # the 2026-Q4 gate is open
 
@@ -52,18 +50,6 @@ def gate_setup(live_server):
     voting.vote_cast(user=lena, item=item, choice="redesign", rationale="Rework too high.")
     voting.vote_cast(user=leo, item=item, choice="redesign", rationale="Agreed.")
     return live_server.url, gate, gate.items.get(use_case=classifier), classifier
-
-
-def log_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}{next_path}")
-
-
-def shot(page, artifacts_dir, name):
-    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=True)
 
 
 def test_chair_closes_with_the_summary_and_decides_with_the_consequence(

@@ -29,14 +29,12 @@ from playwright.sync_api import expect
 from reviews import services as review_services
 from stagegates import services, tasks, voting
 from stagegates.models import Decision, Gate
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in, shot
+from tests.conftest import make_use_case, make_user
 from tests.stagegates.helpers import WEEK_FIGURES, monthly, weekly
 from usecases.models import Notification
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 9, tzinfo=datetime.UTC)  # the 2026-Q4 gate is open
 REMINDER_DAY = datetime.datetime(2026, 12, 1, 7, tzinfo=datetime.UTC)  # closes on 12-04
@@ -94,11 +92,7 @@ class Browser:
         if page is None:
             page = self.browser.new_context(viewport=WIDE).new_page()
             page.on("pageerror", lambda exc: self.errors.append(f"{username}: {exc}"))
-            page.goto(f"{self.base_url}/accounts/login/?next={path}")
-            page.fill("#id_username", username)
-            page.fill("#id_password", PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{self.base_url}{path}")
+            log_in(page, self.base_url, username, path)
             self.pages[username] = page
         else:
             page.goto(f"{self.base_url}{path}")
@@ -111,12 +105,6 @@ class Browser:
     def close(self):
         for page in self.pages.values():
             page.context.close()
-
-
-def shot(page, artifacts_dir, name):
-    path = os.path.join(artifacts_dir, name)
-    page.screenshot(path=path, full_page=True)
-    return path
 
 
 def titles(username):

@@ -4,7 +4,6 @@ leaving redesign with a stop-loss flag open is refused naming the flag; and a po
 is typed as a percentage ("12") and confirmed as one. Screenshots go to the artifacts folder."""
 
 import datetime
-import os
 from decimal import Decimal
 
 import pytest
@@ -12,13 +11,11 @@ import time_machine
 from playwright.sync_api import expect
 
 from reviews.models import Flag, FlagKind, StopLossRule
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in, shot
+from tests.conftest import make_use_case, make_user
 from usecases.models import Notification, StageTransition, UseCase
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 12, 2, 12, tzinfo=datetime.UTC)
 
@@ -35,18 +32,6 @@ def setup(live_server):
     pmo = make_user("pia", "PMO", first_name="Pia", last_name="PMO")
     use_case = make_use_case("Job ad writer", owner=owner)
     return live_server.url, pmo, owner, use_case
-
-
-def log_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}{next_path}")
-
-
-def shot(page, artifacts_dir, name):
-    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=True)
 
 
 def watch_errors(page):

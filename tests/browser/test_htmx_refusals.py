@@ -17,12 +17,10 @@ from playwright.sync_api import expect
 
 from stagegates import services
 from stagegates.models import Vote
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in
+from tests.conftest import make_use_case, make_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 10, tzinfo=datetime.UTC)  # the 2026-Q4 gate is open
 
@@ -79,11 +77,7 @@ def test_a_refused_or_invalid_htmx_vote_shows_the_message_and_logs_no_error(
     statuses = []
     page.on("response", lambda r: "/vote/" in r.url and statuses.append(r.status))
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{base_url}/accounts/login/?next=/gates/items/{item.pk}/")
-    page.fill("#id_username", "lena")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/gates/items/{item.pk}/")
+    log_in(page, base_url, "lena", f"/gates/items/{item.pk}/")
     page.wait_for_load_state("networkidle")
     vote_url = f"{base_url}/gates/items/{item.pk}/vote/"
 

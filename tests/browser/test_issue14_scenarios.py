@@ -19,16 +19,12 @@ from playwright.sync_api import expect
 from reviews import services
 from reviews.models import Flag, FlagKind, FlagResolution, WeeklyReview
 from stagegates.models import Gate, GateItem, GateStatus, Vote
+from tests.browser.helpers import BROWSER, log_in, shot
 from tests.conftest import make_use_case, make_user
 from tests.reviews.stoploss_helpers import HEALTHY
 from usecases.models import Funding, Stage, StageTransition, UseCase
 
-from .test_review_forms import log_in, shot
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)
 

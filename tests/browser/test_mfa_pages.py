@@ -6,19 +6,16 @@ critical axe-core violation; a screenshot of each in the test artifacts."""
 
 import os
 
-import pytest
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
+from tests.browser.helpers import BROWSER, log_in
 from tests.conftest import PASSWORD
 from tests.portfolio.test_mfa import recovery_codes, totp
 
 from .test_crawl import axe_violations, page_width, watch_console
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 WIDTHS = ((1440, 900), (390, 844))
 
@@ -59,11 +56,7 @@ def confirm_password_if_asked(page, artifacts_dir, errors: list[str]) -> None:
 def test_the_two_factor_pages_render_in_the_layout(page, live_server, owner, artifacts_dir):
     base = live_server.url
     errors = watch_console(page)
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", owner.username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
+    log_in(page, base, owner.username)
 
     page.get_by_role("link", name="Two-factor").click()
     page.wait_for_url(f"{base}/accounts/2fa/")

@@ -5,12 +5,11 @@ artifacts folder)."""
 import datetime
 import os
 
-import pytest
-
 from reviews.models import ModelPrice, TelemetryTokens
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in
+from tests.conftest import make_use_case, make_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = BROWSER
 
 
 def test_the_pmo_prices_an_unpriced_model(page, live_server, artifacts_dir):
@@ -31,10 +30,7 @@ def test_the_pmo_prices_an_unpriced_model(page, live_server, artifacts_dir):
         output_tokens=90_000,
     )
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "pia")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, "pia")
     page.goto(f"{live_server.url}/reviews/model-prices/")
     unpriced = page.locator("div.table-scroll[aria-label='Unpriced models']")
     assert "claude-sonnet-4-5" in unpriced.inner_text()

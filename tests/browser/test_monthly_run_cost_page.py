@@ -5,13 +5,13 @@ page never scrolls sideways (screenshots in the test artifacts folder)."""
 import os
 from decimal import Decimal
 
-import pytest
 import time_machine
 from django.test import Client
 
 from reviews.ingest_keys import ingest_key_create
 from reviews.models import ModelPrice
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in
+from tests.conftest import make_use_case, make_user
 from tests.reviews.telemetry_helpers import (
     NOW,
     Recorder,
@@ -20,7 +20,7 @@ from tests.reviews.telemetry_helpers import (
     week48_batches,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = BROWSER
 
 
 def test_the_run_cost_is_measured_and_an_unpriced_model_named(page, live_server, artifacts_dir):
@@ -40,10 +40,7 @@ def test_the_run_cost_is_measured_and_an_unpriced_model_named(page, live_server,
             )
             assert response.status_code == 200
         page.set_viewport_size({"width": 1440, "height": 900})
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "olivia")
-        page.fill("#id_password", PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        log_in(page, live_server.url, "olivia")
         page.goto(url)
         assert page.input_value("#id_run_cost") == ""
         note = page.locator("#id_run_cost_measured").inner_text()

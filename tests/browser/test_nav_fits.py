@@ -4,13 +4,10 @@ the most links (Policy, Overdue, Model prices, Alerts besides everyone's), inclu
 
 import pytest
 
-from tests.browser.test_console_clean import log_in
+from tests.browser.helpers import BROWSER, log_in
 from tests.conftest import make_user
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 
 @pytest.mark.parametrize("width", [1280, 1366, 1440])

@@ -9,14 +9,12 @@ import time_machine
 from playwright.sync_api import expect
 
 from reviews.models import Flag
+from tests.browser.helpers import BROWSER, log_in, shot
 from tests.conftest import make_use_case, make_user
 
-from .test_review_forms import figure, log_in, shot
+from .test_review_forms import figure
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)  # Wednesday of 2026-W48
 

@@ -2,7 +2,6 @@
 saving, and the same forms with JavaScript off."""
 
 import datetime
-import os
 import re
 
 import pytest
@@ -11,13 +10,11 @@ from playwright.sync_api import expect
 
 from reviews import services
 from reviews.models import MonthlyReview, WeeklyReview
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in, shot
+from tests.conftest import make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)
 
@@ -36,20 +33,8 @@ def setup(live_server):
     return live_server.url, owner, use_case
 
 
-def log_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}{next_path}")
-
-
 def figure(page, key):
     return page.locator(f"#figure-{key} .figure")
-
-
-def shot(page, artifacts_dir, name, full_page=True):
-    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=full_page)
 
 
 def test_weekly_form_live_figures_error_at_field_then_saved(page, setup, artifacts_dir):

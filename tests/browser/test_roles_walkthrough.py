@@ -13,13 +13,11 @@ from portfolio.demo import USERS, seed_demo
 from reviews.sweep import sweep_portfolio
 from stagegates.models import GateItem
 from stagegates.services import gate_ensure_for_quarter
+from tests.browser.helpers import BROWSER, log_in
 from tests.use_case_sections import load_sections_in_browser
 from usecases.models import UseCase
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 PASSWORDS = {user.username: user.password for user in USERS}
 ROLES = {"owner": "olivia", "contributor": "carl", "leader": "lena", "pmo": "pia", "admin": "admin"}
@@ -82,14 +80,6 @@ def pages_for(role, use_case, gate, item):
     return pages, refused
 
 
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORDS[username])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/")
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_walkthrough(role, page, demo, artifacts_dir):
     base_url, use_case, gate, item = demo
@@ -107,7 +97,7 @@ def test_walkthrough(role, page, demo, artifacts_dir):
     )
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    log_in(page, base_url, username)
+    log_in(page, base_url, username, password=PASSWORDS[username])
     assert page.locator("h1").first.is_visible()
     assert "My work" in page.content()
     page.screenshot(

@@ -12,15 +12,13 @@ from playwright.sync_api import expect
 
 from portfolio.use_case_sections import SECTIONS
 from reviews.models import Flag, FlagKind, StopLossRule, WeeklyReview
-from tests.conftest import PASSWORD, make_use_case, make_user
+from tests.browser.helpers import BROWSER, log_in, shot
+from tests.conftest import make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import economics
 from usecases.models import ChangeKind, ModelChange
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)  # Wednesday of 2026-W48
 
@@ -93,18 +91,6 @@ def setup(live_server):
         explanation="Rework rate was 15.5% in 2026-W43, above the stop-loss threshold of 15.0%.",
     )
     return live_server.url, owner, use_case
-
-
-def log_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/accounts/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}{next_path}")
-
-
-def shot(page, artifacts_dir, name):
-    page.screenshot(path=os.path.join(artifacts_dir, name), full_page=True)
 
 
 def load_sections(page):

@@ -10,16 +10,12 @@ from playwright.sync_api import expect
 
 from reviews import services
 from reviews.models import Flag, FlagResolution
+from tests.browser.helpers import BROWSER, log_in
 from tests.conftest import make_use_case, make_user
 from tests.reviews.stoploss_helpers import HEALTHY
 from usecases.models import Funding, Stage
 
-from .test_review_forms import log_in
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = BROWSER
 
 NOW = datetime.datetime(2026, 12, 2, 13, tzinfo=datetime.UTC)  # Wednesday of 2026-W49
 

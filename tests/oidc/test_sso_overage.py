@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from tests.conftest import make_user
@@ -64,3 +65,28 @@ def test_the_roles_follow_again_once_the_provider_sends_the_list(client, idp):
     assert groups(dora) == {LEADERSHIP}
     followed = RoleChange.objects.filter(user=dora, source=RoleSource.SSO, added__isnull=False)
     assert sorted(followed.values_list("role", "added")) == [(LEADERSHIP, True), (PMO, False)]
+
+
+def test_an_overage_again_records_nothing_new(client, idp, caplog):
+    """The second sign-in with an overage changes nothing: no new audit row (the warning and the
+    message still say it); once a role changed in between, its "kept" is recorded again."""
+    dora = make_user("dora", PMO)
+    sso_login(client, idp, "dora")
+    client.logout()
+    first = list(RoleChange.objects.filter(user=dora).values_list("pk", flat=True))
+    caplog.set_level(logging.WARNING, logger="portfolio.sso")
+
+    sso_login(client, idp, "dora")
+    assert list(RoleChange.objects.filter(user=dora).values_list("pk", flat=True)) == first
+    assert any("overage" in r.getMessage() for r in caplog.records)
+    page = client.get(reverse("portfolio:home")).content.decode()
+    assert "your Valuegate roles were kept as they were" in page
+    client.logout()
+
+    dora.groups.remove(Group.objects.get(name=PMO))  # in Valuegate, between two sign-ins
+    sso_login(client, idp, "dora")
+    assert groups(dora) == set()
+    assert audit(dora) == [(LEADERSHIP, None), (PMO, None), (PMO, None)]
+    latest = RoleChange.objects.filter(user=dora).order_by("-pk").first()
+    assert (latest.role, latest.change) == (PMO, "kept")
+    assert "(not a member)" in latest.reason

@@ -3,6 +3,7 @@ the Django admin's user form (with the administrator who saved it), ``create_pmo
 from either side of the relation; other groups are not audited, nothing is recorded when nothing
 changes. Single sign-on (one row per change) is tested in tests/oidc/test_sso.py."""
 
+import importlib
 from io import StringIO
 
 import pytest
@@ -145,3 +146,62 @@ def test_the_admins_list_of_role_changes_says_given_taken_or_kept(admin_client, 
     for word in ("given", "taken away", "kept"):
         assert f">{word}<" in page
     assert "groups overage (not a member)" in page
+
+
+def test_the_audit_outlives_the_accounts_it_names(admin_client, admin_user):
+    """Deleting a user (or the administrator who changed her roles) leaves the role changes,
+    with the usernames as they were."""
+    olivia = make_user("olivia")
+    save_in_admin(admin_client, olivia, groups=[group(PMO).pk])  # given by the administrator
+    leadership = group(LEADERSHIP)
+    leadership.user_set.add(olivia)  # from the groups side: the username by id
+    roles_kept(olivia, [PMO], source=RoleSource.SSO, reason="groups overage")
+    ids = sorted(RoleChange.objects.filter(user=olivia).values_list("pk", flat=True))
+    assert len(ids) == 3
+
+    olivia.delete()
+    rows = RoleChange.objects.filter(pk__in=ids).order_by("pk")
+    assert [(r.user_id, r.username, r.role, r.change) for r in rows] == [
+        (None, "olivia", PMO, "given"),
+        (None, "olivia", LEADERSHIP, "given"),
+        (None, "olivia", PMO, "kept"),
+    ]
+    assert rows[0].changed_by_username == admin_user.username
+    assert str(rows[2]) == "olivia: kept PMO (sso)"
+
+    admin_user.delete()
+    given = RoleChange.objects.get(pk=ids[0])
+    assert (given.changed_by_id, given.changed_by_username) == (None, admin_user.username)
+    page_admin = make_user("second-admin", is_superuser=True, is_staff=True)
+    admin_client.force_login(page_admin)
+    page = admin_client.get(reverse("admin:usecases_rolechange_changelist")).content.decode()
+    assert "olivia" in page and admin_user.username in page
+
+
+def test_the_migration_copies_the_usernames_of_the_rows_written_before(admin_client, admin_user):
+    """usecases.0014 fills ``username`` and ``changed_by_username`` of the existing rows."""
+    from django.apps import apps
+
+    migration = importlib.import_module("usecases.migrations.0014_role_change_survives_user_delete")
+    olivia = make_user("olivia")
+    save_in_admin(admin_client, olivia, groups=[group(PMO).pk])
+    make_user("oscar", LEADERSHIP)
+    RoleChange.objects.update(username="", changed_by_username="")  # as the column was added
+
+    migration.copy_usernames(apps, None)
+    assert sorted(RoleChange.objects.values_list("username", "role", "changed_by_username")) == [
+        ("olivia", PMO, admin_user.username),
+        ("oscar", LEADERSHIP, ""),
+    ]
+
+
+def test_keeping_the_roles_again_records_nothing():
+    dora = make_user("dora", PMO)
+    kept = roles_kept(dora, [PMO, LEADERSHIP], source=RoleSource.SSO, reason="groups overage")
+    assert len(kept) == 2
+    assert roles_kept(dora, [PMO, LEADERSHIP], source=RoleSource.SSO, reason="overage") == []
+    assert len(changes(dora)) == 3  # the factory's add, then the two "kept"
+
+    dora.groups.remove(group(PMO))  # a real change in between: PMO's "kept" is news again
+    (again,) = roles_kept(dora, [PMO, LEADERSHIP], source=RoleSource.SSO, reason="overage")
+    assert (again.role, again.change, again.reason) == (PMO, "kept", "overage (not a member)")

@@ -289,11 +289,7 @@ def test_running_again_weeks_later_adds_only_the_new_periods(seeded):
     assert WeeklyReview.objects.filter(week="2026-W49").count() <= after["UseCase"] - 2
 
 
-WEEKLY_FIELDS = (
-    "active_users", "target_users", "tasks_total", "tasks_with_ai", "reworked_outputs",
-    "exceptions", "minutes_saved_per_task", "rework_minutes_per_output", "quality_score",
-    "backlog", "declared_hours_saved", "notes", "user_barriers", "submitted_by_id",
-)  # fmt: skip
+WEEKLY_FIELDS = (*WeeklyReview.KPI_FIELDS, "notes", "user_barriers", "submitted_by_id")
 MONTHLY_FIELDS = (
     "training_cost", "support_cost", "integration_cost", "run_cost", "maintenance_cost",
     "other_cost", "submitted_by_id",

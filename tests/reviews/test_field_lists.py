@@ -3,11 +3,16 @@ the pages' forms, the API serializers, the bulk import's columns and the service
 list, so a KPI added to the model reaches each of them — or a test here says where it is missing.
 """
 
+import datetime
+import random
+from types import SimpleNamespace
+
 import pytest
 from django.utils.text import capfirst
 
-from reviews import bulk_import, forms, rules
-from reviews.models import MonthlyReview, WeeklyReview
+from benchmarks import generate, measure
+from reviews import bulk_import, change_impact, forms, rules, thresholds
+from reviews.models import WEEK_FIGURE_FIELDS, MonthlyReview, WeeklyReview
 from reviews.serializers import MonthlyReviewSerializer, WeeklyReviewSerializer
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +73,59 @@ def test_the_period_field_says_only_ended_periods_in_the_form_and_the_api(
 
 def test_the_bulk_import_columns_are_the_weekly_input_fields():
     assert ("week", *WeeklyReview.INPUT_FIELDS) == bulk_import.COLUMNS
+
+
+def test_the_engine_reads_weekly_kpis_only():
+    """The engine's inputs (``WEEK_FIGURE_FIELDS``) are KPIs of the model's one list, which the
+    change impact and the trends read (``week_figures``)."""
+    assert set(WEEK_FIGURE_FIELDS) <= set(WeeklyReview.KPI_FIELDS)
+    assert set(WEEK_FIGURE_FIELDS) <= set(change_impact.WEEK_FIELDS)
+    assert set(WEEK_FIGURE_FIELDS) <= set(thresholds.TREND_FIELDS)
+
+
+def _plan(pk=7):
+    return generate.Plan(
+        pk=pk,
+        target_users=100,
+        tasks_per_user=10.0,
+        minutes_saved=5.0,
+        adoption_level=0.8,
+        rework_level=0.05,
+        exception_level=0.03,
+        quality_level=85.0,
+        backlog_start=1000.0,
+        change_week=None,
+        changes=[],
+        breach=None,
+        backlog_stalls=False,
+        quality_drops=False,
+    )
+
+
+def _weekly_lines(weeks=2):
+    steward = SimpleNamespace(pk=3)
+    mondays = generate.review_weeks(datetime.date(2026, 11, 20), weeks)
+    return list(generate.weekly_lines([_plan()], mondays, rng=random.Random(1), stewards=[steward]))
+
+
+def test_the_benchmark_generator_writes_every_kpi_of_the_model():
+    fields = generate.weekly_fields()
+    assert [name for name in fields if name in WeeklyReview.KPI_FIELDS] == list(
+        WeeklyReview.KPI_FIELDS
+    )
+    first, _ = _weekly_lines()
+    row = dict(zip(fields, first.split("\t"), strict=True))
+    assert (row["use_case_id"], row["week"], row["submitted_by_id"]) == ("7", "2026-W44", "3")
+    assert all(row[name] not in ("", "\\N") for name in WeeklyReview.KPI_FIELDS)
+    assert WeeklyReview._meta.get_field("quality_score").to_python(row["quality_score"])
+
+
+def test_a_kpi_added_to_the_model_reaches_the_benchmark(monkeypatch):
+    """The generator's columns and the load client's carried figures follow the model's list: a
+    new KPI without a generated value stops the generator, naming it."""
+    monkeypatch.setattr(WeeklyReview, "KPI_FIELDS", (*WeeklyReview.KPI_FIELDS, "handover_time"))
+    assert "handover_time" in generate.weekly_fields()
+    assert "handover_time" in measure.carried_fields()
+    assert "backlog" not in measure.carried_fields()  # lowered by the load client, not carried
+    with pytest.raises(KeyError, match="handover_time"):
+        _weekly_lines()
