@@ -68,6 +68,22 @@ class Result:
         )
 
 
+def combine(results: list[Result]) -> Result:
+    """Several runs as one: their requests, latencies and errors added up, their wall times
+    summed (the runs followed one another), so the throughput is over the time they ran."""
+    statuses: Counter = Counter()
+    for result in results:
+        statuses.update(result.statuses)
+    return Result(
+        requests=sum(r.requests for r in results),
+        wall_seconds=sum(r.wall_seconds for r in results),
+        latencies=[x for r in results for x in r.latencies],
+        statuses=statuses,
+        errors=sum(r.errors for r in results),
+        error_samples=[s for r in results for s in r.error_samples][:5],
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     """The ``q``-th percentile (0–100), interpolated between the closest ranks; 0 for none."""
     if not values:

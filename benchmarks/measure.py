@@ -16,7 +16,9 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    for distinct (use case, last complete week) pairs from T threads (``benchmarks.load``; the
    generator leaves that week open, only an ended week may be submitted): throughput, median
    and p95, and the error count (anything but a 201; the reviews are counted in the database
-   afterwards).
+   afterwards). Beside it its floor (issue 20): ``GET /api/v1/use-cases/{id}/`` of the same use
+   cases with the same tokens, client and threads, in batches alternating with the submissions'
+   (``interleaved``); the POST's throughput over the read's is the ratio.
 
 4. Span ingest over HTTP on gunicorn: the real OpenTelemetry SDK (``benchmarks.otlp_load``,
    3 processes, ``BatchSpanProcessor`` with 512-span batches, OTLP/HTTP protobuf) for 60 s (8 s
@@ -25,11 +27,12 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
 Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
 (issue 16) the use case page's median ≤ 3× all of its own SQL (the sum of its queries, re-run on
 a cursor: one use case's many small reads have no single heavy aggregate) and ≤ 12 queries;
-submission ≥ 100/s with p95 ≤ 100 ms; sweep: the first run (it raises the flags, its writes'
-own time beside it) and the second (steady) run ≤ 5× the SQL pass (issue 20); the gate pack
-PDF of 40 items ≤ 20 s; span ingest (issue 17) ≥ 5,000 spans/s with p95 ≤ 250 ms per batch.
-A page above its target is profiled with cProfile (``<run dir>/profile-<page>.txt``); the plans
-of each page's heaviest queries are in ``<run dir>/plans.txt`` (``EXPLAIN (ANALYZE, BUFFERS)``).
+submission ≥ 100/s with p95 ≤ 100 ms and (issue 20) ≥ 0.8× the bare read's throughput;
+sweep: the first run (it raises the flags, its writes' own time beside it) and the second
+(steady) run ≤ 5× the SQL pass (issue 20); the gate pack PDF of 40 items ≤ 20 s; span ingest
+(issue 17) ≥ 5,000 spans/s with p95 ≤ 250 ms per batch. A page above its target is profiled
+with cProfile (``<run dir>/profile-<page>.txt``); the plans of each page's heaviest queries are
+in ``<run dir>/plans.txt`` (``EXPLAIN (ANALYZE, BUFFERS)``).
 
 Exit status: 0 when every measurement ran (whatever the targets say; ``--strict``: also every
 target met), 1 otherwise.
@@ -95,6 +98,10 @@ PAGE_RATIO_TARGET = 3
 PAGE_QUERY_TARGET = 12
 SUBMIT_RATE_TARGET = 100  # per second
 SUBMIT_P95_TARGET = 0.100  # seconds
+#: The submissions' throughput over a bare authenticated read's, same server, run, client,
+#: threads and tokens (issue 20).
+READ_RATIO_TARGET = 0.8
+SUBMIT_ROUNDS = 4  # alternating batches of reads and submissions (``interleaved``)
 SWEEP_RATIO_TARGET = 5  # × the SQL pass, the first run and the steady state (issue 20)
 CFO_MONTHS = 12
 PDF_ITEMS = 40  # the gate pack PDF row: a gate of this many agenda items
@@ -576,29 +583,86 @@ def submission_rows(*, base_url: str, today, plan, size) -> list[Row]:
             expect=201,
         )
 
-    warm = load.run(base_url, [submission(*p) for p in free[:warm_count]], threads=plan["threads"])
-    if warm.errors:
-        raise RuntimeError(f"warm-up submissions failed: {warm.error_samples}")
+    def read(uc_id, username):
+        return load.Request(
+            "GET",
+            f"/api/v1/use-cases/{uc_id}/",
+            headers={"Authorization": f"Token {tokens[username]}", "Accept": "application/json"},
+        )
+
+    warm_pairs = free[:warm_count]
+    for requests in ([read(*p) for p in warm_pairs], [submission(*p) for p in warm_pairs]):
+        warm = load.run(base_url, requests, threads=plan["threads"])
+        if warm.errors:
+            raise RuntimeError(f"warm-up requests failed: {warm.error_samples}")
     timed = free[warm_count : warm_count + plan["submissions"]]
-    result = load.run(base_url, [submission(*p) for p in timed], threads=plan["threads"])
-    stored = WeeklyReview.objects.filter(week=week, use_case_id__in=[p[0] for p in timed]).count()
-    requests = timed
-    p95 = result.percentile(95)
-    ok = result.throughput >= SUBMIT_RATE_TARGET and p95 <= SUBMIT_P95_TARGET
-    lost = stored != len(requests) - result.errors  # a 201 without its row, or the reverse
-    row = Row(
-        f"weekly review POST (gunicorn 2 workers, {plan['threads']} threads)",
-        n=str(result.requests),
-        median=ms(result.percentile(50)),
-        p95=ms(p95),
-        extra=(
-            f"{result.throughput:.0f}/s, {result.errors} errors, {stored} stored"
-            + (f" ({result.error_samples[0][:60]})" if result.error_samples else "")
-        ),
-        target=f"≥ {SUBMIT_RATE_TARGET}/s, p95 ≤ {SUBMIT_P95_TARGET * 1000:.0f} ms",
-        status="ERRORS" if result.errors or lost else "OK" if ok else "ABOVE",
+    reads, posts = interleaved(
+        base_url,
+        [(read(*p), submission(*p)) for p in timed],
+        threads=plan["threads"],
+        rounds=SUBMIT_ROUNDS,
     )
-    return [row]
+    stored = WeeklyReview.objects.filter(week=week, use_case_id__in=[p[0] for p in timed]).count()
+    return submission_result_rows(reads=reads, posts=posts, stored=stored, threads=plan["threads"])
+
+
+def interleaved(base_url: str, pairs, *, threads: int, rounds: int):
+    """``(reads, posts)``: the bare reads and the submissions of ``pairs`` (each a read and a
+    POST of the same use case, same user), sent in ``rounds`` alternating batches — reads then
+    POSTs, then POSTs then reads — so a change in the machine's load weighs on both alike. Each
+    side's runs are combined (``load.combine``): its requests over the time they ran."""
+    size = -(-len(pairs) // rounds)
+    batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+    reads, posts = [], []
+    for number, batch in enumerate(batches):
+        order = ((reads, 0), (posts, 1)) if number % 2 == 0 else ((posts, 1), (reads, 0))
+        for results, side in order:
+            results.append(load.run(base_url, [p[side] for p in batch], threads=threads))
+    return load.combine(reads), load.combine(posts)
+
+
+def submission_result_rows(*, reads, posts, stored: int, threads: int) -> list[Row]:
+    """The bare read (the floor) and the submission beside it: the submission's throughput over
+    the read's (issue 20: ≥ ``READ_RATIO_TARGET``×) and its own targets (issue 9)."""
+    served = f"gunicorn 2 workers, {threads} threads"
+    read_row = Row(
+        f"bare read GET /api/v1/use-cases/{{id}}/ ({served})",
+        n=str(reads.requests),
+        median=ms(reads.percentile(50)),
+        p95=ms(reads.percentile(95)),
+        extra=(
+            f"{reads.throughput:.0f}/s, {reads.errors} errors; same tokens, distinct use cases"
+            + (f" ({reads.error_samples[0][:60]})" if reads.error_samples else "")
+        ),
+        target="the POST's floor",
+        status="ERRORS" if reads.errors else "OK",
+    )
+    ratio = posts.throughput / reads.throughput if reads.throughput else 0.0
+    p95 = posts.percentile(95)
+    ok = (
+        ratio >= READ_RATIO_TARGET
+        and posts.throughput >= SUBMIT_RATE_TARGET
+        and p95 <= SUBMIT_P95_TARGET
+    )
+    lost = stored != posts.requests - posts.errors  # a 201 without its row, or the reverse
+    post_row = Row(
+        f"weekly review POST ({served})",
+        n=str(posts.requests),
+        median=ms(posts.percentile(50)),
+        p95=ms(p95),
+        floor=f"{reads.throughput:.0f}/s",
+        ratio=f"{ratio:.2f}×",
+        extra=(
+            f"{posts.throughput:.0f}/s, {posts.errors} errors, {stored} stored"
+            + (f" ({posts.error_samples[0][:60]})" if posts.error_samples else "")
+        ),
+        target=(
+            f"≥ {READ_RATIO_TARGET}× bare read, ≥ {SUBMIT_RATE_TARGET}/s, "
+            f"p95 ≤ {SUBMIT_P95_TARGET * 1000:.0f} ms"
+        ),
+        status="ERRORS" if posts.errors or lost else "OK" if ok else "ABOVE",
+    )
+    return [read_row, post_row]
 
 
 def otlp_rows(*, base_url: str, plan) -> list[Row]:

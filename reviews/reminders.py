@@ -97,12 +97,11 @@ def settle_reminders(*, use_case_id: int, kind: str, period: str) -> int:
     """The review of ``period`` (a ``cadence.WEEKLY`` or ``cadence.MONTHLY`` label) arrived: its
     reminders and the PMO's overdue alerts are done, so every recipient's copy is marked read (the
     inbox count drops; the notifications stay in the inbox as history). One UPDATE; returns how
-    many were unread."""
+    many were unread. The use case's content type is Django's per-process cached one (read once
+    by a process): a plain UPDATE, no subquery joining ``django_content_type`` per review."""
     return Notification.objects.filter(
         kind__in=(REMINDER_KINDS[kind], OVERDUE_KINDS[kind]),
-        # The content type by name (a subquery), not a cached id: one statement, cold or warm.
-        subject_type__app_label=UseCase._meta.app_label,
-        subject_type__model=UseCase._meta.model_name,
+        subject_type=ContentType.objects.get_for_model(UseCase),
         subject_id=use_case_id,
         period=period,
         read_at__isnull=True,

@@ -5,12 +5,13 @@ Queries, in this order: the rules of the use cases with the default policy (1); 
 (1, with their business cases when net-value rules apply) — read first when the judging needs them
 (the owner signal, net-value rules, or the latest weeks of a batch), else only once something
 breaches (``use_case_rows``); the weeks: a window over the batch for ``LATEST`` (1), one use case's
-weeks up to an explicit week with its ``live_since`` (1, 2 for an earlier week); the months (3);
-the model/prompt changes (1, none when the caller hands the one in effect over); what telemetry
-measured of the evaluated weeks (``telemetry_figures.measured_weeks``: 1 when none of them has
-spans, at most 4); the overdue reviews of the owner signal (1). So the save hook of a weekly
-review that breaches nothing costs three queries, and a sweep batch a fixed number whatever its
-size.
+weeks up to an explicit week with its ``live_since`` and whether telemetry counted spans in that
+week (1, 2 for an earlier week); the months (3); the model/prompt changes (1, none when the
+caller hands the one in effect over); what telemetry measured of the evaluated weeks
+(``telemetry_figures.measured_weeks``: 1 when none of them has spans, none when the weeks' own
+statement said so, at most 4); the overdue reviews of the owner signal (1). So the save hook of
+a weekly review that breaches nothing and has no spans costs two queries, and a sweep batch a
+fixed number whatever its size.
 
 ``Overlay``: an unsaved review laid over the rows read (``reviews.consequences`` previews what a
 review would trigger with the very same evaluation): its week replaces (or joins) the weeks
@@ -24,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 
-from django.db.models import F, Q, Window
+from django.db.models import Exists, F, Q, Window
 from django.db.models.functions import RowNumber
 
 from usecases import economics
@@ -38,7 +39,7 @@ from .models import MonthlyReview, StopLossRule, WeeklyReview
 from .points import WEEK_COLUMNS, MonthPoint, WeekPoint, week_point
 from .selectors import monthly_totals
 from .targets import LATEST, Target
-from .telemetry_figures import measured_weeks
+from .telemetry_figures import days_with_spans, measured_weeks
 
 #: ``load(change_in_effect=...)`` not given: the model changes are read.
 NOT_LOADED = object()
@@ -153,8 +154,13 @@ def load(
     )
     weeks = load_weeks(latest_week_ids, limit=week_limit)
     signal_ids = {i for i in latest_week_ids if targets[i].signals}
+    # Use cases whose evaluated week is known to have no spans (read with their weeks).
+    without_spans: set[int] = set()
     for i in explicit_week_ids:
-        found = load_weeks_of(i, upto=week_monday(targets[i].week), limit=week_limit)
+        monday = week_monday(targets[i].week)
+        found = load_weeks_of(i, upto=monday, limit=week_limit)
+        if found.spans_that_week is False and weeks_end_at(found, overlay, i, monday):
+            without_spans.add(i)
         weeks[i] = found.points
         if overlay is not None and overlay.week is not None and overlay.use_case_id == i:
             weeks[i] = overlay.weeks(found.points, week_limit)
@@ -179,7 +185,7 @@ def load(
     else:
         changes = load_changes(change_ids) if change_ids else {}
     owner_ids = [i for i in owner_ids if i in use_cases]
-    measured = measured_weeks({i: weeks[i][-1].week for i in change_ids})
+    measured = measured_weeks({i: weeks[i][-1].week for i in change_ids if i not in without_spans})
     return Loaded(
         use_cases=use_cases,
         rows_read=rows_read,
@@ -193,6 +199,14 @@ def load(
         thresholds=t,
         measured=measured,
     )
+
+
+def weeks_end_at(found: WeeksOf, overlay: Overlay | None, use_case_id: int, monday) -> bool:
+    """Whether the weeks loaded for ``use_case_id`` end with the week of ``monday`` (their last
+    week is the one ``measured_weeks`` is asked about): the saved week, or the overlay's."""
+    if overlay is not None and overlay.week is not None and overlay.use_case_id == use_case_id:
+        return overlay.week.week_start == monday
+    return bool(found.points) and found.points[-1].week_start == monday
 
 
 def use_case_rows(loaded: Loaded, use_case_ids: Iterable[int]) -> dict[int, UseCase]:
@@ -271,24 +285,34 @@ class WeeksOf:
     points: list[WeekPoint]
     has_later: bool  # a week after that Monday was submitted
     live_since: datetime.date | None  # the use case's, read with the weeks (None: no weeks)
+    #: Whether telemetry counted spans in the week of that Monday (None: no weeks read).
+    spans_that_week: bool | None = None
 
 
 def load_weeks_of(use_case_id: int, *, upto: datetime.date, limit: int) -> WeeksOf:
     """One use case: its last ``limit`` submitted weeks up to the Monday ``upto`` (as
-    ``load_weeks`` with that cutoff), whether a later week exists, and its ``live_since``.
+    ``load_weeks`` with that cutoff), whether a later week exists, its ``live_since`` and
+    whether telemetry counted spans in the week of ``upto`` (``telemetry_figures.
+    days_with_spans``' condition, read in the same statement).
 
     One query when ``upto`` is its latest week (the usual case: the week just submitted): the
     latest ``limit`` weeks; a second one, with the cutoff, when a later week came back."""
-    columns = (*WEEK_COLUMNS, "use_case__live_since")
+    week = economics.format_iso_week(*economics.iso_week_of(upto))
+    columns = (*WEEK_COLUMNS, "use_case__live_since", "spans_that_week")
     # "-week": the label sorts as the date, and the (use_case, week) index then needs no sort.
-    weeks = WeeklyReview.objects.filter(use_case_id=use_case_id).order_by("-week")
+    weeks = (
+        WeeklyReview.objects.filter(use_case_id=use_case_id)
+        .annotate(spans_that_week=Exists(days_with_spans({week: [use_case_id]})))
+        .order_by("-week")
+    )
     rows = list(weeks.values(*columns)[: max(limit, 1)])
     has_later = bool(rows) and rows[0]["week_start"] > upto
     if has_later:
         rows = list(weeks.filter(week_start__lte=upto).values(*columns)[: max(limit, 1)])
     live_since = rows[0]["use_case__live_since"] if rows else None
+    spans = bool(rows[0]["spans_that_week"]) if rows else None
     points = [week_point(row) for row in reversed(rows[:limit] if limit > 0 else [])]
-    return WeeksOf(points, has_later, live_since)
+    return WeeksOf(points, has_later, live_since, spans)
 
 
 def load_months(

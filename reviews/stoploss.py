@@ -98,9 +98,9 @@ def evaluate_after_review(
     case has no open stop-loss flag), in ``Outcome.withdrawn``.
 
     Queries for a weekly review that breaches nothing: its rules with the default policy, its
-    latest weeks with ``live_since`` and whether its week has spans (three; for an earlier week
-    three, the signals not judged; with spans up to three more for what they measured,
-    ``telemetry_figures.measured_weeks``); with net-value rules also the use case with its
+    latest weeks with ``live_since`` and whether its week has spans, in one statement (two; for
+    an earlier week three, the signals not judged; with spans up to four more for what they
+    measured, ``telemetry_figures.measured_weeks``); with net-value rules also the use case with its
     business case and its months (four)."""
     outcome = evaluate(
         {review.use_case_id: Target.of_review(review)}, change_in_effect=change_in_effect

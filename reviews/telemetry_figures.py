@@ -11,7 +11,7 @@ import operator
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 
 from usecases import economics
 from usecases.money import cents
@@ -205,6 +205,13 @@ def _in_weeks(by_week: dict[str, list[int]], *, by_day: bool) -> Q:
     return functools.reduce(operator.or_, conditions)
 
 
+def days_with_spans(by_week: dict[str, list[int]]) -> QuerySet:
+    """The telemetry days with spans counted of the use cases in each week's list (ISO week →
+    use case ids), in that week: ``measured_weeks``' first question, which
+    ``series.load_weeks_of`` asks in the statement reading the weeks."""
+    return TelemetryDay.objects.filter(_in_weeks(by_week, by_day=True), spans__gt=0)
+
+
 def measured_weeks(weeks: dict[int, str]) -> dict[int, Measured]:
     """What telemetry measured of each use case's week (use case id → ISO week), for the use
     cases with spans counted that week (the others: absent). One query when none has any; at
@@ -215,11 +222,7 @@ def measured_weeks(weeks: dict[int, str]) -> dict[int, Measured]:
     by_week: dict[str, list[int]] = defaultdict(list)
     for uc_id, week in sorted(weeks.items()):
         by_week[week].append(uc_id)
-    with_spans = set(
-        TelemetryDay.objects.filter(_in_weeks(by_week, by_day=True), spans__gt=0)
-        .values_list("use_case_id", flat=True)
-        .distinct()
-    )
+    with_spans = set(days_with_spans(by_week).values_list("use_case_id", flat=True).distinct())
     if not with_spans:
         return {}
     by_week = {w: [i for i in ids if i in with_spans] for w, ids in by_week.items()}

@@ -22,7 +22,7 @@ from reviews.duplicates import duplicate_message
 from reviews.models import Flag, StopLossRule, WeeklyReview
 from reviews.serializers import MonthlyReviewSerializer, WeeklyReviewSerializer
 from tests.conftest import api_token, make_use_case
-from usecases.models import ModelChange
+from usecases.models import ModelChange, UseCase
 
 from .conftest import make_weekly, weekly_payload
 
@@ -39,8 +39,9 @@ SUBMISSION = Counter(
         "INSERT reviews_weeklyreview",
         "INSERT reviews_historicalweeklyreview",  # the audit history
         "SELECT reviews_stoplossrule",  # the use case's rules and the default policy
-        "SELECT reviews_weeklyreview",  # its latest weeks (and live_since, joined)
-        "SELECT reviews_telemetryday",  # spans in its week? (declared_vs_measured; none here)
+        # Its latest weeks, with live_since joined and whether telemetry counted spans in its
+        # week (declared_vs_measured; none here, so no telemetry query follows).
+        "SELECT reviews_weeklyreview",
         # W47 is past its reminder day (Monday of W48): its reminders and alerts are settled.
         "UPDATE usecases_notification",
     ]
@@ -64,6 +65,14 @@ BREACH = Counter(
         "SELECT usecases_notificationchannel": 1,  # the chat channels subscribed to the event
     }
 )
+
+
+@pytest.fixture(autouse=True)
+def content_types_read():
+    """A worker reads the use case's and the flag's content types once (Django caches them
+    for the process); the statements below are those of every later request."""
+    ContentType.objects.get_for_model(UseCase)
+    ContentType.objects.get_for_model(Flag)
 
 
 def statements(queries) -> Counter[str]:
@@ -153,7 +162,6 @@ def test_a_breaching_submission_costs_the_same_for_1_or_30_weeks(use_case, contr
     lock, the flag, the stage change and the notifications — a fixed set again."""
     breach = dict(reworked_outputs=160)  # 160 / 800 tasks with AI
     client = token_client(contributor)
-    ContentType.objects.get_for_model(Flag)  # cached for the process: read before measuring
     healthy_history(use_case, 1, owner)
     few, _ = submit(client, use_case, **breach)
     other = make_use_case("Second", owner=owner)
@@ -209,3 +217,17 @@ def test_serializer_fields_are_built_once_per_class_and_bound_per_serializer(ser
         assert field is not other
         assert (field.parent, other.parent) == (first, second)
         assert field.field_name == other.field_name == name
+
+
+def test_settling_the_weeks_reminders_is_one_plain_update(use_case, contributor, owner):
+    """The reminders of the week are marked read by one UPDATE of the notifications naming the
+    use case's content type by its (cached) id: no subquery joining the content types."""
+    healthy_history(use_case, 1, owner)
+    with CaptureQueriesContext(connection) as queries:
+        response = token_client(contributor).post(
+            LIST, weekly_payload(use_case, "2026-W47"), format="json"
+        )
+    assert response.status_code == 201, response.content
+    [update] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert '"usecases_notification"' in update
+    assert "django_content_type" not in update and "SELECT" not in update
