@@ -1,7 +1,7 @@
 """Gunicorn settings of the production shape (Dockerfile, docker-compose.yml, ``make prod-smoke``).
 
 Every value comes from the environment, so one image serves every size of installation:
-``WEB_CONCURRENCY`` workers (default 2 × CPU + 1) on ``GUNICORN_BIND``.
+``WEB_CONCURRENCY`` sync workers (default: one per CPU core) on ``GUNICORN_BIND``.
 """
 
 import multiprocessing
@@ -9,7 +9,9 @@ import os
 
 wsgi_app = "portfolio.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+# One sync worker per CPU core (docs/deploy.md, "The worker model": measured with the mixed load,
+# more processes or threads only made the heavy portfolio pages fight over the same cores).
+workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count())
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
