@@ -86,7 +86,10 @@ def test_postgres_restart_under_the_mixed_load():
         "restart -m fast",
         "stop -m immediate",
     ]
-    assert all(f["back"] - f["began"] > 0.5 for f in result["faults"])
+    # (A fast restart of an idle cluster can take 0.3 s; the crash is down for the whole outage.)
+    restart, crash = result["faults"]
+    assert restart["back"] > restart["began"]
+    assert crash["back"] - crash["began"] >= 3
     # Requests during them failed fast with 503, never 500, none hung.
     assert result["bad_answers"] == [], output
     assert result["statuses"].get("503", 0) > 0, output
