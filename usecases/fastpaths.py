@@ -22,6 +22,11 @@ process, interleaved, so machine load affects both sides alike):
   many use cases to redesign, ``usecases.transitions.apply_many``): the records ``save()`` writes,
   without one INSERT (and one read of the contributors) per row. Uses simple-history's documented
   ``bulk_history_create`` and its ``m2m_models`` registry for the copies it leaves out.
+- ``bulk_history_of_created``: the history records of rows just inserted (the sweep's new flags)
+  copied from the rows in one ``INSERT … SELECT``: no history instance built, no value prepared
+  in Python. Falls back to ``bulk_history`` whenever the records would differ (per-row user,
+  reason or date; many-to-many copies). In-process A/B with the other cuts of issue 20's last
+  step: the first run 273–357 ms → 210–262 ms (benchmarks/README.md).
 - ``memo``: per-request answers cached on the ``User`` (roles, "owns a use case") and on a
   ``UseCase`` (is the requesting user a contributor, read with it in one query). Each saves a
   query per permission check; all attribute names start with ``_valuegate_`` and are set only
