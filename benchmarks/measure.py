@@ -843,16 +843,24 @@ def scale_lines(results_dir: Path, size_name: str) -> list[str]:
 
 def warm_up() -> None:
     """What a long-running web or worker process has done long before: the URL configuration
-    and every view module imported, a broker connection open (the sweep enqueues e-mails)."""
+    and every view module imported and its reverse map built (the sweep's notices link to the
+    flags page), the Celery app finalized with every task module imported and a producer's
+    broker connection open (the sweep enqueues e-mails and chat events after each batch
+    commits). Without the last two the sweep's first run paid ~0.25 s of process start-up
+    (issue 20: cProfile of a cold first run), which the worker that runs it pays once."""
     from django.test import Client
     from django.urls import get_resolver
 
     from portfolio.celery import app
 
-    get_resolver().url_patterns  # noqa: B018 - imports every urls and views module
+    resolver = get_resolver()
+    resolver.url_patterns  # noqa: B018 - imports every urls and views module
+    resolver.reverse_dict  # noqa: B018 - builds the reverse map (``reverse()``)
     Client().get("/healthz")
-    with app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1)
+    app.loader.import_default_modules()
+    app.finalize(auto=True)
+    with app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
 
 
 def header(size_name: str, today) -> str:

@@ -31,7 +31,7 @@ from django.urls import reverse
 
 from usecases import alerts, transitions
 from usecases.audit import fit
-from usecases.fastpaths import bulk_history
+from usecases.fastpaths import bulk_history_of_created
 from usecases.models import AlertEvent, TransitionCause, UseCase
 from usecases.roles import PMO
 
@@ -200,7 +200,7 @@ def _raise_in_bulk(candidates: list[Candidate], pmo_members: PmoRecipients) -> O
     )
     flags = [flag_row(**_flag_fields(c, planned.get(id(c)))) for c in candidates]
     Flag.objects.bulk_create(flags)
-    bulk_history(Flag, flags, update=False)
+    bulk_history_of_created(Flag, flags)
     outcome = Outcome()
     steps, told, warnings = [], [], []
     for candidate, flag in zip(candidates, flags, strict=True):

@@ -196,6 +196,20 @@ def exception_share(exceptions, tasks_total) -> Decimal:
 
 
 @_exact
+def week_rates(
+    active_users, target_users, reworked_outputs, tasks_with_ai, exceptions, tasks_total
+) -> tuple[Decimal, Decimal, Decimal]:
+    """``adoption_rate``, ``rework_rate`` and ``exception_share`` of one week, in one decimal
+    context (the stop-loss evaluation makes a point of each of thousands of weeks: a third of
+    its rates' time was entering the context, issue 20)."""
+    return (
+        _ratio(active_users, target_users),
+        _ratio(reworked_outputs, tasks_with_ai),
+        _ratio(exceptions, tasks_total),
+    )
+
+
+@_exact
 def week_gross_efficiency(tasks_with_ai, minutes_saved_per_task, hourly_cost) -> Decimal:
     """gross_efficiency = tasks_with_ai × minutes_saved_per_task / 60 × H."""
     return _minutes_to_money(_d(tasks_with_ai) * _d(minutes_saved_per_task), _d(hourly_cost))

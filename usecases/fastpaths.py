@@ -22,6 +22,11 @@ process, interleaved, so machine load affects both sides alike):
   many use cases to redesign, ``usecases.transitions.apply_many``): the records ``save()`` writes,
   without one INSERT (and one read of the contributors) per row. Uses simple-history's documented
   ``bulk_history_create`` and its ``m2m_models`` registry for the copies it leaves out.
+- ``bulk_history_of_created``: the history records of rows just inserted (the sweep's new flags)
+  copied from the rows in one ``INSERT … SELECT``: no history instance built, no value prepared
+  in Python. Falls back to ``bulk_history`` whenever the records would differ (per-row user,
+  reason or date; many-to-many copies). In-process A/B with the other cuts of issue 20's last
+  step: the first run 273–357 ms → 210–262 ms (benchmarks/README.md).
 - ``memo``: per-request answers cached on the ``User`` (roles, "owns a use case") and on a
   ``UseCase`` (is the requesting user a contributor, read with it in one query). Each saves a
   query per permission check; all attribute names start with ``_valuegate_`` and are set only
@@ -33,10 +38,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 from rest_framework import serializers
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
-from simple_history.utils import get_history_manager_for_model, get_m2m_field_name
+from simple_history.utils import (
+    get_change_reason_from_object,
+    get_history_manager_for_model,
+    get_m2m_field_name,
+)
 
 # --- memos on model instances -------------------------------------------------------------------
 
@@ -133,6 +145,59 @@ def bulk_history(model, instances: list, *, update: bool) -> list:
             for row in rows.get(instance.pk, ())
         )
     return records
+
+
+def bulk_history_of_created(model, instances: list) -> None:
+    """``bulk_history(model, instances, update=False)`` for rows just inserted and not changed
+    since (the sweep's new flags): the history records copied from the rows themselves in one
+    ``INSERT … SELECT`` instead of a model instance built and every value prepared per record
+    (issue 20: the sweep's first run, 214 flags at full size). The same records, in the same
+    order (by id, the order ``bulk_create`` inserted them in), when the instances share one
+    history user and reason and carry no own history date; otherwise, and for a model whose
+    history copies many-to-many rows, ``bulk_history`` itself."""
+    if not instances or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    history = get_history_manager_for_model(model).model
+    stamps = {
+        (
+            i._history_user if hasattr(i, "_history_user") else history.get_default_history_user(i),
+            get_change_reason_from_object(i) or None,
+        )
+        for i in instances
+    }
+    if (
+        len(stamps) != 1
+        or history._history_m2m_fields
+        or hasattr(history, "history_relation")
+        or any(hasattr(i, "_history_date") for i in instances)
+    ):
+        bulk_history(model, instances, update=False)
+        return
+    ((user, reason),) = stamps
+    quote = connection.ops.quote_name
+    tracked = list(history.tracked_fields)
+    columns = [history._meta.get_field(f.attname).column for f in tracked]
+    columns += ["history_date", "history_change_reason", "history_type", "history_user_id"]
+    columns = [history._meta.get_field(c).column for c in columns]
+    date_field = history._meta.get_field("history_date")
+    pk = model._meta.pk
+    ids = sorted(i.pk for i in instances)
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        f"SELECT {', '.join(quote(f.column) for f in tracked)}, %s, %s, %s, %s "
+        f"FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(pk.column)} IN ({', '.join(['%s'] * len(ids))}) "
+        f"ORDER BY {quote(pk.column)}"
+    )
+    params = [
+        date_field.get_db_prep_value(timezone.now(), connection),
+        reason,
+        "+",
+        None if user is None else user.pk,
+        *ids,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # --- Django REST framework ----------------------------------------------------------------------

@@ -324,7 +324,7 @@ def apply_many(
         records.append(_record(step.use_case, step.planned, cause=step.cause, actor=actor))
     rows = list({step.use_case.pk: step.use_case for step in steps}.values())
     with transaction.atomic(savepoint=False):
-        UseCase.objects.bulk_update(rows, sorted(fields))
+        _update_rows(rows, sorted(fields))
         bulk_history(UseCase, snapshots, update=True)
         StageTransition.objects.bulk_create(records)
         tell_many(
@@ -337,6 +337,18 @@ def apply_many(
             cc=cc,
         )
     return records
+
+
+def _update_rows(rows: list[UseCase], fields: list[str]) -> None:
+    """Save ``fields`` of ``rows``: one UPDATE per set of values they share (a batch of stop-loss
+    returns shares one: redesign, conditional, the same ``updated_at``). What ``bulk_update``
+    writes, without its ``CASE WHEN id = …`` per row and field (issue 20: 40 % of the moves'
+    time in cProfile at 58 use cases)."""
+    groups: dict[tuple, list[int]] = {}
+    for row in rows:
+        groups.setdefault(tuple(getattr(row, name) for name in fields), []).append(row.pk)
+    for values, pks in groups.items():
+        UseCase.objects.filter(pk__in=pks).update(**dict(zip(fields, values, strict=True)))
 
 
 def _check(use_case: UseCase, planned: Plan) -> None:

@@ -772,3 +772,22 @@ def test_ninety_day_months_are_three_consecutive_full_months_after_scaling(day):
     first_day = datetime.date(*months[0], 1)
     assert first_day >= day
     assert (first_day - day).days < 31  # the first full month, not a later one
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=6, max_size=6))
+def test_week_rates_are_the_three_rates(counts):
+    """``week_rates`` (one decimal context for the three) gives exactly what the three rate
+    functions give, a zero denominator and a non-terminating quotient included."""
+    from usecases import economics
+
+    active, target, reworked, with_ai, exceptions, total = counts
+    assert economics.week_rates(active, target, reworked, with_ai, exceptions, total) == (
+        economics.adoption_rate(active, target),
+        economics.rework_rate(reworked, with_ai),
+        economics.exception_share(exceptions, total),
+    )
+    assert economics.week_rates(2, 3, 1, 0, 1, 7) == (
+        economics.adoption_rate(2, 3),
+        Decimal(0),
+        economics.exception_share(1, 7),
+    )

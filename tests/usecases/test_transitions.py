@@ -408,3 +408,40 @@ def test_apply_many_queries_do_not_grow_with_the_use_cases(owner, pmo, contribut
         return len(ctx.captured_queries)
 
     assert run(1) == run(5)
+
+
+def test_apply_many_saves_each_use_case_its_own_values(use_case, other_use_case, owner):
+    """The rows are saved one UPDATE per set of values they share: use cases moved to different
+    places each get their own stage, funding and ``scaled_on`` (set only by the scale move), and
+    a third moved like the first shares its UPDATE."""
+    from tests.conftest import make_use_case
+
+    third = make_use_case("Third", owner=owner)
+    locked = transitions.lock_many([use_case.pk, other_use_case.pk, third.pk])
+    scale, hold, scale_too = transitions.plan_many(
+        [
+            (locked[use_case.pk], Move.SCALE, "scale it"),
+            (locked[other_use_case.pk], Move.HOLD, "hold it"),
+            (locked[third.pk], Move.SCALE, "scale it too"),
+        ]
+    )
+    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as ctx:
+        transitions.apply_many(
+            [
+                transitions.Step(locked[use_case.pk], scale, CAUSE),
+                transitions.Step(locked[other_use_case.pk], hold, CAUSE),
+                transitions.Step(locked[third.pk], scale_too, CAUSE),
+            ]
+        )
+    rows = UseCase.objects.in_bulk([use_case.pk, other_use_case.pk, third.pk])
+    assert [
+        (rows[uc.pk].stage, rows[uc.pk].funding_status, rows[uc.pk].scaled_on)
+        for uc in (use_case, other_use_case, third)
+    ] == [
+        (Stage.SCALED, Funding.FUNDED, NOW.date()),
+        (Stage.ON_HOLD, Funding.FROZEN, None),
+        (Stage.SCALED, Funding.FUNDED, NOW.date()),
+    ]
+    assert {r.updated_at for r in rows.values()} == {NOW}
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 2
