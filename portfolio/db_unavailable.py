@@ -1,8 +1,8 @@
 """The database out of reach while a request is served: 503 with ``Retry-After``, never a 500.
 
 PostgreSQL restarting, failing over or refusing connections surfaces as Django's
-``OperationalError`` (refused, terminated by the administrator, the server closed the connection,
-a timeout) or ``InterfaceError`` (a connection already closed). Either, raised anywhere while a
+``OperationalError`` or ``InterfaceError`` (the rule, shared with the OTLP receiver:
+``usecases.database_outage``). Either, raised anywhere while a
 request is served, is answered with ``errors.service_unavailable``: the styled 503 page (made
 without the database, like the 500) or, under ``/api/``, ``{"detail": …}`` as every API error —
 both with ``Retry-After: RETRY_AFTER``. ``/healthz`` answers the same 503 (it queries the
@@ -29,40 +29,19 @@ persistent connection that went stale during a restart be replaced before a requ
 
 import sys
 
-from django.db import InterfaceError, OperationalError
-from django.utils.log import log_response
+from usecases.database_outage import is_database_unavailable, log_unavailable
 
 from . import errors
 
-#: The exceptions that mean "the database cannot serve this now; the same request may work soon".
-ERRORS = (OperationalError, InterfaceError)
 #: Seconds a client is told to wait: a PostgreSQL restart takes a few (docs/deploy.md measures it).
 RETRY_AFTER = 5
-
-
-def is_database_unavailable(exception: BaseException | None) -> bool:
-    return isinstance(exception, ERRORS)
 
 
 def answer(request, exception: BaseException):
     """The 503 of ``request`` failed by ``exception``, logged once at WARNING."""
     response = errors.service_unavailable(request, RETRY_AFTER)
-    log_response(
-        "database unavailable: %s %s (%s: %s)",
-        request.method,
-        request.path,
-        type(exception).__name__,
-        _first_line(exception),
-        response=response,
-        request=request,
-        level="warning",
-    )
+    log_unavailable(request, response, exception)
     return response
-
-
-def _first_line(exception: BaseException) -> str:
-    text = str(exception).strip()
-    return text.splitlines()[0] if text else "no message"
 
 
 class DatabaseUnavailableMiddleware:

@@ -1,6 +1,7 @@
 """Writes on flags and on the stop-loss policy, shared by the web pages, the API and the sweep.
 
-- ``flag_raise``: create a flag unless one stands for (use case, rule/signal, period)
+- ``flag_row`` builds a flag (its fields, defined once); ``flag_raise(flag_row(...))`` creates it
+  unless one stands for (use case, rule/signal, period)
   (``Flag.objects.standing()``: a flag withdrawn by a correction makes way for a new one). The
   database constraint decides: two concurrent raisers create one row, the loser gets
   ``created=False``.
@@ -50,45 +51,21 @@ def _stored(value: Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(STORED, rounding=ROUND_HALF_UP)
 
 
-def flag_raise(
-    *,
-    use_case_id: int,
-    kind: str,
-    rule_key: str,
-    period: str,
-    explanation: str,
-    rule: StopLossRule | None = None,
-    observed: Decimal | None = None,
-    threshold: Decimal | None = None,
-    triggered_by: str = "",
-    historical: bool = False,
-) -> tuple[Flag, bool]:
-    """Create the flag of (use case, ``rule_key``, ``period``) unless one stands for it
-    (``models.STANDING``). ``historical``:
-    a period older than the look-back (``reviews.lookback``): created resolved, never open.
+def flag_raise(flag: Flag) -> tuple[Flag, bool]:
+    """Insert ``flag`` (unsaved, as ``flag_row`` builds it) unless a flag stands for its (use
+    case, rule key, period) (``models.STANDING``); ``(the flag, created)``, the standing one when
+    not created.
 
     Runs in a savepoint: a concurrent transaction that inserted the same key first makes our
     INSERT fail on the unique constraint (PostgreSQL waits for it to commit), which is turned
     into ``created=False`` without spoiling the caller's transaction.
     """
-    flag = flag_row(
-        use_case_id=use_case_id,
-        kind=kind,
-        rule_key=rule_key,
-        period=period,
-        explanation=explanation,
-        rule=rule,
-        observed=observed,
-        threshold=threshold,
-        triggered_by=triggered_by,
-        historical=historical,
-    )
     try:
         with transaction.atomic():
             flag.save(force_insert=True)
     except IntegrityError:
         return Flag.objects.standing().get(
-            use_case_id=use_case_id, rule_key=rule_key, period=period
+            use_case_id=flag.use_case_id, rule_key=flag.rule_key, period=flag.period
         ), False
     return flag, True
 
@@ -106,8 +83,10 @@ def flag_row(
     triggered_by: str = "",
     historical: bool = False,
 ) -> Flag:
-    """The flag ``flag_raise`` inserts, not saved: also what the sweep inserts in bulk
-    (``reviews.stoploss_effects.raise_many``)."""
+    """A flag, not saved: the one definition of a flag's fields, for ``flag_raise`` (one, in a
+    savepoint) and the sweep's bulk insert (``reviews.stoploss_effects.raise_many``).
+    ``historical``: a period older than the look-back (``reviews.lookback``): created resolved,
+    never open."""
     return Flag(
         use_case_id=use_case_id,
         rule_key=rule_key,

@@ -7,19 +7,21 @@ in the request's encoding: 200 with an ``ExportTraceServiceResponse`` (``partial
 rejected spans); 400 malformed, 401 bad key, 413 over ``max_body_bytes`` (compressed or not),
 415 an unknown encoding, 429 over the key's request rate and 503 when the database is out of
 reach (refused, a lock held longer than ``lock_timeout_ms``, a statement over
-``statement_timeout_ms``: ``telemetry_ingest.bounded``), both with ``Retry-After`` (retryable for
-exporters); errors carry a ``google.rpc.Status``.
+``statement_timeout_ms``: ``telemetry_ingest.bounded``; the rule is
+``usecases.database_outage``'s, logged as it says: one WARNING line, no traceback), both with
+``Retry-After`` (retryable for exporters); errors carry a ``google.rpc.Status``.
 """
 
 import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, OperationalError
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from usecases import clock
+from usecases.database_outage import ERRORS as DATABASE_UNAVAILABLE
+from usecases.database_outage import log_unavailable
 
 from . import otlp_wire
 from .ingest_keys import ingest_key_authenticate
@@ -43,6 +45,15 @@ def _answer(status: int, body: bytes, encoding: str, **headers) -> HttpResponse:
 def _error(status: int, message: str, encoding: str, **headers) -> HttpResponse:
     body = otlp_wire.status_body(otlp_wire.GRPC_CODE.get(status, 2), message, encoding)
     return _answer(status, body, encoding, **headers)
+
+
+def _unavailable(request, exception: Exception, encoding: str) -> HttpResponse:
+    """503 with ``Retry-After`` (retryable, as OTLP says) for a database that is unavailable
+    (``usecases.database_outage``: the same rule as the pages and the API; any other database
+    error is a bug and is not caught), logged as they log it: one WARNING line, no traceback."""
+    response = _error(503, "Try again later.", encoding, Retry_After=str(UNAVAILABLE_RETRY_AFTER))
+    log_unavailable(request, response, exception, logger=logger)
+    return response
 
 
 def _bearer(request) -> str:
@@ -91,14 +102,8 @@ def traces(request):
     try:
         with bounded(writes=False):
             key = ingest_key_authenticate(_bearer(request))
-    except (OperationalError, DatabaseError):
-        logger.exception("OTLP ingest: the database is unavailable")
-        return _error(
-            503,
-            "Try again later.",
-            encoding or otlp_wire.JSON,
-            Retry_After=str(UNAVAILABLE_RETRY_AFTER),
-        )
+    except DATABASE_UNAVAILABLE as exc:
+        return _unavailable(request, exc, encoding or otlp_wire.JSON)
     if key is None:
         return _error(
             401,
@@ -127,9 +132,8 @@ def traces(request):
         return _error(exc.status, exc.message, encoding)
     try:
         result = ingest(key=key, request=message)
-    except (OperationalError, DatabaseError):
-        logger.exception("OTLP ingest: the database is unavailable")
-        return _error(503, "Try again later.", encoding, Retry_After=str(UNAVAILABLE_RETRY_AFTER))
+    except DATABASE_UNAVAILABLE as exc:
+        return _unavailable(request, exc, encoding)
     return _answer(
         200, otlp_wire.export_response(result.rejected, result.message, encoding), encoding
     )

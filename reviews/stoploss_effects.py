@@ -133,7 +133,7 @@ def raise_candidate(candidate: Candidate, pmo_members: PmoRecipients) -> Outcome
             planned = transitions.plan(
                 locked, move=transitions.Move.RETURN_TO_REDESIGN, reason=_move_reason(candidate)
             )
-        flag, created = flag_raise(**_flag_fields(candidate, planned))
+        flag, created = flag_raise(flag_row(**_flag_fields(candidate, planned)))
         if not created:
             return outcome
         if candidate.historical:
@@ -243,7 +243,7 @@ def _move_reason(candidate: Candidate) -> str:
 
 
 def _flag_fields(candidate: Candidate, planned: transitions.Plan | None) -> dict:
-    """``flag_raise``'s arguments for ``candidate``; the explanation says where the use case
+    """``flag_row``'s arguments for ``candidate``; the explanation says where the use case
     moved when ``planned`` is allowed."""
     breach = candidate.breach
     explanation = candidate.explanation

@@ -67,9 +67,20 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Django's user admin; a change of the PMO or Leadership group is audited with the
-    administrator who saved it (``RoleChange``, source "admin")."""
+    administrator who saved it (``RoleChange``, source "admin"); so are the roles a user
+    deleted here loses."""
 
     def save_related(self, request, form, formsets, change):
         reason = f"Django admin: {request.user.get_username()} saved the user"
         with role_changes_by(RoleSource.ADMIN, reason=reason, by=request.user):
             super().save_related(request, form, formsets, change)
+
+    def delete_model(self, request, obj):
+        reason = f"Django admin: {request.user.get_username()} deleted the user"
+        with role_changes_by(RoleSource.ADMIN, reason=reason, by=request.user):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        reason = f"Django admin: {request.user.get_username()} deleted the users"
+        with role_changes_by(RoleSource.ADMIN, reason=reason, by=request.user):
+            super().delete_queryset(request, queryset)

@@ -37,6 +37,7 @@ from django.db.models import F, Q
 
 from . import clock, egress, sealed
 from .alert_messages import Message, wire
+from .bulk_rows import insert_missing
 from .models import (
     AlertEvent,
     ChannelDelivery,
@@ -223,25 +224,11 @@ def publish_many(events: Iterable[dict]) -> int:
                     next_attempt_at=now,
                 )
             )
-    if not wanted:
-        return 0
-
-    def key(d):
-        return (d.channel_id, d.kind, d.subject_type_id, d.subject_id, d.period)
-
-    existing = set(
-        ChannelDelivery.objects.filter(
-            channel_id__in={d.channel_id for d in wanted},
-            kind__in={d.kind for d in wanted},
-            subject_type_id__in={d.subject_type_id for d in wanted},
-            subject_id__in={d.subject_id for d in wanted},
-            period__in={d.period for d in wanted},
-        ).values_list("channel_id", "kind", "subject_type_id", "subject_id", "period")
+    new = insert_missing(
+        ChannelDelivery, ("channel_id", "kind", "subject_type_id", "subject_id", "period"), wanted
     )
-    new = list({key(d): d for d in wanted if key(d) not in existing}.values())
     if not new:
         return 0
-    ChannelDelivery.objects.bulk_create(new, ignore_conflicts=True)
     transaction.on_commit(_enqueue_pending, robust=True)
     return len(new)
 
@@ -413,7 +400,8 @@ def send_test(channel: NotificationChannel, *, user) -> str:
 
 
 def relay_many(drafts) -> int:
-    """``relay`` for notifications created in bulk (``notify.Draft``s): one event per (kind,
+    """``relay`` for notifications created in bulk (the ``Notification`` rows ``notify_many``
+    inserted, or anything with their key, title, body and url): one event per (kind,
     subject, period), whatever the number of recipients, published with ``publish_many``. Costs
     one query when no enabled channel exists, a fixed number otherwise, whatever the number of
     drafts."""

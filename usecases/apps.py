@@ -7,13 +7,19 @@ class UsecasesConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import m2m_changed
+        from django.db.models.signals import m2m_changed, pre_delete
 
-        from .role_changes import audit_role_groups
+        from .role_changes import audit_role_groups, audit_user_deleted
 
         # Every change of a user's PMO/Leadership groups is audited (RoleChange), on any path.
         m2m_changed.connect(
             audit_role_groups,
             sender=get_user_model().groups.through,
             dispatch_uid="valuegate.audit_role_groups",
+        )
+        # A deleted user's roles and use case memberships: "taken away" rows (RoleChange).
+        pre_delete.connect(
+            audit_user_deleted,
+            sender=get_user_model(),
+            dispatch_uid="valuegate.audit_user_deleted",
         )

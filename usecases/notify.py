@@ -45,6 +45,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from . import alerts, clock
+from .bulk_rows import insert_missing
 from .models import Notification
 from .text import control_characters
 
@@ -131,23 +132,10 @@ def notify_many(drafts: Iterable[Draft]) -> int:
     commit. Two queries whatever the number: one reads the existing keys, one inserts the rest with
     ``ON CONFLICT DO NOTHING`` (a concurrent run that inserted the same keys meanwhile wins
     silently). Returns how many rows this call tried to insert (new as far as it could see)."""
-    drafts = list({d.key: d for d in drafts}.values())
-    if not drafts:
-        return 0
-    existing = set(
-        Notification.objects.filter(
-            recipient_id__in={d.recipient_id for d in drafts},
-            kind__in={d.kind for d in drafts},
-            subject_type_id__in={d.subject_type_id for d in drafts},
-            subject_id__in={d.subject_id for d in drafts},
-            period__in={d.period for d in drafts},
-        ).values_list("recipient_id", "kind", "subject_type_id", "subject_id", "period")
-    )
-    new = [d for d in drafts if d.key not in existing]
-    if not new:
-        return 0
-    Notification.objects.bulk_create(
-        [
+    new = insert_missing(
+        Notification,
+        ("recipient_id", "kind", "subject_type_id", "subject_id", "period"),
+        (
             Notification(
                 recipient_id=d.recipient_id,
                 kind=d.kind,
@@ -158,10 +146,11 @@ def notify_many(drafts: Iterable[Draft]) -> int:
                 body=d.body,
                 url=d.url,
             )
-            for d in new
-        ],
-        ignore_conflicts=True,
+            for d in drafts
+        ),
     )
+    if not new:
+        return 0
     alerts.relay_many(new)
     transaction.on_commit(_enqueue_sweep, robust=True)
     return len(new)

@@ -12,6 +12,9 @@
 - ``roles_kept`` records that a source could not say (an identity provider's groups overage):
   one row per role, ``added`` empty, the membership left as it was; nothing when the latest
   record of the role already says so (a second sign-in with an overage changes nothing).
+- ``audit_user_deleted`` (``pre_delete`` of a user) records what a deleted account loses: its role
+  groups and its use cases as value owner and contributor, as "taken away" rows (the cascade
+  delete of the memberships sends no ``m2m_changed``), in the deletion's transaction.
 - ``roles_follow`` puts a user in or out of each named role group as ``wanted`` says (single
   sign-on); roles not named in ``wanted`` are left alone: value owners and contributors are fields
   of use cases and never pass here.
@@ -31,7 +34,7 @@ from django.utils import timezone
 
 from .audit import fit
 from .fastpaths import forget
-from .models import RoleChange, RoleSource
+from .models import RoleChange, RoleSource, UseCase
 from .roles import LEADERSHIP, PMO
 
 #: The role groups that are audited (and that an outside source may manage).
@@ -195,3 +198,57 @@ def _kept_already(user, role: str, *, source: str) -> bool:
         .first()
     )
     return latest == (None, source)
+
+
+#: The reason of the rows a deleted user's roles leave (with the deleting code's reason if any).
+DELETED = "The account was deleted"
+
+
+def audit_user_deleted(sender, instance, **kwargs) -> None:
+    """``pre_delete`` of a user: record every role the account loses with it — its PMO and
+    Leadership groups and its use cases as value owner and contributor — as "taken away" rows
+    (a cascade delete sends no ``m2m_changed``). Django sends ``pre_delete`` inside the
+    deletion's transaction: the rows are written with the delete or not at all. They name no
+    user (the account is going; ``username`` keeps who it was)."""
+    roles = list(
+        instance.groups.filter(name__in=MANAGED_ROLES)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    roles += [
+        f"Value owner of use case #{pk} {name}"
+        for pk, name in UseCase.objects.filter(value_owner=instance)
+        .order_by("pk")
+        .values_list("pk", "name")
+    ]
+    roles += [
+        f"Contributor to use case #{pk} {name}"
+        for pk, name in UseCase.objects.filter(contributors=instance)
+        .order_by("pk")
+        .values_list("pk", "name")
+    ]
+    if not roles:
+        return
+    attribution = _current.get()
+    by = attribution.by if attribution and getattr(attribution.by, "pk", None) else None
+    reason = f"{DELETED}: {attribution.reason}" if attribution else DELETED
+    max_role = RoleChange._meta.get_field("role").max_length
+    max_reason = RoleChange._meta.get_field("reason").max_length
+    now = timezone.now()
+    rows = RoleChange.objects.bulk_create(
+        RoleChange(
+            user=None,
+            username=instance.get_username(),
+            role=fit(role, max_role),
+            added=False,
+            source=attribution.source if attribution else RoleSource.OTHER,
+            reason=fit(reason, max_reason),
+            # Deleting one's own account: the row outlives it, the username says who.
+            changed_by=by if by is not None and by.pk != instance.pk else None,
+            changed_by_username=by.get_username() if by is not None else "",
+            at=now,
+        )
+        for role in roles
+    )
+    if attribution:
+        attribution.recorded.extend(rows)

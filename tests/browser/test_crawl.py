@@ -4,17 +4,18 @@
 - zero console errors and zero script errors, with the Content-Security-Policy on;
 - zero serious or critical axe-core violations (axe-core vendored in ``tests/browser/vendor``).
 
-The pages of each role are its known pages (listed below from the apps' ``urls.py``) plus every
-link of its navigation; a page's sections that load as they scroll into view (the use case page's,
-``portfolio.use_case_sections``) are scrolled in first, so their htmx fragments are checked in the
-page. Each page loads once per role, at 1440 px, and is checked again after the window narrows to
-390 px (media queries apply on resize; no reload needed), one browser context per role on one
-seeded database. ``test_htmx_fragments_and_the_import_preview`` checks what appears only after an
-action: each htmx swap (sorting and paging the dashboard, filtering flags and the overdue
-tracker, marking a notification read, the review form's live figures), each section's own page,
-and the weekly import's preview after a file is uploaded (with errors, then ready). The
-navigation menu at 390 px and the primary action on My work are checked by their own tests
-below, with screenshots in the test artifacts folder.
+The pages of each role are its known pages (listed below from the apps' ``urls.py``; among them the
+503 "Briefly unavailable" page, answered for real to a database error by a view of the test URLs)
+plus every link of its navigation; a page's sections that load as they scroll into view (the use
+case page's, ``portfolio.use_case_sections``) are scrolled in first, so their htmx fragments are
+checked in the page. Each page loads once per role, at 1440 px, and is checked again after the
+window narrows to 390 px (media queries apply on resize; no reload needed), one browser context per
+role on one seeded database. ``test_htmx_fragments_and_the_import_preview`` checks what appears
+only after an action: each htmx swap (sorting and paging the dashboard, filtering flags and the
+overdue tracker, marking a notification read, the review form's live figures), each section's own
+page, and the weekly import's preview after a file is uploaded (with errors, then ready). The
+navigation menu at 390 px and the primary action on My work are checked by their own tests below,
+with screenshots in the test artifacts folder.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ ROLES = {
 }
 #: The admin and the API pages are Django's and DRF's own (not our layout): not crawled here.
 NOT_CRAWLED = re.compile(r"^/(admin|api)/")
+#: The 503 "Briefly unavailable" page (``portfolio/db_unavailable.py``), rendered for real: a view
+#: of the test URLs raises the ``OperationalError`` a database outage raises, and the middleware
+#: answers it, as for any page. Checked for every role like the others.
+UNAVAILABLE = "/test-errors/database-down/"
+#: The status each page must answer (200 when not here).
+STATUS = {UNAVAILABLE: 503}
 
 
 @pytest.fixture
@@ -90,9 +97,9 @@ def demo(live_server):
 
 
 def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
-    """The known pages of ``role`` (every one must answer 200)."""
+    """The known pages of ``role`` (every one must answer 200, or its ``STATUS``)."""
     if role == "anonymous":
-        return [reverse("login")]
+        return [reverse("login"), UNAVAILABLE]
     uc = use_case.pk
     weekly = WeeklyReview.objects.filter(use_case=use_case).order_by("-week_start").first()
     monthly = MonthlyReview.objects.filter(use_case=use_case).order_by("-pk").first()
@@ -109,6 +116,7 @@ def pages_for(role: str, use_case: UseCase, gate, item) -> list[str]:
         reverse("stagegates:checklist", args=[uc]),
         reverse("reviews:flags"),
         reverse("usecases:inbox"),
+        UNAVAILABLE,
     ]
     submit = [
         reverse("reviews:weekly_new", args=[uc]),
@@ -217,6 +225,16 @@ def nav_links(page) -> list[str]:
     return [href for href in hrefs if href.startswith("/") and not NOT_CRAWLED.match(href)]
 
 
+def expected_console_line(errors: list[str], url: str, status: int) -> list[str]:
+    """``errors`` less the line a browser always logs for a document answered ``status`` >= 400
+    (its own status line), which is not an error of the page."""
+    if status < 400:
+        return errors
+    line = f"the server responded with a status of {status}"
+    return [e for e in errors if not (line in e and e.endswith(f"({url})"))]
+
+
+@pytest.mark.urls("tests.portfolio.error_urls")  # the site's URLs and UNAVAILABLE
 def test_every_page_every_role_wide_and_narrow(browser, demo):
     base_url, use_case, gate, item = demo
     problems: list[str] = []
@@ -236,10 +254,12 @@ def test_every_page_every_role_wide_and_narrow(browser, demo):
             seen.add(path)
             page.set_viewport_size({"width": WIDE, "height": 900})
             response = page.goto(f"{base_url}{path}")
-            if response.status != 200:
+            status = STATUS.get(path, 200)
+            if response.status != status:
                 problems.append(f"{role} {path}: HTTP {response.status}")
                 continue
             page.wait_for_load_state("networkidle")
+            errors[:] = expected_console_line(errors, f"{base_url}{path}", status)
             load_sections(page)
             if username:
                 queue.extend(link for link in nav_links(page) if link not in seen)

@@ -9,12 +9,13 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import make_user
+from tests.conftest import make_use_case, make_user
 from usecases.models import RoleChange, RoleSource
-from usecases.role_changes import UNATTRIBUTED, role_changes_by, roles_kept
+from usecases.role_changes import DELETED, UNATTRIBUTED, role_changes_by, roles_kept
 from usecases.roles import LEADERSHIP, PMO, is_pmo
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +206,61 @@ def test_keeping_the_roles_again_records_nothing():
     dora.groups.remove(group(PMO))  # a real change in between: PMO's "kept" is news again
     (again,) = roles_kept(dora, [PMO, LEADERSHIP], source=RoleSource.SSO, reason="overage")
     assert (again.role, again.change, again.reason) == (PMO, "kept", "overage (not a member)")
+
+
+def taken_on_delete(username: str) -> list[tuple]:
+    return list(
+        RoleChange.objects.filter(username=username, reason__startswith=DELETED)
+        .order_by("pk")
+        .values_list("user_id", "role", "added", "source", "changed_by_username")
+    )
+
+
+def test_deleting_a_user_records_every_role_and_use_case_taken_away(owner, contributor, use_case):
+    """A cascade delete sends no ``m2m_changed``: the ``pre_delete`` receiver records the role
+    groups and the use case memberships the account loses, with the username."""
+    other = make_use_case(name="Invoice matching", owner=owner)
+    other.contributors.add(contributor)
+    owner.groups.add(group(PMO), group(LEADERSHIP), group("Auditors"))
+    owner.delete()
+    contributor.delete()
+    assert taken_on_delete("olivia") == [
+        (None, LEADERSHIP, False, RoleSource.OTHER, ""),
+        (None, PMO, False, RoleSource.OTHER, ""),
+        (None, f"Value owner of use case #{use_case.pk} {use_case.name}", False, "other", ""),
+        (None, f"Value owner of use case #{other.pk} Invoice matching", False, "other", ""),
+    ]
+    assert taken_on_delete("carl") == [
+        (None, f"Contributor to use case #{use_case.pk} {use_case.name}", False, "other", ""),
+        (None, f"Contributor to use case #{other.pk} Invoice matching", False, "other", ""),
+    ]
+
+
+def test_a_delete_rolled_back_leaves_no_record(owner, use_case):
+    owner.groups.add(group(PMO))
+    pk = owner.pk
+    with pytest.raises(RuntimeError), transaction.atomic():
+        owner.delete()
+        assert len(taken_on_delete("olivia")) == 2  # PMO, value owner: written with the delete
+        raise RuntimeError("rolled back")
+    assert taken_on_delete("olivia") == []
+    assert User.objects.filter(pk=pk).exists()
+
+
+def test_a_user_without_roles_is_deleted_without_a_record():
+    make_user("otto").delete()
+    assert not RoleChange.objects.exists()
+
+
+def test_deleting_a_user_in_the_admin_names_the_administrator(admin_client, admin_user, owner):
+    owner.groups.add(group(LEADERSHIP))
+    url = reverse("admin:auth_user_delete", args=[owner.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    [row] = RoleChange.objects.filter(username="olivia", added=False)
+    assert (row.role, row.source, row.changed_by, row.user_id) == (
+        LEADERSHIP,
+        RoleSource.ADMIN,
+        admin_user,
+        None,
+    )
+    assert row.reason == f"{DELETED}: Django admin: {admin_user.username} deleted the user"

@@ -1,8 +1,10 @@
 """``POST /otlp/v1/traces`` when the database cannot take the batch: 503 with ``Retry-After`` (as
 the OTLP spec says for an overloaded receiver), never a 500 and never a hang — with a real lock
 held by another PostgreSQL connection and a real refused connection, no mock. The batch refused
-with a 503 is counted once when the exporter retries it."""
+with a 503 is counted once when the exporter retries it. The outage is logged as the pages log it
+(``usecases.database_outage``): one WARNING line, no traceback."""
 
+import logging
 import socket
 import time
 
@@ -70,8 +72,17 @@ def assert_unavailable(response):
     assert (status.code, status.message) == (14, "Try again later.")  # UNAVAILABLE
 
 
+def assert_logged_once(caplog, error: str = "OperationalError"):
+    """One WARNING line for the 503 (not Django's "Service Unavailable" too), no traceback."""
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname, r.exc_info) for r in logged] == [
+        ("reviews.otlp_view", "WARNING", None)
+    ]
+    assert logged[0].getMessage().startswith(f"database unavailable: POST {URL} ({error}: ")
+
+
 def test_a_row_locked_by_another_transaction_answers_503_in_time_and_the_retry_counts_once(
-    client, key, use_case, settings
+    client, key, use_case, settings, caplog
 ):
     settings.VALUEGATE_TELEMETRY = {**settings.VALUEGATE_TELEMETRY, "lock_timeout_ms": 300}
     assert post(client, batch(2, 9), key).status_code == 200
@@ -83,10 +94,12 @@ def test_a_row_locked_by_another_transaction_answers_503_in_time_and_the_retry_c
             [use_case.pk],
         )
         started = time.monotonic()
-        response = post(client, second, key)
+        with caplog.at_level(logging.INFO):
+            response = post(client, second, key)
         waited = time.monotonic() - started
         locker.rollback()
     assert_unavailable(response)
+    assert_logged_once(caplog)
     assert waited < 5  # the lock timeout, not a hang
     # Nothing of the refused batch was kept: not its span ids, not its counts.
     assert TelemetrySpan.objects.filter(use_case=use_case).count() == 2
@@ -97,13 +110,15 @@ def test_a_row_locked_by_another_transaction_answers_503_in_time_and_the_retry_c
     assert TelemetryDay.objects.get(use_case=use_case).spans == 5
 
 
-def test_a_table_locked_during_authentication_answers_503(client, key, settings):
+def test_a_table_locked_during_authentication_answers_503(client, key, settings, caplog):
     settings.VALUEGATE_TELEMETRY = {**settings.VALUEGATE_TELEMETRY, "lock_timeout_ms": 300}
     with other_connection() as locker:
         locker.execute("LOCK TABLE reviews_ingestkey IN ACCESS EXCLUSIVE MODE")
-        response = post(client, batch(1, 9), key)
+        with caplog.at_level(logging.INFO):
+            response = post(client, batch(1, 9), key)
         locker.rollback()
     assert_unavailable(response)
+    assert_logged_once(caplog)
 
 
 def closed_port() -> int:
@@ -112,18 +127,20 @@ def closed_port() -> int:
         return s.getsockname()[1]  # nobody listens there once closed
 
 
-def test_a_refused_database_connection_answers_503(client, key):
+def test_a_refused_database_connection_answers_503(client, key, caplog):
     body = batch(1, 9)
     settings_dict = connection.settings_dict
     real = settings_dict["HOST"], settings_dict["PORT"]
     connection.close()
     settings_dict["HOST"], settings_dict["PORT"] = "127.0.0.1", closed_port()
     try:
-        response = post(client, body, key)
+        with caplog.at_level(logging.INFO):
+            response = post(client, body, key)
     finally:
         connection.close()
         settings_dict["HOST"], settings_dict["PORT"] = real
     assert_unavailable(response)
+    assert_logged_once(caplog)
     assert TelemetryDay.objects.count() == 0
     assert post(client, body, key).status_code == 200  # the database is back: the retry counts
     assert TelemetryDay.objects.get().spans == 1

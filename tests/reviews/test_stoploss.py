@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 
 from reviews import breaches
-from reviews.flags import flag_raise
+from reviews.flags import flag_raise, flag_row
 from reviews.models import Comparison, Flag, FlagKind, Metric, RuleAction, StopLossRule
 from reviews.points import WeekPoint
 from usecases import economics
@@ -430,9 +430,9 @@ def test_flag_raise_is_once_per_rule_and_period(use_case):
         period="2026-W47",
         explanation="x",
     )
-    first, created = flag_raise(**common)
+    first, created = flag_raise(flag_row(**common))
     assert created
-    again, created_again = flag_raise(**common)
+    again, created_again = flag_raise(flag_row(**common))
     assert (again, created_again) == (first, False)
     assert Flag.objects.count() == 1
 

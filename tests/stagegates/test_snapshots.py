@@ -20,7 +20,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from reviews import services as review_services
-from reviews.flags import flag_raise
+from reviews.flags import flag_raise, flag_row
 from reviews.models import FlagKind, MonthlyReview
 from stagegates import decisions, services, snapshots, voting
 from stagegates.models import Gate, GateItem, GateItemSnapshot, GateStatus, ImmutableSnapshot
@@ -79,11 +79,13 @@ def change_everything_after_closing(owner, pmo, use_case):
         user=owner, review=review, data={"run_cost": D("200")}, expected_version=review.version
     )
     flag_raise(
-        use_case_id=use_case.pk,
-        kind=FlagKind.EXCEPTIONS_GROWING,
-        rule_key="test",
-        period="2026-W48",
-        explanation="Something new after closing.",
+        flag_row(
+            use_case_id=use_case.pk,
+            kind=FlagKind.EXCEPTIONS_GROWING,
+            rule_key="test",
+            period="2026-W48",
+            explanation="Something new after closing.",
+        )
     )
 
 
