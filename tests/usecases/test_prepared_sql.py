@@ -241,3 +241,17 @@ def test_model_reads_build_the_instances_the_orm_builds(
             assert all(f._state.db == "default" and not f._state.adding for f in got)
     assert len(OPEN_FLAGS(use_case_id=use_case.pk)) == 3
     assert len(RESOLVED_FLAGS(use_case_id=use_case.pk)) == 11  # of 13: shown + 1 ("more")
+
+
+def test_the_page_contributors_equal_their_prefetch(use_case, other_use_case, pmo, leader):
+    """``selectors.CONTRIBUTORS``: the users ``use_case_detail_queryset`` prefetches (same
+    fields, by username), for a use case with several, one with none."""
+    from usecases.selectors import CONTRIBUTORS, use_case_detail_queryset
+
+    use_case.contributors.add(pmo, leader)
+    for uc in (use_case, other_use_case):
+        expected = list(use_case_detail_queryset().get(pk=uc.pk).contributors.all())
+        got = CONTRIBUTORS(use_case_id=uc.pk)
+        assert [_state(u) for u in got] == [_state(u) for u in expected]
+    assert len(CONTRIBUTORS(use_case_id=use_case.pk)) == 3
+    assert CONTRIBUTORS(use_case_id=other_use_case.pk) == []
