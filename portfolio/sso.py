@@ -38,6 +38,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from usecases.models import RoleSource
+from usecases.prepared_sql import PreparedQuery
 from usecases.role_changes import roles_follow, roles_kept
 from usecases.roles import LEADERSHIP, PMO
 
@@ -66,8 +67,25 @@ def sso_login_url() -> str | None:
 # --- the password form ------------------------------------------------------------------------
 
 
+#: The signed-in user of a session, read on every request (``PasswordBackend.get_user``),
+#: compiled once (``usecases.prepared_sql``): what ``ModelBackend.get_user`` reads.
+SESSION_USER = PreparedQuery(lambda pk: get_user_model()._default_manager.filter(pk=pk), pk=int)
+#: The largest key of ``auth.User`` (an ``AutoField``): a larger one names nobody.
+MAX_USER_PK = 2**31 - 1
+
+
 class PasswordBackend(AuthenticationBackend):
-    """allauth's backend (a ``ModelBackend``); with ``SSO_ONLY`` only superusers' passwords."""
+    """allauth's backend (a ``ModelBackend``); with ``SSO_ONLY`` only superusers' passwords.
+    Sessions are bound to it (the first backend with ``get_user``), so it reads every
+    request's user: ``SESSION_USER``, the same row and rule as ``ModelBackend.get_user``."""
+
+    def get_user(self, user_id):
+        if type(user_id) is not int:
+            return super().get_user(user_id)
+        rows = SESSION_USER(pk=user_id) if 0 < user_id <= MAX_USER_PK else []
+        if not rows:
+            return None
+        return rows[0] if self.user_can_authenticate(rows[0]) else None
 
     def authenticate(self, request, **credentials):
         user = super().authenticate(request, **credentials)

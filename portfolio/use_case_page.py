@@ -83,7 +83,7 @@ from usecases.permissions import (
     can_manage_policy,
     can_resolve_flags,
     can_submit_review,
-    get_use_case_for_user,
+    get_prepared_use_case_for_user,
 )
 from usecases.prepared_sql import PreparedQuery
 
@@ -514,14 +514,6 @@ def review_span(weekly: list[dict], monthly: list[dict], month_range) -> tuple[M
     return min(starts), max(ends)
 
 
-def page_queryset(today: datetime.date):
-    """The use case as the page reads it: business case and contributors
-    (``usecases.selectors.use_case_detail_queryset``). What telemetry measured of the running
-    week so far is read by ``page_reads`` (compiled once, it costs less than its subqueries
-    compiled into this fetch on every view)."""
-    return selectors.use_case_detail_queryset()
-
-
 def _latest_review(model):
     return Subquery(
         model.objects.filter(use_case_id=OuterRef("pk"))
@@ -602,7 +594,7 @@ def section_queryset():
 def use_case_page_data(*, user, use_case, month_range, latest_review_month=None) -> dict:
     """The page's first paint beyond the facts: the header's figures and actions, the flags and
     the value section (CFO figures, 90-day figure, waterfall, month by month) for the range.
-    ``use_case`` comes from ``page_queryset()``. The rest loads as sections
+    ``use_case`` comes from ``selectors.PAGE_USE_CASE``. The rest loads as sections
     (``portfolio.use_case_sections``)."""
     business_case = selectors.business_case_of(use_case)
     econ = use_case_economics(
@@ -789,14 +781,19 @@ def range_query(month_range) -> str:
 def use_case_page(request, pk):
     """The use case page: header, section index, facts, flags and the value section; the other
     sections load as they scroll into view (``portfolio.use_case_sections``), each from its own
-    URL. 404 for who may not see the use case (``get_use_case_for_user``)."""
+    URL. 404 for who may not see the use case (``get_prepared_use_case_for_user``)."""
     from .use_case_sections import SECTIONS  # the sections name this module's data functions
 
     user = request.user
     today = clock.today()
-    use_case = get_use_case_for_user(user, pk, queryset=page_queryset(today))
+    use_case = get_prepared_use_case_for_user(user, pk, read=selectors.PAGE_USE_CASE)
     month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
-    context = selectors.use_case_page_context(user=user, use_case=use_case, panels=[])
+    context = selectors.use_case_page_context(
+        user=user,
+        use_case=use_case,
+        panels=[],
+        contributors=selectors.CONTRIBUTORS(use_case_id=use_case.pk),
+    )
     reads = page_reads(use_case.pk, today)
     context.update(
         use_case_page_data(

@@ -17,6 +17,7 @@ from django.http import Http404
 
 from .fastpaths import memo, recall, remember
 from .models import UseCase
+from .prepared_sql import PreparedQuery
 from .roles import roles
 
 
@@ -117,6 +118,16 @@ def can_see_overdue(user) -> bool:
     return roles(user).is_pmo
 
 
+def _with_contributes(queryset, user_id):
+    """``queryset`` with the value owner joined and whether ``user_id`` is a contributor."""
+    contributes = UseCase.contributors.through.objects.filter(
+        usecase_id=OuterRef("pk"), user_id=user_id
+    )
+    return queryset.select_related("value_owner").annotate(
+        _valuegate_user_contributes=Exists(contributes)
+    )
+
+
 def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
     """Fetch a use case for ``user``: 404 when they may not see it, 403 when ``check`` says no.
 
@@ -127,17 +138,46 @@ def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
     if not user.is_authenticated:
         raise Http404("No such use case.")
     qs = queryset if queryset is not None else UseCase.objects.all()
-    contributes = UseCase.contributors.through.objects.filter(
-        usecase_id=OuterRef("pk"), user_id=user.pk
-    )
     try:
-        use_case = (
-            qs.select_related("value_owner")
-            .annotate(_valuegate_user_contributes=Exists(contributes))
-            .get(pk=pk)
-        )
+        use_case = _with_contributes(qs, user.pk).get(pk=pk)
     except (UseCase.DoesNotExist, ValueError, TypeError):
         raise Http404("No such use case.") from None
+    return _checked(user, use_case, check)
+
+
+#: The largest primary key (``BigAutoField``): a larger one names no use case.
+MAX_PK = 2**63 - 1
+
+
+def prepared_use_case_read(build) -> PreparedQuery:
+    """A prepared read (``prepared_sql``) of one use case as ``get_use_case_for_user`` reads it
+    from ``build()`` (a queryset of use cases, e.g. with ``select_related``), for
+    ``get_prepared_use_case_for_user``: compiled once instead of on every request."""
+    return PreparedQuery(
+        lambda pk, user_id: _with_contributes(build(), user_id).filter(pk=pk),
+        pk=int,
+        user_id=int,
+    )
+
+
+def get_prepared_use_case_for_user(user, pk, *, read: PreparedQuery, check=can_view_use_case):
+    """``get_use_case_for_user`` with the fetch a prepared read (``prepared_use_case_read``):
+    the same query, the same rules, the same 404 and 403."""
+    if not user.is_authenticated:
+        raise Http404("No such use case.")
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        raise Http404("No such use case.") from None
+    rows = read(pk=pk, user_id=user.pk) if 0 < pk <= MAX_PK else []
+    if not rows:
+        raise Http404("No such use case.")
+    return _checked(user, rows[0], check)
+
+
+def _checked(user, use_case, check):
+    """``use_case`` (read with ``_with_contributes``) if ``user`` may see it and ``check``
+    allows; 404 when they may not see it, 403 when ``check`` says no."""
     remember(use_case, "contributor_snapshot", (user.pk, use_case._valuegate_user_contributes))
     visible = (
         is_value_owner(user, use_case)  # an owner reads the whole portfolio

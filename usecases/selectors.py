@@ -25,8 +25,10 @@ from .permissions import (
     can_edit_business_case,
     can_edit_checklist,
     can_edit_use_case,
+    prepared_use_case_read,
     visible_use_cases,
 )
+from .prepared_sql import PreparedQuery
 from .templatetags.money import money
 
 #: How many audit records the use case page shows (newest first).
@@ -157,6 +159,21 @@ def use_case_detail_queryset():
     )
 
 
+#: The use case page's fetch, compiled once (``prepared_sql``): the use case with its business
+#: case, read as ``permissions.get_prepared_use_case_for_user`` reads it (value owner, whether
+#: the user contributes); the contributors are ``CONTRIBUTORS`` (the page's two reads of
+#: ``use_case_detail_queryset()``, without building and compiling them on every view).
+PAGE_USE_CASE = prepared_use_case_read(lambda: UseCase.objects.select_related("business_case"))
+
+#: A use case's contributors by username (what ``use_case_detail_queryset`` prefetches).
+CONTRIBUTORS = PreparedQuery(
+    lambda use_case_id: (
+        get_user_model().objects.filter(contributed_use_cases=use_case_id).order_by("username")
+    ),
+    use_case_id=int,
+)
+
+
 def saved_business_case(use_case: UseCase) -> BusinessCase | None:
     """The use case's business case, None if it was never saved."""
     try:
@@ -177,7 +194,7 @@ def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
     return business_case_of(use_case).inputs()
 
 
-def use_case_page_context(*, user, use_case: UseCase, panels=None) -> dict:
+def use_case_page_context(*, user, use_case: UseCase, panels=None, contributors=None) -> dict:
     """What the use case page shows of the use case itself: its facts and what ``user`` may
     edit (no query), plus the ``panels`` asked for (``USE_CASE_PANELS``; all of them when None):
     business case and its recent versions (1 query), checklist (1), audit history (3) — whatever
@@ -185,13 +202,16 @@ def use_case_page_context(*, user, use_case: UseCase, panels=None) -> dict:
     impact (``portfolio.use_case_page.changes_data``).
 
     ``use_case`` must come from ``use_case_detail_queryset()`` (business case and contributors
-    loaded). The page that composes it with reviews, flags and economics lives in the portfolio
-    layer (``portfolio.use_case_page``; it loads the panels as sections of their own); the
-    templates are ``usecases/_use_case_panels.html``.
+    loaded), or be ``PAGE_USE_CASE``'s with ``contributors`` its ``CONTRIBUTORS``. The page
+    that composes it with reviews, flags and economics lives in the portfolio layer
+    (``portfolio.use_case_page``; it loads the panels as sections of their own); the templates
+    are ``usecases/_use_case_panels.html``.
     """
     context = {
         "use_case": use_case,
-        "contributors": list(use_case.contributors.all()),
+        "contributors": (
+            list(use_case.contributors.all()) if contributors is None else list(contributors)
+        ),
         "business_case": saved_business_case(use_case),
         "can_edit": can_edit_use_case(user, use_case),
         "can_edit_business_case": can_edit_business_case(user, use_case),

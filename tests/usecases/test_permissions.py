@@ -61,3 +61,52 @@ def test_get_use_case_for_user_404_and_403(contributor, other_owner, use_case, o
     with pytest.raises(PermissionDenied):
         p.get_use_case_for_user(other_owner, use_case.pk, check=p.can_edit_business_case)
     assert p.get_use_case_for_user(contributor, use_case.pk) == use_case
+
+
+@pytest.mark.parametrize("role", EXPECTED)
+def test_the_prepared_fetch_answers_as_get_use_case_for_user(
+    role, role_users, use_case, other_use_case
+):
+    """``get_prepared_use_case_for_user`` (the use case page's fetch, ``selectors.PAGE_USE_CASE``)
+    gives every role the answer ``get_use_case_for_user`` gives: the same use case, 404 or 403,
+    for both use cases, an id of no use case, and ids no key holds (0, negative, past bigint)."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from usecases.models import BusinessCase
+    from usecases.selectors import PAGE_USE_CASE, saved_business_case, use_case_detail_queryset
+
+    def state(obj):
+        return obj and {k: v for k, v in vars(obj).items() if not k.startswith("_state")}
+
+    def answer(fetch, pk, check):
+        try:
+            found = fetch(pk, check)
+        except (Http404, PermissionDenied) as refusal:
+            return type(refusal)
+        return (
+            {k: v for k, v in state(found).items() if not k.startswith("_prefetched")},
+            state(saved_business_case(found)),
+            state(found.value_owner),
+        )
+
+    assert saved_business_case(use_case) is not None
+    BusinessCase.objects.filter(use_case=other_use_case).delete()  # one with, one without
+    user = role_users[role]
+    for pk in (use_case.pk, other_use_case.pk, other_use_case.pk + 1000, 0, -1, 2**63, "x"):
+        for check in (p.can_view_use_case, p.can_edit_business_case):
+            expected = answer(
+                lambda pk, check: p.get_use_case_for_user(
+                    user, pk, check=check, queryset=use_case_detail_queryset()
+                ),
+                pk,
+                check,
+            )
+            got = answer(
+                lambda pk, check: p.get_prepared_use_case_for_user(
+                    user, pk, read=PAGE_USE_CASE, check=check
+                ),
+                pk,
+                check,
+            )
+            assert got == expected, (role, pk, check.__name__)

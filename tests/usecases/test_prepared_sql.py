@@ -241,3 +241,35 @@ def test_model_reads_build_the_instances_the_orm_builds(
             assert all(f._state.db == "default" and not f._state.adding for f in got)
     assert len(OPEN_FLAGS(use_case_id=use_case.pk)) == 3
     assert len(RESOLVED_FLAGS(use_case_id=use_case.pk)) == 11  # of 13: shown + 1 ("more")
+
+
+def test_the_page_contributors_equal_their_prefetch(use_case, other_use_case, pmo, leader):
+    """``selectors.CONTRIBUTORS``: the users ``use_case_detail_queryset`` prefetches (same
+    fields, by username), for a use case with several, one with none."""
+    from usecases.selectors import CONTRIBUTORS, use_case_detail_queryset
+
+    use_case.contributors.add(pmo, leader)
+    for uc in (use_case, other_use_case):
+        expected = list(use_case_detail_queryset().get(pk=uc.pk).contributors.all())
+        got = CONTRIBUTORS(use_case_id=uc.pk)
+        assert [_state(u) for u in got] == [_state(u) for u in expected]
+    assert len(CONTRIBUTORS(use_case_id=use_case.pk)) == 3
+    assert CONTRIBUTORS(use_case_id=other_use_case.pk) == []
+
+
+def test_the_session_user_equals_model_backends(owner, pmo):
+    """``sso.PasswordBackend.get_user`` (``SESSION_USER``, every request's user): what
+    ``ModelBackend.get_user`` returns, for an active user, an inactive one (None), an id of
+    nobody and ids no key holds."""
+    from django.contrib.auth.backends import ModelBackend
+
+    from portfolio.sso import PasswordBackend
+
+    pmo.is_active = False
+    pmo.save(update_fields=["is_active"])
+    for user_id in (owner.pk, pmo.pk, pmo.pk + 1000, 0, -1, 2**31, str(owner.pk)):
+        expected = ModelBackend().get_user(user_id)
+        got = PasswordBackend().get_user(user_id)
+        assert (got and _state(got)) == (expected and _state(expected)), user_id
+    assert PasswordBackend().get_user(owner.pk) == owner
+    assert PasswordBackend().get_user(pmo.pk) is None
