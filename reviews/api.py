@@ -152,7 +152,7 @@ class ReviewViewSetBase(
                 request.user,
                 pk,
                 check=can_submit_review,
-                queryset=UseCase.objects.select_related("business_case"),
+                with_business_case=True,
             )
         serializer = self.get_serializer(
             data=request.data, context={**self.get_serializer_context(), "use_case": use_case}

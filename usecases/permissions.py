@@ -17,6 +17,7 @@ from django.http import Http404
 
 from .fastpaths import memo, recall, remember
 from .models import UseCase
+from .prepared_sql import PreparedQuery
 from .roles import roles
 
 
@@ -117,27 +118,54 @@ def can_see_overdue(user) -> bool:
     return roles(user).is_pmo
 
 
-def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
+def _with_contribution(queryset, pk, user_id):
+    """``queryset``'s use case ``pk`` with its value owner and whether ``user_id`` contributes."""
+    contributes = UseCase.contributors.through.objects.filter(
+        usecase_id=OuterRef("pk"), user_id=user_id
+    )
+    return (
+        queryset.select_related("value_owner")
+        .annotate(_valuegate_user_contributes=Exists(contributes))
+        .filter(pk=pk)
+    )
+
+
+#: ``get_use_case_for_user(..., with_business_case=True)``'s read (a review's submission: the
+#: business case gives the response's figures), compiled once per connection.
+USE_CASE_WITH_BUSINESS_CASE = PreparedQuery(
+    lambda pk, user_id: _with_contribution(
+        UseCase.objects.select_related("business_case"), pk, user_id
+    ),
+    pk=int,
+    user_id=int,
+)
+
+
+def get_use_case_for_user(
+    user, pk, *, check=can_view_use_case, queryset=None, with_business_case=False
+):
     """Fetch a use case for ``user``: 404 when they may not see it, 403 when ``check`` says no.
 
     One query reads the use case (value owner joined) and whether ``user`` is one of its
     contributors; the rules ask for the user's roles only when that does not settle visibility
     (a use case is visible to its value owner — who reads the whole portfolio — and its
-    contributors; ``visible_use_cases`` for anyone else)."""
+    contributors; ``visible_use_cases`` for anyone else). ``with_business_case``: its business
+    case joined too (a prepared read, for an id given as an ``int``; not with ``queryset``)."""
     if not user.is_authenticated:
         raise Http404("No such use case.")
-    qs = queryset if queryset is not None else UseCase.objects.all()
-    contributes = UseCase.contributors.through.objects.filter(
-        usecase_id=OuterRef("pk"), user_id=user.pk
-    )
-    try:
-        use_case = (
-            qs.select_related("value_owner")
-            .annotate(_valuegate_user_contributes=Exists(contributes))
-            .get(pk=pk)
-        )
-    except (UseCase.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such use case.") from None
+    if with_business_case and type(pk) is int and -(2**31) <= pk < 2**31:
+        found = USE_CASE_WITH_BUSINESS_CASE(pk=pk, user_id=user.pk)
+        if not found:
+            raise Http404("No such use case.")
+        use_case = found[0]
+    else:
+        if with_business_case:
+            queryset = UseCase.objects.select_related("business_case")
+        qs = queryset if queryset is not None else UseCase.objects.all()
+        try:
+            use_case = _with_contribution(qs, pk, user.pk).get()
+        except (UseCase.DoesNotExist, ValueError, TypeError):
+            raise Http404("No such use case.") from None
     remember(use_case, "contributor_snapshot", (user.pk, use_case._valuegate_user_contributes))
     visible = (
         is_value_owner(user, use_case)  # an owner reads the whole portfolio
