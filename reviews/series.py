@@ -30,6 +30,7 @@ from django.db.models.functions import RowNumber
 
 from usecases import economics
 from usecases.models import BusinessCase, ModelChange, UseCase
+from usecases.prepared_sql import PreparedQuery
 from usecases.selectors import business_case_inputs
 
 from . import early_warnings as ew
@@ -39,7 +40,7 @@ from .models import MonthlyReview, StopLossRule, WeeklyReview
 from .points import WEEK_COLUMNS, MonthPoint, WeekPoint, week_point
 from .selectors import monthly_totals
 from .targets import LATEST, Target
-from .telemetry_figures import days_with_spans, measured_weeks
+from .telemetry_figures import days_with_spans_between, measured_weeks
 
 #: ``load(change_in_effect=...)`` not given: the model changes are read.
 NOT_LOADED = object()
@@ -125,11 +126,7 @@ def load(
     model/prompt log is the latest change effective by the end of that week. ``overlay``: an
     unsaved review laid over the rows read (its use case's target must name its period)."""
     ids = sorted(targets)
-    rules = list(
-        StopLossRule.objects.filter(
-            Q(use_case__isnull=True) | Q(use_case_id__in=ids), active=True
-        ).order_by("use_case_id", "metric", "id")
-    )
+    rules = RULES_OF_ONE(use_case_id=ids[0]) if len(ids) == 1 else list(rules_of(ids))
     t = ew.thresholds()
     month_limit = monthly_limit(rules)
     month_ids = [i for i in ids if targets[i].month] if month_limit else []
@@ -243,6 +240,17 @@ def _changes_given(use_case_ids: list[int], change_in_effect) -> dict[int, list[
 # --- the queries -------------------------------------------------------------------------------
 
 
+def rules_of(use_case_ids: Sequence[int]):
+    """The active rules of the use cases and the default policy (``use_case`` null)."""
+    return StopLossRule.objects.filter(
+        Q(use_case__isnull=True) | Q(use_case_id__in=use_case_ids), active=True
+    ).order_by("use_case_id", "metric", "id")
+
+
+#: ``rules_of`` one use case (the save hook's), compiled once per connection.
+RULES_OF_ONE = PreparedQuery(lambda use_case_id: rules_of([use_case_id]), use_case_id=int)
+
+
 def _by_use_case_upto(field_name: str, ids: Iterable[int], cutoffs: dict[int, datetime.date]):
     plain = [i for i in ids if i not in cutoffs]
     condition = Q(use_case_id__in=plain)
@@ -278,6 +286,39 @@ def load_weeks(
     return series
 
 
+LATEST_WEEKS_COLUMNS = (*WEEK_COLUMNS, "use_case__live_since", "spans_that_week")
+
+
+def latest_weeks(use_case_id: int, monday: datetime.date, sunday: datetime.date):
+    """One use case's weekly reviews, latest first, with its ``live_since`` and whether telemetry
+    counted spans in the week ``monday``..``sunday`` (``load_weeks_of``)."""
+    # "-week": the label sorts as the date, and the (use_case, week) index then needs no sort.
+    return (
+        WeeklyReview.objects.filter(use_case_id=use_case_id)
+        .annotate(spans_that_week=Exists(days_with_spans_between(use_case_id, monday, sunday)))
+        .order_by("-week")
+    )
+
+
+_LATEST_WEEKS: dict[int, PreparedQuery] = {}
+
+
+def latest_weeks_query(limit: int) -> PreparedQuery:
+    """``latest_weeks``' first ``limit`` rows (``LATEST_WEEKS_COLUMNS``), compiled once per
+    connection and limit (a few limits: the rules' and the signals' look-backs)."""
+    prepared = _LATEST_WEEKS.get(limit)
+    if prepared is None:
+        prepared = _LATEST_WEEKS[limit] = PreparedQuery(
+            lambda use_case_id, monday, sunday: latest_weeks(
+                use_case_id, monday, sunday
+            ).values_list(*LATEST_WEEKS_COLUMNS)[:limit],
+            use_case_id=int,
+            monday=datetime.date,
+            sunday=datetime.date,
+        )
+    return prepared
+
+
 @dataclass(frozen=True)
 class WeeksOf:
     """``load_weeks_of``: one use case's last weeks up to a Monday, oldest first."""
@@ -297,18 +338,17 @@ def load_weeks_of(use_case_id: int, *, upto: datetime.date, limit: int) -> Weeks
 
     One query when ``upto`` is its latest week (the usual case: the week just submitted): the
     latest ``limit`` weeks; a second one, with the cutoff, when a later week came back."""
-    week = economics.format_iso_week(*economics.iso_week_of(upto))
-    columns = (*WEEK_COLUMNS, "use_case__live_since", "spans_that_week")
-    # "-week": the label sorts as the date, and the (use_case, week) index then needs no sort.
-    weeks = (
-        WeeklyReview.objects.filter(use_case_id=use_case_id)
-        .annotate(spans_that_week=Exists(days_with_spans({week: [use_case_id]})))
-        .order_by("-week")
-    )
-    rows = list(weeks.values(*columns)[: max(limit, 1)])
+    monday, sunday = economics.iso_week_bounds(*economics.iso_week_of(upto))
+    rows = [
+        dict(zip(LATEST_WEEKS_COLUMNS, row, strict=True))
+        for row in latest_weeks_query(max(limit, 1))(
+            use_case_id=use_case_id, monday=monday, sunday=sunday
+        )
+    ]
     has_later = bool(rows) and rows[0]["week_start"] > upto
     if has_later:
-        rows = list(weeks.filter(week_start__lte=upto).values(*columns)[: max(limit, 1)])
+        weeks = latest_weeks(use_case_id, monday, sunday).filter(week_start__lte=upto)
+        rows = list(weeks.values(*LATEST_WEEKS_COLUMNS)[: max(limit, 1)])
     live_since = rows[0]["use_case__live_since"] if rows else None
     spans = bool(rows[0]["spans_that_week"]) if rows else None
     points = [week_point(row) for row in reversed(rows[:limit] if limit > 0 else [])]

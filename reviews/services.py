@@ -22,6 +22,7 @@ from usecases.audit import stamp
 from usecases.fastpaths import loaded_relations
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
+from usecases.prepared_sql import PreparedQuery
 
 from . import cadence, consequences, reminders, telemetry_drafts
 from .duplicates import DuplicateReview, existing_review
@@ -48,11 +49,23 @@ def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
         _, sunday = economics.iso_week_bounds(*economics.parse_iso_week(week))
     except ValueError:
         return None
-    return (
-        ModelChange.objects.filter(use_case=use_case, effective_date__lte=sunday)
-        .order_by("-effective_date", "-id")
-        .first()
+    found = CHANGE_IN_EFFECT(use_case_id=use_case.pk, sunday=sunday)
+    return found[0] if found else None
+
+
+def changes_in_effect(use_case_id: int, sunday: datetime.date):
+    """The model/prompt changes of a use case effective by ``sunday``, the latest first."""
+    return ModelChange.objects.filter(use_case_id=use_case_id, effective_date__lte=sunday).order_by(
+        "-effective_date", "-id"
     )
+
+
+#: ``model_version_in_effect``'s read, compiled once per connection.
+CHANGE_IN_EFFECT = PreparedQuery(
+    lambda use_case_id, sunday: changes_in_effect(use_case_id, sunday)[:1],
+    use_case_id=int,
+    sunday=datetime.date,
+)
 
 
 def after_review_saved(review, **known) -> Outcome:

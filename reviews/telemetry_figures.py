@@ -198,11 +198,20 @@ def _in_weeks(by_week: dict[str, list[int]], *, by_day: bool) -> Q:
     conditions = []
     for week, ids in by_week.items():
         if by_day:
-            monday, sunday = week_days(week)
-            conditions.append(Q(use_case_id__in=ids, day__gte=monday, day__lte=sunday))
+            conditions.append(_days_in(ids, *week_days(week)))
         else:
             conditions.append(Q(use_case_id__in=ids, week=week))
     return functools.reduce(operator.or_, conditions)
+
+
+def _days_in(ids: list[int], monday: datetime.date, sunday: datetime.date) -> Q:
+    return Q(use_case_id__in=ids, day__gte=monday, day__lte=sunday)
+
+
+def days_with_spans_between(use_case_id: int, monday: datetime.date, sunday: datetime.date):
+    """``days_with_spans`` of one use case's week given by its days (what a prepared read
+    passes: ``series.load_weeks_of``)."""
+    return TelemetryDay.objects.filter(_days_in([use_case_id], monday, sunday), spans__gt=0)
 
 
 def days_with_spans(by_week: dict[str, list[int]]) -> QuerySet:

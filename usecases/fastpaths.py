@@ -213,7 +213,11 @@ def _unbound_copy(field: serializers.Field) -> serializers.Field:
         hasattr(field, name) for name in ("child", "child_relation")
     ):
         return copy.deepcopy(field)
-    return copy.copy(field)
+    # What ``copy.copy`` does for a field (no ``__copy__``; its state is its ``__dict__``),
+    # without ``__reduce_ex__``'s round trip: a few µs for each of ~55 fields per request.
+    copied = type(field).__new__(type(field))
+    copied.__dict__.update(field.__dict__)
+    return copied
 
 
 class ClassFieldsMixin:

@@ -160,6 +160,13 @@ def prepared_use_case_read(build) -> PreparedQuery:
     )
 
 
+#: The use case a review's submission or preview is about, with its business case (the
+#: response's figures): ``get_prepared_use_case_for_user(..., read=USE_CASE_WITH_BUSINESS_CASE)``.
+USE_CASE_WITH_BUSINESS_CASE = prepared_use_case_read(
+    lambda: UseCase.objects.select_related("business_case")
+)
+
+
 def get_prepared_use_case_for_user(user, pk, *, read: PreparedQuery, check=can_view_use_case):
     """``get_use_case_for_user`` with the fetch a prepared read (``prepared_use_case_read``):
     the same query, the same rules, the same 404 and 403."""

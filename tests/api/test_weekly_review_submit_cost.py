@@ -7,6 +7,7 @@ the order is the service's business, the count is the cost. Time is frozen on We
 2026-11-25 (ISO week 2026-W48). The shortcuts that keep it this small are ``usecases.fastpaths``.
 """
 
+import copy
 import datetime
 import re
 from collections import Counter
@@ -22,6 +23,7 @@ from reviews.duplicates import duplicate_message
 from reviews.models import Flag, StopLossRule, WeeklyReview
 from reviews.serializers import MonthlyReviewSerializer, WeeklyReviewSerializer
 from tests.conftest import api_token, make_use_case
+from usecases.fastpaths import _unbound_copy
 from usecases.models import ModelChange, UseCase
 
 from .conftest import make_weekly, weekly_payload
@@ -217,6 +219,12 @@ def test_serializer_fields_are_built_once_per_class_and_bound_per_serializer(ser
         assert field is not other
         assert (field.parent, other.parent) == (first, second)
         assert field.field_name == other.field_name == name
+    # Each copy holds what ``copy.copy`` of the class's field would (``_unbound_copy``).
+    for field in serializer_class._fields_of_class.values():
+        copied = _unbound_copy(field)
+        assert copied is not field and type(copied) is type(field)
+        if not isinstance(copied, serializers.BaseSerializer):
+            assert vars(copied) == vars(copy.copy(field))
 
 
 def test_settling_the_weeks_reminders_is_one_plain_update(use_case, contributor, owner):

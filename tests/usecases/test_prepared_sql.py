@@ -273,3 +273,112 @@ def test_the_session_user_equals_model_backends(owner, pmo):
         assert (got and _state(got)) == (expected and _state(expected)), user_id
     assert PasswordBackend().get_user(owner.pk) == owner
     assert PasswordBackend().get_user(pmo.pk) is None
+
+
+# --- the weekly review submission's reads (issue 20) ---------------------------------------------
+
+
+def test_the_submissions_use_case_read_equals_its_queryset(
+    use_case, other_use_case, contributor, outsider, django_assert_num_queries
+):
+    """The use case with its value owner, business case and whether the user contributes: the
+    same instance as the queryset's, for a contributor and not, a use case without a business
+    case, and none for an id that does not exist."""
+    from usecases.models import BusinessCase
+    from usecases.permissions import USE_CASE_WITH_BUSINESS_CASE
+
+    BusinessCase.objects.filter(use_case=other_use_case).delete()
+    other_use_case = UseCase.objects.get(pk=other_use_case.pk)
+    for uc_pk in (use_case.pk, other_use_case.pk, other_use_case.pk + 1000):
+        for user in (contributor, outsider):
+            args = {"pk": uc_pk, "user_id": user.pk}
+            expected = list(USE_CASE_WITH_BUSINESS_CASE.build(**args))
+            with django_assert_num_queries(1):
+                got = USE_CASE_WITH_BUSINESS_CASE(**args)
+                related = [(u.value_owner, _business_case_or_none(u)) for u in got]
+            assert [_state(u) for u in got] == [_state(u) for u in expected]
+            assert [u._valuegate_user_contributes for u in got] == [
+                u._valuegate_user_contributes for u in expected
+            ]
+            assert [(_state(o), bc and _state(bc)) for o, bc in related] == [
+                (_state(u.value_owner), (b := _business_case_or_none(u)) and _state(b))
+                for u in expected
+            ]
+    assert [
+        u._valuegate_user_contributes
+        for u in USE_CASE_WITH_BUSINESS_CASE(pk=use_case.pk, user_id=contributor.pk)
+    ] == [True]
+
+
+def _business_case_or_none(use_case):
+    from usecases.models import BusinessCase
+
+    try:
+        return use_case.business_case
+    except BusinessCase.DoesNotExist:
+        return None
+
+
+def test_the_stop_loss_reads_of_a_submission_equal_their_querysets(use_case, other_use_case):
+    """The rules of one use case with the default policy, the model change in effect by a
+    Sunday, and the latest weeks with ``live_since`` and whether telemetry counted spans in a
+    week (with spans, without, another use case's spans; limits 1, 3 and 8)."""
+    from reviews import series, services
+    from reviews.models import Comparison, Metric, StopLossRule
+    from usecases.models import ModelChange
+
+    StopLossRule.objects.create(
+        metric=Metric.REWORK_RATE, comparison=Comparison.EXCEEDS, threshold=Decimal("0.3")
+    )
+    StopLossRule.objects.create(
+        use_case=use_case,
+        metric=Metric.QUALITY_SCORE,
+        comparison=Comparison.FALLS_BELOW,
+        threshold=Decimal("80"),
+    )
+    StopLossRule.objects.create(
+        use_case=other_use_case,
+        metric=Metric.REWORK_RATE,
+        comparison=Comparison.EXCEEDS,
+        threshold=Decimal("0.2"),
+        active=False,
+    )
+    for n, day in enumerate((datetime.date(2026, 9, 7), datetime.date(2026, 10, 4))):
+        for label_of in ("a", "b"):
+            ModelChange.objects.create(
+                use_case=use_case, version_label=f"v{n}{label_of}", kind="model", effective_date=day
+            )
+    for i, week in enumerate(("2026-W37", "2026-W41", "2026-W42", "2026-W46")):
+        WeeklyReviewFactory(use_case=use_case, week=week, tasks_with_ai=700 + i)
+    TelemetryDay.objects.create(use_case=use_case, day=datetime.date(2026, 10, 13), spans=4)
+    TelemetryDay.objects.create(use_case=use_case, day=datetime.date(2026, 11, 9), spans=0)
+    TelemetryDay.objects.create(use_case=other_use_case, day=datetime.date(2026, 11, 10), spans=3)
+
+    for uc in (use_case, other_use_case):
+        expected = list(series.rules_of([uc.pk]))
+        assert [_state(r) for r in series.RULES_OF_ONE(use_case_id=uc.pk)] == [
+            _state(r) for r in expected
+        ]
+        for sunday in (SEP, datetime.date(2026, 9, 13), datetime.date(2026, 10, 4), NOV):
+            args = {"use_case_id": uc.pk, "sunday": sunday}
+            expected = list(services.CHANGE_IN_EFFECT.build(**args))
+            assert [_state(c) for c in services.CHANGE_IN_EFFECT(**args)] == [
+                _state(c) for c in expected
+            ]
+        for monday in (
+            datetime.date(2026, 10, 12),  # W42: spans
+            datetime.date(2026, 11, 9),  # W46: a day without spans
+            datetime.date(2026, 11, 16),  # W47: none
+        ):
+            sunday = monday + datetime.timedelta(days=6)
+            for limit in (1, 3, 8):
+                prepared = series.latest_weeks_query(limit)
+                args = {"use_case_id": uc.pk, "monday": monday, "sunday": sunday}
+                assert prepared(**args) == list(prepared.build(**args))
+    # The columns are those of ``LATEST_WEEKS_COLUMNS``, in that order.
+    args = {"use_case_id": use_case.pk, "monday": datetime.date(2026, 10, 12)}
+    args["sunday"] = args["monday"] + datetime.timedelta(days=6)
+    rows = series.latest_weeks_query(8)(**args)
+    expected = list(series.latest_weeks(**args).values(*series.LATEST_WEEKS_COLUMNS)[:8])
+    assert [dict(zip(series.LATEST_WEEKS_COLUMNS, r, strict=True)) for r in rows] == expected
+    assert [r[-1] for r in rows] == [True] * 4
