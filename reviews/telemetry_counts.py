@@ -67,10 +67,22 @@ def attributes(key_values) -> dict:
     return found
 
 
-def _count(value) -> int:
+#: The most tokens one span may count (input or output): no model call reads or writes a
+#: billion tokens. A larger count (or a negative one) is not a measurement: the span is rejected.
+#: The bound also keeps a day's 64-bit sums (``TelemetryTokens``) from overflowing: that takes
+#: over 9 × 10⁹ spans of one use case, model and day each at the bound, twenty times what the
+#: receiver can take in a day (``make bench``: thousands of spans per second).
+MAX_TOKENS_PER_SPAN = 10**9
+
+
+def _count(value) -> int | None:
+    """A token count as a span gives it: 0 when absent or not a number, None when it is no count
+    a call can have (negative, above ``MAX_TOKENS_PER_SPAN``, not finite)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0
-    return int(value) if value >= 0 and value < 2**53 else 0
+    if not 0 <= value <= MAX_TOKENS_PER_SPAN:  # NaN fails both comparisons
+        return None
+    return int(value)
 
 
 def _score(value) -> float | None:
@@ -123,6 +135,8 @@ def span_facts(span, resource_attrs: dict) -> SpanFacts | str:
     )
     model = attrs.get(RESPONSE_MODEL) or attrs.get(REQUEST_MODEL)
     input_tokens, output_tokens = _count(attrs.get(INPUT_TOKENS)), _count(attrs.get(OUTPUT_TOKENS))
+    if input_tokens is None or output_tokens is None:
+        return f"a span whose token count is not one a call can have (0 to {MAX_TOKENS_PER_SPAN:,})"
     if (input_tokens or output_tokens) and not isinstance(model, str):
         model = UNKNOWN_MODEL
     prompt = next(

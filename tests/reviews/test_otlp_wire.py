@@ -224,3 +224,44 @@ def test_spans_outside_the_window_or_without_ids_are_rejected_in_partial_success
     assert "ingest window" in partial["errorMessage"]
     assert "trace id" in partial["errorMessage"]
     assert TelemetryDay.objects.get().spans == 1
+
+
+def _token_spans(first: int, count: int, tokens) -> bytes:
+    """``count`` AI calls of one trace each (span ids from ``first``) on the same day and model,
+    each with ``tokens`` input tokens (an OTLP/JSON ``intValue``: any integer, as a string)."""
+    body = json.loads(json_body())
+    template = body["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    spans = []
+    for n in range(first, first + count):
+        span = json.loads(json.dumps(template))
+        span["traceId"], span["spanId"] = f"{n:032x}", f"{n:016x}"
+        for attribute in span["attributes"]:
+            if attribute["key"] == "gen_ai.usage.input_tokens":
+                attribute["value"] = {"intValue": str(tokens)}
+        spans.append(span)
+    body["resourceSpans"][0]["scopeSpans"][0]["spans"] = spans
+    return json.dumps(body).encode()
+
+
+def test_token_counts_no_call_can_have_are_rejected_never_a_500(client, key, use_case):
+    """A span's token count is an int64 on the wire; the day's sums are 64-bit too. Counts above
+    ``MAX_TOKENS_PER_SPAN`` (or negative) are refused in ``partial_success``: before, 1,025
+    spans of 2⁵³ − 1 tokens each (which were accepted) overflowed the day's sum into a 500."""
+    from reviews.models import TelemetryTokens
+    from reviews.telemetry_counts import MAX_TOKENS_PER_SPAN
+
+    huge = 2**53 - 1
+    for first in (1, 601):
+        response = post(client, _token_spans(first, 600, huge), key, "application/json")
+        assert response.status_code == 200, response.content
+        partial = response.json()["partialSuccess"]
+        assert partial["rejectedSpans"] == "600"
+        assert "token count" in partial["errorMessage"]
+    response = post(client, _token_spans(2001, 2, -5), key, "application/json")
+    assert response.json()["partialSuccess"]["rejectedSpans"] == "2"
+    assert not TelemetryTokens.objects.exists()
+    assert not TelemetryTrace.objects.exists()
+    # The largest count a call may have is counted as sent.
+    response = post(client, _token_spans(3001, 3, MAX_TOKENS_PER_SPAN), key, "application/json")
+    assert response.status_code == 200 and response.json() == {}
+    assert TelemetryTokens.objects.get(use_case=use_case).input_tokens == 3 * MAX_TOKENS_PER_SPAN
