@@ -176,6 +176,8 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = False  # e-mail is no login here; two accounts may share a mailbox
 ACCOUNT_SESSION_REMEMBER = True  # as before: the session outlives the browser window
+# Django's database session store, its per-request read compiled once (portfolio/session_store.py).
+SESSION_ENGINE = "portfolio.session_store"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "login"
 ACCOUNT_PREVENT_ENUMERATION = True

@@ -585,12 +585,6 @@ def measured_so_far(use_case, so_far: WeekSoFar | None) -> dict | None:
     }
 
 
-def section_queryset():
-    """The use case as a section reads it: its business case joined (contributors are read
-    only by the facts panel, on the page)."""
-    return UseCase.objects.select_related("business_case")
-
-
 def use_case_page_data(*, user, use_case, month_range, latest_review_month=None) -> dict:
     """The page's first paint beyond the facts: the header's figures and actions, the flags and
     the value section (CFO figures, 90-day figure, waterfall, month by month) for the range.

@@ -12,8 +12,9 @@ the section when it scrolls into view (``hx-trigger="intersect once"``). The sam
   case's name, the section, links to the other sections and back to the page.
 
 ``Vary: HX-Request`` keeps a cache from serving one for the other. Every section URL asks the
-same question as the page (``get_use_case_for_user``: 404 for who may not see the use case,
-the login page for an anonymous visitor) and shows what the page showed in that section, with
+same question as the page, with the page's prepared fetch (``get_prepared_use_case_for_user``
+with ``selectors.PAGE_USE_CASE``: 404 for who may not see the use case, the login page for an
+anonymous visitor) and shows what the page showed in that section, with
 the same per-user actions. The range (``?start=…&end=…``) travels with the section URL.
 """
 
@@ -29,8 +30,8 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from usecases import clock
-from usecases.permissions import get_use_case_for_user
+from usecases import clock, selectors
+from usecases.permissions import get_prepared_use_case_for_user
 
 from . import dashboard
 from . import use_case_page as page
@@ -142,7 +143,7 @@ def use_case_section(request, pk, section):
     """One section of the use case page: the fragment for htmx, a full page otherwise."""
     section = SECTIONS[section]
     user = request.user
-    use_case = get_use_case_for_user(user, pk, queryset=page.section_queryset())
+    use_case = get_prepared_use_case_for_user(user, pk, read=selectors.PAGE_USE_CASE)
     month_range, _errors = dashboard.month_range_from_params(request.GET, today=clock.today())
     context = {
         "use_case": use_case,

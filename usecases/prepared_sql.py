@@ -16,7 +16,11 @@ prepared read of the app against its queryset.
 What a ``build`` may do with its arguments: pass them, unchanged, as lookup values (``field=x``,
 ``field__gte=x``, ``field__in=[x]``); an argument that is transformed (``x + 1``), inlined in the
 SQL or not used is refused when the query is compiled (``ValueError``), never silently wrong.
-Arguments are ``int``, ``str`` or ``datetime.date``; everything else in the query is fixed.
+Arguments are ``int``, ``str``, ``datetime.date`` or an aware ``datetime.datetime``; everything
+else in the query is fixed. A datetime reaches the SQL as the database backend adapts it for a
+``DateTimeField`` lookup (``connection.ops.adapt_datetimefield_value``: unchanged on PostgreSQL,
+text in the connection's time zone on SQLite), so each call's value is adapted by that same
+function, and a naive one is refused (the ORM would warn and guess its time zone).
 """
 
 from __future__ import annotations
@@ -26,25 +30,32 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 #: The argument types a prepared query takes, and a sentinel of each for the ``i``-th argument:
 #: values no real read passes (a negative id within a 32-bit column's range, which Django checks
-#: when it compiles the lookup; a date in the year 1001+; a marked string).
+#: when it compiles the lookup; a date or a moment in the year 1001+; a marked string).
 SENTINELS: dict[type, Callable[[int], object]] = {
     int: lambda i: -1_973_100_000 - i,
     datetime.date: lambda i: datetime.date(1001 + i, 2, 3),
+    datetime.datetime: lambda i: datetime.datetime(
+        1001 + i, 2, 3, 4, 5, 6, 789_012, tzinfo=datetime.UTC
+    ),
     str: lambda i: f"\u27e8prepared-sql-{i}\u27e9",
 }
+
+#: How an argument reaches the SQL: as it is, as ``str()`` of it, as the backend adapts a datetime.
+_AS_IS, _AS_TEXT, _AS_DATETIME = "as is", "as text", "as datetime"
 
 
 @dataclass(frozen=True)
 class _Plan:
     sql: str
-    #: Per parameter: (argument name or None for a constant, passed as text, the constant).
-    params: tuple[tuple[str | None, bool, object], ...]
+    #: Per parameter: (argument name or None for a constant, how it is passed, the constant).
+    params: tuple[tuple[str | None, str, object], ...]
     compiler: object
     converters: dict
     #: For a read of model instances: how ``ModelIterable`` builds them (else None).
@@ -88,7 +99,9 @@ class PreparedQuery:
     def __init__(self, build: Callable[..., QuerySet], **arguments: type):
         unknown = {name: kind for name, kind in arguments.items() if kind not in SENTINELS}
         if unknown:
-            raise TypeError(f"unsupported argument types {unknown}; expected int, str or date")
+            raise TypeError(
+                f"unsupported argument types {unknown}; expected int, str, date or datetime"
+            )
         self.build = build
         self.arguments = arguments
         self._plans: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -100,9 +113,23 @@ class PreparedQuery:
         plan = self._plans.get(connection)
         if plan is None:
             plan = self._plans[connection] = self.compile(connection)
+        for name, kind in self.arguments.items():
+            if kind is datetime.datetime:
+                value = values[name]
+                if not isinstance(value, datetime.datetime):
+                    raise TypeError(f"{name!r} must be a datetime, not {type(value).__name__}")
+                if settings.USE_TZ and value.utcoffset() is None:
+                    raise ValueError(f"{name!r} must be an aware datetime (USE_TZ is on)")
+        adapt = connection.ops.adapt_datetimefield_value
         params = [
-            constant if name is None else str(values[name]) if as_text else values[name]
-            for name, as_text, constant in plan.params
+            constant
+            if name is None
+            else values[name]
+            if how == _AS_IS
+            else str(values[name])
+            if how == _AS_TEXT
+            else adapt(values[name])
+            for name, how, constant in plan.params
         ]
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
@@ -140,22 +167,33 @@ class PreparedQuery:
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
         if compiler.has_extra_select or compiler.has_composite_fields(fields):
             raise ValueError("a prepared query selects no extra columns and no composite key")
+        # The text each sentinel may reach the SQL as: str() of it, or a datetime as adapted.
+        texts = {
+            name: (
+                (_AS_DATETIME, connection.ops.adapt_datetimefield_value(sentinel))
+                if isinstance(sentinel, datetime.datetime)
+                else (_AS_TEXT, str(sentinel))
+            )
+            for name, sentinel in sentinels.items()
+        }
         found = set()
         params = []
         for value in compiled:
             for name, sentinel in sentinels.items():
                 if type(value) is type(sentinel) and value == sentinel:
-                    params.append((name, False, None))
+                    params.append((name, _AS_IS, None))
                     break
-                if isinstance(value, str) and value == str(sentinel):
-                    params.append((name, True, None))
+                how, text = texts[name]
+                if isinstance(value, str) and isinstance(text, str) and value == text:
+                    params.append((name, how, None))
                     break
             else:
-                params.append((None, False, value))
+                params.append((None, _AS_IS, value))
                 continue
             found.add(name)
         for name, sentinel in sentinels.items():
-            if name not in found or str(sentinel) in sql:
+            text = texts[name][1]
+            if name not in found or str(sentinel) in sql or (isinstance(text, str) and text in sql):
                 raise ValueError(
                     f"the argument {name!r} does not reach the SQL as a parameter unchanged"
                 )

@@ -3,6 +3,7 @@ statement, for any values; a build whose arguments do not reach the SQL unchange
 Every prepared read of the app is checked against its queryset here (PostgreSQL and SQLite)."""
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 import pytest
@@ -382,3 +383,71 @@ def test_the_stop_loss_reads_of_a_submission_equal_their_querysets(use_case, oth
     expected = list(series.latest_weeks(**args).values(*series.LATEST_WEEKS_COLUMNS)[:8])
     assert [dict(zip(series.LATEST_WEEKS_COLUMNS, r, strict=True)) for r in rows] == expected
     assert [r[-1] for r in rows] == [True] * 4
+
+
+# --- datetime arguments and the session read (issue 16) ------------------------------------------
+
+
+def test_datetime_arguments_equal_their_queryset_and_naive_ones_are_refused(owner):
+    """A datetime reaches the SQL as the backend adapts it (text on SQLite, in the connection's
+    time zone): the prepared read answers as its queryset for moments in any time zone, to the
+    microsecond, on both sides of a stored value."""
+    from django.contrib.sessions.models import Session
+
+    stored = datetime.datetime(2026, 11, 30, 22, 15, 7, 250_000, tzinfo=datetime.UTC)
+    Session.objects.create(session_key="k" * 32, session_data="x", expire_date=stored)
+    prepared = PreparedQuery(
+        lambda now: Session.objects.filter(expire_date__gt=now).values_list("session_key"),
+        now=datetime.datetime,
+    )
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    tick = datetime.timedelta(microseconds=1)
+    for now in (
+        stored - tick,
+        stored,
+        stored + tick,
+        stored.astimezone(berlin) - tick,  # the same moment, written in another zone
+        stored.astimezone(berlin),
+        datetime.datetime(2026, 12, 1, 0, 15, 7, tzinfo=berlin),  # before, by the clock after
+        datetime.datetime(1999, 1, 1, tzinfo=datetime.UTC),
+    ):
+        assert prepared(now=now) == list(prepared.build(now=now)), now
+    assert prepared(now=stored - tick) == [("k" * 32,)]
+    assert prepared(now=stored) == []
+    with pytest.raises(ValueError, match="aware"):
+        prepared(now=datetime.datetime(2026, 11, 30, 22, 0))
+    with pytest.raises(TypeError, match="must be a datetime"):
+        prepared(now=datetime.date(2026, 11, 30))
+
+
+def test_the_session_read_equals_djangos_database_store():
+    """``portfolio.session_store`` (``SESSION_ENGINE``, read on every request): the session of a
+    key as Django's database store loads it (live, expired, unknown), and the key forgotten when
+    there is none."""
+    from django.conf import settings
+    from django.contrib.sessions.backends import db
+    from django.contrib.sessions.models import Session
+
+    from portfolio import session_store
+
+    assert settings.SESSION_ENGINE == "portfolio.session_store"
+    live = session_store.SessionStore()
+    live["answer"] = 42
+    live.save()
+    expired = session_store.SessionStore()
+    expired["answer"] = 7
+    expired.set_expiry(-1)
+    expired.save()
+    now = timezone.now()
+    for key in (live.session_key, expired.session_key, "nobody-has-this-key-123"):
+        args = {"session_key": key, "now": now}
+        rows = session_store.SESSION(**args)
+        assert [(s.pk, s.session_data, s.expire_date) for s in rows] == [
+            (s.pk, s.session_data, s.expire_date) for s in session_store.SESSION.build(**args)
+        ]
+        ours, djangos = session_store.SessionStore(key), db.SessionStore(key)
+        assert ours.load() == djangos.load()
+        assert ours.session_key == djangos.session_key
+    assert session_store.SessionStore(live.session_key).load() == {"answer": 42}
+    assert session_store.SessionStore(expired.session_key).load() == {}
+    assert Session.objects.filter(session_key=expired.session_key).exists()
