@@ -124,7 +124,7 @@ def test_the_sweep_rows_judge_the_candidates_only_and_raise_what_judging_all_wou
 
 
 def test_the_scale_lines_compare_with_the_smaller_run(tmp_path):
-    def write(size, use_cases, sweep, page):
+    def write(size, use_cases, sweep, page, floor=None):
         (tmp_path / f"{size}.json").write_text(
             json.dumps(
                 {
@@ -135,7 +135,7 @@ def test_the_scale_lines_compare_with_the_smaller_run(tmp_path):
                     "rows": {
                         "stop-loss + signals sweep, second run": {
                             "median": sweep,
-                            "floor": sweep / 10,
+                            "floor": floor or sweep / 10,
                         },
                         "use case page": {"median": page, "floor": None},
                     },
@@ -152,6 +152,15 @@ def test_the_scale_lines_compare_with_the_smaller_run(tmp_path):
     sweep = next(line for line in lines if "sweep" in line)
     assert "×20.0" in sweep and sweep.endswith("ABOVE")  # twice linear
     assert any("use case page: 50.0 ms → 60.0 ms (×1.2)" in line for line in lines)
+    # The floor grew ×20 with the sweep: the runs met different machine states, said under it.
+    note = lines[-1]
+    assert note.startswith("  note: the SQL floor itself grew ×20.0, beyond linear")
+    assert "second run 10.0× → 10.0×" in note
+    # A floor that grew linearly: the ABOVE stands alone, no note.
+    write("xl", 20000, 30.0, 0.06, floor=1.5)
+    lines = measure.scale_lines(tmp_path, "xl")
+    assert not any("note:" in line for line in lines)
+    assert next(line for line in lines if "sweep" in line).endswith("ABOVE")
     assert measure.seconds_of("1,234.5 ms") == pytest.approx(1.2345)
     assert measure.seconds_of("2.50 s") == 2.5 and measure.seconds_of("") is None
 
