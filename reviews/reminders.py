@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -98,14 +98,32 @@ def settle_reminders(*, use_case_id: int, kind: str, period: str) -> int:
     reminders and the PMO's overdue alerts are done, so every recipient's copy is marked read (the
     inbox count drops; the notifications stay in the inbox as history). One UPDATE; returns how
     many were unread. The use case's content type is Django's per-process cached one (read once
-    by a process): a plain UPDATE, no subquery joining ``django_content_type`` per review."""
-    return Notification.objects.filter(
-        kind__in=(REMINDER_KINDS[kind], OVERDUE_KINDS[kind]),
-        subject_type=ContentType.objects.get_for_model(UseCase),
-        subject_id=use_case_id,
-        period=period,
-        read_at__isnull=True,
-    ).update(read_at=timezone.now())
+    by a process): a plain UPDATE, no subquery joining ``django_content_type`` per review.
+
+    The UPDATE is the queryset ``update(read_at=now)`` of those notifications written as SQL from
+    the model's columns (an ``update()`` sends no signal either): building and compiling the
+    queryset cost more CPU than the statement itself on every submission (issue 20)."""
+    field = Notification._meta.get_field
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(Notification._meta.db_table)} SET {quote(field('read_at').column)} = %s "
+        f"WHERE {quote(field('kind').column)} IN (%s, %s) "
+        f"AND {quote(field('subject_type').column)} = %s "
+        f"AND {quote(field('subject_id').column)} = %s "
+        f"AND {quote(field('period').column)} = %s "
+        f"AND {quote(field('read_at').column)} IS NULL"
+    )
+    params = [
+        field("read_at").get_db_prep_value(timezone.now(), connection),
+        REMINDER_KINDS[kind],
+        OVERDUE_KINDS[kind],
+        ContentType.objects.get_for_model(UseCase).pk,
+        use_case_id,
+        period,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def _owners_and_contributors(rows) -> dict[int, set[int]]:

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 
 from usecases import clock, economics
 from usecases.audit import stamp
-from usecases.fastpaths import loaded_relations
+from usecases.fastpaths import bulk_history_of_created, loaded_relations
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 from usecases.prepared_sql import PreparedQuery
@@ -136,7 +136,7 @@ def _insert(review, **known) -> None:
     review._history_user = review.submitted_by
     try:
         with transaction.atomic():
-            review.save()
+            _save_new(review)
             review.outcome = after_review_saved(review, **known)
             _settle_reminders(review)
     except IntegrityError:
@@ -144,6 +144,19 @@ def _insert(review, **known) -> None:
         if error is None:
             raise
         raise error from None
+
+
+def _save_new(review) -> None:
+    """INSERT ``review`` and its audit record ("created", by ``review._history_user``): the
+    record ``save()`` would write, copied from the row just inserted in one ``INSERT … SELECT``
+    (``fastpaths.bulk_history_of_created``) instead of a history instance built and saved
+    through the ORM (issue 20: the submission's CPU)."""
+    review.skip_history_when_saving = True
+    try:
+        review.save()
+    finally:
+        del review.skip_history_when_saving
+    bulk_history_of_created(type(review), [review])
 
 
 def _correct(review, *, user, data: Mapping, expected_version: int | None):

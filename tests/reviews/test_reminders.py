@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from reviews import reminders, tasks
 from tests.conftest import make_use_case, make_user
@@ -258,3 +259,59 @@ def test_a_week_with_telemetry_is_reminded_as_a_draft_to_confirm(portfolio, othe
         reminders.review_reminders_send(today=WED_20_MAY)
     late = Notification.objects.get(recipient__username="olivia", subject_id=use_case.pk)
     assert late.title.endswith("is drafted, confirm it: overdue (1 d)")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind, period", [("weekly", "2026-W20"), ("monthly", "2026-05")])
+def test_settling_marks_read_exactly_the_rows_the_querysets_update_would(
+    kind, period, owner, contributor
+):
+    """``settle_reminders`` runs its UPDATE as SQL: it marks read, at the current time, exactly
+    the unread reminders and overdue alerts of the use case's period that the ORM's
+    ``update()`` of the same filter would, and counts them; the other kinds, periods, use cases,
+    subject types and the copies already read keep their ``read_at``."""
+    from reviews.models import Flag
+
+    use_case = make_use_case(owner=owner)
+    other = make_use_case("Invoice matching", owner=owner)
+    use_case_type = ContentType.objects.get_for_model(UseCase)
+    kinds = (
+        reminders.WEEKLY_REMINDER,
+        reminders.WEEKLY_OVERDUE,
+        reminders.MONTHLY_REMINDER,
+        reminders.MONTHLY_OVERDUE,
+        "flag_raised",
+    )
+    earlier = datetime.datetime(2026, 5, 1, 9, tzinfo=datetime.UTC)
+    reader = make_user("rita")  # has read all hers already
+    for recipient, read_at in ((owner, None), (contributor, None), (reader, earlier)):
+        for subject_type in (use_case_type, ContentType.objects.get_for_model(Flag)):
+            for subject in (use_case, other):
+                for note_kind in kinds:
+                    for note_period in (period, "2026-W19", "2026-04"):
+                        Notification.objects.create(
+                            recipient=recipient,
+                            kind=note_kind,
+                            subject_type=subject_type,
+                            subject_id=subject.pk,
+                            period=note_period,
+                            title="t",
+                            read_at=read_at,
+                        )
+    expected = set(
+        Notification.objects.filter(
+            kind__in=(reminders.REMINDER_KINDS[kind], reminders.OVERDUE_KINDS[kind]),
+            subject_type=use_case_type,
+            subject_id=use_case.pk,
+            period=period,
+            read_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+    assert len(expected) == 4  # two kinds, two recipients
+    before = dict(Notification.objects.values_list("pk", "read_at"))
+    with frozen(FRI_22_MAY):
+        now = timezone.now()
+        assert reminders.settle_reminders(use_case_id=use_case.pk, kind=kind, period=period) == 4
+    after = dict(Notification.objects.values_list("pk", "read_at"))
+    assert {pk for pk in after if after[pk] != before[pk]} == expected
+    assert {after[pk] for pk in expected} == {now}

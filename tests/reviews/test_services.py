@@ -84,6 +84,43 @@ def test_submit_creates_the_review_with_its_period_and_audit(use_case, owner):
     assert (record.history_type, record.history_user) == ("+", owner)
 
 
+def _record(review) -> dict:
+    """``review``'s only audit record, its own ids and use case aside."""
+    (record,) = review.history.all()
+    values = {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+    return {k: v for k, v in values.items() if k not in {"history_id", "id", "use_case_id"}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["weekly", "monthly"])
+def test_a_submissions_audit_record_is_the_one_save_writes(kind, use_case, other_use_case, owner):
+    """A submission copies its audit record from the row it inserted (one ``INSERT … SELECT``):
+    the record equals, field by field, the one simple-history's ``save()`` writes for the same
+    review of another use case (its ids aside)."""
+    change(use_case, "v1", datetime.date(2026, 10, 1))
+    if kind == "weekly":
+        submitted = weekly_review_submit(user=owner, use_case=use_case, week="2026-W44", data=WEEK)
+        saved = WeeklyReview(
+            use_case=other_use_case,
+            week="2026-W44",
+            submitted_by=owner,
+            updated_by=owner,
+            model_version=submitted.model_version,
+            **WEEK,
+        )
+    else:
+        submitted = monthly_review_submit(
+            user=owner, use_case=use_case, month="2026-10", data=MONTH
+        )
+        saved = MonthlyReview(
+            use_case=other_use_case, month="2026-10", submitted_by=owner, updated_by=owner, **MONTH
+        )
+    saved._history_user = owner
+    saved.save()
+    assert _record(submitted) == _record(saved)
+    assert _record(submitted)["history_user_id"] == owner.pk
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["owner", "contributor", "admin"])
 def test_who_may_submit(role, role_users, use_case):
