@@ -130,6 +130,10 @@ def _subscribed(event: str, use_case_ids: list[int]) -> list[int]:
     ]
 
 
+#: A delivery's unique key: each channel gets each event (kind, subject, period) once.
+DELIVERY_KEY = ("channel_id", "kind", "subject_type_id", "subject_id", "period")
+
+
 def publish(
     *, event: str, kind: str, subject, period: str, title: str, body: str, url: str, use_case_ids
 ) -> int:
@@ -141,20 +145,10 @@ def publish(
         return 0
     subject_type = ContentType.objects.get_for_model(subject)
     now = clock.now()
-    existing = set(
-        ChannelDelivery.objects.filter(
-            channel_id__in=channel_ids,
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject.pk,
-            period=period,
-        ).values_list("channel_id", flat=True)
-    )
-    new = [pk for pk in channel_ids if pk not in existing]
-    if not new:
-        return 0
-    ChannelDelivery.objects.bulk_create(
-        [
+    inserted = insert_missing(
+        ChannelDelivery,
+        DELIVERY_KEY,
+        (
             ChannelDelivery(
                 channel_id=channel_id,
                 event=event,
@@ -168,10 +162,12 @@ def publish(
                 use_case_ids=use_case_ids,
                 next_attempt_at=now,
             )
-            for channel_id in new
-        ],
-        ignore_conflicts=True,
+            for channel_id in channel_ids
+        ),
     )
+    new = [d.channel_id for d in inserted]
+    if not new:
+        return 0
     keys = dict(kind=kind, subject_type=subject_type, subject_id=subject.pk, period=period)
     transaction.on_commit(lambda: _enqueue_new(new, keys), robust=True)
     return len(new)
@@ -224,9 +220,7 @@ def publish_many(events: Iterable[dict]) -> int:
                     next_attempt_at=now,
                 )
             )
-    new = insert_missing(
-        ChannelDelivery, ("channel_id", "kind", "subject_type_id", "subject_id", "period"), wanted
-    )
+    new = insert_missing(ChannelDelivery, DELIVERY_KEY, wanted)
     if not new:
         return 0
     transaction.on_commit(_enqueue_pending, robust=True)

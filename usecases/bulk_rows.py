@@ -1,9 +1,9 @@
 """Bulk inserts keyed by a unique constraint: insert the rows whose key is not there yet.
 
 ``insert_missing`` serves the in-app notifications (``notify.notify_many``) and the chat
-deliveries (``alerts.publish_many``): rows with the same key keep the last one; one query reads
-the keys that exist already, one inserts the rest with ``ON CONFLICT DO NOTHING`` (a concurrent
-run that inserted the same keys meanwhile wins silently).
+deliveries (``alerts.publish`` and ``alerts.publish_many``): rows with the same key keep the
+last one; one query reads the keys that exist already, one inserts the rest with ``ON CONFLICT
+DO NOTHING`` (a concurrent run that inserted the same keys meanwhile wins silently).
 """
 
 from __future__ import annotations
