@@ -588,7 +588,7 @@ def measured_so_far(use_case, so_far: WeekSoFar | None) -> dict | None:
 def use_case_page_data(*, user, use_case, month_range, latest_review_month=None) -> dict:
     """The page's first paint beyond the facts: the header's figures and actions, the flags and
     the value section (CFO figures, 90-day figure, waterfall, month by month) for the range.
-    ``use_case`` comes from ``selectors.PAGE_USE_CASE``. The rest loads as sections
+    ``use_case`` comes from ``get_prepared_use_case_for_user``. The rest loads as sections
     (``portfolio.use_case_sections``)."""
     business_case = selectors.business_case_of(use_case)
     econ = use_case_economics(
@@ -780,7 +780,7 @@ def use_case_page(request, pk):
 
     user = request.user
     today = clock.today()
-    use_case = get_prepared_use_case_for_user(user, pk, read=selectors.PAGE_USE_CASE)
+    use_case = get_prepared_use_case_for_user(user, pk)
     month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
     context = selectors.use_case_page_context(
         user=user,

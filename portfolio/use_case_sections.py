@@ -12,8 +12,8 @@ the section when it scrolls into view (``hx-trigger="intersect once"``). The sam
   case's name, the section, links to the other sections and back to the page.
 
 ``Vary: HX-Request`` keeps a cache from serving one for the other. Every section URL asks the
-same question as the page, with the page's prepared fetch (``get_prepared_use_case_for_user``
-with ``selectors.PAGE_USE_CASE``: 404 for who may not see the use case, the login page for an
+same question as the page, with the page's prepared fetch (``get_prepared_use_case_for_user``:
+404 for who may not see the use case, the login page for an
 anonymous visitor) and shows what the page showed in that section, with
 the same per-user actions. The range (``?start=…&end=…``) travels with the section URL.
 """
@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from usecases import clock, selectors
+from usecases import clock
 from usecases.permissions import get_prepared_use_case_for_user
 
 from . import dashboard
@@ -143,7 +143,7 @@ def use_case_section(request, pk, section):
     """One section of the use case page: the fragment for htmx, a full page otherwise."""
     section = SECTIONS[section]
     user = request.user
-    use_case = get_prepared_use_case_for_user(user, pk, read=selectors.PAGE_USE_CASE)
+    use_case = get_prepared_use_case_for_user(user, pk)
     month_range, _errors = dashboard.month_range_from_params(request.GET, today=clock.today())
     context = {
         "use_case": use_case,

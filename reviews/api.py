@@ -38,7 +38,6 @@ from usecases import clock
 from usecases.api import service_errors, use_case_pk_from, validation_detail
 from usecases.models import UseCase
 from usecases.permissions import (
-    USE_CASE_WITH_BUSINESS_CASE,
     can_submit_review,
     get_prepared_use_case_for_user,
     get_use_case_for_user,
@@ -154,9 +153,7 @@ class ReviewViewSetBase(
         pk = use_case_pk_from(request.data)
         use_case = None
         if pk is not None:
-            use_case = get_prepared_use_case_for_user(
-                request.user, pk, read=USE_CASE_WITH_BUSINESS_CASE, check=can_submit_review
-            )
+            use_case = get_prepared_use_case_for_user(request.user, pk, check=can_submit_review)
         serializer = self.get_serializer(
             data=request.data, context={**self.get_serializer_context(), "use_case": use_case}
         )

@@ -149,34 +149,28 @@ def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
 MAX_PK = 2**63 - 1
 
 
-def prepared_use_case_read(build) -> PreparedQuery:
-    """A prepared read (``prepared_sql``) of one use case as ``get_use_case_for_user`` reads it
-    from ``build()`` (a queryset of use cases, e.g. with ``select_related``), for
-    ``get_prepared_use_case_for_user``: compiled once instead of on every request."""
-    return PreparedQuery(
-        lambda pk, user_id: _with_contributes(build(), user_id).filter(pk=pk),
-        pk=int,
-        user_id=int,
-    )
-
-
-#: The use case a review's submission or preview is about, with its business case (the
-#: response's figures): ``get_prepared_use_case_for_user(..., read=USE_CASE_WITH_BUSINESS_CASE)``.
-USE_CASE_WITH_BUSINESS_CASE = prepared_use_case_read(
-    lambda: UseCase.objects.select_related("business_case")
+#: ``get_prepared_use_case_for_user``'s read, compiled once per connection (``prepared_sql``):
+#: one use case as ``get_use_case_for_user`` reads it, with its business case joined (the use
+#: case page and its sections, a review's submission and preview).
+USE_CASE_WITH_BUSINESS_CASE = PreparedQuery(
+    lambda pk, user_id: _with_contributes(
+        UseCase.objects.select_related("business_case"), user_id
+    ).filter(pk=pk),
+    pk=int,
+    user_id=int,
 )
 
 
-def get_prepared_use_case_for_user(user, pk, *, read: PreparedQuery, check=can_view_use_case):
-    """``get_use_case_for_user`` with the fetch a prepared read (``prepared_use_case_read``):
-    the same query, the same rules, the same 404 and 403."""
+def get_prepared_use_case_for_user(user, pk, *, check=can_view_use_case):
+    """``get_use_case_for_user`` with its business case, the fetch a prepared read
+    (``USE_CASE_WITH_BUSINESS_CASE``): the same query, the same rules, the same 404 and 403."""
     if not user.is_authenticated:
         raise Http404("No such use case.")
     try:
         pk = int(pk)
     except (ValueError, TypeError):
         raise Http404("No such use case.") from None
-    rows = read(pk=pk, user_id=user.pk) if 0 < pk <= MAX_PK else []
+    rows = USE_CASE_WITH_BUSINESS_CASE(pk=pk, user_id=user.pk) if 0 < pk <= MAX_PK else []
     if not rows:
         raise Http404("No such use case.")
     return _checked(user, rows[0], check)

@@ -25,7 +25,6 @@ from .permissions import (
     can_edit_business_case,
     can_edit_checklist,
     can_edit_use_case,
-    prepared_use_case_read,
     visible_use_cases,
 )
 from .prepared_sql import PreparedQuery
@@ -159,13 +158,9 @@ def use_case_detail_queryset():
     )
 
 
-#: The use case page's fetch, compiled once (``prepared_sql``): the use case with its business
-#: case, read as ``permissions.get_prepared_use_case_for_user`` reads it (value owner, whether
-#: the user contributes); the contributors are ``CONTRIBUTORS`` (the page's two reads of
-#: ``use_case_detail_queryset()``, without building and compiling them on every view).
-PAGE_USE_CASE = prepared_use_case_read(lambda: UseCase.objects.select_related("business_case"))
-
-#: A use case's contributors by username (what ``use_case_detail_queryset`` prefetches).
+#: A use case's contributors by username (what ``use_case_detail_queryset`` prefetches),
+#: compiled once: with ``permissions.get_prepared_use_case_for_user`` the use case page's two
+#: reads of ``use_case_detail_queryset()``, without building them on every view.
 CONTRIBUTORS = PreparedQuery(
     lambda use_case_id: (
         get_user_model().objects.filter(contributed_use_cases=use_case_id).order_by("username")
@@ -202,7 +197,8 @@ def use_case_page_context(*, user, use_case: UseCase, panels=None, contributors=
     impact (``portfolio.use_case_page.changes_data``).
 
     ``use_case`` must come from ``use_case_detail_queryset()`` (business case and contributors
-    loaded), or be ``PAGE_USE_CASE``'s with ``contributors`` its ``CONTRIBUTORS``. The page
+    loaded), or be ``permissions.get_prepared_use_case_for_user``'s with ``contributors`` its
+    ``CONTRIBUTORS``. The page
     that composes it with reviews, flags and economics lives in the portfolio layer
     (``portfolio.use_case_page``; it loads the panels as sections of their own); the templates
     are ``usecases/_use_case_panels.html``.

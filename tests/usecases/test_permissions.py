@@ -67,14 +67,14 @@ def test_get_use_case_for_user_404_and_403(contributor, other_owner, use_case, o
 def test_the_prepared_fetch_answers_as_get_use_case_for_user(
     role, role_users, use_case, other_use_case
 ):
-    """``get_prepared_use_case_for_user`` (the use case page's fetch, ``selectors.PAGE_USE_CASE``)
+    """``get_prepared_use_case_for_user`` (the use case page's fetch)
     gives every role the answer ``get_use_case_for_user`` gives: the same use case, 404 or 403,
     for both use cases, an id of no use case, and ids no key holds (0, negative, past bigint)."""
     from django.core.exceptions import PermissionDenied
     from django.http import Http404
 
     from usecases.models import BusinessCase
-    from usecases.selectors import PAGE_USE_CASE, saved_business_case, use_case_detail_queryset
+    from usecases.selectors import saved_business_case, use_case_detail_queryset
 
     def state(obj):
         return obj and {k: v for k, v in vars(obj).items() if not k.startswith("_state")}
@@ -103,9 +103,7 @@ def test_the_prepared_fetch_answers_as_get_use_case_for_user(
                 check,
             )
             got = answer(
-                lambda pk, check: p.get_prepared_use_case_for_user(
-                    user, pk, read=PAGE_USE_CASE, check=check
-                ),
+                lambda pk, check: p.get_prepared_use_case_for_user(user, pk, check=check),
                 pk,
                 check,
             )
