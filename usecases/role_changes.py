@@ -75,8 +75,6 @@ def _record(pairs: list[tuple[int, str]], *, added: bool, instance, reverse: boo
     if not pairs:
         return
     attribution = _current.get() or _Attribution(source=RoleSource.OTHER, reason=UNATTRIBUTED)
-    by = attribution.by if getattr(attribution.by, "pk", None) else None
-    reason = fit(attribution.reason, RoleChange._meta.get_field("reason").max_length)
     if reverse:  # ``group.user_set``: the users by id
         usernames = dict(
             get_user_model()
@@ -85,22 +83,52 @@ def _record(pairs: list[tuple[int, str]], *, added: bool, instance, reverse: boo
         )
     else:
         usernames = {instance.pk: instance.get_username()}
-    now = timezone.now()
-    rows = RoleChange.objects.bulk_create(
-        RoleChange(
-            user_id=user_id,
-            username=usernames[user_id],
-            role=role,
-            added=added,
-            source=attribution.source,
-            reason=reason,
-            changed_by=by,
-            changed_by_username=by.get_username() if by is not None else "",
-            at=now,
-        )
-        for user_id, role in pairs
+    by = _actor(attribution)
+    rows = _write(
+        [(user_id, usernames[user_id], role) for user_id, role in pairs],
+        added=added,
+        source=attribution.source,
+        reason=attribution.reason,
+        changed_by=by,
+        changed_by_username=by.get_username() if by is not None else "",
     )
     attribution.recorded.extend(rows)
+
+
+def _actor(attribution: _Attribution | None):
+    """Who made the changes: the attribution's user when it is a saved one, else None."""
+    by = attribution.by if attribution else None
+    return by if getattr(by, "pk", None) else None
+
+
+def _write(
+    entries: list[tuple[int | None, str, str]],
+    *,
+    added: bool,
+    source: str,
+    reason: str,
+    changed_by,
+    changed_by_username: str,
+) -> list[RoleChange]:
+    """The ``RoleChange`` rows of ``entries`` (user id or None, username, role), one INSERT,
+    the role and reason cut to their columns, all at the same moment."""
+    field = RoleChange._meta.get_field
+    reason = fit(reason, field("reason").max_length)
+    now = timezone.now()
+    return RoleChange.objects.bulk_create(
+        RoleChange(
+            user_id=user_id,
+            username=username,
+            role=fit(role, field("role").max_length),
+            added=added,
+            source=source,
+            reason=reason,
+            changed_by=changed_by,
+            changed_by_username=changed_by_username,
+            at=now,
+        )
+        for user_id, username, role in entries
+    )
 
 
 def _role_pairs(instance, reverse: bool, pk_set, *, members_only: bool) -> list[tuple[int, str]]:
@@ -230,25 +258,16 @@ def audit_user_deleted(sender, instance, **kwargs) -> None:
     if not roles:
         return
     attribution = _current.get()
-    by = attribution.by if attribution and getattr(attribution.by, "pk", None) else None
+    by = _actor(attribution)
     reason = f"{DELETED}: {attribution.reason}" if attribution else DELETED
-    max_role = RoleChange._meta.get_field("role").max_length
-    max_reason = RoleChange._meta.get_field("reason").max_length
-    now = timezone.now()
-    rows = RoleChange.objects.bulk_create(
-        RoleChange(
-            user=None,
-            username=instance.get_username(),
-            role=fit(role, max_role),
-            added=False,
-            source=attribution.source if attribution else RoleSource.OTHER,
-            reason=fit(reason, max_reason),
-            # Deleting one's own account: the row outlives it, the username says who.
-            changed_by=by if by is not None and by.pk != instance.pk else None,
-            changed_by_username=by.get_username() if by is not None else "",
-            at=now,
-        )
-        for role in roles
+    rows = _write(
+        [(None, instance.get_username(), role) for role in roles],
+        added=False,
+        source=attribution.source if attribution else RoleSource.OTHER,
+        reason=reason,
+        # Deleting one's own account: the row outlives it, the username says who.
+        changed_by=by if by is not None and by.pk != instance.pk else None,
+        changed_by_username=by.get_username() if by is not None else "",
     )
     if attribution:
         attribution.recorded.extend(rows)
