@@ -94,6 +94,12 @@ def test_the_gate_pack_pdf_row_runs_and_cleans_up(small_portfolio):
     assert not Gate.objects.filter(quarter="1999-Q1").exists()  # the bench gate is gone
 
 
+def _seconds(shown: str) -> float:
+    """``measure.ms``'s text back to seconds ("12.5 ms", "1.25 s")."""
+    number, unit = shown.split()
+    return float(number.replace(",", "")) / (1000 if unit == "ms" else 1)
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
 def test_the_sweep_rows_judge_the_candidates_only_and_raise_what_judging_all_would(
@@ -113,7 +119,11 @@ def test_the_sweep_rows_judge_the_candidates_only_and_raise_what_judging_all_wou
         (c.use_case.pk, c.kind, c.rule_key, c.period, c.historical) for c in every
     }
     first, second = rows
-    assert first.name.endswith("first run") and second.name.endswith("second run")
+    assert first.name.endswith("first run")
+    assert second.name.endswith(f"steady state (median of {measure.STEADY_RUNS} runs)")
+    # The steady row is the median of its runs, each listed beside it.
+    runs = second.extra.split("; runs ")[1].split(", ")
+    assert len(runs) == measure.STEADY_RUNS and sorted(runs, key=_seconds)[1] == second.median
     assert f"{len(every)} flags raised" in first.extra and "0 flags raised" in second.extra
     assert f"{len(picked):,} judged by the rules" in second.extra
     assert second.target == f"≤ {measure.SWEEP_RATIO_TARGET}× SQL pass"
@@ -133,7 +143,7 @@ def test_the_scale_lines_compare_with_the_smaller_run(tmp_path):
                     "today": "2026-12-03",
                     "load_average": [2.0, 2.0, 2.0],
                     "rows": {
-                        "stop-loss + signals sweep, second run": {
+                        "stop-loss + signals sweep, steady state (median of 3 runs)": {
                             "median": sweep,
                             "floor": floor or sweep / 10,
                         },
@@ -155,7 +165,7 @@ def test_the_scale_lines_compare_with_the_smaller_run(tmp_path):
     # The floor grew ×20 with the sweep: the runs met different machine states, said under it.
     note = lines[-1]
     assert note.startswith("  note: the SQL floor itself grew ×20.0, beyond linear")
-    assert "second run 10.0× → 10.0×" in note
+    assert "steady state (median of 3 runs) 10.0× → 10.0×" in note
     # A floor that grew linearly: the ABOVE stands alone, no note.
     write("xl", 20000, 30.0, 0.06, floor=1.5)
     lines = measure.scale_lines(tmp_path, "xl")
