@@ -6,6 +6,7 @@ from django import forms
 
 from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
+from usecases.quick_choices import NamedModelChoiceFilter
 
 from . import threshold_entry
 from .flags import stop_loss_rule_errors
@@ -26,7 +27,7 @@ class FlagFilter(django_filters.FilterSet):
     """``use_case`` (one the user may see), ``kind``, ``open`` (true: unresolved; false:
     resolved)."""
 
-    use_case = django_filters.ModelChoiceFilter(
+    use_case = NamedModelChoiceFilter(
         queryset=_visible_use_cases, label="Use case", empty_label="All use cases"
     )
     kind = django_filters.ChoiceFilter(

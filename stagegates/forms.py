@@ -2,6 +2,8 @@
 
 from django import forms
 
+from usecases.quick_choices import NamedModelChoiceField
+
 from .members import leadership_members
 from .models import Choice
 
@@ -33,7 +35,7 @@ class GateForm(forms.Form):
 
 
 class AddItemForm(forms.Form):
-    use_case = forms.ModelChoiceField(queryset=None, label="Add a use case")
+    use_case = NamedModelChoiceField(queryset=None, label="Add a use case")
 
     def __init__(self, *args, use_cases, **kwargs):
         super().__init__(*args, **kwargs)
