@@ -6,11 +6,15 @@ Views stay thin: the reads live in ``mywork``, ``dashboard`` and ``cfo``; the fi
 (a contributor sees only theirs); anyone else logged in gets 403, anonymous users go to login.
 """
 
+from types import SimpleNamespace
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaulttags import querystring
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from usecases import clock, economics
@@ -73,8 +77,12 @@ TABLE_COLUMNS = (
 )
 
 
-def _headers(current: str) -> list[dict]:
-    """Per column: the sort a click on its header asks for, and its aria-sort state."""
+def _headers(request, current: str) -> list[dict]:
+    """Per column: the sort a click on its header asks for (``href``: the dashboard's URL with
+    the request's query, that sort and no page, as ``{% querystring %}`` writes it), and its
+    aria-sort state."""
+    dashboard_url = reverse("portfolio:dashboard")
+    tag_context = SimpleNamespace(request=request)
     headers = []
     for key, label, numeric in TABLE_COLUMNS:
         state = None
@@ -82,13 +90,15 @@ def _headers(current: str) -> list[dict]:
             state = "ascending"
         elif current == f"-{key}":
             state = "descending"
+        next_sort = f"-{key}" if state == "ascending" else key
         headers.append(
             {
                 "key": key,
                 "label": label,
                 "numeric": numeric,
-                "next": f"-{key}" if state == "ascending" else key,
+                "next": next_sort,
                 "state": state,
+                "href": dashboard_url + querystring(tag_context, sort=next_sort, page=None),
             }
         )
     return headers
@@ -142,7 +152,7 @@ def portfolio_dashboard(request):
         "table_total": table_total,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
-        "headers": _headers(sort),
+        "headers": _headers(request, sort),
         "month_range": month_range,
         "range_errors": range_errors,
         "summary": summary,
