@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from usecases import clock, economics
 from usecases.permissions import visible_use_cases
 
-from . import cfo, cfo_subscriptions, dashboard, evidence_jobs, exports, mywork
+from . import cfo, cfo_subscriptions, dashboard, dashboard_rows, evidence_jobs, exports, mywork
 from .filters import SORT_CHOICES, DashboardFilter, choices_for
 
 #: Query parameters of the filter form (kept by the range form, and the other way round).
@@ -149,6 +149,11 @@ def portfolio_dashboard(request):
         "filter": filterset,
         "table": table,
         "rows": table.rows,
+        "row_html": dashboard_rows.rows_html(
+            table.rows,
+            no_data_title=f"No reviews in {month_range.label}",
+            flags_url=reverse("reviews:flags"),
+        ),
         "table_total": table_total,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
