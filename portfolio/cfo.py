@@ -29,8 +29,8 @@ from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
 from usecases.selectors import business_case_inputs
 
+from .cfo_rows import figure_cells
 from .dashboard import CfoFigures, CountedPaginator, MonthRange, use_case_ids_for
-from .report_cells import figure_cells
 
 #: Use case lines and 90-day lines per page of the report page.
 PAGE_SIZE = 50
@@ -47,7 +47,7 @@ STATUS_LABELS = {
 class _Cells:
     @property
     def cells(self) -> SafeString:
-        """The line's four figure cells on the report page (``report_cells``)."""
+        """The line's four figure cells on the report page (``cfo_rows``)."""
         return figure_cells(self.figures, self.has_data)
 
 

@@ -20,7 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 from usecases import clock, economics
 from usecases.permissions import visible_use_cases
 
-from . import cfo, cfo_subscriptions, dashboard, dashboard_rows, evidence_jobs, exports, mywork
+from . import (
+    cfo,
+    cfo_rows,
+    cfo_subscriptions,
+    dashboard,
+    dashboard_rows,
+    evidence_jobs,
+    exports,
+    mywork,
+)
 from .filters import SORT_CHOICES, DashboardFilter, choices_for
 
 #: Query parameters of the filter form (kept by the range form, and the other way round).
@@ -208,6 +217,8 @@ def cfo_report(request):
         "portfolio/cfo_report.html",
         {
             "report": report,
+            "use_case_rows": [cfo_rows.use_case_row(line) for line in report.by_use_case],
+            "ninety_rows": [cfo_rows.ninety_row(line) for line in report.ninety_days],
             "month_range": month_range,
             "range_errors": range_errors,
             "presets": _presets(clock.today()),

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (the template text kept as it was)
 """``dashboard_rows.row_html`` writes the table row the dashboard template rendered: compared with
 that template's row markup (kept here) over every branch of its cells."""
 

@@ -10,7 +10,7 @@ from portfolio.filters import QuickSelect
 
 CHOICES = [
     ("", "All owners"),
-    ("ann", "Ann <Ops> & \"Co\""),
+    ("ann", 'Ann <Ops> & "Co"'),
     (None, "nothing"),
     (3, mark_safe("<b>three</b>")),
     ("lazy", gettext_lazy("Lazy label")),
