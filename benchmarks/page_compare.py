@@ -6,13 +6,17 @@ filtered, its htmx fragment; the CFO report and its pages; every CSV table and t
 PMO and as leadership, into a directory, the CSP nonce and the CSRF token masked (the XLSX: each
 member of the archive but its timestamps). ``diff`` compares two such directories. ``time`` runs
 each page ``--requests`` times in this process (``time.process_time()`` around each test-client
-request) and prints the median. Run it from each tree against the same kept bench database::
+request) and prints the median, and cProfile's count of Python calls of one more request. Run it
+from each tree against the same kept bench database (production settings: ``STATIC_ROOT`` the
+bench run's collected static files, whose manifest the pages name)::
 
-    BENCH_KEEP_DB=1 BENCH_ONLY=pages BENCH_DB=valuegate_bench_x bash scripts/bench.sh
-    DATABASE_URL=postgres://…/valuegate_bench_x .venv/bin/python -m benchmarks.page_compare \
-        --tree /path/to/old dump --out /tmp/old
-    … --tree . dump --out /tmp/new; … diff /tmp/old /tmp/new
-    … --tree /path/to/old time --requests 50; … --tree . time --requests 50
+    BENCH_KEEP_DB=1 BENCH_ONLY=pages BENCH_DB=valuegate_bench_x BENCH_RUN_DIR=var/bench-x \
+        bash scripts/bench.sh
+    export DATABASE_URL=postgres://…/valuegate_bench_x STATIC_ROOT=$PWD/var/bench-x/static
+    .venv/bin/python benchmarks/page_compare.py --tree /path/to/old dump --out /tmp/old
+    .venv/bin/python benchmarks/page_compare.py dump --out /tmp/new
+    .venv/bin/python benchmarks/page_compare.py diff /tmp/old /tmp/new
+    .venv/bin/python benchmarks/page_compare.py --tree /path/to/old time --requests 50
 
 ``--tree`` is the code tree whose modules and templates serve the pages (default: this one).
 """
@@ -20,8 +24,10 @@ request) and prints the median. Run it from each tree against the same kept benc
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import os
+import pstats
 import re
 import statistics
 import sys
@@ -198,9 +204,13 @@ def timing(requests: int, who: str) -> None:
             response = client.get(url)
             cpu.append(time.process_time() - began)
             assert response.status_code == 200, response.status_code
+        profiler = cProfile.Profile()
+        profiler.runcall(client.get, url)
+        calls = pstats.Stats(profiler).total_calls
         print(
             f"{who} {name}: CPU median {statistics.median(cpu) * 1000:.1f} ms, "
-            f"min {min(cpu) * 1000:.1f} ms over {requests} ({connection.vendor})",
+            f"min {min(cpu) * 1000:.1f} ms over {requests} ({connection.vendor}); "
+            f"{calls:,} Python calls (cProfile, one request)",
             flush=True,
         )
 
