@@ -2,8 +2,9 @@
 its CSV/XLSX exports, and the health check.
 
 Views stay thin: the reads live in ``mywork``, ``dashboard`` and ``cfo``; the files are written by
-``exports``. The dashboard and the CFO report are for everyone who may see at least one use case
-(a contributor sees only theirs); anyone else logged in gets 403, anonymous users go to login.
+``exports``, the tables' rows by ``dashboard_rows`` and ``cfo_rows``. The dashboard and the CFO
+report are for everyone who may see at least one use case (a contributor sees only theirs);
+anyone else logged in gets 403, anonymous users go to login.
 """
 
 from types import SimpleNamespace
