@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.core.paginator import Page
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
+from django.utils.safestring import SafeString
 
 from reviews.selectors import Month, monthly_totals_and_reviewed, rounded_figures
 from usecases import economics, money
@@ -28,10 +29,14 @@ from usecases.models import UseCase
 from usecases.permissions import visible_use_cases
 from usecases.selectors import business_case_inputs
 
+from .cfo_rows import figure_cells
 from .dashboard import CfoFigures, CountedPaginator, MonthRange, use_case_ids_for
 
 #: Use case lines and 90-day lines per page of the report page.
 PAGE_SIZE = 50
+
+#: A month without reviews (the engine's totals are immutable: one for every such month).
+NO_REVIEWS = economics.PeriodTotals()
 
 STATUS_LABELS = {
     economics.NINETY_DAY_COMPLETE: "Complete",
@@ -39,15 +44,22 @@ STATUS_LABELS = {
 }
 
 
+class _Cells:
+    @property
+    def cells(self) -> SafeString:
+        """The line's four figure cells on the report page (``cfo_rows``)."""
+        return figure_cells(self.figures, self.has_data)
+
+
 @dataclass(frozen=True)
-class UseCaseLine:
+class UseCaseLine(_Cells):
     use_case: UseCase
     figures: CfoFigures
     has_data: bool
 
 
 @dataclass(frozen=True)
-class BusinessUnitLine:
+class BusinessUnitLine(_Cells):
     business_unit: str
     use_case_count: int
     figures: CfoFigures
@@ -55,7 +67,7 @@ class BusinessUnitLine:
 
 
 @dataclass(frozen=True)
-class MonthLine:
+class MonthLine(_Cells):
     month: Month
     figures: CfoFigures
     has_data: bool
@@ -108,6 +120,10 @@ class CfoReport:
     ninety_days: list[NinetyDayLine]
     use_case_page: Page | None = None
     ninety_page: Page | None = None
+
+    @property
+    def total_cells(self) -> SafeString:
+        return figure_cells(self.total)
 
 
 def cfo_report(
@@ -193,9 +209,7 @@ def ninety_day_lines(scaled: list[UseCase]) -> list[NinetyDayLine]:
         bc = business_case_inputs(use_case)
         per_month = sums.get(use_case.pk, {})
         net_values = {  # each month rounded on its own (usecases.money), the 90 days their sum
-            (m.year, m.month): money.Figures.of_period(
-                per_month.get(m, economics.PeriodTotals()), bc
-            ).net_value
+            (m.year, m.month): money.net_value_of_period(per_month.get(m, NO_REVIEWS), bc)
             for m in windows[use_case.pk]
             if (use_case.pk, m) in reviewed
         }

@@ -48,6 +48,7 @@ from usecases import economics, money, waterfall_bars
 from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
 from usecases.selectors import business_case_inputs
+from usecases.templatetags import money as display
 
 from .filters import DEFAULT_SORT, SORT_FIELDS
 
@@ -478,6 +479,9 @@ class CountedPaginator(Paginator):
 
 @dataclass(frozen=True)
 class DashboardRow:
+    """One row of the table, with what its cells show worked out once (the template reads each
+    as one attribute: 50 rows × 9 cells)."""
+
     use_case: UseCase
     latest_week: str | None
     adoption_rate: Decimal | None
@@ -485,33 +489,43 @@ class DashboardRow:
     net_value: Decimal
     open_flags: int
     has_data: bool
+    url: str = ""
+    owner_name: str = ""
+    adoption_text: str = ""
+    rework_text: str = ""
+    net_value_text: str = ""
 
-    @property
-    def owner_name(self) -> str:
-        owner = self.use_case.value_owner
-        return (owner.get_full_name() or owner.username) if owner else ""
+
+def _display_name(owner) -> str:
+    return (owner.get_full_name() or owner.username) if owner else ""
 
 
 def table_row(use_case: UseCase, figures: CfoFigures | None) -> DashboardRow:
     """One row from a ``with_figures`` use case: rates from the engine, net value the sum of its
     rounded months (``figures``; None without a review in the range)."""
     has_week = use_case.latest_week is not None
+    adoption = rework = None
+    if has_week:
+        adoption = economics.adoption_rate(
+            use_case.latest_active_users, use_case.latest_target_users
+        )
+        rework = economics.rework_rate(
+            use_case.latest_reworked_outputs, use_case.latest_tasks_with_ai
+        )
+    net_value = figures.net_value if figures is not None else money.ZERO
     return DashboardRow(
         use_case=use_case,
         latest_week=use_case.latest_week,
-        adoption_rate=(
-            economics.adoption_rate(use_case.latest_active_users, use_case.latest_target_users)
-            if has_week
-            else None
-        ),
-        rework_rate=(
-            economics.rework_rate(use_case.latest_reworked_outputs, use_case.latest_tasks_with_ai)
-            if has_week
-            else None
-        ),
-        net_value=figures.net_value if figures is not None else money.ZERO,
+        adoption_rate=adoption,
+        rework_rate=rework,
+        net_value=net_value,
         open_flags=use_case.open_flag_count,
         has_data=figures is not None,
+        url=use_case.get_absolute_url(),
+        owner_name=_display_name(use_case.value_owner),
+        adoption_text=display.percent(adoption, 1) if has_week else "",
+        rework_text=display.percent(rework, 1) if has_week else "",
+        net_value_text=display.money(net_value) if figures is not None else "",
     )
 
 

@@ -2,21 +2,35 @@
 its CSV/XLSX exports, and the health check.
 
 Views stay thin: the reads live in ``mywork``, ``dashboard`` and ``cfo``; the files are written by
-``exports``. The dashboard and the CFO report are for everyone who may see at least one use case
-(a contributor sees only theirs); anyone else logged in gets 403, anonymous users go to login.
+``exports``, the tables' rows by ``dashboard_rows`` and ``cfo_rows``. The dashboard and the CFO
+report are for everyone who may see at least one use case (a contributor sees only theirs);
+anyone else logged in gets 403, anonymous users go to login.
 """
+
+from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaulttags import querystring
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from usecases import clock, economics
 from usecases.permissions import visible_use_cases
 
-from . import cfo, cfo_subscriptions, dashboard, evidence_jobs, exports, mywork
+from . import (
+    cfo,
+    cfo_rows,
+    cfo_subscriptions,
+    dashboard,
+    dashboard_rows,
+    evidence_jobs,
+    exports,
+    mywork,
+)
 from .filters import SORT_CHOICES, DashboardFilter, choices_for
 
 #: Query parameters of the filter form (kept by the range form, and the other way round).
@@ -73,8 +87,12 @@ TABLE_COLUMNS = (
 )
 
 
-def _headers(current: str) -> list[dict]:
-    """Per column: the sort a click on its header asks for, and its aria-sort state."""
+def _headers(request, current: str) -> list[dict]:
+    """Per column: the sort a click on its header asks for (``href``: the dashboard's URL with
+    the request's query, that sort and no page, as ``{% querystring %}`` writes it), and its
+    aria-sort state."""
+    dashboard_url = reverse("portfolio:dashboard")
+    tag_context = SimpleNamespace(request=request)
     headers = []
     for key, label, numeric in TABLE_COLUMNS:
         state = None
@@ -82,13 +100,15 @@ def _headers(current: str) -> list[dict]:
             state = "ascending"
         elif current == f"-{key}":
             state = "descending"
+        next_sort = f"-{key}" if state == "ascending" else key
         headers.append(
             {
                 "key": key,
                 "label": label,
                 "numeric": numeric,
-                "next": f"-{key}" if state == "ascending" else key,
+                "next": next_sort,
                 "state": state,
+                "href": dashboard_url + querystring(tag_context, sort=next_sort, page=None),
             }
         )
     return headers
@@ -139,10 +159,15 @@ def portfolio_dashboard(request):
         "filter": filterset,
         "table": table,
         "rows": table.rows,
+        "row_html": dashboard_rows.rows_html(
+            table.rows,
+            no_data_title=f"No reviews in {month_range.label}",
+            flags_url=reverse("reviews:flags"),
+        ),
         "table_total": table_total,
         "sort": sort,
         "sort_choices": SORT_CHOICES,
-        "headers": _headers(sort),
+        "headers": _headers(request, sort),
         "month_range": month_range,
         "range_errors": range_errors,
         "summary": summary,
@@ -193,6 +218,8 @@ def cfo_report(request):
         "portfolio/cfo_report.html",
         {
             "report": report,
+            "use_case_rows": [cfo_rows.use_case_row(line) for line in report.by_use_case],
+            "ninety_rows": [cfo_rows.ninety_row(line) for line in report.ninety_days],
             "month_range": month_range,
             "range_errors": range_errors,
             "presets": _presets(clock.today()),

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from . import economics
+from .templatetags.fixed_urls import pk_url
 from .text import free_text, single_line
 
 FRACTION = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
@@ -40,6 +40,10 @@ class Funding(models.TextChoices):
 
 
 NAME_TAKEN = "A use case with this name already exists."
+#: Labels by value: what Django's ``get_FOO_display`` answers, without building the choices'
+#: dict on every call (the portfolio pages show a stage and a funding status per row).
+STAGE_LABELS = dict(Stage.choices)
+FUNDING_LABELS = dict(Funding.choices)
 
 
 class UseCaseQuerySet(models.QuerySet):
@@ -100,7 +104,13 @@ class UseCase(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("usecases:detail", args=[self.pk])
+        return pk_url("usecases:detail", self.pk)
+
+    def get_stage_display(self) -> str:
+        return STAGE_LABELS.get(self.stage, self.stage)
+
+    def get_funding_status_display(self) -> str:
+        return FUNDING_LABELS.get(self.funding_status, self.funding_status)
 
     def clean(self):
         """Names that differ only in case are taken (the exact name: ``unique``)."""

@@ -123,6 +123,17 @@ class Figures:
         ]
 
 
+def net_value_of_period(totals: economics.PeriodTotals, bc: economics.BusinessCaseInputs):
+    """``Figures.of_period(totals, bc).net_value`` without the waterfall's other steps: the
+    rounded gross efficiency − the rounded translation gap − (the rounded rework + the rounded
+    costs), the same roundings of the same engine amounts added in the same order (the 90-day
+    lines need only the net value of each month)."""
+    figures = economics.period_figures(totals, bc)
+    costs = sum((cents(getattr(totals, name)) for name in economics.COST_FIELDS_BY_STEP), ZERO)
+    absorption = cents(figures.rework_cost) + costs
+    return cents(figures.gross_efficiency) - cents(figures.translation_gap) - absorption
+
+
 _VALUES = operator.attrgetter(*ROUNDED_STEPS)
 
 

@@ -13,25 +13,39 @@ import django_filters
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 
 class QuickSelect(forms.Select):
-    """Django's ``<select>``, its options joined in Python instead of one template each."""
+    """Django's ``<select>``, its options written in Python: the stock widget renders a template
+    per option (about 0.1 ms each). The same HTML as ``ChoiceWidget.optgroups`` gives (groups
+    flattened; only the first option matching the value is selected), without building a dict
+    of attributes per option."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], " selected" if option["selected"] else "", option["label"])
-                for _group, group_options, _index in widget["optgroups"]
-                for option in group_options
-            ),
-        )
+        wanted = set(self.format_value(value))
+        found = False
+        options = []
+        for option_value, option_label in self.choices:
+            group = (
+                option_label
+                if isinstance(option_label, (list, tuple))
+                else [(option_value, option_label)]
+            )
+            for sub_value, sub_label in group:
+                sub_value = "" if sub_value is None else sub_value
+                selected = not found and str(sub_value) in wanted
+                found = found or selected
+                options.append(
+                    f'<option value="{conditional_escape(sub_value)}"'
+                    f"{' selected' if selected else ''}>{conditional_escape(sub_label)}</option>"
+                )
         return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            mark_safe("".join(options)),
         )
 
 
