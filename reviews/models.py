@@ -206,12 +206,17 @@ class WeeklyReview(ReviewBase):
         return f"{self.use_case} {self.week}"
 
     def save(self, *args, **kwargs):
-        self.week_start, self.month_start = weekly_period_dates(self.week)
+        self.set_period_starts()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         """The review's page: its correction form."""
         return reverse("reviews:weekly_edit", args=[self.pk])
+
+    def set_period_starts(self) -> None:
+        """The columns ``save()`` derives from the week (a fast insert sets them the same way,
+        ``reviews.services._save_new``)."""
+        self.week_start, self.month_start = weekly_period_dates(self.week)
 
     def clean(self):
         today = clock.today()
@@ -315,13 +320,17 @@ class MonthlyReview(ReviewBase):
         return f"{self.use_case} {self.month}"
 
     def save(self, *args, **kwargs):
-        year, month = economics.parse_month(self.month)
-        self.month_start = datetime.date(year, month, 1)
+        self.set_period_starts()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         """The review's page: its correction form."""
         return reverse("reviews:monthly_edit", args=[self.pk])
+
+    def set_period_starts(self) -> None:
+        """The column ``save()`` derives from the month (see ``WeeklyReview``)."""
+        year, month = economics.parse_month(self.month)
+        self.month_start = datetime.date(year, month, 1)
 
     def clean(self):
         raise_errors(

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 
 from usecases import clock, economics
 from usecases.audit import stamp
-from usecases.fastpaths import bulk_history_of_created, loaded_relations
+from usecases.fastpaths import bulk_history_of_created, insert_new, loaded_relations
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 from usecases.prepared_sql import PreparedQuery
@@ -147,13 +147,15 @@ def _insert(review, **known) -> None:
 
 
 def _save_new(review) -> None:
-    """INSERT ``review`` and its audit record ("created", by ``review._history_user``): the
-    record ``save()`` would write, copied from the row just inserted in one ``INSERT … SELECT``
-    (``fastpaths.bulk_history_of_created``) instead of a history instance built and saved
-    through the ORM (issue 20: the submission's CPU)."""
+    """INSERT ``review`` and its audit record ("created", by ``review._history_user``): the row
+    ``save()`` writes, by ``fastpaths.insert_new`` (its SQL compiled once per connection), and
+    the record ``save()`` would write, copied from the row just inserted in one ``INSERT …
+    SELECT`` (``fastpaths.bulk_history_of_created``) instead of a history instance built and
+    saved through the ORM (issue 20: the submission's CPU)."""
     review.skip_history_when_saving = True
     try:
-        review.save()
+        review.set_period_starts()  # what the model's ``save()`` does before saving
+        insert_new(review)
     finally:
         del review.skip_history_when_saving
     bulk_history_of_created(type(review), [review])

@@ -27,6 +27,10 @@ process, interleaved, so machine load affects both sides alike):
   in Python. Falls back to ``bulk_history`` whenever the records would differ (per-row user,
   reason or date; many-to-many copies). In-process A/B with the other cuts of issue 20's last
   step: the first run 273–357 ms → 210–262 ms (benchmarks/README.md).
+- ``insert_new``: a new row's ``save()`` (issue 20, the review a submission inserts): the same
+  INSERT, the same signals, its SQL compiled once per connection and model instead of an
+  ``InsertQuery`` built and compiled per save (``tests/usecases/test_fastpaths.py`` compares the
+  rows written).
 - ``memo``: per-request answers cached on the ``User`` (roles, "owns a use case") and on a
   ``UseCase`` (is the requesting user a contributor, read with it in one query). Each saves a
   query per permission check; all attribute names start with ``_valuegate_`` and are set only
@@ -36,10 +40,13 @@ process, interleaved, so machine load affects both sides alike):
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router, transaction
+from django.db.models.expressions import DatabaseDefault
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from rest_framework import serializers
 from simple_history.manager import HistoryManager
@@ -198,6 +205,112 @@ def bulk_history_of_created(model, instances: list) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# --- Django model saves -------------------------------------------------------------------------
+
+
+#: ``insert_new``'s compiled INSERTs: connection → model → (SQL, returning fields, their params,
+#: converters, compiler), or None for a model it leaves to ``save()``.
+_INSERTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _attributes(instance, fields):
+    return (getattr(instance, field.attname) for field in fields)
+
+
+def _not_a_value(value) -> bool:
+    return hasattr(value, "resolve_expression") or isinstance(value, DatabaseDefault)
+
+
+def insert_new(instance) -> None:
+    """``instance.save()`` of a new row (``_state.adding``, no primary key yet) on the default
+    database: the same INSERT with the same values (each field's ``pre_save`` and
+    ``get_db_prep_save``), the same ``pre_save``/``post_save`` signals and the same returned
+    columns set on the instance, without an ``InsertQuery`` built and compiled per save: the SQL
+    is compiled by Django once per connection and model, the first time, and kept only when it
+    takes each field's value as one plain parameter, in order. Anything ``save()`` does
+    differently — a model with parents, a proxy, a generated or ``db_default`` column, a
+    placeholder of a field's own, an expression or a ``DatabaseDefault`` as a value, another
+    database, a primary key set — goes through ``save()`` itself. A model's own ``save()``
+    override is not run: the caller does what it does first."""
+    model = type(instance)
+    meta = model._meta
+    using = router.db_for_write(model, instance=instance)
+    if (
+        using != DEFAULT_DB_ALIAS
+        or not instance._state.adding
+        or instance._is_pk_set(meta)
+        or meta.parents
+        or meta.proxy
+        or meta.auto_created
+        or meta.auto_field is None
+    ):
+        instance.save()
+        return
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    connection_ = connections[using]
+    if any(map(_not_a_value, _attributes(instance, fields))):
+        instance.save()
+        return
+    plans = _INSERTS.setdefault(connection_, {})
+    if model not in plans:
+        plans[model] = _compile_insert(model, instance, fields, connection_)
+    plan = plans[model]
+    if plan is None:
+        instance.save()
+        return
+    instance._prepare_related_fields_for_save(operation_name="save")
+    pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
+    values = [field.pre_save(instance, add=True) for field in fields]
+    if any(map(_not_a_value, values)):
+        raise ValueError(f"insert_new: a pre_save receiver set an expression on {instance!r}")
+    params = [
+        f.get_db_prep_save(v, connection=connection_) for f, v in zip(fields, values, strict=True)
+    ]
+    sql, returning_fields, returning_params, converters, compiler = plan
+    with transaction.mark_for_rollback_on_error(using=using), connection_.cursor() as cursor:
+        cursor.execute(sql, (*params, *returning_params))
+        rows = connection_.ops.fetch_returned_rows(cursor, returning_params)
+    if converters:
+        rows = list(compiler.apply_converters(rows, converters))
+    instance._assign_returned_values(rows[0], returning_fields)
+    instance._state.db = using
+    instance._state.adding = False
+    post_save.send(
+        sender=model, instance=instance, created=True, update_fields=None, raw=False, using=using
+    )
+
+
+def _compile_insert(model, instance, fields, connection_):
+    """The INSERT ``save()`` runs for ``instance`` (its SQL, the returned fields, their params
+    and converters), or None when its SQL takes anything but each field's prepared value as one
+    plain parameter, in field order (``VALUES (%s, …)``)."""
+    from django.db.models.sql import InsertQuery
+
+    meta = model._meta
+    if any(
+        f.generated or f.has_db_default() or getattr(f, "get_placeholder_sql", None)
+        for f in meta.local_concrete_fields
+    ):
+        return None
+    if not connection_.features.can_return_columns_from_insert:
+        return None
+    returning_fields = list(meta.db_returning_fields)
+    query = InsertQuery(model)
+    # ``raw``: the instance's values as they are (no ``pre_save``): only the SQL is kept.
+    query.insert_values(fields, [instance], raw=True)
+    compiler = query.get_compiler(connection=connection_)
+    compiler.returning_fields = returning_fields
+    [(sql, compiled)] = compiler.as_sql()
+    returning_params = tuple(compiler.returning_params)
+    values = "VALUES (" + ", ".join(["%s"] * len(fields)) + ")"
+    if sql.count("%s") != len(compiled) or len(compiled) != len(fields) + len(returning_params):
+        return None
+    if sql.count(values) != 1 or sql.count("%s") != len(fields) + len(returning_params):
+        return None
+    columns = [field.get_col(meta.db_table) for field in returning_fields]
+    return sql, returning_fields, returning_params, compiler.get_converters(columns), compiler
 
 
 # --- Django REST framework ----------------------------------------------------------------------

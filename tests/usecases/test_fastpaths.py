@@ -112,3 +112,129 @@ def test_history_copied_from_the_created_rows_is_bulk_historys(use_case, pmo, st
     assert _records(copied) == expected
     assert [r[4] for r in expected] == periods
     assert {r[2] for r in expected} == ({None} if stamped == "none" else {pmo.pk})
+
+
+def _review(kind, use_case, user, **extra):
+    from decimal import Decimal
+
+    from reviews.models import MonthlyReview
+
+    if kind == "monthly":
+        costs = dict.fromkeys(MonthlyReview.COST_FIELDS, Decimal("12.50"))
+        return MonthlyReview(
+            use_case=use_case, month="2026-10", submitted_by=user, updated_by=user, **costs, **extra
+        )
+    fields = dict(
+        active_users=40,
+        target_users=50,
+        tasks_total=500,
+        tasks_with_ai=400,
+        reworked_outputs=12,
+        exceptions=3,
+        minutes_saved_per_task=Decimal("6.50"),
+        rework_minutes_per_output=Decimal("8.00"),
+        quality_score=Decimal("91.25"),
+        backlog=30,
+        declared_hours_saved=Decimal("40.00"),
+        notes="Quiet week; the «new» prompt.",
+        telemetry={"measured": {"tasks_total": 500}, "changed": [], "traces": 3},
+    )
+    fields.update(extra)
+    return WeeklyReview(
+        use_case=use_case, week="2026-W44", submitted_by=user, updated_by=user, **fields
+    )
+
+
+def _saved(review) -> dict:
+    """The row as stored and the instance as left, ids and the use case aside."""
+    ignore = {"id", "use_case_id"}
+    row = type(review).objects.filter(pk=review.pk).values().get()
+    kept = {k: v for k, v in vars(review).items() if not k.startswith("_") and k not in ignore}
+    return {
+        "row": {k: v for k, v in row.items() if k not in ignore},
+        "instance": kept,
+        "state": (review._state.adding, review._state.db, review.pk == row["id"]),
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["weekly", "monthly"])
+def test_insert_new_writes_what_save_writes(kind, use_case, other_use_case, owner):
+    """``insert_new`` (the INSERT compiled once per connection) stores the row ``save()``
+    stores, leaves the instance as ``save()`` leaves it (its id, saved, on the default
+    database), sends the same signals and runs the same statements as ``save()``; the second
+    insert of a model reuses the compiled SQL."""
+    import datetime
+    import zoneinfo
+
+    import time_machine
+    from django.db import connection, connections
+    from django.db.models.signals import post_save, pre_save
+    from django.test.utils import CaptureQueriesContext
+
+    model = type(_review(kind, use_case, owner))
+    signals = []
+
+    def heard(signal):
+        def receiver(sender, instance, **kwargs):
+            kwargs.pop("signal")
+            signals.append((signal, sender, instance.__class__, sorted(kwargs.items())))
+
+        return receiver
+
+    pre, post = heard("pre_save"), heard("post_save")
+    pre_save.connect(pre, sender=model)
+    post_save.connect(post, sender=model)
+    moment = datetime.datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    try:
+        with time_machine.travel(moment, tick=False):
+            by_save = _review(kind, other_use_case, owner)
+            with CaptureQueriesContext(connection) as saving:
+                by_save.save()
+            heard_by_save, signals[:] = list(signals), []
+            by_insert = _review(kind, use_case, owner)
+            by_insert.set_period_starts()  # what the model's own ``save()`` does first
+            with CaptureQueriesContext(connection) as inserting:
+                fastpaths.insert_new(by_insert)
+            heard_by_insert, signals[:] = list(signals), []
+            again = _review(kind, use_case, owner)
+            setattr(again, again.period_field, "2026-W45" if kind == "weekly" else "2026-09")
+            again.set_period_starts()
+            fastpaths.insert_new(again)
+    finally:
+        pre_save.disconnect(pre, sender=model)
+        post_save.disconnect(post, sender=model)
+    assert _saved(by_insert) == _saved(by_save)
+    assert by_insert.pk != by_save.pk and again.pk > by_insert.pk
+    assert heard_by_insert == heard_by_save
+    assert [s[0] for s in heard_by_insert] == ["pre_save", "post_save"]
+    # The row's INSERT, then its history record (simple-history, on post_save), as save() runs.
+    tables = [model._meta.db_table, model.history.model._meta.db_table]
+    for queries in (inserting, saving):
+        assert [q["sql"].split('"')[1] for q in queries.captured_queries] == tables
+        assert all(q["sql"].startswith("INSERT INTO") for q in queries.captured_queries)
+    assert model in fastpaths._INSERTS[connections["default"]]
+    assert model.objects.filter(pk=again.pk).values_list(again.period_field, flat=True).get() == (
+        "2026-W45" if kind == "weekly" else "2026-09"
+    )
+
+
+@pytest.mark.django_db
+def test_insert_new_leaves_to_save_what_it_does_not_compile(use_case, other_use_case, owner):
+    """A value that is an expression, or a row that has its primary key already, is saved by
+    ``save()`` itself: the same row as ``save()`` of the same instance."""
+    from django.db.models import Value
+    from django.db.models.functions import Upper
+
+    by_save = _review("weekly", other_use_case, owner, notes=Upper(Value("shouted")))
+    by_save.save()
+    expression = _review("weekly", use_case, owner, notes=Upper(Value("shouted")))
+    expression.set_period_starts()
+    fastpaths.insert_new(expression)
+    assert WeeklyReview.objects.get(pk=expression.pk).notes == "SHOUTED"
+    assert not expression._state.adding
+    with_pk = _review("weekly", use_case, owner)
+    with_pk.week, with_pk.pk = "2026-W46", expression.pk + 1000
+    with_pk.set_period_starts()
+    fastpaths.insert_new(with_pk)
+    assert WeeklyReview.objects.filter(pk=expression.pk + 1000, week="2026-W46").exists()
