@@ -1,8 +1,12 @@
-"""``{% fixed_url %}`` (the navigation's URLs, reversed once per process and script prefix):
-what ``{% url %}`` renders, under any script prefix."""
+"""``{% fixed_url %}`` (the navigation's URLs, and those of one ``int`` such as the use case
+page's, reversed once per process and script prefix): what ``{% url %}`` renders, under any
+script prefix."""
 
+import pytest
 from django.template import Context, Template
-from django.urls import clear_script_prefix, set_script_prefix
+from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
+
+from usecases.templatetags.fixed_urls import reverse_int
 
 NAMES = ("portfolio:home", "usecases:list", "reviews:flags", "admin:index", "api:docs", "logout")
 
@@ -21,3 +25,39 @@ def test_fixed_url_renders_what_url_renders_under_each_script_prefix():
                 assert expected.startswith(prefix.replace("&", "&amp;"))
     finally:
         clear_script_prefix()
+
+
+#: Every view of one ``int`` argument the use case page names (its sections, actions, flags).
+INT_NAMES = (
+    "usecases:detail",
+    "usecases:edit",
+    "reviews:weekly_new",
+    "reviews:monthly_new",
+    "reviews:weekly_import",
+    "reviews:flag_resolve",
+    "portfolio:use_case_evidence_pack",
+    "portfolio:use_case_trends",
+    "portfolio:use_case_business_case",
+    "portfolio:use_case_history",
+)
+
+
+def test_fixed_url_with_an_int_renders_what_url_renders_under_each_script_prefix():
+    try:
+        for prefix in ("/", "/valuegate/", "/a&b/", "/8302959124707/"):
+            set_script_prefix(prefix)
+            for name in INT_NAMES:
+                for pk in (0, 1, 7, 830, 8302959124707, 10**30):
+                    expected = render(f"{{% url '{name}' {pk} %}}")
+                    assert render(f"{{% fixed_url '{name}' {pk} %}}") == expected, (name, pk)
+                    assert reverse_int(name, pk) == reverse(name, args=[pk])
+    finally:
+        clear_script_prefix()
+
+
+def test_reverse_int_reverses_any_other_argument():
+    assert reverse_int("usecases:detail", "12") == reverse("usecases:detail", args=["12"])
+    with pytest.raises(NoReverseMatch):
+        reverse_int("usecases:detail", -3)
+    with pytest.raises(NoReverseMatch):
+        reverse_int("usecases:detail", "x")
