@@ -805,15 +805,19 @@ def use_case_page(request, pk):
     )
     query = range_query(month_range)
     sections = [s.link(use_case.pk, query) for s in SECTIONS.values()]
+    page_url = reverse_int("usecases:detail", use_case.pk)
+    presets = _presets(today)
     context.update(
         {
             "month_range": month_range,
-            "page_url": reverse_int("usecases:detail", use_case.pk),
+            "page_url": page_url,
             "range_errors": range_errors,
-            "presets": _presets(today),
+            "presets": presets,
+            "preset_links": page_html.preset_links(page_url, presets, month_range),
             "currency": settings.VALUEGATE_CURRENCY,
             "sections": sections,
             "section_placeholders": page_html.section_placeholders(sections),
+            "section_index": page_html.section_index(sections),
             "so_far": measured_so_far(use_case, reads.so_far),
         }
     )

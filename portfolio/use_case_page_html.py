@@ -3,13 +3,13 @@
 The page's first paint is held to 3× its own SQL (issue 16; 2× at 20,000 use cases, issue 20),
 and the Django template engine costs several microseconds a node (a variable, a filter, an
 ``{% if %}``, an include): the value section's waterfall table (13 steps, ~12 nodes each), its
-month-by-month table (up to 36 months), the 90-day months and the eight section placeholders
-(an include and six variables each) were most of the page's template time
-(benchmarks/README.md). Here each row or placeholder is one ``str.format`` with the same markup,
-the same filters (``money``, ``date``, ``capfirst``) and the same escaping (``_e``: what
-``format_html`` and autoescape do) as the template loops they replace;
-``templates/portfolio/use_case.html`` places them. ``tests/portfolio/test_use_case_page_html.py``
-holds them equal to those loops, byte for byte.
+month-by-month table (up to 36 months), the 90-day months, the range presets, and the eight
+sections' placeholders (an include and six variables each) and index links were most of the
+page's template time (benchmarks/README.md). Here each row, link or placeholder is one
+``str.format`` with the same markup, the same filters (``money``, ``date``, ``capfirst``) and the
+same escaping (``_e``: what ``format_html`` and autoescape do) as the template loops they
+replace; ``templates/portfolio/use_case.html`` places them.
+``tests/portfolio/test_use_case_page_html.py`` holds them equal to those loops, byte for byte.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ _PLACEHOLDER = (
     '  <p class="muted small">{summary} <a href="{url}">Open the section “{nav}”</a></p>\n'
     "</section>\n"
 )
+_INDEX_LINK = '<a href="#{}">{}</a>\n  '
+_PRESET_LINK = '<a href="{}?start={}&amp;end={}#value"{}>{}</a>'
 _LEAK_PILL = '<span class="pill pill-leak-{}">{}</span>'
 _MONTH_ROW = (
     '\n      <tr>\n        <th scope="row">{}</th>\n        \n'
@@ -119,5 +121,28 @@ def section_placeholders(sections) -> SafeString:
                 nav=_e(s["nav"]),
             )
             for s in sections
+        )
+    )
+
+
+def section_index(sections) -> SafeString:
+    """The sections' links in the page's index of its sections."""
+    return mark_safe("".join(_INDEX_LINK.format(_e(s["slug"]), _e(s["nav"])) for s in sections))
+
+
+def preset_links(page_url: str, presets, month_range) -> SafeString:
+    """The range presets (``use_case_page._presets``) as links to the page's value section, the
+    shown range marked current."""
+    url = _e(page_url)
+    return mark_safe(
+        "".join(
+            _PRESET_LINK.format(
+                url,
+                _e(p["range"].start_param),
+                _e(p["range"].end_param),
+                ' aria-current="true"' if p["range"] == month_range else "",
+                _e(p["label"]),
+            )
+            for p in presets
         )
     )

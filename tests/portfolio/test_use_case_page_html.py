@@ -123,3 +123,30 @@ def test_the_page_places_each_section_placeholder():
 
     links = [s.link(7, "start=2026-01&end=2026-03") for s in SECTIONS.values()]
     assert page_html.section_placeholders(links) == render(PLACEHOLDER_LOOP, sections=links)
+
+
+INDEX_LOOP = """{% for s in sections %}<a href="#{{ s.slug }}">{{ s.nav }}</a>
+  {% endfor %}"""
+
+PRESETS_LOOP = (
+    '{% for p in presets %}<a href="{{ page_url }}?start={{ p.range.start_param }}&amp;end='
+    '{{ p.range.end_param }}#value"{% if p.range == month_range %} aria-current="true"{% endif %}>'
+    "{{ p.label }}</a>{% endfor %}"
+)
+
+
+@given(st.lists(st.fixed_dictionaries({"slug": texts, "nav": texts}), max_size=9))
+def test_section_index_is_the_template_loop(sections):
+    assert page_html.section_index(sections) == render(INDEX_LOOP, sections=sections)
+
+
+@given(st.dates(min_value=datetime.date(2000, 1, 1), max_value=datetime.date(2090, 1, 1)), texts)
+def test_preset_links_are_the_template_loop(today, page_url):
+    from portfolio import dashboard
+    from portfolio.use_case_page import _presets
+
+    presets = _presets(today)
+    for month_range in (presets[0]["range"], presets[-1]["range"], dashboard.default_range(today)):
+        assert page_html.preset_links(page_url, presets, month_range) == render(
+            PRESETS_LOOP, presets=presets, page_url=page_url, month_range=month_range
+        )

@@ -4,6 +4,7 @@ script prefix."""
 
 import pytest
 from django.template import Context, Template
+from django.test import override_settings
 from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
 
 from usecases.templatetags.fixed_urls import reverse_int
@@ -61,3 +62,26 @@ def test_reverse_int_reverses_any_other_argument():
         reverse_int("usecases:detail", -3)
     with pytest.raises(NoReverseMatch):
         reverse_int("usecases:detail", "x")
+
+
+STATIC_PATHS = ("css/app.css", "img/favicon.svg", "vendor/htmx-2.0.11.min.js", "a b&c.js")
+
+
+def test_fixed_static_renders_what_static_renders_and_follows_the_settings():
+    def both(path):
+        return (
+            Template("{% load fixed_urls %}{% fixed_static '" + path + "' %}").render(Context()),
+            Template("{% load static %}{% static '" + path + "' %}").render(Context()),
+        )
+
+    for path in STATIC_PATHS:
+        fixed, static = both(path)
+        assert fixed == static
+    with override_settings(STATIC_URL="/elsewhere/"):
+        for path in STATIC_PATHS:
+            fixed, static = both(path)
+            assert fixed == static
+            assert fixed.startswith("/elsewhere/")
+    fixed, static = both(STATIC_PATHS[0])
+    assert fixed == static
+    assert not fixed.startswith("/elsewhere/")
