@@ -86,8 +86,10 @@ from usecases.permissions import (
     get_prepared_use_case_for_user,
 )
 from usecases.prepared_sql import PreparedQuery
+from usecases.templatetags.fixed_urls import reverse_int
 
 from . import dashboard
+from . import use_case_page_html as page_html
 
 Month = datetime.date
 ZERO = Decimal(0)
@@ -598,6 +600,7 @@ def use_case_page_data(*, user, use_case, month_range, latest_review_month=None)
     bars = dashboard.portfolio_waterfall([econ.waterfall])
     open_flags, resolved_flags, more_resolved = use_case_flags(use_case.pk)
     latest = None if has_data else latest_review_month
+    months = value_months(month_range, econ.by_month)
     return {
         "suggested_range": (
             None
@@ -609,9 +612,12 @@ def use_case_page_data(*, user, use_case, month_range, latest_review_month=None)
         "has_business_case": business_case.pk is not None,
         "reclaimable_share": business_case.inputs().reclaimable_share,
         "economics": econ,
-        "value_months": value_months(month_range, econ.by_month),
+        "value_months": months,
+        "value_month_rows": page_html.month_rows(months),
+        "ninety_months": page_html.month_list(econ.net_value_90_days.months),
         "has_data": has_data,
         "waterfall": bars,
+        "waterfall_rows": page_html.waterfall_rows(bars),
         "open_flags": open_flags,
         "resolved_flags": resolved_flags,
         "more_resolved_flags": more_resolved,
@@ -798,13 +804,20 @@ def use_case_page(request, pk):
         )
     )
     query = range_query(month_range)
+    sections = [s.link(use_case.pk, query) for s in SECTIONS.values()]
+    page_url = reverse_int("usecases:detail", use_case.pk)
+    presets = _presets(today)
     context.update(
         {
             "month_range": month_range,
+            "page_url": page_url,
             "range_errors": range_errors,
-            "presets": _presets(today),
+            "presets": presets,
+            "preset_links": page_html.preset_links(page_url, presets, month_range),
             "currency": settings.VALUEGATE_CURRENCY,
-            "sections": [s.link(use_case.pk, query) for s in SECTIONS.values()],
+            "sections": sections,
+            "section_placeholders": page_html.section_placeholders(sections),
+            "section_index": page_html.section_index(sections),
             "so_far": measured_so_far(use_case, reads.so_far),
         }
     )

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from usecases import clock
 from usecases.permissions import get_prepared_use_case_for_user
+from usecases.templatetags.fixed_urls import reverse_int
 
 from . import dashboard
 from . import use_case_page as page
@@ -53,7 +53,7 @@ class Section:
         return "use_case_" + self.slug.replace("-", "_")
 
     def url(self, pk: int, query: str = "") -> str:
-        base = reverse(f"portfolio:{self.url_name}", args=[pk])
+        base = reverse_int(f"portfolio:{self.url_name}", pk)
         return f"{base}?{query}" if query and self.uses_range else base
 
     def link(self, pk: int, query: str = "") -> dict:

@@ -11,7 +11,7 @@ from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from . import economics
-from .templatetags.fixed_urls import pk_url
+from .templatetags.fixed_urls import reverse_int
 from .text import free_text, single_line
 
 FRACTION = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
@@ -104,7 +104,7 @@ class UseCase(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return pk_url("usecases:detail", self.pk)
+        return reverse_int("usecases:detail", self.pk)
 
     def get_stage_display(self) -> str:
         return STAGE_LABELS.get(self.stage, self.stage)

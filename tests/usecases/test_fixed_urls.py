@@ -1,8 +1,14 @@
-"""``{% fixed_url %}`` (the navigation's URLs, reversed once per process and script prefix):
-what ``{% url %}`` renders, under any script prefix."""
+"""``{% fixed_url %}`` (the navigation's URLs, and those of one ``int`` such as the use case
+page's, reversed once per process and script prefix): what ``{% url %}`` renders, under any
+script prefix."""
 
+import pytest
 from django.template import Context, Template
-from django.urls import clear_script_prefix, set_script_prefix
+from django.test import override_settings
+from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
+
+from usecases.models import UseCase
+from usecases.templatetags.fixed_urls import reverse_int
 
 NAMES = ("portfolio:home", "usecases:list", "reviews:flags", "admin:index", "api:docs", "logout")
 
@@ -23,24 +29,66 @@ def test_fixed_url_renders_what_url_renders_under_each_script_prefix():
         clear_script_prefix()
 
 
-def test_pk_url_is_reverse_with_the_pk_under_each_script_prefix():
-    from django.urls import reverse
+#: Every view of one ``int`` argument the use case page names (its sections, actions, flags).
+INT_NAMES = (
+    "usecases:detail",
+    "usecases:edit",
+    "reviews:weekly_new",
+    "reviews:monthly_new",
+    "reviews:weekly_import",
+    "reviews:flag_resolve",
+    "portfolio:use_case_evidence_pack",
+    "portfolio:use_case_trends",
+    "portfolio:use_case_business_case",
+    "portfolio:use_case_history",
+)
 
-    from usecases.models import UseCase
-    from usecases.templatetags.fixed_urls import pk_url
 
+def test_fixed_url_with_an_int_renders_what_url_renders_under_each_script_prefix():
     try:
-        for prefix in ("/", "/valuegate/", "/a&b/"):
+        for prefix in ("/", "/valuegate/", "/a&b/", "/8302959124707/"):
             set_script_prefix(prefix)
-            for pk in (0, 1, 9, 959, 918273645, 2**40):
-                expected = reverse("usecases:detail", args=[pk])
-                assert pk_url("usecases:detail", pk) == expected
-                assert UseCase(pk=pk).get_absolute_url() == expected
-                assert expected.startswith(prefix)
-            # Not an int: reverse decides (a digit string is reversed; anything else refused).
-            assert pk_url("usecases:detail", "12") == reverse("usecases:detail", args=["12"])
+            for name in INT_NAMES:
+                for pk in (0, 1, 7, 830, 8302959124707, 10**30):
+                    expected = render(f"{{% url '{name}' {pk} %}}")
+                    assert render(f"{{% fixed_url '{name}' {pk} %}}") == expected, (name, pk)
+                    assert reverse_int(name, pk) == reverse(name, args=[pk])
+                    assert UseCase(pk=pk).get_absolute_url() == reverse(
+                        "usecases:detail", args=[pk]
+                    )
     finally:
         clear_script_prefix()
+
+
+def test_reverse_int_reverses_any_other_argument():
+    assert reverse_int("usecases:detail", "12") == reverse("usecases:detail", args=["12"])
+    with pytest.raises(NoReverseMatch):
+        reverse_int("usecases:detail", -3)
+    with pytest.raises(NoReverseMatch):
+        reverse_int("usecases:detail", "x")
+
+
+STATIC_PATHS = ("css/app.css", "img/favicon.svg", "vendor/htmx-2.0.11.min.js", "a b&c.js")
+
+
+def test_fixed_static_renders_what_static_renders_and_follows_the_settings():
+    def both(path):
+        return (
+            Template("{% load fixed_urls %}{% fixed_static '" + path + "' %}").render(Context()),
+            Template("{% load static %}{% static '" + path + "' %}").render(Context()),
+        )
+
+    for path in STATIC_PATHS:
+        fixed, static = both(path)
+        assert fixed == static
+    with override_settings(STATIC_URL="/elsewhere/"):
+        for path in STATIC_PATHS:
+            fixed, static = both(path)
+            assert fixed == static
+            assert fixed.startswith("/elsewhere/")
+    fixed, static = both(STATIC_PATHS[0])
+    assert fixed == static
+    assert not fixed.startswith("/elsewhere/")
 
 
 def test_stage_and_funding_labels_are_djangos_display():
