@@ -301,9 +301,7 @@ def rounded_figures(
         return _rounded_in_python(weekly, monthly, groupings)
     weekly, monthly = _reviews_in(start, end, use_case_ids, SUMS)
     keys = _keys_of(groupings)
-    weekly_sums = _grouped_in_sql(
-        _atom_rows(weekly, _weighted_sums(SUMS), keys), _ROUNDED_WEEKLY, groupings
-    )
+    weekly_sums = _grouped_in_sql(_summed_atom_rows(weekly, keys), _ROUNDED_WEEKLY, groupings)
     cost_sums = _grouped_in_sql(_review_rows(monthly, COST_FIELDS, keys), _COSTS, groupings)
     return [
         {
@@ -357,6 +355,13 @@ def _atom_rows(reviews, sums, keys: tuple[str, ...]):
     """The reviews' ``sums`` per atom: a ``values`` queryset of ``k_<key>`` columns for ``keys``
     (the atom's and the groupings' keys) and the sums."""
     return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys)).annotate(**sums)
+
+
+def _summed_atom_rows(sums, keys: tuple[str, ...]):
+    """``_atom_rows`` of the weekly sums per atom (``month_sums.SUMS``): already one row per
+    (use case, month), unique, so each row is weighted as it is, without a GROUP BY."""
+    weighted = {f"w_{name}": product for name, product in _WEIGHTED_BY_READ[SUMS].items()}
+    return _keyed(sums, keys).values(*(f"k_{key}" for key in keys), **weighted)
 
 
 def _review_rows(reviews, fields, keys: tuple[str, ...]):
