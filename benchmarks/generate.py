@@ -346,7 +346,7 @@ def generate(
     from django.db import connection, transaction
     from simple_history.utils import bulk_create_with_history
 
-    from reviews.models import MonthlyReview, WeeklyReview
+    from reviews.models import MonthlyReview, WeeklyMonthSum, WeeklyReview
     from usecases.models import (
         Answer,
         BusinessCase,
@@ -557,6 +557,7 @@ def generate(
             ModelChange,
             ChecklistAnswer,
             WeeklyReview,
+            WeeklyMonthSum,  # filled by the weekly reviews' triggers during their COPY
             MonthlyReview,
         ):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

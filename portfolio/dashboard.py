@@ -43,7 +43,8 @@ from django.db.models.functions import Cast, Coalesce, Collate, Concat, Lower, N
 
 from reviews.flags import visible_flags
 from reviews.models import Flag, MonthlyReview, WeeklyReview
-from reviews.selectors import COST_FIELDS, Month, review_product, rounded_figures
+from reviews.month_sums import weekly_read
+from reviews.selectors import COST_FIELDS, Month, rounded_figures
 from usecases import economics, money, waterfall_bars
 from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
@@ -324,15 +325,15 @@ RANGE_QUANTITIES = ("ai_minutes_saved", "rework_minutes")
 
 def with_range_sums(queryset, month_range: MonthRange):
     """``queryset`` (use cases) with the sums ``range_figures`` needs over ``month_range``:
-    correlated subqueries, so a page of use cases costs one query. ``range_<quantity>`` is the
+    correlated subqueries, so a page of use cases costs one query (on PostgreSQL over the weekly
+    reviews' sums per month, ``reviews.month_sums``). ``range_<quantity>`` is the
     range's sum of a ``PeriodTotals`` quantity (as ``economics.WEEKLY_QUANTITIES`` adds it up;
     ``range_costs``: the six costs), NULL without a review of that kind in the range."""
     costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
+    weekly = weekly_read()  # on PostgreSQL the weekly reviews' sums per month
     return queryset.annotate(
         **{
-            f"range_{name}": _range_sum(
-                WeeklyReview, review_product(economics.WEEKLY_QUANTITIES[name]), month_range
-            )
+            f"range_{name}": _range_sum(weekly.model, weekly.quantity(name), month_range)
             for name in RANGE_QUANTITIES
         },
         range_costs=_range_sum(MonthlyReview, costs, month_range),
@@ -408,11 +409,9 @@ def linear_key(terms, month_range: MonthRange):
     monthly_terms = [t for t in terms if not t.is_weekly]
     weekly = monthly = None
     if weekly_terms:
-        per_review = [
-            _term_expression(t, review_product(economics.WEEKLY_QUANTITIES[t.quantity]), OuterRef)
-            for t in weekly_terms
-        ]
-        weekly = _range_sum(WeeklyReview, sum(per_review[1:], per_review[0]), month_range)
+        read = weekly_read()  # on PostgreSQL the weekly reviews' sums per month
+        per_row = [_term_expression(t, read.quantity(t.quantity), OuterRef) for t in weekly_terms]
+        weekly = _range_sum(read.model, sum(per_row[1:], per_row[0]), month_range)
     if monthly_terms:
         parts = [_term_expression(t, F(f"range_{t.quantity}"), F) for t in monthly_terms]
         monthly = ExpressionWrapper(sum(parts[1:], parts[0]), output_field=_MONEY)

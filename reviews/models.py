@@ -343,6 +343,49 @@ class MonthlyReview(ReviewBase):
         return economics.MonthCosts(**{name: getattr(self, name) for name in self.COST_FIELDS})
 
 
+class WeeklyMonthSum(models.Model):
+    """The weekly reviews of one use case and calendar month, summed: how many there are and
+    Σ of each ``economics.WEEKLY_QUANTITIES`` product (unweighted), one column per quantity of
+    the same name. What the portfolio reads add up on PostgreSQL instead of the reviews
+    (``reviews.month_sums``), about a quarter of the rows.
+
+    Kept by the database, never by Python: on PostgreSQL statement-level triggers on the weekly
+    reviews' table (``reviews.month_sums.TRIGGER_SQL``, created and back-filled by migration
+    ``reviews.0015``) apply every INSERT, UPDATE, DELETE, TRUNCATE and COPY, whatever wrote it;
+    a row whose count falls to 0 is deleted, so only months with a weekly review appear. On
+    SQLite the table stays empty and the reads read the reviews.
+
+    Nothing weighted is stored: each figure weighs a quantity by its use case's business case
+    (``economics.WEIGHTS``: quantity × factors × coefficient, the factors the same for all of a
+    use case's weeks), so Σ over a month's weeks of the weighted terms = (Σ quantity) × factors
+    × coefficient, exactly in NUMERIC. A business-case change therefore needs no maintenance."""
+
+    # DO_NOTHING: a use case's weekly reviews are deleted before it (Django's cascade), and
+    # the triggers delete its sums with the last of them; the foreign key checks that they did.
+    use_case = models.ForeignKey(
+        UseCase, on_delete=models.DO_NOTHING, related_name="+", db_index=False
+    )
+    month_start = models.DateField()
+    # No CHECK (>= 0): PostgreSQL checks an upsert's proposed row before it finds the conflict,
+    # and the triggers' deltas are negative on DELETE. The tests check the invariant instead.
+    review_count = models.IntegerField()
+    tasks_total = models.DecimalField(max_digits=24, decimal_places=0)
+    tasks_with_ai = models.DecimalField(max_digits=24, decimal_places=0)
+    ai_minutes_saved = models.DecimalField(max_digits=30, decimal_places=2)
+    rework_minutes = models.DecimalField(max_digits=30, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["use_case", "month_start"], name="unique_weekly_month_sum"
+            ),
+        ]
+        indexes = [models.Index(fields=["month_start"])]
+
+    def __str__(self):
+        return f"{self.use_case_id} {self.month_start:%Y-%m}: {self.review_count} weeks"
+
+
 def raise_errors(*error_dicts: rules.Errors) -> None:
     merged: rules.Errors = {}
     for errors in error_dicts:

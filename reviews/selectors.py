@@ -2,7 +2,9 @@
 or portfolio size), handed to the pure economics engine.
 
 Months are identified by their first day (``datetime.date``); weekly reviews carry the month of
-their Thursday in ``month_start``.
+their Thursday in ``month_start``. The portfolio's weekly sums per use case and month read the
+weekly reviews already summed per use case and month on PostgreSQL (``month_sums``: kept by
+triggers), the reviews themselves elsewhere; the same sums either way.
 """
 
 import datetime
@@ -18,28 +20,22 @@ from usecases.models import BusinessCase, UseCase
 from usecases.prepared_sql import PreparedQuery
 
 from .models import MonthlyReview, WeeklyReview
+from .month_sums import REVIEWS, SUMS, WeeklyRead, weekly_read
 
 Month = datetime.date  # first day of a calendar month
 DEC = DecimalField(max_digits=30, decimal_places=6)
 
 
-def review_product(names):
-    """The SQL product of a review's fields ``names`` (a single field stays a plain column)."""
-    expression = F(names[0])
-    if len(names) == 1:
-        return expression
-    for name in names[1:]:
-        expression = expression * F(name)
-    return ExpressionWrapper(expression, output_field=DEC)
-
-
 # Annotation names carry a prefix: an annotation named like a field would shadow it in F().
 #: The weekly ``PeriodTotals`` fields, summed as the engine adds them up
 #: (``economics.WEEKLY_QUANTITIES``: the product of a review's fields).
-WEEKLY_SUMS = {
-    f"sum_{name}": Sum(review_product(factors))
-    for name, factors in economics.WEEKLY_QUANTITIES.items()
-}
+def _weekly_sums_of(read: WeeklyRead) -> dict:
+    return {f"sum_{name}": Sum(read.quantity(name)) for name in economics.WEEKLY_QUANTITIES}
+
+
+WEEKLY_SUMS = _weekly_sums_of(REVIEWS)
+#: The same sums over ``month_sums.SUMS`` (what ``WeeklyRead`` reads: the reviews or their sums).
+_WEEKLY_SUMS_BY_READ = {REVIEWS: WEEKLY_SUMS, SUMS: _weekly_sums_of(SUMS)}
 COST_FIELDS = MonthlyReview.COST_FIELDS
 MONTHLY_SUMS = {f"sum_{name}": Sum(name) for name in COST_FIELDS}
 
@@ -48,14 +44,10 @@ MONTHLY_SUMS = {f"sum_{name}": Sum(name) for name in COST_FIELDS}
 WEEKLY_TOTALS = tuple(name.removeprefix("sum_") for name in WEEKLY_SUMS)
 
 
-def _weekly_sums(weekly, group_by: tuple[str, ...]):
-    """``(*group_by values, *WEEKLY_SUMS)`` tuples of the weekly reviews ``weekly``."""
-    return (
-        weekly.order_by()
-        .values(*group_by)
-        .annotate(**WEEKLY_SUMS)
-        .values_list(*group_by, *WEEKLY_SUMS)
-    )
+def _weekly_sums(weekly, group_by: tuple[str, ...], read: WeeklyRead = REVIEWS):
+    """``(*group_by values, *WEEKLY_SUMS)`` tuples of the weekly rows ``weekly`` (of ``read``)."""
+    sums = _WEEKLY_SUMS_BY_READ[read]
+    return weekly.order_by().values(*group_by).annotate(**sums).values_list(*group_by, *sums)
 
 
 def _totals(weekly_sums, costs) -> economics.PeriodTotals:
@@ -66,8 +58,10 @@ def _totals(weekly_sums, costs) -> economics.PeriodTotals:
     return economics.PeriodTotals(**values)
 
 
-def _reviews_in(start: Month, end: Month, use_case_ids):
-    weekly = WeeklyReview.objects.filter(month_start__gte=start, month_start__lte=end)
+def _reviews_in(start: Month, end: Month, use_case_ids, read: WeeklyRead = REVIEWS):
+    """The weekly rows (of ``read``: the reviews or their sums per month) and the monthly
+    reviews in [start, end], of ``use_case_ids`` (None: all)."""
+    weekly = read.model.objects.filter(month_start__gte=start, month_start__lte=end)
     monthly = MonthlyReview.objects.filter(month_start__gte=start, month_start__lte=end)
     if use_case_ids is not None:
         weekly = weekly.filter(use_case_id__in=use_case_ids)
@@ -127,8 +121,9 @@ def monthly_totals_and_reviewed(
         weekly_rows = ONE_USE_CASE_WEEKLY_SUMS(**one)
         cost_rows = ONE_USE_CASE_COST_SUMS(**one)
     else:
-        weekly, monthly = _reviews_in(start, end, use_case_ids)
-        weekly_rows = _weekly_sums(weekly, PER_MONTH)
+        read = weekly_read()
+        weekly, monthly = _reviews_in(start, end, use_case_ids, read)
+        weekly_rows = _weekly_sums(weekly, PER_MONTH, read)
         cost_rows = _cost_sums(monthly, PER_MONTH)
     sums = {(row[0], row[1]): row[2:] for row in weekly_rows}
     # Summed, never keyed row by row: were there two monthly reviews of a use case and month
@@ -158,10 +153,12 @@ WEIGHTED_DEC = DecimalField(max_digits=40, decimal_places=12)
 _BC = "use_case__business_case__"
 
 
-def weighted_term(term: economics.Term):
-    """One weekly review's share of ``term`` in SQL: its quantity (``WEEKLY_QUANTITIES``) × the
-    business case columns named by the term's factors × its coefficient."""
-    expression = review_product(economics.WEEKLY_QUANTITIES[term.quantity])
+def weighted_term(term: economics.Term, read: WeeklyRead = REVIEWS):
+    """One weekly row's share of ``term`` in SQL: its quantity (``WEEKLY_QUANTITIES``; a review's
+    product, or a month's sum of them) × the business case columns named by the term's factors
+    × its coefficient. The factors are the use case's, the same for all its weeks, so a month's
+    sum weighted once equals its reviews weighted one by one (exact NUMERIC products)."""
+    expression = read.quantity(term.quantity)
     for factor in term.factors:
         expression = expression * F(_BC + factor)
     if term.coefficient != 1:
@@ -170,10 +167,22 @@ def weighted_term(term: economics.Term):
 
 
 #: The weighted product of each weekly review, per weekly ``economics.WeightedTotals`` field.
-WEIGHTED_WEEKLY = {
-    name: weighted_term(term) for name, term in economics.WEIGHTS.items() if term.is_weekly
-}
+def _weighted_of(read: WeeklyRead) -> dict:
+    return {
+        name: weighted_term(term, read)
+        for name, term in economics.WEIGHTS.items()
+        if term.is_weekly
+    }
+
+
+WEIGHTED_WEEKLY = _weighted_of(REVIEWS)
 WEIGHTED_WEEKLY_SUMS = {f"w_{name}": Sum(product) for name, product in WEIGHTED_WEEKLY.items()}
+#: ``WEIGHTED_WEEKLY`` per ``WeeklyRead``.
+_WEIGHTED_BY_READ = {REVIEWS: WEIGHTED_WEEKLY, SUMS: _weighted_of(SUMS)}
+
+
+def _weighted_sums(read: WeeklyRead) -> dict:
+    return {f"w_{name}": Sum(product) for name, product in _WEIGHTED_BY_READ[read].items()}
 
 
 def _weighted(weekly_values, cost_values) -> economics.WeightedTotals:
@@ -192,13 +201,15 @@ def weighted_totals_with_subset(
     ``weighted_totals`` without grouping) and of the ``subset_ids`` among them (a subquery),
     in the same two aggregate queries (conditional aggregates). None where there is no review
     (the subset's is always None without ``subset_ids``)."""
-    weekly, monthly = _reviews_in(start, end, use_case_ids)
-    weekly_aggregates = {f"a_{n}": Sum(p) for n, p in WEIGHTED_WEEKLY.items()}
+    read = weekly_read()
+    weighted_weekly = _WEIGHTED_BY_READ[read]
+    weekly, monthly = _reviews_in(start, end, use_case_ids, read)
+    weekly_aggregates = {f"a_{n}": Sum(p) for n, p in weighted_weekly.items()}
     cost_aggregates = {f"a_{n}": Sum(n) for n in COST_FIELDS}
     if subset_ids is not None:
         in_subset = Q(use_case_id__in=subset_ids)
         weekly_aggregates |= {
-            f"s_{n}": Sum(p, filter=in_subset) for n, p in WEIGHTED_WEEKLY.items()
+            f"s_{n}": Sum(p, filter=in_subset) for n, p in weighted_weekly.items()
         }
         weekly_aggregates["s_reviews"] = Count("pk", filter=in_subset)
         cost_aggregates |= {f"s_{n}": Sum(n, filter=in_subset) for n in COST_FIELDS}
@@ -233,7 +244,8 @@ def weighted_totals(
     unknown = set(group_by) - set(WEIGHTED_GROUPS)
     if unknown:
         raise ValueError(f"cannot group by {sorted(unknown)}; choose from {WEIGHTED_GROUPS}")
-    weekly, monthly = _reviews_in(start, end, use_case_ids)
+    read = weekly_read()
+    weekly, monthly = _reviews_in(start, end, use_case_ids, read)
     width = len(group_by)
 
     def rows(queryset, sums):
@@ -244,7 +256,7 @@ def weighted_totals(
         values = queryset.aggregate(**sums, reviews=Count("pk"))
         return [tuple(values[k] for k in sums)] if values["reviews"] else []
 
-    weekly_rows = {row[:width]: row[width:] for row in rows(weekly, WEIGHTED_WEEKLY_SUMS)}
+    weekly_rows = {row[:width]: row[width:] for row in rows(weekly, _weighted_sums(read))}
     cost_rows = {row[:width]: row[width:] for row in rows(monthly, MONTHLY_SUMS)}
     return {
         key: _weighted(weekly_rows.get(key), cost_rows.get(key))
@@ -275,7 +287,8 @@ def rounded_figures(
 
     Two queries (the weekly and the monthly reviews) whatever the portfolio size or the number
     of groupings. On PostgreSQL the atoms are rounded and summed in SQL (``_grouped_in_sql``:
-    exact NUMERIC, one pass with GROUPING SETS per review kind); on another database (SQLite,
+    exact NUMERIC, one pass with GROUPING SETS per review kind; the weekly side reads the
+    reviews already summed per atom, ``month_sums``); on another database (SQLite,
     whose decimals are binary floats) in Python (``_rounded_in_python``), to the same figures."""
     for grouping in groupings:
         unknown = set(grouping) - set(FIGURE_KEYS)
@@ -283,13 +296,12 @@ def rounded_figures(
             raise ValueError(f"cannot group by {sorted(unknown)}; choose from {list(FIGURE_KEYS)}")
     if not groupings:
         return []
-    weekly, monthly = _reviews_in(start, end, use_case_ids)
     if connection.vendor != "postgresql":
+        weekly, monthly = _reviews_in(start, end, use_case_ids)
         return _rounded_in_python(weekly, monthly, groupings)
+    weekly, monthly = _reviews_in(start, end, use_case_ids, SUMS)
     keys = _keys_of(groupings)
-    weekly_sums = _grouped_in_sql(
-        _atom_rows(weekly, WEIGHTED_WEEKLY_SUMS, keys), _ROUNDED_WEEKLY, groupings
-    )
+    weekly_sums = _grouped_in_sql(_summed_atom_rows(weekly, keys), _ROUNDED_WEEKLY, groupings)
     cost_sums = _grouped_in_sql(_review_rows(monthly, COST_FIELDS, keys), _COSTS, groupings)
     return [
         {
@@ -343,6 +355,13 @@ def _atom_rows(reviews, sums, keys: tuple[str, ...]):
     """The reviews' ``sums`` per atom: a ``values`` queryset of ``k_<key>`` columns for ``keys``
     (the atom's and the groupings' keys) and the sums."""
     return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys)).annotate(**sums)
+
+
+def _summed_atom_rows(sums, keys: tuple[str, ...]):
+    """``_atom_rows`` of the weekly sums per atom (``month_sums.SUMS``): already one row per
+    (use case, month), unique, so each row is weighted as it is, without a GROUP BY."""
+    weighted = {f"w_{name}": product for name, product in _WEIGHTED_BY_READ[SUMS].items()}
+    return _keyed(sums, keys).values(*(f"k_{key}" for key in keys), **weighted)
 
 
 def _review_rows(reviews, fields, keys: tuple[str, ...]):
