@@ -23,7 +23,6 @@ from .models import MonthlyReview, WeeklyReview
 from .month_sums import REVIEWS, SUMS, WeeklyRead, weekly_read
 
 Month = datetime.date  # first day of a calendar month
-DEC = DecimalField(max_digits=30, decimal_places=6)
 
 
 # Annotation names carry a prefix: an annotation named like a field would shadow it in F().
