@@ -7,8 +7,8 @@
 - Each worker consumes a queue named for this run only (``CELERY_TASK_DEFAULT_QUEUE``), so the
   tasks it enqueues itself (e-mails after commit) stay on that queue and concurrent test runs
   sharing the Redis database never take each other's messages.
-- E-mails go to files (Django's file-based backend in ``EMAIL_FILE_PATH``) and are read back with
-  ``sent_emails``.
+- E-mails go to files (Django's file-based backend with a file per process,
+  ``tests.mail_filebased``, in ``EMAIL_FILE_PATH``) and are read back with ``sent_emails``.
 - The test publishes with a Celery app of its own (``producer``), configured for that Redis and
   queue, whatever the in-process settings say.
 - Teardown: SIGTERM (warm shutdown), then SIGKILL to the whole process group after a grace period.
@@ -134,7 +134,7 @@ def celery_worker(
         "DATABASE_URL": worker_database_url(),
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_BACKEND": "tests.mail_filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "VALUEGATE_CADENCE_ON_WORKER_START": "0",
         "AXES_ENABLED": "0",
