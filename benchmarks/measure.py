@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import datetime
 import io
 import json
@@ -125,6 +126,7 @@ class Row:
     extra: str = ""
     target: str = ""
     status: str = ""
+    part: str = ""  # the part of the run that measured it (``--only``), for ``save_results``
 
 
 COLUMNS = (
@@ -769,7 +771,9 @@ def seconds_of(text: str) -> float | None:
 def save_results(path: Path, *, size_name: str, rows: list[Row], today) -> None:
     """This run's rows (name, n, median, floor, queries) and the portfolio's size, for the next
     run of another size to print the ratio (``scale_lines``). Rows of parts not measured this
-    time are kept from the last run that measured them."""
+    time are kept from the last run that measured them; a part measured now replaces all of its
+    earlier rows (a row renamed or no longer measured does not linger), and so do rows saved
+    before rows named their part."""
     from usecases.models import UseCase
 
     previous = {}
@@ -778,8 +782,13 @@ def save_results(path: Path, *, size_name: str, rows: list[Row], today) -> None:
             previous = json.loads(path.read_text()).get("rows", {})
         except (OSError, ValueError):
             previous = {}
+    parts = {r.part for r in rows}
+    previous = {
+        key: row for key, row in previous.items() if row.get("part") and row["part"] not in parts
+    }
     measured = {
         scale_key(r.name): {
+            "part": r.part,
             "name": r.name,
             "n": r.n,
             "median": seconds_of(r.median),
@@ -967,12 +976,13 @@ def main(argv: list[str] | None = None) -> int:
     def attempt(name, func, **kwargs):
         nonlocal failed
         began = time.perf_counter()
+        part = func.__name__.removesuffix("_rows")
         try:
-            rows.extend(func(**kwargs))
+            rows.extend(dataclasses.replace(row, part=part) for row in func(**kwargs))
         except Exception as exc:
             traceback.print_exc()
             failed = True
-            rows.append(Row(name, status=f"FAILED: {type(exc).__name__}: {exc}"[:120]))
+            rows.append(Row(name, status=f"FAILED: {type(exc).__name__}: {exc}"[:120], part=part))
         print(f"measure: {name} done in {time.perf_counter() - began:.1f} s", flush=True)
 
     if "sweep" in parts:

@@ -41,6 +41,30 @@ def small_portfolio(db, time_machine):
     return size, counts
 
 
+@pytest.mark.django_db
+def test_a_measured_part_replaces_all_of_its_saved_rows(tmp_path):
+    """A part measured again replaces every row it saved before (a renamed row does not linger
+    beside its new name); the rows of parts not measured this time are kept."""
+    path = tmp_path / "full.json"
+    path.write_text(
+        json.dumps(
+            {
+                "rows": {
+                    "stop-loss + signals sweep, second run": {"median": 5.0, "part": "sweep"},
+                    "from before parts were saved": {"median": 1.0},
+                    "use case page": {"median": 0.006, "part": "page"},
+                }
+            }
+        )
+    )
+    row = measure.Row("stop-loss + signals sweep, steady state", median="1.50 s", part="sweep")
+    measure.save_results(path, size_name="full", rows=[row], today=datetime.date(2026, 12, 4))
+    saved = json.loads(path.read_text())["rows"]
+    assert set(saved) == {"stop-loss + signals sweep, steady state", "use case page"}
+    assert saved["stop-loss + signals sweep, steady state"]["median"] == 1.5
+    assert saved["use case page"] == {"median": 0.006, "part": "page"}
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
 def test_small_portfolio_is_generated_with_consistent_periods(small_portfolio):
