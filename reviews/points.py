@@ -84,21 +84,11 @@ WEEK_COLUMNS = ("id", "use_case_id", "week", "week_start", *WeeklyReview.KPI_FIE
 def week_point(row: dict) -> WeekPoint:
     """A weekly review's point: its rates are ``economics.week_metrics``' (which do not depend
     on the hourly cost)."""
-    adoption, rework, exceptions = economics.week_rates(
-        row["active_users"],
-        row["target_users"],
-        row["reworked_outputs"],
-        row["tasks_with_ai"],
-        row["exceptions"],
-        row["tasks_total"],
-    )
     return WeekPoint(
         review_id=row["id"],
         week=row["week"],
         week_start=row["week_start"],
-        adoption_rate=adoption,
-        rework_rate=rework,
-        exception_share=exceptions,
+        **economics.week_rates(row),
         quality_score=row["quality_score"],
         backlog=row["backlog"],
         declared_hours_saved=row["declared_hours_saved"],

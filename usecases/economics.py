@@ -196,17 +196,11 @@ def exception_share(exceptions, tasks_total) -> Decimal:
 
 
 @_exact
-def week_rates(
-    active_users, target_users, reworked_outputs, tasks_with_ai, exceptions, tasks_total
-) -> tuple[Decimal, Decimal, Decimal]:
-    """``adoption_rate``, ``rework_rate`` and ``exception_share`` of one week, in one decimal
-    context (the stop-loss evaluation makes a point of each of thousands of weeks: a third of
-    its rates' time was entering the context, issue 20)."""
-    return (
-        _ratio(active_users, target_users),
-        _ratio(reworked_outputs, tasks_with_ai),
-        _ratio(exceptions, tasks_total),
-    )
+def week_rates(values) -> dict[str, Decimal]:
+    """Every one of ``RATES`` of one week, from a mapping of its fields (a ``values()`` row), in
+    one decimal context (the stop-loss evaluation makes a point of each of thousands of weeks: a
+    third of its rates' time was entering the context, issue 20)."""
+    return {name: _ratio(values[top], values[bottom]) for name, (top, bottom) in RATES.items()}
 
 
 @_exact

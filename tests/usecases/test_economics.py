@@ -780,14 +780,18 @@ def test_week_rates_are_the_three_rates(counts):
     functions give, a zero denominator and a non-terminating quotient included."""
     from usecases import economics
 
+    names = ("active_users", "target_users", "reworked_outputs", "tasks_with_ai", "exceptions")
+    row = dict(zip((*names, "tasks_total"), counts, strict=True))
     active, target, reworked, with_ai, exceptions, total = counts
-    assert economics.week_rates(active, target, reworked, with_ai, exceptions, total) == (
-        economics.adoption_rate(active, target),
-        economics.rework_rate(reworked, with_ai),
-        economics.exception_share(exceptions, total),
-    )
-    assert economics.week_rates(2, 3, 1, 0, 1, 7) == (
-        economics.adoption_rate(2, 3),
-        Decimal(0),
-        economics.exception_share(1, 7),
-    )
+    assert economics.week_rates(row) == {
+        "adoption_rate": economics.adoption_rate(active, target),
+        "rework_rate": economics.rework_rate(reworked, with_ai),
+        "exception_share": economics.exception_share(exceptions, total),
+    }
+    zero_with_ai = {**dict.fromkeys(row, 1), "target_users": 3, "active_users": 2}
+    zero_with_ai |= {"tasks_with_ai": 0, "tasks_total": 7}
+    assert economics.week_rates(zero_with_ai) == {
+        "adoption_rate": economics.adoption_rate(2, 3),
+        "rework_rate": Decimal(0),
+        "exception_share": economics.exception_share(1, 7),
+    }
