@@ -350,15 +350,19 @@ class WeeklyMonthSum(models.Model):
     (``reviews.month_sums``), about a quarter of the rows.
 
     Kept by the database, never by Python: on PostgreSQL statement-level triggers on the weekly
-    reviews' table (``reviews.month_sums.TRIGGER_SQL``, created and back-filled by migration
-    ``reviews.0015``) apply every INSERT, UPDATE, DELETE, TRUNCATE and COPY, whatever wrote it;
-    a row whose count falls to 0 is deleted, so only months with a weekly review appear. On
+    reviews' table (``reviews.month_sums.trigger_sql``, created and back-filled by migrations
+    ``reviews.0015`` and, with the cents, ``0016``) apply every INSERT, UPDATE, DELETE, TRUNCATE
+    and COPY, whatever wrote it; a row whose count falls to 0 is deleted, so only months with a
+    weekly review appear. On
     SQLite the table stays empty and the reads read the reviews.
 
-    Nothing weighted is stored: each figure weighs a quantity by its use case's business case
+    The sums are unweighted: each figure weighs a quantity by its use case's business case
     (``economics.WEIGHTS``: quantity × factors × coefficient, the factors the same for all of a
     use case's weeks), so Σ over a month's weeks of the weighted terms = (Σ quantity) × factors
-    × coefficient, exactly in NUMERIC. A business-case change therefore needs no maintenance."""
+    × coefficient, exactly in NUMERIC. The rounding rule, though, rounds each atom's weighted
+    amounts on their own (``usecases.money``): those are stored, in cents (``cents_*``), kept by
+    the same triggers and by triggers on the business cases' table (its weights), so the
+    portfolio's rounded figures are plain sums."""
 
     # DO_NOTHING: a use case's weekly reviews are deleted before it (Django's cascade), and
     # the triggers delete its sums with the last of them; the foreign key checks that they did.
@@ -373,6 +377,15 @@ class WeeklyMonthSum(models.Model):
     tasks_with_ai = models.DecimalField(max_digits=24, decimal_places=0)
     ai_minutes_saved = models.DecimalField(max_digits=30, decimal_places=2)
     rework_minutes = models.DecimalField(max_digits=30, decimal_places=2)
+    # The atom's amount of each ``economics.WEEKLY_AMOUNTS`` step, weighted by its use case's
+    # business case and rounded to a whole number of cents (``month_sums.CENTS``): what the
+    # portfolio's rounded figures add up. Wide enough for the widest product of the quantities
+    # and the business case's columns.
+    cents_pilot_promise = models.DecimalField(max_digits=50, decimal_places=0)
+    cents_adoption_gap = models.DecimalField(max_digits=50, decimal_places=0)
+    cents_gross_efficiency = models.DecimalField(max_digits=50, decimal_places=0)
+    cents_translation_gap = models.DecimalField(max_digits=50, decimal_places=0)
+    cents_rework = models.DecimalField(max_digits=50, decimal_places=0)
 
     class Meta:
         constraints = [

@@ -19,6 +19,7 @@ from usecases import economics, money
 from usecases.models import BusinessCase, UseCase
 from usecases.prepared_sql import PreparedQuery
 
+from . import month_sums
 from .models import MonthlyReview, WeeklyReview
 from .month_sums import REVIEWS, SUMS, WeeklyRead, weekly_read
 
@@ -286,8 +287,8 @@ def rounded_figures(
 
     Two queries (the weekly and the monthly reviews) whatever the portfolio size or the number
     of groupings. On PostgreSQL the atoms are rounded and summed in SQL (``_grouped_in_sql``:
-    exact NUMERIC, one pass with GROUPING SETS per review kind; the weekly side reads the
-    reviews already summed per atom, ``month_sums``); on another database (SQLite,
+    exact NUMERIC, one pass with GROUPING SETS per review kind; the weekly side sums each atom's
+    cents as the database stored them, ``month_sums.CENTS``); on another database (SQLite,
     whose decimals are binary floats) in Python (``_rounded_in_python``), to the same figures."""
     for grouping in groupings:
         unknown = set(grouping) - set(FIGURE_KEYS)
@@ -300,7 +301,7 @@ def rounded_figures(
         return _rounded_in_python(weekly, monthly, groupings)
     weekly, monthly = _reviews_in(start, end, use_case_ids, SUMS)
     keys = _keys_of(groupings)
-    weekly_sums = _grouped_in_sql(_summed_atom_rows(weekly, keys), _ROUNDED_WEEKLY, groupings)
+    weekly_sums = _grouped_in_sql(_stored_atom_rows(weekly, keys), _ROUNDED_WEEKLY, groupings)
     cost_sums = _grouped_in_sql(_review_rows(monthly, COST_FIELDS, keys), _COSTS, groupings)
     return [
         {
@@ -311,24 +312,11 @@ def rounded_figures(
     ]
 
 
-def _cents_sql(form: dict[str, int], divisor: int) -> str:
-    """SQL for a form (column name → coefficient) ÷ ``divisor``, rounded half-up (a tie away
-    from zero) to a whole number of cents: sign × floor((200 |x| + d) / 2d). Exact whatever the
-    digits: DIV is NUMERIC's exact integer division, where ROUND(x / 60, 2) would round a
-    quotient cut at its first 16 or so digits (1000000000.0049999998… would become
-    1000000000.01)."""
-    x = " + ".join(f"{int(c)} * COALESCE(atoms.{name}, 0)" for name, c in form.items())
-    return f"SIGN({x}) * DIV(ABS({x}) * 200 + {int(divisor)}, {2 * int(divisor)})"
-
-
-#: The weekly steps of an atom in SQL, over ``_atom_rows``' sums: the engine's forms
-#: (``economics.WEEKLY_AMOUNTS``), each atom's amount rounded to cents, the cents summed.
-_ROUNDED_WEEKLY = {
-    step: "SUM({}) * 0.01".format(
-        _cents_sql({f"w_{n}": c for n, c in form.items()}, economics.WEEKLY_AMOUNT_DIVISOR)
-    )
-    for step, form in economics.WEEKLY_AMOUNTS.items()
-}
+#: The weekly steps in SQL over the weekly sums per atom (``month_sums.SUMS``): each atom's
+#: amount of the step (``economics.WEEKLY_AMOUNTS``) weighted and rounded to cents by the
+#: database when the atom or its business case was written (``month_sums.CENTS``), the cents
+#: summed.
+_ROUNDED_WEEKLY = {step: f"SUM(atoms.{column}) * 0.01" for step, column in month_sums.CENTS.items()}
 #: The cost steps in SQL. A monthly cost is entered in cents (two decimal places: checked by
 #: ``tests/reviews/test_rounded_figures.py``), so rounding an atom's costs changes nothing and
 #: the reviews' costs are summed as they are.
@@ -356,11 +344,11 @@ def _atom_rows(reviews, sums, keys: tuple[str, ...]):
     return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys)).annotate(**sums)
 
 
-def _summed_atom_rows(sums, keys: tuple[str, ...]):
+def _stored_atom_rows(sums, keys: tuple[str, ...]):
     """``_atom_rows`` of the weekly sums per atom (``month_sums.SUMS``): already one row per
-    (use case, month), unique, so each row is weighted as it is, without a GROUP BY."""
-    weighted = {f"w_{name}": product for name, product in _WEIGHTED_BY_READ[SUMS].items()}
-    return _keyed(sums, keys).values(*(f"k_{key}" for key in keys), **weighted)
+    (use case, month), unique, each with its steps' cents stored (``month_sums.CENTS``), read as
+    they are: no GROUP BY, no business case, no arithmetic."""
+    return _keyed(sums, keys).values(*(f"k_{key}" for key in keys), *month_sums.CENTS.values())
 
 
 def _review_rows(reviews, fields, keys: tuple[str, ...]):
