@@ -368,21 +368,28 @@ def table_queryset(user):
 RANGE_QUANTITIES = ("ai_minutes_saved", "rework_minutes")
 
 
-def with_range_sums(queryset, month_range: MonthRange):
+def with_range_sums(queryset, month_range: MonthRange, *, alias: tuple[str, ...] | None = None):
     """``queryset`` (use cases) with the sums ``range_figures`` needs over ``month_range``:
     correlated subqueries, so a page of use cases costs one query (on PostgreSQL over the weekly
     reviews' sums per month, ``reviews.month_sums``). ``range_<quantity>`` is the
     range's sum of a ``PeriodTotals`` quantity (as ``economics.WEEKLY_QUANTITIES`` adds it up;
-    ``range_costs``: the six costs), NULL without a review of that kind in the range."""
-    costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
-    weekly = weekly_read()  # on PostgreSQL the weekly reviews' sums per month
-    return queryset.annotate(
-        **{
-            f"range_{name}": _range_sum(weekly.model, weekly.quantity(name), month_range)
-            for name in RANGE_QUANTITIES
-        },
-        range_costs=_range_sum(MonthlyReview, costs, month_range),
+    ``range_costs``: the six costs), NULL without a review of that kind in the range.
+    ``alias``: only these quantities' sums, named for a sort key (``linear_key``), not
+    selected."""
+    sums = {f"range_{name}": name for name in (*RANGE_QUANTITIES, "costs")}
+    if alias is not None:
+        sums = {a: name for a, name in sums.items() if name in alias}
+    return (queryset.annotate if alias is None else queryset.alias)(
+        **{a: _range_sum_of(name, month_range) for a, name in sums.items()}
     )
+
+
+def _range_sum_of(name: str, month_range: MonthRange):
+    if name == "costs":
+        costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
+        return _range_sum(MonthlyReview, costs, month_range)
+    weekly = weekly_read()  # on PostgreSQL the weekly reviews' sums per month
+    return _range_sum(weekly.model, weekly.quantity(name), month_range)
 
 
 def range_has_data(use_case: UseCase) -> bool:
@@ -402,16 +409,22 @@ def range_figures(use_case: UseCase) -> economics.PeriodFigures:
     return economics.period_figures(totals, business_case_inputs(use_case))
 
 
-def with_figures(queryset, month_range: MonthRange):
-    """``queryset`` with the latest weekly review's numbers and the range's sums (correlated
-    subqueries: one query for a page of rows)."""
-    return with_range_sums(queryset, month_range).annotate(
+def with_latest_week(queryset):
+    """``queryset`` with the latest weekly review's numbers (correlated subqueries: one query for
+    a page of rows): what a table row shows beside the use case and its figures."""
+    return queryset.annotate(
         latest_week=_latest_weekly("week"),
         latest_active_users=_latest_weekly("active_users"),
         latest_target_users=_latest_weekly("target_users"),
         latest_tasks_with_ai=_latest_weekly("tasks_with_ai"),
         latest_reworked_outputs=_latest_weekly("reworked_outputs"),
     )
+
+
+def with_figures(queryset, month_range: MonthRange):
+    """``queryset`` with the latest weekly review's numbers and the range's sums (correlated
+    subqueries: one query for a page of rows)."""
+    return with_latest_week(with_range_sums(queryset, month_range))
 
 
 def _codepoint_order(expression):
@@ -589,6 +602,30 @@ class TablePage:
         return TablePage(page=self.page, use_cases=self.use_cases, rows=rows)
 
 
+#: The columns a table row reads (``table_row``, ``dashboard_rows``): the page's query selects
+#: these, the latest weekly review's numbers and the open flag count, nothing more.
+ROW_FIELDS = (
+    "name",
+    "business_unit",
+    "stage",
+    "funding_status",
+    "value_owner__username",
+    "value_owner__first_name",
+    "value_owner__last_name",
+)
+
+
+def _page_rows(queryset, sort: str, month_range: MonthRange):
+    """``queryset`` (a filtered ``table_queryset``) as the page reads it: ``ROW_FIELDS`` and the
+    latest weekly review's numbers (the figures come from ``table_figures``); sorted by net
+    value, the range's sums ``linear_key`` orders by, as aliases (not selected)."""
+    rows = queryset.select_related(None).select_related("value_owner").only(*ROW_FIELDS)
+    if sort.removeprefix("-") == "net_value":
+        monthly = tuple(t.quantity for t in economics.NET_VALUE_X60 if not t.is_weekly)
+        rows = with_range_sums(rows, month_range, alias=monthly)
+    return with_latest_week(rows)
+
+
 def table_page(
     queryset,
     *,
@@ -601,7 +638,7 @@ def table_page(
     filtered ``table_queryset``): the page's query, and a COUNT unless ``count`` is known. Its
     rows come with their figures (``TablePage.with_figures``: ``table_figures`` reads them for
     the page's use cases only)."""
-    ordered = sorted_queryset(with_figures(queryset, month_range), sort, month_range)
+    ordered = sorted_queryset(_page_rows(queryset, sort, month_range), sort, month_range)
     paginator = (
         Paginator(ordered, PAGE_SIZE)
         if count is None
