@@ -272,7 +272,11 @@ def portfolio_summary(
     ``stage_counts``) and open flags. ``summary.table_total``: the table's total (all pages), the
     sum of the same rounded figures the table shows. One query (the open flags)."""
     open_flags = list(
-        visible_flags(user).open().annotate(open_total=Window(Count("pk")))[:FLAGS_SHOWN]
+        visible_flags(user)
+        .open()
+        .select_related(None)
+        .select_related("use_case")  # what the list shows: the use case's name and link
+        .annotate(open_total=Window(Count("pk")))[:FLAGS_SHOWN]
     )
     whole = figures.portfolio if figures.portfolio is not None else CfoFigures()
     bars = portfolio_waterfall([whole.waterfall()])
