@@ -33,6 +33,7 @@ from django.db.models import (
     FloatField,
     IntegerField,
     OuterRef,
+    Q,
     Subquery,
     Sum,
     Value,
@@ -155,17 +156,54 @@ def _exact():
 CfoFigures = money.Figures
 
 
-def by_use_case(*, month_range: MonthRange, use_case_ids=None) -> dict[int, money.Figures]:
-    """``{use_case_id: Figures}``: the sum of each use case's rounded months in ``month_range``
-    (``reviews.selectors.rounded_figures``); a use case without a review in the range is absent.
-    Two queries."""
-    (per_use_case,) = rounded_figures(
+@dataclass(frozen=True)
+class TableFigures:
+    """The figures of the dashboard: ``total`` of the table's use cases (all pages; None when
+    none has a review in the range), ``rows``: ``{use_case_id: Figures}`` of the page's use cases
+    that have one, and ``portfolio``: the visible portfolio's total (None when it has no review
+    in the range, or was not asked for)."""
+
+    total: money.Figures | None
+    rows: dict[int, money.Figures]
+    portfolio: money.Figures | None
+
+
+def _total_and_rows(month_range: MonthRange, use_case_ids, rows) -> tuple:
+    """(the total of ``use_case_ids`` or None, the figures of the use cases ``rows``): one
+    ``rounded_figures`` call, two queries. Each use case's figures are the sum of its rounded
+    months, the total the sum of every rounded month (``usecases.money``): the rows foot."""
+    total, per_use_case = rounded_figures(
         start=month_range.start,
         end=month_range.end,
         use_case_ids=use_case_ids,
-        groupings=(("use_case_id",),),
+        groupings=((), ("use_case_id",)),
+        use_case_rows=rows,
     )
-    return {key[0]: figures for key, figures in per_use_case.items()}
+    return total.get(()), {key[0]: figures for key, figures in per_use_case.items()}
+
+
+def table_figures(
+    *, user, month_range: MonthRange, page_ids, table_ids=None, portfolio: bool = True
+) -> TableFigures:
+    """The table's total, its page's rows (``page_ids``) and, with ``portfolio``, the visible
+    portfolio's total, summed in SQL (only the page's rows come back). ``table_ids``: a subquery
+    of the filtered table's use cases (None: the table is the visible portfolio). Two queries;
+    four for a filtered table with ``portfolio``."""
+    visible = use_case_ids_for(user)
+    if table_ids is None:
+        total, rows = _total_and_rows(month_range, visible, page_ids)
+        return TableFigures(total=total, rows=rows, portfolio=total if portfolio else None)
+    total, rows = _total_and_rows(month_range, table_ids, page_ids)
+    whole = None
+    if portfolio:
+        (totals,) = rounded_figures(
+            start=month_range.start,
+            end=month_range.end,
+            use_case_ids=visible,
+            groupings=((),),
+        )
+        whole = totals.get(())
+    return TableFigures(total=total, rows=rows, portfolio=whole)
 
 
 def use_case_ids_for(user):
@@ -204,48 +242,59 @@ class PortfolioSummary:
     has_data: bool
     table_total: CfoFigures = field(default_factory=CfoFigures)
     chart: dict = field(default_factory=dict)
-    by_use_case: dict[int, CfoFigures] = field(default_factory=dict)
 
 
-def portfolio_summary(*, user, month_range: MonthRange, table_ids=None) -> PortfolioSummary:
-    """The dashboard's summary of the visible portfolio: the CFO figures and the leakage waterfall
-    (each use case's month weighted in SQL by its own business case and rounded on its own, then
-    added up: ``usecases.money``), stage counts and open flags. ``table_ids`` (a subquery of the
-    filtered table's use cases): their total, as ``summary.table_total``, is the sum of the same
-    rounded use case figures the table shows. Five queries (six with ``table_ids``) whatever the
-    portfolio size."""
-    per_use_case = by_use_case(month_range=month_range, use_case_ids=use_case_ids_for(user))
-    stage_counter: dict[str, int] = dict.fromkeys(Stage.values, 0)
-    for stage, count in (
-        visible_use_cases(user).order_by().values_list("stage").annotate(n=Count("pk"))
+def stage_counts(user, *, table_ids=None) -> tuple[list[tuple[str, str, int]], int]:
+    """(stage, label, how many use cases ``user`` may see in it) for every stage, and how many
+    rows the table has: those of ``table_ids`` (a subquery of the filtered table's use cases;
+    None: every visible one). One query."""
+    in_table = Count("pk") if table_ids is None else Count("pk", filter=Q(pk__in=table_ids))
+    counter: dict[str, int] = dict.fromkeys(Stage.values, 0)
+    rows = 0
+    for stage, count, table_count in (
+        visible_use_cases(user)
+        .order_by()
+        .values_list("stage")
+        .annotate(n=Count("pk"), in_table=in_table)
+        .values_list("stage", "n", "in_table")
     ):
-        stage_counter[stage] = stage_counter.get(stage, 0) + count
+        counter[stage] = counter.get(stage, 0) + count
+        rows += table_count
+    return [(value, label, counter[value]) for value, label in Stage.choices], rows
+
+
+def portfolio_summary(
+    *, user, month_range: MonthRange, stage_counts, figures: TableFigures
+) -> PortfolioSummary:
+    """The dashboard's summary of the visible portfolio: the CFO figures and the leakage waterfall
+    (``figures``, from ``table_figures``: each use case's month weighted in SQL by its own business
+    case and rounded on its own, then added up: ``usecases.money``), ``stage_counts`` (from
+    ``stage_counts``) and open flags. ``summary.table_total``: the table's total (all pages), the
+    sum of the same rounded figures the table shows. One query (the open flags)."""
     open_flags = list(
-        visible_flags(user).open().annotate(open_total=Window(Count("pk")))[:FLAGS_SHOWN]
+        visible_flags(user)
+        .open()
+        .select_related(None)
+        .select_related("use_case")  # what the list shows: the use case's name and link
+        .annotate(open_total=Window(Count("pk")))[:FLAGS_SHOWN]
     )
-    figures = money.total(per_use_case.values())
-    bars = portfolio_waterfall([figures.waterfall()])
-    if table_ids is not None:
-        in_table = set(table_ids.values_list("pk", flat=True))
-        table_figures = money.total(f for pk, f in per_use_case.items() if pk in in_table)
-    else:
-        table_figures = figures
+    whole = figures.portfolio if figures.portfolio is not None else CfoFigures()
+    bars = portfolio_waterfall([whole.waterfall()])
     return PortfolioSummary(
         month_range=month_range,
-        use_case_count=sum(stage_counter.values()),
-        stage_counts=[(value, label, stage_counter[value]) for value, label in Stage.choices],
-        figures=figures,
+        use_case_count=sum(count for _, _, count in stage_counts),
+        stage_counts=stage_counts,
+        figures=whole,
         waterfall=bars,
         open_flags=open_flags,
         open_flag_count=open_flags[0].open_total if open_flags else 0,
-        has_data=bool(per_use_case),
-        table_total=table_figures,
+        has_data=figures.portfolio is not None,
+        table_total=figures.total if figures.total is not None else CfoFigures(),
         chart={
             "range": month_range.label,
             "currency": settings.VALUEGATE_CURRENCY,
             "bars": [bar.as_chart() for bar in bars],
         },
-        by_use_case=per_use_case,
     )
 
 
@@ -323,21 +372,28 @@ def table_queryset(user):
 RANGE_QUANTITIES = ("ai_minutes_saved", "rework_minutes")
 
 
-def with_range_sums(queryset, month_range: MonthRange):
+def with_range_sums(queryset, month_range: MonthRange, *, alias: tuple[str, ...] | None = None):
     """``queryset`` (use cases) with the sums ``range_figures`` needs over ``month_range``:
     correlated subqueries, so a page of use cases costs one query (on PostgreSQL over the weekly
     reviews' sums per month, ``reviews.month_sums``). ``range_<quantity>`` is the
     range's sum of a ``PeriodTotals`` quantity (as ``economics.WEEKLY_QUANTITIES`` adds it up;
-    ``range_costs``: the six costs), NULL without a review of that kind in the range."""
-    costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
-    weekly = weekly_read()  # on PostgreSQL the weekly reviews' sums per month
-    return queryset.annotate(
-        **{
-            f"range_{name}": _range_sum(weekly.model, weekly.quantity(name), month_range)
-            for name in RANGE_QUANTITIES
-        },
-        range_costs=_range_sum(MonthlyReview, costs, month_range),
+    ``range_costs``: the six costs), NULL without a review of that kind in the range.
+    ``alias``: only these quantities' sums, named for a sort key (``linear_key``), not
+    selected."""
+    sums = {f"range_{name}": name for name in (*RANGE_QUANTITIES, "costs")}
+    if alias is not None:
+        sums = {a: name for a, name in sums.items() if name in alias}
+    return (queryset.annotate if alias is None else queryset.alias)(
+        **{a: _range_sum_of(name, month_range) for a, name in sums.items()}
     )
+
+
+def _range_sum_of(name: str, month_range: MonthRange):
+    if name == "costs":
+        costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
+        return _range_sum(MonthlyReview, costs, month_range)
+    weekly = weekly_read()  # on PostgreSQL the weekly reviews' sums per month
+    return _range_sum(weekly.model, weekly.quantity(name), month_range)
 
 
 def range_has_data(use_case: UseCase) -> bool:
@@ -357,16 +413,22 @@ def range_figures(use_case: UseCase) -> economics.PeriodFigures:
     return economics.period_figures(totals, business_case_inputs(use_case))
 
 
-def with_figures(queryset, month_range: MonthRange):
-    """``queryset`` with the latest weekly review's numbers and the range's sums (correlated
-    subqueries: one query for a page of rows)."""
-    return with_range_sums(queryset, month_range).annotate(
+def with_latest_week(queryset):
+    """``queryset`` with the latest weekly review's numbers (correlated subqueries: one query for
+    a page of rows): what a table row shows beside the use case and its figures."""
+    return queryset.annotate(
         latest_week=_latest_weekly("week"),
         latest_active_users=_latest_weekly("active_users"),
         latest_target_users=_latest_weekly("target_users"),
         latest_tasks_with_ai=_latest_weekly("tasks_with_ai"),
         latest_reworked_outputs=_latest_weekly("reworked_outputs"),
     )
+
+
+def with_figures(queryset, month_range: MonthRange):
+    """``queryset`` with the latest weekly review's numbers and the range's sums (correlated
+    subqueries: one query for a page of rows)."""
+    return with_latest_week(with_range_sums(queryset, month_range))
 
 
 def _codepoint_order(expression):
@@ -531,11 +593,41 @@ def table_row(use_case: UseCase, figures: CfoFigures | None) -> DashboardRow:
 @dataclass(frozen=True)
 class TablePage:
     page: Page
-    rows: list[DashboardRow]
+    use_cases: list[UseCase]
+    rows: list[DashboardRow] = field(default_factory=list)
 
     @property
     def count(self) -> int:
         return self.page.paginator.count
+
+    def with_figures(self, figures: Mapping[int, CfoFigures]) -> TablePage:
+        """The page with its rows, ``figures`` (``TableFigures.rows``) their rounded figures."""
+        rows = [table_row(uc, figures.get(uc.pk)) for uc in self.use_cases]
+        return TablePage(page=self.page, use_cases=self.use_cases, rows=rows)
+
+
+#: The columns a table row reads (``table_row``, ``dashboard_rows``): the page's query selects
+#: these, the latest weekly review's numbers and the open flag count, nothing more.
+ROW_FIELDS = (
+    "name",
+    "business_unit",
+    "stage",
+    "funding_status",
+    "value_owner__username",
+    "value_owner__first_name",
+    "value_owner__last_name",
+)
+
+
+def _page_rows(queryset, sort: str, month_range: MonthRange):
+    """``queryset`` (a filtered ``table_queryset``) as the page reads it: ``ROW_FIELDS`` and the
+    latest weekly review's numbers (the figures come from ``table_figures``); sorted by net
+    value, the range's sums ``linear_key`` orders by, as aliases (not selected)."""
+    rows = queryset.select_related(None).select_related("value_owner").only(*ROW_FIELDS)
+    if sort.removeprefix("-") == "net_value":
+        monthly = tuple(t.quantity for t in economics.NET_VALUE_X60 if not t.is_weekly)
+        rows = with_range_sums(rows, month_range, alias=monthly)
+    return with_latest_week(rows)
 
 
 def table_page(
@@ -545,32 +637,16 @@ def table_page(
     sort: str,
     page_number,
     count: int | None = None,
-    figures: Mapping[int, CfoFigures] | None = None,
 ) -> TablePage:
-    """One page of the table, sorted in SQL over every row of ``queryset`` (a filtered
-    ``table_queryset``): the page's query, and a COUNT unless ``count`` is known. ``figures``
-    (``PortfolioSummary.by_use_case``) gives the rows' rounded figures; without it, two more
-    queries read them for the page's use cases."""
-    ordered = sorted_queryset(with_figures(queryset, month_range), sort, month_range)
+    """One page of the table's use cases, sorted in SQL over every row of ``queryset`` (a
+    filtered ``table_queryset``): the page's query, and a COUNT unless ``count`` is known. Its
+    rows come with their figures (``TablePage.with_figures``: ``table_figures`` reads them for
+    the page's use cases only)."""
+    ordered = sorted_queryset(_page_rows(queryset, sort, month_range), sort, month_range)
     paginator = (
         Paginator(ordered, PAGE_SIZE)
         if count is None
         else CountedPaginator(ordered, PAGE_SIZE, count=count)
     )
     page = paginator.get_page(page_number)
-    use_cases = list(page.object_list)
-    if figures is None:
-        figures = by_use_case(month_range=month_range, use_case_ids=[uc.pk for uc in use_cases])
-    return TablePage(page=page, rows=[table_row(uc, figures.get(uc.pk)) for uc in use_cases])
-
-
-def table_total(queryset, *, month_range: MonthRange) -> CfoFigures:
-    """The figures of every use case of ``queryset`` (all pages): the sum of their rounded
-    months (two queries: the htmx table fragment, which has no summary to share them with)."""
-    (total,) = rounded_figures(
-        start=month_range.start,
-        end=month_range.end,
-        use_case_ids=queryset.order_by().values("pk"),
-        groupings=((),),
-    )
-    return total.get((), CfoFigures())
+    return TablePage(page=page, use_cases=list(page.object_list))

@@ -9,7 +9,7 @@ left out of the filter.
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, OuterRef, Value
 
 from reviews.models import Flag
 from usecases.models import Funding, Stage, UseCase
@@ -47,16 +47,35 @@ def _open_flags():
     return Flag.objects.open().filter(use_case=OuterRef("pk"))
 
 
+#: ``choices_for``'s rows: a business unit, or a value owner.
+UNIT, OWNER = 1, 2
+
+
 def _full_name(first: str | None, last: str | None) -> str:
     return f"{first or ''} {last or ''}".strip()
 
 
 def choices_for(use_cases) -> dict[str, list[tuple[str, str]]]:
-    """Business unit and value owner choices among ``use_cases`` (a queryset). One query."""
-    rows = (
+    """Business unit and value owner choices among ``use_cases`` (a queryset). One query: the
+    distinct units and the distinct owners (a row each, not one per unit and owner pair)."""
+    text = CharField()
+    unit_rows = (
         use_cases.order_by()
+        .annotate(
+            u_kind=Value(UNIT),
+            u_username=Value(None, output_field=text),
+            u_first=Value(None, output_field=text),
+            u_last=Value(None, output_field=text),
+        )
+        .values_list("u_kind", "business_unit", "u_username", "u_first", "u_last")
+        .distinct()
+    )
+    owner_rows = (
+        use_cases.order_by()
+        .annotate(o_kind=Value(OWNER), o_unit=Value(None, output_field=text))
         .values_list(
-            "business_unit",
+            "o_kind",
+            "o_unit",
             "value_owner__username",
             "value_owner__first_name",
             "value_owner__last_name",
@@ -64,9 +83,10 @@ def choices_for(use_cases) -> dict[str, list[tuple[str, str]]]:
         .distinct()
     )
     units, owners, ownerless = set(), {}, False
-    for unit, username, first, last in rows:
-        units.add(unit)
-        if username is None:
+    for kind, unit, username, first, last in unit_rows.union(owner_rows, all=True).order_by():
+        if kind == UNIT:
+            units.add(unit)
+        elif username is None:
             ownerless = True
         else:
             owners[username] = _full_name(first, last) or username

@@ -132,14 +132,9 @@ def portfolio_dashboard(request):
     )
     partial = bool(request.htmx) and not request.htmx.boosted
     filtered = filterset.is_filtered
-    summary = (
-        None
-        if partial
-        else dashboard.portfolio_summary(
-            user=user,
-            month_range=month_range,
-            table_ids=filterset.qs.order_by().values("pk") if filtered else None,
-        )
+    table_ids = filterset.qs.order_by().values("pk") if filtered else None
+    counts, table_count = (
+        (None, None) if partial else dashboard.stage_counts(user, table_ids=table_ids)
     )
     sort = filterset.sort_key
     table = dashboard.table_page(
@@ -147,14 +142,24 @@ def portfolio_dashboard(request):
         month_range=month_range,
         sort=sort,
         page_number=request.GET.get("page"),
-        count=summary.use_case_count if summary is not None and not filtered else None,
-        figures=summary.by_use_case if summary is not None else None,
+        count=table_count,
     )
-    table_total = (
-        summary.table_total
-        if summary is not None
-        else dashboard.table_total(filterset.qs, month_range=month_range)
+    figures = dashboard.table_figures(
+        user=user,
+        month_range=month_range,
+        page_ids=[uc.pk for uc in table.use_cases],
+        table_ids=table_ids,
+        portfolio=not partial,
     )
+    table = table.with_figures(figures.rows)
+    summary = (
+        None
+        if partial
+        else dashboard.portfolio_summary(
+            user=user, month_range=month_range, stage_counts=counts, figures=figures
+        )
+    )
+    table_total = figures.total if figures.total is not None else dashboard.CfoFigures()
     context = {
         "filter": filterset,
         "table": table,

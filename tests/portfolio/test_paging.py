@@ -24,7 +24,7 @@ from tests.portfolio.test_dashboard import (
     count_queries,
     engine_figures,
 )
-from usecases import economics
+from usecases import economics, money
 from usecases.models import BusinessCase, Funding, Stage
 from usecases.permissions import visible_use_cases
 
@@ -200,11 +200,65 @@ def test_filtered_total_covers_every_matching_row(client_for, pmo, big_portfolio
     assert partial.context["table_total"].net_value == response.context["table_total"].net_value
 
 
+#: The dashboard's queries in each shape: session, user, groups, filter choices, then the stage
+#: counts (with the filtered table's count), the page, the figures (the table's total and the
+#: page's rows: two queries; a filtered table adds the portfolio's total, two more), the open
+#: flags, and the unread notifications. The htmx fragment has no summary: COUNT, page, figures
+#: (two queries), the notifications.
+QUERIES = {"page": 10, "filtered": 12, "fragment": 9, "fragment filtered": 9}
+
+
 def test_queries_do_not_grow_with_pages(client_for, pmo, owner, big_portfolio):
     client = client_for(pmo)
-    for url in (URL, URL + "?page=2&sort=-adoption", URL + "?business_unit=HR&sort=owner"):
-        assert count_queries(client, url) <= 12, url
-    assert count_queries(client, URL) == count_queries(client, URL + "?page=2")
+    shapes = [(URL, "page"), (URL + "?page=2", "page")]
+    shapes += [(URL + f"?sort={s}", "page") for key in SORT_FIELDS for s in (key, f"-{key}")]
+    shapes += [(URL + f"?sort=-{key}&page=2", "page") for key in SORT_FIELDS]
+    shapes += [
+        (URL + "?business_unit=HR&sort=owner", "filtered"),
+        (URL + "?flags=none&sort=-net_value&page=2", "filtered"),
+        (URL + "?stage=rollout&funding=funded", "filtered"),
+        (URL + "?page=2&sort=-adoption", "fragment"),
+        (URL + "?business_unit=Finance&sort=-net_value", "fragment filtered"),
+    ]
+    for url, shape in shapes:
+        headers = {"HTTP_HX_REQUEST": "true"} if shape.startswith("fragment") else {}
+        assert count_queries(client, url, **headers) == QUERIES[shape], url
+    assert max(QUERIES.values()) <= 12
+
+
+def test_figures_are_read_for_the_page_rows_only(pmo, big_portfolio):
+    """The table's total and the portfolio's are summed in SQL; only the page's use cases come
+    back with their own figures, and they foot to the total over every page."""
+    month_range = dashboard.MonthRange(datetime.date(2026, 8, 1), datetime.date(2026, 10, 1))
+    queryset = dashboard.table_queryset(pmo)
+    pages = [
+        dashboard.table_page(queryset, month_range=month_range, sort="-net_value", page_number=n)
+        for n in (1, 2)
+    ]
+    rows = {}
+    for page in pages:
+        ids = [uc.pk for uc in page.use_cases]
+        figures = dashboard.table_figures(user=pmo, month_range=month_range, page_ids=ids)
+        assert set(figures.rows) <= set(ids)
+        assert figures.portfolio == figures.total
+        rows |= figures.rows
+    assert len(rows) > dashboard.PAGE_SIZE
+    everything = dashboard.table_figures(
+        user=pmo, month_range=month_range, page_ids=[uc.pk for uc in big_portfolio]
+    )
+    assert everything.rows == rows
+    assert figures.total == money.total(rows.values())
+    finance = queryset.filter(business_unit="Finance")
+    filtered = dashboard.table_figures(
+        user=pmo,
+        month_range=month_range,
+        page_ids=[uc.pk for uc in finance],
+        table_ids=finance.order_by().values("pk"),
+    )
+    assert filtered.portfolio == figures.total
+    assert filtered.rows == {pk: f for pk, f in rows.items() if pk in {uc.pk for uc in finance}}
+    assert filtered.total == money.total(filtered.rows.values())
+    assert filtered.total != figures.total
 
 
 def test_quick_select_renders_like_the_stock_widget(pmo, big_portfolio):
