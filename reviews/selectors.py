@@ -275,14 +275,21 @@ ATOM = ("use_case_id", "month_start")
 
 
 def rounded_figures(
-    *, start: Month, end: Month, use_case_ids=None, groupings: tuple[tuple[str, ...], ...]
+    *,
+    start: Month,
+    end: Month,
+    use_case_ids=None,
+    groupings: tuple[tuple[str, ...], ...],
+    use_case_rows=None,
 ) -> list[dict[tuple, money.Figures]]:
     """The rounding rule (``usecases.money``, docs/figures.md) over the reviews in [start, end]:
     each use case's month (the atom) weighted by its business case and rounded half-up to the
     cent on its own, then the rounded atoms summed per group. One ``{key: Figures}`` per
     grouping of ``groupings`` (each a tuple of ``FIGURE_KEYS`` names, its key the tuple of their
     values; ``()`` is the grand total, keyed ``()``); only groups with a review appear.
-    ``use_case_ids`` as in ``monthly_totals``.
+    ``use_case_ids`` as in ``monthly_totals``. ``use_case_rows`` (an iterable of use case ids;
+    None: all): the groupings that name ``use_case_id`` keep only the groups of those use cases
+    (a page's rows), the other groupings still sum every atom (the page's totals).
 
     Two queries (the weekly and the monthly reviews) whatever the portfolio size or the number
     of groupings. On PostgreSQL the atoms are rounded and summed in SQL (``_grouped_in_sql``:
@@ -295,13 +302,14 @@ def rounded_figures(
             raise ValueError(f"cannot group by {sorted(unknown)}; choose from {list(FIGURE_KEYS)}")
     if not groupings:
         return []
+    rows = None if use_case_rows is None else sorted({int(pk) for pk in use_case_rows})
     if connection.vendor != "postgresql":
         weekly, monthly = _reviews_in(start, end, use_case_ids)
-        return _rounded_in_python(weekly, monthly, groupings)
+        return _rounded_in_python(weekly, monthly, groupings, rows)
     weekly, monthly = _reviews_in(start, end, use_case_ids, SUMS)
     keys = _keys_of(groupings)
-    weekly_sums = _grouped_in_sql(_summed_atom_rows(weekly, keys), _ROUNDED_WEEKLY, groupings)
-    cost_sums = _grouped_in_sql(_review_rows(monthly, COST_FIELDS, keys), _COSTS, groupings)
+    weekly_sums = _grouped_in_sql(_summed_atom_rows(weekly, keys), _ROUNDED_WEEKLY, groupings, rows)
+    cost_sums = _grouped_in_sql(_review_rows(monthly, COST_FIELDS, keys), _COSTS, groupings, rows)
     return [
         {
             key: money.Figures(**weeks.get(key, _NO_WEEKLY), **costs.get(key, _NO_COSTS))
@@ -368,9 +376,12 @@ def _review_rows(reviews, fields, keys: tuple[str, ...]):
     return _keyed(reviews, keys).values(*(f"k_{key}" for key in keys), *fields)
 
 
-def _grouped_in_sql(rows, columns: dict[str, str], groupings) -> list[dict[tuple, dict]]:
+def _grouped_in_sql(
+    rows, columns: dict[str, str], groupings, use_case_rows: list[int] | None = None
+) -> list[dict[tuple, dict]]:
     """PostgreSQL: ``columns`` (name → an aggregate over the subquery ``rows``, as ``atoms``)
-    per grouping, in one query: GROUP BY GROUPING SETS, ``GROUPING()`` telling the rows apart."""
+    per grouping, in one query: GROUP BY GROUPING SETS, ``GROUPING()`` telling the rows apart.
+    ``use_case_rows`` (ids; None: all): the groups by ``use_case_id`` kept (a HAVING)."""
     try:
         inner, params = rows.query.sql_with_params()
     except EmptyResultSet:  # use_case_ids=[]: no query, as the ORM runs none
@@ -381,9 +392,14 @@ def _grouped_in_sql(rows, columns: dict[str, str], groupings) -> list[dict[tuple
     selected = "".join(f"k_{key}, " for key in used) + ", ".join(
         f'{sql} AS "{name}"' for name, sql in columns.items()
     )
+    having, params = "COUNT(*) > 0", tuple(params)
+    if use_case_rows is not None and "use_case_id" in used:
+        kept = f"k_use_case_id IN ({', '.join(['%s'] * len(use_case_rows))})"
+        having += f" AND (GROUPING(k_use_case_id) = 1 OR {kept if use_case_rows else 'FALSE'})"
+        params += tuple(use_case_rows)
     query = (
         f"SELECT {mask_sql}, {selected} FROM ({inner}) AS atoms "
-        f"GROUP BY GROUPING SETS ({sets}) HAVING COUNT(*) > 0"
+        f"GROUP BY GROUPING SETS ({sets}) HAVING {having}"
     )
 
     def mask(grouping):  # GROUPING(): a 1 bit for each key the row is not grouped by
@@ -400,7 +416,9 @@ def _grouped_in_sql(rows, columns: dict[str, str], groupings) -> list[dict[tuple
     return [result[mask(g)] for g in groupings]
 
 
-def _rounded_in_python(weekly, monthly, groupings) -> list[dict[tuple, money.Figures]]:
+def _rounded_in_python(
+    weekly, monthly, groupings, use_case_rows: list[int] | None = None
+) -> list[dict[tuple, money.Figures]]:
     """``rounded_figures`` on a database other than PostgreSQL (SQLite), the one Python path
     left: the atoms' weighted
     sums from SQL (two GROUP BY queries), each atom rounded by ``money.Figures.of_weighted_sums``
@@ -424,11 +442,14 @@ def _rounded_in_python(weekly, monthly, groupings) -> list[dict[tuple, money.Fig
         atom: money.Figures.of_weighted_sums(weekly_rows.get(atom), cost_rows.get(atom))
         for atom in weekly_rows.keys() | cost_rows.keys()
     }
+    kept = None if use_case_rows is None else set(use_case_rows)
     result = []
     for grouping in groupings:
         positions = [keys.index(key) for key in grouping]
         groups: dict[tuple, list[money.Figures]] = defaultdict(list)
         for atom, figures in atoms.items():
+            if kept is not None and "use_case_id" in grouping and atom[0] not in kept:
+                continue  # atom[0]: the use case (ATOM leads the keys)
             groups[tuple(atom[i] for i in positions)].append(figures)
         result.append({key: money.total(members) for key, members in groups.items()})
     return result

@@ -158,6 +158,19 @@ def check(portfolio):
                     assert getattr(value, name) == getattr(value, name).quantize(money.CENT)
         # A subset of the use cases (a subquery, as the pages pass it), on its own.
         some = [uc.pk for uc, *_ in built[::2]]
+        # A page's rows (use_case_rows): the groupings by use case keep only those use cases,
+        # the others every atom, in the same two queries; no rows at all: none of them.
+        for rows in (some, []):
+            with CaptureQueriesContext(connection) as queries:
+                page = rounded_figures(
+                    start=START, end=END, groupings=GROUPINGS, use_case_rows=iter(rows)
+                )
+            assert len(queries) == 2
+            for grouping, figures, whole in zip(GROUPINGS, page, got, strict=True):
+                if "use_case_id" in grouping:
+                    position = grouping.index("use_case_id")
+                    whole = {k: v for k, v in whole.items() if k[position] in rows}
+                assert figures == whole, grouping
         (subset,) = rounded_figures(
             start=START,
             end=END,
