@@ -36,6 +36,9 @@ from .dashboard import CfoFigures, CountedPaginator, MonthRange, use_case_ids_fo
 #: Use case lines and 90-day lines per page of the report page.
 PAGE_SIZE = 50
 
+#: The use case fields a use case line shows (``cfo_rows.use_case_row``, ``exports``).
+LINE_FIELDS = ("pk", "name", "business_unit", "stage")
+
 #: A month without reviews (the engine's totals are immutable: one for every such month).
 NO_REVIEWS = economics.PeriodTotals()
 
@@ -145,7 +148,8 @@ def cfo_report(
         scaled_count += scaled
     use_case_count = sum(unit_counts.values())
 
-    use_cases = visible.select_related("business_case", "value_owner").order_by(Lower("name"), "pk")
+    # What a line shows (the page's row, the exports' columns): no business case, no owner.
+    use_cases = visible.only(*LINE_FIELDS).order_by(Lower("name"), "pk")
     scaled = (
         visible.filter(scaled_on__isnull=False)
         .select_related("business_case")

@@ -219,7 +219,7 @@ def cfo_report(request):
         {
             "report": report,
             "use_case_rows": [cfo_rows.use_case_row(line) for line in report.by_use_case],
-            "ninety_rows": [cfo_rows.ninety_row(line) for line in report.ninety_days],
+            "ninety_rows": cfo_rows.ninety_rows(report.ninety_days),
             "month_range": month_range,
             "range_errors": range_errors,
             "presets": _presets(clock.today()),
