@@ -253,7 +253,11 @@ def cfo_export(request):
         return HttpResponseBadRequest(
             f"Choose table={'|'.join(exports.TABLES)}.", content_type="text/plain; charset=utf-8"
         )
-    report = cfo.cfo_report(user=request.user, month_range=month_range)
+    report = cfo.cfo_report(
+        user=request.user,
+        month_range=month_range,
+        ninety_days=fmt == "xlsx" or table == "ninety_days",  # a CSV is one table
+    )
     if fmt == "csv":
         response = HttpResponse(content_type=exports.CSV_CONTENT_TYPE)
         name = exports.filename(report, "csv", table)
