@@ -2,11 +2,13 @@
 spends per request (issue 20: cutting the dashboard's and the CFO report's Python).
 
 ``dump`` writes every response (the dashboard by default, sorted by each key both ways, page 2,
-filtered, its htmx fragment; the CFO report and its pages; every CSV table and the XLSX), as the
-PMO and as leadership, into a directory, the CSP nonce and the CSRF token masked (the XLSX: each
-member of the archive but its timestamps). ``diff`` compares two such directories. ``time`` runs
-each page ``--requests`` times in this process (``time.process_time()`` around each test-client
-request) and prints the median, and cProfile's count of Python calls of one more request. Run it
+filtered, its htmx fragment; the CFO report over several ranges and its pages; every CSV table
+and the XLSX; the monthly e-mail's PDF summary source), as the PMO and as leadership, into a
+directory, the CSP nonce and the CSRF token masked (the XLSX: each member of the archive but its
+timestamps). ``diff`` compares two such directories. ``time`` runs each page ``--requests``
+times in this process (``time.process_time()`` around each test-client request, the collector
+frozen after the warm-up as in the gunicorn workers; ``--only`` picks pages by name) and prints
+the median, and cProfile's count of Python calls of one more request. Run it
 from each tree against the same kept bench database (production settings: ``STATIC_ROOT`` the
 bench run's collected static files, whose manifest the pages name)::
 
