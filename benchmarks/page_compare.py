@@ -2,11 +2,13 @@
 spends per request (issue 20: cutting the dashboard's and the CFO report's Python).
 
 ``dump`` writes every response (the dashboard by default, sorted by each key both ways, page 2,
-filtered, its htmx fragment; the CFO report and its pages; every CSV table and the XLSX), as the
-PMO and as leadership, into a directory, the CSP nonce and the CSRF token masked (the XLSX: each
-member of the archive but its timestamps). ``diff`` compares two such directories. ``time`` runs
-each page ``--requests`` times in this process (``time.process_time()`` around each test-client
-request) and prints the median, and cProfile's count of Python calls of one more request. Run it
+filtered, its htmx fragment; the CFO report over several ranges and its pages; every CSV table
+and the XLSX; the monthly e-mail's PDF summary source), as the PMO and as leadership, into a
+directory, the CSP nonce and the CSRF token masked (the XLSX: each member of the archive but its
+timestamps). ``diff`` compares two such directories. ``time`` runs each page ``--requests``
+times in this process (``time.process_time()`` around each test-client request, the collector
+frozen after the warm-up as in the gunicorn workers; ``--only`` picks pages by name) and prints
+the median, and cProfile's count of Python calls of one more request. Run it
 from each tree against the same kept bench database (production settings: ``STATIC_ROOT`` the
 bench run's collected static files, whose manifest the pages name)::
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -107,6 +110,7 @@ def urls() -> list[tuple[str, str, dict]]:
     last = economics.add_months(clock.today(), -1)
     first = economics.add_months(last, -11)
     cfo_range = f"start={first:%Y-%m}&end={last:%Y-%m}"
+    quarter, two_years = economics.add_months(last, -2), economics.add_months(last, -23)
     unit = UseCase.objects.order_by("pk").values_list("business_unit", flat=True)[0]
     owner = (
         UseCase.objects.filter(value_owner__isnull=False)
@@ -132,12 +136,22 @@ def urls() -> list[tuple[str, str, dict]]:
         ("cfo", f"/reports/cfo/?{cfo_range}", {}),
         ("cfo-default", "/reports/cfo/", {}),
         ("cfo-p2", f"/reports/cfo/?{cfo_range}&page=2&ninety_page=2", {}),
+        ("cfo-last-page", f"/reports/cfo/?{cfo_range}&page=999&ninety_page=999", {}),
+        ("cfo-bad-page", f"/reports/cfo/?{cfo_range}&page=x&ninety_page=-1", {}),
+        ("cfo-one-month", f"/reports/cfo/?start={last:%Y-%m}&end={last:%Y-%m}&page=3", {}),
+        ("cfo-quarter", f"/reports/cfo/?start={quarter:%Y-%m}&end={last:%Y-%m}", {}),
+        ("cfo-24-months", f"/reports/cfo/?start={two_years:%Y-%m}&end={last:%Y-%m}", {}),
+        ("cfo-no-data", "/reports/cfo/?start=2019-01&end=2019-03&page=2", {}),
+        ("cfo-bad-range", "/reports/cfo/?start=2026-13&end=x", {}),
         ("cfo-xlsx", f"/reports/cfo/export/?format=xlsx&{cfo_range}", {}),
     ]
     for table in ("use_case", "business_unit", "month", "ninety_days"):
         out.append(
             (f"cfo-{table}.csv", f"/reports/cfo/export/?format=csv&table={table}&{cfo_range}", {})
         )
+    quarter_range = f"start={quarter:%Y-%m}&end={last:%Y-%m}"
+    out.append(("cfo-quarter.csv", f"/reports/cfo/export/?format=csv&{quarter_range}", {}))
+    out.append(("cfo-quarter-xlsx", f"/reports/cfo/export/?format=xlsx&{quarter_range}", {}))
     return out
 
 
@@ -165,7 +179,26 @@ def dump(out: Path) -> None:
             head = f"{response.status_code} {response.get('Content-Type')} "
             head += f"{response.get('Content-Disposition', '')}\n"
             (out / f"{who}-{name}").write_bytes(head.encode() + body)
-    print(f"{len(pages) * 2} responses in {out}")
+        (out / f"{who}-cfo-summary-pdf").write_bytes(summary_pdf_source(client))
+    print(f"{len(pages) * 2} responses and 2 PDF summaries in {out}")
+
+
+def summary_pdf_source(client) -> bytes:
+    """What the monthly e-mail's one-page PDF summary is drawn from (its HTML, the time it was
+    prepared masked, and its charts) for last month, as the report mailer builds it."""
+    from django.contrib.auth import get_user_model
+
+    from portfolio import cfo, cfo_subscriptions, cfo_summary_pdf
+    from portfolio.dashboard import MonthRange
+    from usecases import clock
+
+    user = get_user_model().objects.get(pk=client.session["_auth_user_id"])
+    month = cfo_subscriptions.report_month(clock.today())
+    report = cfo.cfo_report(user=user, month_range=MonthRange(month, month))
+    source = cfo_summary_pdf.summary_source(report, viewer=user)
+    html = re.sub(r" on \d{4}-\d\d-\d\d \d\d:\d\d · ", " on WHEN · ", source.html)
+    charts = b"".join(name.encode() + b"\n" + svg for name, svg in sorted(source.charts.items()))
+    return html.encode() + b"\n" + charts
 
 
 def diff(a: Path, b: Path) -> int:
@@ -185,7 +218,7 @@ TIMED = (
 )
 
 
-def timing(requests: int, who: str) -> None:
+def timing(requests: int, who: str, only: str = "") -> None:
     from django.db import connection
 
     from usecases import clock, economics
@@ -194,10 +227,14 @@ def timing(requests: int, who: str) -> None:
     first = economics.add_months(last, -11)
     client = dict(clients())[who]
     for name, url in TIMED:
+        if only.lower() not in name.lower():
+            continue
         if url == "CFO":
             url = f"/reports/cfo/?start={first:%Y-%m}&end={last:%Y-%m}"
         for _ in range(3):
             client.get(url)
+        gc.collect()  # what lives on moved out of the collector's sight, as gunicorn.conf.py's
+        gc.freeze()  # post_worker_init does in production
         cpu = []
         for _ in range(requests):
             began = time.process_time()
@@ -226,14 +263,16 @@ def main(argv=None) -> int:
     t = sub.add_parser("time")
     t.add_argument("--requests", type=int, default=50)
     t.add_argument("--who", choices=("pmo", "leader"), default="pmo")
+    t.add_argument("--only", default="", help="only the pages whose name holds this")
     args = parser.parse_args(argv)
     if args.command == "diff":
         return diff(Path(args.a), Path(args.b))
-    setup(Path(args.tree))
+    out = Path(args.out).resolve() if args.command == "dump" else None
+    setup(Path(args.tree))  # changes the working directory to the tree
     if args.command == "dump":
-        dump(Path(args.out).resolve())
+        dump(out)
     else:
-        timing(args.requests, args.who)
+        timing(args.requests, args.who, args.only)
     return 0
 
 

@@ -7,9 +7,10 @@ case's month weighted by its own business case and rounded to the cent on its ow
 case, business unit and month lines and the total summed from those rounded months, all in the
 same two queries (``reviews.selectors.rounded_figures``, one GROUP BY with GROUPING SETS per
 review kind on PostgreSQL). The page shows one page of use case lines and of 90-day lines
-(``PAGE_SIZE`` each); the exports take them all. Queries, whatever the portfolio size: use case
-counts per unit (1), the rounded figures (2), the use cases (1), the scaled use cases (1) and
-their 90-day sums and reviewed months (2).
+(``PAGE_SIZE`` each), and reads the figures of its page's use cases only (``use_case_rows``:
+the units, months and total still sum every atom); the exports take them all. Queries,
+whatever the portfolio size: use case counts per unit (1), the use cases (1), the rounded
+figures (2), the scaled use cases (1) and their 90-day sums and reviewed months (2).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ from .dashboard import CfoFigures, CountedPaginator, MonthRange, use_case_ids_fo
 
 #: Use case lines and 90-day lines per page of the report page.
 PAGE_SIZE = 50
+
+#: The use case fields a use case line shows (``cfo_rows.use_case_row``, ``exports``).
+LINE_FIELDS = ("pk", "name", "business_unit", "stage")
 
 #: A month without reviews (the engine's totals are immutable: one for every such month).
 NO_REVIEWS = economics.PeriodTotals()
@@ -127,12 +131,20 @@ class CfoReport:
 
 
 def cfo_report(
-    *, user, month_range: MonthRange, paginate: bool = False, page=None, ninety_page=None
+    *,
+    user,
+    month_range: MonthRange,
+    paginate: bool = False,
+    page=None,
+    ninety_page=None,
+    ninety_days: bool = True,
 ) -> CfoReport:
     """The report over the use cases ``user`` may see (a contributor: only theirs). With
     ``paginate``, only page ``page`` of the use case lines and page ``ninety_page`` of the 90-day
     lines are listed (the page); without, all of them (the exports). Every figure is a sum of
-    rounded use case months (``usecases.money``), so each table foots to the one total."""
+    rounded use case months (``usecases.money``), so each table foots to the one total. Without
+    ``ninety_days`` the 90-day lines are left out (``ninety_days`` empty, their count kept; two
+    queries fewer): for a CSV of another table."""
     visible = visible_use_cases(user)
     unit_counts, scaled_count = {}, 0
     for unit, count, scaled in (
@@ -142,26 +154,29 @@ def cfo_report(
     ):
         unit_counts[unit] = count
         scaled_count += scaled
-    per_use_case, by_unit, by_month, total = rounded_figures(
-        start=month_range.start,
-        end=month_range.end,
-        use_case_ids=use_case_ids_for(user),
-        groupings=(("use_case_id",), ("business_unit",), ("month_start",), ()),
-    )
     use_case_count = sum(unit_counts.values())
 
-    use_cases = visible.select_related("business_case", "value_owner").order_by(Lower("name"), "pk")
+    # What a line shows (the page's row, the exports' columns): no business case, no owner.
+    use_cases = visible.only(*LINE_FIELDS).order_by(Lower("name"), "pk")
     scaled = (
         visible.filter(scaled_on__isnull=False)
         .select_related("business_case")
         .order_by("scaled_on", Lower("name"), "pk")
     )
-    use_case_page = ninety = None
+    use_case_page = ninety = rows = None
     if paginate:
         use_case_page = CountedPaginator(use_cases, PAGE_SIZE, count=use_case_count).get_page(page)
-        use_cases = use_case_page.object_list
+        use_cases = list(use_case_page.object_list)
+        rows = [uc.pk for uc in use_cases]  # the page's figures only; the totals cover them all
         ninety = CountedPaginator(scaled, PAGE_SIZE, count=scaled_count).get_page(ninety_page)
         scaled = ninety.object_list
+    per_use_case, by_unit, by_month, total = rounded_figures(
+        start=month_range.start,
+        end=month_range.end,
+        use_case_ids=use_case_ids_for(user),
+        groupings=(("use_case_id",), ("business_unit",), ("month_start",), ()),
+        use_case_rows=rows,
+    )
     lines = [
         UseCaseLine(uc, per_use_case.get((uc.pk,), CfoFigures()), has_data=(uc.pk,) in per_use_case)
         for uc in use_cases
@@ -183,7 +198,7 @@ def cfo_report(
         total=total.get((), CfoFigures()),
         has_data=bool(total),
         ninety_day_count=scaled_count,
-        ninety_days=ninety_day_lines(list(scaled)),
+        ninety_days=ninety_day_lines(list(scaled)) if ninety_days else [],
         use_case_page=use_case_page,
         ninety_page=ninety,
     )

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.template import Context, Engine, Template
 
 from portfolio import cfo
-from portfolio.cfo_rows import figure_cells, ninety_row, use_case_row
+from portfolio.cfo_rows import figure_cells, ninety_row, ninety_rows, use_case_row
 from usecases import economics, money
 from usecases.models import UseCase
 
@@ -111,4 +111,5 @@ def test_ninety_rows_are_the_templates():
     expected = NINETY_ROW.render(Context({"lines": lines}))
     written = "".join(ninety_row(line) for line in lines)
     assert written == expected
+    assert "".join(ninety_rows(lines)) == expected  # each date written once
     assert "pending" in written and " neg" in written and "2 of 3 months" in written
