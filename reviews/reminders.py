@@ -11,7 +11,8 @@
   ``PMO_AFTER_DAYS_OVERDUE`` (3) days overdue (see ``cadence.escalation_periods``). Kinds
   ``weekly_overdue`` / ``monthly_overdue``; the link opens the overdue tracker.
 
-- ``settle_reminders``: once the review arrives, both kinds are marked read for every recipient.
+- ``settle_reminders``: once the review arrives, both kinds are marked read for every recipient
+  (a submission runs its UPDATE, ``settle_statement``, within its INSERT's statement).
 
 Subject = the use case, period = the ISO week or the month. Both services are idempotent and safe
 to run concurrently: the notification is unique per (recipient, kind, use case, period) in the
@@ -96,9 +97,19 @@ def overdue_alerts_send(*, today: datetime.date) -> int:
 def settle_reminders(*, use_case_id: int, kind: str, period: str) -> int:
     """The review of ``period`` (a ``cadence.WEEKLY`` or ``cadence.MONTHLY`` label) arrived: its
     reminders and the PMO's overdue alerts are done, so every recipient's copy is marked read (the
-    inbox count drops; the notifications stay in the inbox as history). One UPDATE; returns how
-    many were unread. The use case's content type is Django's per-process cached one (read once
-    by a process): a plain UPDATE, no subquery joining ``django_content_type`` per review.
+    inbox count drops; the notifications stay in the inbox as history). One UPDATE
+    (``settle_statement``); returns how many were unread."""
+    sql, params = settle_statement(use_case_id=use_case_id, kind=kind, period=period)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def settle_statement(*, use_case_id: int, kind: str, period: str) -> tuple[str, list]:
+    """``settle_reminders``' UPDATE and its params, for a caller that runs it within a statement
+    of its own (a submission: ``reviews.services._save_new``). The use case's content type is
+    Django's per-process cached one (read once by a process): a plain UPDATE, no subquery joining
+    ``django_content_type`` per review.
 
     The UPDATE is the queryset ``update(read_at=now)`` of those notifications written as SQL from
     the model's columns (an ``update()`` sends no signal either): building and compiling the
@@ -121,9 +132,7 @@ def settle_reminders(*, use_case_id: int, kind: str, period: str) -> int:
         use_case_id,
         period,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return sql, params
 
 
 def _owners_and_contributors(rows) -> dict[int, set[int]]:

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 
 from usecases import clock, economics
 from usecases.audit import stamp
-from usecases.fastpaths import bulk_history_of_created, insert_new, loaded_relations
+from usecases.fastpaths import insert_new_with_history, loaded_relations
 from usecases.models import ModelChange, UseCase
 from usecases.permissions import can_submit_review
 from usecases.prepared_sql import PreparedQuery
@@ -76,13 +76,17 @@ def after_review_saved(review, **known) -> Outcome:
     return evaluate_after_review(review, **known)
 
 
-def _settle_reminders(review) -> None:
-    """A new review settles its period's reminders and overdue alerts (``reminders``). Before
-    the period's reminder day none can exist yet, so the current week costs no query."""
+def _reminders_settled(review) -> list[tuple[str, list]]:
+    """A new review settles its period's reminders and overdue alerts (``reminders``): the
+    UPDATE to run with its INSERT. Before the period's reminder day none can exist yet, so the
+    current week runs none."""
     kind = cadence.WEEKLY if review.period_field == "week" else cadence.MONTHLY
     period = cadence.parse_period(kind, getattr(review, review.period_field))
-    if clock.today() >= period.reminder_on:
-        reminders.settle_reminders(use_case_id=review.use_case_id, kind=kind, period=period.label)
+    if clock.today() < period.reminder_on:
+        return []
+    return [
+        reminders.settle_statement(use_case_id=review.use_case_id, kind=kind, period=period.label)
+    ]
 
 
 def _check_permission(user, use_case, permission=can_submit_review) -> None:
@@ -138,7 +142,6 @@ def _insert(review, **known) -> None:
         with transaction.atomic():
             _save_new(review)
             review.outcome = after_review_saved(review, **known)
-            _settle_reminders(review)
     except IntegrityError:
         error = duplicate()
         if error is None:
@@ -147,18 +150,18 @@ def _insert(review, **known) -> None:
 
 
 def _save_new(review) -> None:
-    """INSERT ``review`` and its audit record ("created", by ``review._history_user``): the row
-    ``save()`` writes, by ``fastpaths.insert_new`` (its SQL compiled once per connection), and
-    the record ``save()`` would write, copied from the row just inserted in one ``INSERT …
-    SELECT`` (``fastpaths.bulk_history_of_created``) instead of a history instance built and
-    saved through the ORM (issue 20: the submission's CPU)."""
+    """INSERT ``review``, its audit record ("created", by ``review._history_user``) and settle
+    its period's reminders (``_reminders_settled``): the row ``save()`` writes, by
+    ``fastpaths.insert_new`` (its SQL compiled once per connection), the record ``save()`` would
+    write, copied from the row just inserted (``fastpaths.bulk_history_of_created``), and the
+    reminders' UPDATE, in one statement on PostgreSQL (``fastpaths.insert_new_with_history``;
+    issue 20: the submission's round trips)."""
     review.skip_history_when_saving = True
     try:
         review.set_period_starts()  # what the model's ``save()`` does before saving
-        insert_new(review)
+        insert_new_with_history(review, also=_reminders_settled(review))
     finally:
         del review.skip_history_when_saving
-    bulk_history_of_created(type(review), [review])
 
 
 def _correct(review, *, user, data: Mapping, expected_version: int | None):

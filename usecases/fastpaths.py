@@ -31,6 +31,10 @@ process, interleaved, so machine load affects both sides alike):
   INSERT, the same signals, its SQL compiled once per connection and model instead of an
   ``InsertQuery`` built and compiled per save (``tests/usecases/test_fastpaths.py`` compares the
   rows written).
+- ``insert_new_with_history``: ``insert_new``, the row's history copy and the caller's other
+  writes (a submission's reminders UPDATE) as one statement of data-modifying ``WITH`` queries
+  on PostgreSQL: two round trips fewer per submission (issue 20; benchmarks/README.md, "The
+  submission beside a bare read", fifth round). SQLite runs the three one after the other.
 - ``memo``: per-request answers cached on the ``User`` (roles, "owns a use case") and on a
   ``UseCase`` (is the requesting user a contributor, read with it in one query). Each saves a
   query per permission check; all attribute names start with ``_valuegate_`` and are set only
@@ -164,6 +168,28 @@ def bulk_history_of_created(model, instances: list) -> None:
     history copies many-to-many rows, ``bulk_history`` itself."""
     if not instances or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
+    copied = _history_copy(model, instances)
+    if copied is None:
+        bulk_history(model, instances, update=False)
+        return
+    insert, select, params = copied
+    quote = connection.ops.quote_name
+    pk = quote(model._meta.pk.column)
+    ids = sorted(i.pk for i in instances)
+    sql = (
+        f"{insert} {select} FROM {quote(model._meta.db_table)} "
+        f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) ORDER BY {pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *ids])
+
+
+def _history_copy(model, instances: list):
+    """``bulk_history_of_created``'s record copy: ``(INSERT INTO <history> (<columns>), SELECT
+    <the row's tracked columns>, %s, %s, %s, %s, the four params)`` to copy rows of ``model``'s
+    table (or a row set with its columns) into their "created" history records, or None when the
+    records would differ from ``bulk_history``'s (more than one user or reason, an own history
+    date, many-to-many copies, a history relation)."""
     history = get_history_manager_for_model(model).model
     stamps = {
         (
@@ -178,8 +204,7 @@ def bulk_history_of_created(model, instances: list) -> None:
         or hasattr(history, "history_relation")
         or any(hasattr(i, "_history_date") for i in instances)
     ):
-        bulk_history(model, instances, update=False)
-        return
+        return None
     ((user, reason),) = stamps
     quote = connection.ops.quote_name
     tracked = list(history.tracked_fields)
@@ -187,24 +212,15 @@ def bulk_history_of_created(model, instances: list) -> None:
     columns += ["history_date", "history_change_reason", "history_type", "history_user_id"]
     columns = [history._meta.get_field(c).column for c in columns]
     date_field = history._meta.get_field("history_date")
-    pk = model._meta.pk
-    ids = sorted(i.pk for i in instances)
-    sql = (
-        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, columns))}) "
-        f"SELECT {', '.join(quote(f.column) for f in tracked)}, %s, %s, %s, %s "
-        f"FROM {quote(model._meta.db_table)} "
-        f"WHERE {quote(pk.column)} IN ({', '.join(['%s'] * len(ids))}) "
-        f"ORDER BY {quote(pk.column)}"
-    )
+    insert = f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(map(quote, columns))})"
+    select = f"SELECT {', '.join(quote(f.column) for f in tracked)}, %s, %s, %s, %s"
     params = [
         date_field.get_db_prep_value(timezone.now(), connection),
         reason,
         "+",
         None if user is None else user.pk,
-        *ids,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    return insert, select, params
 
 
 # --- Django model saves -------------------------------------------------------------------------
@@ -234,6 +250,78 @@ def insert_new(instance) -> None:
     placeholder of a field's own, an expression or a ``DatabaseDefault`` as a value, another
     database, a primary key set — goes through ``save()`` itself. A model's own ``save()``
     override is not run: the caller does what it does first."""
+    found = _insert_plan(instance)
+    if found is None:
+        instance.save()
+        return
+    connection_, fields, plan = found
+    params = _pre_save(instance, fields, connection_)
+    sql, returning_fields, returning_params, converters, compiler = plan
+    with (
+        transaction.mark_for_rollback_on_error(using=connection_.alias),
+        connection_.cursor() as cursor,
+    ):
+        cursor.execute(sql, (*params, *returning_params))
+        rows = connection_.ops.fetch_returned_rows(cursor, returning_params)
+    _post_save(instance, rows, plan, connection_)
+
+
+def insert_new_with_history(instance, *, also=()) -> None:
+    """``insert_new(instance)``, its "created" history record as ``bulk_history_of_created``
+    copies it (``instance.skip_history_when_saving`` set by the caller, as for that one), then
+    each of ``also``'s ``(sql, params)`` (data-modifying statements that do not read the new row,
+    e.g. ``reviews.reminders.settle_statement``): on PostgreSQL one statement, the INSERT and
+    the history copy from its ``RETURNING`` as data-modifying ``WITH`` queries, each of
+    ``also`` another (issue 20: a submission's round trips to the database); the same rows,
+    signals and instance as the three run one after the other, which is what every other case
+    does (SQLite, a row ``insert_new`` leaves to ``save()``, a record ``bulk_history`` writes)."""
+    model = type(instance)
+    found = _insert_plan(instance) if connection.vendor == "postgresql" else None
+    copied = None
+    if found is not None and getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        copied = _history_copy(model, [instance])
+    statement = None if copied is None else _insert_with(found[2], copied, also)
+    if statement is None:
+        insert_new(instance)
+        bulk_history_of_created(model, [instance])
+        with connection.cursor() as cursor:
+            for sql, params in also:
+                cursor.execute(sql, params)
+        return
+    connection_, fields, plan = found
+    params = _pre_save(instance, fields, connection_)
+    sql, extra = statement
+    with (
+        transaction.mark_for_rollback_on_error(using=connection_.alias),
+        connection_.cursor() as cursor,
+    ):
+        cursor.execute(sql, (*params, *extra))
+        rows = cursor.fetchall()
+    _post_save(instance, rows, plan, connection_)
+
+
+def _insert_with(plan, copied, also):
+    """The single statement of ``insert_new_with_history`` and its params after the row's
+    values, or None when ``plan``'s SQL is not ``INSERT … VALUES (…) RETURNING …``."""
+    sql, returning_fields, returning_params, _, _ = plan
+    head, returning, _ = sql.rpartition(" RETURNING ")
+    if not returning or returning_params or not head.endswith(")"):
+        return None
+    quote = connection.ops.quote_name
+    insert, select, params = copied
+    parts = [f"{quote('new_row')} AS ({head} RETURNING *)"]
+    parts.append(f"{quote('new_history')} AS ({insert} {select} FROM {quote('new_row')})")
+    params = list(params)
+    for n, (other_sql, other_params) in enumerate(also):
+        parts.append(f"{quote(f'also_{n}')} AS ({other_sql})")
+        params += other_params
+    returned = ", ".join(quote(f.column) for f in returning_fields)
+    return f"WITH {', '.join(parts)} SELECT {returned} FROM {quote('new_row')}", params
+
+
+def _insert_plan(instance):
+    """``(connection, fields, compiled INSERT)`` when ``insert_new`` inserts ``instance``
+    itself, else None (``save()`` does)."""
     model = type(instance)
     meta = model._meta
     using = router.db_for_write(model, instance=instance)
@@ -246,39 +334,50 @@ def insert_new(instance) -> None:
         or meta.auto_created
         or meta.auto_field is None
     ):
-        instance.save()
-        return
+        return None
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
     connection_ = connections[using]
     if any(map(_not_a_value, _attributes(instance, fields))):
-        instance.save()
-        return
+        return None
     plans = _INSERTS.setdefault(connection_, {})
     if model not in plans:
         plans[model] = _compile_insert(model, instance, fields, connection_)
     plan = plans[model]
-    if plan is None:
-        instance.save()
-        return
+    return None if plan is None else (connection_, fields, plan)
+
+
+def _pre_save(instance, fields, connection_) -> list:
+    """What ``save()`` does before its INSERT: the related fields checked, ``pre_save`` sent,
+    each field's value prepared. Returns the INSERT's params."""
+    model = type(instance)
     instance._prepare_related_fields_for_save(operation_name="save")
-    pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
+    pre_save.send(
+        sender=model, instance=instance, raw=False, using=connection_.alias, update_fields=None
+    )
     values = [field.pre_save(instance, add=True) for field in fields]
     if any(map(_not_a_value, values)):
         raise ValueError(f"insert_new: a pre_save receiver set an expression on {instance!r}")
-    params = [
+    return [
         f.get_db_prep_save(v, connection=connection_) for f, v in zip(fields, values, strict=True)
     ]
-    sql, returning_fields, returning_params, converters, compiler = plan
-    with transaction.mark_for_rollback_on_error(using=using), connection_.cursor() as cursor:
-        cursor.execute(sql, (*params, *returning_params))
-        rows = connection_.ops.fetch_returned_rows(cursor, returning_params)
+
+
+def _post_save(instance, rows, plan, connection_) -> None:
+    """What ``save()`` does after its INSERT: the returned columns set, the instance saved on
+    its database, ``post_save`` sent."""
+    _, returning_fields, _, converters, compiler = plan
     if converters:
         rows = list(compiler.apply_converters(rows, converters))
     instance._assign_returned_values(rows[0], returning_fields)
-    instance._state.db = using
+    instance._state.db = connection_.alias
     instance._state.adding = False
     post_save.send(
-        sender=model, instance=instance, created=True, update_fields=None, raw=False, using=using
+        sender=type(instance),
+        instance=instance,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=connection_.alias,
     )
 
 

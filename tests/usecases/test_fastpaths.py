@@ -238,3 +238,122 @@ def test_insert_new_leaves_to_save_what_it_does_not_compile(use_case, other_use_
     with_pk.set_period_starts()
     fastpaths.insert_new(with_pk)
     assert WeeklyReview.objects.filter(pk=expression.pk + 1000, week="2026-W46").exists()
+
+
+def _history_record(review) -> dict:
+    (record,) = type(review).history.filter(id=review.pk)
+    values = {f.attname: getattr(record, f.attname) for f in record._meta.concrete_fields}
+    return {k: v for k, v in values.items() if k not in {"history_id", "id", "use_case_id"}}
+
+
+def _unread_reminder(use_case, owner):
+    from django.contrib.contenttypes.models import ContentType
+
+    from usecases.models import Notification, UseCase
+
+    return Notification.objects.create(
+        recipient=owner,
+        kind="weekly_reminder",
+        subject_type=ContentType.objects.get_for_model(UseCase),
+        subject_id=use_case.pk,
+        period="2026-W44",
+        title="t",
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["weekly", "monthly"])
+def test_insert_new_with_history_writes_what_its_three_steps_write(
+    kind, use_case, other_use_case, owner
+):
+    """``insert_new_with_history`` (on PostgreSQL one statement: the INSERT, the history copy
+    from its RETURNING and the other UPDATE as data-modifying WITH queries) stores the row,
+    the history record and the UPDATE's rows that ``insert_new``, ``bulk_history_of_created``
+    and the UPDATE store one after the other, leaves the instance the same and sends the same
+    signals; SQLite runs the three statements."""
+    import datetime
+    import zoneinfo
+
+    import time_machine
+    from django.db import connection
+    from django.db.models.signals import post_save, pre_save
+    from django.test.utils import CaptureQueriesContext
+
+    from reviews import reminders
+
+    model = type(_review(kind, use_case, owner))
+    signals = []
+
+    def heard(signal):
+        def receiver(sender, instance, **kwargs):
+            kwargs.pop("signal")
+            signals.append((signal, sender, instance.__class__, sorted(kwargs.items())))
+
+        return receiver
+
+    def new(for_use_case):
+        review = _review(kind, for_use_case, owner)
+        review._history_user = owner
+        review.skip_history_when_saving = True
+        review.set_period_starts()
+        return review
+
+    def settle(for_use_case):
+        return reminders.settle_statement(
+            use_case_id=for_use_case.pk, kind="weekly", period="2026-W44"
+        )
+
+    notes = {u.pk: _unread_reminder(u, owner) for u in (use_case, other_use_case)}
+    pre, post = heard("pre_save"), heard("post_save")
+    pre_save.connect(pre, sender=model)
+    post_save.connect(post, sender=model)
+    moment = datetime.datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    try:
+        with time_machine.travel(moment, tick=False):
+            by_steps = new(other_use_case)
+            fastpaths.insert_new(by_steps)
+            fastpaths.bulk_history_of_created(model, [by_steps])
+            with connection.cursor() as cursor:
+                cursor.execute(*settle(other_use_case))
+            heard_by_steps, signals[:] = list(signals), []
+            by_one = new(use_case)
+            with CaptureQueriesContext(connection) as one:
+                fastpaths.insert_new_with_history(by_one, also=[settle(use_case)])
+            heard_by_one = list(signals)
+    finally:
+        pre_save.disconnect(pre, sender=model)
+        post_save.disconnect(post, sender=model)
+    for review in (by_steps, by_one):
+        del review.skip_history_when_saving
+    assert _saved(by_one) == _saved(by_steps)
+    assert _history_record(by_one) == _history_record(by_steps)
+    assert _history_record(by_one)["history_type"] == "+"
+    assert heard_by_one == heard_by_steps
+    assert [s[0] for s in heard_by_one] == ["pre_save", "post_save"]
+    for note in notes.values():
+        note.refresh_from_db()
+    assert notes[use_case.pk].read_at == notes[other_use_case.pk].read_at == moment
+    verbs = [q["sql"].split(None, 1)[0] for q in one.captured_queries]
+    assert verbs == (["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * 2 + ["UPDATE"])
+
+
+@pytest.mark.django_db
+def test_insert_new_with_history_refused_writes_nothing(use_case, owner):
+    """A row the unique constraint refuses raises ``IntegrityError``, and neither its history
+    record nor the other UPDATE is written (one statement on PostgreSQL: all or nothing)."""
+    from django.db import IntegrityError, transaction
+
+    from reviews import reminders
+
+    _review("weekly", use_case, owner).save()
+    note = _unread_reminder(use_case, owner)
+    twin = _review("weekly", use_case, owner)
+    twin._history_user = owner
+    twin.skip_history_when_saving = True
+    twin.set_period_starts()
+    settle = reminders.settle_statement(use_case_id=use_case.pk, kind="weekly", period="2026-W44")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        fastpaths.insert_new_with_history(twin, also=[settle])
+    note.refresh_from_db()
+    assert note.read_at is None
+    assert WeeklyReview.history.count() == 1
