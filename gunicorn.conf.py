@@ -19,6 +19,13 @@ keepalive = 5
 # Recycle workers now and then so a slow leak never grows without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
+# The application is loaded once, in the master, and every worker is a fork of it: a recycled
+# worker serves within milliseconds instead of importing Django and the app again (about a
+# second of a core, during which the other workers carry its share: under the mixed load at
+# 100 req/s on 2 cores that queue was the whole p95, 3.2 s with recycling against 83 ms
+# without; docs/deploy.md, "The worker model"). New code therefore needs a restart of gunicorn
+# (the container), not a HUP.
+preload_app = True
 # The heartbeat file on tmpfs: a disk-backed /tmp can stall workers (gunicorn's own advice).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # The reverse proxy in front that may set X-Forwarded-* (Django trusts X-Forwarded-Proto through
@@ -35,17 +42,20 @@ control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
 
 
-def post_worker_init(worker):
-    """Warm a new worker before its first request: every URL configuration and view module
-    imported and the URL names of every namespace indexed for ``reverse()``; the Celery
-    producer's broker connection open (the first e-mail enqueued after a commit would otherwise
-    spend ~0.6 s CPU setting it up). A broker that is down is only logged: the e-mail sweep
-    sends what could not be enqueued. Then everything loaded so far (Django, the app, the URL
-    configuration) is moved out of the garbage collector's sight (``gc.freeze``): it lives as long
-    as the worker, and a full collection no longer walks it (~0.1 s of CPU, and of latency for the
-    request it lands in, every few hundred requests)."""
+def when_ready(server):
+    """In the master, once, after the application is loaded (``preload_app``) and before the
+    first fork, so no worker does it on its first requests: every URL configuration and view
+    module imported and the URL names of every namespace indexed for ``reverse()``; the site's
+    templates (``templates/``) compiled into the cached loader. No database connection is left
+    open to be inherited by a fork (two processes on one socket). Then everything loaded so far
+    is moved out of the garbage collector's sight (``gc.freeze``): it lives as long as the
+    server, a worker's full collection no longer walks it (~0.1 s of CPU, and of latency for the
+    request it lands in, every few hundred requests), and the forks keep sharing its pages."""
     import gc
+    from pathlib import Path
 
+    from django.db import connections
+    from django.template import engines
     from django.urls import get_resolver
 
     def index(resolver):
@@ -54,6 +64,20 @@ def post_worker_init(worker):
             index(namespaced)
 
     index(get_resolver())
+    templates = engines["django"]
+    for directory in templates.engine.dirs:
+        for path in sorted(Path(directory).rglob("*.html")):
+            templates.get_template(path.relative_to(directory).as_posix())
+    connections.close_all()
+    gc.collect()
+    gc.freeze()
+
+
+def post_worker_init(worker):
+    """In each worker, before its first request: the Celery producer's broker connection open
+    (the first e-mail enqueued after a commit would otherwise spend ~0.6 s CPU setting it up);
+    a connection is a process's own, so it is made after the fork. A broker that is down is only
+    logged: the e-mail sweep sends what could not be enqueued."""
     try:
         from portfolio.celery import app
 
@@ -61,5 +85,3 @@ def post_worker_init(worker):
             producer.connection.ensure_connection(max_retries=1)
     except Exception as exc:  # kombu.exceptions.OperationalError and kin
         worker.log.warning("worker warm-up: no broker connection (%s)", exc)
-    gc.collect()
-    gc.freeze()
