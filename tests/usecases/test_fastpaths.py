@@ -157,6 +157,19 @@ def _saved(review) -> dict:
     }
 
 
+def _recorder(signals: list):
+    """``heard(name)``: a signal receiver that appends what it heard to ``signals``."""
+
+    def heard(signal):
+        def receiver(sender, instance, **kwargs):
+            kwargs.pop("signal")
+            signals.append((signal, sender, instance.__class__, sorted(kwargs.items())))
+
+        return receiver
+
+    return heard
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["weekly", "monthly"])
 def test_insert_new_writes_what_save_writes(kind, use_case, other_use_case, owner):
@@ -174,13 +187,7 @@ def test_insert_new_writes_what_save_writes(kind, use_case, other_use_case, owne
 
     model = type(_review(kind, use_case, owner))
     signals = []
-
-    def heard(signal):
-        def receiver(sender, instance, **kwargs):
-            kwargs.pop("signal")
-            signals.append((signal, sender, instance.__class__, sorted(kwargs.items())))
-
-        return receiver
+    heard = _recorder(signals)
 
     pre, post = heard("pre_save"), heard("post_save")
     pre_save.connect(pre, sender=model)
@@ -283,13 +290,7 @@ def test_insert_new_with_history_writes_what_its_three_steps_write(
 
     model = type(_review(kind, use_case, owner))
     signals = []
-
-    def heard(signal):
-        def receiver(sender, instance, **kwargs):
-            kwargs.pop("signal")
-            signals.append((signal, sender, instance.__class__, sorted(kwargs.items())))
-
-        return receiver
+    heard = _recorder(signals)
 
     def new(for_use_case):
         review = _review(kind, for_use_case, owner)
