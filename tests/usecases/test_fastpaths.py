@@ -1,6 +1,12 @@
 """The framework shortcuts of ``usecases.fastpaths`` keep the frameworks' behaviour."""
 
+import contextlib
+import datetime
+import zoneinfo
+
 import pytest
+import time_machine
+from django.db.models.signals import post_save, pre_save
 
 from reviews.models import WeeklyReview
 from tests.conftest import make_use_case
@@ -157,8 +163,16 @@ def _saved(review) -> dict:
     }
 
 
-def _recorder(signals: list):
-    """``heard(name)``: a signal receiver that appends what it heard to ``signals``."""
+#: The moment the insert tests freeze time at (a fraction of a second: stamps compared exactly).
+MOMENT = datetime.datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=zoneinfo.ZoneInfo("UTC"))
+
+
+@contextlib.contextmanager
+def _saves_heard(model):
+    """Time frozen at ``MOMENT``; yields the list of what ``model``'s ``pre_save`` and
+    ``post_save`` sent meanwhile (name, sender, instance class, arguments); the receivers are
+    disconnected on the way out."""
+    signals = []
 
     def heard(signal):
         def receiver(sender, instance, **kwargs):
@@ -167,7 +181,15 @@ def _recorder(signals: list):
 
         return receiver
 
-    return heard
+    pre, post = heard("pre_save"), heard("post_save")
+    pre_save.connect(pre, sender=model)
+    post_save.connect(post, sender=model)
+    try:
+        with time_machine.travel(MOMENT, tick=False):
+            yield signals
+    finally:
+        pre_save.disconnect(pre, sender=model)
+        post_save.disconnect(post, sender=model)
 
 
 @pytest.mark.django_db
@@ -177,40 +199,24 @@ def test_insert_new_writes_what_save_writes(kind, use_case, other_use_case, owne
     stores, leaves the instance as ``save()`` leaves it (its id, saved, on the default
     database), sends the same signals and runs the same statements as ``save()``; the second
     insert of a model reuses the compiled SQL."""
-    import datetime
-    import zoneinfo
-
-    import time_machine
     from django.db import connection, connections
-    from django.db.models.signals import post_save, pre_save
     from django.test.utils import CaptureQueriesContext
 
     model = type(_review(kind, use_case, owner))
-    signals = []
-    heard = _recorder(signals)
-
-    pre, post = heard("pre_save"), heard("post_save")
-    pre_save.connect(pre, sender=model)
-    post_save.connect(post, sender=model)
-    moment = datetime.datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=zoneinfo.ZoneInfo("UTC"))
-    try:
-        with time_machine.travel(moment, tick=False):
-            by_save = _review(kind, other_use_case, owner)
-            with CaptureQueriesContext(connection) as saving:
-                by_save.save()
-            heard_by_save, signals[:] = list(signals), []
-            by_insert = _review(kind, use_case, owner)
-            by_insert.set_period_starts()  # what the model's own ``save()`` does first
-            with CaptureQueriesContext(connection) as inserting:
-                fastpaths.insert_new(by_insert)
-            heard_by_insert, signals[:] = list(signals), []
-            again = _review(kind, use_case, owner)
-            setattr(again, again.period_field, "2026-W45" if kind == "weekly" else "2026-09")
-            again.set_period_starts()
-            fastpaths.insert_new(again)
-    finally:
-        pre_save.disconnect(pre, sender=model)
-        post_save.disconnect(post, sender=model)
+    with _saves_heard(model) as signals:
+        by_save = _review(kind, other_use_case, owner)
+        with CaptureQueriesContext(connection) as saving:
+            by_save.save()
+        heard_by_save, signals[:] = list(signals), []
+        by_insert = _review(kind, use_case, owner)
+        by_insert.set_period_starts()  # what the model's own ``save()`` does first
+        with CaptureQueriesContext(connection) as inserting:
+            fastpaths.insert_new(by_insert)
+        heard_by_insert, signals[:] = list(signals), []
+        again = _review(kind, use_case, owner)
+        setattr(again, again.period_field, "2026-W45" if kind == "weekly" else "2026-09")
+        again.set_period_starts()
+        fastpaths.insert_new(again)
     assert _saved(by_insert) == _saved(by_save)
     assert by_insert.pk != by_save.pk and again.pk > by_insert.pk
     assert heard_by_insert == heard_by_save
@@ -278,19 +284,12 @@ def test_insert_new_with_history_writes_what_its_three_steps_write(
     the history record and the UPDATE's rows that ``insert_new``, ``bulk_history_of_created``
     and the UPDATE store one after the other, leaves the instance the same and sends the same
     signals; SQLite runs the three statements."""
-    import datetime
-    import zoneinfo
-
-    import time_machine
     from django.db import connection
-    from django.db.models.signals import post_save, pre_save
     from django.test.utils import CaptureQueriesContext
 
     from reviews import reminders
 
     model = type(_review(kind, use_case, owner))
-    signals = []
-    heard = _recorder(signals)
 
     def new(for_use_case):
         review = _review(kind, for_use_case, owner)
@@ -305,25 +304,17 @@ def test_insert_new_with_history_writes_what_its_three_steps_write(
         )
 
     notes = {u.pk: _unread_reminder(u, owner) for u in (use_case, other_use_case)}
-    pre, post = heard("pre_save"), heard("post_save")
-    pre_save.connect(pre, sender=model)
-    post_save.connect(post, sender=model)
-    moment = datetime.datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=zoneinfo.ZoneInfo("UTC"))
-    try:
-        with time_machine.travel(moment, tick=False):
-            by_steps = new(other_use_case)
-            fastpaths.insert_new(by_steps)
-            fastpaths.bulk_history_of_created(model, [by_steps])
-            with connection.cursor() as cursor:
-                cursor.execute(*settle(other_use_case))
-            heard_by_steps, signals[:] = list(signals), []
-            by_one = new(use_case)
-            with CaptureQueriesContext(connection) as one:
-                fastpaths.insert_new_with_history(by_one, also=[settle(use_case)])
-            heard_by_one = list(signals)
-    finally:
-        pre_save.disconnect(pre, sender=model)
-        post_save.disconnect(post, sender=model)
+    with _saves_heard(model) as signals:
+        by_steps = new(other_use_case)
+        fastpaths.insert_new(by_steps)
+        fastpaths.bulk_history_of_created(model, [by_steps])
+        with connection.cursor() as cursor:
+            cursor.execute(*settle(other_use_case))
+        heard_by_steps, signals[:] = list(signals), []
+        by_one = new(use_case)
+        with CaptureQueriesContext(connection) as one:
+            fastpaths.insert_new_with_history(by_one, also=[settle(use_case)])
+        heard_by_one = list(signals)
     for review in (by_steps, by_one):
         del review.skip_history_when_saving
     assert _saved(by_one) == _saved(by_steps)
@@ -333,7 +324,7 @@ def test_insert_new_with_history_writes_what_its_three_steps_write(
     assert [s[0] for s in heard_by_one] == ["pre_save", "post_save"]
     for note in notes.values():
         note.refresh_from_db()
-    assert notes[use_case.pk].read_at == notes[other_use_case.pk].read_at == moment
+    assert notes[use_case.pk].read_at == notes[other_use_case.pk].read_at == MOMENT
     verbs = [q["sql"].split(None, 1)[0] for q in one.captured_queries]
     assert verbs == (["WITH"] if connection.vendor == "postgresql" else ["INSERT"] * 2 + ["UPDATE"])
 
