@@ -63,7 +63,7 @@ def ninety_rows(lines: list[NinetyDayLine]) -> list[SafeString]:
     def day(value, spec: str) -> str:
         key = (value, spec)
         if key not in written:
-            written[key] = escape(date(value, spec))
+            written[key] = _date(value, spec)
         return written[key]
 
     return [ninety_row(line, day) for line in lines]

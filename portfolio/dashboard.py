@@ -240,7 +240,6 @@ class PortfolioSummary:
     open_flags: list[Flag]
     open_flag_count: int
     has_data: bool
-    table_total: CfoFigures = field(default_factory=CfoFigures)
     chart: dict = field(default_factory=dict)
 
 
@@ -269,8 +268,8 @@ def portfolio_summary(
     """The dashboard's summary of the visible portfolio: the CFO figures and the leakage waterfall
     (``figures``, from ``table_figures``: each use case's month weighted in SQL by its own business
     case and rounded on its own, then added up: ``usecases.money``), ``stage_counts`` (from
-    ``stage_counts``) and open flags. ``summary.table_total``: the table's total (all pages), the
-    sum of the same rounded figures the table shows. One query (the open flags)."""
+    ``stage_counts``) and open flags. (The table's total is ``figures.total``.) One query (the
+    open flags)."""
     open_flags = list(
         visible_flags(user)
         .open()
@@ -289,7 +288,6 @@ def portfolio_summary(
         open_flags=open_flags,
         open_flag_count=open_flags[0].open_total if open_flags else 0,
         has_data=figures.portfolio is not None,
-        table_total=figures.total if figures.total is not None else CfoFigures(),
         chart={
             "range": month_range.label,
             "currency": settings.VALUEGATE_CURRENCY,
@@ -390,7 +388,7 @@ def with_range_sums(queryset, month_range: MonthRange, *, alias: tuple[str, ...]
 
 def _range_sum_of(name: str, month_range: MonthRange):
     if name == "costs":
-        costs = sum((F(name) for name in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
+        costs = sum((F(cost) for cost in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
         return _range_sum(MonthlyReview, costs, month_range)
     weekly = weekly_read()  # on PostgreSQL the weekly reviews' sums per month
     return _range_sum(weekly.model, weekly.quantity(name), month_range)

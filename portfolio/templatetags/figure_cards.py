@@ -9,9 +9,9 @@ zero), one set of explanations:
   hourly cost; the net value's note names ``reclaimable_share``), or ``""`` for none (the CFO
   report explains the figures in a paragraph below them).
 
-Written in Python, not as an include: the use case page's first paint is held to 2× its own SQL
-at 20,000 use cases (issue 20), and an include with its nodes costs more than these four
-``str.format`` calls. Values are escaped as autoescape does."""
+Written in Python, not as an include: issue 20 asks the use case page to stay within 2× its own
+SQL at 20,000 use cases, and an include with its nodes costs more than these four ``str.format``
+calls. Values are escaped as autoescape does."""
 
 from django import template
 from django.utils.html import conditional_escape
