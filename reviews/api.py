@@ -124,6 +124,10 @@ class ReviewViewSetBase(
         )
 
     # --- the service calls (``weekly_review_submit`` etc.) ----------------------------------
+    def use_case_of(self, request, pk: int) -> UseCase:
+        """The use case a create or preview body names, for a user who may submit for it."""
+        return get_prepared_use_case_for_user(request.user, pk, check=can_submit_review)
+
     def submit(self, *, use_case, period, data):
         raise NotImplementedError
 
@@ -151,9 +155,7 @@ class ReviewViewSetBase(
         # contributes to it): the permission check, the serializer's ``use_case`` field, the
         # service and the response's figures all use that instance.
         pk = use_case_pk_from(request.data)
-        use_case = None
-        if pk is not None:
-            use_case = get_prepared_use_case_for_user(request.user, pk, check=can_submit_review)
+        use_case = None if pk is None else self.use_case_of(request, pk)
         serializer = self.get_serializer(
             data=request.data, context={**self.get_serializer_context(), "use_case": use_case}
         )
@@ -275,6 +277,12 @@ class WeeklyReviewViewSet(ReviewViewSetBase):
     period_field = "week"
     detail_route = "api:weekly-review-detail"
     ordering = ("-week_start", "use_case_id", "-id")
+
+    def use_case_of(self, request, pk: int) -> UseCase:
+        # With the change in effect in the body's week, read in the same statement.
+        return services.use_case_for_week(
+            request.user, pk, request.data.get("week"), check=can_submit_review
+        )
 
     def submit(self, *, use_case, period, data):
         return services.weekly_review_submit(

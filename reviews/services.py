@@ -15,13 +15,18 @@ import datetime
 from collections.abc import Mapping
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
 from usecases import clock, economics
 from usecases.audit import stamp
-from usecases.fastpaths import insert_new_with_history, loaded_relations
+from usecases.fastpaths import insert_new_with_history, loaded_relations, recall, remember
 from usecases.models import ModelChange, UseCase
-from usecases.permissions import can_submit_review
+from usecases.permissions import (
+    can_submit_review,
+    get_prepared_use_case_for_user,
+    use_case_with_business_case,
+)
 from usecases.prepared_sql import PreparedQuery
 
 from . import cadence, consequences, reminders, telemetry_drafts
@@ -44,13 +49,23 @@ class StaleVersionError(Exception):
 
 
 def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
-    """The latest model/prompt change effective on or before the end of ``week``."""
-    try:
-        _, sunday = economics.iso_week_bounds(*economics.parse_iso_week(week))
-    except ValueError:
+    """The latest model/prompt change effective on or before the end of ``week`` (read with the
+    use case by ``use_case_for_week``: not read again)."""
+    sunday = _sunday_of(week)
+    if sunday is None:
         return None
+    known = recall(use_case, "change_in_effect")
+    if known is not None and known[0] == sunday:
+        return known[1]
     found = CHANGE_IN_EFFECT(use_case_id=use_case.pk, sunday=sunday)
     return found[0] if found else None
+
+
+def _sunday_of(week) -> datetime.date | None:
+    try:
+        return economics.iso_week_bounds(*economics.parse_iso_week(week))[1]
+    except ValueError:
+        return None
 
 
 def changes_in_effect(use_case_id: int, sunday: datetime.date):
@@ -66,6 +81,49 @@ CHANGE_IN_EFFECT = PreparedQuery(
     use_case_id=int,
     sunday=datetime.date,
 )
+
+#: What ``use_case_for_week`` reads of the change in effect: what the weekly signals need of the
+#: log (``series``: its date, label and kind) and the review's default version (its id). The
+#: change's other fields are deferred (read if ever asked for).
+_CHANGE_READ = ("id", "version_label", "kind", "effective_date")
+
+#: ``use_case_for_week``'s read: ``get_prepared_use_case_for_user``'s row and, in the same
+#: statement, the change in effect by ``sunday`` (``changes_in_effect``, one field a subquery).
+USE_CASE_WITH_CHANGE_IN_EFFECT = PreparedQuery(
+    lambda pk, user_id, sunday: use_case_with_business_case(pk, user_id).annotate(
+        **{
+            f"_valuegate_change_{name}": Subquery(
+                changes_in_effect(OuterRef("pk"), sunday).values(name)[:1]
+            )
+            for name in _CHANGE_READ
+        }
+    ),
+    pk=int,
+    user_id=int,
+    sunday=datetime.date,
+)
+
+
+def use_case_for_week(user, pk, week, *, check) -> UseCase:
+    """``get_prepared_use_case_for_user(user, pk, check=check)`` (the same 404 and 403) with the
+    model/prompt change in effect in ``week`` read in the same statement: a weekly review's
+    submission then asks ``model_version_in_effect`` nothing more (issue 20: its round trips).
+    ``week`` as the client sent it: when it is no ISO week, the use case is read alone (the
+    serializer says what is wrong with the week)."""
+    sunday = _sunday_of(week)
+    if sunday is None:
+        return get_prepared_use_case_for_user(user, pk, check=check)
+    use_case = get_prepared_use_case_for_user(
+        user, pk, check=check, read=USE_CASE_WITH_CHANGE_IN_EFFECT, sunday=sunday
+    )
+    pk_, *values = (use_case.__dict__.pop(f"_valuegate_change_{name}") for name in _CHANGE_READ)
+    change = None
+    if pk_ is not None:
+        change = ModelChange.from_db(
+            DEFAULT_DB_ALIAS, ("id", "use_case_id", *_CHANGE_READ[1:]), (pk_, use_case.pk, *values)
+        )
+    remember(use_case, "change_in_effect", (sunday, change))
+    return use_case
 
 
 def after_review_saved(review, **known) -> Outcome:

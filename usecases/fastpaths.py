@@ -63,8 +63,10 @@ from simple_history.utils import (
 
 # --- memos on model instances -------------------------------------------------------------------
 
-#: The memos a request may hang on a user or a use case (attribute ``_valuegate_<name>``).
-MEMOS = ("roles", "is_owner", "contributor_snapshot")
+#: The memos a request may hang on a user or a use case (attribute ``_valuegate_<name>``);
+#: ``change_in_effect``: ``(sunday, ModelChange or None)`` read with the use case
+#: (``reviews.services.use_case_for_week``).
+MEMOS = ("roles", "is_owner", "contributor_snapshot", "change_in_effect")
 
 
 def _attribute(name: str) -> str:

@@ -152,25 +152,28 @@ MAX_PK = 2**63 - 1
 #: ``get_prepared_use_case_for_user``'s read, compiled once per connection (``prepared_sql``):
 #: one use case as ``get_use_case_for_user`` reads it, with its business case joined (the use
 #: case page and its sections, a review's submission and preview).
-USE_CASE_WITH_BUSINESS_CASE = PreparedQuery(
-    lambda pk, user_id: _with_contributes(
-        UseCase.objects.select_related("business_case"), user_id
-    ).filter(pk=pk),
-    pk=int,
-    user_id=int,
-)
+def use_case_with_business_case(pk, user_id):
+    """The queryset of ``USE_CASE_WITH_BUSINESS_CASE``; a read that wants more of the same row
+    (``reviews.services.USE_CASE_WITH_CHANGE_IN_EFFECT``) annotates it."""
+    return _with_contributes(UseCase.objects.select_related("business_case"), user_id).filter(pk=pk)
 
 
-def get_prepared_use_case_for_user(user, pk, *, check=can_view_use_case):
+USE_CASE_WITH_BUSINESS_CASE = PreparedQuery(use_case_with_business_case, pk=int, user_id=int)
+
+
+def get_prepared_use_case_for_user(user, pk, *, check=can_view_use_case, read=None, **arguments):
     """``get_use_case_for_user`` with its business case, the fetch a prepared read
-    (``USE_CASE_WITH_BUSINESS_CASE``): the same query, the same rules, the same 404 and 403."""
+    (``USE_CASE_WITH_BUSINESS_CASE``): the same query, the same rules, the same 404 and 403.
+    ``read``: another prepared read of ``use_case_with_business_case`` (annotated), given ``pk``,
+    ``user_id`` and ``arguments``."""
     if not user.is_authenticated:
         raise Http404("No such use case.")
     try:
         pk = int(pk)
     except (ValueError, TypeError):
         raise Http404("No such use case.") from None
-    rows = USE_CASE_WITH_BUSINESS_CASE(pk=pk, user_id=user.pk) if 0 < pk <= MAX_PK else []
+    read = read or USE_CASE_WITH_BUSINESS_CASE
+    rows = read(pk=pk, user_id=user.pk, **arguments) if 0 < pk <= MAX_PK else []
     if not rows:
         raise Http404("No such use case.")
     return _checked(user, rows[0], check)

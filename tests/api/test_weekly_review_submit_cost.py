@@ -37,8 +37,9 @@ LIST = "/api/v1/weekly-reviews/"
 SUBMISSION_APART = Counter(
     [
         "SELECT knox_authtoken",  # the token (by its first characters) and its user
-        "SELECT usecases_usecase",  # the use case, value owner, business case, "contributes?"
-        "SELECT usecases_modelchange",  # the model/prompt version in effect that week
+        # The use case, value owner, business case, "contributes?" and the model/prompt version
+        # in effect that week (``services.use_case_for_week``: one statement).
+        "SELECT usecases_usecase",
         "INSERT reviews_weeklyreview",
         "INSERT reviews_historicalweeklyreview",  # the audit history
         "SELECT reviews_stoplossrule",  # the use case's rules and the default policy

@@ -19,11 +19,13 @@ from reviews.services import (
     model_version_in_effect,
     monthly_review_correct,
     monthly_review_submit,
+    use_case_for_week,
     weekly_review_correct,
     weekly_review_submit,
 )
 from tests.factories import WeeklyReviewFactory
 from usecases.models import ModelChange
+from usecases.permissions import can_submit_review
 
 NOW = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
 
@@ -163,6 +165,42 @@ def test_model_version_defaults_to_the_one_in_effect_at_the_end_of_the_week(use_
     assert submit("2026-W47").model_version == v3
     assert submit("2026-W44", model_version=v3).model_version == v3  # explicit choice kept
     assert model_version_in_effect(use_case, "2026-W00") is None
+
+
+@pytest.mark.django_db
+def test_the_change_read_with_the_use_case_is_the_one_in_effect(
+    use_case, owner, django_assert_num_queries
+):
+    """``use_case_for_week`` reads the use case and the change in effect in one statement (a
+    submission's round trips, issue 20); ``model_version_in_effect`` then reads nothing and
+    answers what it reads alone: the latest change by the week's Sunday, the higher id first
+    on the same date."""
+    change(use_case, "v1", datetime.date(2026, 9, 1), kind="model")
+    change(use_case, "v2", datetime.date(2026, 11, 15))  # Sunday of 2026-W46
+    change(use_case, "v2b", datetime.date(2026, 11, 15))  # the same day, entered later
+    change(use_case, "v3", datetime.date(2026, 11, 16))  # Monday of 2026-W47
+    fields = lambda c: c and (c.pk, c.version_label, c.kind, c.effective_date)  # noqa: E731
+    for week in ("2026-W35", "2026-W36", "2026-W45", "2026-W46", "2026-W47", "2026-W48"):
+        alone = model_version_in_effect(use_case, week)
+        with django_assert_num_queries(1):
+            read = use_case_for_week(owner, use_case.pk, week, check=can_submit_review)
+        assert read == use_case
+        with django_assert_num_queries(0):
+            together = model_version_in_effect(read, week)
+        assert fields(together) == fields(alone), week
+        # Another week asks the database as before.
+        assert fields(model_version_in_effect(read, "2026-W46")) == fields(
+            model_version_in_effect(use_case, "2026-W46")
+        )
+    assert model_version_in_effect(use_case, "2026-W46").version_label == "v2b"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("week", ["2026-W99", "2026-w47", "", None, 47, ["2026-W47"]])
+def test_a_week_that_is_none_reads_the_use_case_alone(week, use_case, owner):
+    read = use_case_for_week(owner, use_case.pk, week, check=can_submit_review)
+    assert read == use_case
+    assert model_version_in_effect(read, "2026-W47") is None
 
 
 @pytest.mark.django_db
