@@ -12,6 +12,8 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    a warm-up, the query count of one request (``CaptureQueriesContext``) and the SQL floor:
    every SELECT the page ran, re-run directly on a cursor (median of a few runs, rows fetched);
    the floor is the slowest of them, the page's heaviest aggregate. ``all SQL`` is their sum.
+   ``prepared`` beside it: the same statements prepared first (``usecases.prepared_sql``),
+   their execution alone — what the page's fixed-shape reads cost it, which it runs prepared.
 3. Weekly review submission over HTTP on gunicorn (``--base-url``): tokens from
    ``POST /api/v1/auth/token/`` for the data stewards, then N ``POST /api/v1/weekly-reviews/``
    for distinct (use case, last complete week) pairs from T threads (``benchmarks.load``; the
@@ -165,12 +167,19 @@ def slug(text: str) -> str:
 # --- SQL floors ---------------------------------------------------------------------------------
 
 
-def timed_query(sql: str, *, runs: int) -> float:
-    """Median wall time of ``sql`` run directly on a cursor, rows fetched."""
+def timed_query(sql: str, *, runs: int, prepared: bool = False) -> float:
+    """Median wall time of ``sql`` run directly on a cursor, rows fetched. ``prepared``: on a
+    ``prepared_cursor`` (PostgreSQL parses and plans it once, on a first run not timed): the
+    statement's execution alone, the floor of a read the page runs prepared."""
     from django.db import connection
 
+    from usecases.prepared_sql import prepared_cursor
+
     times = []
-    with connection.cursor() as cursor:
+    with prepared_cursor(connection) if prepared else connection.cursor() as cursor:
+        if prepared:
+            cursor.execute(sql)
+            cursor.fetchall()
         for _ in range(runs):
             began = time.perf_counter()
             cursor.execute(sql)
@@ -205,6 +214,9 @@ class PageResult:
     floor: float
     all_sql: float
     heaviest: list[tuple[float, str]]
+    #: ``all_sql`` with each statement prepared (``timed_query(prepared=True)``): parsed and
+    #: planned once, as the page runs its fixed-shape reads (``usecases.prepared_sql``).
+    all_sql_prepared: float = 0.0
 
 
 def measure_page(client, url: str, *, requests: int, floor_runs: int) -> PageResult:
@@ -237,6 +249,7 @@ def measure_page(client, url: str, *, requests: int, floor_runs: int) -> PageRes
         floor=timed[0][0] if timed else 0.0,
         all_sql=sum(t for t, _ in timed),
         heaviest=timed[:3],
+        all_sql_prepared=sum(timed_query(sql, runs=floor_runs, prepared=True) for sql in reads),
     )
 
 
@@ -327,6 +340,7 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
             if basis == "floor"
             else f"its own SQL, all {result.queries} queries; heaviest {ms(result.floor)}"
         )
+        extra += f"; prepared {ms(result.all_sql_prepared)}"
         all_sql_target = plan.get("all_sql_target")
         if all_sql_target:  # xl (issue 20): every page ≤ this × all of its own SQL as well
             all_ratio = median / result.all_sql if result.all_sql else float("inf")

@@ -126,15 +126,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _jit = "-c jit=" + ("on" if env_bool("DATABASE_JIT", False) else "off")
     _options["options"] = f"{_options.get('options', '')} {_jit}".strip()
-    # Prepared statements (issue 20): psycopg binds parameters on the server and prepares a
-    # statement the fifth time a connection runs it; PostgreSQL then skips parsing and, once a
-    # generic plan is as cheap as a custom one, planning too. A request's small reads and the
-    # submission's INSERT cost less than half (the use case read: 0.36 -> 0.13 ms on a cursor;
-    # docs/deploy.md). Not through a pooler in transaction mode (PgBouncer before 1.21):
-    # DATABASE_PREPARED_STATEMENTS=false goes back to client-side binding.
+    # Prepared statements (issue 20) for the statements of fixed shape the app runs most
+    # (``usecases.prepared_sql.prepared_cursor``): the fixed-shape reads and the review INSERT
+    # are parsed once per connection and, once a generic plan costs no more, planned once (the
+    # use case read: 0.36 -> 0.13 ms on a cursor). Nothing else is prepared. Not through a
+    # pooler in transaction mode (PgBouncer before 1.21): DATABASE_PREPARED_STATEMENTS=false.
+    # psycopg's prepare_threshold: a count no statement reaches, so only those asked for are.
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        _options.setdefault("server_side_binding", True)
-        _options.setdefault("prepare_threshold", 5)
+        _options.setdefault("prepare_threshold", 2**62)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web and worker share one file: WAL lets readers run beside a writer, IMMEDIATE takes the
     # write lock at BEGIN so two writers queue (timeout) instead of failing "database is locked".

@@ -61,6 +61,8 @@ from simple_history.utils import (
     get_m2m_field_name,
 )
 
+from .prepared_sql import prepared_cursor
+
 # --- memos on model instances -------------------------------------------------------------------
 
 #: The memos a request may hang on a user or a use case (attribute ``_valuegate_<name>``);
@@ -261,7 +263,7 @@ def insert_new(instance) -> None:
     sql, returning_fields, returning_params, converters, compiler = plan
     with (
         transaction.mark_for_rollback_on_error(using=connection_.alias),
-        connection_.cursor() as cursor,
+        prepared_cursor(connection_) as cursor,
     ):
         cursor.execute(sql, (*params, *returning_params))
         rows = connection_.ops.fetch_returned_rows(cursor, returning_params)
@@ -295,7 +297,7 @@ def insert_new_with_history(instance, *, also=()) -> None:
     sql, extra = statement
     with (
         transaction.mark_for_rollback_on_error(using=connection_.alias),
-        connection_.cursor() as cursor,
+        prepared_cursor(connection_) as cursor,
     ):
         cursor.execute(sql, (*params, *extra))
         rows = cursor.fetchall()

@@ -1,0 +1,108 @@
+"""Prepared statements on PostgreSQL (issue 20, ``usecases.prepared_sql.prepared_cursor``): the
+fixed-shape reads and the review INSERT are prepared on the server the first time a connection
+runs them; nothing else Django runs is; the query log shows them with their values, as Django
+logs its own; ``DATABASE_PREPARED_STATEMENTS=false`` turns it off."""
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reviews.services import weekly_review_submit
+from tests.conftest import make_use_case
+from usecases.context_processors import UNREAD_COUNT
+from usecases.models import UseCase
+from usecases.permissions import USE_CASE_WITH_BUSINESS_CASE
+from usecases.prepared_sql import prepared_cursor
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+WEEK = dict(
+    active_users=70,
+    target_users=90,
+    tasks_total=1000,
+    tasks_with_ai=800,
+    reworked_outputs=80,
+    exceptions=30,
+    minutes_saved_per_task=Decimal("2.50"),
+    rework_minutes_per_output=Decimal("6.00"),
+    quality_score=Decimal("91.50"),
+    backlog=40,
+    declared_hours_saved=Decimal("30.00"),
+)
+
+
+def prepared_on_server() -> list[str]:
+    """The statements this connection has prepared (PostgreSQL's own view of the session)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_fixed_shape_read_is_prepared_once_and_answers_every_value(owner, use_case):
+    other = make_use_case("Other", owner)
+    before = prepared_on_server()
+    first = USE_CASE_WITH_BUSINESS_CASE(pk=use_case.pk, user_id=owner.pk)
+    after_one = prepared_on_server()
+    [new] = [s for s in after_one if s not in before]
+    assert new.startswith('SELECT "usecases_usecase"."id"')
+    assert "$1" in new  # the values are bound on the server, not part of the statement
+    second = USE_CASE_WITH_BUSINESS_CASE(pk=other.pk, user_id=owner.pk)
+    assert USE_CASE_WITH_BUSINESS_CASE(pk=use_case.pk, user_id=owner.pk) == first
+    assert prepared_on_server() == after_one  # the same statement, reused
+    assert [first[0].pk, second[0].pk] == [use_case.pk, other.pk]
+
+
+def test_the_orms_own_statements_are_not_prepared(use_case):
+    before = prepared_on_server()
+    for _ in range(12):  # more than psycopg's default threshold of 5
+        assert UseCase.objects.filter(pk=use_case.pk).count() == 1
+    assert prepared_on_server() == before
+
+
+def test_the_review_insert_is_prepared(owner, use_case):
+    before = prepared_on_server()
+    weekly_review_submit(user=owner, use_case=use_case, week="2026-W47", data=WEEK)
+    new = [s for s in prepared_on_server() if s not in before]
+    assert any(s.startswith('WITH "new_row" AS (INSERT INTO "reviews_weeklyreview"') for s in new)
+
+
+def test_the_query_log_shows_a_prepared_statement_with_its_values(owner):
+    with CaptureQueriesContext(connection) as captured:
+        UNREAD_COUNT(user_id=owner.pk)
+    [query] = captured.captured_queries
+    assert query["sql"].startswith('SELECT COUNT("usecases_notification"."id")')
+    assert f'"recipient_id" = {owner.pk}' in query["sql"]
+    assert "$1" not in query["sql"] and "QUERY =" not in query["sql"]
+
+
+def test_without_a_threshold_the_cursor_is_djangos_own(monkeypatch, owner):
+    """What ``DATABASE_PREPARED_STATEMENTS=false`` leaves in the settings: no threshold, and
+    ``prepared_cursor`` is ``connection.cursor()``; nothing is prepared."""
+    monkeypatch.delitem(connection.settings_dict["OPTIONS"], "prepare_threshold")
+    before = prepared_on_server()
+    with prepared_cursor(connection) as cursor:
+        assert type(cursor.cursor).__name__ == "Cursor"  # Django's client-side binding cursor
+    UNREAD_COUNT(user_id=owner.pk)
+    assert prepared_on_server() == before
+
+
+@pytest.mark.parametrize(("setting", "threshold"), [(None, 2**62), ("false", None)])
+def test_the_setting(setting, threshold):
+    env = {**os.environ, "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x"}
+    env.pop("DATABASE_PREPARED_STATEMENTS", None)
+    if setting is not None:
+        env["DATABASE_PREPARED_STATEMENTS"] = setting
+    code = (
+        "import json, portfolio.settings as s; "
+        "print(json.dumps(s.DATABASES['default']['OPTIONS'].get('prepare_threshold')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == threshold
