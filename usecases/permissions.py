@@ -149,15 +149,15 @@ def get_use_case_for_user(user, pk, *, check=can_view_use_case, queryset=None):
 MAX_PK = 2**63 - 1
 
 
-#: ``get_prepared_use_case_for_user``'s read, compiled once per connection (``prepared_sql``):
-#: one use case as ``get_use_case_for_user`` reads it, with its business case joined (the use
-#: case page and its sections, a review's submission and preview).
 def use_case_with_business_case(pk, user_id):
     """The queryset of ``USE_CASE_WITH_BUSINESS_CASE``; a read that wants more of the same row
     (``reviews.services.USE_CASE_WITH_CHANGE_IN_EFFECT``) annotates it."""
     return _with_contributes(UseCase.objects.select_related("business_case"), user_id).filter(pk=pk)
 
 
+#: ``get_prepared_use_case_for_user``'s read, compiled once per connection (``prepared_sql``):
+#: one use case as ``get_use_case_for_user`` reads it, with its business case joined (the use
+#: case page and its sections, a review's submission and preview).
 USE_CASE_WITH_BUSINESS_CASE = PreparedQuery(use_case_with_business_case, pk=int, user_id=int)
 
 

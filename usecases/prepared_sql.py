@@ -34,6 +34,7 @@ keeps a generic one when it costs no more. Everything else Django runs stays as 
 from __future__ import annotations
 
 import datetime
+import functools
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,16 +65,12 @@ class _Preparing:
         return super().execute(query, params, prepare=prepare, binary=binary)
 
 
-_preparing_class = None
-
-
+@functools.cache
 def _preparing_cursor_class():
-    global _preparing_class
-    if _preparing_class is None:
-        from django.db.backends.postgresql.base import ServerBindingCursor
+    # Imported on first use: the PostgreSQL backend (and psycopg) only where it is the database.
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
-        _preparing_class = type("PreparingCursor", (_Preparing, ServerBindingCursor), {})
-    return _preparing_class
+    return type("PreparingCursor", (_Preparing, ServerBindingCursor), {})
 
 
 def prepared_cursor(connection):

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -15,26 +14,13 @@ from django.test.utils import CaptureQueriesContext
 
 from reviews.services import weekly_review_submit
 from tests.conftest import make_use_case
+from tests.reviews.stoploss_helpers import HEALTHY
 from usecases.context_processors import UNREAD_COUNT
 from usecases.models import UseCase
 from usecases.permissions import USE_CASE_WITH_BUSINESS_CASE
 from usecases.prepared_sql import prepared_cursor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
-
-WEEK = dict(
-    active_users=70,
-    target_users=90,
-    tasks_total=1000,
-    tasks_with_ai=800,
-    reworked_outputs=80,
-    exceptions=30,
-    minutes_saved_per_task=Decimal("2.50"),
-    rework_minutes_per_output=Decimal("6.00"),
-    quality_score=Decimal("91.50"),
-    backlog=40,
-    declared_hours_saved=Decimal("30.00"),
-)
 
 
 def prepared_on_server() -> list[str]:
@@ -67,7 +53,7 @@ def test_the_orms_own_statements_are_not_prepared(use_case):
 
 def test_the_review_insert_is_prepared(owner, use_case):
     before = prepared_on_server()
-    weekly_review_submit(user=owner, use_case=use_case, week="2026-W47", data=WEEK)
+    weekly_review_submit(user=owner, use_case=use_case, week="2026-W47", data=HEALTHY)
     new = [s for s in prepared_on_server() if s not in before]
     assert any(s.startswith('WITH "new_row" AS (INSERT INTO "reviews_weeklyreview"') for s in new)
 
