@@ -261,23 +261,35 @@ import json, django
 django.setup()
 from django.conf import settings
 db = settings.DATABASES["default"]
-print(json.dumps([db["CONN_MAX_AGE"], db["CONN_HEALTH_CHECKS"], db["OPTIONS"]["connect_timeout"]]))
+print(json.dumps([
+    db["CONN_MAX_AGE"],
+    db["CONN_HEALTH_CHECKS"],
+    db["OPTIONS"]["connect_timeout"],
+    db["OPTIONS"].get("prepare_threshold"),
+]))
 """
+
+#: psycopg's threshold when prepared statements are on: a count no statement reaches, so only
+#: ``usecases.prepared_sql.prepared_cursor``'s are prepared.
+ASKED_ONLY = 2**62
 
 
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"CONN_MAX_AGE": "60"}, [60, True, 3]),
-        ({"CONN_MAX_AGE": "0"}, [0, False, 3]),
-        ({"CONN_MAX_AGE": "60", "DATABASE_CONNECT_TIMEOUT": "7"}, [60, True, 7]),
+        ({"CONN_MAX_AGE": "60"}, [60, True, 3, ASKED_ONLY]),
+        ({"CONN_MAX_AGE": "0"}, [0, False, 3, ASKED_ONLY]),
+        ({"CONN_MAX_AGE": "60", "DATABASE_CONNECT_TIMEOUT": "7"}, [60, True, 7, ASKED_ONLY]),
+        ({"CONN_MAX_AGE": "60", "DATABASE_PREPARED_STATEMENTS": "false"}, [60, True, 3, None]),
     ],
 )
 def test_kept_connections_are_health_checked_and_connecting_fails_fast(env, expected):
     """As gunicorn reads the settings (a process of its own): a kept connection is checked before
-    a request uses it, and connecting gives up after 3 s unless told otherwise."""
+    a request uses it, connecting gives up after 3 s unless told otherwise, and the fixed-shape
+    statements are prepared unless ``DATABASE_PREPARED_STATEMENTS=false``."""
     base = {k: v for k, v in os.environ.items() if k not in ("CONN_MAX_AGE", "DATABASE_URL")}
     base.pop("DATABASE_CONNECT_TIMEOUT", None)
+    base.pop("DATABASE_PREPARED_STATEMENTS", None)
     result = subprocess.run(
         [sys.executable, "-c", SETTINGS_DUMP],
         cwd=Path(__file__).resolve().parents[2],

@@ -1,12 +1,8 @@
 """Prepared statements on PostgreSQL (issue 20, ``usecases.prepared_sql.prepared_cursor``): the
 fixed-shape reads and the review INSERT are prepared on the server the first time a connection
 runs them; nothing else Django runs is; the query log shows them with their values, as Django
-logs its own; ``DATABASE_PREPARED_STATEMENTS=false`` turns it off."""
-
-import json
-import os
-import subprocess
-import sys
+logs its own; without a threshold (``DATABASE_PREPARED_STATEMENTS=false``, read by the settings:
+``tests/portfolio/test_db_unavailable.py``) nothing is prepared."""
 
 import pytest
 from django.db import connection
@@ -76,19 +72,3 @@ def test_without_a_threshold_the_cursor_is_djangos_own(monkeypatch, owner):
         assert type(cursor.cursor).__name__ == "Cursor"  # Django's client-side binding cursor
     UNREAD_COUNT(user_id=owner.pk)
     assert prepared_on_server() == before
-
-
-@pytest.mark.parametrize(("setting", "threshold"), [(None, 2**62), ("false", None)])
-def test_the_setting(setting, threshold):
-    env = {**os.environ, "DATABASE_URL": "postgres://u:p@127.0.0.1:5432/x"}
-    env.pop("DATABASE_PREPARED_STATEMENTS", None)
-    if setting is not None:
-        env["DATABASE_PREPARED_STATEMENTS"] = setting
-    code = (
-        "import json, portfolio.settings as s; "
-        "print(json.dumps(s.DATABASES['default']['OPTIONS'].get('prepare_threshold')))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    assert json.loads(out) == threshold
