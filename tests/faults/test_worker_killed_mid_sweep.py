@@ -5,7 +5,9 @@ A portfolio of ``N`` use cases in rollout or scaled, each with a last week whose
 breaches the default policy, saved in bulk so that no save hook has evaluated them yet. A real
 worker (prefork, test Redis, the test PostgreSQL database) runs ``reviews.tasks.sweep_stop_loss``;
 as soon as its first batch has committed, the whole worker process group is killed with SIGKILL
-(no warm shutdown, no chance to clean up). Then:
+(no warm shutdown, no chance to clean up). The kill lands between the batches by construction, not
+by timing: another connection holds the row lock of the last use case (the second batch's), so the
+second batch waits inside its transaction until the worker is dead. Then:
 
 - every use case is either untouched (in its stage, funded, no stop-loss flag) or fully changed
   (in redesign, funding conditional, its stop-loss flag raised and its owner and the PMO
@@ -17,6 +19,7 @@ as soon as its first batch has committed, the whole worker process group is kill
 import datetime
 import os
 import signal
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -24,7 +27,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q
 
 from reviews.models import Flag, FlagKind, WeeklyReview, weekly_period_dates
-from reviews.sweep import sweep_portfolio
+from reviews.sweep import BATCH_SIZE, sweep_portfolio
 from tests.conftest import make_user
 from tests.faults import ensure_default_policy
 from tests.worker_support import celery_worker, wait_for
@@ -33,7 +36,7 @@ from usecases.models import BusinessCase, Funding, Notification, Stage, UseCase
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 
-N = 600  # three sweep batches of 200: the kill lands after the first, before the last
+N = BATCH_SIZE + 100  # two sweep batches: the kill lands after the first, before the second
 SWEEP = "reviews.tasks.sweep_stop_loss"
 
 
@@ -127,20 +130,35 @@ def _assert_no_use_case_half_changed() -> int:
     return changed.count()
 
 
+@contextmanager
+def _last_use_case_locked():
+    """Hold the row lock of the use case the sweep judges last (candidates go by id) on a
+    connection of its own, so that the sweep's second batch waits for it in its transaction."""
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT id FROM usecases_usecase ORDER BY id DESC LIMIT 1 FOR UPDATE")
+            assert cursor.fetchone() is not None
+            yield
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sigkill_mid_sweep_leaves_no_half_changed_use_case(breaching_portfolio, tmp_path):
-    with celery_worker(tmp_path, concurrency=1) as worker:
+    with celery_worker(tmp_path, concurrency=1) as worker, _last_use_case_locked():
         worker.producer.send_task(SWEEP)
         wait_for(lambda: _stop_loss_flags().exists(), timeout=180, worker=worker)
+        # The first batch has committed and the second waits for the lock: kill mid-sweep.
         os.killpg(worker.process.pid, signal.SIGKILL)  # the parent and its pool child
         worker.process.wait(timeout=10)
         log = worker.log()
     assert f"Task {SWEEP}[" in log and "succeeded" not in log, log[-3000:]
 
     changed = _assert_no_use_case_half_changed()
-    assert 0 < changed < N, (
-        f"the kill did not land mid-sweep ({changed} of {N} changed): make the portfolio larger"
-    )
+    assert 0 < changed < N, f"the kill did not land between the batches ({changed} of {N} changed)"
 
     outcome = sweep_portfolio()  # the next sweep (beat runs one every 15 minutes)
 
