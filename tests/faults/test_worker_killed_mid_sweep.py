@@ -29,6 +29,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from reviews.models import Flag, FlagKind, WeeklyReview, weekly_period_dates
 from reviews.sweep import BATCH_SIZE, sweep_portfolio
 from tests.conftest import make_user
+from tests.db_support import other_connection
 from tests.faults import ensure_default_policy
 from tests.worker_support import celery_worker, wait_for
 from usecases import clock, economics
@@ -134,16 +135,13 @@ def _assert_no_use_case_half_changed() -> int:
 def _last_use_case_locked():
     """Hold the row lock of the use case the sweep judges last (candidates go by id) on a
     connection of its own, so that the sweep's second batch waits for it in its transaction."""
-    other = connection.copy()
-    try:
-        with other.cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute("SELECT id FROM usecases_usecase ORDER BY id DESC LIMIT 1 FOR UPDATE")
-            assert cursor.fetchone() is not None
-            yield
-            cursor.execute("ROLLBACK")
-    finally:
-        other.close()
+    with other_connection() as locker:
+        row = locker.execute(
+            "SELECT id FROM usecases_usecase ORDER BY id DESC LIMIT 1 FOR UPDATE"
+        ).fetchone()
+        assert row is not None
+        yield
+        locker.rollback()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

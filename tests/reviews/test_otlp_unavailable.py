@@ -8,7 +8,6 @@ import logging
 import socket
 import time
 
-import psycopg
 import pytest
 import time_machine
 from django.db import connection
@@ -17,6 +16,7 @@ from google.rpc.status_pb2 import Status
 from reviews.ingest_keys import ingest_key_create
 from reviews.models import TelemetryDay, TelemetrySpan
 from reviews.otlp_view import UNAVAILABLE_RETRY_AFTER
+from tests.db_support import other_connection
 
 from .telemetry_helpers import NOW, Recorder, at, chat, protobuf_of
 
@@ -49,18 +49,6 @@ def post(client, body, key):
         body,
         content_type="application/x-protobuf",
         HTTP_AUTHORIZATION=f"Bearer {key}",
-    )
-
-
-def other_connection():
-    """A second connection to the test database, as another process would hold it."""
-    s = connection.settings_dict
-    return psycopg.connect(
-        dbname=s["NAME"],
-        user=s["USER"],
-        password=s["PASSWORD"],
-        host=s["HOST"] or "127.0.0.1",
-        port=s["PORT"] or 5432,
     )
 
 
