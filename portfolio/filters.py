@@ -13,7 +13,7 @@ from django.db.models import CharField, Exists, OuterRef, Value
 
 from reviews.models import Flag
 from usecases.models import Funding, Stage, UseCase
-from usecases.quick_choices import QuickSelect
+from usecases.quick_choices import QuickSelect, SharedChoices
 
 #: ``owner`` value for use cases without a value owner (no username contains "(").
 NO_OWNER = "(none)"
@@ -55,7 +55,7 @@ def _full_name(first: str | None, last: str | None) -> str:
     return f"{first or ''} {last or ''}".strip()
 
 
-def choices_for(use_cases) -> dict[str, list[tuple[str, str]]]:
+def choices_for(use_cases) -> dict[str, SharedChoices]:
     """Business unit and value owner choices among ``use_cases`` (a queryset). One query: the
     distinct units and the distinct owners (a row each, not one per unit and owner pair)."""
     text = CharField()
@@ -94,8 +94,8 @@ def choices_for(use_cases) -> dict[str, list[tuple[str, str]]]:
     if ownerless:
         owner_choices.append((NO_OWNER, "— no value owner —"))
     return {
-        "business_unit": [(u, u) for u in sorted(units, key=str.lower)],
-        "owner": owner_choices,
+        "business_unit": SharedChoices((u, u) for u in sorted(units, key=str.lower)),
+        "owner": SharedChoices(owner_choices),
     }
 
 

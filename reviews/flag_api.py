@@ -22,6 +22,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from usecases.api import service_errors
+from usecases.fastpaths import ClassFieldsMixin
 from usecases.models import UseCase
 from usecases.permissions import (
     can_manage_policy,
@@ -36,7 +37,7 @@ from .models import Flag, FlagResolution, StopLossRule
 from .withdrawals import flag_resolve_and_restore
 
 
-class FlagSerializer(serializers.ModelSerializer):
+class FlagSerializer(ClassFieldsMixin, serializers.ModelSerializer):
     use_case_name = serializers.CharField(source="use_case.name", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     resolved_by = serializers.SlugRelatedField(
@@ -142,7 +143,9 @@ class IsPmoOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or can_manage_policy(request.user)
 
 
-class StopLossRuleSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class StopLossRuleSerializer(
+    ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer
+):
     use_case = IdField(
         queryset=UseCase.objects.all(),
         allow_null=True,

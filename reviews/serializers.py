@@ -183,12 +183,16 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
     _cached: tuple = (None, None)
 
     def figures_for(self, review: WeeklyReview) -> economics.WeekMetrics:
-        """The engine's figures of one review, computed once per review."""
+        """The engine's figures of one review, computed once per review; its use case's H once
+        per use case (a page of the list is mostly one use case's weeks)."""
         instance, metrics = self._cached
         if instance is not review:
-            metrics = economics.week_metrics(
-                review.figures(), business_case_inputs(review.use_case).hourly_cost
-            )
+            hourly_costs = self.__dict__.setdefault("_hourly_costs", {})
+            hourly_cost = hourly_costs.get(review.use_case_id)
+            if hourly_cost is None:
+                hourly_cost = business_case_inputs(review.use_case).hourly_cost
+                hourly_costs[review.use_case_id] = hourly_cost
+            metrics = economics.week_metrics(review.figures(), hourly_cost)
             self._cached = (review, metrics)
         return metrics
 

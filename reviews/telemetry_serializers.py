@@ -6,11 +6,12 @@ from django.conf import settings
 from rest_framework import serializers
 
 from usecases import clock, economics
+from usecases.fastpaths import ClassFieldsMixin
 
 from .telemetry_models import IngestKey, ModelPrice
 
 
-class IngestKeySerializer(serializers.ModelSerializer):
+class IngestKeySerializer(ClassFieldsMixin, serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
@@ -47,7 +48,7 @@ class NewIngestKeySerializer(IngestKeySerializer):
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class ModelPriceSerializer(serializers.ModelSerializer):
+class ModelPriceSerializer(ClassFieldsMixin, serializers.ModelSerializer):
     currency = serializers.CharField(
         max_length=3,
         required=False,

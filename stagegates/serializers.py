@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reviews.serializers import NinetyDaySerializer, WaterfallStepSerializer
+from usecases.fastpaths import ClassFieldsMixin
 from usecases.serializers import (
     FractionField,
     MoneyField,
@@ -38,7 +39,7 @@ class GateWriteSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     )
 
 
-class GateSerializer(serializers.ModelSerializer):
+class GateSerializer(ClassFieldsMixin, serializers.ModelSerializer):
     chair = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     item_count = serializers.IntegerField(
         read_only=True, help_text="Agenda items the user may see."

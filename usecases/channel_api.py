@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from . import alerts, channels
+from .fastpaths import ClassFieldsMixin
 from .models import AlertEvent, ChannelDelivery, ChannelKind, NotificationChannel
 
 
@@ -28,14 +29,14 @@ class CanUseChannels(permissions.BasePermission):
         return channels.can_use_channels(request.user)
 
 
-class DeliveryProblemSerializer(serializers.ModelSerializer):
+class DeliveryProblemSerializer(ClassFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = ChannelDelivery
         fields = ["id", "event", "title", "status", "attempts", "last_error", "created_at"]
         read_only_fields = fields
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class ChannelSerializer(ClassFieldsMixin, serializers.ModelSerializer):
     url = serializers.CharField(
         write_only=True,
         required=False,

@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from .fastpaths import ClassFieldsMixin
 from .models import Notification
 from .notify import notification_mark_read
 
@@ -27,7 +28,7 @@ UNREAD_INVALID = (
 )
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ClassFieldsMixin, serializers.ModelSerializer):
     subject_type = serializers.SerializerMethodField(
         help_text='What the notification is about, as "app.model" (e.g. "stagegates.gateitem").'
     )

@@ -16,12 +16,13 @@ from rest_framework.response import Response
 
 from . import change_proposals
 from .api import service_errors
+from .fastpaths import ClassFieldsMixin
 from .models import ProposalStatus, ProposedChange, UseCase
 from .permissions import can_decide_proposed_change, get_use_case_for_user
 from .serializers import ModelChangeSerializer, RejectUnknownFieldsMixin
 
 
-class ProposedChangeSerializer(serializers.ModelSerializer):
+class ProposedChangeSerializer(ClassFieldsMixin, serializers.ModelSerializer):
     use_case = serializers.IntegerField(source="use_case_id", read_only=True)
     change = serializers.IntegerField(source="change_id", read_only=True, allow_null=True)
     decided_by = serializers.SlugRelatedField(

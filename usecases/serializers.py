@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .fastpaths import ClassFieldsMixin
 from .models import BusinessCase, ModelChange, UseCase
 
 MONEY_PLACES = Decimal("0.01")
@@ -157,7 +158,7 @@ class UsernameField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-class UseCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class UseCaseSerializer(ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer):
     value_owner = UsernameField(
         queryset=_active_users(),
         allow_null=True,
@@ -213,7 +214,9 @@ class UseCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         return data
 
 
-class BusinessCaseSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class BusinessCaseSerializer(
+    ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer
+):
     """Every field of the business case. PUT replaces it whole: every field is required."""
 
     class Meta:
@@ -233,7 +236,9 @@ class ScenarioForecastSerializer(serializers.Serializer):
     first_year_net = MoneyField()
 
 
-class ModelChangeSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+class ModelChangeSerializer(
+    ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer
+):
     use_case = IdField(queryset=UseCase.objects.all())
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True

@@ -7,7 +7,6 @@ the order is the service's business, the count is the cost. Time is frozen on We
 2026-11-25 (ISO week 2026-W48). The shortcuts that keep it this small are ``usecases.fastpaths``.
 """
 
-import copy
 import datetime
 import re
 from collections import Counter
@@ -21,9 +20,7 @@ from rest_framework.test import APIClient
 
 from reviews.duplicates import duplicate_message
 from reviews.models import Flag, StopLossRule, WeeklyReview
-from reviews.serializers import MonthlyReviewSerializer, WeeklyReviewSerializer
 from tests.conftest import api_token, make_use_case
-from usecases.fastpaths import _unbound_copy
 from usecases.models import ModelChange, UseCase
 
 from .conftest import make_weekly, weekly_payload
@@ -227,28 +224,6 @@ def test_a_duplicate_is_found_by_the_constraint_and_named(use_case, contributor,
     assert body["existing"]["id"] == existing.pk
     assert body["week"] == [duplicate_message(existing)]
     assert WeeklyReview.objects.filter(use_case=use_case).count() == 1
-
-
-@pytest.mark.parametrize("serializer_class", [WeeklyReviewSerializer, MonthlyReviewSerializer])
-def test_serializer_fields_are_built_once_per_class_and_bound_per_serializer(serializer_class):
-    from rest_framework import serializers
-
-    first, second = serializer_class(), serializer_class()
-    built = serializers.ModelSerializer.get_fields(serializer_class())
-    assert {name: repr(field) for name, field in first.fields.items()} == {
-        name: repr(field) for name, field in built.items()
-    }
-    for name, field in first.fields.items():
-        other = second.fields[name]
-        assert field is not other
-        assert (field.parent, other.parent) == (first, second)
-        assert field.field_name == other.field_name == name
-    # Each copy holds what ``copy.copy`` of the class's field would (``_unbound_copy``).
-    for field in serializer_class._fields_of_class.values():
-        copied = _unbound_copy(field)
-        assert copied is not field and type(copied) is type(field)
-        if not isinstance(copied, serializers.BaseSerializer):
-            assert vars(copied) == vars(copy.copy(field))
 
 
 def test_settling_the_weeks_reminders_is_one_plain_update(use_case, contributor, owner):

@@ -5,6 +5,7 @@ Time is frozen on Wednesday 2026-11-25 (ISO week 2026-W48).
 
 import datetime
 import zoneinfo
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -14,7 +15,7 @@ from rest_framework.test import APIClient
 
 from reviews.models import WeeklyReview
 from tests.conftest import api_token, make_use_case, make_user
-from usecases.models import ModelChange
+from usecases.models import BusinessCase, ModelChange
 
 from .conftest import ROLES, make_weekly, weekly_payload
 
@@ -524,6 +525,22 @@ def test_list_is_newest_first(api_for, use_case, owner):
         make_weekly(use_case, week, owner)
     weeks = [row["week"] for row in api_for("owner").get(LIST).json()["results"]]
     assert weeks == ["2026-W46", "2026-W42", "2026-W40"]
+
+
+def test_list_computes_each_review_at_its_own_use_cases_hourly_cost(
+    api_for, use_case, other_use_case, owner
+):
+    """The list computes H once per use case of the page: reviews of two use cases with
+    different H, interleaved, each get their own use case's figures."""
+    BusinessCase.objects.filter(use_case=other_use_case).update(hourly_cost=Decimal("60.00"))
+    for week in ("2026-W40", "2026-W41", "2026-W42", "2026-W43"):
+        make_weekly(use_case, week, owner)
+        make_weekly(other_use_case, week, owner)
+    rows = api_for("pmo").get(LIST).json()["results"]
+    assert len(rows) == 8
+    expected = {use_case.pk: "1500.00", other_use_case.pk: "2000.00"}  # 800 × 2.50 / 60 × H
+    assert [row["gross_efficiency"] for row in rows] == [expected[r["use_case"]] for r in rows]
+    assert {row["use_case"] for row in rows[:2]} == set(expected)  # interleaved
 
 
 def _list_queries(api):

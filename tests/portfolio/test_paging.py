@@ -282,6 +282,21 @@ def test_quick_select_renders_like_the_stock_widget(pmo, big_portfolio):
     assert '<option value="oscar" selected>' in str(form["owner"])
 
 
+def test_the_filter_form_shares_the_long_choices_instead_of_copying_them(pmo, big_portfolio):
+    """Each form deep-copies its fields; the units' and owners' choices are shared by reference
+    (``SharedChoices``), and a bound form still validates against them."""
+    choices = choices_for(visible_use_cases(pmo))
+    forms = [
+        DashboardFilter(data, queryset=dashboard.table_queryset(pmo), choices=choices).form
+        for data in ({"owner": "oscar"}, {"owner": "nobody-at-all"})
+    ]
+    for name in ("owner", "business_unit"):
+        for form in forms:
+            assert form.fields[name]._choices.choices is choices[name], name
+    assert forms[0].is_valid() and forms[0].cleaned_data["owner"] == "oscar"
+    assert not forms[1].is_valid() and "owner" in forms[1].errors
+
+
 # --- the CFO report -------------------------------------------------------------------------------
 
 

@@ -14,6 +14,9 @@ CHOICES = [
     (None, "nothing"),
     (3, mark_safe("<b>three</b>")),
     ("lazy", gettext_lazy("Lazy label")),
+    ("o'brien", "O'Brien\u00a0<\ud7ff>"),
+    (-5, 7),
+    (True, False),
     ("Group", [("g1", "In a group"), ("ann", "Ann again")]),
 ]
 
