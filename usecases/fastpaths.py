@@ -12,7 +12,8 @@ process, interleaved, so machine load affects both sides alike):
   ``history_manager`` option and Django's public ``Manager.from_queryset``.
 - ``ClassFieldsMixin`` (DRF ``ModelSerializer.get_fields`` once per class): 3–5 ms of CPU per
   review serializer without it, under 1 ms with it (the biggest single CPU saving of a
-  submission). Kept.
+  submission). Kept, and used by every model serializer of the API
+  (``tests/api/test_serializer_fields.py`` checks them all).
 - ``loaded_relations``: ``full_clean`` re-reads every foreign key it validates; the review's use
   case, users and model version were read (and permission-checked) moments before. Without it a
   submission runs 11 statements instead of 8. Kept. It reads Django's field cache through the

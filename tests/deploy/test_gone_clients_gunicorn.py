@@ -9,20 +9,17 @@ are finished; the worker serves A, then takes B (gone: 499, no token) and C (ser
 """
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from knox.models import AuthToken
 
-from benchmarks import pg_restart
 from tests.conftest import make_user
+
+from .gunicorn_support import production_gunicorn
 
 pytestmark = [
     pytest.mark.postgres,
@@ -31,15 +28,7 @@ pytestmark = [
     ),
 ]
 
-BASE_DIR = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("VALUEGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "a long enough password 1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _token_request(username: str) -> bytes:
@@ -65,27 +54,11 @@ def test_a_request_whose_client_left_the_backlog_is_not_served(tmp_path):
     for user in (gone, waiting):  # hashed as the production settings check it (the suite: MD5)
         user.password = PBKDF2PasswordHasher().encode(PASSWORD, PBKDF2PasswordHasher().salt())
         user.save()
-    settings = connection.settings_dict
-    database_url = (
-        f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST'] or '127.0.0.1'}"
-        f":{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-    port = _free_port()
-    env = pg_restart.production_env(
-        database_url=database_url, redis_url=REDIS_URL, port=port, run_dir=tmp_path
-    )
-    env.update(WEB_CONCURRENCY="1", GUNICORN_LOG_LEVEL="info")
-    subprocess.run(  # the manifest the production settings' static storage reads
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    server = pg_restart.Gunicorn(env, tmp_path / "web.log")
-    address = ("127.0.0.1", port)
-    try:
-        server.start(f"http://127.0.0.1:{port}")
+    with production_gunicorn(tmp_path, WEB_CONCURRENCY="1", GUNICORN_LOG_LEVEL="info") as (
+        server,
+        port,
+    ):
+        address = ("127.0.0.1", port)
         a = socket.create_connection(address)
         a.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # unfinished: holds the worker
         time.sleep(0.5)
@@ -101,8 +74,6 @@ def test_a_request_whose_client_left_the_backlog_is_not_served(tmp_path):
         deadline = time.monotonic() + 10
         while " 499 " not in server.log() and time.monotonic() < deadline:
             time.sleep(0.1)  # the access log line of B
-    finally:
-        server.stop()
     log = server.log()
     assert first.startswith(b"HTTP/1.1 200"), first[:200]
     assert third.startswith(b"HTTP/1.1 200"), (third[:300], log[-2000:])

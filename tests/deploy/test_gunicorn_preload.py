@@ -10,10 +10,6 @@ and the master holds the application: its resident memory is of the order of a w
 the ~25 MB of a master that only imported gunicorn.
 """
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +18,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from benchmarks import pg_restart
+from .gunicorn_support import production_gunicorn
 
 pytestmark = [
     pytest.mark.postgres,
@@ -30,15 +26,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="the production settings' database"
     ),
 ]
-
-BASE_DIR = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("VALUEGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rss_kib(pid: int) -> int:
@@ -59,27 +46,11 @@ def _get(url: str) -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_recycled_workers_are_forks_of_the_loaded_master(tmp_path):
-    settings = connection.settings_dict
-    database_url = (
-        f"postgres://{settings['USER']}:{settings['PASSWORD']}@{settings['HOST'] or '127.0.0.1'}"
-        f":{settings['PORT'] or 5432}/{settings['NAME']}"
-    )
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = pg_restart.production_env(
-        database_url=database_url, redis_url=REDIS_URL, port=port, run_dir=tmp_path
-    )
-    env.update(GUNICORN_MAX_REQUESTS="10", CONN_MAX_AGE="0")
-    subprocess.run(  # the manifest the production settings' static storage reads
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    server = pg_restart.Gunicorn(env, tmp_path / "web.log")
-    try:
-        server.start(base_url)
+    with production_gunicorn(tmp_path, GUNICORN_MAX_REQUESTS="10", CONN_MAX_AGE="0") as (
+        server,
+        port,
+    ):
+        base_url = f"http://127.0.0.1:{port}"
         first = server.workers()
         assert len(first) == 2, server.log()[-2000:]
         master = server.process.pid
@@ -93,8 +64,6 @@ def test_recycled_workers_are_forks_of_the_loaded_master(tmp_path):
         while len(seen) < 4 and time.monotonic() < deadline:  # the last replacement booting
             time.sleep(0.1)
             seen.update(server.workers())
-    finally:
-        server.stop()
     assert statuses == [200] * 60, server.log()[-2000:]
     assert len(seen) >= 4, f"workers were not recycled: {sorted(seen)}"
     # Preloaded: the master holds Django and the app (~half a worker's memory or more); a master
