@@ -5,10 +5,11 @@ every scaled use case. The page and both exports (CSV, XLSX) read the same ``Cfo
 Every figure follows the one rounding rule (``usecases.money``, docs/figures.md): each use
 case's month weighted by its own business case and rounded to the cent on its own, and the use
 case, business unit and month lines and the total summed from those rounded months, all in the
-same two queries (``reviews.selectors.rounded_figures``, one GROUP BY with GROUPING SETS per
+same two queries (``reviews.selectors.rounded_figures``, one query with GROUPING SETS per
 review kind on PostgreSQL). The page shows one page of use case lines and of 90-day lines
 (``PAGE_SIZE`` each), and reads the figures of its page's use cases only (``use_case_rows``:
-the units, months and total still sum every atom); the exports take them all. Queries,
+through the (use case, month) index; the units, months and total still sum every atom, summed
+per unit and month first); the exports take them all. Queries,
 whatever the portfolio size: use case counts per unit (1), the use cases (1), the rounded
 figures (2), the scaled use cases (1) and their 90-day sums and reviewed months (2).
 """
