@@ -228,7 +228,7 @@ def _correct(review, *, user, data: Mapping, expected_version: int | None):
     changed, flags withdrawn by the correction)."""
     _check_permission(user, review.use_case)
     with transaction.atomic():
-        current = type(review).objects.select_for_update().get(pk=review.pk)
+        current = _locked(review)
         if expected_version is not None and current.version != expected_version:
             raise StaleVersionError(current)
         for field, value in _pick(data, type(review).INPUT_FIELDS).items():
@@ -241,6 +241,29 @@ def _correct(review, *, user, data: Mapping, expected_version: int | None):
         current.save()
         correction = Correction(current, user, clock.now(), version_before)
         current.outcome = after_review_saved(current, correction=correction)
+    return current
+
+
+def _locked(review):
+    """``review`` read again under a row lock (only its own row), its model/prompt change read
+    in the same statement, and the relations the caller read with it (the use case with its
+    business case, the submitter: the permission check's, the response's) kept when they are
+    still the row's: what ``full_clean`` validates, the evaluation and the response read,
+    without a query each (issue 20: a correction's round trips)."""
+    model = type(review)
+    names = {field.name for field in model._meta.concrete_fields}
+    query = model.objects.select_for_update(of=("self",))
+    if "model_version" in names:
+        query = query.select_related("model_version")
+    current = query.get(pk=review.pk)
+    for field in model._meta.concrete_fields:
+        if (
+            field.many_to_one
+            and field.is_cached(review)
+            and not field.is_cached(current)
+            and getattr(current, field.attname) == getattr(review, field.attname)
+        ):
+            field.set_cached_value(current, field.get_cached_value(review))
     return current
 
 

@@ -58,7 +58,10 @@ def is_contributor(user, use_case) -> bool:
     cache = getattr(use_case, "_prefetched_objects_cache", {})
     if "contributors" in cache:
         return any(u.pk == user.pk for u in cache["contributors"])
-    return use_case.contributors.filter(pk=user.pk).exists()
+    # Asked once per request: the API's check and the service's (a correction) both ask.
+    answer = use_case.contributors.filter(pk=user.pk).exists()
+    remember(use_case, "contributor_snapshot", (user.pk, answer))
+    return answer
 
 
 def can_view_use_case(user, use_case) -> bool:

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 
 from . import clock, transitions
 from .audit import fit, stamp
+from .fastpaths import forget
 from .models import (
     NAME_TAKEN,
     Answer,
@@ -151,6 +152,7 @@ def _set_contributors_quietly(use_case: UseCase, users) -> None:
         use_case.contributors.set(users)
     finally:
         del use_case.skip_history_when_saving
+    forget(use_case, "contributor_snapshot")  # ``permissions.is_contributor`` asks again
 
 
 # --- use cases ----------------------------------------------------------------------------------
@@ -226,6 +228,7 @@ def use_case_update(
             _validate_use_case(current, changed)
         if new_contributors is not None:
             _set_contributors_quietly(current, new_contributors)
+            forget(use_case, "contributor_snapshot")  # the caller's instance, asked before
         if planned.changes:
             label = f"PMO edit by {user}" + (f" ({via})" if via else "")
             transitions.apply(
