@@ -251,17 +251,14 @@ def _locked(review):
     still the row's: what ``full_clean`` validates, the evaluation and the response read,
     without a query each (issue 20: a correction's round trips)."""
     model = type(review)
-    names = {field.name for field in model._meta.concrete_fields}
     query = model.objects.select_for_update(of=("self",))
-    if "model_version" in names:
+    if hasattr(model, "model_version"):  # a weekly review's model/prompt change
         query = query.select_related("model_version")
     current = query.get(pk=review.pk)
-    for field in model._meta.concrete_fields:
-        if (
-            field.many_to_one
-            and field.is_cached(review)
-            and not field.is_cached(current)
-            and getattr(current, field.attname) == getattr(review, field.attname)
+    for name in loaded_relations(review):
+        field = model._meta.get_field(name)
+        if not field.is_cached(current) and getattr(current, field.attname) == getattr(
+            review, field.attname
         ):
             field.set_cached_value(current, field.get_cached_value(review))
     return current

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reviews.models import WeeklyReview
+from tests.conftest import make_use_case
 from usecases import services as use_case_services
 from usecases.models import ModelChange
 from usecases.permissions import can_submit_review, is_contributor
@@ -74,8 +75,6 @@ def test_a_correction_naming_another_use_cases_change_is_refused(
 ):
     """The model change read with the review is validated as before (it must be the review's
     use case's)."""
-    from tests.conftest import make_use_case
-
     elsewhere = ModelChange.objects.create(
         use_case=make_use_case("Elsewhere", owner=other_owner),
         version_label="x",
