@@ -542,6 +542,22 @@ def test_constant_queries_for_1_vs_40_use_cases(
     assert len(response.context["rows"]) == 40
 
 
+@pytest.mark.parametrize("sort", ["-net_value", "net_value"])
+def test_net_value_sort_joins_the_range_sums(client_for, pmo, portfolio, sort):
+    """Sorted by net value, every visible use case needs its range sums: the page's query joins
+    them (one grouped pass over the range's reviews), never a subquery per use case in its
+    ORDER BY (PostgreSQL runs those once per row: 2,000 use cases, 2,000 index lookups each)."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_for(pmo).get(URL, {"sort": sort})
+    assert response.status_code == 200
+    # The table's page: ordered by the key, then by name (``sorted_queryset``).
+    orders = [q["sql"].rpartition(" ORDER BY ")[2] for q in ctx.captured_queries]
+    page_orders = [o for o in orders if 'LOWER("usecases_usecase"."name")' in o]
+    assert len(page_orders) == 1, orders
+    assert "SELECT" not in page_orders[0], page_orders[0]
+    assert "range_weekly" in page_orders[0] and "range_monthly" in page_orders[0]
+
+
 def test_owner_with_other_roles_reads_portfolio(client_for, db):
     user = make_user("multi", "Leadership")
     make_use_case(name="Owned", owner=user)

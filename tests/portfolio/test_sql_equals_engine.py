@@ -140,9 +140,9 @@ def test_sql_sort_keys_and_totals_equal_the_engine(pmo, portfolio):
         rows = {
             uc.pk: uc
             for uc in dashboard.with_figures(dashboard.table_queryset(pmo), RANGE).annotate(
-                net_key=dashboard.sort_key("net_value", RANGE),
-                adoption_key=dashboard.sort_key("adoption", RANGE),
-                rework_key=dashboard.sort_key("rework", RANGE),
+                net_key=dashboard.sort_key("net_value"),
+                adoption_key=dashboard.sort_key("adoption"),
+                rework_key=dashboard.sort_key("rework"),
             )
         }
         assert len(rows) == len(built)

@@ -306,7 +306,7 @@ def assert_figures_equal_the_engine(use_cases, pmo):
         period = sum(months.values(), economics.PeriodTotals())
         assert weighted[(pk,)] == economics.weighted(period, inputs[pk])
     rows = dashboard.with_figures(dashboard.table_queryset(pmo), RANGE).annotate(
-        net_key=dashboard.sort_key("net_value", RANGE)
+        net_key=dashboard.sort_key("net_value")
     )
     for row in rows:
         months = totals.get(row.pk)
