@@ -546,7 +546,8 @@ def test_constant_queries_for_1_vs_40_use_cases(
 def test_net_value_sort_joins_the_range_sums(client_for, pmo, portfolio, sort):
     """Sorted by net value, every visible use case needs its range sums: the page's query joins
     them (one grouped pass over the range's reviews), never a subquery per use case in its
-    ORDER BY (PostgreSQL runs those once per row: 2,000 use cases, 2,000 index lookups each)."""
+    ORDER BY (PostgreSQL runs those once per row: on 2,000 use cases, 4,000 index lookups and
+    aggregates)."""
     with CaptureQueriesContext(connection) as ctx:
         response = client_for(pmo).get(URL, {"sort": sort})
     assert response.status_code == 200
