@@ -45,9 +45,9 @@ from django.db.models.sql.constants import LOUTER
 from django_cte import CTE, with_cte
 
 from reviews.flags import visible_flags
-from reviews.models import Flag, MonthlyReview, WeeklyReview
+from reviews.models import Flag, WeeklyReview
 from reviews.month_sums import weekly_read
-from reviews.selectors import COST_FIELDS, Month, rounded_figures
+from reviews.selectors import COST_FIELDS, Month, reviews_in, rounded_figures
 from usecases import economics, money, waterfall_bars
 from usecases.models import Funding, Stage, UseCase
 from usecases.permissions import reads_whole_portfolio, visible_use_cases
@@ -361,17 +361,20 @@ def _range_sums(month_range: MonthRange) -> tuple[CTE, CTE]:
     ``RANGE_QUANTITIES``, as ``economics.WEEKLY_QUANTITIES`` adds them up; on PostgreSQL over
     the weekly reviews' sums per month, ``reviews.month_sums``) and ``range_monthly`` (one per
     use case with a monthly review: ``range_costs``, the six costs)."""
-    in_range = {"month_start__gte": month_range.start, "month_start__lte": month_range.end}
     read = weekly_read()
-    weekly = read.model.objects.filter(**in_range).order_by().values("use_case_id")
-    weekly = weekly.annotate(
-        **{
-            f"range_{name}": Sum(ExpressionWrapper(read.quantity(name), output_field=_MONEY))
-            for name in RANGE_QUANTITIES
-        }
+    weekly, monthly = reviews_in(month_range.start, month_range.end, None, read)
+    weekly = (
+        weekly.order_by()
+        .values("use_case_id")
+        .annotate(
+            **{
+                f"range_{name}": Sum(ExpressionWrapper(read.quantity(name), output_field=_MONEY))
+                for name in RANGE_QUANTITIES
+            }
+        )
     )
     costs = sum((F(cost) for cost in COST_FIELDS[1:]), F(COST_FIELDS[0]))  # one review's
-    monthly = MonthlyReview.objects.filter(**in_range).order_by().values("use_case_id")
+    monthly = monthly.order_by().values("use_case_id")
     monthly = monthly.annotate(range_costs=Sum(ExpressionWrapper(costs, output_field=_MONEY)))
     return CTE(weekly, name="range_weekly"), CTE(monthly, name="range_monthly")
 
@@ -444,13 +447,13 @@ def _rank(field_name: str, values) -> Case:
     )
 
 
-def _term_expression(term: economics.Term, quantity, business_case):
+def _term_expression(term: economics.Term, quantity):
     """``quantity`` × the business case numbers the term names × its coefficient (a use case
     without a business case weighs 0, as the engine's all-zero one does)."""
     expression = quantity
     for factor in term.factors:
         expression = expression * Coalesce(
-            business_case(f"business_case__{factor}"), Value(ZERO), output_field=_MONEY
+            F(f"business_case__{factor}"), Value(ZERO), output_field=_MONEY
         )
     if term.coefficient != 1:
         expression = expression * Value(term.coefficient)
@@ -461,7 +464,7 @@ def _terms_sum(terms):
     """Σ ``terms`` over the range sums (``range_<quantity>``), None for no terms."""
     if not terms:
         return None
-    parts = [_term_expression(t, F(f"range_{t.quantity}"), F) for t in terms]
+    parts = [_term_expression(t, F(f"range_{t.quantity}")) for t in terms]
     return ExpressionWrapper(sum(parts[1:], parts[0]), output_field=_MONEY)
 
 

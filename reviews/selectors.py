@@ -58,7 +58,7 @@ def _totals(weekly_sums, costs) -> economics.PeriodTotals:
     return economics.PeriodTotals(**values)
 
 
-def _reviews_in(start: Month, end: Month, use_case_ids, read: WeeklyRead = REVIEWS):
+def reviews_in(start: Month, end: Month, use_case_ids, read: WeeklyRead = REVIEWS):
     """The weekly rows (of ``read``: the reviews or their sums per month) and the monthly
     reviews in [start, end], of ``use_case_ids`` (None: all)."""
     weekly = read.model.objects.filter(month_start__gte=start, month_start__lte=end)
@@ -122,7 +122,7 @@ def monthly_totals_and_reviewed(
         cost_rows = ONE_USE_CASE_COST_SUMS(**one)
     else:
         read = weekly_read()
-        weekly, monthly = _reviews_in(start, end, use_case_ids, read)
+        weekly, monthly = reviews_in(start, end, use_case_ids, read)
         weekly_rows = _weekly_sums(weekly, PER_MONTH, read)
         cost_rows = _cost_sums(monthly, PER_MONTH)
     sums = {(row[0], row[1]): row[2:] for row in weekly_rows}
@@ -203,7 +203,7 @@ def weighted_totals_with_subset(
     (the subset's is always None without ``subset_ids``)."""
     read = weekly_read()
     weighted_weekly = _WEIGHTED_BY_READ[read]
-    weekly, monthly = _reviews_in(start, end, use_case_ids, read)
+    weekly, monthly = reviews_in(start, end, use_case_ids, read)
     weekly_aggregates = {f"a_{n}": Sum(p) for n, p in weighted_weekly.items()}
     cost_aggregates = {f"a_{n}": Sum(n) for n in COST_FIELDS}
     if subset_ids is not None:
@@ -245,7 +245,7 @@ def weighted_totals(
     if unknown:
         raise ValueError(f"cannot group by {sorted(unknown)}; choose from {WEIGHTED_GROUPS}")
     read = weekly_read()
-    weekly, monthly = _reviews_in(start, end, use_case_ids, read)
+    weekly, monthly = reviews_in(start, end, use_case_ids, read)
     width = len(group_by)
 
     def rows(queryset, sums):
@@ -308,9 +308,9 @@ def rounded_figures(
     if use_case_rows is not None:
         use_case_rows = [int(pk) for pk in use_case_rows]  # read once (an iterator, a queryset)
     if connection.vendor != "postgresql":
-        weekly, monthly = _reviews_in(start, end, use_case_ids)
+        weekly, monthly = reviews_in(start, end, use_case_ids)
         return _rounded_in_python(weekly, monthly, groupings, use_case_rows)
-    weekly, monthly = _reviews_in(start, end, use_case_ids, SUMS)
+    weekly, monthly = reviews_in(start, end, use_case_ids, SUMS)
     keys = _keys_of(groupings)
     weekly_sums = _grouped_in_sql(
         _stored_atom_rows(weekly, keys),
