@@ -173,7 +173,9 @@ def test_page_lockout_says_when_to_come_back(client, owner):
 # --- limits on password checks (cache counters) -------------------------------------------------
 
 
-def test_site_wide_ceiling_on_password_checks(client, settings, owner, password_checks):
+def test_site_wide_ceiling_on_password_checks(
+    client, settings, owner, password_checks, login_clock
+):
     """8 anonymous requests from 8 addresses at once: only the ceiling's worth are checked (each
     check is ~350 ms of CPU); the rest are answered at once with 429 and ``Retry-After``."""
     settings.VALUEGATE_LOGIN_LIMITS = {"ip": (100, 60), "global": (2, 60)}
@@ -182,14 +184,17 @@ def test_site_wide_ceiling_on_password_checks(client, settings, owner, password_
     ] + [login(client, "guess", username=f"v{n}", REMOTE_ADDR=f"10.0.2.{n}") for n in range(4)]
     assert [r.status_code for r in responses] == [400, 400] + [429] * 6
     assert len(password_checks) == 2
-    assert all(1 <= int(r["Retry-After"]) <= 60 for r in responses[2:])
+    # The clock stands 30 s into the window: the next window opens in 30 s.
+    assert all(int(r["Retry-After"]) == 30 for r in responses[2:])
     assert "Too many sign-in attempts" in responses[2].json()["detail"]
     assert b"Too many sign-in attempts" in responses[-1].content
     # A refused check is no failed login: nothing is counted against these usernames.
     assert not AccessAttempt.objects.filter(username__in=["u2", "u3", "v0"]).exists()
 
 
-def test_per_address_limit_on_password_checks(client, settings, owner, password_checks):
+def test_per_address_limit_on_password_checks(
+    client, settings, owner, password_checks, login_clock
+):
     """Even right passwords: one address gets ``ip`` checks per window, other addresses theirs."""
     settings.VALUEGATE_LOGIN_LIMITS = {"ip": (3, 60), "global": (100, 60)}
     statuses = [get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code for _ in range(5)]
@@ -199,7 +204,24 @@ def test_per_address_limit_on_password_checks(client, settings, owner, password_
     assert login(client, PASSWORD, REMOTE_ADDR="10.0.0.2").status_code == 302
 
 
-def test_the_limits_hold_across_processes_through_the_cache(client, settings, owner):
+def test_a_new_window_opens_a_new_budget(client, settings, owner, login_clock):
+    """Fixed windows: the address that spent its checks waits for the window's end (what
+    ``Retry-After`` says), then has its budget again; a second earlier it has not."""
+    settings.VALUEGATE_LOGIN_LIMITS = {"ip": (2, 60), "global": (100, 60)}
+    assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 200
+    login_clock.advance(10)
+    assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 200
+    refused = get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1")
+    assert refused.status_code == 429
+    wait = int(refused["Retry-After"])
+    assert wait == 20  # 40 s into the window
+    login_clock.advance(wait - 1)
+    assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 429
+    login_clock.advance(1)
+    assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 200
+
+
+def test_the_limits_hold_across_processes_through_the_cache(client, settings, owner, login_clock):
     """The counters live in the cache (Redis in production, one for all gunicorn workers): what
     one worker counted, another sees. Here: the count survives in the cache, not in the process."""
     settings.VALUEGATE_LOGIN_LIMITS = {"ip": (100, 60), "global": (1, 60)}
