@@ -12,11 +12,13 @@
 ``role_users[role]`` is the user of a role (``user_of("anonymous", role_users)`` is None).
 """
 
+import datetime
 import importlib
 import os
 import shutil
 
 import pytest
+import time_machine
 
 from tests.alert_receiver import alert_settings, receiver  # noqa: F401 (fixtures of the alert tests)
 from tests.factories import PASSWORD, AdminFactory, UseCaseFactory, UserFactory
@@ -124,32 +126,18 @@ def _login_check_limits(settings):
     cache.clear()
 
 
-class LoginClock:
-    """The clock of the login limits' fixed windows, held still: a test that counts checks in
-    one window must not see the window roll over between two requests (a minute boundary falls
-    inside a 60 s window's test a few times in a hundred on a slow machine)."""
-
-    #: Noon on a day, 30 s into a minute: the middle of a 60 s window and of a one-day window.
-    START = 20_000 * 86_400 + 43_230.0
-
-    def __init__(self):
-        self.now = self.START
-
-    def time(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+#: Noon, 30 s into a minute: the middle of a 60 s window of the login limits and of a one-day one.
+LOGIN_CLOCK_START = datetime.datetime(2026, 12, 1, 12, 0, 30, tzinfo=datetime.UTC)
 
 
 @pytest.fixture
-def login_clock(monkeypatch):
-    """Pins ``portfolio.login_limits``' clock (``LoginClock``); ``advance()`` moves it."""
-    from portfolio import login_limits
-
-    clock = LoginClock()
-    monkeypatch.setattr(login_limits, "time", clock)
-    return clock
+def login_clock():
+    """Time held still for the login limits' fixed windows (``portfolio/login_limits.py``): a
+    test that counts checks in one window must not see it roll over between two requests (a
+    minute boundary falls inside such a test a few times in a hundred on a slow machine).
+    ``login_clock.shift(seconds)`` moves it."""
+    with time_machine.travel(LOGIN_CLOCK_START, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -209,15 +209,15 @@ def test_a_new_window_opens_a_new_budget(client, settings, owner, login_clock):
     ``Retry-After`` says), then has its budget again; a second earlier it has not."""
     settings.VALUEGATE_LOGIN_LIMITS = {"ip": (2, 60), "global": (100, 60)}
     assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 200
-    login_clock.advance(10)
+    login_clock.shift(10)
     assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 200
     refused = get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1")
     assert refused.status_code == 429
     wait = int(refused["Retry-After"])
     assert wait == 20  # 40 s into the window
-    login_clock.advance(wait - 1)
+    login_clock.shift(wait - 1)
     assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 429
-    login_clock.advance(1)
+    login_clock.shift(1)
     assert get_token(client, PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 200
 
 
