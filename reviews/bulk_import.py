@@ -45,8 +45,9 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied, Validati
 from django.db import transaction
 
 from usecases import economics
-from usecases.models import BusinessCase, ModelChange, Stage, UseCase
+from usecases.models import ModelChange, Stage, UseCase
 from usecases.permissions import can_import_reviews
+from usecases.selectors import saved_hourly_costs
 
 from . import lookback, services, spreadsheets
 from .forms import WeeklyReviewForm
@@ -420,7 +421,4 @@ def weekly_reviews_import(
 
 
 def _hourly_cost(use_case: UseCase):
-    return (
-        BusinessCase.objects.filter(use_case=use_case).values_list("hourly_cost", flat=True).first()
-        or 0
-    )
+    return saved_hourly_costs([use_case.pk]).get(use_case.pk, 0)

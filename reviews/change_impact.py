@@ -39,7 +39,8 @@ from django.db.models import Q
 
 from usecases import economics
 from usecases.change_proposals import open_proposals
-from usecases.models import BusinessCase, ModelChange, ProposedChange
+from usecases.models import ModelChange, ProposedChange
+from usecases.selectors import saved_hourly_costs
 from usecases.templatetags.money import percent
 
 from .models import WEEK_FIGURE_FIELDS, MonthlyReview, WeeklyReview, week_figures
@@ -250,11 +251,7 @@ def change_impacts(changes: Iterable) -> dict[int, ChangeImpact]:
             .order_by()
             .values_list("use_case_id", "month_start", "run_cost")
         }
-    hourly = dict(
-        BusinessCase.objects.filter(use_case_id__in=list(span))
-        .order_by()
-        .values_list("use_case_id", "hourly_cost")
-    )
+    hourly = saved_hourly_costs(span)
     weeks: dict[int, list[tuple[datetime.date, str, dict]]] = defaultdict(list)
     for row in rows:
         uc_id = row["use_case_id"]

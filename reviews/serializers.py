@@ -14,7 +14,7 @@ from rest_framework import serializers
 from usecases import economics
 from usecases.fastpaths import ClassFieldsMixin
 from usecases.models import ModelChange, UseCase
-from usecases.selectors import business_case_inputs
+from usecases.selectors import business_case_inputs, saved_hourly_costs
 from usecases.serializers import (
     FRACTION_SCHEMA,
     MONEY_SCHEMA,
@@ -121,6 +121,18 @@ class ReviewSerializerBase(ClassFieldsMixin, RejectUnknownFieldsMixin, serialize
         return attrs
 
 
+class WeeklyReviewListSerializer(serializers.ListSerializer):
+    """Reads the H of every use case of a page at once (one query of two columns): the list's
+    reviews come without their use case and business case (``WeeklyReviewViewSet``)."""
+
+    def to_representation(self, data):
+        reviews = list(data.all() if hasattr(data, "all") else data)
+        use_case_ids = {review.use_case_id for review in reviews}
+        saved = saved_hourly_costs(use_case_ids)
+        self.child.hourly_costs = {pk: saved.get(pk, economics.ZERO) for pk in use_case_ids}
+        return super().to_representation(reviews)
+
+
 class WeeklyReviewSerializer(ReviewSerializerBase):
     """A weekly operational review, with the engine's figures for it (at the use case's H)."""
 
@@ -179,15 +191,17 @@ class WeeklyReviewSerializer(ReviewSerializerBase):
         extra_kwargs = {"target_users": {"required": False}, "week": {"help_text": rules.WEEK_HELP}}
         # (use case, week) is unique in the database; the service names the existing review.
         validators = []
+        list_serializer_class = WeeklyReviewListSerializer
 
     _cached: tuple = (None, None)
 
     def figures_for(self, review: WeeklyReview) -> economics.WeekMetrics:
         """The engine's figures of one review, computed once per review; its use case's H once
-        per use case (a page of the list is mostly one use case's weeks)."""
+        per use case: for a list, read for the whole page by ``WeeklyReviewListSerializer``;
+        for one review, from its use case's business case."""
         instance, metrics = self._cached
         if instance is not review:
-            hourly_costs = self.__dict__.setdefault("_hourly_costs", {})
+            hourly_costs = self.__dict__.setdefault("hourly_costs", {})
             hourly_cost = hourly_costs.get(review.use_case_id)
             if hourly_cost is None:
                 hourly_cost = business_case_inputs(review.use_case).hourly_cost

@@ -184,6 +184,17 @@ def business_case_of(use_case: UseCase) -> BusinessCase:
     return saved_business_case(use_case) or BusinessCase(use_case=use_case)
 
 
+def saved_hourly_costs(use_case_ids) -> dict[int, Decimal]:
+    """``{use_case_id: H}`` for those of ``use_case_ids`` whose business case was saved (one
+    query, no model instances). A use case missing from it has none: its figures are the empty
+    business case's (H = 0), or none at all where a caller shows that."""
+    return dict(
+        BusinessCase.objects.filter(use_case_id__in=list(use_case_ids))
+        .order_by()
+        .values_list("use_case_id", "hourly_cost")
+    )
+
+
 def business_case_inputs(use_case: UseCase) -> economics.BusinessCaseInputs:
     """The engine inputs of ``business_case_of(use_case)``."""
     return business_case_of(use_case).inputs()

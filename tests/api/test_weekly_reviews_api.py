@@ -543,6 +543,32 @@ def test_list_computes_each_review_at_its_own_use_cases_hourly_cost(
     assert {row["use_case"] for row in rows[:2]} == set(expected)  # interleaved
 
 
+def test_list_gives_each_review_the_figures_its_own_read_gives(
+    api_for, use_case, other_use_case, owner
+):
+    """A page of the list reads each use case's H by itself (no business case joined per row):
+    a use case whose business case was never saved counts at H = 0, as its review read alone
+    does, and a use case's H as saved a moment ago is the one the list uses."""
+    BusinessCase.objects.filter(use_case=other_use_case).delete()
+    BusinessCase.objects.filter(use_case=use_case).update(hourly_cost=Decimal("37.30"))
+    reviews = [
+        make_weekly(uc, week, owner)
+        for week in ("2026-W40", "2026-W41")
+        for uc in (use_case, other_use_case)
+    ]
+    api = api_for("pmo")
+    rows = {row["id"]: row for row in api.get(LIST).json()["results"]}
+    assert set(rows) == {review.pk for review in reviews}
+    for review in reviews:
+        alone = api.get(detail(review)).json()
+        assert rows[review.pk] == alone
+    assert {rows[r.pk]["gross_efficiency"] for r in reviews if r.use_case == use_case} == {
+        "1243.33"  # 800 × 2.50 / 60 × 37.30
+    }
+    assert {rows[r.pk]["gross_efficiency"] for r in reviews if r.use_case != use_case} == {"0.00"}
+    assert {rows[r.pk]["rework_cost"] for r in reviews if r.use_case != use_case} == {"0.00"}
+
+
 def _list_queries(api):
     with CaptureQueriesContext(connection) as queries:
         response = api.get(LIST)
