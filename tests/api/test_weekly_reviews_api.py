@@ -578,8 +578,9 @@ def _list_queries(api):
 
 @pytest.mark.parametrize("role", ["pmo", "contributor", "owner"])
 def test_list_query_count_is_constant(role, api_for, use_case, role_users, owner):
-    """session, user, groups, (owns a use case), count, page with use case + business case +
-    submitter joined: the same for 1 and 30 reviews over several use cases and submitters."""
+    """session, user, groups, (owns a use case), count, page with its submitters joined, the
+    H of the page's use cases: the same for 1 and 30 reviews over several use cases and
+    submitters."""
     make_weekly(use_case, "2026-W01", owner)
     api = api_for(role)
     api.get(LIST)  # warm-up
