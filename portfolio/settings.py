@@ -256,6 +256,10 @@ def csp_form_action(issuer: str) -> list[str]:
 # everyone else may (the "Two-factor" page). Production turns it on by default.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Valuegate"
+# One 30-second step either side (RFC 6238 §5.2): a code typed as its step ends, or read from a
+# phone a few seconds off, still signs in; allauth's default of 0 refused it ("Incorrect code.").
+# Each code is still good once (allauth remembers used codes over the whole window).
+MFA_TOTP_TOLERANCE = 1
 MFA_REQUIRED = env_bool("MFA_REQUIRED", False)
 MFA_FORMS = {
     "authenticate": "portfolio.mfa.AuthenticateForm",

@@ -217,3 +217,21 @@ def test_wrong_token_codes_lock_out_like_passwords(client, owner, settings):
     client.logout()
     statuses = [ask_token(client, owner, code="999999").status_code for _ in range(4)]
     assert statuses == [400, 400, 429, 429]
+
+
+def test_a_code_from_the_step_before_still_signs_in_an_older_one_does_not(client, owner):
+    """A code typed as its 30 seconds end arrives in the next step: one step of tolerance
+    (MFA_TOTP_TOLERANCE, RFC 6238 §5.2). allauth's default refused it, and the production smoke
+    failed on it once ("Incorrect code."). Two steps back, or ahead, is refused."""
+    password_login(client, owner)
+    secret = set_up_totp(client)
+    client.logout()
+    start = (time.time() // 30 + 4) * 30 + 1  # a fresh step, well after the set-up code's
+    with time_machine.travel(start, tick=False):
+        assert ask_token(client, owner, code=totp(secret, at=start - 60)).status_code == 400
+        assert ask_token(client, owner, code=totp(secret, at=start + 60)).status_code == 400
+        late = ask_token(client, owner, code=totp(secret, at=start - 30))
+        assert late.status_code == 200, late.content
+        password_login(client, owner)
+        early = client.post(reverse("mfa_authenticate"), {"code": totp(secret, at=start + 30)})
+    assert early.status_code == 302 and signed_in(client)
