@@ -2,21 +2,20 @@
 filters the table's queryset in SQL and renders the filter form (page and htmx fragment alike).
 
 Every filter lives in the URL (``?business_unit=Finance&stage=scaled&flags=open&sort=-net_value``),
-so a filtered, sorted view can be shared as a link. Choices for business unit and value owner come
-from the use cases the user may see (one query); an unknown value is reported at the field and
-left out of the filter.
+so a filtered, sorted view can be shared as a link. The business units come from the use cases the
+user may see (one query); the value owner is searched among them (``owner_search``). An unknown
+value is reported at the field and left out of the filter.
 """
 
 import django_filters
 from django import forms
-from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef
 
 from reviews.models import Flag
 from usecases.models import Funding, Stage, UseCase
 from usecases.quick_choices import QuickSelect, SharedChoices
 
-#: ``owner`` value for use cases without a value owner (no username contains "(").
-NO_OWNER = "(none)"
+from .owner_search import NO_OWNER, OwnerField
 
 FLAGS_OPEN = "open"
 FLAGS_NONE = "none"
@@ -47,56 +46,15 @@ def _open_flags():
     return Flag.objects.open().filter(use_case=OuterRef("pk"))
 
 
-#: ``choices_for``'s rows: a business unit, or a value owner.
-UNIT, OWNER = 1, 2
-
-
-def _full_name(first: str | None, last: str | None) -> str:
-    return f"{first or ''} {last or ''}".strip()
-
-
 def choices_for(use_cases) -> dict[str, SharedChoices]:
-    """Business unit and value owner choices among ``use_cases`` (a queryset). One query: the
-    distinct units and the distinct owners (a row each, not one per unit and owner pair)."""
-    text = CharField()
-    unit_rows = (
-        use_cases.order_by()
-        .annotate(
-            u_kind=Value(UNIT),
-            u_username=Value(None, output_field=text),
-            u_first=Value(None, output_field=text),
-            u_last=Value(None, output_field=text),
-        )
-        .values_list("u_kind", "business_unit", "u_username", "u_first", "u_last")
-        .distinct()
-    )
-    owner_rows = (
-        use_cases.order_by()
-        .annotate(o_kind=Value(OWNER), o_unit=Value(None, output_field=text))
-        .values_list(
-            "o_kind",
-            "o_unit",
-            "value_owner__username",
-            "value_owner__first_name",
-            "value_owner__last_name",
-        )
-        .distinct()
-    )
-    units, owners, ownerless = set(), {}, False
-    for kind, unit, username, first, last in unit_rows.union(owner_rows, all=True).order_by():
-        if kind == UNIT:
-            units.add(unit)
-        elif username is None:
-            ownerless = True
-        else:
-            owners[username] = _full_name(first, last) or username
-    owner_choices = sorted(owners.items(), key=lambda c: (c[1].lower(), c[0]))
-    if ownerless:
-        owner_choices.append((NO_OWNER, "— no value owner —"))
-    return {
-        "business_unit": SharedChoices((u, u) for u in sorted(units, key=str.lower)),
-        "owner": SharedChoices(owner_choices),
-    }
+    """The business unit choices among ``use_cases`` (a queryset): one query. The value owner
+    is a search field (``owner_search``), not a list of every owner."""
+    units = use_cases.order_by().values_list("business_unit", flat=True).distinct()
+    return {"business_unit": SharedChoices((u, u) for u in sorted(units, key=str.lower))}
+
+
+class OwnerFilter(django_filters.Filter):
+    field_class = OwnerField
 
 
 class DashboardFilter(django_filters.FilterSet):
@@ -115,12 +73,10 @@ class DashboardFilter(django_filters.FilterSet):
         choices=Funding.choices,
         widget=QuickSelect,
     )
-    owner = django_filters.ChoiceFilter(
+    owner = OwnerFilter(
         label="Value owner",
-        empty_label="All owners",
-        choices=[],
         method="filter_owner",
-        widget=QuickSelect,
+        help_text="A name or username: type part of one to pick from the list.",
     )
     flags = django_filters.ChoiceFilter(
         label="Flags",
@@ -141,11 +97,13 @@ class DashboardFilter(django_filters.FilterSet):
         model = UseCase
         fields = ["business_unit", "stage", "funding", "owner", "flags"]
 
-    def __init__(self, data=None, queryset=None, *, choices=None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, choices=None, owners_among=None, **kwargs):
         super().__init__(data, queryset=queryset, **kwargs)
         choices = choices if choices is not None else choices_for(self.queryset)
         self.filters["business_unit"].extra["choices"] = choices["business_unit"]
-        self.filters["owner"].extra["choices"] = choices["owner"]
+        self.filters["owner"].extra["use_cases"] = (
+            owners_among if owners_among is not None else self.queryset
+        )
 
     def filter_owner(self, queryset, name, value):
         if value == NO_OWNER:

@@ -32,6 +32,7 @@ from . import (
     mywork,
 )
 from .filters import SORT_CHOICES, DashboardFilter, choices_for
+from .owner_search import owner_options
 
 #: Query parameters of the filter form (kept by the range form, and the other way round).
 FILTER_PARAMS = ("business_unit", "stage", "funding", "owner", "flags", "sort")
@@ -128,6 +129,7 @@ def portfolio_dashboard(request):
         request.GET or None,
         queryset=dashboard.table_queryset(user),
         choices=choices_for(visible_use_cases(user)),
+        owners_among=visible_use_cases(user),
         request=request,
     )
     partial = bool(request.htmx) and not request.htmx.boosted
@@ -184,6 +186,17 @@ def portfolio_dashboard(request):
     }
     template = "portfolio/dashboard.html#table" if partial else "portfolio/dashboard.html"
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def owner_options_view(request):
+    """The dashboard's value-owner search: ``<option>``s for its ``<datalist>``, the owners of
+    use cases the user may see whose name contains ``?owner=``."""
+    _require_portfolio_reader(request.user)
+    text = request.GET.get("owner", "").replace("\x00", "")
+    options = owner_options(visible_use_cases(request.user), text)
+    return render(request, "portfolio/_owner_options.html", {"options": options})
 
 
 def _report_for(request):

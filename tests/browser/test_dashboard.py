@@ -230,6 +230,57 @@ def test_dashboard_filters_work_without_javascript(browser, portfolio, artifacts
     context.close()
 
 
+def test_the_value_owner_is_searched_not_listed(page, portfolio, artifacts_dir):
+    """The owner filter is a search field: typing fills its datalist from the server (owners of
+    the use cases the user may see), the chosen username filters the table through htmx, and an
+    unknown name is reported at the field."""
+    base_url, users = portfolio
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, base_url, users["pmo"].username)
+    page.goto(f"{base_url}/portfolio/")
+    page.evaluate("window.__noReload = true")
+    owner = page.get_by_label("Value owner")
+    expect(owner).to_have_attribute("type", "search")
+    expect(page.locator("#id_owner-options option")).to_have_count(0)  # nothing until asked
+    owner.click()
+    owner.press_sequentially("osc")
+    expect(page.locator("#id_owner-options option")).to_have_count(1)
+    expect(page.locator("#id_owner-options option")).to_have_attribute("value", "oscar")
+    expect(page.locator("#id_owner-options option")).to_have_text("Oscar Other (oscar)")
+    assert page.url == f"{base_url}/portfolio/"  # the search did not change the address
+    shot(page, artifacts_dir, "dashboard-owner-search.png", full_page=False)
+    owner.fill("oscar")
+    owner.press("Enter")
+    page.wait_for_url(re.compile(r"owner=oscar"))
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(2)
+    assert table_names(page) == ["Claims triage", "Invoice matching"]
+    assert page.evaluate("window.__noReload") is True
+
+    page.goto(f"{base_url}/portfolio/?owner=Nobody+Else")
+    expect(page.locator("#id_owner")).to_have_attribute("aria-invalid", "true")
+    expect(
+        page.get_by_text("No use case you can see has the value owner “Nobody Else”")
+    ).to_be_visible()
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(4)
+    assert not errors, errors
+
+
+def test_the_value_owner_by_full_name_without_javascript(browser, portfolio, artifacts_dir):
+    base_url, users = portfolio
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    log_in(page, base_url, users["leader"].username)
+    page.goto(f"{base_url}/portfolio/")
+    page.fill("#id_owner", "olivia owner")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"owner=olivia\+owner"))
+    assert table_names(page) == ["Customer-response assistant"]
+    shot(page, artifacts_dir, "dashboard-owner-no-js-390.png")
+    context.close()
+
+
 def money_text(value) -> str:
     d = Decimal(str(value)).quantize(Decimal("0.01"))
     sign = "−" if d < 0 else ""

@@ -224,8 +224,10 @@ def test_contributor_sees_only_their_use_case(client_for, role_users, use_case, 
     body = response.content.decode()
     assert other_use_case.name not in body
     assert "Secret flag" not in body
-    owners = dict(response.context["filter"].filters["owner"].extra["choices"])
-    assert list(owners) == ["olivia"]
+    units = dict(response.context["filter"].filters["business_unit"].extra["choices"])
+    assert list(units) == [use_case.business_unit]
+    owners = client_for(role_users["contributor"]).get("/portfolio/owners/").content.decode()
+    assert 'value="olivia"' in owners and "oscar" not in owners
 
 
 def test_nav_links(client_for, role_users):

@@ -239,6 +239,10 @@ TABLE: dict[str, Entry] = {
     ),
     # --- portfolio pages: whoever sees a use case (the contributor sees theirs only) ----------
     "portfolio:dashboard": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
+    # The dashboard's value-owner search: owners of the use cases each role may see.
+    "portfolio:owner_options": Entry(
+        checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}, query="?owner=o"
+    ),
     "portfolio:cfo_report": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     "portfolio:cfo_export": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     # The monthly CFO report by e-mail: Leadership and the PMO (and admins) subscribe; the form
