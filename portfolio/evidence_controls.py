@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from usecases.models import REVIEW_STAGES
+from usecases.selectors import user_label
 
-from .evidence_files import DATE_KINDS, FILES, GATE_PACKS, UseCaseEvidence, user_name
+from .evidence_files import DATE_KINDS, FILES, GATE_PACKS, UseCaseEvidence
 
 MAPPING_PATH = Path(__file__).with_name("evidence_controls.toml")
 OWNERS = ("value_owner", "pmo", "gate_chair")
@@ -185,9 +186,9 @@ class ControlRow:
 def _owner(control: Control, evidence: UseCaseEvidence) -> str:
     if control.owner == "value_owner":
         owner = evidence.use_case.value_owner
-        return user_name(owner) if owner is not None else "PMO (no value owner)"
+        return user_label(owner) if owner is not None else "PMO (no value owner)"
     if control.owner == "gate_chair":
-        return user_name(evidence.chair) if evidence.chair is not None else "Leadership"
+        return user_label(evidence.chair) if evidence.chair is not None else "Leadership"
     return "PMO"
 
 

@@ -62,7 +62,7 @@ from usecases.models import (
     StageTransition,
     UseCase,
 )
-from usecases.selectors import BUSINESS_CASE_DISPLAY, use_case_history
+from usecases.selectors import BUSINESS_CASE_DISPLAY, use_case_history, user_label
 
 from .exports import safe_text
 
@@ -146,14 +146,6 @@ def csv_bytes(header: Iterable[str], rows: Iterable[Iterable]) -> tuple[bytes, i
     return out.getvalue().encode("utf-8"), count
 
 
-def user_name(user) -> str:
-    """``Full Name (username)`` or the username; empty for no user."""
-    if user is None:
-        return ""
-    full = user.get_full_name()
-    return f"{full} ({user.username})" if full else user.username
-
-
 def _day(moment) -> datetime.date | None:
     if moment is None:
         return None
@@ -231,7 +223,7 @@ class UseCaseEvidence:
                 v.history_id,
                 v.history_date,
                 actions.get(v.history_type, v.history_type),
-                user_name(v.history_user),
+                user_label(v.history_user),
                 v.history_change_reason or "",
                 *(getattr(v, name) for name in BUSINESS_CASE_DISPLAY),
             ]
@@ -261,9 +253,9 @@ class UseCaseEvidence:
                 *(value(review, name) for name in input_columns),
                 review.pk,
                 review.week_start,
-                user_name(review.submitted_by),
+                user_label(review.submitted_by),
                 review.submitted_at,
-                user_name(review.updated_by),
+                user_label(review.updated_by),
                 review.updated_at,
                 review.version,
                 review.telemetry is not None,
@@ -299,9 +291,9 @@ class UseCaseEvidence:
                 currency,
                 review.notes,
                 review.pk,
-                user_name(review.submitted_by),
+                user_label(review.submitted_by),
                 review.submitted_at,
-                user_name(review.updated_by),
+                user_label(review.updated_by),
                 review.updated_at,
                 review.version,
             ]
@@ -394,7 +386,7 @@ class UseCaseEvidence:
                 flag.historical,
                 state(flag),
                 flag.resolved_at,
-                user_name(flag.resolved_by),
+                user_label(flag.resolved_by),
                 flag.resolution_note,
                 flag.withdrawn_at,
                 flag.withdrawal_note,
@@ -467,7 +459,7 @@ class UseCaseEvidence:
                 change.kind,
                 change.effective_date,
                 change.description,
-                user_name(change.created_by),
+                user_label(change.created_by),
                 change.created_at,
                 *effect(change),
             ]
@@ -505,7 +497,7 @@ class UseCaseEvidence:
                 t.cause_id,
                 t.cause_label,
                 t.reason,
-                user_name(t.actor) or "rule",
+                user_label(t.actor) or "rule",
             ]
             for t in transitions.order_by("at", "pk")
         )
@@ -541,7 +533,7 @@ class UseCaseEvidence:
                     line.label,
                     line.answer or "",
                     line.answer_evidence,
-                    user_name(answer.updated_by) if answer else "",
+                    user_label(answer.updated_by) if answer else "",
                     answer.updated_at if answer else None,
                     line.data.suggested if line.data and line.data.suggested else "",
                     line.data.text if line.data else "",
@@ -592,14 +584,14 @@ class UseCaseEvidence:
                     item.gate.status,
                     item.gate.opens_on,
                     item.gate.closes_on,
-                    user_name(item.gate.chair),
+                    user_label(item.gate.chair),
                     item.pk,
                     item.reasons,
                     item.outcome,
                     decision.decision if decision else "",
                     decision.is_override if decision else None,
                     decision.rationale if decision else "",
-                    user_name(decision.decided_by) if decision else "",
+                    user_label(decision.decided_by) if decision else "",
                     decision.decided_at if decision else None,
                     votes[item.pk].total if votes[item.pk].visible else "",
                     GATE_PACKS + pack_pdf.item_filename(item),
@@ -635,7 +627,7 @@ class UseCaseEvidence:
             [
                 item.gate.quarter,
                 item.pk,
-                user_name(vote.voter),
+                user_label(vote.voter),
                 vote.choice,
                 vote.rationale,
                 vote.updated_at,

@@ -32,9 +32,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from usecases import clock
+from usecases.selectors import user_label
 
 from . import evidence_controls
-from .evidence_files import UseCaseEvidence, csv_bytes, user_name
+from .evidence_files import UseCaseEvidence, csv_bytes
 
 FORMAT = "valuegate-evidence-pack"
 FORMAT_VERSION = 1
@@ -134,7 +135,7 @@ def write_pack(out, *, use_cases, viewer, scope: str) -> PackSummary:
                 "name": use_case.name,
                 "folder": folder,
                 "stage": use_case.stage,
-                "value_owner": user_name(use_case.value_owner),
+                "value_owner": user_label(use_case.value_owner),
             }
         )
     controls, _ = csv_bytes(evidence_controls.CSV_HEADER, control_rows)

@@ -20,6 +20,8 @@ from django.db.models.functions import Concat, Lower
 from django.urls import reverse_lazy
 from django.utils.html import format_html
 
+from usecases.selectors import person_label
+
 #: ``owner`` value for use cases without a value owner (no username contains "(").
 NO_OWNER = "(none)"
 NO_OWNER_LABEL = "— no value owner —"
@@ -42,9 +44,10 @@ def _with_full_name(use_cases):
     )
 
 
-def _label(username: str, first: str, last: str) -> str:
-    name = f"{first} {last}".strip()
-    return f"{name} ({username})" if name else username
+def _typed(text: str) -> str:
+    """What the user typed, as it is compared: NUL removed (PostgreSQL refuses it in a
+    parameter), runs of spaces one space, at most ``MAX_LENGTH`` characters."""
+    return " ".join(text.replace("\x00", "").split())[:MAX_LENGTH]
 
 
 def owner_options(use_cases, text: str) -> list[tuple[str, str]]:
@@ -52,7 +55,7 @@ def owner_options(use_cases, text: str) -> list[tuple[str, str]]:
     whose username, first, last or full name contains ``text`` (any case), by name: at most
     ``OPTION_LIMIT``. "No value owner" comes first when ``text`` is empty or part of its label
     and some use case has none. One query (two with the ownerless check)."""
-    text = " ".join(text.split())[:MAX_LENGTH]
+    text = _typed(text)
     found = _with_full_name(use_cases).filter(value_owner__isnull=False)
     if text:
         found = found.filter(
@@ -66,7 +69,10 @@ def owner_options(use_cases, text: str) -> list[tuple[str, str]]:
         .order_by("sort_name", "value_owner__username")
         .distinct()[:OPTION_LIMIT]
     )
-    options = [(username, _label(username, first, last)) for username, first, last, *_ in rows]
+    options = [
+        (username, person_label(username, f"{first} {last}".strip()))
+        for username, first, last, *_ in rows
+    ]
     if (not text or text.lower() in f"{NO_OWNER_LABEL} {NO_OWNER}".lower()) and use_cases.filter(
         value_owner__isnull=True
     ).exists():
@@ -78,7 +84,7 @@ def resolve_owner(use_cases, text: str) -> str:
     """The username ``text`` names among the value owners of ``use_cases``: a username, or a full
     name only one of them has (any case); ``NO_OWNER`` if some use case has none. Raises
     ``ValidationError`` with a message for the field otherwise. One query."""
-    text = " ".join(text.split())
+    text = _typed(text)
     if text == NO_OWNER:
         if use_cases.filter(value_owner__isnull=True).exists():
             return NO_OWNER

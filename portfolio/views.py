@@ -125,11 +125,12 @@ def portfolio_dashboard(request):
     _require_portfolio_reader(user)
     today = clock.today()
     month_range, range_errors = dashboard.month_range_from_params(request.GET, today=today)
+    visible = visible_use_cases(user)
     filterset = DashboardFilter(
         request.GET or None,
         queryset=dashboard.table_queryset(user),
-        choices=choices_for(visible_use_cases(user)),
-        owners_among=visible_use_cases(user),
+        choices=choices_for(visible),
+        owners_among=visible,
         request=request,
     )
     partial = bool(request.htmx) and not request.htmx.boosted
@@ -194,8 +195,7 @@ def owner_options_view(request):
     """The dashboard's value-owner search: ``<option>``s for its ``<datalist>``, the owners of
     use cases the user may see whose name contains ``?owner=``."""
     _require_portfolio_reader(request.user)
-    text = request.GET.get("owner", "").replace("\x00", "")
-    options = owner_options(visible_use_cases(request.user), text)
+    options = owner_options(visible_use_cases(request.user), request.GET.get("owner", ""))
     return render(request, "portfolio/_owner_options.html", {"options": options})
 
 

@@ -101,11 +101,20 @@ def fraction_display(value) -> str:
     return f"{pct:f}%"
 
 
+def person_label(username: str, full_name: str) -> str:
+    """How a person is named in lists and records: ``Full Name (username)``, or the username."""
+    return f"{full_name} ({username})" if full_name else username
+
+
+def user_label(user) -> str:
+    """``person_label`` of a user; empty for no user."""
+    return person_label(user.username, user.get_full_name()) if user is not None else ""
+
+
 def _user_display(user, user_id=None) -> str:
     if user is None:
         return f"deleted user #{user_id}" if user_id else EMPTY
-    full = user.get_full_name()
-    return f"{full} ({user.username})" if full else user.username
+    return user_label(user)
 
 
 def value_display(model, name: str, value) -> str:
