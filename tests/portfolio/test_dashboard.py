@@ -436,6 +436,23 @@ def test_unknown_filter_value_is_reported_and_ignored(client_for, pmo, portfolio
     assert names(response) == ["Claims triage"]
 
 
+def test_a_refused_filter_value_is_not_said_to_match(client_for, pmo, portfolio):
+    # Every value refused: the table is the whole portfolio, and says so, not "match the filters".
+    response = client_for(pmo).get(URL, {"business_unit": "Atlantis", "owner": "nobody-here"})
+    status = response.content.decode().split('class="muted small table-status"')[1].split("</p>")[0]
+    count = len(names(response))
+    assert "match" not in status
+    assert f">{count} use cases · not filtered by business unit, value owner:" in status
+    assert "matching the filters" not in response.content.decode()
+    # One refused, one applied: the count is of the applied one, and the refused one is named.
+    response = client_for(pmo).get(URL, {"business_unit": "Atlantis", "stage": "scaled"})
+    status = response.content.decode().split('class="muted small table-status"')[1].split("</p>")[0]
+    assert ">1 use case matches the filters · not filtered by business unit:" in status
+    # Nothing refused: nothing said about it.
+    response = client_for(pmo).get(URL, {"stage": "scaled"})
+    assert "not filtered by" not in response.content.decode()
+
+
 def test_filters_do_not_change_the_portfolio_figures(client_for, pmo, portfolio):
     whole = client_for(pmo).get(URL).context["summary"].figures
     filtered = client_for(pmo).get(URL, {"business_unit": "Finance"})
