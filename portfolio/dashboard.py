@@ -31,6 +31,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -38,7 +39,6 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
 from django.db.models.functions import Cast, Coalesce, Collate, Concat, Lower, NullIf, Trim
 from django.db.models.sql.constants import LOUTER
@@ -272,12 +272,20 @@ def portfolio_summary(
     case and rounded on its own, then added up: ``usecases.money``), ``stage_counts`` (from
     ``stage_counts``) and open flags. (The table's total is ``figures.total``.) One query (the
     open flags)."""
+    # The newest FLAGS_SHOWN open flags (read from the index ``flag_newest``, the use case joined
+    # to those only) and how many are open: an uncorrelated count, run once.
+    # A window count over the same rows made PostgreSQL join and sort every open flag (1,284 at
+    # 2,000 use cases: 5 ms of the dashboard's SQL, against 0.3 ms).
+    open_ = visible_flags(user).open()
     open_flags = list(
-        visible_flags(user)
-        .open()
-        .select_related(None)
+        open_.select_related(None)
         .select_related("use_case")  # what the list shows: the use case's name and link
-        .annotate(open_total=Window(Count("pk")))[:FLAGS_SHOWN]
+        .annotate(
+            open_total=Subquery(
+                open_.order_by().annotate(n=Func("pk", function="COUNT")).values("n"),
+                output_field=IntegerField(),
+            )
+        )[:FLAGS_SHOWN]
     )
     whole = figures.portfolio if figures.portfolio is not None else CfoFigures()
     bars = portfolio_waterfall([whole.waterfall()])

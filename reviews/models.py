@@ -571,6 +571,9 @@ class Flag(models.Model):
         indexes = [
             models.Index(fields=["use_case", "resolved_at"]),
             models.Index(fields=["kind", "resolved_at"]),
+            # Newest first (``Meta.ordering``): the flags page's list and the dashboard's open
+            # flags read a page of it instead of sorting every flag.
+            models.Index(fields=["-raised_at", "-id"], name="flag_newest"),
         ]
 
     def __str__(self):

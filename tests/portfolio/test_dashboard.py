@@ -381,6 +381,40 @@ def test_stage_counts_and_open_flags(client_for, pmo, use_case, other_use_case):
     assert rows == {use_case.name: 1, other_use_case.name: 1, "Pilot thing": 0}
 
 
+def test_open_flags_are_the_newest_and_counted_per_reader(
+    client_for, role_users, use_case, other_use_case
+):
+    """More open flags than the dashboard shows: the newest FLAGS_SHOWN in order, and the count of
+    all the reader may see (the count is a subquery of its own; the list reads an index)."""
+    base = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)
+    mine, others = [], []
+    for week in range(12):  # the contributor's use case: 12 open, one an hour apart
+        flag = add_flag(use_case, period=f"2026-W{week + 30}")
+        Flag.objects.filter(pk=flag.pk).update(raised_at=base + datetime.timedelta(hours=2 * week))
+        mine.append(flag.pk)
+    for week in range(3):  # another use case, raised in between
+        flag = add_flag(other_use_case, period=f"2026-W{week + 30}")
+        Flag.objects.filter(pk=flag.pk).update(raised_at=base + datetime.timedelta(hours=15 + week))
+        others.append(flag.pk)
+    resolved = add_flag(use_case, period="2026-W20")
+    Flag.objects.filter(pk=resolved.pk).update(
+        raised_at=base + datetime.timedelta(days=5), resolved_at=base + datetime.timedelta(days=6)
+    )
+    newest_first = list(
+        Flag.objects.filter(resolved_at__isnull=True)
+        .order_by("-raised_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    for who, expected in (
+        ("pmo", newest_first),
+        ("contributor", [pk for pk in newest_first if pk in mine]),
+    ):
+        summary = client_for(role_users[who]).get(URL).context["summary"]
+        assert summary.open_flag_count == len(expected)
+        assert [f.pk for f in summary.open_flags] == expected[: dashboard.FLAGS_SHOWN]
+    assert len(newest_first) == 15 and resolved.pk not in newest_first
+
+
 # --- filters, sorting, htmx ---------------------------------------------------------------------
 
 
