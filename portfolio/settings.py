@@ -126,8 +126,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # BENCH_SIZE=xl, the plans in var/bench/plans.txt); below that size it never started.
     # DATABASE_JIT=true gives it back.
     _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _jit = "-c jit=" + ("on" if env_bool("DATABASE_JIT", False) else "off")
-    _options["options"] = f"{_options.get('options', '')} {_jit}".strip()
+    _server = "-c jit=" + ("on" if env_bool("DATABASE_JIT", False) else "off")
+    # No parallel query for the app's connections (issue 20): on the 2-core production shape
+    # the web's reads gain no time from the two workers a report aggregate launches, and cost a
+    # third more of PostgreSQL's CPU, which the other requests wait for (the CFO report's SQL at
+    # 2,000 use cases: 76 ms either way, 98 ms of CPU with workers against 71 without; docs/
+    # deploy.md). DATABASE_PARALLEL_WORKERS=2 gives them back, where cores sit idle.
+    _parallel = os.environ.get("DATABASE_PARALLEL_WORKERS", "0").strip()
+    if not (_parallel.isascii() and _parallel.isdigit() and int(_parallel) <= 64):
+        raise ImproperlyConfigured(
+            f"DATABASE_PARALLEL_WORKERS must be a whole number from 0 to 64, not {_parallel!r}."
+        )
+    _server += f" -c max_parallel_workers_per_gather={int(_parallel)}"
+    _options["options"] = f"{_options.get('options', '')} {_server}".strip()
     # Prepared statements (issue 20) for the statements of fixed shape the app runs most
     # (``usecases.prepared_sql.prepared_cursor``): the fixed-shape reads and the review INSERT
     # are parsed once per connection and, once a generic plan costs no more, planned once (the

@@ -170,6 +170,13 @@ def test_https_carries_hsts_and_http_redirects_to_https(tmp_path):
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must name"),
         ({"ALLOWED_HOSTS": " , "}, "ALLOWED_HOSTS must name"),
         ({"ALLOWED_HOSTS": ".example.com"}, "VALUEGATE_BASE_URL must be set"),
+        *(
+            (
+                {"DATABASE_URL": "postgres://u:p@127.0.0.1:1/x", "DATABASE_PARALLEL_WORKERS": v},
+                "DATABASE_PARALLEL_WORKERS must be a whole number from 0 to 64",
+            )
+            for v in ("\uff12", "-1", "1e400", "65", "two")  # \uff12: a full-width 2
+        ),
     ],
 )
 def test_refuses_to_start_half_configured(overrides, message):
@@ -177,3 +184,20 @@ def test_refuses_to_start_half_configured(overrides, message):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, "-c jit=off -c max_parallel_workers_per_gather=0"),
+        ({"DATABASE_PARALLEL_WORKERS": " 2 "}, "-c jit=off -c max_parallel_workers_per_gather=2"),
+        ({"DATABASE_JIT": "true"}, "-c jit=on -c max_parallel_workers_per_gather=0"),
+    ],
+)
+def test_postgresql_server_options(overrides, expected):
+    env = production_env(DATABASE_URL="postgres://u:p@127.0.0.1:1/x", **overrides)
+    code = "import django; django.setup(); from django.conf import settings as s; "
+    code += "print(s.DATABASES['default']['OPTIONS']['options'])"
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
