@@ -127,17 +127,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # DATABASE_JIT=true gives it back.
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     _server = "-c jit=" + ("on" if env_bool("DATABASE_JIT", False) else "off")
-    # No parallel query for the app's connections (issue 20): on the 2-core production shape
-    # the web's reads gain no time from the two workers a report aggregate launches, and cost a
-    # third more of PostgreSQL's CPU, which the other requests wait for (the CFO report's SQL at
-    # 2,000 use cases: 76 ms either way, 98 ms of CPU with workers against 71 without; docs/
-    # deploy.md). DATABASE_PARALLEL_WORKERS=2 gives them back, where cores sit idle.
-    _parallel = os.environ.get("DATABASE_PARALLEL_WORKERS", "0").strip()
-    if not (_parallel.isascii() and _parallel.isdigit() and int(_parallel) <= 64):
-        raise ImproperlyConfigured(
-            f"DATABASE_PARALLEL_WORKERS must be a whole number from 0 to 64, not {_parallel!r}."
-        )
-    _server += f" -c max_parallel_workers_per_gather={int(_parallel)}"
+    # Parallel query only where it pays (issue 20). With PostgreSQL's parallel_setup_cost (1000)
+    # the CFO report's monthly aggregate at 2,000 use cases went parallel for a predicted saving
+    # of a few dozen units: the page's SQL took as long (64-74 ms against 68-80 serial) and a
+    # quarter more of PostgreSQL's CPU (84-97 ms against 64-75), which on the 2-core shape the
+    # other requests wait for. At 3000 the planner keeps a parallel plan only where it saves more:
+    # at 20,000 use cases the report's two aggregates (~23,000 units serial, ~17,000 parallel)
+    # still run on three processes, 267-301 ms of SQL instead of 438-530 (alternated runs on the
+    # kept bench databases). DATABASE_PARALLEL_WORKERS=0 turns parallel query off (docs/deploy.md).
+    for _name, _setting, _default, _top in (
+        ("DATABASE_PARALLEL_WORKERS", "max_parallel_workers_per_gather", "2", 64),
+        ("DATABASE_PARALLEL_SETUP_COST", "parallel_setup_cost", "3000", 10**9),
+    ):
+        _value = os.environ.get(_name, _default).strip()
+        if not (_value.isascii() and _value.isdigit() and int(_value) <= _top):
+            raise ImproperlyConfigured(
+                f"{_name} must be a whole number from 0 to {_top:,}, not {_value!r}."
+            )
+        _server += f" -c {_setting}={int(_value)}"
     _options["options"] = f"{_options.get('options', '')} {_server}".strip()
     # Prepared statements (issue 20) for the statements of fixed shape the app runs most
     # (``usecases.prepared_sql.prepared_cursor``): the fixed-shape reads and the review INSERT

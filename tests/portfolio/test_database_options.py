@@ -1,5 +1,6 @@
-"""The options the app's PostgreSQL connections run with (``portfolio/settings.py``): no JIT and
-no parallel query unless asked for (issue 20; docs/deploy.md, "Environment")."""
+"""The options the app's PostgreSQL connections run with (``portfolio/settings.py``): no JIT, and
+parallel query only where it saves more than its raised setup cost (issue 20; docs/deploy.md,
+"Environment")."""
 
 import pytest
 from django.db import connection
@@ -13,8 +14,9 @@ def show(name: str) -> str:
         return cursor.fetchone()[0]
 
 
-def test_no_jit_and_no_parallel_workers_by_default():
+def test_no_jit_and_parallel_query_only_where_it_pays():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's own settings")
     assert show("jit") == "off"
-    assert show("max_parallel_workers_per_gather") == "0"
+    assert show("max_parallel_workers_per_gather") == "2"
+    assert show("parallel_setup_cost") == "3000"

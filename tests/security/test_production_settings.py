@@ -172,10 +172,11 @@ def test_https_carries_hsts_and_http_redirects_to_https(tmp_path):
         ({"ALLOWED_HOSTS": ".example.com"}, "VALUEGATE_BASE_URL must be set"),
         *(
             (
-                {"DATABASE_URL": "postgres://u:p@127.0.0.1:1/x", "DATABASE_PARALLEL_WORKERS": v},
-                "DATABASE_PARALLEL_WORKERS must be a whole number from 0 to 64",
+                {"DATABASE_URL": "postgres://u:p@127.0.0.1:1/x", name: value},
+                f"{name} must be a whole number from 0 to",
             )
-            for v in ("\uff12", "-1", "1e400", "65", "two")  # \uff12: a full-width 2
+            for name in ("DATABASE_PARALLEL_WORKERS", "DATABASE_PARALLEL_SETUP_COST")
+            for value in ("\uff12", "-1", "1e400", "10000000000", "two")  # \uff12: full-width 2
         ),
     ],
 )
@@ -189,9 +190,15 @@ def test_refuses_to_start_half_configured(overrides, message):
 @pytest.mark.parametrize(
     "overrides, expected",
     [
-        ({}, "-c jit=off -c max_parallel_workers_per_gather=0"),
-        ({"DATABASE_PARALLEL_WORKERS": " 2 "}, "-c jit=off -c max_parallel_workers_per_gather=2"),
-        ({"DATABASE_JIT": "true"}, "-c jit=on -c max_parallel_workers_per_gather=0"),
+        ({}, "-c jit=off -c max_parallel_workers_per_gather=2 -c parallel_setup_cost=3000"),
+        (
+            {"DATABASE_PARALLEL_WORKERS": " 0 ", "DATABASE_PARALLEL_SETUP_COST": "1000"},
+            "-c jit=off -c max_parallel_workers_per_gather=0 -c parallel_setup_cost=1000",
+        ),
+        (
+            {"DATABASE_JIT": "true"},
+            "-c jit=on -c max_parallel_workers_per_gather=2 -c parallel_setup_cost=3000",
+        ),
     ],
 )
 def test_postgresql_server_options(overrides, expected):
