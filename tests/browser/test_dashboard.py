@@ -264,6 +264,14 @@ def test_the_value_owner_is_searched_not_listed(page, portfolio, artifacts_dir):
         page.get_by_text("No use case you can see has the value owner “Nobody Else”")
     ).to_be_visible()
     expect(page.locator("#dashboard-table tbody tr")).to_have_count(4)
+    # The table does not claim to match a filter it did not apply, and says which it did not.
+    status = page.locator("#dashboard-table .table-status")
+    expect(status).to_contain_text("4 use cases · not filtered by value owner")
+    expect(status).not_to_contain_text("match")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    shot(page, artifacts_dir, "dashboard-owner-refused-1440.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, artifacts_dir, "dashboard-owner-refused-390.png")
     assert not errors, errors
 
 
