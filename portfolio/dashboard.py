@@ -275,7 +275,7 @@ def portfolio_summary(
     # The newest FLAGS_SHOWN open flags (read from the index ``flag_newest``, the use case joined
     # to those only) and how many are open: an uncorrelated count, run once.
     # A window count over the same rows made PostgreSQL join and sort every open flag (1,284 at
-    # 2,000 use cases: 5 ms of the dashboard's SQL, against 0.3 ms).
+    # 2,000 use cases: 5.0 ms of the dashboard's SQL, against 0.8 ms; benchmarks/README.md).
     open_ = visible_flags(user).open()
     open_flags = list(
         open_.select_related(None)
