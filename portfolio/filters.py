@@ -133,21 +133,15 @@ class DashboardFilter(django_filters.FilterSet):
     def is_filtered(self) -> bool:
         """A filter value was given and applied: a refused value (an unknown unit, an owner no
         visible use case has) filters nothing, so the table does not say it "matches" it."""
-        return bool(self.applied)
-
-    @property
-    def applied(self) -> list[str]:
-        """The filters whose value narrows the table."""
         if not self.is_bound:
-            return []
+            return False
         self.form.is_valid()  # validates once; cleaned_data holds the fields that passed
-        return [name for name in self.Meta.fields if self.form.cleaned_data.get(name)]
+        return any(self.form.cleaned_data.get(name) for name in self.Meta.fields)
 
     @property
     def refused(self) -> list[str]:
         """The labels of the filters whose value was refused (the message is at the field)."""
-        if not self.is_bound or self.form.is_valid():
+        if not self.is_bound:
             return []
-        return [
-            str(self.filters[name].label) for name in self.Meta.fields if name in self.form.errors
-        ]
+        errors = self.form.errors
+        return [str(self.filters[name].label) for name in self.Meta.fields if name in errors]
