@@ -28,11 +28,11 @@ from django.utils.safestring import SafeString
 from reviews.selectors import Month, monthly_totals_and_reviewed, rounded_figures
 from usecases import economics, money
 from usecases.models import UseCase
-from usecases.permissions import visible_use_cases
+from usecases.permissions import visible_use_case_ids, visible_use_cases
 from usecases.selectors import business_case_inputs
 
 from .cfo_rows import figure_cells
-from .dashboard import CfoFigures, CountedPaginator, MonthRange, use_case_ids_for
+from .dashboard import CfoFigures, CountedPaginator, MonthRange
 
 #: Use case lines and 90-day lines per page of the report page.
 PAGE_SIZE = 50
@@ -174,7 +174,7 @@ def cfo_report(
     per_use_case, by_unit, by_month, total = rounded_figures(
         start=month_range.start,
         end=month_range.end,
-        use_case_ids=use_case_ids_for(user),
+        use_case_ids=visible_use_case_ids(user),
         groupings=(("use_case_id",), ("business_unit",), ("month_start",), ()),
         use_case_rows=rows,
     )

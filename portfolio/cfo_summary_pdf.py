@@ -23,7 +23,7 @@ from stagegates import pack_charts
 from stagegates.pack_pdf import STYLESHEET, PdfSource, html_to_pdf
 from usecases import clock, economics
 from usecases.models import StageTransition
-from usecases.permissions import visible_use_cases
+from usecases.permissions import of_visible_use_cases
 
 from .cfo import CfoReport
 
@@ -39,11 +39,7 @@ def stage_moves(viewer, month: datetime.date) -> list[StageTransition]:
         economics.add_months(month, 1), datetime.time(), tzinfo=datetime.UTC
     )
     return list(
-        StageTransition.objects.filter(
-            use_case_id__in=visible_use_cases(viewer).order_by().values("pk"),
-            at__gte=start,
-            at__lt=end,
-        )
+        of_visible_use_cases(viewer, StageTransition.objects.filter(at__gte=start, at__lt=end))
         .exclude(stage_before=F("stage_after"))
         .select_related("use_case")
         .order_by("at", "pk")

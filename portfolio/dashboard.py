@@ -50,7 +50,7 @@ from reviews.month_sums import weekly_read
 from reviews.selectors import COST_FIELDS, Month, reviews_in, rounded_figures
 from usecases import economics, money, waterfall_bars
 from usecases.models import Funding, Stage, UseCase
-from usecases.permissions import reads_whole_portfolio, visible_use_cases
+from usecases.permissions import reads_whole_portfolio, visible_use_case_ids, visible_use_cases
 from usecases.selectors import business_case_inputs
 from usecases.templatetags import money as display
 
@@ -191,7 +191,7 @@ def table_figures(
     portfolio's total, summed in SQL (only the page's rows come back). ``table_ids``: a subquery
     of the filtered table's use cases (None: the table is the visible portfolio). Two queries;
     four for a filtered table with ``portfolio``."""
-    visible = use_case_ids_for(user)
+    visible = visible_use_case_ids(user)
     if table_ids is None:
         total, rows = _total_and_rows(month_range, visible, page_ids)
         return TableFigures(total=total, rows=rows, portfolio=total if portfolio else None)
@@ -206,14 +206,6 @@ def table_figures(
         )
         whole = totals.get(())
     return TableFigures(total=total, rows=rows, portfolio=whole)
-
-
-def use_case_ids_for(user):
-    """``use_case_ids`` for the review selectors: None (everything) for whole-portfolio readers,
-    else a subquery of the use cases ``user`` may see."""
-    if reads_whole_portfolio(user):
-        return None
-    return visible_use_cases(user).order_by().values("pk")
 
 
 def reads_portfolio(user) -> bool:

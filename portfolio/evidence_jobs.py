@@ -30,7 +30,7 @@ from django.db.models import Q
 
 from stagegates.models import GateItem
 from usecases import clock
-from usecases.permissions import visible_use_cases
+from usecases.permissions import of_visible_use_cases, visible_use_cases
 from usecases.roles import roles
 
 from . import evidence_pack
@@ -55,10 +55,9 @@ def portfolio_use_cases(user):
 
 def portfolio_size(user) -> tuple[int, int]:
     """(use cases, gate pack PDFs) the portfolio pack would hold for ``user`` (two queries)."""
-    ids = visible_use_cases(user).values("pk")
     return (
         visible_use_cases(user).count(),
-        GateItem.objects.on_agenda().filter(use_case__in=ids).count(),
+        of_visible_use_cases(user, GateItem.objects.on_agenda()).count(),
     )
 
 

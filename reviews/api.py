@@ -41,7 +41,7 @@ from usecases.permissions import (
     can_submit_review,
     get_prepared_use_case_for_user,
     get_use_case_for_user,
-    visible_use_cases,
+    of_visible_use_cases,
 )
 
 from . import consequences, run_cost_drafts, selectors, services, telemetry_drafts
@@ -121,9 +121,7 @@ class ReviewViewSetBase(
     def get_queryset(self):
         related = self.list_related if self.action == "list" else self.related
         return (
-            self.model.objects.filter(
-                use_case__in=visible_use_cases(self.request.user).values("pk")
-            )
+            of_visible_use_cases(self.request.user, self.model.objects.all())
             .select_related(*related)
             .order_by(*self.ordering)
         )

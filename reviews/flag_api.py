@@ -26,7 +26,7 @@ from usecases.fastpaths import ClassFieldsMixin
 from usecases.models import UseCase
 from usecases.permissions import (
     can_manage_policy,
-    visible_use_cases,
+    visible_use_case_ids,
     visible_use_cases_of_request,
 )
 from usecases.serializers import IdField, RejectUnknownFieldsMixin
@@ -246,9 +246,10 @@ class StopLossRuleViewSet(
     filterset_class = StopLossRuleFilter
 
     def get_queryset(self):
-        visible = visible_use_cases(self.request.user).order_by().values("pk")
-        return (
-            StopLossRule.objects.filter(Q(use_case__isnull=True) | Q(use_case_id__in=visible))
-            .select_related("use_case")
-            .order_by(F("use_case_id").asc(nulls_first=True), "metric", "id")
+        rules = StopLossRule.objects.all()
+        visible = visible_use_case_ids(self.request.user)
+        if visible is not None:  # a portfolio-wide rule is read by anyone who reads a use case
+            rules = rules.filter(Q(use_case__isnull=True) | Q(use_case_id__in=visible))
+        return rules.select_related("use_case").order_by(
+            F("use_case_id").asc(nulls_first=True), "metric", "id"
         )

@@ -24,8 +24,7 @@ from usecases.audit import stamp
 from usecases.permissions import (
     can_manage_policy,
     can_resolve_flags,
-    reads_whole_portfolio,
-    visible_use_cases,
+    of_visible_use_cases,
 )
 from usecases.templatetags.money import percent
 from usecases.text import check_field
@@ -215,13 +214,10 @@ def stop_loss_rule_save(
 
 
 def visible_flags(user):
-    """The flags of the use cases ``user`` may see, with what the list shows (no N+1). Who reads
-    the whole portfolio sees every flag (each belongs to a use case): no visibility subquery to
-    join every flag against before a page of them is read."""
-    flags = Flag.objects.all()
-    if not reads_whole_portfolio(user):
-        flags = flags.filter(use_case_id__in=visible_use_cases(user).order_by().values("pk"))
-    return flags.select_related("use_case", "use_case__value_owner", "rule", "resolved_by")
+    """The flags of the use cases ``user`` may see, with what the list shows (no N+1)."""
+    return of_visible_use_cases(user, Flag.objects.all()).select_related(
+        "use_case", "use_case__value_owner", "rule", "resolved_by"
+    )
 
 
 def flag_figures(flag: Flag) -> tuple[str, str]:

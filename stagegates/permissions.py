@@ -20,8 +20,8 @@ from django.http import Http404
 from usecases.permissions import (
     can_manage_gates,
     can_vote,
+    of_visible_use_cases,
     reads_whole_portfolio,
-    visible_use_cases,
 )
 from usecases.roles import roles
 
@@ -48,9 +48,7 @@ def visible_items(user, queryset=None):
     qs = GateItem.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return qs.none()
-    if reads_whole_portfolio(user):
-        return qs
-    return qs.filter(use_case__in=visible_use_cases(user).values("pk"))
+    return of_visible_use_cases(user, qs)
 
 
 def visible_gates(user, queryset=None):

@@ -8,7 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from usecases import clock
 from usecases.models import Funding, Stage, UseCase
-from usecases.permissions import can_manage_gates, reads_whole_portfolio, visible_use_cases
+from usecases.permissions import can_manage_gates, visible_use_case_ids
 
 from . import carryover, snapshots
 from . import permissions as perms
@@ -22,8 +22,9 @@ def gate_list(*, user):
     """The gates ``user`` may see, newest quarter first, with the number of agenda items they
     may see (one query)."""
     on_agenda = Q(items__removed_at__isnull=True)
-    if not reads_whole_portfolio(user):
-        on_agenda &= Q(items__use_case__in=visible_use_cases(user).values("pk"))
+    visible = visible_use_case_ids(user)
+    if visible is not None:
+        on_agenda &= Q(items__use_case__in=visible)
     return (
         perms.visible_gates(user)
         .select_related("chair")

@@ -25,6 +25,7 @@ from .permissions import (
     can_edit_use_case,
     can_log_model_change,
     get_use_case_for_user,
+    of_visible_use_cases,
     visible_use_cases,
     visible_use_cases_of_request,
 )
@@ -219,9 +220,7 @@ class ModelChangeViewSet(
 
     def get_queryset(self):
         return (
-            ModelChange.objects.filter(
-                use_case__in=visible_use_cases(self.request.user).values("pk")
-            )
+            of_visible_use_cases(self.request.user, ModelChange.objects.all())
             .select_related("created_by")
             .order_by("-effective_date", "-id")
         )

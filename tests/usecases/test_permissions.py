@@ -42,6 +42,29 @@ def test_anonymous_sees_nothing(use_case):
     assert not p.can_edit_business_case(anon, use_case)
 
 
+@pytest.mark.parametrize("role", [*EXPECTED, "anonymous"])
+def test_rows_are_cut_to_the_use_cases_their_reader_sees(
+    role, role_users, use_case, other_use_case
+):
+    """``of_visible_use_cases`` keeps exactly the rows of the use cases ``visible_use_cases``
+    gives, for every role, and reads a whole-portfolio reader's rows with no subquery."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from usecases.models import BusinessCase, UseCase
+
+    user = AnonymousUser() if role == "anonymous" else role_users[role]
+    expected = set(p.visible_use_cases(user).values_list("pk", flat=True))
+    cases = p.of_visible_use_cases(user, BusinessCase.objects.all())
+    assert set(cases.values_list("use_case_id", flat=True)) == expected
+    by_pk = p.of_visible_use_cases(user, UseCase.objects.all(), field="pk")
+    assert set(by_pk.values_list("pk", flat=True)) == expected
+    whole = role not in ("contributor", "outsider", "anonymous")
+    assert (p.visible_use_case_ids(user) is None) is whole
+    if whole:
+        assert "IN (SELECT" not in str(cases.query)
+    assert len(expected) == {"contributor": 1, "outsider": 0, "anonymous": 0}.get(role, 2)
+
+
 def test_pmo_never_votes_unless_leadership(pmo, leader):
     from django.contrib.auth.models import Group
 
