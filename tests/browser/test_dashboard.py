@@ -275,6 +275,34 @@ def test_the_value_owner_is_searched_not_listed(page, portfolio, artifacts_dir):
     assert not errors, errors
 
 
+def test_a_filter_error_leaves_the_button_on_the_inputs_line(page, portfolio, artifacts_dir):
+    """A refused filter value's message hangs below its input: the labels stay in line and the
+    Filter button stays beside the inputs, not at the bottom of the message."""
+    base_url, users = portfolio
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, base_url, users["pmo"].username)
+    page.goto(f"{base_url}/reviews/flags/?kind=not-a-kind")
+    expect(page.locator(".filters .errorlist")).to_contain_text("not-a-kind")
+    button = page.locator(".filters").get_by_role("button", name="Filter").bounding_box()
+    tops = set()
+    for name in ("Use case", "Kind", "Status"):
+        box = page.locator(".filters").get_by_label(name).bounding_box()
+        tops.add(round(box["y"]))
+        assert box["x"] < button["x"], (name, box, button)  # one line: the button ends it
+        assert abs(button["y"] + button["height"] / 2 - box["y"] - box["height"] / 2) <= 3, (
+            name,
+            box,
+            button,
+        )
+    assert len(tops) == 1, tops
+    shot(page, artifacts_dir, "flags-refused-kind-1440.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, artifacts_dir, "flags-refused-kind-390.png")
+    assert not errors, errors
+
+
 def test_the_value_owner_by_full_name_without_javascript(browser, portfolio, artifacts_dir):
     base_url, users = portfolio
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
