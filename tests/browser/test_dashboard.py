@@ -27,6 +27,16 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)  # Wednesday of 2026-W48
 
 
+def signed_in(page, base_url: str, username: str, *, width: int = 1280) -> list[str]:
+    """``page`` signed in as ``username``, ``width`` px wide; the console errors it logs from
+    now on (a list the test asserts empty at its end)."""
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, base_url, username)
+    return errors
+
+
 @pytest.fixture(autouse=True)
 def frozen_today():
     with time_machine.travel(NOW, tick=True):
@@ -128,10 +138,7 @@ def table_names(page):
 )
 def test_each_role_lands_on_my_work(page, portfolio, artifacts_dir, role, expected):
     base_url, users = portfolio
-    errors = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, base_url, users[role].username)
+    errors = signed_in(page, base_url, users[role].username)
     expect(page.get_by_role("heading", name="My work", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(expected))).to_be_visible()
     if role in ("owner", "contributor"):
@@ -148,10 +155,7 @@ def test_each_role_lands_on_my_work(page, portfolio, artifacts_dir, role, expect
 
 def test_dashboard_filters_sort_and_chart(page, portfolio, artifacts_dir):
     base_url, users = portfolio
-    errors = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, base_url, users["pmo"].username)
+    errors = signed_in(page, base_url, users["pmo"].username)
     page.get_by_role("link", name="Dashboard", exact=True).click()
     page.wait_for_url(f"{base_url}/portfolio/")
     expect(page.get_by_role("heading", name="Portfolio dashboard")).to_be_visible()
@@ -235,10 +239,7 @@ def test_the_value_owner_is_searched_not_listed(page, portfolio, artifacts_dir):
     the use cases the user may see), the chosen username filters the table through htmx, and an
     unknown name is reported at the field."""
     base_url, users = portfolio
-    errors = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, base_url, users["pmo"].username)
+    errors = signed_in(page, base_url, users["pmo"].username)
     page.goto(f"{base_url}/portfolio/")
     page.evaluate("window.__noReload = true")
     owner = page.get_by_label("Value owner")
@@ -279,10 +280,7 @@ def test_a_filter_error_leaves_the_button_on_the_inputs_line(page, portfolio, ar
     """A refused filter value's message hangs below its input: the labels stay in line and the
     Filter button stays beside the inputs, not at the bottom of the message."""
     base_url, users = portfolio
-    errors = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.set_viewport_size({"width": 1440, "height": 900})
-    log_in(page, base_url, users["pmo"].username)
+    errors = signed_in(page, base_url, users["pmo"].username, width=1440)
     page.goto(f"{base_url}/reviews/flags/?kind=not-a-kind")
     expect(page.locator(".filters .errorlist")).to_contain_text("not-a-kind")
     button = page.locator(".filters").get_by_role("button", name="Filter").bounding_box()
@@ -325,10 +323,7 @@ def money_text(value) -> str:
 
 def test_cfo_report_downloads_match_the_page(page, portfolio, artifacts_dir):
     base_url, users = portfolio
-    errors = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.set_viewport_size({"width": 1280, "height": 900})
-    log_in(page, base_url, users["owner"].username)
+    errors = signed_in(page, base_url, users["owner"].username)
     page.get_by_role("link", name="CFO report", exact=True).first.click()
     page.wait_for_url(f"{base_url}/reports/cfo/")
     expect(page.get_by_role("heading", name="CFO report")).to_be_visible()
