@@ -173,10 +173,14 @@ def test_https_carries_hsts_and_http_redirects_to_https(tmp_path):
         *(
             (
                 {"DATABASE_URL": "postgres://u:p@127.0.0.1:1/x", name: value},
-                f"{name} must be a whole number from 0 to",
+                f"{name} must be a whole number from 0 to {top:,}, not ",
             )
-            for name in ("DATABASE_PARALLEL_WORKERS", "DATABASE_PARALLEL_SETUP_COST")
-            for value in ("\uff12", "-1", "1e400", "10000000000", "two")  # \uff12: full-width 2
+            for name, top in (
+                ("DATABASE_PARALLEL_WORKERS", 64),
+                ("DATABASE_PARALLEL_SETUP_COST", 10**9),
+            )
+            # \uff12: a full-width 2; top + 1: the first number above the bound
+            for value in ("\uff12", "-1", "1e400", str(top + 1), "two")
         ),
     ],
 )
