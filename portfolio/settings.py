@@ -16,16 +16,10 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portfolio.env import env_bool, env_choice, env_int, env_list, env_number
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VALUEGATE_VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 SECRET_KEY = os.environ.get(
@@ -109,7 +103,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-_conn_max_age = int(os.environ.get("CONN_MAX_AGE", "0"))
+_conn_max_age = env_int("CONN_MAX_AGE", 0, high=86_400)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'valuegate.sqlite3'}"),
@@ -135,16 +129,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # at 20,000 use cases the report's two aggregates (~23,000 units serial, ~17,000 parallel)
     # still run on three processes, 267-301 ms of SQL instead of 438-530 (alternated runs on the
     # kept bench databases). DATABASE_PARALLEL_WORKERS=0 turns parallel query off (docs/deploy.md).
-    for _name, _setting, _default, _top in (
-        ("DATABASE_PARALLEL_WORKERS", "max_parallel_workers_per_gather", "2", 64),
-        ("DATABASE_PARALLEL_SETUP_COST", "parallel_setup_cost", "3000", 10**9),
-    ):
-        _value = os.environ.get(_name, _default).strip()
-        if not (_value.isascii() and _value.isdigit() and int(_value) <= _top):
-            raise ImproperlyConfigured(
-                f"{_name} must be a whole number from 0 to {_top:,}, not {_value!r}."
-            )
-        _server += f" -c {_setting}={int(_value)}"
+    _workers = env_int("DATABASE_PARALLEL_WORKERS", 2, high=64)
+    _setup_cost = env_int("DATABASE_PARALLEL_SETUP_COST", 3000, high=10**9)
+    _server += f" -c max_parallel_workers_per_gather={_workers}"
+    _server += f" -c parallel_setup_cost={_setup_cost}"
     _options["options"] = f"{_options.get('options', '')} {_server}".strip()
     # Prepared statements (issue 20) for the statements of fixed shape the app runs most
     # (``usecases.prepared_sql.prepared_cursor``): the fixed-shape reads and the review INSERT
@@ -172,7 +160,7 @@ elif "postgresql" in DATABASES["default"]["ENGINE"]:
     # named in DATABASE_URL in turn, and counts less than 2 as 2. ``?connect_timeout=`` in
     # DATABASE_URL wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 3, low=1, high=30)
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -334,7 +322,7 @@ TRUSTED_PROXIES = [str(ipaddress.ip_network(p, strict=False)) for p in env_list(
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # No "AXES: BEGIN version …" banner from every process that starts Django (issue 16).
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, low=1, high=1_000)
 AXES_COOLOFF_TIME = 0.25  # hours
 # Failures per username (from any address) and per address (for any username), each up to
 # AXES_FAILURE_LIMIT. A successful login clears that username's failures only
@@ -350,14 +338,12 @@ AXES_LOCKOUT_CALLABLE = "portfolio.throttling.lockout_response"
 #: Password checks allowed before one is made: (checks, window in seconds) per client address
 #: and for the whole site (each check costs ~350 ms of CPU).
 VALUEGATE_LOGIN_LIMITS = {
-    "ip": (int(os.environ.get("LOGIN_CHECKS_PER_IP_PER_MINUTE", "20")), 60),
-    "global": (int(os.environ.get("LOGIN_CHECKS_PER_SECOND", "2")), 1),
+    "ip": (env_int("LOGIN_CHECKS_PER_IP_PER_MINUTE", 20, low=1, high=10**6), 60),
+    "global": (env_int("LOGIN_CHECKS_PER_SECOND", 2, low=1, high=10**6), 1),
 }
 
 # --- API tokens (portfolio/api_tokens.py, django-rest-knox) -----------------------------------
-API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
-if API_TOKEN_TTL_DAYS < 1:
-    raise ValueError("API_TOKEN_TTL_DAYS must be at least 1 (days an API token is valid).")
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, low=1, high=3_650)  # days a token is valid
 REST_KNOX = {"AUTH_HEADER_PREFIX": "Token", "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS)}
 
 
@@ -368,7 +354,7 @@ def mailers_from_env(default_backend: str) -> dict:
     if backend.endswith("smtp.EmailBackend"):
         options = {
             "host": os.environ.get("EMAIL_HOST", "localhost"),
-            "port": int(os.environ.get("EMAIL_PORT", "25")),
+            "port": env_int("EMAIL_PORT", 25, low=1, high=65_535),
             "username": os.environ.get("EMAIL_HOST_USER", ""),
             "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
             "use_tls": env_bool("EMAIL_USE_TLS", False),
@@ -446,10 +432,10 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"
 # VALUEGATE_CADENCE_INTERVAL seconds (and once when a worker starts); both are idempotent, so a
 # short interval only costs a cheap query. Each run expires before the next one is sent, so a
 # stopped worker does not find a pile of stale runs when it comes back.
-VALUEGATE_CADENCE_INTERVAL = float(os.environ.get("VALUEGATE_CADENCE_INTERVAL", "60"))
+VALUEGATE_CADENCE_INTERVAL = env_number("VALUEGATE_CADENCE_INTERVAL", 60.0, low=1, high=86_400)
 VALUEGATE_CADENCE_ON_WORKER_START = env_bool("VALUEGATE_CADENCE_ON_WORKER_START", True)
-VALUEGATE_CADENCE_LOOKBACK_WEEKS = int(os.environ.get("VALUEGATE_CADENCE_LOOKBACK_WEEKS", "26"))
-VALUEGATE_CADENCE_LOOKBACK_MONTHS = int(os.environ.get("VALUEGATE_CADENCE_LOOKBACK_MONTHS", "6"))
+VALUEGATE_CADENCE_LOOKBACK_WEEKS = env_int("VALUEGATE_CADENCE_LOOKBACK_WEEKS", 26, low=1, high=520)
+VALUEGATE_CADENCE_LOOKBACK_MONTHS = env_int("VALUEGATE_CADENCE_LOOKBACK_MONTHS", 6, low=1, high=120)
 CELERY_BEAT_SCHEDULE.update(
     {
         "send-review-reminders": {
@@ -473,9 +459,9 @@ CELERY_BEAT_SCHEDULE.update(
 # seconds; a lease that runs out without ``emailed_at`` (the sender died) is retried, at most
 # VALUEGATE_EMAIL_MAX_ATTEMPTS times and only while the notification is younger than
 # VALUEGATE_EMAIL_MAX_AGE_HOURS (an e-mail about last week's review is no use next month).
-VALUEGATE_EMAIL_LEASE = int(os.environ.get("VALUEGATE_EMAIL_LEASE", "600"))
-VALUEGATE_EMAIL_MAX_ATTEMPTS = int(os.environ.get("VALUEGATE_EMAIL_MAX_ATTEMPTS", "5"))
-VALUEGATE_EMAIL_MAX_AGE_HOURS = int(os.environ.get("VALUEGATE_EMAIL_MAX_AGE_HOURS", "48"))
+VALUEGATE_EMAIL_LEASE = env_int("VALUEGATE_EMAIL_LEASE", 600, low=1, high=86_400)
+VALUEGATE_EMAIL_MAX_ATTEMPTS = env_int("VALUEGATE_EMAIL_MAX_ATTEMPTS", 5, low=1, high=100)
+VALUEGATE_EMAIL_MAX_AGE_HOURS = env_int("VALUEGATE_EMAIL_MAX_AGE_HOURS", 48, low=1, high=8_760)
 #: Absolute links in e-mails: the address users reach the web app at.
 VALUEGATE_BASE_URL = os.environ.get("VALUEGATE_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -483,10 +469,10 @@ VALUEGATE_BASE_URL = os.environ.get("VALUEGATE_BASE_URL", "http://127.0.0.1:8000
 # the worker, retried VALUEGATE_ALERT_BACKOFF, 2x, 4x ... seconds apart up to
 # VALUEGATE_ALERT_MAX_ATTEMPTS attempts, then marked failed. A sender leases a delivery for
 # VALUEGATE_ALERT_LEASE seconds (a dead sender's delivery is taken up by the sweep after that).
-VALUEGATE_ALERT_MAX_ATTEMPTS = int(os.environ.get("VALUEGATE_ALERT_MAX_ATTEMPTS", "6"))
-VALUEGATE_ALERT_BACKOFF = float(os.environ.get("VALUEGATE_ALERT_BACKOFF", "30"))
-VALUEGATE_ALERT_LEASE = int(os.environ.get("VALUEGATE_ALERT_LEASE", "120"))
-VALUEGATE_ALERT_TIMEOUT = float(os.environ.get("VALUEGATE_ALERT_TIMEOUT", "10"))
+VALUEGATE_ALERT_MAX_ATTEMPTS = env_int("VALUEGATE_ALERT_MAX_ATTEMPTS", 6, low=1, high=100)
+VALUEGATE_ALERT_BACKOFF = env_number("VALUEGATE_ALERT_BACKOFF", 30.0, low=0, high=86_400)
+VALUEGATE_ALERT_LEASE = env_int("VALUEGATE_ALERT_LEASE", 120, low=1, high=86_400)
+VALUEGATE_ALERT_TIMEOUT = env_number("VALUEGATE_ALERT_TIMEOUT", 10.0, low=0.1, high=300)
 # Channel URLs may not reach private, loopback or link-local addresses (SSRF) unless their host
 # name or address is allowed here (comma-separated): e.g. ALERT_ALLOWED_HOSTS=chat.corp.example,
 # ALERT_ALLOWED_NETWORKS=10.20.0.0/16.
@@ -522,7 +508,7 @@ CELERY_BEAT_SCHEDULE["sweep-stop-loss"] = {
 # Stop-loss look-back (reviews/lookback.py): a breach in a period older than this many complete
 # weeks (counted back from the last complete week) is recorded as historical: no flag, no stage
 # change, no action item.
-VALUEGATE_STOP_LOSS_LOOKBACK_WEEKS = int(os.environ.get("VALUEGATE_STOP_LOSS_LOOKBACK_WEEKS", "4"))
+VALUEGATE_STOP_LOSS_LOOKBACK_WEEKS = env_int("VALUEGATE_STOP_LOSS_LOOKBACK_WEEKS", 4, high=520)
 # Early-warning signal thresholds (reviews/early_warnings.py; missing keys take its DEFAULTS).
 VALUEGATE_SIGNALS = {
     "weeks_window": 4,  # savings vs backlog, exceptions growing: the last N submitted weeks
@@ -569,16 +555,15 @@ VALUEGATE_CURRENCY = os.environ.get("VALUEGATE_CURRENCY", "EUR")
 # Votes a gate item needs for an outcome (stagegates/voting.py quorum_for). Empty (the default):
 # more than half of the Leadership members at closing. An item with fewer votes, or a tie, has no
 # outcome and the chair decides it explicitly.
-VALUEGATE_GATE_QUORUM = int(os.environ.get("VALUEGATE_GATE_QUORUM") or 0) or None
-if VALUEGATE_GATE_QUORUM is not None and VALUEGATE_GATE_QUORUM < 1:
-    raise ImproperlyConfigured("VALUEGATE_GATE_QUORUM must be a positive number of votes.")
+VALUEGATE_GATE_QUORUM = env_int("VALUEGATE_GATE_QUORUM", 0, low=1, high=10_000) or None
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"forbidden_one_line": {"()": "portfolio.log_filters.ForbiddenOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", LOG_LEVELS)},
     "loggers": {
         # Django's records go to the root's console only: its own default console handler
         # (DEBUG) printed each of them a second time ("Watching for file changes" twice).
@@ -595,25 +580,29 @@ LOGGING = {
 # Telemetry (issue 17, docs/telemetry.md): the OTLP/HTTP span ingest at /otlp/v1/traces.
 VALUEGATE_TELEMETRY = {
     # Largest request body, compressed and decompressed (bytes): above it, 413.
-    "max_body_bytes": int(os.environ.get("VALUEGATE_OTLP_MAX_BODY_BYTES", str(4 * 1024 * 1024))),
+    "max_body_bytes": env_int(
+        "VALUEGATE_OTLP_MAX_BODY_BYTES", 4 * 1024 * 1024, low=1_024, high=2**30
+    ),
     # Requests per ingest key per minute; above it, 429 with Retry-After.
-    "requests_per_minute": int(os.environ.get("VALUEGATE_OTLP_REQUESTS_PER_MINUTE", "1200")),
+    "requests_per_minute": env_int("VALUEGATE_OTLP_REQUESTS_PER_MINUTE", 1200, low=1, high=10**6),
     # Days the de-duplication rows (span ids, trace flags, user hashes) are kept; spans that
     # started longer ago are rejected (partial_success): they could be counted twice.
-    "window_days": int(os.environ.get("VALUEGATE_TELEMETRY_WINDOW_DAYS", "10")),
+    "window_days": env_int("VALUEGATE_TELEMETRY_WINDOW_DAYS", 10, low=1, high=366),
     # gen_ai.evaluation.name of the quality score (0..1, shown 0..100).
     "quality_evaluation": os.environ.get("VALUEGATE_TELEMETRY_QUALITY_EVALUATION", "quality"),
     # gen_ai.evaluation.name of user feedback; a score below ``rework_below`` is rework.
     "feedback_evaluation": os.environ.get(
         "VALUEGATE_TELEMETRY_FEEDBACK_EVALUATION", "user_feedback"
     ),
-    "rework_below": float(os.environ.get("VALUEGATE_TELEMETRY_REWORK_BELOW", "0.5")),
+    "rework_below": env_number("VALUEGATE_TELEMETRY_REWORK_BELOW", 0.5, low=0, high=1),
     # Salt of the user hashes (default: derived from SECRET_KEY).
     "user_salt": os.environ.get("VALUEGATE_TELEMETRY_USER_SALT", ""),
     # PostgreSQL: an OTLP request waits at most this long for a lock, and runs no statement
     # longer (milliseconds); then 503 with Retry-After, well inside gunicorn's 30 s timeout.
-    "lock_timeout_ms": int(os.environ.get("VALUEGATE_OTLP_LOCK_TIMEOUT_MS", "3000")),
-    "statement_timeout_ms": int(os.environ.get("VALUEGATE_OTLP_STATEMENT_TIMEOUT_MS", "15000")),
+    "lock_timeout_ms": env_int("VALUEGATE_OTLP_LOCK_TIMEOUT_MS", 3000, low=1, high=30_000),
+    "statement_timeout_ms": env_int(
+        "VALUEGATE_OTLP_STATEMENT_TIMEOUT_MS", 15000, low=1, high=30_000
+    ),
 }
 CELERY_BEAT_SCHEDULE["purge-telemetry"] = {
     "task": "reviews.tasks.purge_telemetry",
@@ -625,7 +614,7 @@ CELERY_BEAT_SCHEDULE["purge-telemetry"] = {
 #: Celery task (stagegates/pack_pdf_jobs.py); smaller ones render within the request. 10: a
 #: rendering must end well inside gunicorn's 30 s timeout even on a loaded machine (make bench
 #: measures a 40-item gate).
-VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS = int(os.environ.get("VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", "10"))
+VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS = env_int("VALUEGATE_PACK_PDF_SYNC_MAX_ITEMS", 10, high=1_000)
 
 # --- Evidence pack (issue 19; portfolio/evidence_pack.py, docs/evidence.md) -----------------------
 #: How the installation names itself in an evidence pack's manifest (with VALUEGATE_BASE_URL).
@@ -651,9 +640,9 @@ VALUEGATE_VERSION = os.environ.get("VALUEGATE_VERSION") or _project_version()
 #: PDFs and 2-2.5 s per gate pack PDF (the demo's 14 use cases and 7 PDFs: 21.6 s), so the
 #: defaults keep a request near 10 s, well inside gunicorn's 30 s. A use case's own pack is always
 #: built in the request (its few agenda items).
-VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES = int(
-    os.environ.get("VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES", "10")
+VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES = env_int(
+    "VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES", 10, high=10_000
 )
-VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS = int(
-    os.environ.get("VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS", "4")
+VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS = env_int(
+    "VALUEGATE_EVIDENCE_PACK_SYNC_MAX_PDFS", 4, high=1_000
 )
