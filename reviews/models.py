@@ -199,7 +199,11 @@ class WeeklyReview(ReviewBase):
         indexes = [
             models.Index(fields=["use_case", "month_start"]),
             models.Index(fields=["month_start"]),
-            models.Index(fields=["week_start"]),
+            # Newest week first, then use case: the API's order (one page of 50 read from the
+            # index instead of the newest week's 20,000 rows sorted, at 20,000 use cases), and
+            # the overdue tracker's "which use cases reviewed this week" (``reviews.cadence``):
+            # an index-only scan of one week's entries instead of a probe per use case.
+            models.Index(fields=["-week_start", "use_case"], name="weekly_newest_week"),
         ]
 
     def __str__(self):
@@ -313,7 +317,8 @@ class MonthlyReview(ReviewBase):
         ]
         indexes = [
             models.Index(fields=["use_case", "month_start"]),
-            models.Index(fields=["month_start"]),
+            # Newest month first, then use case: as ``weekly_newest_week``.
+            models.Index(fields=["-month_start", "use_case"], name="monthly_newest_month"),
         ]
 
     def __str__(self):

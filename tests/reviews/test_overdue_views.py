@@ -274,3 +274,67 @@ def test_queries_do_not_grow_with_the_portfolio(role_users, client_for, clock_fr
     one = queries(3)  # role_users' two use cases (not live yet) + 1
     fifty = queries(52)
     assert one == fifty
+
+
+@pytest.mark.django_db
+def test_per_owner_lists_the_owners_with_most_and_sums_the_rest(
+    role_users, overdue, client_for, monkeypatch
+):
+    """``OWNERS_SHOWN`` owners with the most overdue reviews, and the use cases without an
+    owner always; the others in one line, whose count is theirs together, so the column still
+    adds up to the page's total."""
+    from reviews import overdue_views
+
+    monkeypatch.setattr(overdue_views, "OWNERS_SHOWN", 1)
+    response = client_for(role_users["pmo"]).get(PAGE)
+    per_owner = [(c.username, c.count) for c in response.context["per_owner"]]
+    assert per_owner == [("olivia", 2), ("", 1)]
+    assert (response.context["more_owners"], response.context["more_owners_overdue"]) == (1, 2)
+    html = response.content.decode()
+    assert "1 more value owner (choose one under “Value owner”, or export the CSV)" in html
+    assert "— no value owner —" in html
+    assert "Oscar Other</a>" not in html.split('id="list-heading"')[0]
+    assert '<option value="oscar"' in html  # still in the filter
+
+    monkeypatch.setattr(overdue_views, "OWNERS_SHOWN", 2)
+    response = client_for(role_users["pmo"]).get(PAGE)
+    assert len(response.context["per_owner"]) == 3
+    assert response.context["more_owners"] == 0
+    assert "more value owner" not in response.content.decode()
+
+
+def test_owner_summary_keeps_the_order_and_adds_up():
+    counts = [
+        cadence.OwnerCount(username=u, name=u or "", count=n)
+        for u, n in [("a", 9), ("b", 5), ("", 5), ("c", 4), ("d", 1)]
+    ]
+    summary = cadence.owner_summary(counts, limit=2)
+    assert [c.username for c in summary.shown] == ["a", "b", ""]
+    assert (summary.more_owners, summary.more_overdue) == (2, 5)
+    assert sum(c.count for c in summary.shown) + summary.more_overdue == summary.total == 24
+    nobody_last = cadence.owner_summary(counts[:2] + counts[3:] + counts[2:3], limit=1)
+    assert [c.username for c in nobody_last.shown] == ["a", ""]
+    assert cadence.owner_summary(counts, limit=0).shown == [counts[2]]
+
+
+@pytest.mark.django_db
+def test_the_page_passes_over_the_portfolio_twice_not_three_times(
+    role_users, overdue, client_for, monkeypatch
+):
+    """The rows' number comes from the owners' counts (``OwnerSummary.total``): one statement
+    for the counts, one for the page, no COUNT over the union of every period."""
+    from reviews import overdue_views
+
+    monkeypatch.setattr(overdue_views, "PAGE_SIZE", 2)
+    client = client_for(role_users["pmo"])
+    client.get(PAGE)
+    for query, number, shown in [("", 1, 2), ("?page=3", 3, 1), ("?page=99", 3, 1)]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(PAGE + query)
+        page = response.context["page_obj"]
+        assert (page.paginator.count, page.paginator.num_pages) == (5, 3)
+        assert (page.number, len(response.context["items"])) == (number, shown)
+        assert "5 overdue reviews on" in response.content.decode()
+        over_the_union = [q for q in ctx.captured_queries if "UNION ALL" in q["sql"]]
+        assert len(over_the_union) == 2
+        assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in over_the_union)
