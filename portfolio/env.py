@@ -15,6 +15,9 @@ silent fallback:
 - one of a few words (``env_choice``), in any case: ``LOG_LEVEL=verbose`` used to stop start-up
   with a traceback from the logging configuration.
 - a list (``env_list``): comma-separated, blanks dropped.
+- a list of IP networks (``env_networks``): addresses or CIDR networks, each written as
+  ``ipaddress`` reads it (host bits allowed: ``10.0.0.5/8`` is ``10.0.0.0/8``). A bad entry in
+  ``ALERT_ALLOWED_NETWORKS`` used to surface as a 500 when a chat channel was saved.
 
 Unset, empty or blank: the default. ``NUMBER_BOUNDS`` records each number read with its bounds
 (``tests/portfolio/test_env.py`` refuses a value just past each one); docs/deploy.md lists them.
@@ -22,6 +25,7 @@ Unset, empty or blank: the default. ``NUMBER_BOUNDS`` records each number read w
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from decimal import Decimal, InvalidOperation
@@ -99,3 +103,18 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """``env_list`` of IP networks, each as ``ipaddress.ip_network(..., strict=False)`` writes
+    it."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.20.0.0/16, "
+                f"separated by commas; {item!r} is neither."
+            ) from None
+    return networks

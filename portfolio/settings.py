@@ -5,7 +5,6 @@ Without any environment variable this runs the zero-setup development shape: SQL
 ``DATABASE_URL`` and ``CELERY_BROKER_URL`` switch to PostgreSQL and Redis.
 """
 
-import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from portfolio.env import env_bool, env_choice, env_int, env_list, env_number
+from portfolio.env import env_bool, env_choice, env_int, env_list, env_networks, env_number
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VALUEGATE_VAR_DIR", BASE_DIR / "var"))
@@ -317,8 +316,8 @@ if CACHE_URL:
 
 # --- Client address and login throttling (portfolio/client_ip.py, throttling.py, login_limits.py)
 #: Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated).
-#: A bad entry stops start-up (ValueError) rather than silently trusting nobody.
-TRUSTED_PROXIES = [str(ipaddress.ip_network(p, strict=False)) for p in env_list("TRUSTED_PROXIES")]
+#: A bad entry stops start-up (``env_networks``) rather than silently trusting nobody.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # No "AXES: BEGIN version …" banner from every process that starts Django (issue 16).
 AXES_VERBOSE = env_bool("AXES_VERBOSE", False)
@@ -479,9 +478,7 @@ VALUEGATE_ALERT_TIMEOUT = env_number("VALUEGATE_ALERT_TIMEOUT", 10.0, low=0.1, h
 VALUEGATE_ALERT_ALLOWED_HOSTS = [
     h.strip().lower() for h in os.environ.get("ALERT_ALLOWED_HOSTS", "").split(",") if h.strip()
 ]
-VALUEGATE_ALERT_ALLOWED_NETWORKS = [
-    n.strip() for n in os.environ.get("ALERT_ALLOWED_NETWORKS", "").split(",") if n.strip()
-]
+VALUEGATE_ALERT_ALLOWED_NETWORKS = env_networks("ALERT_ALLOWED_NETWORKS")
 # The key that encrypts channel URLs and signing secrets at rest (a Fernet key:
 # ``Fernet.generate_key()``); empty: derived from SECRET_KEY (rotating SECRET_KEY then makes the
 # stored channels unreadable: set this one in production).

@@ -65,13 +65,14 @@ SWITCHES = (
     "SECURE_SSL_REDIRECT",
     "MFA_REQUIRED",
 )
+OTHERS = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "LOG_LEVEL", "TRUSTED_PROXIES", "ALERT_ALLOWED_NETWORKS")
 
 
 @pytest.fixture
 def production(monkeypatch, tmp_path):
     """Runs both settings modules as production would read the environment; returns the
     production module's names. Every number is read (PostgreSQL, SMTP)."""
-    for name in [*NUMBERS, *SWITCHES, "OIDC_ISSUER", "OIDC_CLIENT_ID", "LOG_LEVEL"]:
+    for name in [*NUMBERS, *SWITCHES, *OTHERS]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SECRET_KEY", "k" * 60)
     monkeypatch.setenv("ALLOWED_HOSTS", "valuegate.example.com")
@@ -197,3 +198,25 @@ def test_an_unknown_log_level_stops_start_up(production, value):
 def test_a_log_level_is_read_in_any_case(production):
     assert production(LOG_LEVEL=" warning ")["LOGGING"]["root"]["level"] == "WARNING"
     assert production(LOG_LEVEL="")["LOGGING"]["root"]["level"] == "INFO"
+
+
+@pytest.mark.parametrize("name", ["TRUSTED_PROXIES", "ALERT_ALLOWED_NETWORKS"])
+@pytest.mark.parametrize("entry", ["10.20.0.0/33", "10.0.0.256", "proxy.example.com", "::g"])
+def test_a_bad_network_stops_start_up(production, name, entry):
+    """``ALERT_ALLOWED_NETWORKS=10.20.0.0/33`` used to start, then fail with a 500 when a chat
+    channel was saved (``usecases.egress`` parsed it there)."""
+    with pytest.raises(ImproperlyConfigured) as error:
+        production(**{name: f"192.168.0.0/16, {entry}"})
+    assert str(error.value) == (
+        f"{name} must list IP addresses or networks such as 10.20.0.0/16, separated by "
+        f"commas; {entry!r} is neither."
+    )
+
+
+def test_networks_are_read_as_networks(production):
+    settings = production(
+        TRUSTED_PROXIES=" 10.0.0.5/8 , ,::1", ALERT_ALLOWED_NETWORKS="172.16.0.0/12"
+    )
+    assert settings["TRUSTED_PROXIES"] == ["10.0.0.0/8", "::1/128"]
+    assert settings["VALUEGATE_ALERT_ALLOWED_NETWORKS"] == ["172.16.0.0/12"]
+    assert production(TRUSTED_PROXIES="", ALERT_ALLOWED_NETWORKS=" ")["TRUSTED_PROXIES"] == []
