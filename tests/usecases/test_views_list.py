@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.conftest import make_use_case, make_user
+from usecases.models import UseCase
 
 pytestmark = pytest.mark.django_db
 URL = reverse("usecases:list")
@@ -104,8 +105,52 @@ def test_query_count_does_not_grow_with_the_portfolio(role, role_users, client_f
         uc.contributors.add(role_users["contributor"])
     many, response = _count_queries(client)
     assert len(response.context["use_cases"]) == shown_before + 20
-    # The page's own: the user's groups, "owns a use case?" (not asked for leadership) and one
-    # query for the use cases with their owners; whatever the layout adds is constant too.
+    # The page's own: the user's groups, "owns a use case?" (not asked for leadership), the
+    # paginator's count and one query for a page of use cases with their owners; whatever the
+    # layout adds is constant too.
     assert many == one
     use_case_queries = [q for q in ctx_sql(client) if 'FROM "usecases_usecase"' in q]
-    assert len(use_case_queries) <= 2
+    assert len(use_case_queries) <= 3
+
+
+def test_the_list_is_paged_by_name(client_for, role_users, monkeypatch):
+    """100 a page (``USE_CASES_PER_PAGE``): unpaged, 20,000 use cases were a 6.5 MB page."""
+    from usecases import views
+
+    monkeypatch.setattr(views, "USE_CASES_PER_PAGE", 2)
+    for name in ("Alpha", "Bravo", "Charlie"):
+        make_use_case(name=name, owner=role_users["owner"])
+    client = client_for(role_users["leader"])
+    everyone = sorted(UseCase.objects.values_list("name", flat=True))  # 5: the fixtures' 2 too
+    pages = []
+    for page in (1, 2, 3):
+        response = client.get(f"{URL}?page={page}")
+        pages.append([uc.name for uc in response.context["use_cases"]])
+    assert pages == [everyone[0:2], everyone[2:4], everyone[4:5]]
+    html = client.get(f"{URL}?page=2").content.decode()
+    assert "5 use cases, 3–4 shown, by name." in html
+    assert 'href="?page=1">← Previous' in html and 'href="?page=3">Next →' in html
+    assert "Page 2 of 3" in html
+    # A page that is not a number or too far gives a page (the first, the last), not an error.
+    for bad, expected in (("x", everyone[0:2]), ("99", everyone[4:5]), ("-1", everyone[4:5])):
+        response = client.get(f"{URL}?page={bad}")
+        assert response.status_code == 200
+        assert [uc.name for uc in response.context["use_cases"]] == expected
+
+
+def test_a_contributor_pages_through_their_own_use_cases_only(client_for, role_users, monkeypatch):
+    from usecases import views
+
+    monkeypatch.setattr(views, "USE_CASES_PER_PAGE", 1)
+    contributor = role_users["contributor"]
+    mine = make_use_case(name="Aardvark", owner=role_users["owner"])
+    mine.contributors.add(contributor)
+    make_use_case(name="Abacus", owner=role_users["owner"])  # not theirs
+    client = client_for(contributor)
+    seen = []
+    for page in (1, 2, 3):
+        response = client.get(f"{URL}?page={page}")
+        seen += [uc.name for uc in response.context["use_cases"]]
+    count = response.context["page_obj"].paginator.count
+    assert "Abacus" not in seen
+    assert count == 2 and seen[:2] == ["Aardvark", "Customer-response assistant"]
