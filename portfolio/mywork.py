@@ -32,6 +32,9 @@ from usecases.roles import roles
 LIST_LIMIT = 25
 #: How many rows of the PMO's lists (the overdue tracker and the flags page have them all).
 PMO_LIST_LIMIT = 10
+#: Value owners named in the PMO's "Per value owner" line (most overdue first); the others are
+#: summed (``cadence.owner_summary``), as on the overdue tracker.
+PMO_OWNERS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class PmoPart:
     overdue: list[cadence.MissingReview]
     overdue_count: int
     per_owner: list[cadence.OwnerCount]
+    more_owners: int
+    more_owners_overdue: int
     escalated_count: int
     escalate_after: int
     flags: list[Flag]
@@ -184,19 +189,21 @@ def gates_part(user) -> GatesPart | None:
 
 
 def pmo_part(user, *, today: datetime.date) -> PmoPart | None:
-    """None unless ``user`` is in the PMO (or an admin). Six queries."""
+    """None unless ``user`` is in the PMO (or an admin). Five queries, three of them over the
+    whole portfolio's missing reviews (the first rows, the owners' counts, whose sum is the
+    total, and the counts per period, for the escalated ones)."""
     if not roles(user).is_pmo:
         return None
     overdue = cadence.overdue_reviews(today=today)
-    escalated = cadence.overdue_reviews(
-        today=today, min_days_overdue=cadence.PMO_AFTER_DAYS_OVERDUE
-    )
+    owners = cadence.owner_summary(cadence.counts_by_owner(overdue), limit=PMO_OWNERS_SHOWN)
     flags = visible_flags(user).open()
     return PmoPart(
         overdue=[cadence.MissingReview.from_row(r) for r in overdue[:PMO_LIST_LIMIT]],
-        overdue_count=overdue.count(),
-        per_owner=cadence.counts_by_owner(overdue),
-        escalated_count=escalated.count(),
+        overdue_count=owners.total,
+        per_owner=owners.shown,
+        more_owners=owners.more_owners,
+        more_owners_overdue=owners.more_overdue,
+        escalated_count=cadence.escalated_count(overdue),
         escalate_after=cadence.PMO_AFTER_DAYS_OVERDUE,
         flags=list(flags[:PMO_LIST_LIMIT]),
         flag_count=flags.count(),

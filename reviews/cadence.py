@@ -364,6 +364,15 @@ def owner_summary(counts: list[OwnerCount], *, limit: int) -> OwnerSummary:
     return OwnerSummary(shown, len(more), more_overdue, sum(c.count for c in shown) + more_overdue)
 
 
+def escalated_count(rows, *, escalate_after: int = PMO_AFTER_DAYS_OVERDUE) -> int:
+    """How many of ``rows`` (a ``missing_reviews`` queryset) are ``escalate_after`` or more days
+    overdue: one grouped statement over the periods (at most 32 groups), instead of a COUNT over
+    a second union."""
+    if rows.query.is_empty():
+        return 0
+    return sum(n for days, n in _grouped_counts(rows, ("days_overdue",)) if days >= escalate_after)
+
+
 def overdue_count_by_use_case(*, today: datetime.date, use_case_ids=None) -> dict[int, int]:
     """``{use_case_id: number of overdue reviews}`` (use cases with none are absent). One query."""
     rows = overdue_reviews(today=today, use_case_ids=use_case_ids)

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from stagegates.models import Gate, GateItem, GateStatus, Vote
-from tests.conftest import PASSWORD, make_use_case
+from tests.conftest import PASSWORD, make_use_case, make_user
 from tests.portfolio.test_dashboard import add_flag, add_month, add_week, count_queries, populate
 from usecases.models import Stage
 
@@ -283,3 +283,41 @@ def test_constant_queries_for_1_vs_40_use_cases(client_for, role_users, voting_g
         assert page.gates.to_vote_count == 40
     if role in ("pmo", "admin"):
         assert page.pmo.flag_count == 40
+
+
+def test_pmo_totals_are_the_engines_counted_in_fewer_passes(
+    client_for, pmo, owner, contributor, monkeypatch
+):
+    """The total is the owners' counts added up and the escalated ones come from the counts per
+    period (``cadence.escalated_count``): the same numbers as a COUNT over each union, with
+    three passes over the portfolio's missing reviews instead of four. Past
+    ``PMO_OWNERS_SHOWN`` owners, the rest are summed in one link."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portfolio import mywork
+    from reviews import cadence
+    from usecases import clock
+
+    populate(3, owner=owner, contributor=contributor)
+    make_use_case("Orphan", owner=None, live_since=datetime.date(2026, 6, 1))
+    make_use_case("Second", owner=make_user("second"), live_since=datetime.date(2026, 9, 1))
+    monkeypatch.setattr(mywork, "PMO_OWNERS_SHOWN", 1)
+    client = client_for(pmo)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(URL)
+    part = work(response).pmo
+    today = clock.today()
+    assert part.overdue_count == cadence.overdue_reviews(today=today).count()
+    escalated = cadence.overdue_reviews(
+        today=today, min_days_overdue=cadence.PMO_AFTER_DAYS_OVERDUE
+    )
+    assert 0 < part.escalated_count == escalated.count() < part.overdue_count
+    shown = sum(c.count for c in part.per_owner)
+    assert part.more_owners >= 1 and shown + part.more_owners_overdue == part.overdue_count
+    assert "" in {c.username for c in part.per_owner}  # the ownerless are always named
+    body = response.content.decode()
+    assert f"{part.more_owners} more value owner" in body
+    over_the_union = [q for q in ctx.captured_queries if "UNION ALL" in q["sql"]]
+    assert len(over_the_union) == 3
