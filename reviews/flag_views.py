@@ -26,13 +26,10 @@ def flag_list(request):
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for flag in page.object_list:
         flag.observed_display, flag.threshold_display = flag_figures(flag)
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "filter": filterset,
         "page": page,
         "flags": page.object_list,
-        "query": query.urlencode(),
         "can_resolve": can_resolve_flags(request.user),
     }
     template = "reviews/flags.html#flag_table" if request.htmx else "reviews/flags.html"
