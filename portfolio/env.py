@@ -28,7 +28,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -80,10 +80,8 @@ def env_number(name: str, default: float, *, low: float, high: float) -> float:
     value = _raw(name)
     if value is None:
         return default
-    try:
-        number = Decimal(value) if _DECIMAL.fullmatch(value) and len(value) <= 30 else None
-    except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
-        number = None
+    # The pattern admits only plain decimals, which Decimal always reads.
+    number = Decimal(value) if _DECIMAL.fullmatch(value) and len(value) <= 30 else None
     if number is None or not (Decimal(str(low)) <= number <= Decimal(str(high))):
         raise ImproperlyConfigured(
             f"{name} must be a number from {low:,g} to {high:,g}, not {value!r}."

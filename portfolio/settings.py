@@ -475,9 +475,7 @@ VALUEGATE_ALERT_TIMEOUT = env_number("VALUEGATE_ALERT_TIMEOUT", 10.0, low=0.1, h
 # Channel URLs may not reach private, loopback or link-local addresses (SSRF) unless their host
 # name or address is allowed here (comma-separated): e.g. ALERT_ALLOWED_HOSTS=chat.corp.example,
 # ALERT_ALLOWED_NETWORKS=10.20.0.0/16.
-VALUEGATE_ALERT_ALLOWED_HOSTS = [
-    h.strip().lower() for h in os.environ.get("ALERT_ALLOWED_HOSTS", "").split(",") if h.strip()
-]
+VALUEGATE_ALERT_ALLOWED_HOSTS = [host.lower() for host in env_list("ALERT_ALLOWED_HOSTS")]
 VALUEGATE_ALERT_ALLOWED_NETWORKS = env_networks("ALERT_ALLOWED_NETWORKS")
 # The key that encrypts channel URLs and signing secrets at rest (a Fernet key:
 # ``Fernet.generate_key()``); empty: derived from SECRET_KEY (rotating SECRET_KEY then makes the

@@ -34,7 +34,7 @@ ENV_READERS = (
 )
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[?-])?")
 ENV_READ = re.compile(
-    r"""(?:environ(?:\.get)?\(|environ\[|env_bool\(|env_list\(|env_int\(|env_number\(|env_choice\(|env_networks\()\s*["']([A-Z][A-Z0-9_]*)["']"""
+    r"""(?:environ(?:\.get)?\(|environ\[|env_[a-z]+\()\s*["']([A-Z][A-Z0-9_]*)["']"""
 )
 
 
