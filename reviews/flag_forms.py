@@ -1,23 +1,15 @@
 """Forms of the flags and policy pages, and the one filterset the flags page and ``flags/`` API
-share."""
+share (the page types the use case's name, the API gives its id: ``FlagPageFilter``)."""
 
 import django_filters
 from django import forms
 
-from usecases.models import UseCase
-from usecases.permissions import visible_use_cases
-from usecases.quick_choices import NamedModelChoiceFilter
+from usecases.permissions import visible_use_cases_of_request
+from usecases.use_case_search import UseCaseSearch, UseCaseSearchField, UseCaseSearchFilter
 
 from . import threshold_entry
 from .flags import stop_loss_rule_errors
 from .models import Flag, FlagKind, Metric, StopLossRule
-
-
-def _visible_use_cases(request):
-    if request is None:
-        return UseCase.objects.none()
-    return visible_use_cases(request.user).order_by("name")
-
 
 #: ``open``: anything else is an error at the field (400 on the API), never silently ignored.
 STATUS_CHOICES = [("true", "Open"), ("false", "Resolved")]
@@ -27,8 +19,10 @@ class FlagFilter(django_filters.FilterSet):
     """``use_case`` (one the user may see), ``kind``, ``open`` (true: unresolved; false:
     resolved)."""
 
-    use_case = NamedModelChoiceFilter(
-        queryset=_visible_use_cases, label="Use case", empty_label="All use cases"
+    use_case = django_filters.ModelChoiceFilter(
+        queryset=visible_use_cases_of_request,
+        label="Use case",
+        help_text="Id of a use case you may see.",
     )
     kind = django_filters.ChoiceFilter(
         choices=FlagKind.choices, label="Kind", empty_label="All kinds"
@@ -46,6 +40,30 @@ class FlagFilter(django_filters.FilterSet):
 
     def filter_open(self, queryset, name, value):
         return queryset.filter(resolved_at__isnull=value == "true")
+
+
+class FlagPageFilter(FlagFilter):
+    """The flags page's form: the use case typed by name (``usecases.use_case_search``; its id,
+    as the use case page links to it, still works), not chosen from a list of every one."""
+
+    use_case = UseCaseSearchFilter(
+        queryset=visible_use_cases_of_request,
+        label="Use case",
+        widget=UseCaseSearch(attrs={"placeholder": "All use cases: type a name"}),
+    )
+
+
+class PolicyUseCaseForm(forms.Form):
+    """The policy page's "open a use case's policy": any use case, typed by name."""
+
+    use_case = UseCaseSearchField(
+        label="Use case",
+        error_messages={"required": "Type a use case's name and pick it from the list."},
+    )
+
+    def __init__(self, *args, use_cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["use_case"].queryset = use_cases
 
 
 class FlagResolveForm(forms.Form):

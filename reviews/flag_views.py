@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from usecases.permissions import can_resolve_flags
 
-from .flag_forms import FlagFilter, FlagResolveForm
+from .flag_forms import FlagPageFilter, FlagResolveForm
 from .flags import flag_figures, flag_resolve, visible_flags
 from .withdrawals import flag_resolve_and_restore, restore_offer, state_label
 
@@ -18,9 +18,10 @@ PAGE_SIZE = 50
 
 @login_required
 def flag_list(request):
-    """Queries, whatever the number of flags: session, user, groups, the use case choices of
-    the filter, the count and one page of flags (use case, owner, rule, resolver joined)."""
-    filterset = FlagFilter(
+    """Queries, whatever the number of flags and use cases: session, user, groups, the use case
+    typed in the filter (when one is), the count and one page of flags (use case, owner, rule,
+    resolver joined)."""
+    filterset = FlagPageFilter(
         request.GET or None, queryset=visible_flags(request.user), request=request
     )
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from usecases.models import UseCase
-from usecases.permissions import can_manage_policy, get_use_case_for_user
+from usecases.permissions import can_manage_policy, get_use_case_for_user, visible_use_cases
 
 from .breaches import effective_rules
-from .flag_forms import StopLossRuleForm
+from .flag_forms import PolicyUseCaseForm, StopLossRuleForm
 from .flags import stop_loss_rule_save
 from .metric_format import rule_text
 from .models import StopLossRule
@@ -30,20 +30,22 @@ def _policy_use_case(user, pk) -> UseCase:
 @login_required
 def policy(request):
     _require_pmo(request.user)
-    chosen = request.GET.get("use_case", "")
-    if chosen.isdigit():
-        return redirect("reviews:policy_use_case", use_case_pk=int(chosen))
+    form = PolicyUseCaseForm(
+        request.GET if "use_case" in request.GET else None,
+        use_cases=visible_use_cases(request.user),
+    )
+    if form.is_valid():
+        return redirect("reviews:policy_use_case", use_case_pk=form.cleaned_data["use_case"].pk)
     rules = list(StopLossRule.objects.select_related("use_case").order_by("metric", "id"))
     defaults = [r for r in rules if r.use_case_id is None]
     overrides = sorted(
         (r for r in rules if r.use_case_id is not None),
         key=lambda r: (r.use_case.name.lower(), r.metric, r.pk),
     )
-    use_cases = UseCase.objects.order_by("name").only("pk", "name")
     return render(
         request,
         "reviews/policy.html",
-        {"defaults": defaults, "overrides": overrides, "use_cases": use_cases},
+        {"defaults": defaults, "overrides": overrides, "form": form},
     )
 
 

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from usecases.quick_choices import NamedModelChoiceField
+from usecases.use_case_search import UseCaseSearchField
 
 from .members import leadership_members
 from .models import Choice
@@ -35,7 +35,13 @@ class GateForm(forms.Form):
 
 
 class AddItemForm(forms.Form):
-    use_case = NamedModelChoiceField(queryset=None, label="Add a use case")
+    """A use case typed by name (``usecases.use_case_search``) among those the PMO may see; one
+    already on the agenda is the service's to refuse, at this field."""
+
+    use_case = UseCaseSearchField(
+        label="Add a use case",
+        error_messages={"required": "Type a use case's name and pick it from the list."},
+    )
 
     def __init__(self, *args, use_cases, **kwargs):
         super().__init__(*args, **kwargs)

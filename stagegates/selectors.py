@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q
 
 from usecases import clock
-from usecases.models import Funding, Stage, UseCase
+from usecases.models import Funding, Stage
 from usecases.permissions import can_manage_gates, visible_use_case_ids
 
 from . import carryover, snapshots
@@ -321,12 +321,6 @@ def close_summary(*, user, gate: Gate) -> CloseSummary:
         if len(voted_on[m.pk]) < len(ids)
     ]
     return CloseSummary(gate, count, quorum, lines, missing)
-
-
-def addable_use_cases(*, gate: Gate):
-    """Use cases not on the agenda (the PMO's "add" choices); a removed item can come back."""
-    on_agenda = GateItem.objects.filter(gate=gate, removed_at__isnull=True).values("use_case_id")
-    return UseCase.objects.exclude(pk__in=on_agenda).only("pk", "name").order_by("name")
 
 
 def items_awaiting_vote(*, user):

@@ -8,7 +8,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from usecases.form_errors import add_service_errors
-from usecases.permissions import can_edit_checklist, can_manage_gates, get_use_case_for_user
+from usecases.permissions import (
+    can_edit_checklist,
+    can_manage_gates,
+    get_use_case_for_user,
+    visible_use_cases,
+)
 
 from . import checklist, decisions, pdf_views, selectors, services, voting
 from . import permissions as perms
@@ -87,9 +92,7 @@ def _detail_context(request, gate, **extra):
     }
     if manage and gate.is_draft:
         context["removed"] = selectors.gate_items(user=user, gate=gate, removed=True)
-        context["add_form"] = extra.pop(
-            "add_form", AddItemForm(use_cases=selectors.addable_use_cases(gate=gate))
-        )
+        context["add_form"] = extra.pop("add_form", AddItemForm(use_cases=visible_use_cases(user)))
     context.update(extra)
     return context
 
@@ -157,7 +160,7 @@ def gate_refresh(request, pk):
 @login_required
 def gate_add_item(request, pk):
     gate = perms.get_gate_for_user(request.user, pk, check=perms.can_edit_agenda)
-    form = AddItemForm(request.POST, use_cases=selectors.addable_use_cases(gate=gate))
+    form = AddItemForm(request.POST, use_cases=visible_use_cases(request.user))
     if form.is_valid():
         try:
             item = services.gate_item_add(

@@ -1,19 +1,16 @@
-"""Select fields with many options that stay cheap to render (issue 20: the flags page's use case
-filter lists every use case the user may see, 2,000 in the benchmark portfolio).
+"""Select fields with many options that stay cheap to render (issue 20: the dashboard's business
+units and the like).
 
-Django's stock ``Select`` renders a template per option (about 0.1 ms each), and a
-``ModelChoiceField`` builds a model instance per option to take its ``pk`` and ``str()``. Here the
-options are joined in Python (``QuickSelect``: the same ``<select>``, its ``<option>`` elements
-escaped by ``format_html``) and a model choice field reads ``(pk, name)`` pairs with one
-``values_list`` (``NameChoiceIterator``), so a 2,000-option select costs a few milliseconds.
-Validation is unchanged: the field still resolves the submitted pk in its queryset.
+Django's stock ``Select`` renders a template per option (about 0.1 ms each). Here the options are
+joined in Python (``QuickSelect``: the same ``<select>``, its ``<option>`` elements escaped by
+``format_html``), and a long list that nothing changes is shared by every copy of its field
+(``SharedChoices``). A list that grows with the portfolio itself (one option per use case) is no
+select at all: ``usecases.use_case_search``.
 """
 
 import html
 
-import django_filters
 from django import forms
-from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -70,34 +67,3 @@ class SharedChoices(tuple):
 
     def __deepcopy__(self, memo):
         return self
-
-
-class NameChoiceIterator(ModelChoiceIterator):
-    """A model choice field's choices as ``(pk, name)`` rows, read with ``values_list``: no model
-    instance per option. For models whose ``str()`` is their ``name`` (``UseCase``)."""
-
-    def __iter__(self):
-        field = self.field
-        if field.empty_label is not None:
-            yield ("", field.empty_label)
-        if getattr(field, "null_label", None) is not None:  # django-filter's "no value" choice
-            yield (field.null_value, field.null_label)
-        yield from self.queryset.values_list("pk", "name")
-
-
-class NamedModelChoiceField(forms.ModelChoiceField):
-    """A ``ModelChoiceField`` of many named rows (use cases), rendered as a ``QuickSelect``."""
-
-    iterator = NameChoiceIterator
-    widget = QuickSelect
-
-
-class NamedModelChoiceFilterField(django_filters.fields.ModelChoiceField):
-    iterator = NameChoiceIterator
-    widget = QuickSelect
-
-
-class NamedModelChoiceFilter(django_filters.ModelChoiceFilter):
-    """django-filter's ``ModelChoiceFilter`` with ``NamedModelChoiceField``'s cheap options."""
-
-    field_class = NamedModelChoiceFilterField

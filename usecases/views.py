@@ -32,7 +32,9 @@ from .permissions import (
     can_edit_use_case,
     can_log_model_change,
     get_use_case_for_user,
+    visible_use_cases,
 )
+from .use_case_search import use_case_options
 
 VERSIONS_PER_PAGE = 50
 #: Use cases per page of the portfolio list, by name. Unpaged, the list of 20,000 use cases was a
@@ -71,6 +73,15 @@ def use_case_list(request):
             "can_create": can_create_use_case(request.user),
         },
     )
+
+
+@login_required
+@require_GET
+def use_case_options_view(request):
+    """The use case search (``use_case_search``): ``<option>``s for its ``<datalist>``, the use
+    cases the user may see whose name contains ``?use_case=``."""
+    options = use_case_options(visible_use_cases(request.user), request.GET.get("use_case", ""))
+    return render(request, "usecases/_use_case_options.html", {"options": options})
 
 
 @login_required

@@ -196,6 +196,11 @@ TABLE: dict[str, Entry] = {
     "portfolio:home": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "reviews:flags": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
+    # The use case search of the flags, policy and gate pages: names of the use cases each role
+    # may see (none for the outsider: an empty list, like an empty flags page).
+    "usecases:use_case_options": Entry(
+        checks={"GET": expect(200, anonymous=LOGIN)}, query="?use_case=a"
+    ),
     "stagegates:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:inbox": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:inbox_read_all": Entry(
