@@ -13,9 +13,8 @@ from django.db.models import Exists, OuterRef
 
 from reviews.models import Flag
 from usecases.models import Funding, Stage, UseCase
+from usecases.owner_search import NO_OWNER, OwnerField
 from usecases.quick_choices import QuickSelect, SharedChoices
-
-from .owner_search import NO_OWNER, OwnerField
 
 FLAGS_OPEN = "open"
 FLAGS_NONE = "none"

@@ -11,7 +11,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("portfolio/", views.portfolio_dashboard, name="dashboard"),
-    path("portfolio/owners/", views.owner_options_view, name="owner_options"),
     path("reports/cfo/", views.cfo_report, name="cfo_report"),
     path("reports/cfo/export/", views.cfo_export, name="cfo_export"),
     path("reports/cfo/subscription/", views.cfo_subscription, name="cfo_subscription"),

@@ -32,7 +32,6 @@ from . import (
     mywork,
 )
 from .filters import SORT_CHOICES, DashboardFilter, choices_for
-from .owner_search import owner_options
 
 #: Query parameters of the filter form (kept by the range form, and the other way round).
 FILTER_PARAMS = ("business_unit", "stage", "funding", "owner", "flags", "sort")
@@ -187,16 +186,6 @@ def portfolio_dashboard(request):
     }
     template = "portfolio/dashboard.html#table" if partial else "portfolio/dashboard.html"
     return render(request, template, context)
-
-
-@login_required
-@require_GET
-def owner_options_view(request):
-    """The dashboard's value-owner search: ``<option>``s for its ``<datalist>``, the owners of
-    use cases the user may see whose name contains ``?owner=``."""
-    _require_portfolio_reader(request.user)
-    options = owner_options(visible_use_cases(request.user), request.GET.get("owner", ""))
-    return render(request, "portfolio/_owner_options.html", {"options": options})
 
 
 def _report_for(request):

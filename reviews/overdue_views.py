@@ -8,7 +8,9 @@ page costs a constant number of queries however many use cases and reviews there
 """
 
 import csv
+import dataclasses
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +20,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from usecases import clock
-from usecases.permissions import can_see_overdue
+from usecases.owner_search import OwnerField
+from usecases.permissions import can_see_overdue, visible_use_cases
 
 from . import cadence
 
@@ -41,19 +44,35 @@ CSV_COLUMNS = (
 )
 
 
+class OwnerForm(forms.Form):
+    """The tracker's value owner: a search field (``usecases.owner_search``), typed as a
+    username or a full name only one owner has, or "(none)"; the API takes the username."""
+
+    owner = OwnerField(label="Value owner", required=False)
+
+    def __init__(self, *args, use_cases, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].use_cases = use_cases
+
+
 def _overdue_for(request):
-    """(filter, errors, rows queryset) for a PMO's request; 403 for anyone else."""
+    """(filter, errors, owner form, rows queryset) for a PMO's request; 403 for anyone else. An
+    owner the search cannot resolve is reported at the field and left out of the filter."""
     if not can_see_overdue(request.user):
         raise PermissionDenied("The overdue tracker is for the PMO.")
     flt, errors = cadence.OverdueFilter.from_params(request.GET)
+    owner_form = OwnerForm(request.GET, use_cases=visible_use_cases(request.user))
+    owner = owner_form.cleaned_data["owner"] if owner_form.is_valid() else ""
+    flt = dataclasses.replace(flt, owner=owner or "")
+    errors.pop("owner", None)  # the form's message, at its field
     rows = cadence.overdue_reviews(today=clock.today(), **flt.as_kwargs())
-    return flt, errors, rows
+    return flt, errors, owner_form, rows
 
 
 @require_GET
 @login_required
 def overdue_list(request):
-    flt, errors, rows = _overdue_for(request)
+    flt, errors, owner_form, rows = _overdue_for(request)
     owners = cadence.owner_summary(cadence.counts_by_owner(rows), limit=OWNERS_SHOWN)
     paginator = Paginator(rows, PAGE_SIZE)
     # The rows' number is the owners' counts added up: no second pass over the whole portfolio
@@ -63,6 +82,7 @@ def overdue_list(request):
     context = {
         "filter": flt,
         "errors": errors,
+        "owner_form": owner_form,
         "choices": cadence.filter_choices(),
         "page_obj": page,
         "items": [cadence.MissingReview.from_row(row) for row in page.object_list],
@@ -81,7 +101,7 @@ def overdue_list(request):
 @require_GET
 @login_required
 def overdue_csv(request):
-    _flt, _errors, rows = _overdue_for(request)
+    *_filters, rows = _overdue_for(request)
     today = clock.today()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="overdue-reviews-{today}.csv"'

@@ -27,8 +27,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from django.urls import reverse_lazy
-from django.utils.html import format_html
 
+from .datalist_search import DatalistSearch, typed
 from .models import Stage
 
 #: The most use cases the search lists at once: type more to narrow it.
@@ -42,9 +42,7 @@ _ID = re.compile(r"^[0-9]{1,18}$")  # ASCII only: "１２" is a name, never an i
 
 
 def _typed(text: str) -> str:
-    """What the user typed, as it is compared: NUL removed (PostgreSQL refuses it in a
-    parameter), runs of spaces one space, at most ``MAX_LENGTH`` characters."""
-    return " ".join(str(text).replace("\x00", "").split())[:MAX_LENGTH]
+    return typed(text, MAX_LENGTH)
 
 
 def display_text(pk: int, name: str) -> str:
@@ -91,31 +89,15 @@ def resolve_use_case(use_cases, text: str):
     )
 
 
-class UseCaseSearch(forms.TextInput):
-    """``<input type="search">`` with its ``<datalist>``, which htmx fills from
-    ``usecases:use_case_options`` as the user types (and once when the field gets focus)."""
+class UseCaseSearch(DatalistSearch):
+    """The use case field: suggestions from ``usecases:use_case_options``."""
 
-    input_type = "search"
-
-    def __init__(self, attrs=None):
+    def __init__(self, attrs=None, *, placeholder="Type a use case's name"):
         super().__init__(
-            {
-                "autocomplete": "off",
-                "placeholder": "Type a use case's name",
-                "hx-get": reverse_lazy("usecases:use_case_options"),
-                "hx-trigger": "input changed delay:250ms, focus once",
-                "hx-swap": "innerHTML",
-                "hx-sync": "this:replace",
-                "hx-push-url": "false",  # a filter form's hx-push-url is inherited
-                **(attrs or {}),
-            }
+            options_url=reverse_lazy("usecases:use_case_options"),
+            placeholder=placeholder,
+            attrs=attrs,
         )
-
-    def render(self, name, value, attrs=None, renderer=None):
-        datalist = f"{self.build_attrs(self.attrs, attrs).get('id') or name}-options"
-        attrs = {**(attrs or {}), "list": datalist, "hx-target": f"#{datalist}"}
-        rendered = super().render(name, value, attrs, renderer)
-        return format_html('{}<datalist id="{}"></datalist>', rendered, datalist)
 
 
 class UseCaseSearchField(forms.CharField):

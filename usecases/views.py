@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from . import selectors, services
 from .forms import BusinessCaseForm, ChecklistForm, ModelChangeForm, UseCaseForm
 from .models import BusinessCase, ChecklistAnswer, UseCase
+from .owner_search import owner_options
 from .permissions import (
     can_create_use_case,
     can_edit_business_case,
@@ -82,6 +83,15 @@ def use_case_options_view(request):
     cases the user may see whose name contains ``?use_case=``."""
     options = use_case_options(visible_use_cases(request.user), request.GET.get("use_case", ""))
     return render(request, "usecases/_use_case_options.html", {"options": options})
+
+
+@login_required
+@require_GET
+def owner_options_view(request):
+    """The value-owner search (``owner_search``): ``<option>``s for its ``<datalist>``, the owners
+    of use cases the user may see whose name contains ``?owner=``."""
+    options = owner_options(visible_use_cases(request.user), request.GET.get("owner", ""))
+    return render(request, "usecases/_owner_options.html", {"options": options})
 
 
 @login_required

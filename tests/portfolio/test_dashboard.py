@@ -226,7 +226,7 @@ def test_contributor_sees_only_their_use_case(client_for, role_users, use_case, 
     assert "Secret flag" not in body
     units = dict(response.context["filter"].filters["business_unit"].extra["choices"])
     assert list(units) == [use_case.business_unit]
-    owners = client_for(role_users["contributor"]).get("/portfolio/owners/").content.decode()
+    owners = client_for(role_users["contributor"]).get("/use-cases/owners/").content.decode()
     assert 'value="olivia"' in owners and "oscar" not in owners
 
 

@@ -294,13 +294,39 @@ def test_per_owner_lists_the_owners_with_most_and_sums_the_rest(
     assert "1 more value owner (choose one under “Value owner”, or export the CSV)" in html
     assert "— no value owner —" in html
     assert "Oscar Other</a>" not in html.split('id="list-heading"')[0]
-    assert '<option value="oscar"' in html  # still in the filter
+    assert '<option value="oscar"' not in html  # the filter searches owners, lists none
+    assert 'type="search" name="owner"' in html and 'hx-get="/use-cases/owners/"' in html
 
     monkeypatch.setattr(overdue_views, "OWNERS_SHOWN", 2)
     response = client_for(role_users["pmo"]).get(PAGE)
     assert len(response.context["per_owner"]) == 3
     assert response.context["more_owners"] == 0
     assert "more value owner" not in response.content.decode()
+
+
+def test_the_owner_is_searched_by_username_or_full_name(role_users, overdue, client_for):
+    """The tracker's owner field is the dashboard's search (``usecases.owner_search``): a
+    username, a full name only one owner has (any case), or "(none)"; the CSV follows. An owner
+    nobody has is reported at the field and the tracker is left unfiltered, never emptied."""
+    client = client_for(role_users["pmo"])
+    oscar = {("Matching", "2026-W21"), ("Matching", "2026-04")}
+    for typed in ("oscar", "Oscar Other", "  oscar   OTHER "):
+        response = client.get(PAGE, {"owner": typed})
+        assert "owner" not in response.context["owner_form"].errors, typed
+        assert {(i.use_case_name, i.period) for i in response.context["items"]} == oscar, typed
+    assert 'value="Oscar Other"' in client.get(PAGE, {"owner": "Oscar Other"}).content.decode()
+    rows = list(csv.reader(io.StringIO(client.get(CSV_URL, {"owner": "oscar other"}).text)))
+    assert {(row[1], row[4]) for row in rows[1:]} == oscar
+
+    unknown = client.get(PAGE, {"owner": "Nobody Atall", "kind": "weekly"})
+    assert unknown.status_code == 200
+    assert unknown.context["owner_form"].errors["owner"] == [
+        "No use case you can see has the value owner “Nobody Atall”. Type part of a name and "
+        "pick one from the list."
+    ]
+    assert len(unknown.context["items"]) == 4  # every weekly one: the kind alone
+    assert 'aria-invalid="true"' in unknown.content.decode()
+    assert client.get(PAGE, {"owner": "\x00"}).context["owner_form"].errors["owner"]
 
 
 def test_owner_summary_keeps_the_order_and_adds_up():

@@ -201,6 +201,9 @@ TABLE: dict[str, Entry] = {
     "usecases:use_case_options": Entry(
         checks={"GET": expect(200, anonymous=LOGIN)}, query="?use_case=a"
     ),
+    # The value-owner search of the dashboard and the overdue tracker: owners of the use cases
+    # each role may see (none for the outsider).
+    "usecases:owner_options": Entry(checks={"GET": expect(200, anonymous=LOGIN)}, query="?owner=o"),
     "stagegates:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:inbox": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:inbox_read_all": Entry(
@@ -244,10 +247,6 @@ TABLE: dict[str, Entry] = {
     ),
     # --- portfolio pages: whoever sees a use case (the contributor sees theirs only) ----------
     "portfolio:dashboard": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
-    # The dashboard's value-owner search: owners of the use cases each role may see.
-    "portfolio:owner_options": Entry(
-        checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}, query="?owner=o"
-    ),
     "portfolio:cfo_report": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     "portfolio:cfo_export": Entry(checks={"GET": expect(200, anonymous=LOGIN, outsider=403)}),
     # The monthly CFO report by e-mail: Leadership and the PMO (and admins) subscribe; the form

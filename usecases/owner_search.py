@@ -1,4 +1,5 @@
-"""The dashboard's value-owner filter: a search field, not a list of every owner.
+"""The value-owner filter of the dashboard and the overdue tracker: a search field, not a list of
+every owner.
 
 A portfolio of 20,000 use cases has about 2,500 value owners. Written as ``<option>``s they made
 the dashboard's filter form the one part of the page that grew with the portfolio (issue 20: the
@@ -18,9 +19,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Concat, Lower
 from django.urls import reverse_lazy
-from django.utils.html import format_html
 
-from usecases.selectors import person_label
+from .datalist_search import DatalistSearch, typed
+from .selectors import person_label
 
 #: ``owner`` value for use cases without a value owner (no username contains "(").
 NO_OWNER = "(none)"
@@ -45,9 +46,7 @@ def _with_full_name(use_cases):
 
 
 def _typed(text: str) -> str:
-    """What the user typed, as it is compared: NUL removed (PostgreSQL refuses it in a
-    parameter), runs of spaces one space, at most ``MAX_LENGTH`` characters."""
-    return " ".join(text.replace("\x00", "").split())[:MAX_LENGTH]
+    return typed(text, MAX_LENGTH)
 
 
 def owner_options(use_cases, text: str) -> list[tuple[str, str]]:
@@ -113,31 +112,15 @@ def resolve_owner(use_cases, text: str) -> str:
     )
 
 
-class OwnerSearch(forms.TextInput):
-    """``<input type="search">`` with its ``<datalist>``, which htmx fills from
-    ``portfolio:owner_options`` as the user types (and once when the field gets focus)."""
-
-    input_type = "search"
+class OwnerSearch(DatalistSearch):
+    """The owner field: suggestions from ``usecases:owner_options``."""
 
     def __init__(self, attrs=None):
         super().__init__(
-            {
-                "autocomplete": "off",
-                "placeholder": "All owners: type a name",
-                "hx-get": reverse_lazy("portfolio:owner_options"),
-                "hx-trigger": "input changed delay:250ms, focus once",
-                "hx-swap": "innerHTML",
-                "hx-sync": "this:replace",
-                "hx-push-url": "false",  # the form's hx-push-url is inherited
-                **(attrs or {}),
-            }
+            options_url=reverse_lazy("usecases:owner_options"),
+            placeholder="All owners: type a name",
+            attrs=attrs,
         )
-
-    def render(self, name, value, attrs=None, renderer=None):
-        datalist = f"{self.build_attrs(self.attrs, attrs).get('id') or name}-options"
-        attrs = {**(attrs or {}), "list": datalist, "hx-target": f"#{datalist}"}
-        rendered = super().render(name, value, attrs, renderer)
-        return format_html('{}<datalist id="{}"></datalist>', rendered, datalist)
 
 
 class OwnerField(forms.CharField):
