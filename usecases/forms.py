@@ -18,29 +18,11 @@ from .models import (
     ModelChange,
     UseCase,
 )
-from .selectors import field_label
+from .person_search import PersonSearch, PersonSearchField
+from .selectors import active_users, field_label
 from .services import BUSINESS_CASE_FIELDS, CHANGE_REASON_MAX, MODEL_CHANGE_FIELDS
 
 FRACTION_HELP = "Enter a fraction from 0 to 1: 0.30 means 30%."
-
-
-def _user_label(user) -> str:
-    full = user.get_full_name()
-    return f"{user.username} — {full}" if full else user.username
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return _user_label(obj)
-
-
-class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return _user_label(obj)
-
-
-def _active_users():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
 
 
 class ServiceErrorsMixin:
@@ -50,18 +32,18 @@ class ServiceErrorsMixin:
 
 
 class UseCaseForm(ServiceErrorsMixin, forms.ModelForm):
-    value_owner = UserChoiceField(
-        queryset=_active_users(),
+    value_owner = PersonSearchField(
         required=False,
-        empty_label="— no value owner —",
-        help_text="The one person accountable for this use case's net value.",
+        widget=PersonSearch(placeholder="No value owner: type a name"),
+        help_text="The one person accountable for this use case's net value: a username or "
+        "a full name (suggestions as you type). Empty: no value owner.",
     )
-    contributors = UserMultipleChoiceField(
-        queryset=_active_users(),
+    contributors = PersonSearchField(
+        many=True,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="People who submit and correct this use case's reviews. "
-        "Hold Ctrl (⌘ on a Mac) to pick several.",
+        widget=PersonSearch(placeholder="Type a name; separate people with commas"),
+        help_text="People who submit and correct this use case's reviews: usernames or full "
+        "names, separated by commas (a suggestion adds its person to the list).",
     )
 
     class Meta:
@@ -95,20 +77,25 @@ class UseCaseForm(ServiceErrorsMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        users = active_users()
         if not self.instance.pk:
             del self.fields["change_reason"]  # a new use case starts where it is created
         if self.instance.pk:
             # Active users to choose from, plus whoever holds the role now (even if their
             # account was deactivated since), so saving other fields never fails on them.
-            User = get_user_model()
             current = Q(pk=self.instance.value_owner_id) | Q(
                 pk__in=self.instance.contributors.through.objects.filter(
                     usecase_id=self.instance.pk
                 ).values("user_id")
             )
-            users = User.objects.filter(Q(is_active=True) | current).order_by("username")
-            self.fields["value_owner"].queryset = users
-            self.fields["contributors"].queryset = users
+            users = get_user_model().objects.filter(Q(is_active=True) | current)
+            # Shown as usernames (the model's initial values are an id and user rows).
+            self.initial["value_owner"] = self.instance.value_owner
+            self.initial["contributors"] = sorted(
+                self.instance.contributors.all(), key=lambda u: u.username.lower()
+            )
+        self.fields["value_owner"].queryset = users
+        self.fields["contributors"].queryset = users
 
 
 #: How the business case form words its fields' range errors. The ranges themselves are the

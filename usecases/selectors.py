@@ -101,6 +101,11 @@ def fraction_display(value) -> str:
     return f"{pct:f}%"
 
 
+def active_users():
+    """The accounts that may be named on a use case (value owner, contributor)."""
+    return get_user_model().objects.filter(is_active=True)
+
+
 def person_label(username: str, full_name: str) -> str:
     """How a person is named in lists and records: ``Full Name (username)``, or the username."""
     return f"{full_name} ({username})" if full_name else username

@@ -18,12 +18,12 @@ import decimal
 from collections.abc import Mapping
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .fastpaths import ClassFieldsMixin
 from .models import BusinessCase, ModelChange, UseCase
+from .selectors import active_users
 
 MONEY_PLACES = Decimal("0.01")
 FRACTION_PLACES = Decimal("0.0001")
@@ -141,10 +141,6 @@ class IdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-def _active_users():
-    return get_user_model().objects.filter(is_active=True)
-
-
 class UsernameField(serializers.SlugRelatedField):
     """A user by ``username``. A name holding a NUL character is "no such user" (a 400): looking
     it up would make PostgreSQL refuse the query (a 500)."""
@@ -160,13 +156,13 @@ class UsernameField(serializers.SlugRelatedField):
 
 class UseCaseSerializer(ClassFieldsMixin, RejectUnknownFieldsMixin, serializers.ModelSerializer):
     value_owner = UsernameField(
-        queryset=_active_users(),
+        queryset=active_users(),
         allow_null=True,
         required=False,
         help_text="Username of the one person accountable for the net value (may be empty).",
     )
     contributors = UsernameField(
-        queryset=_active_users(),
+        queryset=active_users(),
         many=True,
         required=False,
         help_text="Usernames of the people who may submit reviews for this use case.",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("use-cases/new/", views.use_case_create, name="create"),
     path("use-cases/options/", views.use_case_options_view, name="use_case_options"),
     path("use-cases/owners/", views.owner_options_view, name="owner_options"),
+    path("use-cases/people/", views.people_options_view, name="people_options"),
     path("use-cases/<int:pk>/", views.use_case_page, name="detail"),
     path("use-cases/<int:pk>/edit/", views.use_case_edit, name="edit"),
     path(

@@ -35,6 +35,8 @@ from .permissions import (
     get_use_case_for_user,
     visible_use_cases,
 )
+from .person_search import person_options
+from .selectors import active_users
 from .use_case_search import use_case_options
 
 VERSIONS_PER_PAGE = 50
@@ -82,7 +84,7 @@ def use_case_options_view(request):
     """The use case search (``use_case_search``): ``<option>``s for its ``<datalist>``, the use
     cases the user may see whose name contains ``?use_case=``."""
     options = use_case_options(visible_use_cases(request.user), request.GET.get("use_case", ""))
-    return render(request, "usecases/_use_case_options.html", {"options": options})
+    return render(request, "usecases/_datalist_options.html", {"options": options})
 
 
 @login_required
@@ -91,7 +93,20 @@ def owner_options_view(request):
     """The value-owner search (``owner_search``): ``<option>``s for its ``<datalist>``, the owners
     of use cases the user may see whose name contains ``?owner=``."""
     options = owner_options(visible_use_cases(request.user), request.GET.get("owner", ""))
-    return render(request, "usecases/_owner_options.html", {"options": options})
+    return render(request, "usecases/_datalist_options.html", {"options": options})
+
+
+@login_required
+@require_GET
+def people_options_view(request):
+    """The use case form's people search (``person_search``), for who may use the form (the
+    PMO): ``<option>``s for its ``<datalist>``, active people whose name contains the last name
+    of ``?value_owner=`` or ``?contributors=`` (the field sends its own value)."""
+    if not can_create_use_case(request.user):
+        raise PermissionDenied("Only the PMO names a use case's people.")
+    text = request.GET.get("contributors") or request.GET.get("value_owner") or ""
+    options = person_options(active_users(), text)
+    return render(request, "usecases/_datalist_options.html", {"options": options})
 
 
 @login_required

@@ -1,7 +1,9 @@
-"""The use case search in a real browser (usecases/use_case_search.py): on the flags page typing
-fills the field's list from the server and the chosen name filters the table through htmx; the
-policy page opens the use case typed; a gate's agenda takes the use case typed; without
-JavaScript a typed name still filters. Screenshots at 1440 and 390 px, no console error."""
+"""The searches in a real browser. The use case (usecases/use_case_search.py): on the flags page
+typing fills the field's list from the server and the chosen name filters the table through
+htmx; the policy page opens the use case typed; a gate's agenda takes the use case typed;
+without JavaScript a typed name still filters. The use case form's people
+(usecases/person_search.py): a suggestion adds its person to the contributors' list. Screenshots
+at 1440 and 390 px, no console error."""
 
 import datetime
 import re
@@ -14,6 +16,7 @@ from reviews.models import Flag, FlagKind
 from stagegates.models import Gate, GateItem
 from tests.browser.helpers import BROWSER, log_in, shot
 from tests.conftest import make_use_case, make_user
+from usecases.models import UseCase
 
 pytestmark = BROWSER
 
@@ -131,6 +134,44 @@ def test_the_policy_page_and_a_gate_take_the_use_case_typed(page, world, artifac
     expect(page.get_by_text("Claims intake added to the agenda.")).to_be_visible()
     assert GateItem.objects.filter(gate=gate, use_case__name="Claims intake").exists()
     shot(page, artifacts_dir, "gate-added-by-search-1440.png")
+    assert not errors, errors
+
+
+def test_the_use_case_form_names_people_by_typing(page, world, artifacts_dir):
+    make_user("olga", first_name="Olga", last_name="Owner")
+    make_user("carl", first_name="Carl", last_name="Contributor")
+    make_user("cleo", first_name="Cleo", last_name="Contributor")
+    invoices = UseCase.objects.get(name="Invoice matching")
+    errors = signed_in(page, world)
+    page.goto(f"{world}/use-cases/{invoices.pk}/edit/")
+    owner = page.get_by_label("Value owner")
+    owner.click()
+    owner.press_sequentially("olg")
+    owner_options = page.locator("#id_value_owner-options option")
+    expect(owner_options).to_have_count(1)
+    expect(owner_options).to_have_attribute("value", "olga")
+    owner.fill("olga")
+    contributors = page.get_by_label("Contributors")
+    contributors.click()
+    contributors.press_sequentially("carl, contrib")
+    found = page.locator("#id_contributors-options option")
+    expect(found).to_have_count(1)  # Carl is in the list already: only Cleo is offered
+    expect(found).to_have_attribute("value", "carl, cleo")
+    expect(found).to_have_text("Cleo Contributor (cleo)")
+    shot(page, artifacts_dir, "use-case-form-people-1440.png", full_page=False)
+    contributors.fill("carl, cleo")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Invoice matching")
+    invoices.refresh_from_db()
+    assert invoices.value_owner.username == "olga"
+    assert sorted(u.username for u in invoices.contributors.all()) == ["carl", "cleo"]
+    page.goto(f"{world}/use-cases/{invoices.pk}/edit/")
+    expect(page.get_by_label("Contributors")).to_have_value("carl, cleo")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_label("Contributors").fill("carl, nobody")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Nobody who can be chosen here is called “nobody”.")).to_be_visible()
+    shot(page, artifacts_dir, "use-case-form-people-refused-390.png")
     assert not errors, errors
 
 

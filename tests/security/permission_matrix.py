@@ -204,6 +204,8 @@ TABLE: dict[str, Entry] = {
     # The value-owner search of the dashboard and the overdue tracker: owners of the use cases
     # each role may see (none for the outsider).
     "usecases:owner_options": Entry(checks={"GET": expect(200, anonymous=LOGIN)}, query="?owner=o"),
+    # The use case form's people search: for who may use the form (the PMO, admins).
+    "usecases:people_options": Entry(checks={"GET": PMO_PAGE}, query="?value_owner=o"),
     "stagegates:list": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:inbox": Entry(checks={"GET": expect(200, anonymous=LOGIN)}),
     "usecases:inbox_read_all": Entry(

@@ -35,7 +35,7 @@ def form_data(**overrides):
         "stage": "pilot",
         "funding_status": "conditional",
         "value_owner": "",
-        "contributors": [],
+        "contributors": "",
         "target_users": "40",
         "live_since": "",
         "scaled_on": "",
@@ -80,8 +80,8 @@ def test_create_happy_path(client_for, pmo, owner, contributor, leader):
     response = client.post(
         CREATE_URL,
         form_data(
-            value_owner=str(owner.pk),
-            contributors=[str(contributor.pk), str(leader.pk)],
+            value_owner="Olivia Owner",  # a full name only one person has
+            contributors=f"{contributor.username}, {leader.username}",
             stage="rollout",
             live_since="2026-05-04",
         ),
@@ -107,10 +107,15 @@ def test_create_happy_path(client_for, pmo, owner, contributor, leader):
     assert "Use case “Contract clause finder” created." in html
 
 
-def test_create_form_lists_users_by_username(client_for, pmo, owner):
+def test_create_form_searches_people_and_lists_none(client_for, pmo, owner):
+    """The value owner and the contributors are searches (``usecases.person_search``): no
+    ``<option>`` per account in the page."""
     html = client_for(pmo).get(CREATE_URL).content.decode()
-    assert f'<option value="{owner.pk}">olivia — Olivia Owner</option>' in html
-    assert "— no value owner —" in html
+    assert "<option" not in html.split('name="value_owner"')[1].split("</fieldset>")[0]
+    for name in ("value_owner", "contributors"):
+        assert f'type="search" name="{name}"' in html
+        assert f'list="id_{name}-options"' in html
+    assert 'hx-get="/use-cases/people/"' in html
 
 
 def test_create_wrong_method(client_for, pmo):
@@ -172,8 +177,8 @@ def edit_data(use_case, **overrides):
         description=use_case.description,
         stage=use_case.stage,
         funding_status=use_case.funding_status,
-        value_owner=str(use_case.value_owner_id or ""),
-        contributors=[str(u.pk) for u in use_case.contributors.all()],
+        value_owner=use_case.value_owner.username if use_case.value_owner else "",
+        contributors=", ".join(u.username for u in use_case.contributors.all()),
         target_users=str(use_case.target_users),
         live_since=use_case.live_since.isoformat() if use_case.live_since else "",
         scaled_on=use_case.scaled_on.isoformat() if use_case.scaled_on else "",
@@ -201,8 +206,8 @@ def test_edit_per_role(role, users, use_case, client_for):
 def test_edit_form_is_prefilled(client_for, pmo, use_case, contributor):
     form = client_for(pmo).get(edit_url(use_case)).context["form"]
     assert form.initial["name"] == use_case.name
-    assert form.initial["value_owner"] == use_case.value_owner_id
-    assert [u.pk for u in form.initial["contributors"]] == [contributor.pk]
+    assert form["value_owner"].value() == "olivia"
+    assert form["contributors"].value() == "carl"
 
 
 def test_edit_happy_path_records_one_history_entry(
@@ -216,8 +221,8 @@ def test_edit_happy_path_records_one_history_entry(
             stage="scaled",
             funding_status="funded",
             scaled_on="2026-09-01",
-            value_owner=str(other_owner.pk),
-            contributors=[str(leader.pk)],
+            value_owner=other_owner.username,
+            contributors=leader.username,
             change_reason="Every team uses it.",
         ),
     )
