@@ -14,6 +14,8 @@ from tests.conftest import make_user
 from usecases.models import UseCase
 from usecases.person_search import MAX_PEOPLE, OPTION_LIMIT
 
+from .test_views_edit import edit_data, edit_url
+
 pytestmark = pytest.mark.django_db
 
 OPTIONS = "/use-cases/people/"
@@ -23,29 +25,6 @@ CREATE = reverse("usecases:create")
 def options(response) -> list[tuple[str, str]]:
     assert response.status_code == 200
     return re.findall(r'<option value="([^"]*)">([^<]*)</option>', response.content.decode())
-
-
-def edit_url(use_case):
-    return reverse("usecases:edit", args=[use_case.pk])
-
-
-def edit_data(use_case, **overrides):
-    data = {
-        "name": use_case.name,
-        "business_unit": use_case.business_unit,
-        "workflow": use_case.workflow,
-        "description": use_case.description,
-        "stage": use_case.stage,
-        "funding_status": use_case.funding_status,
-        "value_owner": use_case.value_owner.username if use_case.value_owner else "",
-        "contributors": ", ".join(u.username for u in use_case.contributors.all()),
-        "target_users": str(use_case.target_users),
-        "live_since": use_case.live_since.isoformat() if use_case.live_since else "",
-        "scaled_on": "",
-        "change_reason": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def people(use_case):
