@@ -21,6 +21,7 @@ from django.db.models.functions import Concat, Lower
 from django.urls import reverse_lazy
 
 from .datalist_search import DatalistSearch, typed
+from .person_search import NAME_LENGTH
 from .selectors import person_label
 
 #: ``owner`` value for use cases without a value owner (no username contains "(").
@@ -30,8 +31,8 @@ NO_OWNER_LABEL = "— no value owner —"
 #: The most owners the search lists at once: type more to narrow it.
 OPTION_LIMIT = 20
 
-#: A username (150) or a first and last name (150 each) with a space between.
-MAX_LENGTH = 301
+#: A username or a full name.
+MAX_LENGTH = NAME_LENGTH
 
 
 def _with_full_name(use_cases):

@@ -25,7 +25,9 @@ from .selectors import person_label
 
 #: The most people the search suggests at once: type more to narrow it.
 OPTION_LIMIT = 20
-#: A list of contributors: 100 names of up to 301 characters (a first and a last name).
+#: One name: a username (150) or a first and last name (150 each) with a space between.
+NAME_LENGTH = 301
+#: A list of contributors: 100 names of up to ``NAME_LENGTH`` characters.
 MAX_LENGTH = 30_000
 #: The most people one list may name.
 MAX_PEOPLE = 100
@@ -40,7 +42,7 @@ def _with_full_name(users):
 def split_names(text: str) -> list[str]:
     """The names of a comma-separated list, each as it is compared (``datalist_search.typed``),
     empty ones dropped."""
-    return [name for name in (typed(part, 301) for part in str(text).split(",")) if name]
+    return [name for name in (typed(part, NAME_LENGTH) for part in str(text).split(",")) if name]
 
 
 def person_options(users, text: str) -> list[tuple[str, str]]:
@@ -48,18 +50,18 @@ def person_options(users, text: str) -> list[tuple[str, str]]:
     contains the last name of ``text`` (a comma-separated list), by username: at most
     ``OPTION_LIMIT``. Each value is the list with its last name completed to a username, so
     that picking it keeps the names before it. One query (none for an empty last name)."""
-    parts = str(text).replace("\x00", "").split(",")
-    earlier = split_names(",".join(parts[:-1]))
-    last = typed(parts[-1], 301)
-    if not last or len(earlier) >= MAX_PEOPLE:
+    before, _comma, wanted = str(text).rpartition(",")
+    earlier = split_names(before)
+    wanted = typed(wanted, NAME_LENGTH)
+    if not wanted or len(earlier) >= MAX_PEOPLE:
         return []
     rows = (
         _with_full_name(users)
         .filter(
-            Q(username__icontains=last)
-            | Q(first_name__icontains=last)
-            | Q(last_name__icontains=last)
-            | Q(full_name__icontains=last)
+            Q(username__icontains=wanted)
+            | Q(first_name__icontains=wanted)
+            | Q(last_name__icontains=wanted)
+            | Q(full_name__icontains=wanted)
         )
         .exclude(username__in=earlier)
         .order_by(Lower("username"), "pk")
@@ -137,9 +139,6 @@ class PersonSearchField(forms.CharField):
             raise ValidationError("Name one person here.", code="one_person")
         people = resolve_people(self.queryset, names) if names else []
         return people if self.many else (people[0] if people else None)
-
-    def has_changed(self, initial, data):
-        return self.as_text(initial) != ", ".join(split_names(data or ""))
 
     @staticmethod
     def as_text(value) -> str:

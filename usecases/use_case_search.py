@@ -124,8 +124,6 @@ class UseCaseSearchField(forms.CharField):
         if self._chosen is not None and value == self._chosen[0]:
             use_case = self._chosen[1]
             return display_text(use_case.pk, use_case.name)
-        if hasattr(value, "pk") and hasattr(value, "name"):
-            return display_text(value.pk, value.name)
         return value
 
 
