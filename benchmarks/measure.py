@@ -196,12 +196,18 @@ def explain(sql: str) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
+def _opening(sql: str) -> str:
+    """The statement's first keyword, upper case: a union Django writes ``(SELECT …) UNION ALL
+    (SELECT …)`` opens with parentheses."""
+    return sql.lstrip(" \t\r\n(").upper()
+
+
 def is_read(sql: str) -> bool:
-    return sql.lstrip().upper().startswith(("SELECT", "WITH"))
+    return _opening(sql).startswith(("SELECT", "WITH"))
 
 
 def is_write(sql: str) -> bool:
-    return sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    return _opening(sql).startswith(("INSERT", "UPDATE", "DELETE"))
 
 
 # --- pages --------------------------------------------------------------------------------------

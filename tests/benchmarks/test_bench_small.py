@@ -33,6 +33,17 @@ def test_percentile_interpolates():
     assert load.percentile([float(i) for i in range(1, 101)], 95) == pytest.approx(95.05)
 
 
+def test_a_union_is_a_read_however_it_opens():
+    """A union whose first branch is parenthesised (Django writes ``(SELECT …) UNION ALL (SELECT
+    …)`` for the overdue tracker's rows) is a read: the floor leaving it out made the tracker's
+    "all SQL" half of what the page ran."""
+    assert measure.is_read('(SELECT "a" FROM t) UNION ALL (SELECT "b" FROM u) LIMIT 100')
+    assert measure.is_read("  ((SELECT 1)) UNION (SELECT 2)")
+    assert measure.is_read("WITH x AS (SELECT 1) SELECT * FROM x")
+    assert not measure.is_read("INSERT INTO t SELECT 1")
+    assert not measure.is_write('(SELECT "a" FROM t) UNION ALL (SELECT "b" FROM u)')
+
+
 @pytest.fixture
 def small_portfolio(db, time_machine):
     time_machine.move_to(datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC))
