@@ -324,9 +324,11 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
             (use_case_pk,),
             "",
         ),
-        # Two passes over every period of the look-back for the whole portfolio (the owners'
-        # counts and the page of rows): held against both, like the use case page.
+        # One pass over every period of the look-back for the whole portfolio (the page of
+        # rows and the owners' counts, ``reviews.overdue_digest``): held against all its SQL.
         ("overdue tracker (PMO)", "all SQL", ("reviews:overdue",), (), ""),
+        # The PMO's landing page: the same pass (the first rows, the owners', the escalated).
+        ("My work (PMO)", "all SQL", ("portfolio:home",), (), ""),
         # The newest reviews first, 50 a page (the API's order, read from its index).
         ("weekly reviews API, page 1", "all SQL", ("api:weekly-review-list",), (), ""),
     ]

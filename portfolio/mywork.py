@@ -23,6 +23,7 @@ from django.urls import reverse
 from reviews import cadence
 from reviews.flags import visible_flags
 from reviews.models import Flag
+from reviews.overdue_digest import overdue_digest
 from stagegates.models import Gate, GateItem, GateStatus, Vote
 from usecases.models import REVIEW_STAGES, UseCase
 from usecases.permissions import can_vote
@@ -189,21 +190,21 @@ def gates_part(user) -> GatesPart | None:
 
 
 def pmo_part(user, *, today: datetime.date) -> PmoPart | None:
-    """None unless ``user`` is in the PMO (or an admin). Five queries, three of them over the
-    whole portfolio's missing reviews (the first rows, the owners' counts, whose sum is the
-    total, and the counts per period, for the escalated ones)."""
+    """None unless ``user`` is in the PMO (or an admin). Three queries, one of them over the
+    whole portfolio's missing reviews (``overdue_digest``: the first rows, the owners' counts,
+    whose sum is the total, and the escalated count, in one pass)."""
     if not roles(user).is_pmo:
         return None
-    overdue = cadence.overdue_reviews(today=today)
-    owners = cadence.owner_summary(cadence.counts_by_owner(overdue), limit=PMO_OWNERS_SHOWN)
+    overdue = overdue_digest(cadence.overdue_reviews(today=today), limit=PMO_LIST_LIMIT)
+    owners = cadence.owner_summary(overdue.owners, limit=PMO_OWNERS_SHOWN)
     flags = visible_flags(user).open()
     return PmoPart(
-        overdue=[cadence.MissingReview.from_row(r) for r in overdue[:PMO_LIST_LIMIT]],
+        overdue=[cadence.MissingReview.from_row(r) for r in overdue.rows],
         overdue_count=owners.total,
         per_owner=owners.shown,
         more_owners=owners.more_owners,
         more_owners_overdue=owners.more_overdue,
-        escalated_count=cadence.escalated_count(overdue),
+        escalated_count=overdue.escalated,
         escalate_after=cadence.PMO_AFTER_DAYS_OVERDUE,
         flags=list(flags[:PMO_LIST_LIMIT]),
         flag_count=flags.count(),

@@ -204,6 +204,8 @@ ROW_FIELDS = (
     "owner_last_name",
     "owner_is_active",
 )
+#: The order of missing-review rows: oldest due date first, then by use case name.
+ROW_ORDER = ("due_on", "use_case_name", "kind", "use_case_id")
 
 
 def _review_exists(period: Period) -> Exists:
@@ -267,7 +269,7 @@ def missing_reviews(
         placeholder = Period(WEEKLY, "", today, today)
         return _period_select(use_cases.none(), placeholder, today)
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return combined.order_by("due_on", "use_case_name", "kind", "use_case_id")
+    return combined.order_by(*ROW_ORDER)
 
 
 def period_to_submit(kind: str, *, use_case_id: int, today: datetime.date) -> Period:
@@ -319,27 +321,20 @@ def _grouped_counts(rows, columns: tuple[str, ...]) -> list[tuple]:
         return cursor.fetchall()
 
 
-def counts_by_owner(rows) -> list[OwnerCount]:
-    """How many of ``rows`` (a ``missing_reviews`` queryset) each value owner has, most first.
-    One query."""
-    if rows.query.is_empty():
-        return []
+def owner_counts(grouped: Iterable[tuple]) -> list[OwnerCount]:
+    """``(username, first name, last name, count)`` per value owner (username None: the use
+    cases without one) as ``OwnerCount``s, most first; at the same count the named owners by
+    name, then the ownerless."""
     counts = [
-        OwnerCount(
-            username=username or "",
-            name=_full_name(first, last) or username or "",
-            count=count,
-        )
-        for username, first, last, count in _grouped_counts(
-            rows, ("owner_username", "owner_first_name", "owner_last_name")
-        )
+        OwnerCount(username=username or "", name=_full_name(first, last) or username or "", count=n)
+        for username, first, last, n in grouped
     ]
     return sorted(counts, key=lambda c: (-c.count, not c.username, c.name.lower()))
 
 
 @dataclass(frozen=True)
 class OwnerSummary:
-    """``counts_by_owner`` cut for a page: ``shown`` (the ``limit`` owners with the most, in
+    """``owner_counts`` cut for a page: ``shown`` (the ``limit`` owners with the most, in
     order, and the use cases without a value owner wherever they fall: nobody accountable is
     the PMO's first concern) and the rest summed (``more_owners`` owners, ``more_overdue``
     reviews between them), so the column still adds up to ``total``, every row counted."""
@@ -362,15 +357,6 @@ def owner_summary(counts: list[OwnerCount], *, limit: int) -> OwnerSummary:
         shown.append(count)
     more_overdue = sum(c.count for c in more)
     return OwnerSummary(shown, len(more), more_overdue, sum(c.count for c in shown) + more_overdue)
-
-
-def escalated_count(rows, *, escalate_after: int = PMO_AFTER_DAYS_OVERDUE) -> int:
-    """How many of ``rows`` (a ``missing_reviews`` queryset) are ``escalate_after`` or more days
-    overdue: one grouped statement over the periods (at most 32 groups), instead of a COUNT over
-    a second union."""
-    if rows.query.is_empty():
-        return 0
-    return sum(n for days, n in _grouped_counts(rows, ("days_overdue",)) if days >= escalate_after)
 
 
 def overdue_count_by_use_case(*, today: datetime.date, use_case_ids=None) -> dict[int, int]:

@@ -14,6 +14,7 @@ from usecases import clock
 from usecases.permissions import can_see_overdue
 
 from . import cadence
+from .overdue_digest import OverdueWindow
 
 
 class CanSeeOverdue(permissions.BasePermission):
@@ -61,3 +62,14 @@ class OverdueReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if errors:
             raise ValidationError(errors)
         return cadence.overdue_reviews(today=clock.today(), **flt.as_kwargs())
+
+    def paginate_queryset(self, queryset):
+        """The page and the count in one pass over the portfolio (``OverdueWindow``), not a
+        COUNT over the union and then the page."""
+        paginator = self.paginator
+        window = OverdueWindow(
+            queryset,
+            page=self.request.query_params.get(paginator.page_query_param),
+            per_page=paginator.get_page_size(self.request),
+        )
+        return super().paginate_queryset(window)

@@ -3,8 +3,9 @@ business unit and kind, with counts per owner (the ``OWNERS_SHOWN`` with the mos
 one line) and a CSV export of the filtered view.
 
 PMO (and admins) only: anyone else logged in gets 403, anonymous users go to the login page.
-What is overdue is computed by ``reviews.cadence`` (one SQL statement for the whole portfolio); the
-page costs a constant number of queries however many use cases and reviews there are.
+What is overdue is computed by ``reviews.cadence`` (one SQL statement for the whole portfolio), read
+once for the page's rows and the owners' counts (``reviews.overdue_digest``); the page costs a
+constant number of queries however many use cases and reviews there are.
 """
 
 import csv
@@ -24,6 +25,7 @@ from usecases.owner_search import OwnerField
 from usecases.permissions import can_see_overdue, visible_use_cases
 
 from . import cadence
+from .overdue_digest import OverdueWindow
 
 PAGE_SIZE = 100
 #: Value owners listed in "Per value owner" (most overdue first, ``cadence.owner_summary``); the
@@ -73,12 +75,11 @@ def _overdue_for(request):
 @login_required
 def overdue_list(request):
     flt, errors, owner_form, rows = _overdue_for(request)
-    owners = cadence.owner_summary(cadence.counts_by_owner(rows), limit=OWNERS_SHOWN)
-    paginator = Paginator(rows, PAGE_SIZE)
-    # The rows' number is the owners' counts added up: no second pass over the whole portfolio
-    # for the paginator's COUNT (each pass took ~120 ms at 20,000 use cases).
-    paginator.count = owners.total
-    page = paginator.get_page(request.GET.get("page"))
+    # One pass over the whole portfolio's missing reviews for the page's rows and every owner's
+    # count, whose sum is the paginator's count (``overdue_digest``).
+    window = OverdueWindow(rows, page=request.GET.get("page"), per_page=PAGE_SIZE)
+    page = Paginator(window, PAGE_SIZE).get_page(request.GET.get("page"))
+    owners = cadence.owner_summary(window.digest.owners, limit=OWNERS_SHOWN)
     context = {
         "filter": flt,
         "errors": errors,

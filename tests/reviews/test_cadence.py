@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reviews import cadence
+from reviews.overdue_digest import OverdueDigest, overdue_digest
 from tests.conftest import make_use_case, make_user
 from tests.reviews.cadence_helpers import add_monthly, add_weekly, frozen
 from usecases import clock
@@ -251,14 +252,15 @@ def test_filters_and_counts_by_owner(owner, other_owner):
     finance = cadence.overdue_reviews(today=today, business_unit="Finance")
     assert sorted(r["use_case_name"] for r in finance) == ["B", "B", "C"]
     assert cadence.overdue_reviews(today=today, kind="monthly").count() == 0
-    counts = cadence.counts_by_owner(all_rows)
+    counts = overdue_digest(all_rows, limit=0).owners
     assert [(c.username, c.name, c.count) for c in counts] == [
         ("olivia", "Olivia Owner", 2),
         ("oscar", "Oscar Other", 2),
         ("", "", 1),
     ]
     assert counts[2].filter_value == cadence.NO_OWNER
-    assert cadence.counts_by_owner(cadence.overdue_reviews(today=today, owner="nobody")) == []
+    nobody = cadence.overdue_reviews(today=today, owner="nobody")
+    assert overdue_digest(nobody, limit=10) == OverdueDigest(rows=[], owners=[], escalated=0)
 
 
 @pytest.mark.django_db
@@ -288,7 +290,7 @@ def test_query_count_does_not_grow_with_the_portfolio(owner, n):
     with CaptureQueriesContext(connection) as ctx:
         rows = cadence.overdue_reviews(today=today)
         listed = list(rows)
-        counts = cadence.counts_by_owner(rows)
+        counts = overdue_digest(rows, limit=10).owners
         per_use_case = cadence.overdue_count_by_use_case(today=today)
     assert len(listed) == n * 32
     assert counts[0].count == n * 32 and len(per_use_case) == n
@@ -299,4 +301,6 @@ def test_missing_reviews_with_no_periods_is_empty_with_the_row_shape(db):
     """Regression: an empty period list raised FieldError (values() of row fields on UseCase)."""
     rows = cadence.missing_reviews(today=datetime.date(2026, 11, 25), periods=[])
     assert list(rows) == []
-    assert cadence.counts_by_owner(rows) == []
+    with CaptureQueriesContext(connection) as ctx:
+        assert overdue_digest(rows, limit=10).total == 0
+    assert ctx.captured_queries == []

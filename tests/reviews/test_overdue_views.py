@@ -247,6 +247,34 @@ def test_api_fields_and_pagination(role_users, overdue, client_for):
 
 
 @pytest.mark.django_db
+def test_the_api_pages_in_one_pass_over_the_portfolio(role_users, overdue, client_for):
+    """The count and the page come from one statement (``OverdueWindow``), not a COUNT over
+    the union and then the page; the rows are the engine's, in its order. "last" is served
+    too (a second statement: its offset is not known before the count); a page past the
+    end is DRF's 404."""
+    from usecases import clock
+
+    for name in ("Old 1", "Old 2"):  # 26 weeks + 6 months overdue each
+        make_use_case(name, owner=role_users["leader"], live_since=D(2025, 1, 6))
+    everything = [
+        (row["use_case_id"], row["kind"], row["period"])
+        for row in cadence.overdue_reviews(today=clock.today())
+    ]
+    assert len(everything) == 69
+    client = client_for(role_users["pmo"])
+    client.get(API)
+    for query, first, passes in [("", 0, 1), ("?page=2", 50, 1), ("?page=last", 50, 2)]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(API + query).json()
+        assert body["count"] == 69
+        got = [(r["use_case"], r["kind"], r["period"]) for r in body["results"]]
+        assert got == everything[first : first + 50], query
+        assert len([q for q in ctx.captured_queries if "UNION ALL" in q["sql"]]) == passes
+    assert client.get(API + "?page=3").status_code == 404
+    assert client.get(API + "?page=" + "9" * 40).status_code == 404
+
+
+@pytest.mark.django_db
 def test_api_invalid_kind_is_400(role_users, client_for):
     response = client_for(role_users["pmo"]).get(API + "?kind=daily")
     assert response.status_code == 400
@@ -344,23 +372,39 @@ def test_owner_summary_keeps_the_order_and_adds_up():
 
 
 @pytest.mark.django_db
-def test_the_page_passes_over_the_portfolio_twice_not_three_times(
-    role_users, overdue, client_for, monkeypatch
-):
-    """The rows' number comes from the owners' counts (``OwnerSummary.total``): one statement
-    for the counts, one for the page, no COUNT over the union of every period."""
+def test_the_page_passes_over_the_portfolio_once(role_users, overdue, client_for, monkeypatch):
+    """The page's rows and every owner's count, whose sum is the rows' number, come from one
+    statement over the union of every period (``overdue_digest``), and the rows are the
+    engine's, in its order. A page number out of range serves the last page, whose rows then
+    cost a second statement; a number no portfolio has is not used as an OFFSET."""
     from reviews import overdue_views
+    from usecases import clock
 
     monkeypatch.setattr(overdue_views, "PAGE_SIZE", 2)
+    everything = [
+        (row["use_case_name"], row["kind"], row["period"])
+        for row in cadence.overdue_reviews(today=clock.today())
+    ]
+    assert len(everything) == 5
     client = client_for(role_users["pmo"])
     client.get(PAGE)
-    for query, number, shown in [("", 1, 2), ("?page=3", 3, 1), ("?page=99", 3, 1)]:
+    for query, number, passes in [
+        ("", 1, 1),
+        ("?page=2", 2, 1),
+        ("?page=3", 3, 1),
+        ("?page=99", 3, 2),
+        ("?page=x", 1, 1),
+        ("?page=" + "9" * 30, 3, 2),
+        ("?page=-1", 3, 2),
+    ]:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(PAGE + query)
+        assert response.status_code == 200
         page = response.context["page_obj"]
-        assert (page.paginator.count, page.paginator.num_pages) == (5, 3)
-        assert (page.number, len(response.context["items"])) == (number, shown)
+        assert (page.paginator.count, page.paginator.num_pages, page.number) == (5, 3, number)
+        shown = [(i.use_case_name, i.kind, i.period) for i in response.context["items"]]
+        assert shown == everything[(number - 1) * 2 : number * 2], query
         assert "5 overdue reviews on" in response.content.decode()
         over_the_union = [q for q in ctx.captured_queries if "UNION ALL" in q["sql"]]
-        assert len(over_the_union) == 2
+        assert len(over_the_union) == passes, query
         assert not any(q["sql"].startswith("SELECT COUNT(*)") for q in over_the_union)
