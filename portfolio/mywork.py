@@ -33,6 +33,9 @@ from usecases.roles import roles
 LIST_LIMIT = 25
 #: How many rows of the PMO's lists (the overdue tracker and the flags page have them all).
 PMO_LIST_LIMIT = 10
+#: A person's use cases are given to the missing-review queries as a list up to this many
+#: (``_listed_ids``).
+MAX_LISTED_IDS = 500
 #: Value owners named in the PMO's "Per value owner" line (most overdue first); the others are
 #: summed (``cadence.owner_summary``), as on the overdue tracker.
 PMO_OWNERS_SHOWN = 10
@@ -128,8 +131,21 @@ def my_use_cases(user):
     return UseCase.objects.filter(Q(value_owner=user) | Q(Exists(contributes)))
 
 
+def _listed_ids(mine, total: int):
+    """The ids of ``mine`` as a list when there are at most ``MAX_LISTED_IDS`` (one query):
+    given the ids themselves, PostgreSQL probes each use case's periods instead of hashing
+    every use case's reviews of each period, which it chose for the subquery (at 20,000 use
+    cases: a value owner's My work 478 ms → 50 ms). More, and the subquery is kept: each of
+    the look-back's 32 periods repeats the list, and SQLite takes at most 32,766 parameters."""
+    if total > MAX_LISTED_IDS:
+        return mine.order_by().values("pk")
+    return list(mine.order_by().values_list("pk", flat=True))
+
+
 def reviews_part(user, *, today: datetime.date) -> ReviewsPart | None:
-    """None when ``user`` neither owns nor contributes to a use case. Six queries otherwise."""
+    """None when ``user`` neither owns nor contributes to a use case. Six queries otherwise
+    (one of them the ids of their use cases, ``_listed_ids``; one pass for the overdue rows and
+    their number)."""
     mine = my_use_cases(user)
     counts = mine.order_by().aggregate(
         total=Count("pk"),
@@ -137,7 +153,7 @@ def reviews_part(user, *, today: datetime.date) -> ReviewsPart | None:
     )
     if not counts["total"]:
         return None
-    ids = mine.order_by().values("pk")
+    ids = _listed_ids(mine, counts["total"])
     periods = cadence.lookback_periods(today=today)
     not_yet_overdue = [p for p in periods if not p.is_overdue(today)]
     due = (
@@ -145,17 +161,20 @@ def reviews_part(user, *, today: datetime.date) -> ReviewsPart | None:
         if not_yet_overdue
         else []
     )
-    # The most recent first: the freshest periods are the easiest to report on.
-    overdue = cadence.overdue_reviews(today=today, use_case_ids=ids).order_by(
-        "-due_on", "use_case_name", "kind", "use_case_id"
+    # The most recent first: the freshest periods are the easiest to report on. The rows and
+    # their number in one pass (``overdue_digest``).
+    overdue = overdue_digest(
+        cadence.overdue_reviews(today=today, use_case_ids=ids),
+        limit=LIST_LIMIT,
+        order=("-due_on", "use_case_name", "kind", "use_case_id"),
     )
     flags = Flag.objects.open().filter(use_case_id__in=ids).select_related("use_case")
     return ReviewsPart(
         use_case_count=counts["total"],
         reviewing_count=counts["reviewing"],
         due=[ReviewTodo(cadence.MissingReview.from_row(r)) for r in due[:LIST_LIMIT]],
-        overdue=[ReviewTodo(cadence.MissingReview.from_row(r)) for r in overdue[:LIST_LIMIT]],
-        overdue_count=overdue.count(),
+        overdue=[ReviewTodo(cadence.MissingReview.from_row(r)) for r in overdue.rows],
+        overdue_count=overdue.total,
         next_weekly_due=cadence.week_period_of(today).due_on,
         next_monthly_due=cadence.month_period_of(today).due_on,
         flags=list(flags[:LIST_LIMIT]),

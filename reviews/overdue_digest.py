@@ -50,23 +50,29 @@ EMPTY = OverdueDigest(rows=[], owners=[], escalated=0)
 
 
 def overdue_digest(
-    rows, *, offset: int = 0, limit: int, escalate_after: int = PMO_AFTER_DAYS_OVERDUE
+    rows,
+    *,
+    offset: int = 0,
+    limit: int,
+    escalate_after: int = PMO_AFTER_DAYS_OVERDUE,
+    order: tuple[str, ...] = ROW_ORDER,
 ) -> OverdueDigest:
-    """``rows[offset:offset + limit]`` of a ``cadence.missing_reviews`` queryset, with every
-    value owner's count and the escalated count of all of them: one statement, one pass."""
+    """``rows[offset:offset + limit]`` of a ``cadence.missing_reviews`` queryset in ``order``
+    (row fields, "-" for descending), with every value owner's count and the escalated count of
+    all of them: one statement, one pass."""
     if rows.query.is_empty():
         return EMPTY
     inner, params = rows.order_by().query.sql_with_params()
     quote = connection.ops.quote_name
     fields = ", ".join(quote(name) for name in ROW_FIELDS)
-    order = ", ".join(quote(name) for name in ROW_ORDER)
+    ordering = ", ".join(_ordering(name) for name in order)
     owner = ", ".join(quote(name) for name in OWNER_COLUMNS)
     counted = ", ".join(quote(name) if name in OWNER_COLUMNS else "NULL" for name in ROW_FIELDS)
     sql = (
         f"WITH missing AS ({inner}) "  # noqa: S608 - names quoted, values are parameters
-        f"SELECT * FROM (SELECT {fields}, ROW_NUMBER() OVER (ORDER BY {order}) AS position, "
+        f"SELECT * FROM (SELECT {fields}, ROW_NUMBER() OVER (ORDER BY {ordering}) AS position, "
         f"CAST(NULL AS boolean) AS escalated, CAST(NULL AS bigint) AS n "
-        f"FROM missing ORDER BY {order} LIMIT %s OFFSET %s) window_rows "
+        f"FROM missing ORDER BY {ordering} LIMIT %s OFFSET %s) window_rows "
         f"UNION ALL "
         f"SELECT {counted}, NULL, escalated, COUNT(*) FROM ("
         f"SELECT {owner}, {quote('days_overdue')} >= %s AS escalated FROM missing"
@@ -92,6 +98,14 @@ def overdue_digest(
         owners=owner_counts((*key, n) for key, n in per_owner.items()),
         escalated=escalated_total,
     )
+
+
+def _ordering(name: str) -> str:
+    """A row field of ``order`` as SQL: quoted, "-" read as descending."""
+    field = name.removeprefix("-")
+    if field not in ROW_FIELDS:
+        raise ValueError(f"{field!r} is not a column of the missing-review rows")
+    return connection.ops.quote_name(field) + (" DESC" if name.startswith("-") else "")
 
 
 def _typed(row: dict) -> dict:

@@ -285,6 +285,41 @@ def test_constant_queries_for_1_vs_40_use_cases(client_for, role_users, voting_g
         assert page.pmo.flag_count == 40
 
 
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_persons_reviews_are_the_engines_in_one_pass(
+    client_for, owner, contributor, monkeypatch, listed
+):
+    """The overdue rows (the most recent first) and their number come from one pass over the
+    union (``overdue_digest``), whether the person's use cases are given as a list of ids or,
+    past ``MAX_LISTED_IDS``, as a subquery: the same rows as the engine's in both."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portfolio import mywork
+    from reviews import cadence
+    from usecases import clock
+    from usecases.models import UseCase
+
+    populate(3, owner=owner, contributor=contributor)
+    make_use_case("Someone else's", owner=make_user("else"), live_since=datetime.date(2026, 6, 1))
+    monkeypatch.setattr(mywork, "LIST_LIMIT", 10)
+    monkeypatch.setattr(mywork, "MAX_LISTED_IDS", 3 if listed else 2)
+    client = client_for(contributor)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as ctx:
+        part = work(client.get(URL)).reviews
+    mine = UseCase.objects.filter(contributors=contributor).values("pk")
+    engine = cadence.overdue_reviews(today=clock.today(), use_case_ids=mine).order_by(
+        "-due_on", "use_case_name", "kind", "use_case_id"
+    )
+    assert part.overdue_count == engine.count() > 10
+    assert [(t.review.use_case_id, t.review.period) for t in part.overdue] == [
+        (r["use_case_id"], r["period"]) for r in engine[:10]
+    ]
+    [union] = [q["sql"] for q in ctx.captured_queries if "UNION ALL" in q["sql"]]
+    assert ("IN (SELECT" not in union) == listed  # the ids themselves, or the subquery
+
+
 def test_pmo_totals_are_the_engines_counted_in_fewer_passes(
     client_for, pmo, owner, contributor, monkeypatch
 ):

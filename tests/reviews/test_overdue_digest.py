@@ -91,6 +91,21 @@ def test_the_digest_is_the_engines_rows_counted(portfolio):
 
 
 @pytest.mark.django_db
+def test_the_window_in_another_order(portfolio):
+    """My work lists the most recent first: the window follows any order of row fields."""
+    order = ("-due_on", "use_case_name", "kind", "use_case_id")
+    everything = list(cadence.overdue_reviews(today=TODAY).order_by(*order))
+    for offset in (0, 5, len(everything) - 2):
+        digest = overdue_digest(
+            cadence.overdue_reviews(today=TODAY), offset=offset, limit=7, order=order
+        )
+        assert digest.rows == everything[offset : offset + 7]
+        assert digest.total == len(everything)
+    with pytest.raises(ValueError, match="not a column"):
+        overdue_digest(cadence.overdue_reviews(today=TODAY), limit=1, order=("-pk",))
+
+
+@pytest.mark.django_db
 def test_a_paginator_over_the_window_reads_the_union_once(portfolio):
     rows = cadence.overdue_reviews(today=TODAY)
     everything = list(rows)
