@@ -298,6 +298,11 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
         UseCase.objects.filter(stage="scaled").order_by("pk").values_list("pk", flat=True)
     )
     use_case_pk = scaled[len(scaled) // 2] if scaled else UseCase.objects.order_by("pk")[0].pk
+    # My work as the value owner of that use case: the page most people land on.
+    owner = UseCase.objects.get(pk=use_case_pk).value_owner
+    owner_client = Client()
+    if owner is not None:
+        owner_client.force_login(owner)
     # basis: what the median is held against — the page's heaviest query ("floor": the
     # dashboard and the CFO report, one big aggregate each) or all of its own SQL ("all SQL":
     # the use case page, many small reads of one use case).
@@ -328,16 +333,22 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
         # rows and the owners' counts, ``reviews.overdue_digest``): held against all its SQL.
         ("overdue tracker (PMO)", "all SQL", ("reviews:overdue",), (), ""),
         # The PMO's landing page: the same pass (the first rows, the owners', the escalated).
-        ("My work (PMO)", "all SQL", ("portfolio:home",), (), ""),
+        ("My work of the PMO", "all SQL", ("portfolio:home",), (), ""),
+        # A value owner's: the missing reviews of a handful of use cases, given by their ids.
+        ("My work of a value owner", "all SQL", ("portfolio:home",), (), "", owner_client),
         # The newest reviews first, 50 a page (the API's order, read from its index).
         ("weekly reviews API, page 1", "all SQL", ("api:weekly-review-list",), (), ""),
     ]
     rows = []
-    for name, basis, names, args, query in pages:
+    for name, basis, names, args, query, *who in pages:
+        page_client = who[0] if who else client
         try:
             url = page_url(*names, args=args, query=query)
             result = measure_page(
-                client, url, requests=plan["page_requests"], floor_runs=plan["floor_runs"]
+                page_client,
+                url,
+                requests=plan["page_requests"],
+                floor_runs=plan["floor_runs"],
             )
         except Exception as exc:  # a page that fails is reported, the others still run
             traceback.print_exc()
@@ -379,7 +390,7 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
             plans_out.append(f"--- {ms(seconds)} (timed cursor)\n{sql}\n{explain(sql)}\n")
         if not ok or profile:
             path = run_dir / f"profile-{slug(name.split('(')[0])}.txt"
-            profile_page(client, url, path)
+            profile_page(page_client, url, path)
             row.extra += f"; profile: {path}"
     return rows
 
