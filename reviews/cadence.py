@@ -21,10 +21,11 @@ Which use cases owe which periods
 How it is computed: the candidate periods are generated here in Python (at most 26 + 6, however
 large the portfolio). One SQL statement finds every missing (use case, period) pair: a
 ``UNION ALL`` of one ``SELECT`` per candidate period over the use cases in a review stage, live by
-the period's start, with ``NOT EXISTS`` a review of that period (the unique index on
-``(use_case, week)`` / ``(use_case, month)`` answers each probe). The result is an ordinary lazy
-queryset of dicts: it counts, slices (pagination) and orders in SQL. Everything takes ``today``
-as a parameter; nothing here reads the clock.
+the period's start, with ``NOT EXISTS`` a review of that period (matched by the period's first
+day, ``_review_exists``). The ORM builds each kind's ``SELECT`` (``_period_select``), compiled
+twice and repeated per period with the period's values (``reviews.missing_rows``). The result
+reads like a lazy queryset of dicts (``MissingRows``): it counts, slices (pagination) and orders
+in SQL. Everything takes ``today`` as a parameter; nothing here reads the clock.
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import CharField, DateField, Exists, F, IntegerField, OuterRef, Value
 
 from usecases import economics
 from usecases.models import UseCase
 
+from .missing_rows import ROW_FIELDS, MissingRows, compiled_union
 from .models import MonthlyReview, WeeklyReview
 
 WEEKLY = "weekly"
@@ -188,25 +191,6 @@ def escalation_periods(*, today: datetime.date) -> list[Period]:
 
 # --- missing reviews, in SQL --------------------------------------------------------------------
 
-#: The columns of a missing-review row (a dict) as the queryset returns them.
-ROW_FIELDS = (
-    "use_case_id",
-    "use_case_name",
-    "business_unit",
-    "kind",
-    "period",
-    "period_start",
-    "due_on",
-    "days_overdue",
-    "value_owner_id",
-    "owner_username",
-    "owner_first_name",
-    "owner_last_name",
-    "owner_is_active",
-)
-#: The order of missing-review rows: oldest due date first, then by use case name.
-ROW_ORDER = ("due_on", "use_case_name", "kind", "use_case_id")
-
 
 def _review_exists(period: Period) -> Exists:
     """A review of ``period`` for the outer use case, matched by the period's first day (the
@@ -221,9 +205,20 @@ def _review_exists(period: Period) -> Exists:
     return Exists(reviews)
 
 
+def _period_values(period: Period, today: datetime.date) -> dict:
+    """What one period's ``SELECT`` is built from (``missing_rows.compiled_union``)."""
+    return {
+        "start": period.start,
+        "label": period.label,
+        "due_on": period.due_on,
+        "days_overdue": period.days_overdue(today),
+    }
+
+
 def _period_select(use_cases, period: Period, today: datetime.date):
+    values = _period_values(period, today)
     return (
-        use_cases.filter(live_since__lte=period.start)
+        use_cases.filter(live_since__lte=values["start"])
         .exclude(_review_exists(period))
         .order_by()
         .values(
@@ -232,10 +227,10 @@ def _period_select(use_cases, period: Period, today: datetime.date):
             use_case_id=F("pk"),
             use_case_name=F("name"),
             kind=Value(period.kind, output_field=CharField()),
-            period=Value(period.label, output_field=CharField()),
-            period_start=Value(period.start, output_field=DateField()),
-            due_on=Value(period.due_on, output_field=DateField()),
-            days_overdue=Value(period.days_overdue(today), output_field=IntegerField()),
+            period=Value(values["label"], output_field=CharField()),
+            period_start=Value(values["start"], output_field=DateField()),
+            due_on=Value(values["due_on"], output_field=DateField()),
+            days_overdue=Value(values["days_overdue"], output_field=IntegerField()),
             owner_username=F("value_owner__username"),
             owner_first_name=F("value_owner__first_name"),
             owner_last_name=F("value_owner__last_name"),
@@ -252,9 +247,10 @@ def missing_reviews(
     business_unit: str | None = None,
     use_case_ids=None,
 ):
-    """Every (use case, period) among ``periods`` whose review is missing, as ONE lazy queryset of
-    dicts (``ROW_FIELDS``), oldest due date first. ``owner`` is a username (or ``NO_OWNER``);
-    ``use_case_ids`` a list or a queryset of ids (``None``: the whole portfolio)."""
+    """Every (use case, period) among ``periods`` whose review is missing, as ONE lazy statement
+    of rows (``missing_rows.MissingRows``: dicts of ``ROW_FIELDS``), oldest due date first.
+    ``owner`` is a username (or ``NO_OWNER``); ``use_case_ids`` a list or a queryset of ids
+    (``None``: the whole portfolio)."""
     use_cases = UseCase.objects.reviews_due().filter(live_since__isnull=False)
     if owner == NO_OWNER:
         use_cases = use_cases.filter(value_owner__isnull=True)
@@ -264,12 +260,15 @@ def missing_reviews(
         use_cases = use_cases.filter(business_unit=business_unit)
     if use_case_ids is not None:
         use_cases = use_cases.filter(pk__in=use_case_ids)
-    parts = [_period_select(use_cases, period, today) for period in periods]
-    if not parts:  # the same row shape, no rows (and no query when evaluated)
-        placeholder = Period(WEEKLY, "", today, today)
-        return _period_select(use_cases.none(), placeholder, today)
-    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return combined.order_by(*ROW_ORDER)
+    try:
+        union, params = compiled_union(
+            periods,
+            select=lambda period: _period_select(use_cases, period, today),
+            values=lambda period: _period_values(period, today),
+        )
+    except EmptyResultSet:  # no use case can match (an empty list of ids)
+        return MissingRows()
+    return MissingRows(union, params)
 
 
 def period_to_submit(kind: str, *, use_case_id: int, today: datetime.date) -> Period:
@@ -294,7 +293,7 @@ def overdue_reviews(
     min_days_overdue: int = 1,
 ):
     """Every missing review that is overdue on ``today`` (``days_overdue >= min_days_overdue``)
-    within the look-back, as one lazy queryset of dicts (see ``missing_reviews``)."""
+    within the look-back, as one lazy statement of rows (see ``missing_reviews``)."""
     periods = [
         p
         for p in lookback_periods(today=today, kinds=[kind] if kind else KINDS)
@@ -311,7 +310,7 @@ def overdue_reviews(
 
 def _grouped_counts(rows, columns: tuple[str, ...]) -> list[tuple]:
     """``SELECT columns, COUNT(*) FROM (<rows>) GROUP BY columns``: one query over the union."""
-    sql, params = rows.order_by().query.sql_with_params()
+    sql, params = rows.sql_with_params(ordered=False)
     cols = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -362,7 +361,7 @@ def owner_summary(counts: list[OwnerCount], *, limit: int) -> OwnerSummary:
 def overdue_count_by_use_case(*, today: datetime.date, use_case_ids=None) -> dict[int, int]:
     """``{use_case_id: number of overdue reviews}`` (use cases with none are absent). One query."""
     rows = overdue_reviews(today=today, use_case_ids=use_case_ids)
-    if rows.query.is_empty():
+    if rows.is_empty():
         return {}
     return dict(_grouped_counts(rows, ("use_case_id",)))
 

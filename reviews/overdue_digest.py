@@ -8,7 +8,7 @@ Each of them used to read the union of every period of the look-back
 period. At 20,000 use cases a pass takes ~115 ms. ``overdue_digest`` asks for all of it in ONE
 statement: the union is a common table expression that PostgreSQL computes once (a CTE read
 twice is materialised), and from it come the window of rows, numbered in the tracker's order
-(``cadence.ROW_ORDER``), and the counts grouped by value owner and by "escalated".
+(``missing_rows.ROW_ORDER``), and the counts grouped by value owner and by "escalated".
 
 ``OverdueWindow`` hands that window to a paginator (Django's, as the page uses, and DRF's, as the
 API uses): its ``count()`` is the digest of the page the request asks for, and slicing that page
@@ -17,24 +17,23 @@ costs no further statement.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 from django.db import connection
 
-from .cadence import PMO_AFTER_DAYS_OVERDUE, ROW_FIELDS, ROW_ORDER, OwnerCount, owner_counts
+from .cadence import PMO_AFTER_DAYS_OVERDUE, OwnerCount, owner_counts
+from .missing_rows import ROW_FIELDS, ROW_ORDER, MissingRows, ordering, typed
 
 #: A requested page number whose window would start past this many rows is not guessed: the
 #: first page's digest is read (and the paginator's answer for that number then reads its rows).
 #: It keeps OFFSET far from bigint and the guess from a number no portfolio has.
 MAX_GUESSED_OFFSET = 10**9
 OWNER_COLUMNS = ("owner_username", "owner_first_name", "owner_last_name")
-DATE_FIELDS = ("period_start", "due_on")
 
 
 @dataclass(frozen=True)
 class OverdueDigest:
-    #: The window asked for: row dicts (``cadence.ROW_FIELDS``) in ``cadence.ROW_ORDER``.
+    #: The window asked for: row dicts (``missing_rows.ROW_FIELDS``) in ``missing_rows.ROW_ORDER``.
     rows: list[dict]
     #: Every value owner with a row, most first (the ownerless as username "").
     owners: list[OwnerCount]
@@ -50,7 +49,7 @@ EMPTY = OverdueDigest(rows=[], owners=[], escalated=0)
 
 
 def overdue_digest(
-    rows,
+    rows: MissingRows,
     *,
     offset: int = 0,
     limit: int,
@@ -60,19 +59,19 @@ def overdue_digest(
     """``rows[offset:offset + limit]`` of a ``cadence.missing_reviews`` queryset in ``order``
     (row fields, "-" for descending), with every value owner's count and the escalated count of
     all of them: one statement, one pass."""
-    if rows.query.is_empty():
+    if rows.is_empty():
         return EMPTY
-    inner, params = rows.order_by().query.sql_with_params()
+    inner, params = rows.sql_with_params(ordered=False)
     quote = connection.ops.quote_name
     fields = ", ".join(quote(name) for name in ROW_FIELDS)
-    ordering = ", ".join(_ordering(name) for name in order)
+    window_order = ordering(order)
     owner = ", ".join(quote(name) for name in OWNER_COLUMNS)
     counted = ", ".join(quote(name) if name in OWNER_COLUMNS else "NULL" for name in ROW_FIELDS)
     sql = (
         f"WITH missing AS ({inner}) "  # noqa: S608 - names quoted, values are parameters
-        f"SELECT * FROM (SELECT {fields}, ROW_NUMBER() OVER (ORDER BY {ordering}) AS position, "
+        f"SELECT * FROM (SELECT {fields}, ROW_NUMBER() OVER (ORDER BY {window_order}) AS position, "
         f"CAST(NULL AS boolean) AS escalated, CAST(NULL AS bigint) AS n "
-        f"FROM missing ORDER BY {ordering} LIMIT %s OFFSET %s) window_rows "
+        f"FROM missing ORDER BY {window_order} LIMIT %s OFFSET %s) window_rows "
         f"UNION ALL "
         f"SELECT {counted}, NULL, escalated, COUNT(*) FROM ("
         f"SELECT {owner}, {quote('days_overdue')} >= %s AS escalated FROM missing"
@@ -87,7 +86,7 @@ def overdue_digest(
     for row in fetched:
         position, is_escalated, n = row[width:]
         if position is not None:
-            window.append((position, _typed(dict(zip(ROW_FIELDS, row[:width], strict=True)))))
+            window.append((position, typed(dict(zip(ROW_FIELDS, row[:width], strict=True)))))
             continue
         key = (row[username], row[first], row[last])
         per_owner[key] = per_owner.get(key, 0) + n
@@ -98,25 +97,6 @@ def overdue_digest(
         owners=owner_counts((*key, n) for key, n in per_owner.items()),
         escalated=escalated_total,
     )
-
-
-def _ordering(name: str) -> str:
-    """A row field of ``order`` as SQL: quoted, "-" read as descending."""
-    field = name.removeprefix("-")
-    if field not in ROW_FIELDS:
-        raise ValueError(f"{field!r} is not a column of the missing-review rows")
-    return connection.ops.quote_name(field) + (" DESC" if name.startswith("-") else "")
-
-
-def _typed(row: dict) -> dict:
-    """The row as the queryset gives it: a raw cursor on SQLite returns dates as text and
-    booleans as 0/1 (PostgreSQL's are typed already)."""
-    for name in DATE_FIELDS:
-        if isinstance(row[name], str):
-            row[name] = datetime.date.fromisoformat(row[name])
-    if row["owner_is_active"] is not None:
-        row["owner_is_active"] = bool(row["owner_is_active"])
-    return row
 
 
 class OverdueWindow:

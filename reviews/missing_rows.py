@@ -1,0 +1,203 @@
+"""The missing reviews of ``cadence.missing_reviews`` as one SQL statement, and the lazy,
+queryset-like object that reads it.
+
+The statement is a ``UNION ALL`` of one ``SELECT`` per period of the look-back (26 weeks and 6
+months): each the same query over the use cases, only the period's values differ (its first
+day, label, due date and days overdue). Built and compiled through the ORM one by one, the 32
+querysets cost ~25 ms of Python on every page that shows missing reviews — the overdue tracker,
+My work, the review forms — which was more than their SQL at 2,000 use cases.
+
+So the ORM builds and compiles each kind's ``SELECT`` twice, for a period and for the one
+before it (``compiled_union``). The parameters that differ between the two compiles are the
+period's, and each is matched to the period value it holds. Every other parameter (the filters)
+is the same in both and stays as it is. Each period's ``SELECT`` is that SQL with its own values
+in those places. The rows are exactly those of the querysets (``tests/reviews/test_missing_rows.py``
+compares them, filter by filter).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+
+from django.db import connection
+
+#: The columns of a missing-review row (a dict).
+ROW_FIELDS = (
+    "use_case_id",
+    "use_case_name",
+    "business_unit",
+    "kind",
+    "period",
+    "period_start",
+    "due_on",
+    "days_overdue",
+    "value_owner_id",
+    "owner_username",
+    "owner_first_name",
+    "owner_last_name",
+    "owner_is_active",
+)
+#: The order of missing-review rows: oldest due date first, then by use case name.
+ROW_ORDER = ("due_on", "use_case_name", "kind", "use_case_id")
+DATE_FIELDS = ("period_start", "due_on")
+#: Rows fetched at a time by ``MissingRows.iterator`` (the CSV export).
+CHUNK = 2000
+
+
+def ordering(order: Iterable[str]) -> str:
+    """Row fields as an ``ORDER BY`` list: quoted, "-" read as descending."""
+    parts = []
+    for name in order:
+        field = name.removeprefix("-")
+        if field not in ROW_FIELDS:
+            raise ValueError(f"{field!r} is not a column of the missing-review rows")
+        parts.append(connection.ops.quote_name(field) + (" DESC" if name.startswith("-") else ""))
+    return ", ".join(parts)
+
+
+def typed(row: dict) -> dict:
+    """A row as the ORM types it: a cursor on SQLite returns dates as text and booleans as 0/1
+    (PostgreSQL's are typed already)."""
+    for name in DATE_FIELDS:
+        if isinstance(row[name], str):
+            row[name] = datetime.date.fromisoformat(row[name])
+    if row["owner_is_active"] is not None:
+        row["owner_is_active"] = bool(row["owner_is_active"])
+    return row
+
+
+@dataclass(frozen=True)
+class MissingRows:
+    """Missing-review rows (dicts of ``ROW_FIELDS``), read when iterated, sliced (LIMIT and
+    OFFSET) or counted, like a queryset of dicts. ``union`` is the unordered statement ("": no
+    period or no use case, no rows and no query)."""
+
+    union: str = ""
+    params: tuple = ()
+    order: tuple[str, ...] = ROW_ORDER
+
+    def is_empty(self) -> bool:
+        return not self.union
+
+    def order_by(self, *fields: str) -> MissingRows:
+        ordering(fields)  # an unknown field fails here, not when read
+        return replace(self, order=fields or ROW_ORDER)
+
+    def sql_with_params(self, *, ordered: bool = True) -> tuple[str, tuple]:
+        if not ordered:
+            return self.union, self.params
+        return f"{self.union} ORDER BY {ordering(self.order)}", self.params
+
+    def count(self) -> int:
+        if self.is_empty():
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({self.union}) missing", self.params)  # noqa: S608
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, key: slice) -> list[dict]:
+        if not isinstance(key, slice) or key.step is not None:
+            raise TypeError("missing-review rows are sliced, as [start:stop]")
+        start, stop = key.start or 0, key.stop
+        if start < 0 or (stop is not None and stop < 0):
+            raise ValueError("negative indexing is not supported")
+        if self.is_empty() or (stop is not None and stop <= start):
+            return []
+        sql, params = self.sql_with_params()
+        if stop is None:  # SQLite has no OFFSET without a LIMIT
+            sql += " LIMIT -1 OFFSET %s" if connection.vendor == "sqlite" else " OFFSET %s"
+            params = (*params, start)
+        else:
+            sql += " LIMIT %s OFFSET %s"
+            params = (*params, stop - start, start)
+        return self._read(sql, params)
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self._read(*self.sql_with_params()) if not self.is_empty() else [])
+
+    def iterator(self) -> Iterator[dict]:
+        """Every row, fetched ``CHUNK`` at a time."""
+        if self.is_empty():
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(*self.sql_with_params())
+            names = [column[0] for column in cursor.description]
+            while chunk := cursor.fetchmany(CHUNK):
+                yield from (typed(dict(zip(names, row, strict=True))) for row in chunk)
+
+    def _read(self, sql: str, params: tuple) -> list[dict]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [column[0] for column in cursor.description]
+            return [typed(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+def compiled_union(
+    periods: Iterable,
+    *,
+    select: Callable,
+    values: Callable[[object], dict],
+) -> tuple[str, tuple]:
+    """``UNION ALL`` of ``select(period)`` (a values queryset) for every period, compiled by
+    the ORM twice per kind of period (``kind``; ``previous``: the period before it), not once
+    per period. ``values(period)`` is the period's values the queryset is built from, by name;
+    each must differ from the previous period's. Raises ``EmptyResultSet`` as the ORM does when
+    the queryset cannot have a row (an empty list of ids)."""
+    templates: dict[str, tuple[str, tuple, tuple]] = {}
+    parts, params = [], []
+    for period in periods:
+        if period.kind not in templates:
+            templates[period.kind] = _template(period, select=select, values=values)
+        sql, base, slots = templates[period.kind]
+        given = _adapted(values(period))
+        filled = list(base)
+        for index, name in slots:
+            filled[index] = _like(base[index], given[name])
+        parts.append(sql)
+        params.extend(filled)
+    return " UNION ALL ".join(parts), tuple(params)
+
+
+def _template(period, *, select, values) -> tuple[str, tuple, tuple]:
+    """(SQL, parameters, [(index, value name)]) of ``select`` for ``period``'s kind."""
+    sql, here = select(period).query.sql_with_params()
+    other_sql, before = select(period.previous).query.sql_with_params()
+    if sql != other_sql or len(here) != len(before):
+        raise RuntimeError("a period's SELECT must differ from another's by its values only")
+    given = _adapted(values(period))
+    slots = []
+    for index, (mine, theirs) in enumerate(zip(here, before, strict=True)):
+        if mine == theirs:
+            continue
+        names = [name for name, value in given.items() if _same(value, mine)]
+        if len(names) != 1:
+            raise RuntimeError(f"parameter {index} of the period's SELECT is not one of its values")
+        slots.append((index, names[0]))
+    return sql, tuple(here), tuple(slots)
+
+
+def _adapted(values: dict) -> dict:
+    """The values as the ORM passes them to the database (a date: as the backend adapts it)."""
+    return {
+        name: connection.ops.adapt_datefield_value(value)
+        if isinstance(value, datetime.date)
+        else value
+        for name, value in values.items()
+    }
+
+
+def _same(value, parameter) -> bool:
+    """``parameter`` (as the ORM passed it) holds ``value``: equal, and not text against a date
+    or a number (psycopg's ``Int4`` equals the ``int`` it wraps)."""
+    return isinstance(value, str) == isinstance(parameter, str) and value == parameter
+
+
+def _like(parameter, value):
+    """``value`` passed as the ORM passed ``parameter``: an integer in the same wrapper (psycopg's
+    ``Int4`` for an integer ``Value``), anything else as adapted."""
+    kind = type(parameter)
+    if isinstance(parameter, int) and not isinstance(parameter, bool) and kind is not int:
+        return kind(value)
+    return value

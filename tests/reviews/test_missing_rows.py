@@ -1,0 +1,147 @@
+"""``reviews.missing_rows``: the union compiled twice per kind of period gives exactly the rows of
+the union the ORM builds period by period (``cadence._period_select`` for each, ``union``), for
+every filter, including filter values that look like a period's values; and ``MissingRows``
+reads like a queryset of dicts (slices, count, order, chunks)."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from reviews import cadence, missing_rows
+from tests.conftest import make_use_case, make_user
+from tests.reviews.cadence_helpers import add_monthly, add_weekly
+from usecases.models import UseCase
+
+D = datetime.date
+TODAY = D(2026, 6, 10)
+
+
+def orm_union(*, today, periods, owner=None, business_unit=None, use_case_ids=None, order=None):
+    """The rows as the ORM builds them, one queryset per period (the reference)."""
+    use_cases = UseCase.objects.reviews_due().filter(live_since__isnull=False)
+    if owner == cadence.NO_OWNER:
+        use_cases = use_cases.filter(value_owner__isnull=True)
+    elif owner:
+        use_cases = use_cases.filter(value_owner__username=owner)
+    if business_unit:
+        use_cases = use_cases.filter(business_unit=business_unit)
+    if use_case_ids is not None:
+        use_cases = use_cases.filter(pk__in=use_case_ids)
+    parts = [cadence._period_select(use_cases, period, today) for period in periods]
+    if not parts:
+        return []
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return list(union.order_by(*(order or missing_rows.ROW_ORDER)))
+
+
+@pytest.fixture
+def portfolio(db):
+    olivia = make_user("olivia", first_name="Olivia", last_name="Owner")
+    # A business unit and a username that read like a period's values: they are filters, never
+    # taken for the period's parameters.
+    tricky = make_user("2026-W19", first_name="2026-05-04")
+    cases = [
+        make_use_case("Alpha", owner=olivia, live_since=D(2025, 12, 1)),
+        make_use_case("Beta", owner=tricky, business_unit="2026-05-04", live_since=D(2026, 3, 2)),
+        make_use_case("Gamma", owner=None, business_unit="2026-W19", live_since=D(2026, 5, 4)),
+        make_use_case("Delta", owner=olivia, business_unit="6", live_since=D(2026, 1, 5)),
+    ]
+    for week in ("2026-W10", "2026-W11", "2026-W19", "2026-W22"):
+        add_weekly(cases[0], week)
+    add_weekly(cases[1], "2026-W19")
+    add_monthly(cases[0], "2026-04")
+    add_monthly(cases[3], "2026-03")
+    return cases
+
+
+FILTERS = [
+    {},
+    {"owner": "olivia"},
+    {"owner": "2026-W19"},
+    {"owner": cadence.NO_OWNER},
+    {"business_unit": "2026-05-04"},
+    {"business_unit": "2026-W19"},
+    {"business_unit": "6"},
+    {"owner": "nobody"},
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("filters", FILTERS)
+@pytest.mark.parametrize("today", [TODAY, D(2026, 6, 1), D(2026, 6, 6), D(2026, 1, 1)])
+def test_the_compiled_union_is_the_orms(portfolio, filters, today):
+    for periods in [
+        cadence.lookback_periods(today=today),
+        cadence.lookback_periods(today=today, kinds=[cadence.MONTHLY]),
+        cadence.lookback_periods(today=today)[:1],
+        cadence.reminder_periods(today=today),
+    ]:
+        rows = cadence.missing_reviews(today=today, periods=periods, **filters)
+        assert list(rows) == orm_union(today=today, periods=periods, **filters)
+
+
+@pytest.mark.django_db
+def test_ids_as_a_list_a_subquery_or_none(portfolio):
+    periods = cadence.lookback_periods(today=TODAY)
+    some = [portfolio[0].pk, portfolio[2].pk]
+    subquery = UseCase.objects.filter(name__in=["Beta", "Delta"]).values("pk")
+    for ids in (some, subquery, [portfolio[1].pk]):
+        rows = cadence.missing_reviews(today=TODAY, periods=periods, use_case_ids=ids)
+        assert list(rows) == orm_union(today=TODAY, periods=periods, use_case_ids=ids)
+        assert list(rows)
+    with CaptureQueriesContext(connection) as ctx:
+        for empty in (
+            cadence.missing_reviews(today=TODAY, periods=periods, use_case_ids=[]),
+            cadence.missing_reviews(today=TODAY, periods=[]),
+        ):
+            assert empty.is_empty() and list(empty) == [] and empty[:5] == []
+            assert empty.count() == 0 and list(empty.iterator()) == []
+    assert ctx.captured_queries == []
+
+
+@pytest.mark.django_db
+def test_rows_read_like_a_queryset(portfolio, monkeypatch):
+    rows = cadence.overdue_reviews(today=TODAY)
+    everything = list(rows)
+    assert len(everything) > 10 and rows.count() == len(everything)
+    assert rows[3:7] == everything[3:7] and rows[:2] == everything[:2]
+    assert rows[5:] == everything[5:] and rows[4:4] == [] and rows[:0] == []
+    assert rows[len(everything) + 3 :] == []
+    newest_first = ("-due_on", "use_case_name", "kind", "use_case_id")
+    overdue = [p for p in cadence.lookback_periods(today=TODAY) if p.days_overdue(TODAY) >= 1]
+    assert list(rows.order_by(*newest_first)) == orm_union(
+        today=TODAY, periods=overdue, order=newest_first
+    )
+    monkeypatch.setattr(missing_rows, "CHUNK", 3)
+    assert list(rows.iterator()) == everything
+    assert all(isinstance(r["due_on"], datetime.date) for r in everything)
+    assert {type(r["owner_is_active"]) for r in everything} <= {bool, type(None)}
+    with pytest.raises(ValueError, match="not a column"):
+        rows.order_by("pk")
+    with pytest.raises(TypeError):
+        rows[0]  # noqa: B018
+    with pytest.raises(ValueError):
+        rows[-3:]  # noqa: B018
+
+
+@pytest.mark.django_db
+def test_one_statement_compiled_four_times_not_thirty_two(portfolio, monkeypatch):
+    """The ORM compiles two SELECTs per kind (a period and the one before it)."""
+    compiled = []
+    original = cadence._period_select
+
+    def counting(use_cases, period, today):
+        compiled.append(period.label)
+        return original(use_cases, period, today)
+
+    monkeypatch.setattr(cadence, "_period_select", counting)
+    periods = cadence.lookback_periods(today=TODAY)
+    assert len(periods) == 32
+    rows = cadence.missing_reviews(today=TODAY, periods=periods)
+    assert len(compiled) == 4
+    with CaptureQueriesContext(connection) as ctx:
+        list(rows)
+    assert len(ctx.captured_queries) == 1
+    assert ctx.captured_queries[0]["sql"].count("UNION ALL") == 31
