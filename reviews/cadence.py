@@ -239,6 +239,21 @@ def _period_select(use_cases, period: Period, today: datetime.date):
     )
 
 
+def owing_use_cases(*, owner=None, business_unit=None, use_case_ids=None):
+    """The use cases that owe reviews (in a review stage, live), filtered as ``missing_reviews``
+    says."""
+    use_cases = UseCase.objects.reviews_due().filter(live_since__isnull=False)
+    if owner == NO_OWNER:
+        use_cases = use_cases.filter(value_owner__isnull=True)
+    elif owner:
+        use_cases = use_cases.filter(value_owner__username=owner)
+    if business_unit:
+        use_cases = use_cases.filter(business_unit=business_unit)
+    if use_case_ids is not None:
+        use_cases = use_cases.filter(pk__in=use_case_ids)
+    return use_cases
+
+
 def missing_reviews(
     *,
     today: datetime.date,
@@ -251,15 +266,7 @@ def missing_reviews(
     of rows (``missing_rows.MissingRows``: dicts of ``ROW_FIELDS``), oldest due date first.
     ``owner`` is a username (or ``NO_OWNER``); ``use_case_ids`` a list or a queryset of ids
     (``None``: the whole portfolio)."""
-    use_cases = UseCase.objects.reviews_due().filter(live_since__isnull=False)
-    if owner == NO_OWNER:
-        use_cases = use_cases.filter(value_owner__isnull=True)
-    elif owner:
-        use_cases = use_cases.filter(value_owner__username=owner)
-    if business_unit:
-        use_cases = use_cases.filter(business_unit=business_unit)
-    if use_case_ids is not None:
-        use_cases = use_cases.filter(pk__in=use_case_ids)
+    use_cases = owing_use_cases(owner=owner, business_unit=business_unit, use_case_ids=use_case_ids)
     try:
         union, params = compiled_union(
             periods,

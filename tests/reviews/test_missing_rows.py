@@ -18,17 +18,9 @@ D = datetime.date
 TODAY = D(2026, 6, 10)
 
 
-def orm_union(*, today, periods, owner=None, business_unit=None, use_case_ids=None, order=None):
+def orm_union(*, today, periods, order=None, **filters):
     """The rows as the ORM builds them, one queryset per period (the reference)."""
-    use_cases = UseCase.objects.reviews_due().filter(live_since__isnull=False)
-    if owner == cadence.NO_OWNER:
-        use_cases = use_cases.filter(value_owner__isnull=True)
-    elif owner:
-        use_cases = use_cases.filter(value_owner__username=owner)
-    if business_unit:
-        use_cases = use_cases.filter(business_unit=business_unit)
-    if use_case_ids is not None:
-        use_cases = use_cases.filter(pk__in=use_case_ids)
+    use_cases = cadence.owing_use_cases(**filters)
     parts = [cadence._period_select(use_cases, period, today) for period in periods]
     if not parts:
         return []

@@ -21,6 +21,15 @@ from usecases.models import UseCase
 D = datetime.date
 TODAY = D(2026, 5, 27)
 PAGE, CSV_URL, API = "/overdue/", "/overdue/export.csv", "/api/v1/overdue-reviews/"
+
+
+def engine_rows(*fields: str) -> list[tuple]:
+    """Today's overdue reviews as the engine lists them, in its order: ``fields`` of each."""
+    from usecases import clock
+
+    return [tuple(row[f] for f in fields) for row in cadence.overdue_reviews(today=clock.today())]
+
+
 NOT_PMO = ["owner", "other_owner", "contributor", "leader", "outsider"]
 
 
@@ -252,14 +261,10 @@ def test_the_api_pages_in_one_pass_over_the_portfolio(role_users, overdue, clien
     the union and then the page; the rows are the engine's, in its order. "last" is served
     too (a second statement: its offset is not known before the count); a page past the
     end is DRF's 404."""
-    from usecases import clock
 
     for name in ("Old 1", "Old 2"):  # 26 weeks + 6 months overdue each
         make_use_case(name, owner=role_users["leader"], live_since=D(2025, 1, 6))
-    everything = [
-        (row["use_case_id"], row["kind"], row["period"])
-        for row in cadence.overdue_reviews(today=clock.today())
-    ]
+    everything = engine_rows("use_case_id", "kind", "period")
     assert len(everything) == 69
     client = client_for(role_users["pmo"])
     client.get(API)
@@ -378,13 +383,9 @@ def test_the_page_passes_over_the_portfolio_once(role_users, overdue, client_for
     engine's, in its order. A page number out of range serves the last page, whose rows then
     cost a second statement; a number no portfolio has is not used as an OFFSET."""
     from reviews import overdue_views
-    from usecases import clock
 
     monkeypatch.setattr(overdue_views, "PAGE_SIZE", 2)
-    everything = [
-        (row["use_case_name"], row["kind"], row["period"])
-        for row in cadence.overdue_reviews(today=clock.today())
-    ]
+    everything = engine_rows("use_case_name", "kind", "period")
     assert len(everything) == 5
     client = client_for(role_users["pmo"])
     client.get(PAGE)
