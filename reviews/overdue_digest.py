@@ -33,7 +33,7 @@ OWNER_COLUMNS = ("owner_username", "owner_first_name", "owner_last_name")
 
 @dataclass(frozen=True)
 class OverdueDigest:
-    #: The window asked for: row dicts (``missing_rows.ROW_FIELDS``) in ``missing_rows.ROW_ORDER``.
+    #: The window asked for: row dicts (``missing_rows.ROW_FIELDS``) in the order asked for.
     rows: list[dict]
     #: Every value owner with a row, most first (the ownerless as username "").
     owners: list[OwnerCount]
@@ -56,7 +56,7 @@ def overdue_digest(
     escalate_after: int = PMO_AFTER_DAYS_OVERDUE,
     order: tuple[str, ...] = ROW_ORDER,
 ) -> OverdueDigest:
-    """``rows[offset:offset + limit]`` of a ``cadence.missing_reviews`` queryset in ``order``
+    """``rows[offset:offset + limit]`` of ``cadence.missing_reviews``'s rows in ``order``
     (row fields, "-" for descending), with every value owner's count and the escalated count of
     all of them: one statement, one pass."""
     if rows.is_empty():
@@ -100,7 +100,7 @@ def overdue_digest(
 
 
 class OverdueWindow:
-    """A ``cadence.missing_reviews`` queryset as a paginator's object list that passes over the
+    """``cadence.missing_reviews``'s rows as a paginator's object list that passes over the
     union once. ``page`` is the page number the request asks for (as given: text, or None);
     ``count()`` reads the digest of that page, and the paginator's slice of it is the digest's
     rows. Any other slice (a number out of range, which Django's ``get_page`` turns into the
