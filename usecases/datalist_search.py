@@ -15,16 +15,20 @@ def typed(text, max_length: int) -> str:
 
 class DatalistSearch(forms.TextInput):
     """The field, asking ``options_url`` (with the field's own value under its name) as the user
-    types and once when it gets focus; the answer's ``<option>``s fill its ``<datalist>``."""
+    types and once when it gets focus; the answer's ``<option>``s fill its ``<datalist>``. A
+    search names its ``options_url`` and its default ``placeholder``; a form may give another
+    placeholder."""
 
     input_type = "search"
+    options_url: str
+    placeholder: str
 
-    def __init__(self, *, options_url, placeholder: str, attrs=None):
+    def __init__(self, attrs=None, *, placeholder: str | None = None):
         super().__init__(
             {
                 "autocomplete": "off",
-                "placeholder": placeholder,
-                "hx-get": options_url,
+                "placeholder": placeholder or self.placeholder,
+                "hx-get": self.options_url,
                 "hx-trigger": "input changed delay:250ms, focus once",
                 "hx-swap": "innerHTML",
                 "hx-sync": "this:replace",

@@ -116,12 +116,8 @@ def resolve_owner(use_cases, text: str) -> str:
 class OwnerSearch(DatalistSearch):
     """The owner field: suggestions from ``usecases:owner_options``."""
 
-    def __init__(self, attrs=None):
-        super().__init__(
-            options_url=reverse_lazy("usecases:owner_options"),
-            placeholder="All owners: type a name",
-            attrs=attrs,
-        )
+    options_url = reverse_lazy("usecases:owner_options")
+    placeholder = "All owners: type a name"
 
 
 class OwnerField(forms.CharField):

@@ -111,12 +111,8 @@ def resolve_people(users, names: list[str]) -> list:
 class PersonSearch(DatalistSearch):
     """The people field: suggestions from ``usecases:people_options``."""
 
-    def __init__(self, attrs=None, *, placeholder="Type a name or username"):
-        super().__init__(
-            options_url=reverse_lazy("usecases:people_options"),
-            placeholder=placeholder,
-            attrs=attrs,
-        )
+    options_url = reverse_lazy("usecases:people_options")
+    placeholder = "Type a name or username"
 
 
 class PersonSearchField(forms.CharField):

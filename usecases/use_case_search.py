@@ -92,12 +92,8 @@ def resolve_use_case(use_cases, text: str):
 class UseCaseSearch(DatalistSearch):
     """The use case field: suggestions from ``usecases:use_case_options``."""
 
-    def __init__(self, attrs=None, *, placeholder="Type a use case's name"):
-        super().__init__(
-            options_url=reverse_lazy("usecases:use_case_options"),
-            placeholder=placeholder,
-            attrs=attrs,
-        )
+    options_url = reverse_lazy("usecases:use_case_options")
+    placeholder = "Type a use case's name"
 
 
 class UseCaseSearchField(forms.CharField):
