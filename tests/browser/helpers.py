@@ -6,11 +6,14 @@
   transactional test serialized).
 - ``log_in``: the password form at ``/accounts/login/``, landing on ``next_path``.
 - ``shot``: a screenshot into the test artifacts.
+- ``frozen_at``: a module's clock, frozen at a moment and ticking from it (the live server's
+  thread sees it too).
 """
 
 import os
 
 import pytest
+import time_machine
 
 from tests.conftest import PASSWORD
 
@@ -33,3 +36,15 @@ def shot(page, artifacts_dir: str, name: str, full_page: bool = True) -> str:
     path = os.path.join(artifacts_dir, name)
     page.screenshot(path=path, full_page=full_page)
     return path
+
+
+def frozen_at(moment):
+    """An autouse fixture that starts every test of the module at ``moment``, the clock ticking
+    from there: ``frozen_today = frozen_at(NOW)``."""
+
+    @pytest.fixture(autouse=True)
+    def frozen_today():
+        with time_machine.travel(moment, tick=True):
+            yield
+
+    return frozen_today

@@ -9,11 +9,10 @@ import datetime
 import os
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from stagegates import services
-from tests.browser.helpers import BROWSER, log_in
+from tests.browser.helpers import BROWSER, frozen_at, log_in
 from tests.conftest import PASSWORD, make_use_case, make_user
 from tests.factories import AdminFactory
 
@@ -22,10 +21,7 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 11, 25, 10, tzinfo=datetime.UTC)  # the 2026-Q4 gate is open
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 @pytest.fixture

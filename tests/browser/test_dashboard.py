@@ -12,12 +12,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from reviews.models import Flag, FlagKind
 from stagegates.models import Gate, GateItem, GateStatus
-from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.helpers import BROWSER, frozen_at, log_in, shot
 from tests.conftest import make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases.models import Funding, Stage
@@ -37,10 +36,7 @@ def signed_in(page, base_url: str, username: str, *, width: int = 1280) -> list[
     return errors
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 def week(use_case, label, **fields):

@@ -6,12 +6,11 @@ import datetime
 import os
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from reviews import services as review_services
 from stagegates import services, voting
-from tests.browser.helpers import BROWSER, log_in
+from tests.browser.helpers import BROWSER, frozen_at, log_in
 from tests.conftest import make_use_case, make_user
 from tests.stagegates.helpers import WEEK_FIGURES, monthly, weekly
 
@@ -20,10 +19,7 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 11, 25, 9, tzinfo=datetime.UTC)
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 @pytest.fixture

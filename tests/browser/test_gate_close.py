@@ -8,12 +8,11 @@ import datetime
 import os
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from stagegates import services, voting
 from stagegates.models import Decision
-from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.helpers import BROWSER, frozen_at, log_in, shot
 from tests.conftest import make_use_case, make_user
 from usecases.models import StageTransition
 
@@ -22,10 +21,7 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 11, 25, 10, tzinfo=datetime.UTC)  # the 2026-Q4 gate is open
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 @pytest.fixture

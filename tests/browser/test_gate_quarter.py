@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 from reviews import services as review_services
 from stagegates import services, tasks, voting
 from stagegates.models import Decision, Gate
-from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.helpers import BROWSER, frozen_at, log_in, shot
 from tests.conftest import make_use_case, make_user
 from tests.stagegates.helpers import WEEK_FIGURES, monthly, weekly
 from usecases.models import Notification
@@ -42,10 +42,7 @@ WIDE = {"width": 1440, "height": 900}
 NARROW = {"width": 390, "height": 844}
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 @pytest.fixture

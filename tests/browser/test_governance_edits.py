@@ -7,11 +7,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from reviews.models import Flag, FlagKind, StopLossRule
-from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.helpers import BROWSER, frozen_at, log_in, shot
 from tests.conftest import make_use_case, make_user
 from usecases.models import Notification, StageTransition, UseCase
 
@@ -20,10 +19,7 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 12, 2, 12, tzinfo=datetime.UTC)
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ Today is Wednesday 2026-11-25 (ISO week 2026-W48): the look-back is 2026-W44..W4
 import datetime
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from reviews import services
 from reviews.models import Flag, FlagKind, FlagResolution, WeeklyReview
 from stagegates.models import Gate, GateItem, GateStatus, Vote
-from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.helpers import BROWSER, frozen_at, log_in, shot
 from tests.conftest import make_use_case, make_user
 from tests.reviews.stoploss_helpers import HEALTHY
 from usecases.models import Funding, Stage, StageTransition, UseCase
@@ -29,10 +28,7 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ submits and the page shows what happened as a warning."""
 
 import datetime
 
-import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from reviews.models import Flag
-from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.helpers import BROWSER, frozen_at, log_in, shot
 from tests.conftest import make_use_case, make_user
 
 from .test_review_forms import figure
@@ -19,10 +17,7 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 11, 25, 12, tzinfo=datetime.UTC)  # Wednesday of 2026-W48
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 def test_owner_sees_the_consequence_before_and_after_submitting(page, live_server, artifacts_dir):

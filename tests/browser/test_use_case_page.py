@@ -7,12 +7,11 @@ import os
 from decimal import Decimal
 
 import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from portfolio.use_case_sections import SECTIONS
 from reviews.models import Flag, FlagKind, StopLossRule, WeeklyReview
-from tests.browser.helpers import BROWSER, log_in, shot
+from tests.browser.helpers import BROWSER, frozen_at, log_in, shot
 from tests.conftest import make_use_case, make_user
 from tests.factories import MonthlyReviewFactory, WeeklyReviewFactory
 from usecases import economics
@@ -32,10 +31,7 @@ DRAWN_PIXELS = """(canvas) => {
 }"""
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 def week_label(monday):

@@ -4,13 +4,11 @@
 import datetime
 import os
 
-import pytest
-import time_machine
 from playwright.sync_api import expect
 
 from reviews import services
 from reviews.models import Flag, FlagResolution
-from tests.browser.helpers import BROWSER, log_in
+from tests.browser.helpers import BROWSER, frozen_at, log_in
 from tests.conftest import make_use_case, make_user
 from tests.reviews.stoploss_helpers import HEALTHY
 from usecases.models import Funding, Stage
@@ -20,10 +18,7 @@ pytestmark = BROWSER
 NOW = datetime.datetime(2026, 12, 2, 13, tzinfo=datetime.UTC)  # Wednesday of 2026-W49
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with time_machine.travel(NOW, tick=True):
-        yield
+frozen_today = frozen_at(NOW)
 
 
 def test_owner_corrects_a_typo_and_the_penalty_goes(page, live_server, artifacts_dir):
