@@ -5,7 +5,6 @@ see; the options endpoint lists at most OPTION_LIMIT of them by name; no page wr
 ``<option>`` per use case any more."""
 
 import re
-from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -18,6 +17,8 @@ from tests.conftest import make_use_case
 from tests.reviews.test_flag_views import make_flag
 from tests.stagegates.helpers import create_gate
 from usecases.use_case_search import OPTION_LIMIT, display_text
+
+from .search_input import as_query
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,7 @@ def test_a_name_that_looks_like_the_lists_text_is_still_that_name(client_for, pm
 def test_hostile_text_is_a_message_at_the_field_never_a_500(client_for, pmo, flags, typed):
     """``%ED%A0%80`` is a lone surrogate (U+D800) as UTF-8 bytes, sent as they are; "１２"
     (full-width) is no id; 20 digits overflow a bigint."""
-    query = typed if typed.startswith("%ED") else urlencode({"use_case": typed})[len("use_case=") :]
+    query = as_query(typed)
     response = client_for(pmo).get(f"{FLAGS}?use_case={query}")
     assert response.status_code == 200
     assert use_case_error(response), typed
