@@ -49,7 +49,7 @@ class FlagPageFilter(FlagFilter):
     use_case = UseCaseSearchFilter(
         queryset=visible_use_cases_of_request,
         label="Use case",
-        widget=UseCaseSearch(placeholder="All use cases: type a name"),
+        widget=UseCaseSearch(placeholder="Any: type a name"),
     )
 
 

@@ -117,7 +117,7 @@ class OwnerSearch(DatalistSearch):
     """The owner field: suggestions from ``usecases:owner_options``."""
 
     options_url = reverse_lazy("usecases:owner_options")
-    placeholder = "All owners: type a name"
+    placeholder = "Any: type a name"
 
 
 class OwnerField(forms.CharField):
