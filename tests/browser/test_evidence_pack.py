@@ -86,3 +86,26 @@ def test_the_pmo_prepares_and_downloads_the_portfolio_pack(
     download.value.save_as(path)
     manifest = verified(path.read_bytes())
     assert manifest["scope"] == "portfolio" and len(manifest["use_cases"]) == 4
+
+
+def test_asked_for_a_pack_not_yet_prepared_the_pmo_is_told_in_a_list(
+    page,
+    portfolio,  # noqa: F811
+    artifacts_dir,
+    settings,
+):
+    """The download link of a large portfolio before its pack is prepared: the page says so in
+    its messages, and the messages stay a list for a screen reader (axe's listitem rule: a
+    ``role`` on the <ul> itself took its list semantics away). The same list holds "being
+    prepared" when the form posts as a page, without htmx."""
+    settings.VALUEGATE_EVIDENCE_PACK_SYNC_MAX_USE_CASES = 2  # the portfolio holds four
+    base_url, users = portfolio
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, base_url, users["pmo"].username)
+    page.goto(f"{base_url}/reports/evidence/evidence-pack.zip")
+    page.wait_for_url(f"{base_url}/reports/evidence/#evidence-pack")
+    message = page.get_by_role("status").filter(has_text="prepare its evidence pack first")
+    expect(message).to_be_visible()
+    expect(message.get_by_role("listitem")).to_have_count(1)
+    assert axe_violations(page) == []
+    shot(page, artifacts_dir, "evidence-portfolio-not-prepared-390.png")
