@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 
 from usecases.form_errors import add_service_errors
 from usecases.models import ModelChange, UseCase
+from usecases.quick_choices import ReadOnceModelChoiceField
 
 from . import rules
 from .duplicates import DuplicateReview, existing_review, linked_duplicate_message
@@ -109,6 +110,8 @@ class WeeklyReviewForm(ReviewForm):
             "user_barriers": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {"week": rules.WEEK_HELP}
+        #: A use case's versions: listed and checked from one read.
+        field_classes = {"model_version": ReadOnceModelChoiceField}
 
     #: Saved from a telemetry draft (``reviews.telemetry_drafts``): set by the draft's initial.
     from_draft = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -49,8 +49,9 @@ class StaleVersionError(Exception):
 
 
 def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
-    """The latest model/prompt change effective on or before the end of ``week`` (read with the
-    use case by ``use_case_for_week``: not read again)."""
+    """The latest model/prompt change effective on or before the end of ``week``: read once per
+    use case instance and week (read with the use case by ``use_case_for_week``, or here; the
+    new review form asks twice: its initial version and its preview)."""
     sunday = _sunday_of(week)
     if sunday is None:
         return None
@@ -58,7 +59,9 @@ def model_version_in_effect(use_case: UseCase, week: str) -> ModelChange | None:
     if known is not None and known[0] == sunday:
         return known[1]
     found = CHANGE_IN_EFFECT(use_case_id=use_case.pk, sunday=sunday)
-    return found[0] if found else None
+    change = found[0] if found else None
+    remember(use_case, "change_in_effect", (sunday, change))
+    return change
 
 
 def _sunday_of(week) -> datetime.date | None:

@@ -5,12 +5,15 @@ Django's stock ``Select`` renders a template per option (about 0.1 ms each). Her
 joined in Python (``QuickSelect``: the same ``<select>``, its ``<option>`` elements escaped by
 ``format_html``), and a long list that nothing changes is shared by every copy of its field
 (``SharedChoices``). A list that grows with the portfolio itself (one option per use case) is no
-select at all: ``usecases.use_case_search``.
+select at all: ``usecases.use_case_search``. A short list read from the database for one form
+(a use case's model/prompt versions) is read once (``ReadOnceModelChoiceField``).
 """
 
 import html
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
@@ -67,3 +70,56 @@ class SharedChoices(tuple):
 
     def __deepcopy__(self, memo):
         return self
+
+
+class _ReadOnceIterator(ModelChoiceIterator):
+    """The field's options from the list it read (``ReadOnceModelChoiceField.options``)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.options():
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.field.options()) + (1 if self.field.empty_label is not None else 0)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.options())
+
+
+class ReadOnceModelChoiceField(forms.ModelChoiceField):
+    """A ``ModelChoiceField`` over a short queryset that reads it once per form: one plain
+    ``SELECT`` for its options and for finding the value sent among them. Django's reads the
+    options through ``QuerySet.iterator()`` (on PostgreSQL a server-side cursor: DECLARE, FETCH,
+    CLOSE) each time they are listed, and the value sent with another query. The value is
+    converted as the lookup would (the key field's ``to_python``), so what Django accepts is
+    accepted here, and nothing else."""
+
+    iterator = _ReadOnceIterator
+
+    def options(self) -> list:
+        """The queryset's rows, read on first use (cached on this form's copy of the field)."""
+        return list(self.queryset)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        key = self.to_field_name or "pk"
+        model = self.queryset.model
+        if isinstance(value, model):
+            value = getattr(value, key)
+        key_field = model._meta.pk if key == "pk" else model._meta.get_field(key)
+        try:
+            wanted = key_field.to_python(value)
+        except (ValueError, TypeError, ValidationError):
+            wanted = None
+        for obj in self.options() if wanted is not None else ():
+            if getattr(obj, key) == wanted:
+                return obj
+        raise ValidationError(
+            self.error_messages["invalid_choice"],
+            code="invalid_choice",
+            params={"value": value},
+        )

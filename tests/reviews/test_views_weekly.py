@@ -745,3 +745,25 @@ def test_each_out_of_range_value_is_told_once(owner, use_case, client_for):
     preview = page_text(client.post(reverse("reviews:weekly_preview", args=[use_case.pk]), data))
     assert preview.count("less than or equal to 100") == 1
     assert preview.count("greater than or equal to 0") == len(OUT_OF_RANGE) - 1
+
+
+def test_the_new_form_reads_the_versions_once(owner, use_case, client_for):
+    """The new weekly form asks for the version in effect twice (its initial value and its
+    preview) and lists the versions once, checking the initial among them: two reads of the
+    change log in all, and no server-side cursor (Django's select lists its options through
+    ``QuerySet.iterator()``)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(3):
+        ModelChange.objects.create(
+            use_case=use_case, version_label=f"v{i}", kind="model", effective_date="2026-10-01"
+        )
+    client = client_for(owner)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(new_url(use_case))
+    assert response.status_code == 200
+    reads = [q["sql"] for q in captured if "usecases_modelchange" in q["sql"]]
+    assert len(reads) == 2, reads
+    assert not [sql for sql in reads if "DECLARE" in sql.upper()]
+    assert response.content.decode().count("<option") >= 4
