@@ -74,6 +74,9 @@ def test_the_pmo_prepares_and_downloads_the_portfolio_pack(
     page.goto(f"{base_url}/portfolio/")
     page.locator("#portfolio-evidence-link").click()
     expect(page.get_by_role("heading", name="Evidence pack", exact=True)).to_be_visible()
+    # htmx binds the button at DOMContentLoaded: a click before it posts the form as a page,
+    # which answers with a message (its markup: the next test), not the swap checked here.
+    page.wait_for_load_state("domcontentloaded")
     page.get_by_role("button", name="Prepare the evidence pack").click()
     link = page.locator("#portfolio-evidence-download")
     expect(link).to_be_visible(timeout=60_000)
