@@ -8,10 +8,11 @@ querysets cost ~25 ms of Python on every page that shows missing reviews — the
 My work, the review forms — which was more than their SQL at 2,000 use cases.
 
 So the ORM builds and compiles each kind's ``SELECT`` twice, for a period and for the one
-before it (``compiled_union``). The parameters that differ between the two compiles are the
-period's, and each is matched to the period value it holds. Every other parameter (the filters)
-is the same in both and stays as it is. Each period's ``SELECT`` is that SQL with its own values
-in those places. The rows are exactly those of the querysets (``tests/reviews/test_missing_rows.py``
+before it (``compiled_union``; once when the same SQL was seen before in the process). The
+parameters that differ between the two compiles are the period's, and each is matched to the
+period value it holds. Every other parameter (the filters) is the same in both and stays as it
+is. Each period's ``SELECT`` is that SQL with its own values in those places.
+The rows are exactly those of the querysets (``tests/reviews/test_missing_rows.py``
 compares them, filter by filter).
 """
 
@@ -161,13 +162,35 @@ def compiled_union(
     return " UNION ALL ".join(parts), tuple(params)
 
 
+#: The period values' places (``_template``'s slots) by (``select``, kind, SQL): the same SQL of
+#: the same ``select`` has its period's values in the same places, whatever the filters' values
+#: (they are parameters too, not text). Found once per process, then the second compile is
+#: skipped. Bounded: emptied when full (a list of ids of each length is another SQL).
+_SLOTS: dict[tuple, tuple] = {}
+_SLOTS_KEPT = 256
+
+
 def _template(period, *, select, values) -> tuple[str, tuple, tuple]:
     """(SQL, parameters, [(index, value name)]) of ``select`` for ``period``'s kind."""
     sql, here = select(period).query.sql_with_params()
+    given = _adapted(values(period))
+    key = (select.__module__, select.__qualname__, connection.vendor, period.kind, sql)
+    slots = _SLOTS.get(key)
+    if slots is not None and all(_same(given[name], here[index]) for index, name in slots):
+        return sql, tuple(here), slots
+    slots = _slots(period, sql, here, given, select=select)
+    if len(_SLOTS) >= _SLOTS_KEPT:
+        _SLOTS.clear()
+    _SLOTS[key] = slots
+    return sql, tuple(here), slots
+
+
+def _slots(period, sql: str, here: tuple, given: dict, *, select) -> tuple:
+    """Where ``period``'s values are among the parameters ``here`` of its SELECT ``sql``: the
+    parameters that differ from the previous period's compile, each matched to its value."""
     other_sql, before = select(period.previous).query.sql_with_params()
     if sql != other_sql or len(here) != len(before):
         raise RuntimeError("a period's SELECT must differ from another's by its values only")
-    given = _adapted(values(period))
     slots = []
     for index, (mine, theirs) in enumerate(zip(here, before, strict=True)):
         if mine == theirs:
@@ -176,7 +199,7 @@ def _template(period, *, select, values) -> tuple[str, tuple, tuple]:
         if len(names) != 1:
             raise RuntimeError(f"parameter {index} of the period's SELECT is not one of its values")
         slots.append((index, names[0]))
-    return sql, tuple(here), tuple(slots)
+    return tuple(slots)
 
 
 def _adapted(values: dict) -> dict:

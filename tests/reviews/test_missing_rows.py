@@ -129,6 +129,7 @@ def test_one_statement_compiled_four_times_not_thirty_two(portfolio, monkeypatch
         return original(use_cases, period, today)
 
     monkeypatch.setattr(cadence, "_period_select", counting)
+    monkeypatch.setattr(missing_rows, "_SLOTS", {})  # nothing seen yet in this process
     periods = cadence.lookback_periods(today=TODAY)
     assert len(periods) == 32
     rows = cadence.missing_reviews(today=TODAY, periods=periods)
@@ -137,3 +138,59 @@ def test_one_statement_compiled_four_times_not_thirty_two(portfolio, monkeypatch
         list(rows)
     assert len(ctx.captured_queries) == 1
     assert ctx.captured_queries[0]["sql"].count("UNION ALL") == 31
+
+
+@pytest.mark.django_db
+def test_the_same_sql_seen_again_is_compiled_once_per_kind(portfolio, monkeypatch):
+    """The period values' places are kept by the SQL they were found in: the same filters with
+    other values, on another day, compile one SELECT per kind, and give the ORM's rows."""
+    compiled = []
+    original = cadence._period_select
+
+    def counting(use_cases, period, today):
+        compiled.append(period.label)
+        return original(use_cases, period, today)
+
+    monkeypatch.setattr(cadence, "_period_select", counting)
+    monkeypatch.setattr(missing_rows, "_SLOTS", {})
+    first = cadence.lookback_periods(today=TODAY)
+    rows = cadence.missing_reviews(today=TODAY, periods=first, owner="olivia")
+    assert len(compiled) == 4 and list(rows)
+    for today, owner in [(D(2026, 6, 1), "2026-W19"), (D(2026, 1, 1), "olivia"), (TODAY, "x")]:
+        compiled.clear()
+        periods = cadence.lookback_periods(today=today)
+        rows = cadence.missing_reviews(today=today, periods=periods, owner=owner)
+        assert len(compiled) == 2, (today, owner)
+        assert list(rows) == orm_union(today=today, periods=periods, owner=owner)
+    # Another shape (another filter, a list of ids of another length): its own SQL, found anew.
+    compiled.clear()
+    ids = [portfolio[0].pk, portfolio[1].pk]
+    rows = cadence.missing_reviews(today=TODAY, periods=first, use_case_ids=ids)
+    assert len(compiled) == 4
+    assert list(rows) == orm_union(today=TODAY, periods=first, use_case_ids=ids)
+
+
+@pytest.mark.django_db
+def test_places_that_do_not_hold_the_period_are_found_again(portfolio, monkeypatch):
+    """A kept entry is checked against the period's values before it is used: one that does not
+    fit (here, planted) is found again, and the rows stay the ORM's."""
+    monkeypatch.setattr(missing_rows, "_SLOTS", {})
+    periods = cadence.lookback_periods(today=TODAY)
+    cadence.missing_reviews(today=TODAY, periods=periods)
+    assert len(missing_rows._SLOTS) == 2
+    for key, slots in list(missing_rows._SLOTS.items()):
+        missing_rows._SLOTS[key] = tuple((index + 1, name) for index, name in slots)
+    rows = cadence.missing_reviews(today=TODAY, periods=periods)
+    assert list(rows) == orm_union(today=TODAY, periods=periods)
+
+
+@pytest.mark.django_db
+def test_the_kept_places_are_bounded(portfolio, monkeypatch):
+    monkeypatch.setattr(missing_rows, "_SLOTS", {})
+    monkeypatch.setattr(missing_rows, "_SLOTS_KEPT", 3)
+    periods = cadence.lookback_periods(today=TODAY)
+    pks = [case.pk for case in portfolio]
+    for length in range(1, 5):  # a list of ids of each length is another SQL
+        rows = cadence.missing_reviews(today=TODAY, periods=periods, use_case_ids=pks[:length])
+        assert list(rows) == orm_union(today=TODAY, periods=periods, use_case_ids=pks[:length])
+        assert len(missing_rows._SLOTS) <= 3
