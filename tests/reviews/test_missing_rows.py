@@ -118,18 +118,25 @@ def test_rows_read_like_a_queryset(portfolio, monkeypatch):
         rows[-3:]  # noqa: B018
 
 
-@pytest.mark.django_db
-def test_one_statement_compiled_four_times_not_thirty_two(portfolio, monkeypatch):
-    """The ORM compiles two SELECTs per kind (a period and the one before it)."""
-    compiled = []
+@pytest.fixture
+def compiled(monkeypatch):
+    """The labels of the periods whose SELECT the ORM builds, in order; nothing seen yet in this
+    process (``missing_rows._SLOTS`` empty)."""
+    labels = []
     original = cadence._period_select
 
     def counting(use_cases, period, today):
-        compiled.append(period.label)
+        labels.append(period.label)
         return original(use_cases, period, today)
 
     monkeypatch.setattr(cadence, "_period_select", counting)
-    monkeypatch.setattr(missing_rows, "_SLOTS", {})  # nothing seen yet in this process
+    monkeypatch.setattr(missing_rows, "_SLOTS", {})
+    return labels
+
+
+@pytest.mark.django_db
+def test_one_statement_compiled_four_times_not_thirty_two(portfolio, compiled):
+    """The ORM compiles two SELECTs per kind (a period and the one before it)."""
     periods = cadence.lookback_periods(today=TODAY)
     assert len(periods) == 32
     rows = cadence.missing_reviews(today=TODAY, periods=periods)
@@ -141,18 +148,9 @@ def test_one_statement_compiled_four_times_not_thirty_two(portfolio, monkeypatch
 
 
 @pytest.mark.django_db
-def test_the_same_sql_seen_again_is_compiled_once_per_kind(portfolio, monkeypatch):
+def test_the_same_sql_seen_again_is_compiled_once_per_kind(portfolio, compiled):
     """The period values' places are kept by the SQL they were found in: the same filters with
     other values, on another day, compile one SELECT per kind, and give the ORM's rows."""
-    compiled = []
-    original = cadence._period_select
-
-    def counting(use_cases, period, today):
-        compiled.append(period.label)
-        return original(use_cases, period, today)
-
-    monkeypatch.setattr(cadence, "_period_select", counting)
-    monkeypatch.setattr(missing_rows, "_SLOTS", {})
     first = cadence.lookback_periods(today=TODAY)
     rows = cadence.missing_reviews(today=TODAY, periods=first, owner="olivia")
     assert len(compiled) == 4 and list(rows)
