@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .metric_format import comparison_verb, format_value, places_for
+from .metric_format import comparison_verb, format_value, observed_text
 from .models import Comparison, Metric, StopLossRule
 from .points import Point
 
@@ -123,7 +123,7 @@ class Breach:
         )
 
     def _fmt(self, value: Decimal) -> str:
-        return format_value(self.rule.metric, value, places=places_for(self.rule))
+        return observed_text(self.rule, value)
 
 
 def rule_breach(

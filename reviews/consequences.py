@@ -39,7 +39,7 @@ from usecases import clock, economics, transitions
 from usecases.models import Funding, Stage, UseCase
 
 from . import lookback, withdrawals
-from .metric_format import comparison_verb, format_value, places_for
+from .metric_format import comparison_verb, format_value, observed_text
 from .models import (
     Comparison,
     FlagKind,
@@ -333,14 +333,14 @@ def _withdrawal(withdrawal, message: str) -> Consequence:
 def breach_words(rule: StopLossRule, observed, run: int, *, period: str = "") -> str:
     """``Rework rate 20.0% exceeds the 15.0% stop-loss threshold (default policy).``"""
     scope = "default policy" if rule.use_case_id is None else "override for this use case"
-    observed_text = format_value(rule.metric, observed, places=places_for(rule))
+    observed_words = observed_text(rule, observed)
     threshold = format_value(rule.metric, rule.threshold, exact=True)
     unit = "month" if rule.metric == "net_value" else "week"
     when = f" in {period}" if period else ""
     if run > 1:
         when = f"{when} ({run} {unit}s in a row)"
     return (
-        f"{rule.get_metric_display()} {observed_text} {comparison_verb(rule.comparison)} the "
+        f"{rule.get_metric_display()} {observed_words} {comparison_verb(rule.comparison)} the "
         f"{threshold} stop-loss threshold ({scope}){when}."
     )
 

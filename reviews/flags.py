@@ -12,7 +12,7 @@
 """
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -30,11 +30,10 @@ from usecases.templatetags.money import percent
 from usecases.text import check_field
 
 from . import lookback
-from .metric_format import format_value
+from .metric_format import format_value, observed_text, stored
 from .models import FRACTION_METRICS, Flag, FlagKind, FlagResolution, Metric, StopLossRule
 from .rules import Errors
 
-STORED = Decimal("0.0001")  # Flag.observed_value / threshold keep 4 decimal places
 MAX_CONSECUTIVE_WEEKS = 52
 #: Ten years, as many weeks as a bulk import may hold: more is a typing error, and a grace of
 #: 10**18 weeks (SQLite stores it) ran the stop-loss evaluation off the calendar (a 500).
@@ -49,10 +48,6 @@ RULE_FIELDS = (
     "action",
     "active",
 )
-
-
-def _stored(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(STORED, rounding=ROUND_HALF_UP)
 
 
 def flag_raise(flag: Flag) -> tuple[Flag, bool]:
@@ -97,8 +92,8 @@ def flag_row(
         period=period,
         kind=kind,
         rule=rule,
-        observed_value=_stored(observed),
-        threshold=_stored(threshold),
+        observed_value=stored(observed),
+        threshold=stored(threshold),
         explanation=explanation,
         triggered_by=triggered_by[:60],
         historical=historical,
@@ -227,7 +222,7 @@ def flag_figures(flag: Flag) -> tuple[str, str]:
         if flag.rule is None:
             return _plain(observed), _plain(threshold)
         return (
-            format_value(flag.rule.metric, observed, exact=True),
+            observed_text(flag.rule, observed),
             format_value(flag.rule.metric, threshold, exact=True),
         )
     if flag.kind == FlagKind.EXCEPTIONS_GROWING:

@@ -3,11 +3,40 @@ percentages, quality as points, net value as money."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from usecases.templatetags.money import money, percent
 
 from .models import FRACTION_METRICS, Comparison, Metric, StopLossRule
+
+#: A flag keeps its observed value and threshold to 4 decimal places (``Flag.observed_value``).
+STORED = Decimal("0.0001")
+STORED_DIGITS = 16  # its max_digits
+
+
+def stored(value: Decimal | None) -> Decimal | None:
+    """``value`` as a flag stores it (4 decimal places, half up)."""
+    return None if value is None else Decimal(value).quantize(STORED, rounding=ROUND_HALF_UP)
+
+
+def observed_text(rule: StopLossRule, value: Decimal | None) -> str:
+    """An observed value in words, wherever a flag of ``rule`` shows it (its explanation, its
+    title, the Observed column, the consequences a form foresees, a withdrawal): the value as
+    the flag stores it, with the places of the rule's threshold (``places_for``: 19.00% against
+    15.25%) and, for a rate, as many more as it needs (573 ÷ 3229 reads 17.75% against 15.0%
+    in each, not 17.7% in the sentence and 17.75% in the column)."""
+    places = places_for(rule)
+    # What a flag can keep; a larger value (a preview's) is shown as it is.
+    if value is not None and value.is_finite() and value.adjusted() < STORED_DIGITS - 4:
+        value = stored(value)
+        while rule.metric in FRACTION_METRICS and places < 3 and not _shows(value, places):
+            places += 1
+    return format_value(rule.metric, value, places=places)
+
+
+def _shows(fraction: Decimal, places: int) -> bool:
+    """``fraction`` as a percentage to ``places`` decimals loses nothing."""
+    return fraction * 100 == round(fraction * 100, places)
 
 
 def places_for(rule: StopLossRule) -> int:

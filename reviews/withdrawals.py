@@ -71,7 +71,7 @@ from usecases.text import NOTE_MAX, check_field
 
 from .breaches import WEEKLY_METRICS, rule_breach
 from .flags import flag_close, refuse_if_resolved
-from .metric_format import format_value, places_for
+from .metric_format import observed_text
 from .models import Flag, FlagKind, FlagResolution, Metric, MonthlyReview, WeeklyReview
 from .series import Overlay, load_months, load_weeks_of, month_first, week_monday
 from .stoploss_effects import PmoRecipients, WithdrawalEffect, Withdrawn, who_is_notified
@@ -453,8 +453,7 @@ def _mark(flag: Flag, *, at, note: str, reason: str = "breach withdrawn by corre
 def _observed_text(flag: Flag, value: Decimal | None) -> str:
     """``rework rate now 10.0%``."""
     rule = flag.rule
-    shown = format_value(rule.metric, value, places=places_for(rule))
-    return f"{rule.get_metric_display().lower()} now {shown}"
+    return f"{rule.get_metric_display().lower()} now {observed_text(rule, value)}"
 
 
 def _notice(flag: Flag, use_case: UseCase, message: str, *, kind="stop_loss_withdrawn"):

@@ -136,6 +136,28 @@ def test_default_policy_boundaries(use_case, owner, figures, flagged):
     assert use_case.stage == (Stage.REDESIGN if flagged else Stage.ROLLOUT)
 
 
+def test_the_observed_value_reads_the_same_in_every_place(use_case, owner):
+    """573 reworked of 3,229: 17.7454…%, kept by the flag as 0.1775. The explanation said
+    "17.7%" (the threshold's places, from the exact rate) while the Observed column said
+    "17.75%" (the stored value): two figures for one value on the same card. Both now say
+    17.75%, and so do the flag's title and the form's foreseen consequence."""
+    from reviews.consequences import breach_words
+    from reviews.flags import flag_figures
+
+    figures = dict(tasks_total=4000, tasks_with_ai=3229, reworked_outputs=573, exceptions=0)
+    submit_week(use_case, "2026-W47", user=owner, **figures)
+    [flag] = stop_loss_flags(use_case)
+    assert flag.observed_value == Decimal("0.1775")
+    assert flag.explanation.startswith(
+        "Rework rate was 17.75% in 2026-W47, above the stop-loss threshold of 15.0%."
+    )
+    assert flag_figures(flag) == ("17.75%", "15.0%")
+    rate = Decimal(573) / Decimal(3229)
+    assert "Rework rate 17.75% exceeds the 15.0% stop-loss threshold" in breach_words(
+        flag.rule, rate, 1
+    )
+
+
 def test_the_explanation_states_a_finer_threshold_exactly(use_case, owner):
     """A threshold of 15.25 % is said as 15.25 %, never rounded to 15.3 % (it is what the rule
     compares with); the observed value is given to the same places."""
@@ -461,3 +483,15 @@ def test_resolved_flag_is_not_raised_again_for_the_same_period(use_case, owner, 
     flag_resolve(user=pmo, flag=flag, note="Rework spike explained: new agents onboarded.")
     correct_week(review, user=owner, reworked_outputs=2000)
     assert stop_loss_flags(use_case) == [flag]
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("1e400"), Decimal("-1e30"), Decimal("NaN"), Decimal("Infinity"), None]
+)
+def test_an_observed_value_no_flag_can_keep_is_still_said(value):
+    """The words never fail on a value beyond what a flag keeps (a preview's figures)."""
+    from reviews.metric_format import observed_text
+
+    for metric in (Metric.NET_VALUE, Metric.REWORK_RATE, Metric.QUALITY_SCORE):
+        rule = StopLossRule(metric=metric, comparison=Comparison.EXCEEDS, threshold=Decimal("0.15"))
+        assert isinstance(observed_text(rule, value), str)
