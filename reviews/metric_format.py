@@ -7,15 +7,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from usecases.templatetags.money import money, percent
 
-from .models import FRACTION_METRICS, Comparison, Metric, StopLossRule
+from .models import FRACTION_METRICS, Comparison, Flag, Metric, StopLossRule
 
-#: A flag keeps its observed value and threshold to 4 decimal places (``Flag.observed_value``).
-STORED = Decimal("0.0001")
-STORED_DIGITS = 16  # its max_digits
+_KEPT = Flag._meta.get_field("observed_value")
+#: A flag keeps its observed value and threshold to this many places (4), of so many digits.
+STORED = Decimal(1).scaleb(-_KEPT.decimal_places)
+STORED_DIGITS = _KEPT.max_digits
 
 
 def stored(value: Decimal | None) -> Decimal | None:
-    """``value`` as a flag stores it (4 decimal places, half up)."""
+    """``value`` as a flag stores it (``STORED`` places, half up)."""
     return None if value is None else Decimal(value).quantize(STORED, rounding=ROUND_HALF_UP)
 
 
@@ -29,24 +30,24 @@ def observed_text(rule: StopLossRule, value: Decimal | None) -> str:
     # What a flag can keep; a larger value (a preview's) is shown as it is.
     if value is not None and value.is_finite() and value.adjusted() < STORED_DIGITS - 4:
         value = stored(value)
-        while rule.metric in FRACTION_METRICS and places < 3 and not _shows(value, places):
-            places += 1
+        if rule.metric in FRACTION_METRICS:
+            places = percent_places(value, at_least=places)
     return format_value(rule.metric, value, places=places)
 
 
-def _shows(fraction: Decimal, places: int) -> bool:
-    """``fraction`` as a percentage to ``places`` decimals loses nothing."""
-    return fraction * 100 == round(fraction * 100, places)
+def percent_places(fraction: Decimal, *, at_least: int = 1) -> int:
+    """The places (``at_least`` to 3) that show ``fraction`` as a percentage exactly, or 3."""
+    places = at_least
+    while places < 3 and fraction * 100 != round(fraction * 100, places):
+        places += 1
+    return places
 
 
 def places_for(rule: StopLossRule) -> int:
     """Percent places that show the rule's threshold exactly (1–3)."""
     if rule.metric not in FRACTION_METRICS:
         return 1
-    places = 1
-    while places < 3 and (rule.threshold * 100) != round(rule.threshold * 100, places):
-        places += 1
-    return places
+    return percent_places(rule.threshold)
 
 
 def comparison_verb(comparison: str) -> str:
@@ -58,11 +59,7 @@ def format_value(metric: str, value: Decimal | None, *, places: int = 1, exact=F
     if value is None:
         return "—"
     if metric in FRACTION_METRICS:
-        if exact:
-            places = 1
-            while places < 3 and (value * 100) != round(value * 100, places):
-                places += 1
-        return percent(value, places)
+        return percent(value, percent_places(value) if exact else places)
     if metric == Metric.QUALITY_SCORE:
         return f"{value:.1f}" if not exact else f"{value.normalize():f}"
     return money(value)
