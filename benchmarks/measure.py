@@ -8,10 +8,12 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
    (``reviews.sweep_candidates``).
 2. The portfolio dashboard (default, and sorted by net value: every row's figure in SQL), the CFO
    report (12 complete months) and a use case page, through the
-   Django test client as a logged-in PMO (``force_login``): median and p95 over N requests after
-   a warm-up, the query count of one request (``CaptureQueriesContext``) and the SQL floor:
-   every SELECT the page ran, re-run directly on a cursor (median of a few runs, rows fetched);
-   the floor is the slowest of them, the page's heaviest aggregate. ``all SQL`` is their sum.
+   Django test client as a logged-in PMO (``force_login``): median and p95 over at least N
+   requests and at least ``page_seconds`` after a warm-up, the query count of one request
+   (``CaptureQueriesContext``) and the SQL floor: every SELECT the page ran, re-run directly on
+   a cursor (median of its runs, rows fetched); the page's requests and the re-runs alternate in
+   three rounds (``measure_page``). The floor is the slowest statement, the page's heaviest
+   aggregate. ``all SQL`` is their sum.
    ``prepared`` beside it: the same statements prepared first (``usecases.prepared_sql``),
    their execution alone — what the page's fixed-shape reads cost it, which it runs prepared.
 3. Weekly review submission over HTTP on gunicorn (``--base-url``): tokens from
@@ -30,6 +32,8 @@ the same run (``make bench``; ``scripts/bench.sh`` prepares the database and gun
 Targets (issue 9): dashboard and CFO report median ≤ 3× their SQL floor and ≤ 12 queries;
 (issue 16) the use case page's median ≤ 3× all of its own SQL (the sum of its queries, re-run on
 a cursor: one use case's many small reads have no single heavy aggregate) and ≤ 12 queries;
+(issue 20) at xl (20,000 use cases) every page ≤ 2× all of its own SQL and ≤ 12 queries, its
+heaviest query printed beside it, not judged (``page_rows``);
 submission ≥ 100/s with p95 ≤ 100 ms and (issue 20) ≥ 0.8× the bare read's throughput;
 sweep: the first run (it raises the flags, its writes' own time beside it) and the steady state
 (median of 3 runs) ≤ 5× the SQL pass (issue 20); the gate pack PDF of 40 items ≤ 20 s; span
@@ -48,6 +52,7 @@ import cProfile
 import dataclasses
 import datetime
 import io
+import itertools
 import json
 import os
 import pstats
@@ -69,10 +74,12 @@ from .generate import (
     week_label,
 )
 
-#: Per size: page requests, submissions, load threads, SQL floor runs.
+#: Per size: page requests (at least; and for at least ``page_seconds`` a page), submissions,
+#: load threads, SQL floor runs (a statement's, per round of ``measure_page``).
 PLANS = {
     "full": {
         "page_requests": 30,
+        "page_seconds": 2.0,
         "submissions": 1000,
         "threads": 8,
         "floor_runs": 7,
@@ -84,6 +91,7 @@ PLANS = {
     "xl": {
         "all_sql_target": 2,
         "page_requests": 15,
+        "page_seconds": 2.0,
         "submissions": 1000,
         "threads": 8,
         "floor_runs": 5,
@@ -92,6 +100,7 @@ PLANS = {
     },
     "small": {
         "page_requests": 10,
+        "page_seconds": 0.3,
         "submissions": 48,
         "threads": 4,
         "floor_runs": 3,
@@ -107,6 +116,9 @@ SUBMIT_P95_TARGET = 0.100  # seconds
 #: threads and tokens (issue 20).
 READ_RATIO_TARGET = 0.8
 SUBMIT_ROUNDS = 4  # alternating batches of reads and submissions (``interleaved``)
+#: A page's timed requests and its floor's re-runs alternate in this many rounds
+#: (``measure_page``).
+PAGE_ROUNDS = 3
 SWEEP_RATIO_TARGET = 5  # × the SQL pass, the first run and the steady state (issue 20)
 STEADY_RUNS = 3  # the steady sweep's timed runs (its row: their median)
 CFO_MONTHS = 12
@@ -171,6 +183,11 @@ def timed_query(sql: str, *, runs: int, prepared: bool = False) -> float:
     """Median wall time of ``sql`` run directly on a cursor, rows fetched. ``prepared``: on a
     ``prepared_cursor`` (PostgreSQL parses and plans it once, on a first run not timed): the
     statement's execution alone, the floor of a read the page runs prepared."""
+    return statistics.median(query_times(sql, runs=runs, prepared=prepared))
+
+
+def query_times(sql: str, *, runs: int, prepared: bool = False) -> list[float]:
+    """``runs`` wall times of ``sql`` (``timed_query``)."""
     from django.db import connection
 
     from usecases.prepared_sql import prepared_cursor
@@ -185,7 +202,7 @@ def timed_query(sql: str, *, runs: int, prepared: bool = False) -> float:
             cursor.execute(sql)
             cursor.fetchall()
             times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    return times
 
 
 def explain(sql: str) -> str:
@@ -225,7 +242,20 @@ class PageResult:
     all_sql_prepared: float = 0.0
 
 
-def measure_page(client, url: str, *, requests: int, floor_runs: int) -> PageResult:
+def measure_page(
+    client,
+    url: str,
+    *,
+    requests: int,
+    floor_runs: int,
+    seconds: float = 0.0,
+    rounds: int = PAGE_ROUNDS,
+) -> PageResult:
+    """A page's median beside its SQL, measured in ``rounds`` alternating rounds: each round
+    times the page (at least ``requests ÷ rounds`` requests, and for at least ``seconds ÷
+    rounds``), then re-runs each of its reads ``floor_runs`` times on a cursor. A page of a few
+    milliseconds gets hundreds of requests, not 15, and a slow spell of the machine falls on the
+    page and on its floor alike. Warm-up: 3 requests, and more until a tenth of ``seconds``."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -235,20 +265,30 @@ def measure_page(client, url: str, *, requests: int, floor_runs: int) -> PageRes
             raise RuntimeError(f"GET {url} answered {response.status_code}")
         return response
 
-    for _ in range(3):
+    warm_until = time.perf_counter() + seconds / 10
+    for n in itertools.count():
         get()
+        if n >= 2 and time.perf_counter() >= warm_until:
+            break
     connection.queries_log.clear()  # a full log (maxlen 9000) would hide what this one captures
     with CaptureQueriesContext(connection) as captured:
         get()
     # ``captured_queries`` reads the connection's log, which the next request clears: copy it.
     queries = list(captured.captured_queries)
-    times = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        get()
-        times.append(time.perf_counter() - began)
     reads = [q["sql"] for q in queries if is_read(q["sql"])]
-    timed = sorted(((timed_query(sql, runs=floor_runs), sql) for sql in reads), reverse=True)
+    times: list[float] = []
+    floors: dict[str, list[float]] = {sql: [] for sql in reads}
+    for _ in range(rounds):
+        round_ends = time.perf_counter() + seconds / rounds
+        for n in itertools.count():
+            if n >= -(-requests // rounds) and time.perf_counter() >= round_ends:
+                break
+            began = time.perf_counter()
+            get()
+            times.append(time.perf_counter() - began)
+        for sql in reads:
+            floors[sql] += query_times(sql, runs=floor_runs)
+    timed = sorted(((statistics.median(floors[sql]), sql) for sql in reads), reverse=True)
     return PageResult(
         times=times,
         queries=len(queries),
@@ -349,29 +389,36 @@ def page_rows(*, today, plan, run_dir: Path, plans_out: list[str], profile: bool
                 url,
                 requests=plan["page_requests"],
                 floor_runs=plan["floor_runs"],
+                seconds=plan["page_seconds"],
             )
         except Exception as exc:  # a page that fails is reported, the others still run
             traceback.print_exc()
             rows.append(Row(name, status=f"FAILED: {type(exc).__name__}: {exc}"[:120]))
             continue
         median = statistics.median(result.times)
+        all_sql_target = plan.get("all_sql_target")
+        if all_sql_target:
+            # xl (issue 20): every page's median ≤ this × all of its own SQL. Issue 9's floor
+            # (the heaviest query, at the full size) is printed beside it, not judged: at 20,000
+            # use cases the dashboard's ten aggregates weigh alike, and their sum alone is more
+            # than 3× the heaviest, a ratio no page running that SQL could meet.
+            basis, limit = "all SQL", all_sql_target
+            if result.floor:
+                heaviest = f"heaviest {ms(result.floor)} ({median / result.floor:.1f}×)"
+            else:
+                heaviest = "no read"
+        else:
+            limit, heaviest = PAGE_RATIO_TARGET, f"heaviest {ms(result.floor)}"
         reference = result.all_sql if basis == "all SQL" else result.floor
         ratio = median / reference if reference else float("inf")
-        ok = ratio <= PAGE_RATIO_TARGET and result.queries <= PAGE_QUERY_TARGET
-        target = f"≤ {PAGE_RATIO_TARGET}× {basis}, ≤ {PAGE_QUERY_TARGET} queries"
+        ok = ratio <= limit and result.queries <= PAGE_QUERY_TARGET
+        target = f"≤ {limit}× {basis}, ≤ {PAGE_QUERY_TARGET} queries"
         extra = (
             f"all SQL {ms(result.all_sql)}"
             if basis == "floor"
-            else f"its own SQL, all {result.queries} queries; heaviest {ms(result.floor)}"
+            else f"its own SQL, all {result.queries} queries; {heaviest}"
         )
         extra += f"; prepared {ms(result.all_sql_prepared)}"
-        all_sql_target = plan.get("all_sql_target")
-        if all_sql_target:  # xl (issue 20): every page ≤ this × all of its own SQL as well
-            all_ratio = median / result.all_sql if result.all_sql else float("inf")
-            ok = ok and all_ratio <= all_sql_target
-            target += f"; ≤ {all_sql_target}× all SQL"
-            if basis == "floor":
-                extra += f" ({all_ratio:.1f}×)"
         row = Row(
             name,
             n=str(len(result.times)),

@@ -249,8 +249,8 @@ def owing_use_cases(*, owner=None, business_unit=None, use_case_ids=None):
         use_cases = use_cases.filter(value_owner__username=owner)
     if business_unit:
         use_cases = use_cases.filter(business_unit=business_unit)
-    if use_case_ids is not None:
-        use_cases = use_cases.filter(pk__in=use_case_ids)
+    if use_case_ids is not None:  # a list: one array, not a parameter per id (``any_of``)
+        use_cases = use_cases.filter(pk__any_of=use_case_ids)
     return use_cases
 
 

@@ -7,9 +7,14 @@ class UsecasesConfig(AppConfig):
 
     def ready(self):
         from django.contrib.auth import get_user_model
+        from django.db.models import IntegerField
         from django.db.models.signals import m2m_changed, pre_delete
 
+        from .any_of import AnyOf
         from .role_changes import audit_role_groups, audit_user_deleted
+
+        # ``pk__any_of=[…]``: a list of ids as one array on PostgreSQL (``any_of``).
+        IntegerField.register_lookup(AnyOf)
 
         # Every change of a user's PMO/Leadership groups is audited (RoleChange), on any path.
         m2m_changed.connect(

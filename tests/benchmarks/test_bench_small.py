@@ -119,6 +119,42 @@ def test_sweep_and_one_page_measurement_run(small_portfolio):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_a_page_and_its_floor_are_measured_in_alternating_rounds(small_portfolio, monkeypatch):
+    """The page's requests and the re-runs of its reads alternate (a slow spell of the machine
+    falls on both), and a cheap page is timed for the whole time given, not for N requests."""
+    import time
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    events = []
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=generate.PMO_USERNAME))
+    get = client.get
+    monkeypatch.setattr(client, "get", lambda url: events.append("page") or get(url))
+    query_times = measure.query_times
+    monkeypatch.setattr(
+        measure,
+        "query_times",
+        lambda sql, **kw: events.append("floor") or query_times(sql, **kw),
+    )
+    url = measure.page_url("usecases:list")
+    result = measure.measure_page(client, url, requests=3, floor_runs=1, seconds=0, rounds=3)
+    sequence = "".join("p" if e == "page" else "f" for e in events)
+    reads = sequence.count("f") // 4  # each read: once a round, then once prepared
+    assert reads > 0 and len(result.times) == 3
+    # Three warm-ups and the request whose queries are captured, then three rounds of a request
+    # and the re-run of every read, then the prepared re-runs.
+    assert sequence == "pppp" + ("p" + "f" * reads) * 3 + "f" * reads
+
+    began = time.perf_counter()
+    result = measure.measure_page(client, url, requests=1, floor_runs=1, seconds=0.3, rounds=3)
+    assert time.perf_counter() - began >= 0.3
+    assert len(result.times) >= 3  # at least one a round
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
 def test_the_gate_pack_pdf_row_runs_and_cleans_up(small_portfolio):
     from stagegates.models import Gate
 

@@ -94,6 +94,26 @@ def test_ids_as_a_list_a_subquery_or_none(portfolio):
 
 
 @pytest.mark.django_db
+def test_a_list_of_ids_is_one_parameter_a_period_on_postgresql(portfolio):
+    """A data steward's 500 use cases are one array in each period's SELECT on PostgreSQL
+    (``usecases.any_of``), not 500 parameters 32 times; the rows are those of the ids."""
+    periods = cadence.lookback_periods(today=TODAY)
+    one = cadence.missing_reviews(today=TODAY, periods=periods, use_case_ids=[portfolio[0].pk])
+    ids = [case.pk for case in portfolio[:3]] + list(range(10**6, 10**6 + 500))
+    many = cadence.missing_reviews(today=TODAY, periods=periods, use_case_ids=ids)
+    if connection.vendor == "postgresql":
+        assert len(many.params) == len(one.params)
+        assert many.union.count("= ANY(") == len(periods)
+    else:  # SQLite: ``__in``, a parameter per id
+        assert len(many.params) == len(one.params) + (len(ids) - 1) * len(periods)
+    as_subquery = UseCase.objects.filter(pk__in=ids).values("pk")
+    expected = orm_union(today=TODAY, periods=periods, use_case_ids=as_subquery)
+    assert list(many) == expected and {row["use_case_id"] for row in expected} == {
+        case.pk for case in portfolio[:3]
+    }
+
+
+@pytest.mark.django_db
 def test_rows_read_like_a_queryset(portfolio, monkeypatch):
     rows = cadence.overdue_reviews(today=TODAY)
     everything = list(rows)
