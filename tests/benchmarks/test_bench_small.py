@@ -153,6 +153,28 @@ def test_a_page_and_its_floor_are_measured_in_alternating_rounds(small_portfolio
     assert len(result.times) >= 3  # at least one a round
 
 
+@pytest.mark.django_db
+def test_a_statement_a_page_runs_twice_counts_twice_in_its_sql(monkeypatch):
+    """ "All SQL" is the sum over the page's statements in the order it ran them: the same
+    SELECT run twice is two statements of the page."""
+
+    class Answer:
+        status_code = 200
+
+    class TwiceTheSameRead:
+        def get(self, url):
+            with connection.cursor() as cursor:
+                for _ in range(2):
+                    cursor.execute("SELECT 1")
+                    cursor.fetchall()
+            return Answer()
+
+    monkeypatch.setattr(measure, "query_times", lambda sql, *, runs, prepared=False: [0.001] * runs)
+    monkeypatch.setattr(measure, "timed_query", lambda sql, *, runs, prepared=False: 0.001)
+    result = measure.measure_page(TwiceTheSameRead(), "/", requests=3, floor_runs=2)
+    assert result.queries == 2 and result.all_sql == pytest.approx(0.002)
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
 def test_the_gate_pack_pdf_row_runs_and_cleans_up(small_portfolio):
