@@ -4,6 +4,7 @@ and a write that is not there is reported. No assertion on any duration."""
 
 import datetime
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -32,10 +33,39 @@ def small_live(transactional_db, live_server, time_machine):
     generate.generate(size=generate.SIZES["small"], today=TODAY, analyze=False, log=lambda _: None)
     yield live_server.url
     # A client that gave up (a timeout) leaves its request running on the live server. The
-    # database's flush after the test must wait for it: CI's teardown deadlocked once, the flush's
-    # TRUNCATE against the abandoned request's transaction. Bounded: the threads are joined.
-    for thread in live_requests_in_progress():
-        thread.join(timeout=30)
+    # database's flush after the test must wait for it: CI's teardown deadlocked twice, the
+    # flush's TRUNCATE against the abandoned request's transaction. Joining the threads seen at
+    # teardown once was not enough (the second time): a request the server accepted just after
+    # that look started a thread of its own. So wait until no request has run for a while.
+    wait_until_the_live_server_is_quiet()
+
+
+def other_sessions_at_work() -> int:
+    """Other connections to the test database running a statement or inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+            "AND state IS DISTINCT FROM 'idle'"
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_until_the_live_server_is_quiet(*, quiet=0.5, bound=30.0) -> None:
+    """Until no request thread of the live server has run, and no other connection to the
+    test database has been at work, for ``quiet`` seconds (each thread joined as it is seen);
+    bounded by ``bound`` seconds in all."""
+    deadline = time.monotonic() + bound
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        running = live_requests_in_progress()
+        for thread in running:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if running or other_sessions_at_work():
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet:
+            return
+        time.sleep(0.02)
 
 
 def test_the_mix_runs_open_loop_and_every_acknowledged_write_is_stored(small_live):
