@@ -54,9 +54,10 @@ def evaluate(
     what breaches. Must run inside a transaction (the review's, or one per sweep batch).
 
     ``bulk``: raise the new flags with their effects in bulk (``stoploss_effects.raise_many``,
-    the sweep: a fixed number of statements whatever the number of flags, the e-mails enqueued
-    as one task); else one by one (``raise_candidate``, the save hook: a review's few flags, each
-    e-mail enqueued on its own). The same records either way.
+    the sweep and the save hook: a fixed number of statements whatever the number of flags and
+    of people told, the e-mails enqueued as one task); else one by one (``raise_candidate``,
+    each notice in a savepoint of its own, each e-mail enqueued on its own: the demo's seeding).
+    The same records either way (``tests/reviews/test_sweep_bulk.py``).
 
     Queries: ``reviews.series.load``'s, then the use case rows if not read yet and something
     breaches, the flags already raised (1), and a few per *new* flag (``bulk``: a few in all)."""
@@ -91,7 +92,9 @@ def evaluate_after_review(
     review, *, change_in_effect=NOT_LOADED, correction: Correction | None = None
 ) -> Outcome:
     """Evaluate the rules for a weekly or monthly review just saved (inside its transaction):
-    ``evaluate`` of ``Target.of_review(review)``. ``change_in_effect``: the caller's
+    ``evaluate`` of ``Target.of_review(review)``, its flags raised in bulk (a breaching save:
+    21 statements instead of 33, 13.5 ms instead of 19 ms in one process with the real broker,
+    benchmarks/README.md). ``change_in_effect``: the caller's
     ``services.model_version_in_effect`` of a weekly review's week (not given: read here).
     ``correction``: the review was corrected — then the open stop-loss flags whose breach the
     correction removed are withdrawn too (``reviews.withdrawals``; one more query when the use
@@ -103,7 +106,9 @@ def evaluate_after_review(
     measured, ``telemetry_figures.measured_weeks``); with net-value rules also the use case with its
     business case and its months (four)."""
     outcome = evaluate(
-        {review.use_case_id: Target.of_review(review)}, change_in_effect=change_in_effect
+        {review.use_case_id: Target.of_review(review)},
+        change_in_effect=change_in_effect,
+        bulk=True,
     )
     if correction is not None:
         outcome.withdrawn += withdraw_after_correction(correction, PmoRecipients())

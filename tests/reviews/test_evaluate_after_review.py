@@ -203,3 +203,43 @@ def _outer(sql: str) -> str:
             kept.append(char)
         depth -= char == ")"
     return "".join(kept)
+
+
+def _breaching_save_statements(use_case, owner, week: str) -> int:
+    """Statements of a review save that breaches the default rework rule (its e-mails, after
+    commit, not run)."""
+    from .stoploss_helpers import rework, submit_week
+
+    with CaptureQueriesContext(connection) as queries:
+        submit_week(use_case, week, user=owner, **rework("0.19"))
+    return len(queries.captured_queries)
+
+
+def test_a_breach_is_written_in_bulk_whoever_is_told(
+    owner, pmo, django_capture_on_commit_callbacks
+):
+    """The save hook raises its flags as the sweep does (``stoploss_effects.raise_many``): the
+    flag, the stage change and every notice in a fixed number of statements, however many
+    PMO members are copied (one by one, each notice was a savepoint, a read and an insert)."""
+    from tests.conftest import make_use_case, make_user
+
+    from .stoploss_helpers import rework, submit_week
+
+    warm = make_use_case("Warm-up", owner=owner)
+    submit_week(warm, "2026-W47", user=owner, **rework("0.19"))  # the rules' caches, read once
+    with django_capture_on_commit_callbacks(execute=False):
+        one_pmo = _breaching_save_statements(make_use_case("One", owner=owner), owner, "2026-W47")
+    for name in ("paul", "petra", "pat"):
+        make_user(name, "PMO")
+    with django_capture_on_commit_callbacks(execute=False):
+        four = _breaching_save_statements(make_use_case("Four", owner=owner), owner, "2026-W47")
+    assert four == one_pmo
+    [flag] = Flag.objects.filter(use_case__name="Four")
+    told = Notification.objects.filter(kind="stop_loss", subject_id=flag.pk)
+    assert sorted(told.values_list("recipient__username", flat=True)) == [
+        "olivia",
+        "pat",
+        "paul",
+        "petra",
+        "pia",
+    ]
