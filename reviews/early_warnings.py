@@ -40,6 +40,7 @@ from django.utils.formats import date_format
 
 from usecases.templatetags.money import percent
 
+from .metric_format import STORED  # the places a flag keeps
 from .models import FlagKind
 from .points import WeekPoint
 
@@ -263,8 +264,6 @@ class Measured:
     traces: int
 
 
-PLACES = Decimal("0.0001")  # as a flag stores it
-
 #: The figures a review declares and telemetry measures, as the explanation names them.
 COMPARED = (("active_users", "active users"), ("tasks_with_ai", "tasks with AI"))
 
@@ -298,7 +297,7 @@ def declared_vs_measured(
     return Signal(
         kind=FlagKind.DECLARED_VS_MEASURED,
         period=declared.week,
-        observed=None if unmeasured else max(abs(p) for *_rest, p in gaps).quantize(PLACES),
+        observed=None if unmeasured else max(abs(p) for *_rest, p in gaps).quantize(STORED),
         threshold=percent / 100,
         explanation=(
             f"{declared.week}: {'; '.join(words)}. The alert starts above a "

@@ -11,7 +11,8 @@ from .models import FRACTION_METRICS, Comparison, Flag, Metric, StopLossRule
 
 _KEPT = Flag._meta.get_field("observed_value")
 #: A flag keeps its observed value and threshold to this many places (4), of so many digits.
-STORED = Decimal(1).scaleb(-_KEPT.decimal_places)
+STORED_PLACES = _KEPT.decimal_places
+STORED = Decimal(1).scaleb(-STORED_PLACES)
 STORED_DIGITS = _KEPT.max_digits
 
 
@@ -28,7 +29,7 @@ def observed_text(rule: StopLossRule, value: Decimal | None) -> str:
     in each, not 17.7% in the sentence and 17.75% in the column)."""
     places = places_for(rule)
     # What a flag can keep; a larger value (a preview's) is shown as it is.
-    if value is not None and value.is_finite() and value.adjusted() < STORED_DIGITS - 4:
+    if value is not None and value.is_finite() and value.adjusted() < STORED_DIGITS - STORED_PLACES:
         value = stored(value)
         if rule.metric in FRACTION_METRICS:
             places = percent_places(value, at_least=places)
