@@ -434,6 +434,15 @@ class Notification(models.Model):
                 condition=models.Q(emailed_at__isnull=True),
                 name="notification_email_pending",
             ),
+            # A submission settles the unread reminders of its use case and period
+            # (``reviews.reminders.settle_statement``): without it that UPDATE reads every
+            # notice of the subject type (the reminders of every week) or, planned generically,
+            # the whole unique index, and PostgreSQL re-plans it on every submission.
+            models.Index(
+                fields=["subject_type", "subject_id", "period"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_subject",
+            ),
         ]
 
     def __str__(self):

@@ -5,14 +5,19 @@ logs its own; without a threshold (``DATABASE_PREPARED_STATEMENTS=false``, read 
 ``tests/portfolio/test_db_unavailable.py``) nothing is prepared."""
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from reviews import cadence
+from reviews.models import Flag
+from reviews.reminders import REMINDER_KINDS
 from reviews.services import weekly_review_submit
 from tests.conftest import make_use_case
 from tests.reviews.stoploss_helpers import HEALTHY
 from usecases.context_processors import UNREAD_COUNT
-from usecases.models import UseCase
+from usecases.models import Notification, UseCase
 from usecases.permissions import USE_CASE_WITH_BUSINESS_CASE
 from usecases.prepared_sql import prepared_cursor
 
@@ -52,6 +57,54 @@ def test_the_review_insert_is_prepared(owner, use_case):
     weekly_review_submit(user=owner, use_case=use_case, week="2026-W47", data=HEALTHY)
     new = [s for s in prepared_on_server() if s not in before]
     assert any(s.startswith('WITH "new_row" AS (INSERT INTO "reviews_weeklyreview"') for s in new)
+
+
+def test_the_review_insert_is_planned_once_not_on_every_submission(owner, use_case):
+    """After PostgreSQL's five custom plans the INSERT keeps a generic one: its settling of the
+    week's reminders finds them by ``notification_unread_subject`` whatever the values. Without
+    that index the generic plan read the whole unique index of the notifications, so PostgreSQL
+    planned the statement afresh on every submission (~0.1 ms of its CPU each; issue 20), and
+    the custom plan read every notice of the subject type (the reminders of every week)."""
+    use_cases = [make_use_case(f"Planned {n}", owner) for n in range(10)]
+    # What an installation keeps: a year of settled weekly reminders for each, and the PMO's
+    # unread stop-loss notices about flags.
+    now = timezone.now()
+    notices = [
+        Notification(
+            recipient=owner,
+            kind=REMINDER_KINDS[cadence.WEEKLY],
+            subject_type=ContentType.objects.get_for_model(UseCase),
+            subject_id=each.pk,
+            period=f"2025-W{week:02d}",
+            title="Weekly review due",
+            read_at=now,
+        )
+        for each in use_cases
+        for week in range(1, 53)
+    ]
+    notices += [
+        Notification(
+            recipient=owner,
+            kind="stop_loss",
+            subject_type=ContentType.objects.get_for_model(Flag),
+            subject_id=10_000 + n,
+            period="2026-W30",
+            title="Stop-loss flag raised",
+        )
+        for n in range(3000)
+    ]
+    Notification.objects.bulk_create(notices)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE usecases_notification")
+    for n, each in enumerate(use_cases):
+        weekly_review_submit(user=owner, use_case=each, week=f"2026-W{30 + n:02d}", data=HEALTHY)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            'WHERE statement LIKE \'WITH "new_row" AS (INSERT INTO "reviews_weeklyreview"%%\''
+        )
+        [(generic, custom)] = cursor.fetchall()
+    assert (generic, custom) == (5, 5)
 
 
 def test_the_query_log_shows_a_prepared_statement_with_its_values(owner):
