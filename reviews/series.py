@@ -4,14 +4,14 @@ the review save hook (one use case, one review) and the sweep (a batch of use ca
 Queries, in this order: the rules of the use cases with the default policy (1); the use case rows
 (1, with their business cases when net-value rules apply) — read first when the judging needs them
 (the owner signal, net-value rules, or the latest weeks of a batch), else only once something
-breaches (``use_case_rows``); the weeks: a window over the batch for ``LATEST`` (1), one use case's
-weeks up to an explicit week with its ``live_since`` and whether telemetry counted spans in that
-week (1, 2 for an earlier week); the months (3); the model/prompt changes (1, none when the
-caller hands the one in effect over); what telemetry measured of the evaluated weeks
-(``telemetry_figures.measured_weeks``: 1 when none of them has spans, none when the weeks' own
-statement said so, at most 4); the overdue reviews of the owner signal (1). So the save hook of
-a weekly review that breaches nothing and has no spans costs two queries, and a sweep batch a
-fixed number whatever its size.
+breaches (``use_case_rows``); the weeks: the newest of each use case of the batch for ``LATEST``
+(1), one use case's weeks up to an explicit week with its ``live_since`` and whether telemetry
+counted spans in that week (1, 2 for an earlier week); the months (3); the model/prompt changes
+(1, none when the caller hands the one in effect over); what telemetry measured of the
+evaluated weeks (``telemetry_figures.measured_weeks``: 1 when none of them has spans, none when
+the weeks' own statement said so, at most 4); the overdue reviews of the owner signal (1). So
+the save hook of a weekly review that breaches nothing and has no spans costs two queries, and a
+sweep batch a fixed number whatever its size.
 
 ``Overlay``: an unsaved review laid over the rows read (``reviews.consequences`` previews what a
 review would trigger with the very same evaluation): its week replaces (or joins) the weeks
@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 
+from django.db import connection
 from django.db.models import Exists, F, Q, Window
 from django.db.models.functions import RowNumber
 
@@ -259,18 +260,29 @@ def _by_use_case_upto(field_name: str, ids: Iterable[int], cutoffs: dict[int, da
     return condition
 
 
-def load_weeks(
-    use_case_ids: Sequence[int],
-    *,
-    limit: int,
-    cutoffs: dict[int, datetime.date] | None = None,
-) -> dict[int, list[WeekPoint]]:
-    """The last ``limit`` submitted weeks of each use case (up to its cutoff Monday, if any),
-    oldest first. One query (a window function ranks each use case's weeks)."""
+def load_weeks(use_case_ids: Sequence[int], *, limit: int) -> dict[int, list[WeekPoint]]:
+    """The last ``limit`` submitted weeks of each use case, oldest first. One query: on
+    PostgreSQL each use case's newest weeks read down its ``(use case, week)`` index and no
+    further (``LATERAL … LIMIT``); elsewhere a window ranks each use case's weeks
+    (``ranked_weeks``, the same rows: ``tests/reviews/test_series_weeks.py``)."""
     if not use_case_ids or limit < 1:
         return {}
-    ranked = (
-        WeeklyReview.objects.filter(_by_use_case_upto("week_start", use_case_ids, cutoffs or {}))
+    rows = (
+        _newest_weeks(use_case_ids, limit)
+        if connection.vendor == "postgresql"
+        else ranked_weeks(use_case_ids, limit)
+    )
+    series: dict[int, list[WeekPoint]] = defaultdict(list)
+    for row in rows:
+        series[row["use_case_id"]].append(week_point(row))
+    return series
+
+
+def ranked_weeks(use_case_ids: Sequence[int], limit: int):
+    """The last ``limit`` weeks of each use case (``WEEK_COLUMNS``), by use case and week: a
+    window over all their weeks (which reads every week of every use case)."""
+    return (
+        WeeklyReview.objects.filter(use_case_id__in=use_case_ids)
         .annotate(
             rank=Window(
                 RowNumber(), partition_by=[F("use_case_id")], order_by=F("week_start").desc()
@@ -280,10 +292,29 @@ def load_weeks(
         .order_by("use_case_id", "week_start")
         .values(*WEEK_COLUMNS)
     )
-    series: dict[int, list[WeekPoint]] = defaultdict(list)
-    for row in ranked:
-        series[row["use_case_id"]].append(week_point(row))
-    return series
+
+
+def _newest_weeks(use_case_ids: Sequence[int], limit: int) -> list[dict]:
+    """``ranked_weeks`` on PostgreSQL, reading only the rows it returns (issue 20: the sweep at
+    20,000 use cases read all 104 weeks of each use case judged, 8× what it kept, and sorted
+    them on disk). The week label sorts as its Monday, so the ``(use case, week)`` unique index
+    gives each use case's newest weeks in order. PostgreSQL returns what ``values()`` would
+    (no converter applies to these columns there)."""
+    meta = WeeklyReview._meta
+    quote = connection.ops.quote_name
+    columns = [quote(meta.get_field(name).column) for name in WEEK_COLUMNS]
+    use_case = quote(meta.get_field("use_case").column)
+    week, week_start = (quote(meta.get_field(name).column) for name in ("week", "week_start"))
+    sql = (
+        f"SELECT {', '.join(f'n.{c}' for c in columns)} "
+        f"FROM unnest(%s::bigint[]) AS u(id) CROSS JOIN LATERAL ("
+        f"SELECT {', '.join(f'w.{c}' for c in columns)} FROM {quote(meta.db_table)} w "
+        f"WHERE w.{use_case} = u.id ORDER BY w.{week} DESC LIMIT %s) AS n "
+        f"ORDER BY n.{use_case}, n.{week_start}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [sorted(set(use_case_ids)), limit])
+        return [dict(zip(WEEK_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
 
 LATEST_WEEKS_COLUMNS = (*WEEK_COLUMNS, "use_case__live_since", "spans_that_week")
