@@ -59,7 +59,7 @@ def test_the_review_insert_is_prepared(owner, use_case):
     assert any(s.startswith('WITH "new_row" AS (INSERT INTO "reviews_weeklyreview"') for s in new)
 
 
-def test_the_review_insert_is_planned_once_not_on_every_submission(owner, use_case):
+def test_the_review_insert_is_planned_once_not_on_every_submission(owner):
     """After PostgreSQL's five custom plans the INSERT keeps a generic one: its settling of the
     week's reminders finds them by ``notification_unread_subject`` whatever the values. Without
     that index the generic plan read the whole unique index of the notifications, so PostgreSQL
