@@ -14,6 +14,7 @@ from reviews import cadence
 from reviews.models import Flag
 from reviews.reminders import REMINDER_KINDS
 from reviews.services import weekly_review_submit
+from reviews.stoploss_effects import STOP_LOSS_NOTICE
 from tests.conftest import make_use_case
 from tests.reviews.stoploss_helpers import HEALTHY
 from usecases.context_processors import UNREAD_COUNT
@@ -85,7 +86,7 @@ def test_the_review_insert_is_planned_once_not_on_every_submission(owner):
     notices += [
         Notification(
             recipient=owner,
-            kind="stop_loss",
+            kind=STOP_LOSS_NOTICE,
             subject_type=ContentType.objects.get_for_model(Flag),
             subject_id=10_000 + n,
             period="2026-W30",
