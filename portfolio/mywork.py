@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 
 from reviews import cadence
@@ -27,6 +27,7 @@ from reviews.overdue_digest import overdue_digest
 from stagegates.models import Gate, GateItem, GateStatus, Vote
 from usecases.models import REVIEW_STAGES, UseCase
 from usecases.permissions import can_vote
+from usecases.prepared_sql import PreparedQuery
 from usecases.roles import roles
 
 #: How many rows each list shows (the count says how many there are in all).
@@ -34,7 +35,7 @@ LIST_LIMIT = 25
 #: How many rows of the PMO's lists (the overdue tracker and the flags page have them all).
 PMO_LIST_LIMIT = 10
 #: A person's use cases are given to the missing-review queries as a list up to this many
-#: (``_listed_ids``).
+#: (``_given_ids``).
 MAX_LISTED_IDS = 500
 #: Value owners named in the PMO's "Per value owner" line (most overdue first); the others are
 #: summed (``cadence.owner_summary``), as on the overdue tracker.
@@ -123,39 +124,46 @@ class MyWork:
         return not (self.reviews or self.gates or self.pmo)
 
 
-def my_use_cases(user):
-    """The use cases ``user`` is value owner of or contributor to (no join blow-up)."""
+def my_use_cases(user_id: int):
+    """The use cases the user ``user_id`` is value owner of or contributor to (no join blow-up)."""
     contributes = UseCase.contributors.through.objects.filter(
-        usecase_id=OuterRef("pk"), user_id=user.pk
+        usecase_id=OuterRef("pk"), user_id=user_id
     )
-    return UseCase.objects.filter(Q(value_owner=user) | Q(Exists(contributes)))
+    return UseCase.objects.filter(Q(value_owner_id=user_id) | Q(Exists(contributes)))
 
 
-def _listed_ids(mine, total: int):
-    """The ids of ``mine`` as a list when there are at most ``MAX_LISTED_IDS`` (one query):
-    given the ids themselves, PostgreSQL probes each use case's periods instead of hashing
-    every use case's reviews of each period, which it chose for the subquery (at 20,000 use
-    cases: a value owner's My work 478 ms → 50 ms). On PostgreSQL the list is one array
-    parameter in each of the look-back's 32 periods (``usecases.any_of``); on SQLite it is a
-    parameter per id in each, and SQLite takes at most 32,766: more ids, and the subquery is
-    kept."""
-    if total > MAX_LISTED_IDS:
-        return mine.order_by().values("pk")
-    return list(mine.order_by().values_list("pk", flat=True))
+def _mine(user_id: int):
+    owes_reviews = ExpressionWrapper(
+        Q(stage__in=REVIEW_STAGES, live_since__isnull=False), output_field=BooleanField()
+    )
+    return my_use_cases(user_id).order_by("pk").values_list("pk", owes_reviews)
+
+
+#: Each of a person's use cases: (id, whether it owes reviews: in a review stage and live). The
+#: page's first read, compiled once per connection (``usecases.prepared_sql``); its rows are
+#: the counts, and the ids given to the missing-review queries.
+MINE = PreparedQuery(_mine, user_id=int)
+
+
+def _given_ids(mine: list[tuple], user_id: int):
+    """The ids of ``mine`` as a list when there are at most ``MAX_LISTED_IDS``: given the ids
+    themselves, PostgreSQL probes each use case's periods instead of hashing every use case's
+    reviews of each period, which it chose for the subquery (at 20,000 use cases: a value
+    owner's My work 478 ms → 50 ms). On PostgreSQL the list is one array parameter in each of
+    the look-back's 32 periods (``usecases.any_of``); on SQLite it is a parameter per id in
+    each, and SQLite takes at most 32,766: more ids, and the subquery is kept."""
+    if len(mine) > MAX_LISTED_IDS:
+        return my_use_cases(user_id).order_by().values("pk")
+    return [pk for pk, _owes in mine]
 
 
 def reviews_part(user, *, today: datetime.date) -> ReviewsPart | None:
-    """None when ``user`` neither owns nor contributes to a use case. Six queries otherwise
-    (one of them the ids of their use cases, ``_listed_ids``; one pass for the overdue rows and
-    their number)."""
-    mine = my_use_cases(user)
-    counts = mine.order_by().aggregate(
-        total=Count("pk"),
-        reviewing=Count("pk", filter=Q(stage__in=REVIEW_STAGES, live_since__isnull=False)),
-    )
-    if not counts["total"]:
+    """None when ``user`` neither owns nor contributes to a use case. Five queries otherwise
+    (one of them their use cases, ``MINE``; one pass for the overdue rows and their number)."""
+    mine = MINE(user_id=user.pk)
+    if not mine:
         return None
-    ids = _listed_ids(mine, counts["total"])
+    ids = _given_ids(mine, user.pk)
     periods = cadence.lookback_periods(today=today)
     not_yet_overdue = [p for p in periods if not p.is_overdue(today)]
     due = (
@@ -172,8 +180,8 @@ def reviews_part(user, *, today: datetime.date) -> ReviewsPart | None:
     )
     flags = Flag.objects.open().filter(use_case__pk__any_of=ids).select_related("use_case")
     return ReviewsPart(
-        use_case_count=counts["total"],
-        reviewing_count=counts["reviewing"],
+        use_case_count=len(mine),
+        reviewing_count=sum(owes for _pk, owes in mine),
         due=[ReviewTodo(cadence.MissingReview.from_row(r)) for r in due[:LIST_LIMIT]],
         overdue=[ReviewTodo(cadence.MissingReview.from_row(r)) for r in overdue.rows],
         overdue_count=overdue.total,

@@ -77,7 +77,7 @@ def overdue_digest(
         f"SELECT {owner}, {quote('days_overdue')} >= %s AS escalated FROM missing"
         f") tagged GROUP BY {owner}, escalated"
     )
-    with connection.cursor() as cursor:
+    with rows.cursor() as cursor:
         cursor.execute(sql, (*params, limit, offset, escalate_after))
         fetched = cursor.fetchall()
     width = len(ROW_FIELDS)

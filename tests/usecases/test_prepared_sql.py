@@ -127,6 +127,28 @@ def test_group_names_and_unread_count_equal_their_querysets(owner, leader, use_c
     assert UNREAD_COUNT(user_id=owner.pk) == [(expected,)] == [(2,)]
 
 
+def test_my_work_reads_a_persons_use_cases_as_their_queryset(owner, contributor, outsider):
+    """My work's first read (``portfolio.mywork.MINE``): each use case the person owns or
+    contributes to, once, with whether it owes reviews (a review stage and live)."""
+    from portfolio.mywork import MINE, _mine
+
+    owned = make_use_case("Owned", owner)
+    both = make_use_case("Owned, contributed", owner)
+    both.contributors.add(contributor, owner)
+    make_use_case("Pilot", owner, stage="pilot")
+    make_use_case("Not live", owner, live_since=None)
+    make_use_case("Contributed", make_user("someone"), stage="scaled").contributors.add(owner)
+    make_use_case("Stopped", owner, stage="stopped")
+    for user in (owner, contributor, outsider):
+        assert MINE(user_id=user.pk) == list(_mine(user.pk))
+    mine = MINE(user_id=owner.pk)
+    assert len(mine) == 6 and len({pk for pk, _ in mine}) == 6
+    assert sum(owes for _, owes in mine) == 3  # owned, both, contributed
+    assert MINE(user_id=contributor.pk) == [(both.pk, True)]
+    assert MINE(user_id=outsider.pk) == []
+    assert [pk for pk, owes in mine if owes][:2] == [owned.pk, both.pk]
+
+
 def test_one_statement_per_call_and_compiled_once(owner):
     builds = []
 

@@ -126,3 +126,44 @@ def test_without_a_threshold_the_cursor_is_djangos_own(monkeypatch, owner):
         assert type(cursor.cursor).__name__ == "Cursor"  # Django's client-side binding cursor
     UNREAD_COUNT(user_id=owner.pk)
     assert prepared_on_server() == before
+
+
+def test_a_few_use_cases_missing_reviews_are_read_on_one_prepared_statement(owner):
+    """A value owner's My work reads the missing reviews of their use cases, listed by id
+    (``reviews.missing_rows``): the 32-period union is prepared once by the connection and
+    reused for every list of ids, rather than parsed and planned afresh on every page (~5 ms at
+    2,000 use cases). The rows are those of the same statement run as Django runs it. A longer
+    list, and the whole portfolio, are not prepared."""
+    from dataclasses import replace
+
+    from reviews.overdue_digest import overdue_digest
+    from usecases import clock
+
+    today = clock.today()
+    mine = [make_use_case(f"Owed {n}", owner).pk for n in range(4)]
+    before = prepared_on_server()
+    digests = []
+    for ids in (mine, mine[:1], mine[1:3], mine[::-1], mine[2:], mine, mine[:2]):
+        rows = cadence.overdue_reviews(today=today, use_case_ids=ids)
+        digest = overdue_digest(rows, limit=5, order=("-due_on", "use_case_name"))
+        unprepared = overdue_digest(
+            replace(rows, prepared=False), limit=5, order=("-due_on", "use_case_name")
+        )
+        assert digest == unprepared
+        assert digest.total > 0
+        digests.append(digest)
+    [new] = [s for s in prepared_on_server() if s not in before]
+    assert new.startswith("WITH missing AS (") and "$1" in new
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = %s",
+            [new],
+        )
+        assert cursor.fetchone() == (7,)  # one statement, run seven times
+    assert digests[0].total == 4 * digests[1].total  # each use case owes the same periods
+
+    after = prepared_on_server()
+    many = mine + [make_use_case(f"More {n}", owner).pk for n in range(cadence.PREPARED_MAX_IDS)]
+    overdue_digest(cadence.overdue_reviews(today=today, use_case_ids=many), limit=5)
+    overdue_digest(cadence.overdue_reviews(today=today), limit=5)
+    assert prepared_on_server() == after
