@@ -8,7 +8,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
 .PHONY: venv run test test-pg test-sqlite lint fmt services clean prod-smoke validate-compose \
-	bench bench-small bench-mix fault-pg fuzz mutate
+	bench bench-small bench-mix fault-pg fuzz mutate otelcol
 
 $(VENV)/.installed: pyproject.toml
 	@BASE_PY=$$(bash scripts/find-python.sh) && echo "Using $$BASE_PY" && \
@@ -56,7 +56,7 @@ fuzz: venv  ## schemathesis: every coverage case, FUZZ_EXAMPLES fuzzing cases pe
 
 # The two passes run side by side (they share nothing: SQLite's pass has no broker, worker or
 # browser); the PostgreSQL pass prints as it goes, the SQLite pass's output follows it.
-test: venv services tests/oidc/node_modules  ## the whole suite on PostgreSQL + Redis and on SQLite, side by side
+test: venv services tests/oidc/node_modules $(OTELCOL)  ## the whole suite on PostgreSQL + Redis and on SQLite, side by side
 	@mkdir -p var; \
 	$(MAKE) --no-print-directory test-sqlite > var/test-sqlite.log 2>&1 & sqlite=$$!; \
 	$(MAKE) --no-print-directory test-pg; pg=$$?; \
@@ -68,7 +68,15 @@ test: venv services tests/oidc/node_modules  ## the whole suite on PostgreSQL + 
 tests/oidc/node_modules: tests/oidc/package-lock.json
 	cd tests/oidc && npm ci --no-audit --no-fund
 
-test-pg: venv services tests/oidc/node_modules
+# The OpenTelemetry Collector that runs docs/telemetry.md's config in the suite: built from
+# Debian testing's packaged sources, each file checked against the signed archive index.
+OTELCOL := var/otelcol/otelcol-valuegate
+$(OTELCOL): tests/otelcol/main.go scripts/otelcol.py
+	python3 scripts/otelcol.py
+
+otelcol: $(OTELCOL)  ## build the OpenTelemetry Collector the suite runs (core components, ~1 min)
+
+test-pg: venv services tests/oidc/node_modules $(OTELCOL)
 	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL) VALUEGATE_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -1,24 +1,27 @@
 """docs/telemetry.md's five-line instrumentation and its OpenTelemetry Collector config, taken
-from the page and run against a live server: the spans they send are counted."""
+from the page and run against a live server (the config in a real Collector): the spans they
+send are counted."""
 
-import copy
-import datetime
-import gzip
+import contextlib
+import os
 import pathlib
 import re
-import urllib.error
+import socket
+import subprocess
+import time
 import urllib.parse
-import urllib.request
 
 import pytest
 import yaml
-from django.utils import timezone
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
 from reviews.ingest_keys import ingest_key_create
 from reviews.models import TelemetryDay, TelemetryTokens, TelemetryUser
+from tests.alert_receiver import free_port
 
-from .telemetry_helpers import Recorder, chat, protobuf_of
+from .telemetry_helpers import chat
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 DOC = pathlib.Path(__file__).resolve().parents[2] / "docs" / "telemetry.md"
@@ -54,92 +57,151 @@ def test_the_documented_snippet_sends_a_span_that_counts(live_server, use_case, 
 
 
 # --- the OpenTelemetry Collector config --------------------------------------------------------
-# No Collector binary in the suite (otelcol is a Go program, not on PyPI or npm): the test reads
-# the YAML block of the page and sends what the Collector's ``otlphttp`` exporter sends with it
-# (opentelemetry-collector exporter/otlphttpexporter): a POST to ``traces_endpoint``, else to
-# ``endpoint`` + "/v1/traces"; the configured ``headers`` after ``${env:…}`` expansion;
-# protobuf (``encoding: proto``, the default); gzip unless ``compression: none``. The
-# doc's host is replaced by the live server's, its path kept: a wrong path, header or
-# encoding in the page fails here.
+# A real OpenTelemetry Collector runs the page's YAML block as it is: the upstream otelcol command
+# with its core components, built from Debian's packaged sources (``make otelcol``,
+# scripts/otelcol.py). A second config file, merged after the page's by the Collector itself,
+# only points it at the test: its receivers at free loopback ports, the exporter's endpoint at
+# the live server (the page's path kept), no port for its own metrics. The Python SDK sends
+# spans to the Collector; Valuegate counts what the Collector forwards.
+
+OTELCOL = pathlib.Path(
+    os.environ.get("VALUEGATE_OTELCOL", DOC.parents[1] / "var" / "otelcol" / "otelcol-valuegate")
+)
 
 
-def collector_config() -> dict:
+def collector_yaml() -> str:
     text = DOC.read_text()
     match = re.search(r"### Through an OpenTelemetry Collector.*?```yaml\n(.*?)```", text, re.S)
     assert match, "docs/telemetry.md lost its Collector block"
-    return yaml.safe_load(match.group(1))
+    return match.group(1)
 
 
-def expand_env(value: str, env: dict) -> str:
-    """The Collector's config expansion: ``${env:NAME}`` and ``${NAME}``."""
-    return re.sub(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: env[m.group(1)], value)
+def otelcol() -> str:
+    if not OTELCOL.exists():
+        pytest.fail(f"no OpenTelemetry Collector at {OTELCOL}: run `make otelcol`")
+    return str(OTELCOL)
 
 
-def exporter_request(config: dict, live_url: str, env: dict, body: bytes) -> urllib.request.Request:
-    pipeline = config["service"]["pipelines"]["traces"]
-    [name] = [e for e in pipeline["exporters"] if e.split("/")[0] == "otlphttp"]
-    assert name in config["exporters"], "the traces pipeline names an exporter not configured"
-    assert set(pipeline["receivers"]) <= set(config["receivers"])
-    assert set(pipeline.get("processors", [])) <= set(config["processors"])
-    exporter = config["exporters"][name]
-    url = exporter.get("traces_endpoint") or exporter["endpoint"].rstrip("/") + "/v1/traces"
-    documented = urllib.parse.urlsplit(url)
+@contextlib.contextmanager
+def running_collector(tmp_path, live_url: str, key: str, *, path_suffix: str = ""):
+    """The Collector running the page's config, forwarding to ``live_url``; yields the URL of
+    its OTLP/HTTP receiver and its log file."""
+    config = yaml.safe_load(collector_yaml())
+    [name] = [e for e in config["service"]["pipelines"]["traces"]["exporters"] if "otlphttp" in e]
+    documented = urllib.parse.urlsplit(config["exporters"][name]["endpoint"])
     assert documented.scheme == "https", "the doc should send to an https endpoint"
-    target = live_url + documented.path
-    headers = {k: expand_env(str(v), env) for k, v in (exporter.get("headers") or {}).items()}
-    assert exporter.get("encoding", "proto") == "proto"  # the exporter's default: protobuf
-    headers["Content-Type"] = "application/x-protobuf"
-    if exporter.get("compression", "gzip") == "gzip":  # the exporter's default is gzip
-        body = gzip.compress(body)
-        headers["Content-Encoding"] = "gzip"
-    headers["User-Agent"] = "OpenTelemetry Collector Contrib/0.115.0 (linux/amd64)"
-    return urllib.request.Request(target, data=body, headers=headers, method="POST")
+    http_port, grpc_port = free_port(), free_port()
+    overrides = {
+        "receivers": {
+            "otlp": {
+                "protocols": {
+                    "http": {"endpoint": f"127.0.0.1:{http_port}"},
+                    "grpc": {"endpoint": f"127.0.0.1:{grpc_port}"},
+                }
+            }
+        },
+        "exporters": {name: {"endpoint": live_url + documented.path + path_suffix}},
+        "service": {"telemetry": {"metrics": {"level": "none"}}},
+    }
+    page, test = tmp_path / "page.yaml", tmp_path / "test.yaml"
+    page.write_text(collector_yaml())
+    test.write_text(yaml.safe_dump(overrides))
+    log = tmp_path / "collector.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [otelcol(), f"--config=file:{page}", f"--config=file:{test}"],
+            env={"PATH": "/usr/bin:/bin", "VALUEGATE_INGEST_KEY": key},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, f"the Collector exited: {log.read_text()}"
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", http_port)) == 0:
+                    break
+            assert time.monotonic() < deadline, f"the Collector did not listen: {log.read_text()}"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{http_port}", log
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
-def test_the_documented_collector_config_forwards_spans_that_count(live_server, use_case, owner):
-    key, _row = ingest_key_create(user=owner, use_case=use_case)
-    recorder = Recorder()
-    start = timezone.now() - datetime.timedelta(minutes=5)
-    parent = recorder.span("handle ticket", start)
-    recorder.span(
-        "chat gpt-4o",
-        start + datetime.timedelta(seconds=1),
-        parent=parent,
-        attributes=chat("gpt-4o", 300, 40, user="agent-7"),
+def send_through(collector_url: str, *, user: str) -> None:
+    """A trace of two spans, one of them an AI call, from the OpenTelemetry SDK to the
+    Collector (no key: the Collector holds it)."""
+    provider = TracerProvider()
+    exporter = OTLPSpanExporter(endpoint=f"{collector_url}/v1/traces", timeout=10)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("collector-test")
+    with (
+        tracer.start_as_current_span("handle ticket"),
+        tracer.start_as_current_span("chat gpt-4o", attributes=chat("gpt-4o", 300, 40, user=user)),
+    ):
+        pass
+    provider.shutdown()
+
+
+def wait_for(condition, *, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_the_documented_collector_config_is_valid_as_it_stands(tmp_path):
+    page = tmp_path / "page.yaml"
+    page.write_text(collector_yaml())
+    checked = subprocess.run(
+        [otelcol(), "validate", f"--config=file:{page}"],
+        env={"PATH": "/usr/bin:/bin", "VALUEGATE_INGEST_KEY": "vgi_example"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    body = protobuf_of(recorder.take())
-    request = exporter_request(
-        collector_config(), live_server.url, {"VALUEGATE_INGEST_KEY": key}, body
-    )
-    assert request.get_header("Authorization") == f"Bearer {key}"
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"] == request.get_header("Content-type")
-        answer = ExportTraceServiceResponse.FromString(response.read())
-    assert answer.partial_success.rejected_spans == 0
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_documented_collector_config_forwards_spans_that_count(
+    live_server, use_case, owner, tmp_path
+):
+    key, row = ingest_key_create(user=owner, use_case=use_case)
+    with running_collector(tmp_path, live_server.url, key) as (collector_url, log):
+        send_through(collector_url, user="agent-7")
+        counted = wait_for(lambda: TelemetryDay.objects.filter(use_case=use_case).exists())
+        assert counted, f"nothing arrived through the Collector: {log.read_text()}"
     day = TelemetryDay.objects.get(use_case=use_case)
     assert (day.spans, day.ai_calls) == (2, 1)
     tokens = TelemetryTokens.objects.get(use_case=use_case)
     assert (tokens.model, tokens.input_tokens, tokens.output_tokens) == ("gpt-4o", 300, 40)
+    assert TelemetryUser.objects.filter(use_case=use_case).count() == 1
+    row.refresh_from_db()
+    assert row.last_used_at is not None  # the Collector sent the page's key
 
 
-def test_a_wrong_path_or_key_in_the_collector_config_would_fail(live_server, use_case, owner):
-    """The check above can fail: the same request with the endpoint's path doubled, or another
-    key, is refused."""
+@pytest.mark.parametrize("bad", ["wrong key", "wrong path"])
+def test_a_wrong_path_or_key_in_the_collector_config_would_fail(
+    live_server, use_case, owner, tmp_path, bad
+):
+    """The check above can fail: the Collector with another key, or the endpoint's path
+    doubled, is refused (401, 404: its exporter drops the batch and logs it), and nothing
+    counts."""
     key, _row = ingest_key_create(user=owner, use_case=use_case)
-    recorder = Recorder()
-    recorder.span("chat", timezone.now(), attributes=chat("gpt-4o", 1, 1))
-    body = protobuf_of(recorder.take())
-    config = collector_config()
-    [name] = [e for e in config["exporters"] if e.startswith("otlphttp")]
-    wrong_path = copy.deepcopy(config)
-    endpoint = wrong_path["exporters"][name]["endpoint"]
-    wrong_path["exporters"][name]["endpoint"] = endpoint.rstrip("/") + "/v1/traces"
-    for bad, env in (
-        (wrong_path, {"VALUEGATE_INGEST_KEY": key}),
-        (config, {"VALUEGATE_INGEST_KEY": "vgi_not-a-key"}),
-    ):
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(exporter_request(bad, live_server.url, env, body), timeout=30)
-        assert refused.value.code in (401, 404)
+    with running_collector(
+        tmp_path,
+        live_server.url,
+        "vgi_not-a-key" if bad == "wrong key" else key,
+        path_suffix="/v1/traces" if bad == "wrong path" else "",
+    ) as (collector_url, log):
+        send_through(collector_url, user="agent-7")
+        code = "401" if bad == "wrong key" else "404"
+        assert wait_for(lambda: code in log.read_text()), log.read_text()
     assert not TelemetryDay.objects.filter(use_case=use_case).exists()
