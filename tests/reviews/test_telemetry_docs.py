@@ -15,7 +15,7 @@ import pytest
 import yaml
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from reviews.ingest_keys import ingest_key_create
 from reviews.models import TelemetryDay, TelemetryTokens, TelemetryUser
@@ -138,7 +138,7 @@ def send_through(collector_url: str, *, user: str) -> None:
     Collector (no key: the Collector holds it)."""
     provider = TracerProvider()
     exporter = OTLPSpanExporter(endpoint=f"{collector_url}/v1/traces", timeout=10)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(BatchSpanProcessor(exporter))  # both spans in one request
     tracer = provider.get_tracer("collector-test")
     with (
         tracer.start_as_current_span("handle ticket"),
@@ -176,7 +176,9 @@ def test_the_documented_collector_config_forwards_spans_that_count(
     key, row = ingest_key_create(user=owner, use_case=use_case)
     with running_collector(tmp_path, live_server.url, key) as (collector_url, log):
         send_through(collector_url, user="agent-7")
-        counted = wait_for(lambda: TelemetryDay.objects.filter(use_case=use_case).exists())
+        counted = wait_for(
+            lambda: TelemetryDay.objects.filter(use_case=use_case, spans__gte=2).exists()
+        )
         assert counted, f"nothing arrived through the Collector: {log.read_text()}"
     day = TelemetryDay.objects.get(use_case=use_case)
     assert (day.spans, day.ai_calls) == (2, 1)
