@@ -6,8 +6,8 @@ program: no release binary can be fetched here, but Debian packages its sources
 (``golang-opentelemetry-collector-dev``, with every Go library it needs, and the Go toolchain).
 This script takes them from Debian testing, checks each file against the archive's signed index,
 and builds ``tests/otelcol/main.go``: the upstream ``otelcol`` command with the core components
-the config names (the OTLP receiver, the batch processor, the ``otlphttp`` and ``debug``
-exporters), as the OpenTelemetry Collector Builder would generate it.
+the config names (the OTLP receiver, the batch processor, the ``otlphttp`` exporter), as the
+OpenTelemetry Collector Builder would generate it.
 
 - ``InRelease`` is verified with ``gpgv`` and the Debian archive keyring; the ``Packages`` index
   by the SHA-256 that ``InRelease`` gives, each ``.deb`` by the SHA-256 the index gives.

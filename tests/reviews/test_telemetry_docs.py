@@ -86,7 +86,8 @@ def otelcol() -> str:
 def running_collector(tmp_path, live_url: str, key: str, *, path_suffix: str = ""):
     """The Collector running the page's config, forwarding to ``live_url``; yields the URL of
     its OTLP/HTTP receiver and its log file."""
-    config = yaml.safe_load(collector_yaml())
+    text = collector_yaml()
+    config = yaml.safe_load(text)
     [name] = [e for e in config["service"]["pipelines"]["traces"]["exporters"] if "otlphttp" in e]
     documented = urllib.parse.urlsplit(config["exporters"][name]["endpoint"])
     assert documented.scheme == "https", "the doc should send to an https endpoint"
@@ -104,7 +105,7 @@ def running_collector(tmp_path, live_url: str, key: str, *, path_suffix: str = "
         "service": {"telemetry": {"metrics": {"level": "none"}}},
     }
     page, test = tmp_path / "page.yaml", tmp_path / "test.yaml"
-    page.write_text(collector_yaml())
+    page.write_text(text)
     test.write_text(yaml.safe_dump(overrides))
     log = tmp_path / "collector.log"
     with log.open("wb") as out:
